@@ -1,0 +1,230 @@
+//! Document kinds: the typed schema of each replicated document and its read model.
+//!
+//! A kind is one unit of collaboration and of authorization (see ARCHITECTURE.md,
+//! "Document granularity"). Its state is an `autosurgeon` struct; its projection turns
+//! that state into rows of plain SQL tables, which the storage layer writes in the same
+//! transaction as the change. Nothing here knows SQL.
+
+pub mod conversation;
+pub mod homework;
+pub mod news;
+
+use std::fmt;
+
+use automerge::Automerge;
+use autosurgeon::{Hydrate, Reconcile};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{DocId, Partition};
+
+pub use conversation::Conversation;
+pub use homework::HomeworkBook;
+pub use news::NewsPost;
+
+/// The actor of every document's genesis change.
+const GENESIS_ACTOR: &[u8; 16] = b"preau genesis v1";
+
+/// The kinds of replicated documents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Kind {
+    /// One class's cahier de textes for one school year.
+    HomeworkBook,
+    /// One conversation (its participants and messages).
+    Conversation,
+    /// One news post (tableau d'information / actualités).
+    NewsPost,
+}
+
+impl Kind {
+    /// Every kind, for rebuilds.
+    pub const ALL: [Kind; 3] = [Kind::HomeworkBook, Kind::Conversation, Kind::NewsPost];
+
+    /// Stable text form, stored in the catalog and hashed into document ids.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::HomeworkBook => "homework_book",
+            Kind::Conversation => "conversation",
+            Kind::NewsPost => "news_post",
+        }
+    }
+
+    /// Parses [`Kind::as_str`].
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The read-model tables this kind writes.
+    pub fn tables(self) -> &'static [Table] {
+        match self {
+            Kind::HomeworkBook => &[Table::HomeworkEntry],
+            Kind::Conversation => &[Table::Conversation, Table::Message],
+            Kind::NewsPost => &[Table::NewsPost],
+        }
+    }
+
+    /// Checks the document against this kind's schema and projects it into rows.
+    pub fn project(self, id: DocId, partition: &Partition, key: &str, doc: &Automerge) -> Result<Vec<Row>, String> {
+        let ctx = ProjectionContext { id, partition, key };
+        let mut rows = Vec::new();
+        match self {
+            Kind::HomeworkBook => HomeworkBook::project(&ctx, &hydrate(doc)?, &mut rows),
+            Kind::Conversation => Conversation::project(&ctx, &hydrate(doc)?, &mut rows),
+            Kind::NewsPost => NewsPost::project(&ctx, &hydrate(doc)?, &mut rows),
+        }
+        Ok(rows)
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+fn hydrate<S: Hydrate>(doc: &Automerge) -> Result<S, String> {
+    autosurgeon::hydrate(doc).map_err(|e| e.to_string())
+}
+
+/// What a projection knows about the document besides its state.
+pub struct ProjectionContext<'a> {
+    /// The document.
+    pub id: DocId,
+    /// Its partition.
+    pub partition: &'a Partition,
+    /// Its key (e.g. the school year of a homework book).
+    pub key: &'a str,
+}
+
+/// A typed replicated document.
+pub trait DocKind {
+    /// The kind tag.
+    const KIND: Kind;
+    /// The document's state, hydrated from and reconciled into Automerge.
+    type State: Hydrate + Reconcile + Default;
+    /// Appends the read-model rows of `state`. The first cell of each row is the doc id.
+    fn project(ctx: &ProjectionContext<'_>, state: &Self::State, out: &mut Vec<Row>);
+}
+
+/// A read-model table: its name and columns (the first is always `doc_id`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Table {
+    /// `homework_entry`: one row per cahier-de-textes entry.
+    HomeworkEntry,
+    /// `conversation`: one row per conversation.
+    Conversation,
+    /// `message`: one row per message.
+    Message,
+    /// `news_post`: one row per post.
+    NewsPost,
+}
+
+impl Table {
+    /// Every table.
+    pub const ALL: [Table; 4] = [Table::HomeworkEntry, Table::Conversation, Table::Message, Table::NewsPost];
+
+    /// SQL table name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::HomeworkEntry => "homework_entry",
+            Table::Conversation => "conversation",
+            Table::Message => "message",
+            Table::NewsPost => "news_post",
+        }
+    }
+
+    /// Column names, in row order.
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            Table::HomeworkEntry => &[
+                "doc_id",
+                "entry_id",
+                "partition",
+                "school_year",
+                "subject",
+                "title",
+                "details",
+                "assigned_on",
+                "due_on",
+                "author",
+            ],
+            Table::Conversation => {
+                &["doc_id", "partition", "subject", "participants", "message_count", "last_message_at"]
+            }
+            Table::Message => &["doc_id", "message_id", "author", "sent_at", "body"],
+            Table::NewsPost => &["doc_id", "partition", "title", "body", "author", "published_at"],
+        }
+    }
+}
+
+/// One value of a read-model row.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Cell {
+    /// An integer.
+    Int(i64),
+    /// Text.
+    Text(String),
+}
+
+impl From<&str> for Cell {
+    fn from(s: &str) -> Self {
+        Cell::Text(s.to_owned())
+    }
+}
+impl From<String> for Cell {
+    fn from(s: String) -> Self {
+        Cell::Text(s)
+    }
+}
+impl From<i64> for Cell {
+    fn from(i: i64) -> Self {
+        Cell::Int(i)
+    }
+}
+
+/// One row of a read-model table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Row {
+    /// The table.
+    pub table: Table,
+    /// Values, in [`Table::columns`] order.
+    pub cells: Vec<Cell>,
+}
+
+impl Row {
+    /// A row; the cell count must match the table's columns.
+    pub fn new(table: Table, cells: Vec<Cell>) -> Self {
+        debug_assert_eq!(cells.len(), table.columns().len(), "{}", table.name());
+        Self { table, cells }
+    }
+}
+
+impl Kind {
+    /// The hash of [`Kind::genesis`] (computed once per kind).
+    pub fn genesis_hash(self) -> automerge::ChangeHash {
+        static HASHES: std::sync::OnceLock<Vec<automerge::ChangeHash>> = std::sync::OnceLock::new();
+        let hashes = HASHES.get_or_init(|| Kind::ALL.iter().map(|k| k.genesis().get_heads()[0]).collect());
+        hashes[self as usize]
+    }
+
+    /// The first change of every document of this kind, identical on every replica: a fixed
+    /// actor, time 0, the kind's empty state. Two replicas that create the same document
+    /// offline therefore share its root objects instead of shadowing each other's. Every
+    /// later change refers to this actor, so it is one constant that compresses away; it is
+    /// 16 bytes long and replica actors 24, so they never collide.
+    pub fn genesis(self) -> Automerge {
+        fn init<S: Reconcile + Default>() -> Automerge {
+            let mut doc = Automerge::new().with_actor(automerge::ActorId::from(GENESIS_ACTOR.as_slice()));
+            let result = doc.transact_with(
+                |_| automerge::transaction::CommitOptions::default().with_time(0),
+                |tx| autosurgeon::reconcile(tx, S::default()),
+            );
+            debug_assert!(result.is_ok(), "reconciling a default state cannot fail");
+            doc
+        }
+        match self {
+            Kind::HomeworkBook => init::<HomeworkBook>(),
+            Kind::Conversation => init::<Conversation>(),
+            Kind::NewsPost => init::<NewsPost>(),
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! `preau-sync`: Préau's replicated store and the sans-IO replication core.
+//!
+//! Every replica (academy hub, school appliance, teacher laptop) keeps its data in
+//! Automerge documents stored on SQLite, each bound to one immutable [`Partition`].
+//! Every document kind projects into plain SQL read models in the same transaction as
+//! the change, so pages never load a document. Replicas exchange framed, compressed,
+//! checksummed bundles of changes over the partitions they share; this crate only turns
+//! bytes into bytes and never touches a socket, HTTP or an async runtime.
+
+pub mod error;
+pub mod identity;
+pub mod ids;
+pub mod kinds;
+pub mod replication;
+mod storage;
+pub mod store;
+
+pub use error::{Error, Result};
+pub use identity::ReplicaIdentity;
+pub use ids::{DocAddress, DocId, DocKey, LocalId, Partition, ReplicaId, Scope, ScopeRule, Uai};
+pub use kinds::{Cell, DocKind, Kind, Row, Table};
+pub use store::{CatalogEntry, Store};

@@ -1,0 +1,519 @@
+//! The storage boundary: every SQL statement of Préau's replicas lives in this module.
+//!
+//! Callers get a [`Storage`] (one connection, the replica's single writer) and run closures
+//! inside a read or an IMMEDIATE write transaction through [`Tx`], whose methods speak in
+//! catalog entries, chunks, rows and peer state, never SQL. A PostgreSQL backend for the
+//! hub replaces this module's internals without touching its callers.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use automerge::ChangeHash;
+use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use crate::error::{Error, Result};
+use crate::identity::ReplicaIdentity;
+use crate::ids::{DocAddress, DocId, DocKey, Partition, ReplicaId, Scope, ScopeRule};
+use crate::kinds::{Cell, Kind, Row, Table};
+
+/// Numbered migrations, compiled in; version N is `MIGRATIONS[N - 1]`.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+
+/// The schema version this binary writes.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// How many applied-bundle ids to remember per peer (replays older than that are still
+/// harmless: Automerge ignores changes it already has).
+const APPLIED_BUNDLES_KEPT: i64 = 256;
+
+/// One catalog row: what a replica knows of a document without loading it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CatalogEntry {
+    /// The document id.
+    pub id: DocId,
+    /// Partition, kind and key.
+    pub address: DocAddress,
+    /// Current heads, sorted.
+    pub heads: Vec<ChangeHash>,
+    /// Stored bytes (snapshot and incremental chunks).
+    pub size: u64,
+    /// Number of Automerge changes.
+    pub change_count: u64,
+    /// Incremental chunks written since the last snapshot.
+    pub chunk_count: u32,
+    /// Local sequence number of the last change.
+    pub seq: u64,
+    /// Unix milliseconds of the last change.
+    pub updated_at: i64,
+}
+
+/// Per-peer replication state.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct PeerState {
+    pub scope: Option<Scope>,
+    pub scope_tag: Option<[u8; 16]>,
+    pub received_through: u64,
+    pub needs_full: bool,
+    pub last_sync_at: Option<i64>,
+}
+
+/// The replica's database connection.
+pub(crate) struct Storage {
+    conn: Connection,
+}
+
+impl Storage {
+    /// Opens (creating if needed) and migrates the database at `path`.
+    pub fn open(path: &Path) -> Result<Self> {
+        let conn = Connection::open(path)?;
+        restrict_permissions(path);
+        Self::setup(conn)
+    }
+
+    fn setup(mut conn: Connection) -> Result<Self> {
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrate(&mut conn)?;
+        Ok(Self { conn })
+    }
+
+    /// Runs `f` in a write transaction (taken immediately, so it never upgrades mid-way).
+    /// Anything `f` wrote is rolled back if it returns an error.
+    pub fn write<R>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<R>) -> Result<R> {
+        let tx = Tx(self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?);
+        let r = f(&tx)?;
+        tx.0.commit()?;
+        Ok(r)
+    }
+
+    /// Runs `f` in a read transaction: one consistent snapshot.
+    pub fn read<R>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<R>) -> Result<R> {
+        let tx = Tx(self.conn.transaction_with_behavior(TransactionBehavior::Deferred)?);
+        f(&tx)
+    }
+
+    /// Writes a consistent copy of the database to `dest` (which must not exist).
+    pub fn backup_to(&self, dest: &Path) -> Result<()> {
+        let dest = dest.to_str().ok_or_else(|| corrupt_meta("backup path is not UTF-8"))?;
+        self.conn.execute("VACUUM INTO ?1", [dest])?;
+        Ok(())
+    }
+
+    /// `PRAGMA integrity_check`, for tests and `preau` diagnostics.
+    pub fn integrity_check(&self) -> Result<String> {
+        Ok(self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+}
+
+#[cfg(unix)]
+fn restrict_permissions(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    // The database holds the replica's secret key and pupils' data.
+    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+}
+
+#[cfg(not(unix))]
+fn restrict_permissions(_: &Path) {}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let found: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > SCHEMA_VERSION {
+        return Err(Error::SchemaTooNew { found, supported: SCHEMA_VERSION });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as u32 + 1)?;
+        tx.commit()?;
+        tracing::info!(version = i + 1, "applied schema migration");
+    }
+    Ok(())
+}
+
+/// A transaction. Its methods are the whole vocabulary of the storage layer.
+pub(crate) struct Tx<'a>(rusqlite::Transaction<'a>);
+
+impl Tx<'_> {
+    // ---- replica identity and counters ----
+
+    /// The stored identity, if the replica was created.
+    pub fn identity(&self) -> Result<Option<ReplicaIdentity>> {
+        let row: Option<(String, Vec<u8>)> = self
+            .0
+            .query_row("SELECT replica_id, secret_key FROM replica", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        row.map(|(id, secret)| {
+            let secret: [u8; 32] = secret.try_into().map_err(|_| corrupt_meta("secret key length"))?;
+            Ok(ReplicaIdentity::from_parts(id.parse()?, secret))
+        })
+        .transpose()
+    }
+
+    /// Stores a new replica's identity.
+    pub fn create_identity(&self, identity: &ReplicaIdentity, now: i64) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO replica (singleton, replica_id, secret_key, next_seq, open_count, created_at)
+             VALUES (1, ?1, ?2, 1, 0, ?3)",
+            params![identity.id().to_string(), identity.secret_bytes().as_slice(), now],
+        )?;
+        Ok(())
+    }
+
+    /// Counts one more opening of the database and returns the new count.
+    pub fn bump_open_count(&self) -> Result<u32> {
+        Ok(self.0.query_row("UPDATE replica SET open_count = open_count + 1 RETURNING open_count", [], |r| r.get(0))?)
+    }
+
+    /// Takes the next local sequence number.
+    pub fn take_seq(&self) -> Result<u64> {
+        let next: i64 =
+            self.0.query_row("UPDATE replica SET next_seq = next_seq + 1 RETURNING next_seq - 1", [], |r| r.get(0))?;
+        Ok(next as u64)
+    }
+
+    /// The highest sequence number taken so far.
+    pub fn last_seq(&self) -> Result<u64> {
+        let next: i64 = self.0.query_row("SELECT next_seq FROM replica", [], |r| r.get(0))?;
+        Ok(next as u64 - 1)
+    }
+
+    // ---- catalog ----
+
+    /// One catalog entry.
+    pub fn catalog_get(&self, id: DocId) -> Result<Option<CatalogEntry>> {
+        let mut st = self.0.prepare_cached(&format!("{CATALOG_SELECT} WHERE doc_id = ?1"))?;
+        let row = st.query_row([id.to_string()], raw_catalog_row).optional()?;
+        row.map(RawCatalogRow::parse).transpose()
+    }
+
+    /// The one entry whose id starts with `prefix` (`None` if there is none, or several).
+    pub fn catalog_by_prefix(&self, prefix: &[u8; 8]) -> Result<Option<CatalogEntry>> {
+        // Ids are lower-case hex: every id with this prefix sorts in [prefix, prefix + "g").
+        let low = hex::encode(prefix);
+        let high = format!("{low}g");
+        let mut st = self.0.prepare_cached(&format!("{CATALOG_SELECT} WHERE doc_id >= ?1 AND doc_id < ?2 LIMIT 2"))?;
+        let rows: Vec<RawCatalogRow> = st.query_map([low, high], raw_catalog_row)?.collect::<rusqlite::Result<_>>()?;
+        match <[RawCatalogRow; 1]>::try_from(rows) {
+            Ok([row]) => row.parse().map(Some),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// Catalog entries in `scope` whose seq is above `after_seq`, in seq order.
+    pub fn catalog_scan(&self, scope: &Scope, after_seq: u64) -> Result<Vec<CatalogEntry>> {
+        let (filter, args) = scope_filter(scope);
+        let sql = format!("{CATALOG_SELECT} WHERE seq > ? AND ({filter}) ORDER BY seq");
+        let mut st = self.0.prepare_cached(&sql)?;
+        let params = std::iter::once(Value::Integer(after_seq as i64)).chain(args.into_iter().map(Value::Text));
+        let rows = st.query_map(rusqlite::params_from_iter(params), raw_catalog_row)?;
+        rows.map(|r| r.map_err(Error::from).and_then(RawCatalogRow::parse)).collect()
+    }
+
+    /// Inserts or replaces a catalog entry.
+    pub fn catalog_put(&self, e: &CatalogEntry) -> Result<()> {
+        let mut st = self.0.prepare_cached(
+            "INSERT INTO document (doc_id, partition, kind, doc_key, heads, size, change_count, chunk_count, seq, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+             ON CONFLICT (doc_id) DO UPDATE SET heads = ?5, size = ?6, change_count = ?7, chunk_count = ?8,
+                 seq = ?9, updated_at = ?10",
+        )?;
+        st.execute(params![
+            e.id.to_string(),
+            e.address.partition.to_string(),
+            e.address.kind.as_str(),
+            e.address.key.as_str(),
+            encode_heads(&e.heads),
+            e.size as i64,
+            e.change_count as i64,
+            e.chunk_count,
+            e.seq as i64,
+            e.updated_at,
+        ])?;
+        Ok(())
+    }
+
+    /// Every document id, for rebuilds and checks.
+    pub fn all_doc_ids(&self) -> Result<Vec<DocId>> {
+        let mut st = self.0.prepare_cached("SELECT doc_id FROM document ORDER BY doc_id")?;
+        let ids = st.query_map([], |r| r.get::<_, String>(0))?;
+        ids.map(|id| id.map_err(Error::from).and_then(|id| id.parse())).collect()
+    }
+
+    // ---- document bytes ----
+
+    /// The stored chunks of a document, snapshot first.
+    pub fn chunks(&self, id: DocId) -> Result<Vec<Vec<u8>>> {
+        let mut st = self.0.prepare_cached("SELECT data FROM doc_chunk WHERE doc_id = ?1 ORDER BY chunk_id")?;
+        let rows = st.query_map([id.to_string()], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Appends an incremental chunk.
+    pub fn chunk_append(&self, id: DocId, data: &[u8]) -> Result<()> {
+        let mut st = self.0.prepare_cached("INSERT INTO doc_chunk (doc_id, snapshot, data) VALUES (?1, 0, ?2)")?;
+        st.execute(params![id.to_string(), data])?;
+        Ok(())
+    }
+
+    /// Writes a snapshot and deletes every chunk it supersedes, in this one transaction.
+    pub fn chunks_compact(&self, id: DocId, snapshot: &[u8]) -> Result<()> {
+        let doc = id.to_string();
+        self.0.execute("INSERT INTO doc_chunk (doc_id, snapshot, data) VALUES (?1, 1, ?2)", params![doc, snapshot])?;
+        let snapshot_id = self.0.last_insert_rowid();
+        self.0.execute("DELETE FROM doc_chunk WHERE doc_id = ?1 AND chunk_id < ?2", params![doc, snapshot_id])?;
+        Ok(())
+    }
+
+    // ---- read models ----
+
+    /// Replaces a document's rows in `tables` with `rows`.
+    pub fn rows_replace(&self, id: DocId, tables: &[Table], rows: &[Row]) -> Result<()> {
+        let doc = id.to_string();
+        for table in tables {
+            let mut st = self.0.prepare_cached(&format!("DELETE FROM {} WHERE doc_id = ?1", table.name()))?;
+            st.execute([&doc])?;
+        }
+        for row in rows {
+            let cols = row.table.columns();
+            let sql = format!(
+                "INSERT INTO {} ({}) VALUES ({})",
+                row.table.name(),
+                cols.join(", "),
+                (1..=cols.len()).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
+            );
+            let mut st = self.0.prepare_cached(&sql)?;
+            st.execute(rusqlite::params_from_iter(row.cells.iter().map(SqlCell)))?;
+        }
+        Ok(())
+    }
+
+    /// Empties every read-model table (before a rebuild).
+    pub fn rows_clear_all(&self) -> Result<()> {
+        for table in Table::ALL {
+            self.0.execute(&format!("DELETE FROM {}", table.name()), [])?;
+        }
+        Ok(())
+    }
+
+    /// Every read-model row, table by table, fully ordered: for comparing replicas.
+    pub fn rows_dump(&self) -> Result<BTreeMap<&'static str, Vec<Vec<Cell>>>> {
+        let mut out = BTreeMap::new();
+        for table in Table::ALL {
+            let cols = table.columns();
+            let sql = format!("SELECT {0} FROM {1} ORDER BY {0}", cols.join(", "), table.name());
+            let mut st = self.0.prepare(&sql)?;
+            let rows = st.query_map([], |r| {
+                (0..cols.len())
+                    .map(|i| match r.get_ref(i)? {
+                        ValueRef::Integer(n) => Ok(Cell::Int(n)),
+                        ValueRef::Text(t) => Ok(Cell::Text(String::from_utf8_lossy(t).into_owned())),
+                        other => Err(rusqlite::Error::InvalidColumnType(i, cols[i].into(), other.data_type())),
+                    })
+                    .collect::<rusqlite::Result<Vec<Cell>>>()
+            })?;
+            out.insert(table.name(), rows.collect::<rusqlite::Result<_>>()?);
+        }
+        Ok(out)
+    }
+
+    /// Homework entries of one partition due in `[from, to]` (dates `YYYY-MM-DD`), by due date.
+    pub fn homework_due(&self, partition: &Partition, from: &str, to: &str) -> Result<Vec<Vec<Cell>>> {
+        let mut st = self.0.prepare_cached(
+            "SELECT entry_id, subject, title, details, due_on FROM homework_entry
+             WHERE partition = ?1 AND due_on BETWEEN ?2 AND ?3 ORDER BY due_on, entry_id",
+        )?;
+        let rows = st.query_map(params![partition.to_string(), from, to], |r| {
+            (0..5).map(|i| r.get::<_, String>(i).map(Cell::Text)).collect()
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    // ---- peers ----
+
+    /// A peer's state (default if never seen).
+    pub fn peer_get(&self, peer: ReplicaId) -> Result<PeerState> {
+        let mut st = self.0.prepare_cached(
+            "SELECT peer_scope, scope_tag, received_through, needs_full, last_sync_at FROM peer WHERE peer_id = ?1",
+        )?;
+        let row = st
+            .query_row([peer.to_string()], |r| {
+                Ok((
+                    r.get::<_, Option<Vec<u8>>>(0)?,
+                    r.get::<_, Option<Vec<u8>>>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, bool>(3)?,
+                    r.get::<_, Option<i64>>(4)?,
+                ))
+            })
+            .optional()?;
+        let Some((scope, tag, through, needs_full, last_sync_at)) = row else {
+            return Ok(PeerState::default());
+        };
+        Ok(PeerState {
+            scope: scope.map(|s| postcard::from_bytes(&s)).transpose().map_err(|_| corrupt_meta("peer scope"))?,
+            scope_tag: tag.map(|t| t.try_into()).transpose().map_err(|_| corrupt_meta("peer scope tag"))?,
+            received_through: through as u64,
+            needs_full,
+            last_sync_at,
+        })
+    }
+
+    /// Stores a peer's state.
+    pub fn peer_put(&self, peer: ReplicaId, s: &PeerState) -> Result<()> {
+        let scope = s.scope.as_ref().map(postcard::to_allocvec).transpose().map_err(|_| corrupt_meta("peer scope"))?;
+        let mut st = self.0.prepare_cached(
+            "INSERT INTO peer (peer_id, peer_scope, scope_tag, received_through, needs_full, last_sync_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (peer_id) DO UPDATE SET peer_scope = ?2, scope_tag = ?3, received_through = ?4,
+                 needs_full = ?5, last_sync_at = ?6",
+        )?;
+        st.execute(params![
+            peer.to_string(),
+            scope,
+            s.scope_tag.map(|t| t.to_vec()),
+            s.received_through as i64,
+            s.needs_full,
+            s.last_sync_at
+        ])?;
+        Ok(())
+    }
+
+    /// What we believe `peer` holds of `doc`.
+    pub fn belief_get(&self, peer: ReplicaId, doc: DocId) -> Result<Option<Vec<ChangeHash>>> {
+        let mut st = self.0.prepare_cached("SELECT heads FROM peer_doc WHERE peer_id = ?1 AND doc_id = ?2")?;
+        let heads: Option<Vec<u8>> = st.query_row([peer.to_string(), doc.to_string()], |r| r.get(0)).optional()?;
+        heads.map(|h| decode_heads(&h)).transpose()
+    }
+
+    /// Records what `peer` holds of `doc`.
+    pub fn belief_put(&self, peer: ReplicaId, doc: DocId, heads: &[ChangeHash]) -> Result<()> {
+        let mut st = self.0.prepare_cached(
+            "INSERT INTO peer_doc (peer_id, doc_id, heads) VALUES (?1, ?2, ?3)
+             ON CONFLICT (peer_id, doc_id) DO UPDATE SET heads = ?3",
+        )?;
+        st.execute(params![peer.to_string(), doc.to_string(), encode_heads(heads)])?;
+        Ok(())
+    }
+
+    /// Forgets everything we believed about `peer`'s documents.
+    pub fn beliefs_clear(&self, peer: ReplicaId) -> Result<()> {
+        self.0.execute("DELETE FROM peer_doc WHERE peer_id = ?1", [peer.to_string()])?;
+        Ok(())
+    }
+
+    /// Whether a bundle from `peer` was already applied.
+    pub fn bundle_seen(&self, peer: ReplicaId, bundle: &[u8; 16]) -> Result<bool> {
+        let mut st = self.0.prepare_cached("SELECT 1 FROM applied_bundle WHERE peer_id = ?1 AND bundle_id = ?2")?;
+        Ok(st.exists(params![peer.to_string(), bundle.as_slice()])?)
+    }
+
+    /// Remembers an applied bundle (and forgets the oldest beyond a bound).
+    pub fn bundle_record(&self, peer: ReplicaId, bundle: &[u8; 16], now: i64) -> Result<()> {
+        let p = peer.to_string();
+        self.0.execute(
+            "INSERT OR IGNORE INTO applied_bundle (peer_id, bundle_id, applied_at) VALUES (?1, ?2, ?3)",
+            params![p, bundle.as_slice(), now],
+        )?;
+        self.0.execute(
+            "DELETE FROM applied_bundle WHERE peer_id = ?1 AND bundle_id NOT IN
+               (SELECT bundle_id FROM applied_bundle WHERE peer_id = ?1 ORDER BY applied_at DESC LIMIT ?2)",
+            params![p, APPLIED_BUNDLES_KEPT],
+        )?;
+        Ok(())
+    }
+}
+
+const CATALOG_SELECT: &str =
+    "SELECT doc_id, partition, kind, doc_key, heads, size, change_count, chunk_count, seq, updated_at FROM document";
+
+type RawCatalogRow = (String, String, String, String, Vec<u8>, i64, i64, u32, i64, i64);
+
+fn raw_catalog_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawCatalogRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?))
+}
+
+trait ParseRow {
+    fn parse(self) -> Result<CatalogEntry>;
+}
+
+impl ParseRow for RawCatalogRow {
+    fn parse(self) -> Result<CatalogEntry> {
+        let (id, partition, kind, key, heads, size, change_count, chunk_count, seq, updated_at) = self;
+        let kind = Kind::parse(&kind).ok_or_else(|| corrupt_meta("document kind"))?;
+        Ok(CatalogEntry {
+            id: id.parse()?,
+            address: DocAddress::new(Partition::parse(&partition)?, kind, DocKey::parse(&key)?),
+            heads: decode_heads(&heads)?,
+            size: size as u64,
+            change_count: change_count as u64,
+            chunk_count,
+            seq: seq as u64,
+            updated_at,
+        })
+    }
+}
+
+/// A SQL condition (with its text arguments) matching the partitions of `scope`.
+fn scope_filter(scope: &Scope) -> (String, Vec<String>) {
+    let mut terms = Vec::new();
+    let mut args = Vec::new();
+    for rule in scope.rules() {
+        match rule {
+            ScopeRule::All => terms.push("1".to_owned()),
+            ScopeRule::School(uai) => {
+                terms.push("(partition = ? OR partition LIKE ?)".to_owned());
+                // UAIs are digits and letters: no LIKE wildcard can hide in them.
+                args.push(format!("school/{uai}"));
+                args.push(format!("school/{uai}/%"));
+            }
+            ScopeRule::Exact(p) => {
+                terms.push("partition = ?".to_owned());
+                args.push(p.to_string());
+            }
+        }
+    }
+    if terms.is_empty() {
+        terms.push("0".to_owned());
+    }
+    (terms.join(" OR "), args)
+}
+
+/// Heads as stored: sorted 32-byte hashes, concatenated.
+pub(crate) fn encode_heads(heads: &[ChangeHash]) -> Vec<u8> {
+    let mut sorted = heads.to_vec();
+    sorted.sort();
+    sorted.iter().flat_map(|h| h.0).collect()
+}
+
+fn decode_heads(bytes: &[u8]) -> Result<Vec<ChangeHash>> {
+    if !bytes.len().is_multiple_of(32) {
+        return Err(corrupt_meta("heads length"));
+    }
+    Ok(bytes
+        .chunks_exact(32)
+        .map(|c| {
+            let mut h = [0u8; 32];
+            h.copy_from_slice(c);
+            ChangeHash(h)
+        })
+        .collect())
+}
+
+fn corrupt_meta(what: &str) -> Error {
+    Error::Storage(rusqlite::Error::InvalidColumnName(format!("corrupt {what}")))
+}
+
+struct SqlCell<'a>(&'a Cell);
+
+impl rusqlite::ToSql for SqlCell<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self.0 {
+            Cell::Int(n) => ToSqlOutput::Borrowed(ValueRef::Integer(*n)),
+            Cell::Text(t) => ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes())),
+        })
+    }
+}

@@ -1,0 +1,261 @@
+//! The replica's store: typed document changes, their storage as chunks and snapshots,
+//! the catalog, and the read models kept in step with every change.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use automerge::transaction::CommitOptions;
+use automerge::{ActorId, Automerge, ChangeHash};
+
+use crate::error::{Error, Result};
+use crate::identity::{ReplicaIdentity, fill_random};
+use crate::ids::{DocAddress, DocId, Partition, ReplicaId, Scope};
+use crate::kinds::{Cell, DocKind, Kind};
+use crate::storage::{Storage, Tx};
+
+pub use crate::storage::{CatalogEntry, SCHEMA_VERSION};
+
+/// Incremental chunks a document may accumulate before it is compacted into a snapshot.
+const COMPACT_AFTER_CHUNKS: u32 = 32;
+
+/// One replica's local store. It is the replica's single writer: every method that
+/// changes data takes `&mut self` and runs in one short SQLite transaction.
+pub struct Store {
+    pub(crate) storage: Storage,
+    identity: ReplicaIdentity,
+    actor: ActorId,
+    scope: Scope,
+}
+
+impl Store {
+    /// Opens the replica at `path`, creating it (and its identity) if the file is new.
+    /// `scope` is the set of partitions this replica holds; documents outside it are refused.
+    pub fn open(path: &Path, scope: Scope) -> Result<Self> {
+        let mut storage = Storage::open(path)?;
+        let (identity, open_count) = storage.write(|tx| {
+            let identity = match tx.identity()? {
+                Some(id) => id,
+                None => {
+                    let id = ReplicaIdentity::generate();
+                    tx.create_identity(&id, now_ms())?;
+                    id
+                }
+            };
+            Ok((identity, tx.bump_open_count()?))
+        })?;
+        // Actor = replica id + open counter + random bytes: unique per process lifetime, so a
+        // restored backup can never reuse an actor with different changes.
+        let mut actor = identity.id().0.to_vec();
+        actor.extend_from_slice(&open_count.to_be_bytes());
+        let mut salt = [0u8; 4];
+        fill_random(&mut salt);
+        actor.extend_from_slice(&salt);
+        Ok(Self { storage, identity, actor: ActorId::from(actor), scope })
+    }
+
+    /// This replica's identity.
+    pub fn identity(&self) -> &ReplicaIdentity {
+        &self.identity
+    }
+
+    /// This replica's id.
+    pub fn id(&self) -> ReplicaId {
+        self.identity.id()
+    }
+
+    /// The partitions this replica holds.
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    /// Applies a local edit to the document at `address`, creating it if needed.
+    ///
+    /// `edit` gets the hydrated state; whatever it changes is committed as one Automerge
+    /// change together with the catalog and the read models, in one transaction.
+    pub fn change<K: DocKind, R>(&mut self, address: &DocAddress, edit: impl FnOnce(&mut K::State) -> R) -> Result<R> {
+        if address.kind != K::KIND {
+            return Err(Error::WrongKind {
+                id: address.id(),
+                expected: K::KIND.as_str(),
+                actual: address.kind.as_str().to_owned(),
+            });
+        }
+        self.check_scope(&address.partition)?;
+        let actor = self.actor.clone();
+        self.storage.write(|tx| {
+            let id = address.id();
+            let old = tx.catalog_get(id)?;
+            if let Some(old) = &old
+                && old.address != *address
+            {
+                return Err(Error::CorruptDocument { id, reason: "catalog address does not match its id".into() });
+            }
+            let mut doc = load(tx, id, address.kind, old.as_ref())?.with_actor(actor);
+            let mut state: K::State = autosurgeon::hydrate(&doc).map_err(|e| corrupt(id, e))?;
+            let result = edit(&mut state);
+            doc.transact_with(
+                |_| CommitOptions::default().with_time(now_ms() / 1000),
+                |t| autosurgeon::reconcile(t, &state),
+            )
+            .map_err(|e| corrupt(id, e.error))?;
+            commit_doc(tx, address, old.as_ref(), &doc)?;
+            Ok(result)
+        })
+    }
+
+    /// The current state of a document (loads it: for writers and tests, not for pages).
+    pub fn get<K: DocKind>(&mut self, id: DocId) -> Result<Option<K::State>> {
+        self.storage.read(|tx| {
+            let Some(entry) = tx.catalog_get(id)? else { return Ok(None) };
+            if entry.address.kind != K::KIND {
+                return Err(Error::WrongKind {
+                    id,
+                    expected: K::KIND.as_str(),
+                    actual: entry.address.kind.as_str().to_owned(),
+                });
+            }
+            let doc = load(tx, id, entry.address.kind, Some(&entry))?;
+            autosurgeon::hydrate(&doc).map(Some).map_err(|e| corrupt(id, e))
+        })
+    }
+
+    /// One catalog entry.
+    pub fn catalog_entry(&mut self, id: DocId) -> Result<Option<CatalogEntry>> {
+        self.storage.read(|tx| tx.catalog_get(id))
+    }
+
+    /// The whole catalog, in change order.
+    pub fn catalog(&mut self) -> Result<Vec<CatalogEntry>> {
+        self.storage.read(|tx| tx.catalog_scan(&Scope::all(), 0))
+    }
+
+    /// Rewrites a document as one snapshot, dropping the chunks it supersedes (one transaction).
+    pub fn compact(&mut self, id: DocId) -> Result<()> {
+        self.storage.write(|tx| {
+            let Some(mut entry) = tx.catalog_get(id)? else { return Ok(()) };
+            let doc = load(tx, id, entry.address.kind, Some(&entry))?;
+            compact(tx, &doc, &mut entry)?;
+            tx.catalog_put(&entry)
+        })
+    }
+
+    /// Regenerates every read model from the documents, in one transaction.
+    pub fn rebuild_read_models(&mut self) -> Result<()> {
+        self.storage.write(|tx| {
+            tx.rows_clear_all()?;
+            for id in tx.all_doc_ids()? {
+                let entry = tx.catalog_get(id)?.ok_or_else(|| corrupt(id, "vanished during rebuild"))?;
+                let doc = load(tx, id, entry.address.kind, Some(&entry))?;
+                project(tx, &entry.address, &doc)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Every read-model row, table by table, sorted (for comparing replicas and rebuilds).
+    pub fn read_models(&mut self) -> Result<BTreeMap<&'static str, Vec<Vec<Cell>>>> {
+        self.storage.read(|tx| tx.rows_dump())
+    }
+
+    /// Homework of a class due between two dates (inclusive, `YYYY-MM-DD`): plain indexed SQL.
+    /// Each row: entry id, subject, title, details, due date.
+    pub fn homework_due(&mut self, class: &Partition, from: &str, to: &str) -> Result<Vec<Vec<Cell>>> {
+        self.storage.read(|tx| tx.homework_due(class, from, to))
+    }
+
+    /// Writes a consistent copy of the replica to `dest` (a new file), while it keeps running.
+    /// A replica restored from it is the same replica, back in time: its peers notice the
+    /// divergence at the next sync and send it back what it lost.
+    pub fn backup_to(&self, dest: &Path) -> Result<()> {
+        self.storage.backup_to(dest)
+    }
+
+    /// `PRAGMA integrity_check` ("ok" when sound).
+    pub fn integrity_check(&self) -> Result<String> {
+        self.storage.integrity_check()
+    }
+
+    pub(crate) fn check_scope(&self, partition: &Partition) -> Result<()> {
+        if self.scope.contains(partition) {
+            Ok(())
+        } else {
+            Err(Error::InvalidId { what: "partition outside this replica's scope", value: partition.to_string() })
+        }
+    }
+}
+
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+fn corrupt(id: DocId, e: impl ToString) -> Error {
+    Error::CorruptDocument { id, reason: e.to_string() }
+}
+
+/// Loads a document from its chunks, or its genesis if it is not stored yet.
+pub(crate) fn load(tx: &Tx<'_>, id: DocId, kind: Kind, entry: Option<&CatalogEntry>) -> Result<Automerge> {
+    if entry.is_none() {
+        return Ok(kind.genesis());
+    }
+    let bytes: Vec<u8> = tx.chunks(id)?.concat();
+    Automerge::load(&bytes).map_err(|e| corrupt(id, e))
+}
+
+/// Persists a changed document: the new changes as one chunk, the catalog entry (with a
+/// fresh local seq) and the read models, all in the caller's transaction. Does nothing if
+/// the heads did not move.
+pub(crate) fn commit_doc(
+    tx: &Tx<'_>,
+    address: &DocAddress,
+    old: Option<&CatalogEntry>,
+    doc: &Automerge,
+) -> Result<Option<CatalogEntry>> {
+    let id = address.id();
+    let old_heads: &[ChangeHash] = old.map_or(&[], |e| &e.heads);
+    let mut heads = doc.get_heads();
+    heads.sort();
+    let unchanged = match old {
+        Some(_) => heads == old_heads,
+        // A document that is still only its genesis is not worth storing.
+        None => heads == [address.kind.genesis_hash()],
+    };
+    if unchanged {
+        return Ok(None);
+    }
+    let new_changes = doc.get_changes(old_heads).len() as u64;
+    let chunk = doc.save_after(old_heads);
+    let mut entry = CatalogEntry {
+        id,
+        address: address.clone(),
+        heads,
+        size: old.map_or(0, |e| e.size) + chunk.len() as u64,
+        change_count: old.map_or(0, |e| e.change_count) + new_changes,
+        chunk_count: old.map_or(0, |e| e.chunk_count) + 1,
+        seq: tx.take_seq()?,
+        updated_at: now_ms(),
+    };
+    // The catalog row must exist before chunks reference it.
+    tx.catalog_put(&entry)?;
+    tx.chunk_append(id, &chunk)?;
+    if entry.chunk_count >= COMPACT_AFTER_CHUNKS {
+        compact(tx, doc, &mut entry)?;
+        tx.catalog_put(&entry)?;
+    }
+    project(tx, address, doc)?;
+    Ok(Some(entry))
+}
+
+fn compact(tx: &Tx<'_>, doc: &Automerge, entry: &mut CatalogEntry) -> Result<()> {
+    let snapshot = doc.save();
+    tx.chunks_compact(entry.id, &snapshot)?;
+    entry.size = snapshot.len() as u64;
+    entry.chunk_count = 0;
+    Ok(())
+}
+
+fn project(tx: &Tx<'_>, address: &DocAddress, doc: &Automerge) -> Result<()> {
+    let id = address.id();
+    let rows = address.kind.project(id, &address.partition, address.key.as_str(), doc).map_err(|e| corrupt(id, e))?;
+    tx.rows_replace(id, address.kind.tables(), &rows)
+}

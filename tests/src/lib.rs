@@ -1,0 +1,3 @@
+//! `preau-tests`: cross-crate integration tests and the deterministic replication simulator.
+
+pub mod sim;
