@@ -57,3 +57,141 @@ fn two_replicas_converge_in_four_messages_and_then_exchange_nothing() {
     assert_eq!((a.docs_sent, h.docs_sent), (0, 0));
     assert_eq!(school_a.read_models().unwrap(), hub.read_models().unwrap());
 }
+
+#[test]
+fn compaction_writes_one_snapshot_and_keeps_every_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.db");
+    let mut store = Store::open(&path, Scope::all()).unwrap();
+    for i in 0..40 {
+        add_entry(&mut store, &format!("e{i}"), "Lecture");
+    }
+    let chunks = |path: &std::path::Path| -> (i64, i64) {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        conn.query_row("SELECT count(*), coalesce(sum(snapshot), 0) FROM doc_chunk", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+    };
+    let entry = store.catalog_entry(book().id()).unwrap().unwrap();
+    // Compacted automatically at 32 chunks: one snapshot, then the 8 later changes.
+    assert_eq!(chunks(&path), (9, 1));
+    assert_eq!((entry.chunk_count, entry.change_count), (8, 41));
+    store.compact(book().id()).unwrap();
+    assert_eq!(chunks(&path), (1, 1));
+    let models = store.read_models().unwrap();
+    drop(store);
+    let mut store = Store::open(&path, Scope::all()).unwrap();
+    assert_eq!(store.get::<HomeworkBook>(book().id()).unwrap().unwrap().entries.len(), 40);
+    store.rebuild_read_models().unwrap();
+    assert_eq!(store.read_models().unwrap(), models);
+    assert_eq!(store.catalog_entry(book().id()).unwrap().unwrap().change_count, 41);
+}
+
+#[test]
+fn local_writes_outside_the_scope_or_of_the_wrong_kind_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let school = Scope::new(vec![ScopeRule::School(Uai::parse("0341234A").unwrap())]);
+    let mut store = Store::open(&dir.path().join("a.db"), school).unwrap();
+    let elsewhere = DocAddress::new(
+        Partition::parse("school/0349999Z/class/cp").unwrap(),
+        Kind::HomeworkBook,
+        DocKey::parse("2026-2027").unwrap(),
+    );
+    assert!(store.change::<HomeworkBook, _>(&elsewhere, |_| ()).is_err());
+    let news = DocAddress::new(class(), Kind::NewsPost, DocKey::parse("n1").unwrap());
+    assert!(store.change::<HomeworkBook, _>(&news, |_| ()).is_err());
+    // An edit that changes nothing stores nothing.
+    store.change::<HomeworkBook, _>(&book(), |_| ()).unwrap();
+    assert!(store.catalog().unwrap().is_empty());
+}
+
+mod projections {
+    use preau_sync::kinds::conversation::{Conversation, Message};
+    use preau_sync::kinds::news::NewsPost;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        AddEntry { on: usize, class: usize, id: u8 },
+        Retitle { on: usize, class: usize, id: u8, title: u8 },
+        DeleteEntry { on: usize, class: usize, id: u8 },
+        AddMessage { on: usize, conversation: u8, id: u8 },
+        Publish { on: usize, post: u8, title: u8 },
+        Sync,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (0..2usize, 0..3usize, 0..6u8).prop_map(|(on, class, id)| Op::AddEntry { on, class, id }),
+            (0..2usize, 0..3usize, 0..6u8, any::<u8>()).prop_map(|(on, class, id, title)| Op::Retitle {
+                on,
+                class,
+                id,
+                title
+            }),
+            (0..2usize, 0..3usize, 0..6u8).prop_map(|(on, class, id)| Op::DeleteEntry { on, class, id }),
+            (0..2usize, 0..3u8, any::<u8>()).prop_map(|(on, conversation, id)| Op::AddMessage { on, conversation, id }),
+            (0..2usize, 0..4u8, any::<u8>()).prop_map(|(on, post, title)| Op::Publish { on, post, title }),
+            Just(Op::Sync),
+        ]
+    }
+
+    fn address(class: usize, kind: Kind, key: &str) -> DocAddress {
+        let partition = Partition::parse(&format!("school/0341234A/class/c{class}")).unwrap();
+        DocAddress::new(partition, kind, DocKey::parse(key).unwrap())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        /// Whatever happened (local edits, deletions, merges of concurrent edits), the read
+        /// models maintained change by change equal a rebuild from the documents.
+        #[test]
+        fn rebuild_equals_incremental_read_models(ops in proptest::collection::vec(op(), 1..40)) {
+            let dir = tempfile::tempdir().unwrap();
+            let mut replicas = [
+                Store::open(&dir.path().join("a.db"), Scope::all()).unwrap(),
+                Store::open(&dir.path().join("b.db"), Scope::all()).unwrap(),
+            ];
+            for op in ops {
+                match op {
+                    Op::AddEntry { on, class, id } => {
+                        replicas[on].change::<HomeworkBook, _>(&address(class, Kind::HomeworkBook, "2026-2027"), |b| {
+                            b.entries.insert(format!("e{id}"), HomeworkEntry { title: "Nouveau".into(), due_on: format!("2026-12-{:02}", id + 1), ..Default::default() })
+                        }).unwrap();
+                    }
+                    Op::Retitle { on, class, id, title } => {
+                        replicas[on].change::<HomeworkBook, _>(&address(class, Kind::HomeworkBook, "2026-2027"), |b| {
+                            if let Some(e) = b.entries.get_mut(&format!("e{id}")) { e.title = format!("Titre {title}"); }
+                        }).unwrap();
+                    }
+                    Op::DeleteEntry { on, class, id } => {
+                        replicas[on].change::<HomeworkBook, _>(&address(class, Kind::HomeworkBook, "2026-2027"), |b| {
+                            b.entries.remove(&format!("e{id}"))
+                        }).unwrap();
+                    }
+                    Op::AddMessage { on, conversation, id } => {
+                        replicas[on].change::<Conversation, _>(&address(0, Kind::Conversation, &format!("c{conversation}")), |c| {
+                            c.messages.insert(format!("m{id}"), Message { author: format!("r{on}"), sent_at: i64::from(id), body: "Bonjour".into() })
+                        }).unwrap();
+                    }
+                    Op::Publish { on, post, title } => {
+                        replicas[on].change::<NewsPost, _>(&address(1, Kind::NewsPost, &format!("p{post}")), |p| {
+                            p.title = format!("Actualité {title}");
+                        }).unwrap();
+                    }
+                    Op::Sync => {
+                        let [a, b] = &mut replicas;
+                        sync_pair(a, b, &OpenPolicy).unwrap();
+                    }
+                }
+            }
+            for store in &mut replicas {
+                let incremental = store.read_models().unwrap();
+                store.rebuild_read_models().unwrap();
+                prop_assert_eq!(store.read_models().unwrap(), incremental);
+            }
+        }
+    }
+}
