@@ -609,29 +609,45 @@ fn populate(store: &mut Store, n: usize, seed: u64) -> Result<u64> {
     Ok(changes)
 }
 
+/// Sessions between a school and the hub with `n` new documents, then `n` documents the
+/// hub already holds changed once more, then nothing changed.
 fn exchanges(dir: &Path, sizes: &[usize]) -> Result<()> {
-    println!("\n## Exchanges per sync (school → empty hub)");
-    println!("{:>8} {:>10} {:>12} {:>14} {:>10}", "changed", "messages", "wire bytes", "bytes/doc", "seconds");
+    println!("\n## Exchanges per sync (school → hub)");
+    println!(
+        "{:>8} {:>24} {:>10} {:>12} {:>10} {:>10}",
+        "docs", "situation", "messages", "wire bytes", "bytes/doc", "seconds"
+    );
     for &n in sizes {
         let mut school = Store::open(&dir.join(format!("ex-school-{n}.db")), school_scope())?;
         let mut hub = Store::open(&dir.join(format!("ex-hub-{n}.db")), Scope::all())?;
+        let mut w = Writer(ChaCha8Rng::seed_from_u64(n as u64));
         populate(&mut school, n, n as u64)?;
-        let started = Instant::now();
-        let (a, b) = sync_pair(&mut school, &mut hub, &OpenPolicy)?;
-        let wire = a.bytes_sent + b.bytes_sent;
-        println!(
-            "{n:>8} {:>10} {wire:>12} {:>14.1} {:>10.2}",
-            a.messages_sent + b.messages_sent,
-            wire as f64 / n as f64,
-            started.elapsed().as_secs_f64()
-        );
-        let (a, b) = sync_pair(&mut school, &mut hub, &OpenPolicy)?;
-        println!(
-            "{:>8} {:>10} {:>12}   (then a sync with nothing changed)",
-            0,
-            a.messages_sent + b.messages_sent,
-            a.bytes_sent + b.bytes_sent
-        );
+        let measure = |school: &mut Store, hub: &mut Store, situation: &str| -> Result<()> {
+            let started = Instant::now();
+            let (a, b) = sync_pair(school, hub, &OpenPolicy)?;
+            let wire = a.bytes_sent + b.bytes_sent;
+            let docs = a.docs_sent.max(1) as f64;
+            println!(
+                "{n:>8} {situation:>24} {:>10} {wire:>12} {:>10.1} {:>10.2}",
+                a.messages_sent + b.messages_sent,
+                if a.docs_sent == 0 { 0.0 } else { wire as f64 / docs },
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        };
+        measure(&mut school, &mut hub, "new documents")?;
+        for entry in school.catalog()? {
+            let address = entry.address;
+            match address.kind {
+                Kind::NewsPost => school.change::<NewsPost, _>(&address, |p| p.title.push_str(" (modifié)"))?,
+                _ => {
+                    let msg = w.message("enseignant", 1_795_200_000_000);
+                    school.change::<Conversation, _>(&address, |c| c.messages.insert("reply".into(), msg))?;
+                }
+            }
+        }
+        measure(&mut school, &mut hub, "each changed once more")?;
+        measure(&mut school, &mut hub, "nothing changed")?;
     }
     Ok(())
 }
@@ -668,6 +684,10 @@ fn peak_rss_kib() -> Result<u64> {
 }
 
 fn print_machine() {
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| s.lines().next().and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<u64>().ok()))
+        .map_or("? GiB".to_owned(), |kb| format!("{} GiB", kb / (1 << 20)));
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| {
@@ -675,5 +695,5 @@ fn print_machine() {
         })
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    println!("# preau bench sync — preau {} on {cores} × {cpu}", env!("CARGO_PKG_VERSION"));
+    println!("# preau bench sync — preau {} on {cores} × {cpu}, {memory}", env!("CARGO_PKG_VERSION"));
 }

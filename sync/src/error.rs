@@ -27,6 +27,15 @@ pub enum Error {
         /// The offending input (truncated).
         value: String,
     },
+    /// A local write to a partition this replica does not hold.
+    #[error("partition {partition} is outside this replica's scope")]
+    OutOfScope {
+        /// The partition.
+        partition: Partition,
+    },
+    /// Replica metadata in the database is unreadable (hand-edited or damaged file).
+    #[error("corrupt replica metadata: {0}")]
+    CorruptMetadata(String),
     /// A document's address names another kind than the one requested.
     #[error("document {id} is a {actual}, not a {expected}")]
     WrongKind {

@@ -11,6 +11,7 @@ use automerge::{ActorId, Automerge, ChangeHash};
 use crate::error::{Error, Result};
 use crate::identity::{ReplicaIdentity, fill_random};
 use crate::ids::{DocAddress, DocId, Partition, ReplicaId, Scope};
+use crate::kinds::homework::HomeworkDue;
 use crate::kinds::{Cell, DocKind, Kind};
 use crate::storage::{Storage, Tx};
 
@@ -91,7 +92,7 @@ impl Store {
             {
                 return Err(Error::CorruptDocument { id, reason: "catalog address does not match its id".into() });
             }
-            let mut doc = load(tx, id, address.kind, old.as_ref())?.with_actor(actor);
+            let mut doc = load(tx, address.kind, old.as_ref())?.with_actor(actor);
             let mut state: K::State = autosurgeon::hydrate(&doc).map_err(|e| corrupt(id, e))?;
             let result = edit(&mut state);
             doc.transact_with(
@@ -115,7 +116,7 @@ impl Store {
                     actual: entry.address.kind.as_str().to_owned(),
                 });
             }
-            let doc = load(tx, id, entry.address.kind, Some(&entry))?;
+            let doc = load(tx, entry.address.kind, Some(&entry))?;
             autosurgeon::hydrate(&doc).map(Some).map_err(|e| corrupt(id, e))
         })
     }
@@ -134,7 +135,7 @@ impl Store {
     pub fn compact(&mut self, id: DocId) -> Result<()> {
         self.storage.write(|tx| {
             let Some(mut entry) = tx.catalog_get(id)? else { return Ok(()) };
-            let doc = load(tx, id, entry.address.kind, Some(&entry))?;
+            let doc = load(tx, entry.address.kind, Some(&entry))?;
             compact(tx, &doc, &mut entry)?;
             tx.catalog_put(&entry)
         })
@@ -146,7 +147,7 @@ impl Store {
             tx.rows_clear_all()?;
             for id in tx.all_doc_ids()? {
                 let entry = tx.catalog_get(id)?.ok_or_else(|| corrupt(id, "vanished during rebuild"))?;
-                let doc = load(tx, id, entry.address.kind, Some(&entry))?;
+                let doc = load(tx, entry.address.kind, Some(&entry))?;
                 project(tx, &entry.address, &doc)?;
             }
             Ok(())
@@ -159,8 +160,7 @@ impl Store {
     }
 
     /// Homework of a class due between two dates (inclusive, `YYYY-MM-DD`): plain indexed SQL.
-    /// Each row: entry id, subject, title, details, due date.
-    pub fn homework_due(&mut self, class: &Partition, from: &str, to: &str) -> Result<Vec<Vec<Cell>>> {
+    pub fn homework_due(&mut self, class: &Partition, from: &str, to: &str) -> Result<Vec<HomeworkDue>> {
         self.storage.read(|tx| tx.homework_due(class, from, to))
     }
 
@@ -177,11 +177,7 @@ impl Store {
     }
 
     pub(crate) fn check_scope(&self, partition: &Partition) -> Result<()> {
-        if self.scope.contains(partition) {
-            Ok(())
-        } else {
-            Err(Error::InvalidId { what: "partition outside this replica's scope", value: partition.to_string() })
-        }
+        if self.scope.contains(partition) { Ok(()) } else { Err(Error::OutOfScope { partition: partition.clone() }) }
     }
 }
 
@@ -193,13 +189,12 @@ fn corrupt(id: DocId, e: impl ToString) -> Error {
     Error::CorruptDocument { id, reason: e.to_string() }
 }
 
-/// Loads a document from its chunks, or its genesis if it is not stored yet.
-pub(crate) fn load(tx: &Tx<'_>, id: DocId, kind: Kind, entry: Option<&CatalogEntry>) -> Result<Automerge> {
-    if entry.is_none() {
-        return Ok(kind.genesis());
-    }
-    let bytes: Vec<u8> = tx.chunks(id)?.concat();
-    Automerge::load(&bytes).map_err(|e| corrupt(id, e))
+/// Loads a stored document from its chunks, or a document of `kind` not stored yet (its
+/// genesis).
+pub(crate) fn load(tx: &Tx<'_>, kind: Kind, stored: Option<&CatalogEntry>) -> Result<Automerge> {
+    let Some(entry) = stored else { return Ok(kind.genesis()) };
+    let bytes: Vec<u8> = tx.chunks(entry.id)?.concat();
+    Automerge::load(&bytes).map_err(|e| corrupt(entry.id, e))
 }
 
 /// Persists a changed document: the new changes as one chunk, the catalog entry (with a

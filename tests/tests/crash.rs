@@ -28,15 +28,8 @@ fn assert_holds(store: &mut Store, name: &str, expected: &BTreeSet<(usize, Strin
     for class in 0..3 {
         let address = book(class);
         let doc = store.get::<HomeworkBook>(address.id()).unwrap().unwrap_or_default();
-        let rows: BTreeSet<String> = store
-            .homework_due(&address.partition, "", "9999")
-            .unwrap()
-            .into_iter()
-            .map(|r| match &r[0] {
-                preau_sync::Cell::Text(id) => id.clone(),
-                other => panic!("entry id is {other:?}"),
-            })
-            .collect();
+        let rows: BTreeSet<String> =
+            store.homework_due(&address.partition, "", "9999").unwrap().into_iter().map(|r| r.entry_id).collect();
         for (_, id) in expected.iter().filter(|(c, _)| *c == class) {
             assert!(doc.entries.contains_key(id), "{name} lost acknowledged entry {id} (class {class})");
             assert!(rows.contains(id), "{name}'s read model lacks acknowledged entry {id}");

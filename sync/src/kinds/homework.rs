@@ -30,6 +30,21 @@ pub struct HomeworkEntry {
     pub author: String,
 }
 
+/// One line of a class's homework list, as pages read it (from the read model).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HomeworkDue {
+    /// Entry id within its book.
+    pub entry_id: String,
+    /// Discipline.
+    pub subject: String,
+    /// Short title.
+    pub title: String,
+    /// The work to do.
+    pub details: String,
+    /// Date due, `YYYY-MM-DD`.
+    pub due_on: String,
+}
+
 impl DocKind for HomeworkBook {
     const KIND: Kind = Kind::HomeworkBook;
     type State = HomeworkBook;

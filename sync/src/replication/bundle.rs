@@ -206,7 +206,7 @@ fn doc_changes(
     base: Option<&[ChangeHash]>,
     actors: &mut Actors,
 ) -> Result<Option<DocChanges>> {
-    let doc = load(tx, entry.id, entry.address.kind, Some(entry))?;
+    let doc = load(tx, entry.address.kind, Some(entry))?;
     let known: Vec<ChangeHash> =
         base.unwrap_or_default().iter().filter(|h| doc.get_change_by_hash(h).is_some()).copied().collect();
     // A peer without the document still has its genesis: every replica can compute it.
@@ -289,7 +289,7 @@ fn apply_doc(
 ) -> Result<Merge> {
     let id = entry.id;
     let stored = (entry.seq != 0).then_some(entry);
-    let before = load(tx, id, entry.address.kind, stored)?;
+    let before = load(tx, entry.address.kind, stored)?;
     let changes = match thicken(&incoming.changes, entry.address.kind.genesis_hash(), actors, &HeldIn(&before)) {
         Ok(changes) => changes,
         Err(ThickenError::MissingHistory) => return Ok(Merge::MissingHistory),

@@ -16,6 +16,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use crate::error::{Error, Result};
 use crate::identity::ReplicaIdentity;
 use crate::ids::{DocAddress, DocId, DocKey, Partition, ReplicaId, Scope, ScopeRule};
+use crate::kinds::homework::HomeworkDue;
 use crate::kinds::{Cell, Kind, Row, Table};
 
 /// Numbered migrations, compiled in; version N is `MIGRATIONS[N - 1]`.
@@ -187,7 +188,7 @@ impl Tx<'_> {
     pub fn catalog_get(&self, id: DocId) -> Result<Option<CatalogEntry>> {
         let mut st = self.0.prepare_cached(&format!("{CATALOG_SELECT} WHERE doc_id = ?1"))?;
         let row = st.query_row([id.to_string()], raw_catalog_row).optional()?;
-        row.map(RawCatalogRow::parse).transpose()
+        row.map(parse_catalog_row).transpose()
     }
 
     /// The one entry whose id starts with `prefix` (`None` if there is none, or several).
@@ -198,7 +199,7 @@ impl Tx<'_> {
         let mut st = self.0.prepare_cached(&format!("{CATALOG_SELECT} WHERE doc_id >= ?1 AND doc_id < ?2 LIMIT 2"))?;
         let rows: Vec<RawCatalogRow> = st.query_map([low, high], raw_catalog_row)?.collect::<rusqlite::Result<_>>()?;
         match <[RawCatalogRow; 1]>::try_from(rows) {
-            Ok([row]) => row.parse().map(Some),
+            Ok([row]) => parse_catalog_row(row).map(Some),
             Err(_) => Ok(None),
         }
     }
@@ -210,7 +211,7 @@ impl Tx<'_> {
         let mut st = self.0.prepare_cached(&sql)?;
         let params = std::iter::once(Value::Integer(after_seq as i64)).chain(args.into_iter().map(Value::Text));
         let rows = st.query_map(rusqlite::params_from_iter(params), raw_catalog_row)?;
-        rows.map(|r| r.map_err(Error::from).and_then(RawCatalogRow::parse)).collect()
+        rows.map(|r| r.map_err(Error::from).and_then(parse_catalog_row)).collect()
     }
 
     /// Inserts or replaces a catalog entry.
@@ -321,13 +322,19 @@ impl Tx<'_> {
     }
 
     /// Homework entries of one partition due in `[from, to]` (dates `YYYY-MM-DD`), by due date.
-    pub fn homework_due(&self, partition: &Partition, from: &str, to: &str) -> Result<Vec<Vec<Cell>>> {
+    pub fn homework_due(&self, partition: &Partition, from: &str, to: &str) -> Result<Vec<HomeworkDue>> {
         let mut st = self.0.prepare_cached(
             "SELECT entry_id, subject, title, details, due_on FROM homework_entry
              WHERE partition = ?1 AND due_on BETWEEN ?2 AND ?3 ORDER BY due_on, entry_id",
         )?;
         let rows = st.query_map(params![partition.to_string(), from, to], |r| {
-            (0..5).map(|i| r.get::<_, String>(i).map(Cell::Text)).collect()
+            Ok(HomeworkDue {
+                entry_id: r.get(0)?,
+                subject: r.get(1)?,
+                title: r.get(2)?,
+                details: r.get(3)?,
+                due_on: r.get(4)?,
+            })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -436,25 +443,19 @@ fn raw_catalog_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawCatalogRow> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?))
 }
 
-trait ParseRow {
-    fn parse(self) -> Result<CatalogEntry>;
-}
-
-impl ParseRow for RawCatalogRow {
-    fn parse(self) -> Result<CatalogEntry> {
-        let (id, partition, kind, key, heads, size, change_count, chunk_count, seq, updated_at) = self;
-        let kind = Kind::parse(&kind).ok_or_else(|| corrupt_meta("document kind"))?;
-        Ok(CatalogEntry {
-            id: id.parse()?,
-            address: DocAddress::new(Partition::parse(&partition)?, kind, DocKey::parse(&key)?),
-            heads: decode_heads(&heads)?,
-            size: size as u64,
-            change_count: change_count as u64,
-            chunk_count,
-            seq: seq as u64,
-            updated_at,
-        })
-    }
+fn parse_catalog_row(row: RawCatalogRow) -> Result<CatalogEntry> {
+    let (id, partition, kind, key, heads, size, change_count, chunk_count, seq, updated_at) = row;
+    let kind = Kind::parse(&kind).ok_or_else(|| corrupt_meta("document kind"))?;
+    Ok(CatalogEntry {
+        id: id.parse()?,
+        address: DocAddress::new(Partition::parse(&partition)?, kind, DocKey::parse(&key)?),
+        heads: decode_heads(&heads)?,
+        size: size as u64,
+        change_count: change_count as u64,
+        chunk_count,
+        seq: seq as u64,
+        updated_at,
+    })
 }
 
 /// A SQL condition (with its text arguments) matching the partitions of `scope`.
@@ -504,7 +505,7 @@ fn decode_heads(bytes: &[u8]) -> Result<Vec<ChangeHash>> {
 }
 
 fn corrupt_meta(what: &str) -> Error {
-    Error::Storage(rusqlite::Error::InvalidColumnName(format!("corrupt {what}")))
+    Error::CorruptMetadata(what.to_owned())
 }
 
 struct SqlCell<'a>(&'a Cell);
