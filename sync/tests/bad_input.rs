@@ -7,7 +7,7 @@ use automerge::{Automerge, ROOT};
 use preau_sync::error::Refusal;
 use preau_sync::kinds::homework::{HomeworkBook, HomeworkEntry};
 use preau_sync::replication::frame::{MAX_BODY_BYTES, MAX_FRAME_BYTES};
-use preau_sync::replication::thin::{Actors, thin};
+use preau_sync::replication::thin::{Actors, HeldDeps, thin};
 use preau_sync::replication::{Bundle, DocChanges, DocTarget, OpenPolicy, PeerView, Policy, Session};
 use preau_sync::{Cell, DocAddress, DocKey, Error, Kind, Partition, ReplicaId, Scope, ScopeRule, Store, Uai};
 
@@ -185,7 +185,7 @@ fn changes_that_break_the_schema_or_the_policy_or_do_not_decode_are_refused() {
     doc.transact(|tx| tx.put(ROOT, "entries", "plus de devoirs")).unwrap();
     let changes = doc.get_changes(&[Kind::HomeworkBook.genesis_hash()]);
     let mut actors = Actors::default();
-    let thin_changes = thin(&changes, Kind::HomeworkBook.genesis_hash(), &mut actors).unwrap();
+    let thin_changes = thin(&changes, Kind::HomeworkBook.genesis_hash(), &mut actors, HeldDeps::Prefix).unwrap();
     let mut hostile = bundle_for_school(&mut p);
     hostile.actors = actors;
     hostile.docs = vec![DocChanges { target: DocTarget::New(address), changes: thin_changes }];

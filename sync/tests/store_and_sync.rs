@@ -195,3 +195,37 @@ mod projections {
         }
     }
 }
+
+#[test]
+fn a_school_restored_from_an_old_backup_gets_back_what_the_hub_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let school_scope = Scope::new(vec![ScopeRule::School(Uai::parse("0341234A").unwrap())]);
+    let mut hub = Store::open(&dir.path().join("hub.db"), Scope::all()).unwrap();
+    let mut school = Store::open(&dir.path().join("school.db"), school_scope.clone()).unwrap();
+
+    // 1. Monday: the school syncs, then backs up.
+    add_entry(&mut school, "lundi", "Tables de 2");
+    sync_pair(&mut school, &mut hub, &OpenPolicy).unwrap();
+    let backup = dir.path().join("school-backup.db");
+    school.backup_to(&backup).unwrap();
+
+    // 2. Tuesday's homework reaches the hub; then the school's disk dies.
+    add_entry(&mut school, "mardi", "Tables de 3");
+    sync_pair(&mut school, &mut hub, &OpenPolicy).unwrap();
+    drop(school);
+    let mut school = Store::open(&backup, school_scope).unwrap();
+    let has_tuesday =
+        |s: &mut Store| s.get::<HomeworkBook>(book().id()).unwrap().unwrap().entries.contains_key("mardi");
+    assert!(!has_tuesday(&mut school));
+
+    // 3. The hub believes the school holds Tuesday: the next sync sees the digests differ...
+    let (first, _) = sync_pair(&mut school, &mut hub, &OpenPolicy).unwrap();
+    assert!(!first.converged);
+    // 4. ...and the one after compares full catalogs and repairs it.
+    let (second, _) = sync_pair(&mut school, &mut hub, &OpenPolicy).unwrap();
+    assert!(second.full_reconciliation && second.converged, "{second:?}");
+    assert!(has_tuesday(&mut school));
+    assert_eq!(school.read_models().unwrap(), hub.read_models().unwrap());
+    let (third, _) = sync_pair(&mut school, &mut hub, &OpenPolicy).unwrap();
+    assert!(!third.full_reconciliation && third.converged && third.docs_received == 0);
+}

@@ -8,7 +8,7 @@ use automerge::{Automerge, Change, ChangeHash, ReadDoc};
 use crate::error::{Refusal, Result};
 use crate::ids::{DocAddress, DocId, ReplicaId, Scope};
 use crate::replication::protocol::{Ack, Bundle, DocChanges, DocTarget};
-use crate::replication::thin::{Actors, ResolveHeld, ThickenError, thicken, thin};
+use crate::replication::thin::{Actors, HeldDeps, ResolveHeld, ThickenError, thicken, thin};
 use crate::storage::{Tx, encode_heads};
 use crate::store::{CatalogEntry, Store, commit_doc, load, now_ms};
 
@@ -148,7 +148,7 @@ impl Store {
                 if base.as_deref() == Some(entry.heads.as_slice()) {
                     continue;
                 }
-                let Some(doc) = doc_changes(tx, &entry, base.as_deref(), &mut bundle.actors)? else { continue };
+                let Some(doc) = doc_changes(tx, &entry, base.as_deref(), full, &mut bundle.actors)? else { continue };
                 let bytes: usize = doc.changes.iter().map(|c| c.rest.len() + 8 * c.deps.len()).sum();
                 if bytes > budget && !bundle.docs.is_empty() {
                     bundle.complete = false;
@@ -200,27 +200,31 @@ impl Store {
 }
 
 /// The changes of one document that a peer at `base` lacks (`None` if it lacks nothing).
+/// When repairing a divergence (`exact`), the document and the changes it builds on are
+/// named in full, so that no ambiguous prefix can stand in the way.
 fn doc_changes(
     tx: &Tx<'_>,
     entry: &CatalogEntry,
     base: Option<&[ChangeHash]>,
+    exact: bool,
     actors: &mut Actors,
 ) -> Result<Option<DocChanges>> {
     let doc = load(tx, entry.address.kind, Some(entry))?;
     let known: Vec<ChangeHash> =
         base.unwrap_or_default().iter().filter(|h| doc.get_change_by_hash(h).is_some()).copied().collect();
     // A peer without the document still has its genesis: every replica can compute it.
-    let (since, target) = if known.is_empty() {
-        (vec![entry.address.kind.genesis_hash()], DocTarget::New(entry.address.clone()))
-    } else {
-        (known, DocTarget::known(entry.id))
+    let (since, target) = match (known.is_empty(), exact) {
+        (true, _) => (vec![entry.address.kind.genesis_hash()], DocTarget::New(entry.address.clone())),
+        (false, true) => (known, DocTarget::New(entry.address.clone())),
+        (false, false) => (known, DocTarget::known(entry.id)),
     };
     let changes = doc.get_changes(&since);
     if changes.is_empty() {
         return Ok(None);
     }
-    let changes =
-        thin(&changes, entry.address.kind.genesis_hash(), actors).map_err(|reason| corrupt_doc(entry.id, reason))?;
+    let held = if exact { HeldDeps::Full } else { HeldDeps::Prefix };
+    let changes = thin(&changes, entry.address.kind.genesis_hash(), actors, held)
+        .map_err(|reason| corrupt_doc(entry.id, reason))?;
     Ok(Some(DocChanges { target, changes }))
 }
 

@@ -53,6 +53,18 @@ pub enum Dep {
     Genesis,
     /// A change the recipient should already hold, by the first 8 bytes of its hash.
     Held([u8; 8]),
+    /// A change the recipient should already hold, by its whole hash (used when repairing a
+    /// divergence, so that an ambiguous prefix can never block a document for good).
+    Hash([u8; 32]),
+}
+
+/// How dependencies on changes outside the bundle are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeldDeps {
+    /// 8-byte prefixes (the normal case).
+    Prefix,
+    /// Whole hashes (full reconciliation).
+    Full,
 }
 
 /// Finds the full hash of a change the recipient holds from its prefix.
@@ -71,7 +83,12 @@ pub enum ThickenError {
 }
 
 /// Thins `changes` (in causal order) of a document whose genesis is `genesis`.
-pub fn thin(changes: &[Change], genesis: ChangeHash, actors: &mut Actors) -> Result<Vec<ThinChange>, String> {
+pub fn thin(
+    changes: &[Change],
+    genesis: ChangeHash,
+    actors: &mut Actors,
+    held: HeldDeps,
+) -> Result<Vec<ThinChange>, String> {
     let mut index = std::collections::HashMap::new();
     let mut out = Vec::with_capacity(changes.len());
     for (i, change) in changes.iter().enumerate() {
@@ -84,6 +101,7 @@ pub fn thin(changes: &[Change], genesis: ChangeHash, actors: &mut Actors) -> Res
             deps.push(match index.get(&hash) {
                 Some(&j) => Dep::Earlier(j),
                 None if hash == genesis.0 => Dep::Genesis,
+                None if held == HeldDeps::Full => Dep::Hash(hash),
                 None => Dep::Held(hash[..8].try_into().map_err(|_| "prefix")?),
             });
         }
@@ -114,6 +132,7 @@ pub fn thicken(
                 Dep::Earlier(j) => return Err(invalid(format!("change {i} refers to later change {j}"))),
                 Dep::Genesis => genesis.0,
                 Dep::Held(prefix) => held.resolve(prefix).ok_or(ThickenError::MissingHistory)?.0,
+                Dep::Hash(hash) => *hash,
             };
             body.extend_from_slice(&hash);
         }
@@ -197,7 +216,7 @@ mod tests {
         let held = Holds(vec![]);
         let mut actors = Actors::default();
         let changes = doc.get_changes(&[genesis]);
-        let thinned = thin(&changes, genesis, &mut actors).unwrap();
+        let thinned = thin(&changes, genesis, &mut actors, HeldDeps::Prefix).unwrap();
         assert_eq!(actors.0.len(), 2, "two actors wrote these changes");
         assert!(thinned.iter().flat_map(|t| &t.deps).all(|d| !matches!(d, Dep::Held(_))));
         let rebuilt = thicken(&thinned, genesis, &actors, &held).unwrap();
@@ -206,11 +225,15 @@ mod tests {
 
         // Sent as a delta on top of the two merged branches, which the recipient holds.
         let delta = doc.get_changes(&merged);
-        let thinned_delta = thin(&delta, genesis, &mut actors).unwrap();
+        let thinned_delta = thin(&delta, genesis, &mut actors, HeldDeps::Prefix).unwrap();
         assert!(thinned_delta[0].deps.iter().all(|d| matches!(d, Dep::Held(_))));
         assert_eq!(thicken(&thinned_delta, genesis, &actors, &held), Err(ThickenError::MissingHistory));
         let rebuilt = thicken(&thinned_delta, genesis, &actors, &Holds(merged)).unwrap();
         assert_eq!(hashes(&rebuilt), hashes(&delta));
+        // Whole hashes need no resolving (a missing one is Automerge's to notice).
+        let full = thin(&delta, genesis, &mut actors, HeldDeps::Full).unwrap();
+        assert!(full[0].deps.iter().all(|d| matches!(d, Dep::Hash(_))));
+        assert_eq!(hashes(&thicken(&full, genesis, &actors, &held).unwrap()), hashes(&delta));
 
         let mut tampered = thinned.clone();
         *tampered[0].rest.last_mut().unwrap() ^= 1;
