@@ -229,3 +229,24 @@ fn a_school_restored_from_an_old_backup_gets_back_what_the_hub_holds() {
     let (third, _) = sync_pair(&mut school, &mut hub, &OpenPolicy).unwrap();
     assert!(!third.full_reconciliation && third.converged && third.docs_received == 0);
 }
+
+#[test]
+fn a_replica_keeps_its_identity_and_runs_in_wal_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.db");
+    let store = Store::open(&path, Scope::all()).unwrap();
+    let (id, key) = (store.id(), store.identity().public_key());
+    drop(store);
+    let store = Store::open(&path, Scope::all()).unwrap();
+    assert_eq!((store.id(), store.identity().public_key()), (id, key));
+    let other = Store::open(&dir.path().join("b.db"), Scope::all()).unwrap();
+    assert_ne!(other.id(), id);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+}
