@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::identity::{ReplicaIdentity, fill_random};
 use crate::ids::{DocAddress, DocId, Partition, ReplicaId, Scope};
 use crate::kinds::homework::HomeworkDue;
-use crate::kinds::{Cell, DocKind, Kind};
+use crate::kinds::{self, Cell, DocKind, Kind, Row};
 use crate::storage::{Storage, Tx};
 
 pub use crate::storage::{CatalogEntry, SCHEMA_VERSION};
@@ -100,7 +100,8 @@ impl Store {
                 |t| autosurgeon::reconcile(t, &state),
             )
             .map_err(|e| corrupt(id, e.error))?;
-            commit_doc(tx, address, old.as_ref(), &doc)?;
+            let rows = kinds::project(address, &doc).map_err(|e| corrupt(id, e))?;
+            commit_doc(tx, address, old.as_ref(), &doc, &rows)?;
             Ok(result)
         })
     }
@@ -145,10 +146,10 @@ impl Store {
     pub fn rebuild_read_models(&mut self) -> Result<()> {
         self.storage.write(|tx| {
             tx.rows_clear_all()?;
-            for id in tx.all_doc_ids()? {
-                let entry = tx.catalog_get(id)?.ok_or_else(|| corrupt(id, "vanished during rebuild"))?;
+            for entry in tx.catalog_scan(&Scope::all(), 0)? {
                 let doc = load(tx, entry.address.kind, Some(&entry))?;
-                project(tx, &entry.address, &doc)?;
+                let rows = kinds::project(&entry.address, &doc).map_err(|e| corrupt(entry.id, e))?;
+                tx.rows_replace(entry.id, entry.address.kind.tables(), &rows)?;
             }
             Ok(())
         })
@@ -198,13 +199,14 @@ pub(crate) fn load(tx: &Tx<'_>, kind: Kind, stored: Option<&CatalogEntry>) -> Re
 }
 
 /// Persists a changed document: the new changes as one chunk, the catalog entry (with a
-/// fresh local seq) and the read models, all in the caller's transaction. Does nothing if
-/// the heads did not move.
+/// fresh local seq) and its read-model `rows`, all in the caller's transaction. Does
+/// nothing if the heads did not move.
 pub(crate) fn commit_doc(
     tx: &Tx<'_>,
     address: &DocAddress,
     old: Option<&CatalogEntry>,
     doc: &Automerge,
+    rows: &[Row],
 ) -> Result<Option<CatalogEntry>> {
     let id = address.id();
     let old_heads: &[ChangeHash] = old.map_or(&[], |e| &e.heads);
@@ -237,7 +239,7 @@ pub(crate) fn commit_doc(
         compact(tx, doc, &mut entry)?;
         tx.catalog_put(&entry)?;
     }
-    project(tx, address, doc)?;
+    tx.rows_replace(id, address.kind.tables(), rows)?;
     Ok(Some(entry))
 }
 
@@ -247,10 +249,4 @@ fn compact(tx: &Tx<'_>, doc: &Automerge, entry: &mut CatalogEntry) -> Result<()>
     entry.size = snapshot.len() as u64;
     entry.chunk_count = 0;
     Ok(())
-}
-
-fn project(tx: &Tx<'_>, address: &DocAddress, doc: &Automerge) -> Result<()> {
-    let id = address.id();
-    let rows = address.kind.project(id, &address.partition, address.key.as_str(), doc).map_err(|e| corrupt(id, e))?;
-    tx.rows_replace(id, address.kind.tables(), &rows)
 }

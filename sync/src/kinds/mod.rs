@@ -15,7 +15,7 @@ use automerge::Automerge;
 use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{DocId, Partition};
+use crate::ids::{DocAddress, DocId, Partition};
 
 pub use conversation::Conversation;
 pub use homework::HomeworkBook;
@@ -61,18 +61,18 @@ impl Kind {
             Kind::NewsPost => &[Table::NewsPost],
         }
     }
+}
 
-    /// Checks the document against this kind's schema and projects it into rows.
-    pub fn project(self, id: DocId, partition: &Partition, key: &str, doc: &Automerge) -> Result<Vec<Row>, String> {
-        let ctx = ProjectionContext { id, partition, key };
-        let mut rows = Vec::new();
-        match self {
-            Kind::HomeworkBook => HomeworkBook::project(&ctx, &hydrate(doc)?, &mut rows),
-            Kind::Conversation => Conversation::project(&ctx, &hydrate(doc)?, &mut rows),
-            Kind::NewsPost => NewsPost::project(&ctx, &hydrate(doc)?, &mut rows),
-        }
-        Ok(rows)
+/// Checks a document against its kind's schema and projects it into read-model rows.
+pub fn project(address: &DocAddress, doc: &Automerge) -> Result<Vec<Row>, String> {
+    let ctx = ProjectionContext { id: address.id(), partition: &address.partition, key: address.key.as_str() };
+    let mut rows = Vec::new();
+    match address.kind {
+        Kind::HomeworkBook => HomeworkBook::project(&ctx, &hydrate(doc)?, &mut rows),
+        Kind::Conversation => Conversation::project(&ctx, &hydrate(doc)?, &mut rows),
+        Kind::NewsPost => NewsPost::project(&ctx, &hydrate(doc)?, &mut rows),
     }
+    Ok(rows)
 }
 
 impl fmt::Display for Kind {

@@ -7,6 +7,7 @@ use automerge::{Automerge, Change, ChangeHash, ReadDoc};
 
 use crate::error::{Refusal, Result};
 use crate::ids::{DocAddress, DocId, ReplicaId, Scope};
+use crate::kinds;
 use crate::replication::protocol::{Ack, Bundle, DocChanges, DocTarget};
 use crate::replication::thin::{Actors, HeldDeps, ResolveHeld, ThickenError, thicken, thin};
 use crate::storage::{Tx, encode_heads};
@@ -306,16 +307,13 @@ fn apply_doc(
         return Ok(Merge::MissingHistory);
     }
     let address = &entry.address;
-    address
-        .kind
-        .project(id, &address.partition, address.key.as_str(), &after)
-        .map_err(|reason| Refusal::Schema { doc: id, reason })?;
+    let rows = kinds::project(address, &after).map_err(|reason| Refusal::Schema { doc: id, reason })?;
     policy.validate(from, address, &before, &after).map_err(|reason| Refusal::Rejected {
         doc: id,
         partition: address.partition.clone(),
         reason,
     })?;
-    let committed = commit_doc(tx, address, stored, &after)?;
+    let committed = commit_doc(tx, address, stored, &after, &rows)?;
     let heads = committed.as_ref().map_or(&entry.heads, |c| &c.heads);
     // The sender holds at least the tips of what it sent.
     learn_peer_heads(tx, from, id, &sender_heads, heads)?;

@@ -237,13 +237,6 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Every document id, for rebuilds and checks.
-    pub fn all_doc_ids(&self) -> Result<Vec<DocId>> {
-        let mut st = self.0.prepare_cached("SELECT doc_id FROM document ORDER BY doc_id")?;
-        let ids = st.query_map([], |r| r.get::<_, String>(0))?;
-        ids.map(|id| id.map_err(Error::from).and_then(|id| id.parse())).collect()
-    }
-
     // ---- document bytes ----
 
     /// The stored chunks of a document, snapshot first.

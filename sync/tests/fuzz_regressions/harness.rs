@@ -55,6 +55,6 @@ pub fn doc_load(data: &[u8]) {
     let partition = Partition::parse("school/0341234A/class/cp").expect("partition");
     for kind in Kind::ALL {
         let address = DocAddress::new(partition.clone(), kind, DocKey::parse("k").expect("key"));
-        let _ = kind.project(address.id(), &partition, "k", &doc);
+        let _ = preau_sync::kinds::project(&address, &doc);
     }
 }
