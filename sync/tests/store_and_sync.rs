@@ -250,3 +250,30 @@ fn a_replica_keeps_its_identity_and_runs_in_wal_mode() {
         assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
     }
 }
+
+#[test]
+fn a_laptop_given_a_new_class_receives_its_older_documents_at_the_next_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let cm1 = ScopeRule::Exact(class());
+    let cp = Partition::parse("school/0341234A/class/cp").unwrap();
+    let cp_book = DocAddress::new(cp.clone(), Kind::HomeworkBook, DocKey::parse("2026-2027").unwrap());
+    let mut hub = Store::open(&dir.path().join("hub.db"), Scope::all()).unwrap();
+    let laptop_path = dir.path().join("laptop.db");
+    let mut laptop = Store::open(&laptop_path, Scope::new(vec![cm1.clone()])).unwrap();
+
+    // 1. The hub has CP's homework from September; the laptop only follows CM1.
+    hub.change::<HomeworkBook, _>(&cp_book, |b| b.entries.insert("sept".into(), HomeworkEntry::default())).unwrap();
+    add_entry(&mut hub, "cm1-1", "Lecture");
+    sync_pair(&mut laptop, &mut hub, &OpenPolicy).unwrap();
+    assert!(laptop.catalog_entry(cp_book.id()).unwrap().is_none());
+    add_entry(&mut hub, "cm1-2", "Calcul");
+    sync_pair(&mut laptop, &mut hub, &OpenPolicy).unwrap();
+
+    // 2. In November the teacher takes CP too: the old CP book must come, although its
+    //    changes are older than everything the laptop has received.
+    drop(laptop);
+    let mut laptop = Store::open(&laptop_path, Scope::new(vec![cm1, ScopeRule::Exact(cp)])).unwrap();
+    let (stats, _) = sync_pair(&mut laptop, &mut hub, &OpenPolicy).unwrap();
+    assert!(stats.converged && !stats.full_reconciliation, "{stats:?}");
+    assert!(laptop.get::<HomeworkBook>(cp_book.id()).unwrap().unwrap().entries.contains_key("sept"));
+}

@@ -38,13 +38,25 @@ pub struct SimConfig {
     /// Probability, per step, that a replica takes a backup or, if it has one, is restored
     /// from it (losing whatever it wrote since and had not synced).
     pub restore: f64,
+    /// Probability, per step, that the teacher's laptop is given one more class (its scope
+    /// grows: it must then receive that class's older documents too).
+    pub grow_scope: f64,
     /// A deliberate fault, to prove the checks can fail.
     pub sabotage: Option<Sabotage>,
 }
 
 impl Default for SimConfig {
     fn default() -> Self {
-        Self { steps: 160, drop: 0.1, duplicate: 0.1, max_delay: 6, crash: 0.02, restore: 0.01, sabotage: None }
+        Self {
+            steps: 160,
+            drop: 0.1,
+            duplicate: 0.1,
+            max_delay: 6,
+            crash: 0.02,
+            restore: 0.01,
+            grow_scope: 0.005,
+            sabotage: None,
+        }
     }
 }
 
@@ -96,6 +108,8 @@ pub struct Report {
     pub restores: usize,
     /// Sessions that repaired a divergence by comparing full catalogs.
     pub reconciliations: usize,
+    /// Times the laptop's scope grew.
+    pub scope_changes: usize,
     /// Bundles applied (and re-applied at the end).
     pub bundles: usize,
     /// Sessions needed to quiesce.
@@ -105,6 +119,7 @@ pub struct Report {
 const NAMES: [&str; 4] = ["hub", "school_a", "school_b", "teacher_laptop"];
 const HUB: usize = 0;
 const SCHOOL_B: usize = 2;
+const LAPTOP: usize = 3;
 /// Who syncs with whom (initiator, responder).
 const LINKS: [(usize, usize); 4] = [(1, 0), (2, 0), (3, 1), (3, 0)];
 
@@ -261,6 +276,25 @@ impl World {
             let who = self.rng.random_range(0..self.replicas.len());
             self.backup_or_restore(who)?;
         }
+        if self.rng.random_bool(self.cfg.grow_scope) {
+            self.give_laptop_class_cp()?;
+        }
+        Ok(())
+    }
+
+    /// The teacher takes over CP as well: the laptop restarts with a larger scope.
+    fn give_laptop_class_cp(&mut self) -> Result<(), String> {
+        let cp = Partition::Class(uai(1), local("cp"));
+        let laptop = &mut self.replicas[LAPTOP];
+        if laptop.scope.contains(&cp) {
+            return Ok(());
+        }
+        let mut rules = laptop.scope.rules().to_vec();
+        rules.push(ScopeRule::Exact(cp));
+        let backup = laptop.backup.take();
+        *laptop = Replica::open(laptop.path.clone(), Scope::new(rules)).map_err(|e| format!("rescope: {e}"))?;
+        laptop.backup = backup;
+        self.report.scope_changes += 1;
         Ok(())
     }
 

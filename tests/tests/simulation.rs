@@ -46,6 +46,7 @@ fn replicas_converge_under_faults_for_every_seed() {
                                 t.crashes += r.crashes;
                                 t.restores += r.restores;
                                 t.reconciliations += r.reconciliations;
+                                t.scope_changes += r.scope_changes;
                                 t.bundles += r.bundles;
                                 t.quiesce_sessions += r.quiesce_sessions;
                             }
@@ -61,7 +62,8 @@ fn replicas_converge_under_faults_for_every_seed() {
     let t = totals.into_inner().expect("totals");
     println!(
         "simulation: {} seeds, {} failed; {} writes, {} sessions ({} completed under faults), {} messages dropped, \
-         {} duplicated, {} crashes, {} restores from backup, {} full reconciliations, {} bundles applied and replayed",
+         {} duplicated, {} crashes, {} restores from backup, {} full reconciliations, {} scope changes, {} bundles \
+         applied and replayed",
         seeds.len(),
         failures.len(),
         t.writes,
@@ -72,13 +74,14 @@ fn replicas_converge_under_faults_for_every_seed() {
         t.crashes,
         t.restores,
         t.reconciliations,
+        t.scope_changes,
         t.bundles
     );
     assert!(failures.is_empty(), "{} seed(s) failed; first:\n{}", failures.len(), failures[0]);
     // A full run must have exercised the faults it claims to test.
     if seeds.len() >= 50 {
         assert!(t.completed > 0 && t.dropped > 0 && t.duplicated > 0 && t.crashes > 0, "{t:?}");
-        assert!(t.restores > 0 && t.reconciliations > 0, "{t:?}");
+        assert!(t.restores > 0 && t.reconciliations > 0 && t.scope_changes > 0, "{t:?}");
     }
 }
 
