@@ -27,6 +27,7 @@ pub struct Store {
     identity: ReplicaIdentity,
     actor: ActorId,
     scope: Scope,
+    pub(crate) bundle_budget: usize,
 }
 
 impl Store {
@@ -52,7 +53,19 @@ impl Store {
         let mut salt = [0u8; 4];
         fill_random(&mut salt);
         actor.extend_from_slice(&salt);
-        Ok(Self { storage, identity, actor: ActorId::from(actor), scope })
+        Ok(Self {
+            storage,
+            identity,
+            actor: ActorId::from(actor),
+            scope,
+            bundle_budget: crate::replication::bundle::BUNDLE_BUDGET_BYTES,
+        })
+    }
+
+    /// Caps the change bytes put in one outgoing bundle (default 24 MiB). Beyond it a bundle
+    /// is cut short and the next session carries on: smaller bundles suit slow links.
+    pub fn set_bundle_budget(&mut self, bytes: usize) {
+        self.bundle_budget = bytes.max(1);
     }
 
     /// This replica's identity.

@@ -277,3 +277,28 @@ fn a_laptop_given_a_new_class_receives_its_older_documents_at_the_next_sync() {
     assert!(stats.converged && !stats.full_reconciliation, "{stats:?}");
     assert!(laptop.get::<HomeworkBook>(cp_book.id()).unwrap().unwrap().entries.contains_key("sept"));
 }
+
+#[test]
+fn a_small_bundle_budget_spreads_a_large_sync_over_several_complete_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut hub = Store::open(&dir.path().join("hub.db"), Scope::all()).unwrap();
+    let mut school = Store::open(&dir.path().join("school.db"), Scope::all()).unwrap();
+    for i in 0..40 {
+        let post = DocAddress::new(class(), Kind::NewsPost, DocKey::parse(&format!("n{i}")).unwrap());
+        school.change::<preau_sync::kinds::news::NewsPost, _>(&post, |p| p.title = format!("Nouvelle {i}")).unwrap();
+    }
+    school.set_bundle_budget(500);
+    let mut sessions = 0;
+    loop {
+        sessions += 1;
+        let (stats, _) = sync_pair(&mut school, &mut hub, &OpenPolicy).unwrap();
+        assert!(stats.docs_sent > 0 || stats.converged, "a session that sends nothing must end the sync");
+        if stats.converged {
+            break;
+        }
+        assert!(sessions < 40, "the sync must make progress");
+    }
+    assert!(sessions > 3, "500 bytes cannot carry 40 posts at once ({sessions} sessions)");
+    assert_eq!(hub.catalog().unwrap().len(), 40);
+    assert_eq!(school.read_models().unwrap(), hub.read_models().unwrap());
+}

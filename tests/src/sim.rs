@@ -110,6 +110,8 @@ pub struct Report {
     pub reconciliations: usize,
     /// Times the laptop's scope grew.
     pub scope_changes: usize,
+    /// Bundles cut short by a small budget.
+    pub partial_bundles: usize,
     /// Bundles applied (and re-applied at the end).
     pub bundles: usize,
     /// Sessions needed to quiesce.
@@ -120,6 +122,9 @@ const NAMES: [&str; 4] = ["hub", "school_a", "school_b", "teacher_laptop"];
 const HUB: usize = 0;
 const SCHOOL_B: usize = 2;
 const LAPTOP: usize = 3;
+/// Rounds of reliable syncs on every link before the harness gives up on quiescence (small
+/// bundle budgets need several).
+const QUIESCE_ROUNDS: usize = 40;
 /// Who syncs with whom (initiator, responder).
 const LINKS: [(usize, usize); 4] = [(1, 0), (2, 0), (3, 1), (3, 0)];
 
@@ -196,12 +201,31 @@ struct Replica {
     sessions: BTreeMap<u64, Session>,
     /// A backup file and the step it was taken at.
     backup: Option<(PathBuf, u64)>,
+    /// A small bundle budget, for replicas on slow links.
+    bundle_budget: Option<usize>,
 }
 
 impl Replica {
     fn open(path: PathBuf, scope: Scope) -> Result<Self, Error> {
         let store = Store::open(&path, scope.clone())?;
-        Ok(Self { path, scope, store, sessions: BTreeMap::new(), backup: None })
+        Ok(Self { path, scope, store, sessions: BTreeMap::new(), backup: None, bundle_budget: None })
+    }
+
+    /// Reopens the replica's store (a crash, a restore, a new scope), keeping its settings.
+    fn reopen(&mut self, path: PathBuf, scope: Scope) -> Result<(), String> {
+        let store = Store::open(&path, scope.clone()).map_err(|e| format!("reopen: {e}"))?;
+        // The old store (and its connection) goes first.
+        self.store = store;
+        (self.path, self.scope) = (path, scope);
+        self.sessions.clear();
+        self.apply_budget();
+        Ok(())
+    }
+
+    fn apply_budget(&mut self) {
+        if let Some(bytes) = self.bundle_budget {
+            self.store.set_bundle_budget(bytes);
+        }
     }
 }
 
@@ -238,14 +262,24 @@ pub fn run(seed: u64, cfg: &SimConfig, dir: &Path) -> Result<Report, Failure> {
 
 impl World {
     fn new(seed: u64, cfg: SimConfig, dir: &Path) -> Result<Self, Error> {
-        let replicas = NAMES
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut replicas: Vec<Replica> = NAMES
             .iter()
             .zip(scopes())
             .map(|(name, scope)| Replica::open(dir.join(format!("{name}.db")), scope))
             .collect::<Result<_, _>>()?;
+        // Some replicas are on slow links: small bundles, so syncs are cut short and resumed.
+        for r in &mut replicas {
+            if rng.random_bool(0.3) {
+                r.bundle_budget = Some(rng.random_range(400..4000));
+            }
+        }
+        for r in &mut replicas {
+            r.apply_budget();
+        }
         Ok(Self {
             cfg,
-            rng: ChaCha8Rng::seed_from_u64(seed),
+            rng,
             replicas,
             network: Vec::new(),
             now: 0,
@@ -291,9 +325,8 @@ impl World {
         }
         let mut rules = laptop.scope.rules().to_vec();
         rules.push(ScopeRule::Exact(cp));
-        let backup = laptop.backup.take();
-        *laptop = Replica::open(laptop.path.clone(), Scope::new(rules)).map_err(|e| format!("rescope: {e}"))?;
-        laptop.backup = backup;
+        let path = laptop.path.clone();
+        laptop.reopen(path, Scope::new(rules))?;
         self.report.scope_changes += 1;
         Ok(())
     }
@@ -310,7 +343,8 @@ impl World {
             return Ok(());
         };
         // The restored file is the backup itself; the old database is abandoned.
-        *r = Replica::open(backup, r.scope.clone()).map_err(|e| format!("restore: {e}"))?;
+        let scope = r.scope.clone();
+        r.reopen(backup, scope)?;
         self.report.restores += 1;
         // Bundles it applied before may carry changes now lost everywhere: replaying those
         // is not expected to be a no-op.
@@ -461,6 +495,7 @@ impl World {
             Err(e) => return Err(format!("{} refused a message from {}: {e}", NAMES[env.to], NAMES[env.from])),
         };
         if let Some(bundle) = bundle {
+            self.report.partial_bundles += usize::from(!bundle.complete);
             let sender_scope = self.replicas[env.from].scope.clone();
             self.applied.push((env.to, bundle, sender_scope));
             self.report.bundles += 1;
@@ -487,9 +522,8 @@ impl World {
     /// The replica loses its memory and restarts from its database file.
     fn crash(&mut self, who: usize) -> Result<(), String> {
         let r = &mut self.replicas[who];
-        let reopened = Replica::open(r.path.clone(), r.scope.clone()).map_err(|e| format!("restart: {e}"))?;
-        // Drop the old store first: its connection must be gone before the new one works.
-        *r = reopened;
+        let (path, scope) = (r.path.clone(), r.scope.clone());
+        r.reopen(path, scope)?;
         self.report.crashes += 1;
         Ok(())
     }
@@ -510,7 +544,7 @@ impl World {
         for r in &mut self.replicas {
             r.sessions.clear();
         }
-        for _round in 0..12 {
+        for _round in 0..QUIESCE_ROUNDS {
             let mut moved = 0;
             let mut agreed = true;
             for (a, b) in LINKS {
@@ -530,7 +564,7 @@ impl World {
                 return Ok(());
             }
         }
-        Err("replicas still exchange documents after 12 rounds of reliable syncs".into())
+        Err(format!("replicas still exchange documents after {QUIESCE_ROUNDS} rounds of reliable syncs"))
     }
 }
 

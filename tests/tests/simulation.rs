@@ -47,6 +47,7 @@ fn replicas_converge_under_faults_for_every_seed() {
                                 t.restores += r.restores;
                                 t.reconciliations += r.reconciliations;
                                 t.scope_changes += r.scope_changes;
+                                t.partial_bundles += r.partial_bundles;
                                 t.bundles += r.bundles;
                                 t.quiesce_sessions += r.quiesce_sessions;
                             }
@@ -63,7 +64,7 @@ fn replicas_converge_under_faults_for_every_seed() {
     println!(
         "simulation: {} seeds, {} failed; {} writes, {} sessions ({} completed under faults), {} messages dropped, \
          {} duplicated, {} crashes, {} restores from backup, {} full reconciliations, {} scope changes, {} bundles \
-         applied and replayed",
+         applied and replayed ({} cut short by a budget)",
         seeds.len(),
         failures.len(),
         t.writes,
@@ -75,13 +76,14 @@ fn replicas_converge_under_faults_for_every_seed() {
         t.restores,
         t.reconciliations,
         t.scope_changes,
-        t.bundles
+        t.bundles,
+        t.partial_bundles
     );
     assert!(failures.is_empty(), "{} seed(s) failed; first:\n{}", failures.len(), failures[0]);
     // A full run must have exercised the faults it claims to test.
     if seeds.len() >= 50 {
         assert!(t.completed > 0 && t.dropped > 0 && t.duplicated > 0 && t.crashes > 0, "{t:?}");
-        assert!(t.restores > 0 && t.reconciliations > 0 && t.scope_changes > 0, "{t:?}");
+        assert!(t.restores > 0 && t.reconciliations > 0 && t.scope_changes > 0 && t.partial_bundles > 0, "{t:?}");
     }
 }
 

@@ -13,7 +13,7 @@ use crate::replication::thin::{Actors, HeldDeps, ResolveHeld, ThickenError, thic
 use crate::storage::{Tx, encode_heads};
 use crate::store::{CatalogEntry, Store, commit_doc, load, now_ms};
 
-/// Largest total of change bytes put in one bundle; beyond it the bundle is cut short
+/// Default cap on the change bytes of one bundle; beyond it the bundle is cut short
 /// (`complete = false`) and the next session carries on from its watermark.
 pub const BUNDLE_BUDGET_BYTES: usize = 24 << 20;
 
@@ -119,7 +119,7 @@ fn random_id() -> [u8; 16] {
 impl Store {
     /// Builds the bundle of everything `peer` lacks of the shared partitions.
     pub fn build_bundle(&mut self, peer: &PeerView<'_>, policy: &dyn Policy) -> Result<Outgoing> {
-        let me = self.id();
+        let (me, mut budget) = (self.id(), self.bundle_budget);
         let tag = shared_tag(peer.scope, self.scope());
         self.storage.read(|tx| {
             let full = peer.catalog.is_some();
@@ -137,7 +137,6 @@ impl Store {
                 docs: vec![],
             };
             let mut sent_heads = Vec::new();
-            let mut budget = BUNDLE_BUDGET_BYTES;
             for entry in tx.catalog_scan(peer.scope, after)? {
                 if !policy.may_send(peer.id, peer.scope, &entry.address) {
                     continue;
