@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use automerge::ReadDoc;
 use automerge::transaction::Transactable;
 use automerge::{Automerge, ROOT};
 use preau_sync::error::Refusal;
@@ -238,4 +239,36 @@ fn a_database_from_a_newer_preau_is_refused_and_left_alone() {
     let conn = rusqlite::Connection::open(&path).unwrap();
     let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
     assert_eq!(version, 99);
+}
+
+#[test]
+fn a_change_that_makes_automerge_panic_is_refused_and_the_replica_keeps_working() {
+    let mut p = pair();
+    let before = state(&mut p.school);
+
+    // Two changes by one actor; the second is re-pointed at the genesis, so it arrives as
+    // "seq 2 of an actor the document never saw", with its dependencies satisfied.
+    let genesis = Kind::HomeworkBook.genesis_hash();
+    let mut doc = Kind::HomeworkBook.genesis().with_actor(automerge::ActorId::from(&[9u8; 24][..]));
+    for title in ["un", "deux"] {
+        doc.transact(|tx| {
+            let entries = tx.get(ROOT, "entries")?.expect("entries").1;
+            let entry = tx.put_object(&entries, title, automerge::ObjType::Map)?;
+            tx.put(&entry, "title", title)
+        })
+        .unwrap();
+    }
+    let mut actors = Actors::default();
+    let mut changes = thin(&doc.get_changes(&[genesis]), genesis, &mut actors, HeldDeps::Prefix).unwrap();
+    let mut second = changes.remove(1);
+    second.deps = vec![preau_sync::replication::thin::Dep::Genesis];
+    let mut hostile = bundle_for_school(&mut p);
+    hostile.actors = actors;
+    hostile.docs = vec![DocChanges { target: DocTarget::New(book("cp")), changes: vec![second] }];
+
+    let err = refusal(apply(&mut p, &hostile));
+    assert!(matches!(err, Refusal::BadChange { .. }), "{err:?}");
+    assert_eq!(state(&mut p.school), before);
+    let sound = bundle_for_school(&mut p);
+    apply(&mut p, &sound).unwrap();
 }

@@ -294,29 +294,50 @@ fn apply_doc(
     let id = entry.id;
     let stored = (entry.seq != 0).then_some(entry);
     let before = load(tx, entry.address.kind, stored)?;
-    let changes = match thicken(&incoming.changes, entry.address.kind.genesis_hash(), actors, &HeldIn(&before)) {
+    // Automerge trusts its input and panics on some malformed changes: whatever parses or
+    // merges a peer's changes runs guarded, so a hostile peer gets a refusal, not a crashed
+    // replica (the forked document is dropped and the transaction rolls back).
+    let genesis = entry.address.kind.genesis_hash();
+    let changes = match guarded(id, || Ok(thicken(&incoming.changes, genesis, actors, &HeldIn(&before))))? {
         Ok(changes) => changes,
         Err(ThickenError::MissingHistory) => return Ok(Merge::MissingHistory),
         Err(ThickenError::Invalid(reason)) => return Err(Refusal::BadChange { doc: id, reason }.into()),
     };
     let sender_heads = heads_of(&changes);
-    let mut after = before.fork();
-    after.apply_changes(changes).map_err(|e| Refusal::BadChange { doc: id, reason: e.to_string() })?;
-    if !after.get_missing_deps(&[]).is_empty() {
-        return Ok(Merge::MissingHistory);
-    }
     let address = &entry.address;
-    let rows = kinds::project(address, &after).map_err(|reason| Refusal::Schema { doc: id, reason })?;
+    let merged = guarded(id, || {
+        let mut after = before.fork();
+        after.apply_changes(changes).map_err(|e| Refusal::BadChange { doc: id, reason: e.to_string() })?;
+        if !after.get_missing_deps(&[]).is_empty() {
+            return Ok(None);
+        }
+        let rows = kinds::project(address, &after).map_err(|reason| Refusal::Schema { doc: id, reason })?;
+        Ok(Some((after, rows)))
+    })?;
+    let Some((after, rows)) = merged else { return Ok(Merge::MissingHistory) };
     policy.validate(from, address, &before, &after).map_err(|reason| Refusal::Rejected {
         doc: id,
         partition: address.partition.clone(),
         reason,
     })?;
-    let committed = commit_doc(tx, address, stored, &after, &rows)?;
+    let committed = guarded(id, || commit_doc(tx, address, stored, &after, &rows))?;
     let heads = committed.as_ref().map_or(&entry.heads, |c| &c.heads);
     // The sender holds at least the tips of what it sent.
     learn_peer_heads(tx, from, id, &sender_heads, heads)?;
     Ok(committed.map_or(Merge::Unchanged, |c| Merge::Committed(c.seq)))
+}
+
+/// Runs `f`, turning a panic inside it (Automerge on hostile input) into a refusal.
+fn guarded<T>(doc: DocId, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        tracing::warn!(%doc, %what, "merging a peer's changes panicked; bundle refused");
+        Err(Refusal::BadChange { doc, reason: format!("the changes could not be merged: {what}") }.into())
+    })
 }
 
 /// Most hashes remembered per peer and document; dropping some only under-estimates.
