@@ -79,7 +79,11 @@ fn replicas_converge_under_faults_for_every_seed() {
         t.bundles,
         t.partial_bundles
     );
-    assert!(failures.is_empty(), "{} seed(s) failed; first:\n{}", failures.len(), failures[0]);
+    if !failures.is_empty() {
+        let seeds: Vec<&str> =
+            failures.iter().filter_map(|f| f.strip_prefix("simulation seed ")?.split(' ').next()).collect();
+        panic!("{} seed(s) failed: {}; first:\n{}", failures.len(), seeds.join(", "), failures[0]);
+    }
     // A full run must have exercised the faults it claims to test.
     if seeds.len() >= 50 {
         assert!(t.completed > 0 && t.dropped > 0 && t.duplicated > 0 && t.crashes > 0, "{t:?}");

@@ -123,8 +123,10 @@ impl Store {
         let tag = shared_tag(peer.scope, self.scope());
         self.storage.read(|tx| {
             let full = peer.catalog.is_some();
-            // The peer's watermark only counts for the shared scope it was recorded for.
-            let after = if full || peer.scope_tag != tag { 0 } else { peer.received_through };
+            // The peer's watermark only counts for the shared scope it was recorded for. A
+            // peer repairing a divergence reset it when it saw the divergence, so during a
+            // full reconciliation it measures how far the exact bundles have got.
+            let after = if peer.scope_tag != tag { 0 } else { peer.received_through };
             let last_seq = tx.last_seq()?;
             let mut bundle = Bundle {
                 id: random_id(),
@@ -398,8 +400,12 @@ fn record_receipt(tx: &Tx<'_>, bundle: &Bundle, current_scope: bool, lacking_his
         peer.received_through = if same_tag { peer.received_through.max(bundle.through) } else { bundle.through };
         peer.scope_tag = Some(bundle.scope_tag);
     }
-    // Documents we could not apply are behind the watermark now: reconcile fully next time.
-    peer.needs_full |= lacking_history;
+    if lacking_history {
+        // Documents we could not apply are behind the watermark now: start a full
+        // reconciliation from the beginning.
+        peer.needs_full = true;
+        peer.received_through = 0;
+    }
     tx.peer_put(bundle.from, &peer)?;
     tx.bundle_record(bundle.from, &bundle.id, now_ms())
 }

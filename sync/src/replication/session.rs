@@ -283,9 +283,12 @@ impl Session {
                 }
                 state.needs_full = false;
             } else if both_complete && quiet && ack.quiet {
-                // Nothing else touched either side: the difference is a real divergence.
+                // Nothing else touched either side: the difference is a real divergence, and
+                // our watermark of the peer's changes cannot be trusted either. The full
+                // reconciliation starts from the beginning and advances it with exact bundles.
                 tracing::warn!(%peer, "shared catalogs differ after sync: next sync compares full catalogs");
                 state.needs_full = true;
+                state.received_through = 0;
             }
             state.last_sync_at = Some(now_ms());
             tx.peer_put(peer, &state)?;

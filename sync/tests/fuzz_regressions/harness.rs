@@ -47,6 +47,11 @@ pub fn bundle_apply(store: &mut Store, data: &[u8]) {
     bundle.to = store.id();
     let _ = store.apply_bundle(&bundle, &Scope::all(), &OpenPolicy);
     assert_eq!(store.integrity_check().expect("integrity check"), "ok");
+    // Applied or refused, every document must still load and project: a bundle that is
+    // accepted but leaves a document unreadable is a damaged database too.
+    if let Err(e) = store.rebuild_read_models() {
+        panic!("a document no longer loads after applying a bundle: {e}");
+    }
 }
 
 /// Loading document bytes and projecting them as every kind: errors are fine, panics not.
