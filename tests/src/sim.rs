@@ -544,9 +544,11 @@ impl World {
         for r in &mut self.replicas {
             r.sessions.clear();
         }
+        let mut last_round = Vec::new();
         for _round in 0..QUIESCE_ROUNDS {
             let mut moved = 0;
             let mut agreed = true;
+            last_round.clear();
             for (a, b) in LINKS {
                 self.finished.clear();
                 self.start_session(a, b, false)?;
@@ -559,12 +561,19 @@ impl World {
                 }
                 moved += self.finished.iter().map(|s| s.docs_sent as usize).sum::<usize>();
                 agreed &= self.finished.iter().all(|s| s.converged);
+                let sent: Vec<u32> = self.finished.iter().map(|s| s.docs_sent).collect();
+                let full = self.finished.iter().any(|s| s.full_reconciliation);
+                let converged = self.finished.iter().all(|s| s.converged);
+                last_round.push(format!("{}→{}: docs {sent:?} full {full} converged {converged}", NAMES[a], NAMES[b]));
             }
             if moved == 0 && agreed {
                 return Ok(());
             }
         }
-        Err(format!("replicas still exchange documents after {QUIESCE_ROUNDS} rounds of reliable syncs"))
+        Err(format!(
+            "replicas still exchange documents after {QUIESCE_ROUNDS} rounds of reliable syncs; last round: {}",
+            last_round.join("; ")
+        ))
     }
 }
 
