@@ -242,6 +242,8 @@ struct World {
     applied: Vec<(usize, Bundle, Scope)>,
     /// Counters of sessions that ran to their end (both sides).
     finished: Vec<SessionStats>,
+    /// Per replica: (step of a restore, step its backup was taken).
+    rewinds: Vec<Vec<(u64, u64)>>,
     report: Report,
 }
 
@@ -287,6 +289,7 @@ impl World {
             writes: Vec::new(),
             applied: Vec::new(),
             finished: Vec::new(),
+            rewinds: vec![Vec::new(); NAMES.len()],
             report: Report::default(),
         })
     }
@@ -331,8 +334,10 @@ impl World {
         Ok(())
     }
 
-    /// Takes a backup of `who`, or restores `who` from the one it has. Its writes since the
-    /// backup that no other replica received are gone: that is what restoring means.
+    /// Takes a backup of `who`, or restores `who` from the one it has. A write is gone when its
+    /// author has been restored since writing it and no replica holds it any more: that is
+    /// what restoring means (the other holders may have been restored too). Committed data
+    /// disappears in no other way, so nothing else is ever excused.
     fn backup_or_restore(&mut self, who: usize) -> Result<(), String> {
         let (now, name) = (self.now, NAMES[who]);
         let r = &mut self.replicas[who];
@@ -346,19 +351,22 @@ impl World {
         let scope = r.scope.clone();
         r.reopen(backup, scope)?;
         self.report.restores += 1;
+        self.rewinds[who].push((now, taken_at));
         // Bundles it applied before may carry changes now lost everywhere: replaying those
         // is not expected to be a no-op.
         self.applied.retain(|(to, _, _)| *to != who);
         let mut kept = Vec::with_capacity(self.writes.len());
         for (by, at, write) in std::mem::take(&mut self.writes) {
-            let survives = by != who || at <= taken_at || {
-                let mut elsewhere = false;
-                for (i, other) in self.replicas.iter_mut().enumerate() {
-                    elsewhere |= i != who && present(&mut other.store, &write)?;
+            // Its author was sent back to before it: only then may it be gone.
+            let author_rewound = self.rewinds[by].iter().any(|&(when, to)| when > at && to < at);
+            let mut held = !author_rewound;
+            for replica in &mut self.replicas {
+                if held {
+                    break;
                 }
-                elsewhere
-            };
-            if survives {
+                held = present(&mut replica.store, &write)?;
+            }
+            if held {
                 kept.push((by, at, write));
             }
         }
