@@ -132,3 +132,17 @@ pub enum Refusal {
         reason: String,
     },
 }
+
+/// Runs `f`, returning the message of a panic inside it instead of unwinding further.
+///
+/// Automerge trusts its input and panics on some malformed bytes; every place that hands it
+/// bytes we did not produce in this process goes through here.
+pub(crate) fn without_panic<T>(f: impl FnOnce() -> T) -> std::result::Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|panic| {
+        panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".to_owned())
+    })
+}

@@ -8,11 +8,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use automerge::transaction::CommitOptions;
 use automerge::{ActorId, Automerge, ChangeHash};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, without_panic};
 use crate::identity::{ReplicaIdentity, fill_random};
 use crate::ids::{DocAddress, DocId, Partition, ReplicaId, Scope};
 use crate::kinds::homework::HomeworkDue;
 use crate::kinds::{self, Cell, DocKind, Kind, Row};
+use crate::replication::thin::only_document_and_change_chunks;
 use crate::storage::{Storage, Tx};
 
 pub use crate::storage::{CatalogEntry, SCHEMA_VERSION};
@@ -207,8 +208,14 @@ fn corrupt(id: DocId, e: impl ToString) -> Error {
 /// genesis).
 pub(crate) fn load(tx: &Tx<'_>, kind: Kind, stored: Option<&CatalogEntry>) -> Result<Automerge> {
     let Some(entry) = stored else { return Ok(kind.genesis()) };
-    let bytes: Vec<u8> = tx.chunks(entry.id)?.concat();
-    Automerge::load(&bytes).map_err(|e| corrupt(entry.id, e))
+    load_document(&tx.chunks(entry.id)?.concat()).map_err(|e| corrupt(entry.id, e))
+}
+
+/// Parses stored document bytes, refusing (never panicking on) anything a store does not
+/// write: the database or a backup may have been damaged or tampered with.
+pub fn load_document(bytes: &[u8]) -> std::result::Result<Automerge, String> {
+    only_document_and_change_chunks(bytes)?;
+    without_panic(|| Automerge::load(bytes))?.map_err(|e| e.to_string())
 }
 
 /// Persists a changed document: the new changes as one chunk, the catalog entry (with a

@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use automerge::{Automerge, Change, ChangeHash, ReadDoc};
 
-use crate::error::{Refusal, Result};
+use crate::error::{Refusal, Result, without_panic};
 use crate::ids::{DocAddress, DocId, ReplicaId, Scope};
 use crate::kinds;
 use crate::replication::protocol::{Ack, Bundle, DocChanges, DocTarget};
@@ -314,6 +314,21 @@ fn apply_doc(
             return Ok(None);
         }
         let rows = kinds::project(address, &after).map_err(|reason| Refusal::Schema { doc: id, reason })?;
+        // Some malformed changes merge without complaint yet cannot be stored and read back
+        // (Automerge 0.12 in release builds): prove the stored form reloads before commit.
+        let old_heads = stored.map_or(&[][..], |e| &e.heads[..]);
+        let mut reloaded = before.fork();
+        reloaded
+            .load_incremental(&after.save_after(old_heads))
+            .map_err(|e| Refusal::BadChange { doc: id, reason: e.to_string() })?;
+        let (mut stored_heads, mut merged_heads) = (reloaded.get_heads(), after.get_heads());
+        stored_heads.sort();
+        merged_heads.sort();
+        if stored_heads != merged_heads {
+            return Err(
+                Refusal::BadChange { doc: id, reason: "the merged changes do not survive storage".into() }.into()
+            );
+        }
         Ok(Some((after, rows)))
     })?;
     let Some((after, rows)) = merged else { return Ok(Merge::MissingHistory) };
@@ -331,12 +346,7 @@ fn apply_doc(
 
 /// Runs `f`, turning a panic inside it (Automerge on hostile input) into a refusal.
 fn guarded<T>(doc: DocId, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
-        let what = panic
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
+    without_panic(f).unwrap_or_else(|what| {
         tracing::warn!(%doc, %what, "merging a peer's changes panicked; bundle refused");
         Err(Refusal::BadChange { doc, reason: format!("the changes could not be merged: {what}") }.into())
     })

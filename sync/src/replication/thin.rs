@@ -154,6 +154,29 @@ pub fn thicken(
     Ok(out)
 }
 
+/// Checks that `bytes` are only Automerge document and change chunks (types 0, 1 and 2),
+/// whole: what a store writes. Automerge's parser for other chunk types panics or
+/// allocates without bound on malformed input, so such bytes never reach it.
+pub(crate) fn only_document_and_change_chunks(bytes: &[u8]) -> Result<(), String> {
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes.len() - at < 9 || bytes[at..at + 4] != MAGIC {
+            return Err(format!("no Automerge chunk at byte {at}"));
+        }
+        let kind = bytes[at + 8];
+        if kind > 2 {
+            return Err(format!("chunk of type {kind} at byte {at}: Préau never writes one"));
+        }
+        let (len, body) = read_uleb(bytes, at + 9)?;
+        at = usize::try_from(len)
+            .ok()
+            .and_then(|len| body.checked_add(len))
+            .filter(|&end| end <= bytes.len())
+            .ok_or_else(|| format!("chunk at byte {body} runs past the end"))?;
+    }
+    Ok(())
+}
+
 /// The body of an uncompressed change chunk.
 fn chunk_body(chunk: &[u8]) -> Result<&[u8], String> {
     if chunk.len() < 9 || chunk[..4] != MAGIC || chunk[8] != CHANGE_CHUNK {
