@@ -357,8 +357,9 @@ impl World {
         self.applied.retain(|(to, _, _)| *to != who);
         let mut kept = Vec::with_capacity(self.writes.len());
         for (by, at, write) in std::mem::take(&mut self.writes) {
-            // Its author was sent back to before it: only then may it be gone.
-            let author_rewound = self.rewinds[by].iter().any(|&(when, to)| when > at && to < at);
+            // Its author was sent back to before it: only then may it be gone. (Within a step the
+            // write comes first and the restore or backup after it.)
+            let author_rewound = self.rewinds[by].iter().any(|&(when, to)| when >= at && to < at);
             let mut held = !author_rewound;
             for replica in &mut self.replicas {
                 if held {
