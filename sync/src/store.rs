@@ -115,7 +115,8 @@ impl Store {
             )
             .map_err(|e| corrupt(id, e.error))?;
             let rows = kinds::project(address, &doc).map_err(|e| corrupt(id, e))?;
-            commit_doc(tx, address, old.as_ref(), &doc, &rows)?;
+            let chunk = doc.save_after(old.as_ref().map_or(&[][..], |e| &e.heads[..]));
+            commit_doc(tx, address, old.as_ref(), &doc, &chunk, &rows)?;
             Ok(result)
         })
     }
@@ -218,14 +219,15 @@ pub fn load_document(bytes: &[u8]) -> std::result::Result<Automerge, String> {
     without_panic(|| Automerge::load(bytes))?.map_err(|e| e.to_string())
 }
 
-/// Persists a changed document: the new changes as one chunk, the catalog entry (with a
-/// fresh local seq) and its read-model `rows`, all in the caller's transaction. Does
-/// nothing if the heads did not move.
+/// Persists a changed document: `chunk` (its changes since `old`, from `save_after`), the
+/// catalog entry (with a fresh local seq) and its read-model `rows`, all in the caller's
+/// transaction. Does nothing if the heads did not move.
 pub(crate) fn commit_doc(
     tx: &Tx<'_>,
     address: &DocAddress,
     old: Option<&CatalogEntry>,
     doc: &Automerge,
+    chunk: &[u8],
     rows: &[Row],
 ) -> Result<Option<CatalogEntry>> {
     let id = address.id();
@@ -241,7 +243,6 @@ pub(crate) fn commit_doc(
         return Ok(None);
     }
     let new_changes = doc.get_changes(old_heads).len() as u64;
-    let chunk = doc.save_after(old_heads);
     let mut entry = CatalogEntry {
         id,
         address: address.clone(),
@@ -254,7 +255,7 @@ pub(crate) fn commit_doc(
     };
     // The catalog row must exist before chunks reference it.
     tx.catalog_put(&entry)?;
-    tx.chunk_append(id, &chunk)?;
+    tx.chunk_append(id, chunk)?;
     if entry.chunk_count >= COMPACT_AFTER_CHUNKS {
         compact(tx, doc, &mut entry)?;
         tx.catalog_put(&entry)?;

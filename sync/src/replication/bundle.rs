@@ -316,11 +316,9 @@ fn apply_doc(
         let rows = kinds::project(address, &after).map_err(|reason| Refusal::Schema { doc: id, reason })?;
         // Some malformed changes merge without complaint yet cannot be stored and read back
         // (Automerge 0.12 in release builds): prove the stored form reloads before commit.
-        let old_heads = stored.map_or(&[][..], |e| &e.heads[..]);
+        let chunk = after.save_after(stored.map_or(&[][..], |e| &e.heads[..]));
         let mut reloaded = before.fork();
-        reloaded
-            .load_incremental(&after.save_after(old_heads))
-            .map_err(|e| Refusal::BadChange { doc: id, reason: e.to_string() })?;
+        reloaded.load_incremental(&chunk).map_err(|e| Refusal::BadChange { doc: id, reason: e.to_string() })?;
         let (mut stored_heads, mut merged_heads) = (reloaded.get_heads(), after.get_heads());
         stored_heads.sort();
         merged_heads.sort();
@@ -329,15 +327,15 @@ fn apply_doc(
                 Refusal::BadChange { doc: id, reason: "the merged changes do not survive storage".into() }.into()
             );
         }
-        Ok(Some((after, rows)))
+        Ok(Some((after, chunk, rows)))
     })?;
-    let Some((after, rows)) = merged else { return Ok(Merge::MissingHistory) };
+    let Some((after, chunk, rows)) = merged else { return Ok(Merge::MissingHistory) };
     policy.validate(from, address, &before, &after).map_err(|reason| Refusal::Rejected {
         doc: id,
         partition: address.partition.clone(),
         reason,
     })?;
-    let committed = guarded(id, || commit_doc(tx, address, stored, &after, &rows))?;
+    let committed = guarded(id, || commit_doc(tx, address, stored, &after, &chunk, &rows))?;
     let heads = committed.as_ref().map_or(&entry.heads, |c| &c.heads);
     // The sender holds at least the tips of what it sent.
     learn_peer_heads(tx, from, id, &sender_heads, heads)?;
