@@ -1,5 +1,7 @@
 //! The bodies of the fuzz targets, shared by `sync/fuzz` (libFuzzer) and by
 //! `tests/fuzz_regressions.rs` (which replays every input kept in this folder).
+// Each fuzz target includes this file and uses one of its functions.
+#![allow(dead_code)]
 
 use preau_sync::kinds::homework::{HomeworkBook, HomeworkEntry};
 use preau_sync::replication::{Bundle, Message, OpenPolicy, frame};
