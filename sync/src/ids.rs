@@ -149,6 +149,8 @@ pub enum Partition {
     School(Uai),
     /// The school's staff-only space (salle des profs).
     Staff(Uai),
+    /// The school's credentials: held by the appliance and the hub, never by teacher devices.
+    Accounts(Uai),
     /// One class (cahier de textes, class news, class conversations).
     Class(Uai, LocalId),
     /// One pupil's private documents (a pupil keeps them across classes and years).
@@ -160,7 +162,11 @@ impl Partition {
     pub fn school(&self) -> Option<&Uai> {
         match self {
             Partition::Academy => None,
-            Partition::School(u) | Partition::Staff(u) | Partition::Class(u, _) | Partition::Pupil(u, _) => Some(u),
+            Partition::School(u)
+            | Partition::Staff(u)
+            | Partition::Accounts(u)
+            | Partition::Class(u, _)
+            | Partition::Pupil(u, _) => Some(u),
         }
     }
 
@@ -171,6 +177,7 @@ impl Partition {
             ["academy"] => Partition::Academy,
             ["school", u] => Partition::School(Uai::parse(u)?),
             ["school", u, "staff"] => Partition::Staff(Uai::parse(u)?),
+            ["school", u, "accounts"] => Partition::Accounts(Uai::parse(u)?),
             ["school", u, "class", c] => Partition::Class(Uai::parse(u)?, LocalId::parse(c)?),
             ["school", u, "pupil", p] => Partition::Pupil(Uai::parse(u)?, LocalId::parse(p)?),
             _ => return Err(invalid("partition", s)),
@@ -186,6 +193,7 @@ impl fmt::Display for Partition {
             Partition::Academy => f.write_str("academy"),
             Partition::School(u) => write!(f, "school/{u}"),
             Partition::Staff(u) => write!(f, "school/{u}/staff"),
+            Partition::Accounts(u) => write!(f, "school/{u}/accounts"),
             Partition::Class(u, c) => write!(f, "school/{u}/class/{c}"),
             Partition::Pupil(u, p) => write!(f, "school/{u}/pupil/{p}"),
         }

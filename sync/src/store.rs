@@ -12,7 +12,7 @@ use crate::error::{Error, Result, without_panic};
 use crate::identity::{ReplicaIdentity, fill_random};
 use crate::ids::{DocAddress, DocId, Partition, ReplicaId, Scope};
 use crate::kinds::homework::HomeworkDue;
-use crate::kinds::{self, Cell, DocKind, Kind, Row};
+use crate::kinds::{self, Cell, DocKind, Kind, Row, Table};
 use crate::replication::thin::only_document_and_change_chunks;
 use crate::storage::{Storage, Tx};
 
@@ -173,6 +173,11 @@ impl Store {
     /// Every read-model row, table by table, sorted (for comparing replicas and rebuilds).
     pub fn read_models(&mut self) -> Result<BTreeMap<&'static str, Vec<Vec<Cell>>>> {
         self.storage.read(|tx| tx.rows_dump())
+    }
+
+    /// Every row of one read-model table, fully ordered (small tables such as the directory).
+    pub fn rows(&mut self, table: Table) -> Result<Vec<Vec<Cell>>> {
+        self.storage.read(|tx| tx.rows(table))
     }
 
     /// Homework of a class due between two dates (inclusive, `YYYY-MM-DD`): plain indexed SQL.

@@ -6,6 +6,8 @@
 //! transaction as the change. Nothing here knows SQL.
 
 pub mod conversation;
+pub mod credentials;
+pub mod directory;
 pub mod homework;
 pub mod news;
 
@@ -18,6 +20,8 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{DocAddress, DocId, Partition};
 
 pub use conversation::Conversation;
+pub use credentials::Credentials;
+pub use directory::SchoolDirectory;
 pub use homework::HomeworkBook;
 pub use news::NewsPost;
 
@@ -33,11 +37,16 @@ pub enum Kind {
     Conversation,
     /// One news post (tableau d'information / actualités).
     NewsPost,
+    /// A school's structures and people (one per school).
+    SchoolDirectory,
+    /// A school's credentials (one per school, in its accounts partition).
+    Credentials,
 }
 
 impl Kind {
     /// Every kind, for rebuilds.
-    pub const ALL: [Kind; 3] = [Kind::HomeworkBook, Kind::Conversation, Kind::NewsPost];
+    pub const ALL: [Kind; 5] =
+        [Kind::HomeworkBook, Kind::Conversation, Kind::NewsPost, Kind::SchoolDirectory, Kind::Credentials];
 
     /// Stable text form, stored in the catalog and hashed into document ids.
     pub fn as_str(self) -> &'static str {
@@ -45,6 +54,8 @@ impl Kind {
             Kind::HomeworkBook => "homework_book",
             Kind::Conversation => "conversation",
             Kind::NewsPost => "news_post",
+            Kind::SchoolDirectory => "school_directory",
+            Kind::Credentials => "credentials",
         }
     }
 
@@ -59,6 +70,10 @@ impl Kind {
             Kind::HomeworkBook => &[Table::HomeworkEntry],
             Kind::Conversation => &[Table::Conversation, Table::Message],
             Kind::NewsPost => &[Table::NewsPost],
+            Kind::SchoolDirectory => {
+                &[Table::School, Table::SchoolClass, Table::SchoolGroup, Table::Person, Table::Guardianship]
+            }
+            Kind::Credentials => &[Table::Credential],
         }
     }
 }
@@ -71,6 +86,8 @@ pub fn project(address: &DocAddress, doc: &Automerge) -> Result<Vec<Row>, String
         Kind::HomeworkBook => HomeworkBook::project(&ctx, &hydrate(doc)?, &mut rows),
         Kind::Conversation => Conversation::project(&ctx, &hydrate(doc)?, &mut rows),
         Kind::NewsPost => NewsPost::project(&ctx, &hydrate(doc)?, &mut rows),
+        Kind::SchoolDirectory => SchoolDirectory::project(&ctx, &hydrate(doc)?, &mut rows),
+        Kind::Credentials => Credentials::project(&ctx, &hydrate(doc)?, &mut rows),
     }
     Ok(rows)
 }
@@ -116,11 +133,34 @@ pub enum Table {
     Message,
     /// `news_post`: one row per post.
     NewsPost,
+    /// `school`: one row per school directory.
+    School,
+    /// `school_class`: one row per class.
+    SchoolClass,
+    /// `school_group`: one row per group.
+    SchoolGroup,
+    /// `person`: one row per person of a school.
+    Person,
+    /// `guardianship`: one row per parent and child.
+    Guardianship,
+    /// `credential`: one row per account.
+    Credential,
 }
 
 impl Table {
     /// Every table.
-    pub const ALL: [Table; 4] = [Table::HomeworkEntry, Table::Conversation, Table::Message, Table::NewsPost];
+    pub const ALL: [Table; 10] = [
+        Table::HomeworkEntry,
+        Table::Conversation,
+        Table::Message,
+        Table::NewsPost,
+        Table::School,
+        Table::SchoolClass,
+        Table::SchoolGroup,
+        Table::Person,
+        Table::Guardianship,
+        Table::Credential,
+    ];
 
     /// SQL table name.
     pub fn name(self) -> &'static str {
@@ -129,6 +169,12 @@ impl Table {
             Table::Conversation => "conversation",
             Table::Message => "message",
             Table::NewsPost => "news_post",
+            Table::School => "school",
+            Table::SchoolClass => "school_class",
+            Table::SchoolGroup => "school_group",
+            Table::Person => "person",
+            Table::Guardianship => "guardianship",
+            Table::Credential => "credential",
         }
     }
 
@@ -152,6 +198,43 @@ impl Table {
             }
             Table::Message => &["doc_id", "message_id", "author", "sent_at", "body"],
             Table::NewsPost => &["doc_id", "partition", "title", "body", "author", "published_at"],
+            Table::School => &["doc_id", "uai", "name", "address", "postcode", "commune", "academy"],
+            Table::SchoolClass => {
+                &["doc_id", "class_id", "uai", "name", "levels", "school_year", "teachers", "archived"]
+            }
+            Table::SchoolGroup => &["doc_id", "group_id", "uai", "name", "members"],
+            Table::Person => &[
+                "doc_id",
+                "user_id",
+                "uai",
+                "profile",
+                "staff_role",
+                "civility",
+                "first_name",
+                "last_name",
+                "birth_name",
+                "birth_date",
+                "sex",
+                "level",
+                "class_id",
+                "photo_consent",
+                "email",
+                "phone",
+                "address",
+                "archived",
+            ],
+            Table::Guardianship => &["doc_id", "parent", "child", "legal"],
+            Table::Credential => &[
+                "doc_id",
+                "user_id",
+                "login",
+                "password_hash",
+                "activation_code",
+                "must_change_password",
+                "picture_secret",
+                "qr_secret",
+                "disabled",
+            ],
         }
     }
 }
@@ -225,6 +308,8 @@ impl Kind {
             Kind::HomeworkBook => init::<HomeworkBook>(),
             Kind::Conversation => init::<Conversation>(),
             Kind::NewsPost => init::<NewsPost>(),
+            Kind::SchoolDirectory => init::<SchoolDirectory>(),
+            Kind::Credentials => init::<Credentials>(),
         }
     }
 }

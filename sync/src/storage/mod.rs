@@ -20,7 +20,8 @@ use crate::kinds::homework::HomeworkDue;
 use crate::kinds::{Cell, Kind, Row, Table};
 
 /// Numbered migrations, compiled in; version N is `MIGRATIONS[N - 1]`.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("migrations/0001_initial.sql"), include_str!("migrations/0002_directory.sql")];
 
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -295,23 +296,24 @@ impl Tx<'_> {
 
     /// Every read-model row, table by table, fully ordered: for comparing replicas.
     pub fn rows_dump(&self) -> Result<BTreeMap<&'static str, Vec<Vec<Cell>>>> {
-        let mut out = BTreeMap::new();
-        for table in Table::ALL {
-            let cols = table.columns();
-            let sql = format!("SELECT {0} FROM {1} ORDER BY {0}", cols.join(", "), table.name());
-            let mut st = self.0.prepare(&sql)?;
-            let rows = st.query_map([], |r| {
-                (0..cols.len())
-                    .map(|i| match r.get_ref(i)? {
-                        ValueRef::Integer(n) => Ok(Cell::Int(n)),
-                        ValueRef::Text(t) => Ok(Cell::Text(String::from_utf8_lossy(t).into_owned())),
-                        other => Err(rusqlite::Error::InvalidColumnType(i, cols[i].into(), other.data_type())),
-                    })
-                    .collect::<rusqlite::Result<Vec<Cell>>>()
-            })?;
-            out.insert(table.name(), rows.collect::<rusqlite::Result<_>>()?);
-        }
-        Ok(out)
+        Table::ALL.into_iter().map(|table| Ok((table.name(), self.rows(table)?))).collect()
+    }
+
+    /// Every row of one read-model table, fully ordered.
+    pub fn rows(&self, table: Table) -> Result<Vec<Vec<Cell>>> {
+        let cols = table.columns();
+        let sql = format!("SELECT {0} FROM {1} ORDER BY {0}", cols.join(", "), table.name());
+        let mut st = self.0.prepare_cached(&sql)?;
+        let rows = st.query_map([], |r| {
+            (0..cols.len())
+                .map(|i| match r.get_ref(i)? {
+                    ValueRef::Integer(n) => Ok(Cell::Int(n)),
+                    ValueRef::Text(t) => Ok(Cell::Text(String::from_utf8_lossy(t).into_owned())),
+                    other => Err(rusqlite::Error::InvalidColumnType(i, cols[i].into(), other.data_type())),
+                })
+                .collect::<rusqlite::Result<Vec<Cell>>>()
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Homework entries of one partition due in `[from, to]` (dates `YYYY-MM-DD`), by due date.

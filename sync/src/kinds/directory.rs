@@ -1,0 +1,195 @@
+//! The school directory: the school, its classes and groups, its people and who is whose
+//! guardian. One document per school (a few hundred people): the director edits it, every
+//! replica of the school reads it.
+
+use std::collections::BTreeMap;
+
+use autosurgeon::{Hydrate, Reconcile};
+
+use super::{DocKind, Kind, ProjectionContext, Row, Table};
+
+/// The document key of a school's directory (partition `school/{uai}`).
+pub const DIRECTORY_KEY: &str = "directory";
+
+/// A school's structures and people.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate)]
+pub struct SchoolDirectory {
+    /// The school itself.
+    pub school: SchoolInfo,
+    /// Classes by class id (ids are random, so concurrent creations never collide).
+    pub classes: BTreeMap<String, SchoolClass>,
+    /// Groups inside the school, by group id.
+    pub groups: BTreeMap<String, Group>,
+    /// Everyone with an account at this school, by user id.
+    pub people: BTreeMap<String, Person>,
+    /// Guardianships by `{parent}:{child}`: one entry per parent and child.
+    pub guardianships: BTreeMap<String, Guardianship>,
+}
+
+/// The school's public identity.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate)]
+pub struct SchoolInfo {
+    /// "École élémentaire Les Tilleuls".
+    pub name: String,
+    /// Street address.
+    pub address: String,
+    /// Postcode.
+    pub postcode: String,
+    /// The commune (municipality) the school belongs to.
+    pub commune: String,
+    /// The académie.
+    pub academy: String,
+}
+
+/// A class of one school year; it may span several levels (classe multi-niveaux).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate)]
+pub struct SchoolClass {
+    /// Name as the school writes it ("CE1-CE2 B").
+    pub name: String,
+    /// Levels taught ("CP", "CE1", ...), in order.
+    pub levels: Vec<String>,
+    /// School year, `2026-2027`.
+    pub school_year: String,
+    /// User ids of the class's teachers.
+    pub teachers: Vec<String>,
+    /// Classes of past years are kept (history) but archived.
+    pub archived: bool,
+}
+
+/// A group of people inside a school (a workshop, a choir, the parents' council).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate)]
+pub struct Group {
+    /// Name.
+    pub name: String,
+    /// Member user ids.
+    pub members: Vec<String>,
+}
+
+/// One person known to the school.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate)]
+pub struct Person {
+    /// `director`, `teacher`, `pupil`, `parent`, `staff` or `academy_admin`.
+    pub profile: String,
+    /// For staff: `atsem`, `aesh`, `periscolaire` or `commune`.
+    pub staff_role: String,
+    /// Civility of adults ("M.", "Mme").
+    pub civility: String,
+    /// First name.
+    pub first_name: String,
+    /// Last name (nom d'usage).
+    pub last_name: String,
+    /// Birth name when it differs (nom de famille).
+    pub birth_name: String,
+    /// Pupils: `YYYY-MM-DD`.
+    pub birth_date: String,
+    /// Pupils: `F` or `M`.
+    pub sex: String,
+    /// Pupils: their level this year ("CE1").
+    pub level: String,
+    /// Pupils: their current class id.
+    pub class_id: String,
+    /// Pupils: may photos showing them be published (ONDE "Autorisations photos")? None: unknown.
+    pub photo_consent: Option<bool>,
+    /// Adults: e-mail address.
+    pub email: String,
+    /// Adults: phone number.
+    pub phone: String,
+    /// Postal address, one line.
+    pub address: String,
+    /// No longer at the school (kept until the legal deletion delay).
+    pub archived: bool,
+}
+
+/// A parent's guardianship of one child: per child, so that separated and foster families
+/// are described exactly.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate)]
+pub struct Guardianship {
+    /// The parent's user id.
+    pub parent: String,
+    /// The child's user id.
+    pub child: String,
+    /// Legal guardian (responsable légal): receives everything about the child.
+    pub legal: bool,
+}
+
+impl Guardianship {
+    /// The map key of a guardianship.
+    pub fn key(parent: &str, child: &str) -> String {
+        format!("{parent}:{child}")
+    }
+}
+
+impl DocKind for SchoolDirectory {
+    const KIND: Kind = Kind::SchoolDirectory;
+    type State = SchoolDirectory;
+
+    fn project(ctx: &ProjectionContext<'_>, state: &Self, out: &mut Vec<Row>) {
+        let doc = || ctx.id.to_string().into();
+        let school = ctx.partition.school().map(ToString::to_string).unwrap_or_default();
+        let s = &state.school;
+        out.push(Row::new(
+            Table::School,
+            vec![
+                doc(),
+                school.as_str().into(),
+                s.name.as_str().into(),
+                s.address.as_str().into(),
+                s.postcode.as_str().into(),
+                s.commune.as_str().into(),
+                s.academy.as_str().into(),
+            ],
+        ));
+        for (id, c) in &state.classes {
+            out.push(Row::new(
+                Table::SchoolClass,
+                vec![
+                    doc(),
+                    id.as_str().into(),
+                    school.as_str().into(),
+                    c.name.as_str().into(),
+                    c.levels.join(",").into(),
+                    c.school_year.as_str().into(),
+                    c.teachers.join(",").into(),
+                    i64::from(c.archived).into(),
+                ],
+            ));
+        }
+        for (id, g) in &state.groups {
+            out.push(Row::new(
+                Table::SchoolGroup,
+                vec![doc(), id.as_str().into(), school.as_str().into(), g.name.as_str().into(), g.members.join(",").into()],
+            ));
+        }
+        for (id, p) in &state.people {
+            out.push(Row::new(
+                Table::Person,
+                vec![
+                    doc(),
+                    id.as_str().into(),
+                    school.as_str().into(),
+                    p.profile.as_str().into(),
+                    p.staff_role.as_str().into(),
+                    p.civility.as_str().into(),
+                    p.first_name.as_str().into(),
+                    p.last_name.as_str().into(),
+                    p.birth_name.as_str().into(),
+                    p.birth_date.as_str().into(),
+                    p.sex.as_str().into(),
+                    p.level.as_str().into(),
+                    p.class_id.as_str().into(),
+                    p.photo_consent.map_or(-1, i64::from).into(),
+                    p.email.as_str().into(),
+                    p.phone.as_str().into(),
+                    p.address.as_str().into(),
+                    i64::from(p.archived).into(),
+                ],
+            ));
+        }
+        for g in state.guardianships.values() {
+            out.push(Row::new(
+                Table::Guardianship,
+                vec![doc(), g.parent.as_str().into(), g.child.as_str().into(), i64::from(g.legal).into()],
+            ));
+        }
+    }
+}
