@@ -559,9 +559,10 @@ fn school_day(dir: &Path) -> Result<()> {
             body: w.sentences(5),
             author: "directrice".into(),
             published_at: 1_795_100_000_000 + n,
+            public: n % 3 == 0,
         };
         news.push(json!({"id": format!("news-{n}"), "title": post.title, "body": post.body,
-            "author": post.author, "published_at": post.published_at}));
+            "author": post.author, "published_at": post.published_at, "public": post.public}));
         let partition = if n % 3 == 0 { Partition::School(school()) } else { class(n as usize % 30)? };
         replica.change::<NewsPost, _>(&address(partition, Kind::NewsPost, &format!("news-{n}"))?, |p| *p = post)?;
     }

@@ -84,6 +84,12 @@ impl Store {
         &self.scope
     }
 
+    /// Replaces the partitions this replica holds (a school appliance learns its school at
+    /// setup). Documents already held outside the new scope stay until purged.
+    pub fn set_scope(&mut self, scope: Scope) {
+        self.scope = scope;
+    }
+
     /// Applies a local edit to the document at `address`, creating it if needed.
     ///
     /// `edit` gets the hydrated state; whatever it changes is committed as one Automerge

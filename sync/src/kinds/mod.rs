@@ -197,7 +197,7 @@ impl Table {
                 &["doc_id", "partition", "subject", "participants", "message_count", "last_message_at"]
             }
             Table::Message => &["doc_id", "message_id", "author", "sent_at", "body"],
-            Table::NewsPost => &["doc_id", "partition", "title", "body", "author", "published_at"],
+            Table::NewsPost => &["doc_id", "partition", "title", "body", "author", "published_at", "public"],
             Table::School => &["doc_id", "uai", "name", "address", "postcode", "commune", "academy"],
             Table::SchoolClass => {
                 &["doc_id", "class_id", "uai", "name", "levels", "school_year", "teachers", "archived"]

@@ -15,6 +15,8 @@ pub struct NewsPost {
     pub author: String,
     /// Unix time in milliseconds.
     pub published_at: i64,
+    /// Shown on the school's public page, without login.
+    pub public: bool,
 }
 
 impl DocKind for NewsPost {
@@ -31,6 +33,7 @@ impl DocKind for NewsPost {
                 state.body.as_str().into(),
                 state.author.as_str().into(),
                 state.published_at.into(),
+                i64::from(state.public).into(),
             ],
         ));
     }

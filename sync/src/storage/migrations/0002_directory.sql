@@ -1,4 +1,7 @@
--- Préau replica schema, version 2: the school directory and credentials read models.
+-- Préau replica schema, version 2: the school directory and credentials read models, and
+-- the public flag of news posts.
+
+ALTER TABLE news_post ADD COLUMN public INTEGER NOT NULL DEFAULT 0;
 
 CREATE TABLE school (
     doc_id    TEXT NOT NULL PRIMARY KEY,

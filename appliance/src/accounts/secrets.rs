@@ -1,0 +1,140 @@
+//! Making and checking secrets: argon2id password hashes, activation codes, picture
+//! sequences and QR-card secrets.
+
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+
+/// The pictures a picture secret is made of (files under `ui/static/pictures/`).
+pub const PICTURES: [&str; 16] = [
+    "cat", "dog", "fish", "bird", "tree", "flower", "sun", "moon", "star", "house", "car", "boat", "apple", "ball",
+    "heart", "key",
+];
+/// Pictures in a picture secret: 16³ = 4,096 sequences, with rate limiting and LAN-only use.
+pub const PICTURE_SECRET_LEN: usize = 3;
+/// Shortest accepted password.
+pub const MIN_PASSWORD_LEN: usize = 8;
+/// Longest accepted password (argon2 is costly; nobody types more).
+pub const MAX_PASSWORD_LEN: usize = 256;
+
+/// Letters and digits nobody confuses on paper (no 0/O, 1/I/L).
+const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+
+fn random_index(n: usize) -> usize {
+    // Rejection sampling keeps every symbol equally likely.
+    let limit = u32::MAX - (u32::MAX % n as u32);
+    loop {
+        let v = u32::from_le_bytes(crate::random_bytes::<4>());
+        if v < limit {
+            return (v % n as u32) as usize;
+        }
+    }
+}
+
+/// A one-time activation code for a login letter: `XXXX-XXXX-XXXX` (about 59 bits).
+pub fn new_activation_code() -> String {
+    let chars: Vec<char> = (0..12).map(|_| CODE_ALPHABET[random_index(CODE_ALPHABET.len())] as char).collect();
+    chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
+}
+
+/// What a typed activation code compares as: upper case, no spaces or dashes.
+pub fn normalize_code(code: &str) -> String {
+    code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect()
+}
+
+/// Whether `typed` is the activation code `stored`.
+pub fn code_matches(typed: &str, stored: &str) -> bool {
+    !stored.is_empty() && constant_eq(normalize_code(typed).as_bytes(), normalize_code(stored).as_bytes())
+}
+
+/// A random picture sequence, comma-separated.
+pub fn new_picture_secret() -> String {
+    (0..PICTURE_SECRET_LEN).map(|_| PICTURES[random_index(PICTURES.len())]).collect::<Vec<_>>().join(",")
+}
+
+/// A QR-card secret: 32 random bytes, URL-safe hex.
+pub fn new_qr_secret() -> String {
+    hex::encode(crate::random_bytes::<32>())
+}
+
+/// An argon2id hash (PHC string) of `password`.
+pub fn hash_password(password: &str) -> String {
+    Argon2::default().hash_password(password.as_bytes()).expect("argon2 with default parameters cannot fail").to_string()
+}
+
+/// Whether `password` matches the PHC string `hash` (false for an empty or unreadable hash).
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    match PasswordHash::new(hash) {
+        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// Spends the time of one verification, so that an unknown login answers as slowly as a
+/// known one.
+pub fn burn_verification() {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let _ = verify_password("x", DUMMY.get_or_init(|| hash_password("préau")));
+}
+
+/// Checks a new password; the error is a localisation id.
+pub fn check_new_password(password: &str, confirm: &str, login: &str) -> Result<(), &'static str> {
+    let len = password.chars().count();
+    if len < MIN_PASSWORD_LEN {
+        return Err("password-too-short");
+    }
+    if len > MAX_PASSWORD_LEN {
+        return Err("password-too-long");
+    }
+    if password != confirm {
+        return Err("password-mismatch");
+    }
+    if password.to_lowercase() == login.to_lowercase() {
+        return Err("password-is-login");
+    }
+    Ok(())
+}
+
+/// Byte comparison whose time does not depend on where the inputs differ.
+pub fn constant_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_with_argon2id_and_verify() {
+        let h = hash_password("cahier-de-textes");
+        assert!(h.starts_with("$argon2id$"), "{h}");
+        assert!(verify_password("cahier-de-textes", &h));
+        assert!(!verify_password("cahier-de-texte", &h));
+        assert!(!verify_password("anything", ""));
+    }
+
+    #[test]
+    fn activation_codes_are_readable_and_forgiving_to_type() {
+        let code = new_activation_code();
+        assert_eq!(code.len(), 14);
+        assert!(code.chars().all(|c| c == '-' || CODE_ALPHABET.contains(&(c as u8))), "{code}");
+        assert!(code_matches(&code.to_lowercase().replace('-', " "), &code));
+        assert!(!code_matches("", ""));
+        assert_ne!(new_activation_code(), code);
+    }
+
+    #[test]
+    fn picture_secrets_use_known_pictures() {
+        let s = new_picture_secret();
+        assert_eq!(s.split(',').count(), PICTURE_SECRET_LEN);
+        assert!(s.split(',').all(|p| PICTURES.contains(&p)));
+    }
+
+    #[test]
+    fn new_passwords_are_checked() {
+        assert_eq!(check_new_password("court", "court", "a.b"), Err("password-too-short"));
+        assert_eq!(check_new_password("assez-long", "assez-lonG", "a.b"), Err("password-mismatch"));
+        assert_eq!(check_new_password("lea.martin", "lea.martin", "Lea.Martin"), Err("password-is-login"));
+        assert_eq!(check_new_password("tilleuls-2026", "tilleuls-2026", "a.b"), Ok(()));
+    }
+}

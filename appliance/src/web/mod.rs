@@ -1,0 +1,217 @@
+//! The HTTP edge: the router, the shared state, sessions and CSRF, static assets and the
+//! page chrome every template shares. Domain modules add their own routes.
+
+pub mod assets;
+pub mod session;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::directory::Directory;
+use crate::error::AppError;
+use crate::i18n::Locale;
+use crate::ratelimit::RateLimits;
+pub use session::{Ctx, Sessions, SignedIn};
+
+/// What every request can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// Settings.
+    pub config: Arc<Config>,
+    /// The replica.
+    pub db: Db,
+    /// The directory snapshot, replaced after each change.
+    directory: Arc<RwLock<Arc<Directory>>>,
+    /// Logged-in sessions.
+    pub sessions: Arc<Sessions>,
+    /// Failed-login counters.
+    pub limits: Arc<RateLimits>,
+    /// The address the server listens on, once bound.
+    bound: Arc<std::sync::OnceLock<SocketAddr>>,
+}
+
+impl AppState {
+    /// State over an opened replica.
+    pub fn new(config: Config, db: Db, session_key: [u8; 32]) -> Result<Self, AppError> {
+        let directory = db.run_blocking(Directory::load)?;
+        if let Some(uai) = directory.uai() {
+            let uai = uai.clone();
+            db.run_blocking(|store| {
+                store.set_scope(crate::school_scope(&uai));
+                Ok(())
+            })?;
+        }
+        let sessions = Sessions::new(session_key, &config);
+        Ok(Self {
+            config: Arc::new(config),
+            db,
+            directory: Arc::new(RwLock::new(Arc::new(directory))),
+            sessions: Arc::new(sessions),
+            limits: Arc::new(RateLimits::default()),
+            bound: Arc::default(),
+        })
+    }
+
+    /// Records the bound address (for printed URLs when no `public_url` is set).
+    pub fn set_bound(&self, addr: SocketAddr) {
+        let _ = self.bound.set(addr);
+    }
+
+    /// The current directory snapshot.
+    pub fn directory(&self) -> Arc<Directory> {
+        self.directory.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Re-reads the directory after a change to it.
+    pub async fn reload_directory(&self) -> Result<Arc<Directory>, AppError> {
+        let fresh = Arc::new(self.db.run(Directory::load).await?);
+        *self.directory.write().unwrap_or_else(|p| p.into_inner()) = fresh.clone();
+        Ok(fresh)
+    }
+}
+
+/// The address printed on letters and QR cards: `public_url`, else the first LAN address.
+pub fn base_url(state: &AppState) -> String {
+    if let Some(url) = &state.config.public_url {
+        return url.trim_end_matches('/').to_owned();
+    }
+    let bound = state.bound.get().copied().unwrap_or(state.config.listen);
+    crate::server::lan_urls(bound).into_iter().next().unwrap_or_else(|| format!("http://{bound}"))
+}
+
+/// The whole application, without a socket (tests call it with `oneshot`).
+pub fn app(state: AppState) -> Router {
+    let max_upload = state.config.max_upload_bytes;
+    Router::new()
+        .route("/healthz", get(healthz))
+        .merge(assets::routes())
+        .merge(crate::setup::routes())
+        .merge(crate::accounts::routes())
+        .merge(crate::home::routes())
+        .merge(crate::admin::routes())
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), require_setup))
+        .layer(middleware::from_fn_with_state(state.clone(), session::layer))
+        .layer(middleware::from_fn(security_headers))
+        .layer(axum::extract::DefaultBodyLimit::max(max_upload))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves `app` on an already bound listener until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.db.run(|store| Ok(store.integrity_check()?)).await {
+        Ok(ok) if ok == "ok" => (StatusCode::OK, "ok\n").into_response(),
+        Ok(other) => (StatusCode::SERVICE_UNAVAILABLE, format!("storage: {other}\n")).into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("storage: {e}\n")).into_response(),
+    }
+}
+
+async fn not_found() -> AppError {
+    AppError::NotFound
+}
+
+/// Before setup, only the setup page (and what it needs) is reachable.
+async fn require_setup(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let open = path == "/setup" || path == "/healthz" || path.starts_with("/static/");
+    if state.directory().school.is_none() && !open {
+        return Redirect::to("/setup").into_response();
+    }
+    next.run(request).await
+}
+
+async fn security_headers(request: Request, next: Next) -> Response {
+    let is_get = request.method() == Method::GET;
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+             frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        ),
+    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    if is_get && !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// What every page's layout needs: the language, who is signed in, the CSRF token.
+#[derive(Clone)]
+pub struct Chrome {
+    /// Messages.
+    pub l: Locale,
+    /// Signed-in person's display name, if any.
+    pub user_name: Option<String>,
+    /// Whether the header should offer the big pupil-friendly layout.
+    pub pupil: bool,
+    /// CSRF token for this session's forms.
+    pub csrf: String,
+}
+
+impl Chrome {
+    /// Chrome for a request.
+    pub fn new(ctx: &Ctx) -> Self {
+        Self {
+            l: ctx.locale,
+            user_name: ctx.signed_in.as_ref().map(|s| s.display_name.clone()),
+            pupil: ctx.signed_in.as_ref().is_some_and(|s| s.profile == crate::directory::Profile::Pupil),
+            csrf: ctx.csrf.clone(),
+        }
+    }
+
+    /// A message.
+    pub fn t(&self, id: &str) -> String {
+        self.l.t(id)
+    }
+}
+
+/// Renders a template as an HTML response (a rendering failure is a bug: 500).
+pub fn render(t: &impl Template) -> Result<Response, AppError> {
+    let html = t.render().map_err(|e| AppError::Internal(format!("template: {e}")))?;
+    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
+}
+
+/// The page shown for refusals and errors.
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    /// Messages.
+    pub l: Locale,
+    /// Heading.
+    pub title: String,
+    /// What happened, in plain words.
+    pub message: String,
+}
+
+impl ErrorPage {
+    /// The page's HTML (a plain fallback if the template itself fails).
+    pub fn render_html(&self) -> String {
+        self.render().unwrap_or_else(|_| format!("<!doctype html><title>Préau</title><p>{}</p>", self.message))
+    }
+}

@@ -1,0 +1,237 @@
+//! Sessions and CSRF. Every visitor carries a random `preau_sid` cookie (HttpOnly,
+//! SameSite=Lax, Secure when served over HTTPS); logged-in sessions are kept in memory
+//! against it and end after an idle time that is shorter for pupils. A form's CSRF token is
+//! a keyed hash of the sid, so it needs no storage and changes when the sid does (at login).
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
+use axum::http::header;
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use serde::de::DeserializeOwned;
+
+use super::AppState;
+use crate::config::Config;
+use crate::directory::{Profile, UserId};
+use crate::error::AppError;
+use crate::i18n::Locale;
+
+const COOKIE: &str = "preau_sid";
+/// Logged-in sessions kept at most; the oldest idle ones go first.
+const MAX_SESSIONS: usize = 20_000;
+
+/// A logged-in session.
+#[derive(Clone, Debug)]
+pub struct SignedIn {
+    /// Who.
+    pub user: UserId,
+    /// As what.
+    pub profile: Profile,
+    /// "Prénom Nom", for the header.
+    pub display_name: String,
+    /// The account must choose a new password before anything else.
+    pub must_change_password: bool,
+    /// Parents: the child whose school life they are looking at.
+    pub selected_child: Option<UserId>,
+    last_seen: Instant,
+}
+
+impl SignedIn {
+    /// A fresh session.
+    pub fn new(user: UserId, profile: Profile, display_name: String, must_change_password: bool) -> Self {
+        Self { user, profile, display_name, must_change_password, selected_child: None, last_seen: Instant::now() }
+    }
+}
+
+/// All logged-in sessions.
+pub struct Sessions {
+    key: [u8; 32],
+    secure: bool,
+    pupil_idle: Duration,
+    adult_idle: Duration,
+    by_sid: Mutex<HashMap<String, SignedIn>>,
+}
+
+impl Sessions {
+    /// An empty session table.
+    pub fn new(key: [u8; 32], config: &Config) -> Self {
+        Self {
+            key,
+            secure: config.secure_cookies(),
+            pupil_idle: Duration::from_secs(config.pupil_idle_minutes * 60),
+            adult_idle: Duration::from_secs(config.adult_idle_minutes * 60),
+            by_sid: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn idle_limit(&self, profile: Profile) -> Duration {
+        if profile == Profile::Pupil { self.pupil_idle } else { self.adult_idle }
+    }
+
+    /// The CSRF token of a sid.
+    pub fn csrf_for(&self, sid: &str) -> String {
+        let mut hasher = blake3::Hasher::new_keyed(&self.key);
+        hasher.update(b"csrf\0");
+        hasher.update(sid.as_bytes());
+        hasher.finalize().to_hex()[..32].to_owned()
+    }
+
+    fn touch(&self, sid: &str) -> Option<SignedIn> {
+        let mut map = self.by_sid.lock().unwrap_or_else(|p| p.into_inner());
+        let session = map.get_mut(sid)?;
+        if session.last_seen.elapsed() > self.idle_limit(session.profile) {
+            map.remove(sid);
+            return None;
+        }
+        session.last_seen = Instant::now();
+        Some(session.clone())
+    }
+
+    /// Starts a session; returns the new sid (the caller sets it as the cookie).
+    pub fn start(&self, session: SignedIn) -> String {
+        let sid = hex::encode(crate::random_bytes::<32>());
+        let mut map = self.by_sid.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= MAX_SESSIONS {
+            let now = Instant::now();
+            map.retain(|_, s| now.duration_since(s.last_seen) <= self.idle_limit(s.profile));
+            if map.len() >= MAX_SESSIONS
+                && let Some(oldest) = map.iter().min_by_key(|(_, s)| s.last_seen).map(|(k, _)| k.clone())
+            {
+                map.remove(&oldest);
+            }
+        }
+        map.insert(sid.clone(), session);
+        sid
+    }
+
+    /// Changes a session in place.
+    pub fn update(&self, sid: &str, f: impl FnOnce(&mut SignedIn)) {
+        if let Some(s) = self.by_sid.lock().unwrap_or_else(|p| p.into_inner()).get_mut(sid) {
+            f(s);
+        }
+    }
+
+    /// Ends a session.
+    pub fn end(&self, sid: &str) {
+        self.by_sid.lock().unwrap_or_else(|p| p.into_inner()).remove(sid);
+    }
+
+    /// Ends every session of a user (after a credential reset).
+    pub fn end_all_of(&self, user: &UserId) {
+        self.by_sid.lock().unwrap_or_else(|p| p.into_inner()).retain(|_, s| s.user != *user);
+    }
+
+    /// The `Set-Cookie` value for `sid`.
+    pub fn cookie(&self, sid: String) -> String {
+        Cookie::build((COOKIE, sid))
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(self.secure)
+            .path("/")
+            .build()
+            .to_string()
+    }
+}
+
+/// What handlers know about the request: language, client address, sid, CSRF token and
+/// the signed-in session, if any.
+#[derive(Clone, Debug)]
+pub struct Ctx {
+    /// Negotiated language.
+    pub locale: Locale,
+    /// The client's address (None in in-process tests without connection info).
+    pub client_ip: Option<IpAddr>,
+    /// The session id cookie.
+    pub sid: String,
+    /// The CSRF token forms must carry.
+    pub csrf: String,
+    /// The signed-in session.
+    pub signed_in: Option<SignedIn>,
+}
+
+impl Ctx {
+    /// The signed-in session, or a redirect to the login page.
+    pub fn user(&self) -> Result<&SignedIn, AppError> {
+        self.signed_in.as_ref().ok_or(AppError::Unauthenticated)
+    }
+
+    /// Checks a submitted CSRF token.
+    pub fn check_csrf(&self, token: &str) -> Result<(), AppError> {
+        // Both are hex of the same length; a timing difference would reveal nothing usable
+        // since the token is bound to the sid, but compare in constant time anyway.
+        let ok = token.len() == self.csrf.len()
+            && token.bytes().zip(self.csrf.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+        if ok { Ok(()) } else { Err(AppError::Csrf) }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        parts.extensions.get::<Ctx>().cloned().ok_or_else(|| AppError::Internal("session layer missing".into()))
+    }
+}
+
+/// A urlencoded form whose `csrf` field has been checked. Every HTML form posts through it.
+pub struct CsrfForm<T>(pub T);
+
+#[derive(serde::Deserialize)]
+struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
+    type Rejection = AppError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        let ctx = req.extensions().get::<Ctx>().cloned().ok_or_else(|| AppError::Internal("no session".into()))?;
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| AppError::bad("error-too-large", format!("form body: {e}")))?;
+        let token: CsrfOnly = serde_urlencoded::from_bytes(&bytes).unwrap_or(CsrfOnly { csrf: String::new() });
+        ctx.check_csrf(&token.csrf)?;
+        let form = serde_urlencoded::from_bytes(&bytes).map_err(|e| AppError::bad("error-bad-form", e.to_string()))?;
+        Ok(CsrfForm(form))
+    }
+}
+
+/// Middleware: gives every request a [`Ctx`], sets the sid cookie when it is new, and keeps
+/// a session that must change its password on the password page.
+pub async fn layer(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let locale = Locale::negotiate(request.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
+    let client_ip = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let existing = request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == COOKIE && c.value().len() == 64 && c.value().bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(|c| c.value().to_owned());
+    let fresh = existing.is_none();
+    let sid = existing.unwrap_or_else(|| hex::encode(crate::random_bytes::<32>()));
+    let signed_in = state.sessions.touch(&sid);
+    if let Some(s) = &signed_in {
+        let path = request.uri().path();
+        let allowed = path == "/password" || path == "/logout" || path.starts_with("/static/");
+        if s.must_change_password && !allowed {
+            return Redirect::to("/password").into_response();
+        }
+    }
+    let csrf = state.sessions.csrf_for(&sid);
+    request.extensions_mut().insert(Ctx { locale, client_ip, sid: sid.clone(), csrf, signed_in });
+    let mut response = next.run(request).await;
+    if fresh && !response.headers().contains_key(header::SET_COOKIE) {
+        if let Ok(v) = state.sessions.cookie(sid).parse() {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    response
+}

@@ -1,0 +1,156 @@
+//! A real server on 127.0.0.1:0 and a cookie-keeping client that fills in CSRF tokens.
+#![allow(dead_code)]
+
+use std::net::{IpAddr, SocketAddr};
+
+use preau_appliance::config::Config;
+use preau_appliance::directory::{Directory, Member};
+use preau_appliance::web::{self, AppState};
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
+
+/// A running server and its state (for looking up secrets the way a letter would show them).
+pub struct TestServer {
+    pub base: String,
+    pub state: AppState,
+    pub dir: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestServer {
+    /// The demo school.
+    pub async fn demo() -> Self {
+        Self::start(true, |_| {}).await
+    }
+
+    /// A server with no school yet.
+    pub async fn fresh() -> Self {
+        Self::start(false, |_| {}).await
+    }
+
+    pub async fn start(demo: bool, tweak: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::load(Some(dir.path().into()), |_| None).unwrap();
+        config.discovery = false;
+        tweak(&mut config);
+        let state = preau_appliance::server::open(config, demo).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        state.set_bound(addr);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(web::serve(listener, state.clone(), async {
+            let _ = stopped.await;
+        }));
+        Self { base: format!("http://{addr}"), state, dir, stop: Some(stop), task: Some(task) }
+    }
+
+    pub fn browser(&self) -> Browser {
+        Browser::new(&self.base)
+    }
+
+    pub fn directory(&self) -> std::sync::Arc<Directory> {
+        self.state.directory()
+    }
+
+    /// The member with this login.
+    pub fn member(&self, login: &str) -> Member {
+        self.directory().by_login(login).unwrap_or_else(|| panic!("no account {login}")).clone()
+    }
+
+    /// Stops the server and waits for it.
+    pub async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        self.task.take().unwrap().await.unwrap().unwrap();
+    }
+}
+
+/// One browser: its own cookies, no automatic redirects, French.
+pub struct Browser {
+    client: reqwest::Client,
+    base: String,
+    pub csrf: String,
+}
+
+#[derive(Debug)]
+pub struct Page {
+    pub status: StatusCode,
+    pub body: String,
+    pub location: Option<String>,
+}
+
+impl Page {
+    pub fn assert_ok(&self) -> &Self {
+        assert_eq!(self.status, StatusCode::OK, "{}", self.body);
+        self
+    }
+    pub fn contains(&self, text: &str) -> bool {
+        self.body.contains(text)
+    }
+    pub fn assert_redirect(&self, to: &str) -> &Self {
+        assert!(self.status.is_redirection(), "expected a redirect to {to}, got {} {}", self.status, self.body);
+        assert_eq!(self.location.as_deref(), Some(to));
+        self
+    }
+}
+
+pub fn csrf_in(body: &str) -> Option<String> {
+    let i = body.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
+    Some(body[i..].chars().take_while(|c| *c != '"').collect())
+}
+
+impl Browser {
+    pub fn new(base: &str) -> Self {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::ACCEPT_LANGUAGE, "fr-FR,fr;q=0.9".parse().unwrap());
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(Policy::none())
+            .default_headers(headers)
+            .build()
+            .unwrap();
+        Self { client, base: base.to_owned(), csrf: String::new() }
+    }
+
+    async fn page(&mut self, response: reqwest::Response) -> Page {
+        let status = response.status();
+        let location = response.headers().get("location").map(|v| v.to_str().unwrap().to_owned());
+        let body = response.text().await.unwrap();
+        if let Some(token) = csrf_in(&body) {
+            self.csrf = token;
+        }
+        Page { status, body, location }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        let r = self.client.get(format!("{}{path}", self.base)).send().await.unwrap();
+        self.page(r).await
+    }
+
+    /// Posts a form with this browser's current CSRF token.
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let csrf = self.csrf.clone();
+        self.post_raw(path, &[fields, &[("csrf", csrf.as_str())]].concat()).await
+    }
+
+    /// Posts exactly `fields` (to forge or omit the token).
+    pub async fn post_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let r = self.client.post(format!("{}{path}", self.base)).form(fields).send().await.unwrap();
+        self.page(r).await
+    }
+
+    /// Logs in with a password (or activation code) and loads the page it leads to.
+    pub async fn login(&mut self, login: &str, password: &str) -> Page {
+        self.get("/login").await;
+        let answer = self.post("/login", &[("login", login), ("password", password)]).await;
+        match answer.location.clone() {
+            Some(to) if answer.status.is_redirection() => self.get(&to).await,
+            _ => answer,
+        }
+    }
+}
+
+/// An address outside any school network, for in-process requests.
+pub fn internet_address() -> SocketAddr {
+    SocketAddr::new(IpAddr::from([203, 0, 113, 7]), 40000)
+}

@@ -1,0 +1,367 @@
+//! The appliance as its users meet it: a real server on 127.0.0.1:0, driven over HTTP by
+//! the director, a teacher, parents and pupils.
+
+mod common;
+
+use common::{TestServer, csrf_in};
+use preau_appliance::demo::DEMO_PASSWORD;
+use preau_appliance::directory::Profile;
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn a_fresh_appliance_shows_only_setup_until_the_school_exists() {
+    let server = TestServer::fresh().await;
+    let mut b = server.browser();
+    for path in ["/", "/login", "/admin/accounts", "/team"] {
+        b.get(path).await.assert_redirect("/setup");
+    }
+    assert_eq!(b.get("/healthz").await.status, StatusCode::OK);
+    let page = b.get("/setup").await;
+    page.assert_ok();
+    assert!(page.contains("Installer Préau"), "{}", page.body);
+
+    // 1. A wrong UAI and mismatched passwords: refused, with every reason, nothing created.
+    let bad = b
+        .post(
+            "/setup",
+            &[
+                ("uai", "12345"),
+                ("name", "École des Lilas"),
+                ("commune", "Plouër"),
+                ("first_name", "Anne"),
+                ("last_name", "Riou"),
+                ("password", "lilas-2026"),
+                ("confirm", "lilas-2027"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.contains("sept chiffres") && bad.contains("pas identiques"), "{}", bad.body);
+    assert!(bad.contains("École des Lilas"), "the form keeps what was typed");
+    assert!(server.directory().school.is_none());
+
+    // 2. The right form creates the school and signs the director in.
+    let ok = b
+        .post(
+            "/setup",
+            &[
+                ("uai", "0351234a"),
+                ("name", "École des Lilas"),
+                ("address", "1 place de l'Église"),
+                ("postcode", "22490"),
+                ("commune", "Plouër"),
+                ("academy", "Académie de Rennes"),
+                ("civility", "Mme"),
+                ("first_name", "Anne"),
+                ("last_name", "Riou"),
+                ("email", "anne.riou@example.org"),
+                ("password", "lilas-2026"),
+                ("confirm", "lilas-2026"),
+            ],
+        )
+        .await;
+    ok.assert_redirect("/");
+    let home = b.get("/").await;
+    assert!(home.contains("Bonjour Anne"), "{}", home.body);
+    assert_eq!(server.directory().uai().unwrap().as_str(), "0351234A");
+
+    // 3. Setup is closed now; the public page is open; the director can log in again.
+    b.get("/setup").await.assert_redirect("/");
+    let mut visitor = server.browser();
+    assert!(visitor.get("/").await.contains("École des Lilas"));
+    let again = visitor.login("anne.riou", "lilas-2026").await;
+    assert!(again.contains("Comptes et classes"), "{}", again.body);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_public_page_shows_public_news_only() {
+    let server = TestServer::demo().await;
+    let page = server.browser().get("/").await;
+    page.assert_ok();
+    assert!(page.contains("École élémentaire Les Tilleuls") && page.contains("Saint-Aubin-des-Prés"));
+    assert!(page.contains("Fête de l&#39;école") || page.contains("Fête de l'école"), "{}", page.body);
+    assert!(!page.contains("Conseil des maîtres"), "staff-only news never reaches the public page");
+    assert!(page.body.contains("lang=\"fr\""));
+}
+
+#[tokio::test]
+async fn each_demo_profile_lands_on_its_own_home_page() {
+    let server = TestServer::demo().await;
+    let cases = [
+        ("claire.martin", &["Comptes et classes", "Fiches de connexion", "CM2"][..]),
+        ("sophie.lebihan", &["CE1-CE2", "L&#39;équipe de l&#39;école"][..]),
+        ("martine.guillemot", &["ATSEM"][..]),
+        ("aurelie.kerherve", &["Mes enfants"][..]),
+    ];
+    for (login, expected) in cases {
+        let mut b = server.browser();
+        let home = b.login(login, DEMO_PASSWORD).await;
+        home.assert_ok();
+        for text in expected {
+            assert!(home.contains(text), "{login}'s home lacks {text:?}:\n{}", home.body);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_parent_with_two_children_switches_between_them_and_sees_no_one_else() {
+    let server = TestServer::demo().await;
+    let parent = server.member("aurelie.kerherve");
+    let dir = server.directory();
+    let children = dir.children_of(&parent.id);
+    assert_eq!(children.len(), 2, "the demo parent has two children");
+    let (a, b) = (children[0].clone(), children[1].clone());
+    assert_ne!(a.person.class_id, b.person.class_id, "in two classes");
+
+    let mut browser = server.browser();
+    let home = browser.login("aurelie.kerherve", DEMO_PASSWORD).await;
+    assert!(home.contains(&a.person.first_name) && home.contains(&b.person.first_name));
+    for child in [&a, &b] {
+        let page = browser.get(&format!("/child/{}", child.id)).await;
+        page.assert_ok();
+        let class = dir.class_of(child).unwrap();
+        assert!(page.contains(&format!("{} {}", child.person.first_name, child.person.last_name)));
+        assert!(page.contains(&class.class.name), "{}", page.body);
+        assert!(page.contains("aria-current=\"page\""));
+    }
+    let stranger = dir.people.values().find(|m| m.profile == Profile::Pupil && m.id != a.id && m.id != b.id).unwrap();
+    assert_eq!(browser.get(&format!("/child/{}", stranger.id)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(browser.get(&format!("/classes/{}", a.person.class_id)).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn wrong_passwords_are_refused_and_a_burst_locks_the_account() {
+    let server = TestServer::demo().await;
+    let mut b = server.browser();
+    let page = b.login("claire.martin", "pas-le-bon").await;
+    assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+    assert!(page.contains("Identifiant ou mot de passe incorrect"));
+    let unknown = b.login("personne.inconnue", "pas-le-bon").await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED, "unknown logins answer the same way");
+    assert!(unknown.contains("Identifiant ou mot de passe incorrect"));
+    for _ in 0..4 {
+        b.login("claire.martin", "pas-le-bon").await;
+    }
+    let locked = b.login("claire.martin", DEMO_PASSWORD).await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS, "even the right password waits");
+    assert!(locked.contains("Trop d"));
+    // Another account from another device is not affected.
+    let other = server.browser().login("sophie.lebihan", DEMO_PASSWORD).await;
+    other.assert_ok();
+}
+
+#[tokio::test]
+async fn forms_without_the_right_csrf_token_change_nothing() {
+    let server = TestServer::demo().await;
+    let mut b = server.browser();
+    b.login("claire.martin", DEMO_PASSWORD).await;
+    let pupil = server.directory().people.values().find(|m| m.profile == Profile::Pupil).unwrap().clone();
+    let before = server.directory().credentials[&pupil.id].clone();
+    let path = format!("/accounts/{}/reset", pupil.id);
+    for token in ["", "0000000000000000000000000000000", "forged"] {
+        let page = b.post_raw(&path, &[("csrf", token)]).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "token {token:?}");
+        assert!(page.contains("Le formulaire a expiré"));
+    }
+    // A token from another session is refused too.
+    let mut other = server.browser();
+    other.get("/login").await;
+    let foreign = other.csrf.clone();
+    assert_eq!(b.post_raw(&path, &[("csrf", foreign.as_str())]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(server.directory().credentials[&pupil.id], before, "nothing changed");
+    // And logging out needs the token as well.
+    assert_eq!(b.post_raw("/logout", &[]).await.status, StatusCode::FORBIDDEN);
+    b.get("/").await.assert_ok();
+    b.post("/logout", &[]).await.assert_redirect("/");
+    assert!(!b.get("/").await.contains("Comptes et classes"), "logged out");
+}
+
+#[tokio::test]
+async fn a_pupil_logs_in_with_pictures() {
+    let server = TestServer::demo().await;
+    let dir = server.directory();
+    let class = dir.current_classes().into_iter().find(|c| c.class.name == "CP").unwrap().clone();
+    let pupil = dir.pupils_of(&class.id)[0].clone();
+    let secret: Vec<String> = dir.credentials[&pupil.id].picture_secret.split(',').map(Into::into).collect();
+    assert_eq!(secret.len(), 3);
+
+    let mut b = server.browser();
+    let login = b.get("/login").await;
+    assert!(login.contains(&format!("/classes/{}/login", class.id)), "the login page lists the classes");
+    let class_page = b.get(&format!("/classes/{}/login", class.id)).await;
+    class_page.assert_ok();
+    assert!(class_page.contains(&pupil.person.first_name));
+    let path = format!("/classes/{}/login/{}", class.id, pupil.id);
+    b.get(&path).await.assert_ok();
+
+    // A wrong sequence: back to the start, with a kind message.
+    let wrong = if secret[0] == "cat" { "dog" } else { "cat" };
+    let mut entered = String::new();
+    for (i, picture) in [wrong, &secret[1], &secret[2]].into_iter().enumerate() {
+        let page = b.post(&path, &[("entered", &entered), ("add", picture)]).await;
+        if i < 2 {
+            page.assert_ok();
+            entered = page.body.split("name=\"entered\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        } else {
+            assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+            assert!(page.contains("Ce ne sont pas les bonnes images"));
+        }
+    }
+    // The right one opens the session.
+    let mut entered = String::new();
+    for (i, picture) in secret.iter().enumerate() {
+        let page = b.post(&path, &[("entered", &entered), ("add", picture)]).await;
+        if i < 2 {
+            entered = page.body.split("name=\"entered\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        } else {
+            page.assert_redirect("/");
+        }
+    }
+    let home = b.get("/").await;
+    assert!(home.contains(&format!("Bonjour {}", pupil.person.first_name)), "{}", home.body);
+    assert!(home.contains("class=\"pupil\""), "the pupil layout");
+    assert!(home.contains("Au revoir"));
+}
+
+#[tokio::test]
+async fn a_qr_card_opens_a_session_until_the_teacher_revokes_it() {
+    let server = TestServer::demo().await;
+    let teacher = server.member("sophie.lebihan");
+    let dir = server.directory();
+    let class = dir.classes_taught_by(&teacher.id)[0].clone();
+    let pupil = dir.pupils_of(&class.id)[0].clone();
+    let secret = dir.credentials[&pupil.id].qr_secret.clone();
+    assert_eq!(secret.len(), 64);
+
+    let mut tablet = server.browser();
+    let confirm = tablet.get(&format!("/qr/{secret}")).await;
+    confirm.assert_ok();
+    assert!(confirm.contains(&pupil.person.first_name) && confirm.contains("C&#39;est moi") || confirm.contains("C'est moi"));
+    tablet.post("/qr", &[("secret", &secret)]).await.assert_redirect("/");
+    assert!(tablet.get("/").await.contains(&format!("Bonjour {}", pupil.person.first_name)));
+
+    // The teacher prints a new card: the old one stops working.
+    let mut t = server.browser();
+    t.login("sophie.lebihan", DEMO_PASSWORD).await;
+    t.get(&format!("/classes/{}", class.id)).await.assert_ok();
+    let letter = t.post(&format!("/accounts/{}/qr", pupil.id), &[]).await;
+    letter.assert_redirect(&format!("/letters/account/{}", pupil.id));
+    let new_secret = server.directory().credentials[&pupil.id].qr_secret.clone();
+    assert_ne!(new_secret, secret);
+    let printed = t.get(&format!("/letters/account/{}", pupil.id)).await;
+    assert!(printed.contains("<svg"), "the letter carries the new QR card");
+    let mut other_tablet = server.browser();
+    let refused = other_tablet.get(&format!("/qr/{secret}")).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.contains("carte de connexion n&#39;est pas valable") || refused.contains("carte de connexion n'est pas valable"));
+    assert!(other_tablet.get(&format!("/qr/{new_secret}")).await.status.is_success());
+}
+
+#[tokio::test]
+async fn an_activation_code_forces_a_new_password_and_works_once() {
+    let server = TestServer::demo().await;
+    let dir = server.directory();
+    let parent = dir
+        .people
+        .values()
+        .find(|m| m.profile == Profile::Parent && !dir.credentials[&m.id].activation_code.is_empty())
+        .unwrap()
+        .clone();
+    let cred = dir.credentials[&parent.id].clone();
+    let mut b = server.browser();
+    let typed = cred.activation_code.to_lowercase().replace('-', " ");
+    let page = b.login(&cred.login, &typed).await;
+    assert!(page.contains("choisissez votre mot de passe"), "{}", page.body);
+    b.get("/").await.assert_redirect("/password");
+    let short = b.post("/password", &[("new", "court"), ("confirm", "court")]).await;
+    assert_eq!(short.status, StatusCode::BAD_REQUEST);
+    assert!(short.contains("au moins 8 caractères"));
+    b.post("/password", &[("new", "mon-nouveau-mdp"), ("confirm", "mon-nouveau-mdp")]).await.assert_redirect("/");
+    assert!(b.get("/").await.contains("Mes enfants"));
+
+    let mut again = server.browser();
+    assert_eq!(again.login(&cred.login, &cred.activation_code).await.status, StatusCode::UNAUTHORIZED, "used once");
+    assert!(again.login(&cred.login, "mon-nouveau-mdp").await.contains("Mes enfants"));
+}
+
+#[tokio::test]
+async fn a_teacher_resets_a_pupils_pictures_and_prints_the_class_letters() {
+    let server = TestServer::demo().await;
+    let teacher = server.member("sophie.lebihan");
+    let dir = server.directory();
+    let class = dir.classes_taught_by(&teacher.id)[0].clone();
+    let pupils = dir.pupils_of(&class.id);
+    let pupil = pupils[0].clone();
+    let old = dir.credentials[&pupil.id].clone();
+
+    let mut t = server.browser();
+    t.login("sophie.lebihan", DEMO_PASSWORD).await;
+    t.get(&format!("/classes/{}", class.id)).await.assert_ok();
+    t.post(&format!("/accounts/{}/reset", pupil.id), &[]).await.assert_redirect(&format!("/letters/account/{}", pupil.id));
+    let new = server.directory().credentials[&pupil.id].clone();
+    assert_ne!(new.activation_code, old.activation_code);
+    assert!(new.must_change_password);
+
+    let letters = t.get(&format!("/letters/class/{}/pupils", class.id)).await;
+    letters.assert_ok();
+    assert_eq!(letters.body.matches("class=\"letter\"").count(), pupils.len(), "one letter per pupil");
+    assert_eq!(letters.body.matches("<svg").count(), pupils.len(), "each with its QR card");
+    assert!(letters.contains("/static/letters.css") && !letters.contains("https://"), "prints with no internet");
+    let parents = t.get(&format!("/letters/class/{}/parents", class.id)).await;
+    parents.assert_ok();
+    let guardians: std::collections::BTreeSet<_> =
+        pupils.iter().flat_map(|p| dir.guardians_of(&p.id)).map(|(m, _)| m.id.clone()).collect();
+    assert_eq!(parents.body.matches("class=\"letter\"").count(), guardians.len(), "one letter per parent");
+    assert!(parents.contains("Code d&#39;activation") || parents.contains("Code d'activation"));
+}
+
+#[tokio::test]
+async fn pupil_logins_are_closed_outside_the_school_network() {
+    let server = TestServer::demo().await;
+    let dir = server.directory();
+    let class = dir.current_classes()[0].clone();
+    let pupil = dir.pupils_of(&class.id)[0].clone();
+    let secret = dir.credentials[&pupil.id].qr_secret.clone();
+    // The whole router in-process, as if the request came from the internet.
+    use tower::ServiceExt;
+    let app = preau_appliance::web::app(server.state.clone())
+        .layer(axum::extract::connect_info::MockConnectInfo(common::internet_address()));
+    for path in [format!("/classes/{}/login", class.id), format!("/qr/{secret}")] {
+        let response = app.clone().oneshot(axum::http::Request::get(&path).body(axum::body::Body::empty()).unwrap());
+        assert_eq!(response.await.unwrap().status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    let login = app.clone().oneshot(axum::http::Request::get("/login").body(axum::body::Body::empty()).unwrap());
+    let body = axum::body::to_bytes(login.await.unwrap().into_body(), 1 << 20).await.unwrap();
+    assert!(!String::from_utf8_lossy(&body).contains("/login\">"), "no class picture-login links from outside");
+    // From the LAN (the test client is on loopback) they are open.
+    server.browser().get(&format!("/classes/{}/login", class.id)).await.assert_ok();
+}
+
+#[tokio::test]
+async fn sessions_are_cookies_that_scripts_cannot_read() {
+    let server = TestServer::demo().await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let login = client.get(format!("{}/login", server.base)).send().await.unwrap();
+    let cookie = login.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"), "{cookie}");
+    let csp = login.headers().get("content-security-policy").unwrap().to_str().unwrap().to_owned();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    let body = login.text().await.unwrap();
+    let sid = cookie.split(';').next().unwrap().to_owned();
+    let token = csrf_in(&body).unwrap();
+    let answer = client
+        .post(format!("{}/login", server.base))
+        .header("cookie", &sid)
+        .form(&[("login", "claire.martin"), ("password", DEMO_PASSWORD), ("csrf", &token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    let new_sid = answer.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_owned();
+    assert_ne!(new_sid, sid, "login never keeps the pre-login session id");
+    let home = client.get(format!("{}/", server.base)).header("cookie", &new_sid).send().await.unwrap();
+    assert!(home.text().await.unwrap().contains("Comptes et classes"));
+    let old = client.get(format!("{}/", server.base)).header("cookie", &sid).send().await.unwrap();
+    assert!(!old.text().await.unwrap().contains("Comptes et classes"), "the old id is not a session");
+}

@@ -1,0 +1,169 @@
+# Préau — interface text (English)
+
+## Errors
+error-title = Cannot continue
+error-unauthenticated = Please log in.
+error-forbidden = You do not have access to this page.
+error-not-found = This page does not exist, or you do not have access to it.
+error-csrf = The form has expired. Go back, reload the page and try again.
+error-too-many-attempts = Too many attempts. Wait a few minutes before trying again.
+error-bad-request = The request is not valid.
+error-bad-form = The form sent is incomplete or invalid.
+error-too-large = The file or form sent is too large.
+error-too-long = One of the fields is too long (200 characters at most).
+error-internal = An unexpected error occurred. Nothing was changed; try again, and tell the head teacher if it keeps happening.
+back-home = Back to the home page
+back = Back
+
+## Layout
+skip-to-content = Skip to content
+nav-account = My account
+logout = Log out
+
+## Login
+login-title = Log in
+login-name = Login
+login-password = Password
+login-activation-hint = First time? Type the activation code from your login letter instead of a password.
+login-submit = Log in
+login-pupils = Pupils: choose your class
+login-failed = Wrong login or password.
+login-too-many = Too many attempts for this account or from this device. Wait 15 minutes, or ask the teacher to reset the account.
+
+## Password
+password-title = Choose a password
+password-forced = Welcome! To finish activating your account, choose your password.
+password-current = Current password
+password-new = New password
+password-rule = At least 8 characters, different from your login.
+password-confirm = Confirm the new password
+password-submit = Save the password
+password-too-short = The password must have at least 8 characters.
+password-too-long = The password is too long (256 characters at most).
+password-mismatch = The two passwords are not the same.
+password-is-login = The password must differ from the login.
+password-current-wrong = The current password is wrong.
+
+## Pupils' login
+class-login-title = Tap your name —
+pictures-title = Tap your secret pictures
+pictures-progress = Pictures already tapped
+pictures-erase = Start again
+pictures-not-me = This is not me
+pictures-wrong = Those are not the right pictures. Try again!
+pictures-too-many = Too many tries. Ask your teacher.
+picture-cat = cat
+picture-dog = dog
+picture-fish = fish
+picture-bird = bird
+picture-tree = tree
+picture-flower = flower
+picture-sun = sun
+picture-moon = moon
+picture-star = star
+picture-house = house
+picture-car = car
+picture-boat = boat
+picture-apple = apple
+picture-ball = ball
+picture-heart = heart
+picture-key = key
+qr-title = Hello!
+qr-its-me = It's me!
+qr-not-me = This is not me
+qr-unknown = This login card is not valid (it may have been replaced). Ask your teacher for a new card.
+
+## Setup
+setup-title = Install Préau in the school
+setup-intro = Welcome! Enter the school's details and create the head teacher's account. You can then import pupils from ONDE.
+setup-school = The school
+setup-uai = UAI number (RNE)
+setup-uai-hint = Seven digits and a letter, for example 0351234A.
+setup-name = School name
+setup-address = Address
+setup-postcode = Postcode
+setup-commune = Municipality
+setup-academy = Académie
+setup-director = The head teacher
+setup-civility = Title
+setup-first-name = First name
+setup-last-name = Last name
+setup-email = E-mail address
+setup-submit = Create the school
+setup-bad-uai = The UAI number must be seven digits followed by a letter (for example 0351234A).
+setup-missing = The school name, the municipality and the head teacher's first and last names are required.
+
+## Public page
+public-login = Log in
+public-news = School news
+public-no-news = No public news yet.
+
+## Home
+home-title = Home
+home-hello = Hello { $name }!
+children-nav = My children
+child-teachers = Teachers:
+child-class = Class { $class } — school year { $year }
+pupil-class = Your class: { $class } — { $teachers }
+pupil-bye = Goodbye
+tile-accounts = Accounts and classes
+tile-import = Import from ONDE
+tile-letters = Login letters
+tile-appliance = The Préau box
+tile-team = The school team
+profile-director = Head teacher
+profile-teacher = Teacher
+profile-parent = Parent
+profile-academy-admin = Academy administration
+staff-role-atsem = Nursery assistant (ATSEM)
+staff-role-aesh = Support assistant (AESH)
+staff-role-periscolaire = After-school staff
+staff-role-commune = Municipal staff
+staff-role-other = School staff
+team-title = The school team
+
+## Tables
+col-name = Name
+col-role = Role
+col-classes = Classes
+col-class = Class
+col-level = Level
+col-login = Login
+col-status = Status
+col-actions = Actions
+col-children = Children
+
+## Accounts and classes
+account-activated = Active
+account-waiting = Waiting for activation
+action-letter = Letter
+action-reset = Reset
+action-new-card = New QR card
+action-revoke-card = Revoke the card
+qr-card-active = QR card active
+qr-card-none = No QR card
+class-title = Class { $class } ({ $year })
+class-pupils = Pupils
+class-parents = Parents
+class-login-page = The class's login page
+accounts-title = Accounts and classes
+accounts-summary = Pupils:
+accounts-parents = Parents:
+accounts-classes = Classes
+accounts-staff = Staff
+
+## Login letters
+letters-title = Login letters
+letters-intro = Print a class's letters: one page per pupil (with their QR card and secret pictures) or per parent (with their activation code).
+letters-pupils = Pupils' letters
+letters-parents = Parents' letters
+letters-print-hint = Use the browser's Print command: one letter per A4 page.
+letter-heading = Login letter —
+letter-card-hint = Login card: cut it out and show it to the tablet's camera.
+letter-pictures = Your secret pictures, in order
+letter-parent-intro = Here is how to follow your child's school life on Préau, the school's digital space.
+letter-password-login = Log in with a login name
+letter-address = Address
+letter-code = Activation code
+letter-already-active = Account already active: use your password.
+letter-code-hint = The first time, type the activation code as the password, then choose your password. The code works once. Keep this letter safe.

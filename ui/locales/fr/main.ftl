@@ -1,0 +1,169 @@
+# Préau — textes de l'interface (français, langue de référence)
+
+## Erreurs
+error-title = Impossible de continuer
+error-unauthenticated = Veuillez vous connecter.
+error-forbidden = Vous n'avez pas accès à cette page.
+error-not-found = Cette page n'existe pas, ou vous n'y avez pas accès.
+error-csrf = Le formulaire a expiré. Revenez en arrière, rechargez la page et recommencez.
+error-too-many-attempts = Trop d'essais. Attendez quelques minutes avant de recommencer.
+error-bad-request = La demande n'est pas valide.
+error-bad-form = Le formulaire envoyé est incomplet ou invalide.
+error-too-large = Le fichier ou le formulaire envoyé est trop volumineux.
+error-too-long = Un des champs est trop long (200 caractères au plus).
+error-internal = Une erreur inattendue s'est produite. Rien n'a été modifié ; réessayez, et prévenez la direction si cela continue.
+back-home = Retour à l'accueil
+back = Retour
+
+## Gabarit
+skip-to-content = Aller au contenu
+nav-account = Mon compte
+logout = Se déconnecter
+
+## Connexion
+login-title = Connexion
+login-name = Identifiant
+login-password = Mot de passe
+login-activation-hint = Première connexion ? Saisissez le code d'activation de votre fiche de connexion à la place du mot de passe.
+login-submit = Se connecter
+login-pupils = Élèves : choisissez votre classe
+login-failed = Identifiant ou mot de passe incorrect.
+login-too-many = Trop d'essais pour ce compte ou depuis cet appareil. Attendez 15 minutes, ou demandez à l'enseignant de réinitialiser le compte.
+
+## Mot de passe
+password-title = Choisir un mot de passe
+password-forced = Bienvenue ! Pour terminer l'activation de votre compte, choisissez votre mot de passe.
+password-current = Mot de passe actuel
+password-new = Nouveau mot de passe
+password-rule = Au moins 8 caractères, différent de votre identifiant.
+password-confirm = Confirmez le nouveau mot de passe
+password-submit = Enregistrer le mot de passe
+password-too-short = Le mot de passe doit contenir au moins 8 caractères.
+password-too-long = Le mot de passe est trop long (256 caractères au plus).
+password-mismatch = Les deux mots de passe ne sont pas identiques.
+password-is-login = Le mot de passe doit être différent de l'identifiant.
+password-current-wrong = Le mot de passe actuel est incorrect.
+
+## Connexion des élèves
+class-login-title = Touche ton prénom —
+pictures-title = Touche tes images secrètes
+pictures-progress = Images déjà touchées
+pictures-erase = Recommencer
+pictures-not-me = Ce n'est pas moi
+pictures-wrong = Ce ne sont pas les bonnes images. Essaie encore !
+pictures-too-many = Trop d'essais. Demande à ton enseignant.
+picture-cat = chat
+picture-dog = chien
+picture-fish = poisson
+picture-bird = oiseau
+picture-tree = arbre
+picture-flower = fleur
+picture-sun = soleil
+picture-moon = lune
+picture-star = étoile
+picture-house = maison
+picture-car = voiture
+picture-boat = bateau
+picture-apple = pomme
+picture-ball = ballon
+picture-heart = cœur
+picture-key = clé
+qr-title = Bonjour !
+qr-its-me = C'est moi !
+qr-not-me = Ce n'est pas moi
+qr-unknown = Cette carte de connexion n'est pas valable (elle a peut-être été remplacée). Demande une nouvelle carte à ton enseignant.
+
+## Installation
+setup-title = Installer Préau dans l'école
+setup-intro = Bienvenue ! Renseignez l'école et créez le compte de la direction. Vous pourrez ensuite importer les élèves depuis ONDE.
+setup-school = L'école
+setup-uai = Numéro UAI (RNE)
+setup-uai-hint = Sept chiffres et une lettre, par exemple 0351234A.
+setup-name = Nom de l'école
+setup-address = Adresse
+setup-postcode = Code postal
+setup-commune = Commune
+setup-academy = Académie
+setup-director = La direction
+setup-civility = Civilité
+setup-first-name = Prénom
+setup-last-name = Nom
+setup-email = Adresse électronique
+setup-submit = Créer l'école
+setup-bad-uai = Le numéro UAI doit comporter sept chiffres suivis d'une lettre (par exemple 0351234A).
+setup-missing = Le nom de l'école, la commune, le prénom et le nom de la direction sont obligatoires.
+
+## Page publique
+public-login = Se connecter
+public-news = Actualités de l'école
+public-no-news = Aucune actualité publique pour le moment.
+
+## Accueil
+home-title = Accueil
+home-hello = Bonjour { $name } !
+children-nav = Mes enfants
+child-teachers = Enseignants :
+child-class = Classe de { $class } — année { $year }
+pupil-class = Ta classe : { $class } — { $teachers }
+pupil-bye = Au revoir
+tile-accounts = Comptes et classes
+tile-import = Importer depuis ONDE
+tile-letters = Fiches de connexion
+tile-appliance = Le boîtier Préau
+tile-team = L'équipe de l'école
+profile-director = Direction de l'école
+profile-teacher = Enseignant·e
+profile-parent = Parent
+profile-academy-admin = Administration académique
+staff-role-atsem = ATSEM
+staff-role-aesh = AESH
+staff-role-periscolaire = Périscolaire
+staff-role-commune = Personnel communal
+staff-role-other = Personnel de l'école
+team-title = L'équipe de l'école
+
+## Tableaux
+col-name = Nom
+col-role = Fonction
+col-classes = Classes
+col-class = Classe
+col-level = Niveau
+col-login = Identifiant
+col-status = État
+col-actions = Actions
+col-children = Enfants
+
+## Comptes et classes
+account-activated = Activé
+account-waiting = En attente d'activation
+action-letter = Fiche
+action-reset = Réinitialiser
+action-new-card = Nouvelle carte QR
+action-revoke-card = Révoquer la carte
+qr-card-active = Carte QR active
+qr-card-none = Pas de carte QR
+class-title = Classe { $class } ({ $year })
+class-pupils = Élèves
+class-parents = Parents
+class-login-page = Page de connexion de la classe
+accounts-title = Comptes et classes
+accounts-summary = Élèves :
+accounts-parents = Parents :
+accounts-classes = Classes
+accounts-staff = Personnels
+
+## Fiches de connexion
+letters-title = Fiches de connexion
+letters-intro = Imprimez les fiches d'une classe : une page par élève (avec sa carte QR et ses images secrètes) ou par parent (avec son code d'activation).
+letters-pupils = Fiches des élèves
+letters-parents = Fiches des parents
+letters-print-hint = Utilisez la fonction Imprimer du navigateur : une fiche par page A4.
+letter-heading = Fiche de connexion —
+letter-card-hint = Carte de connexion : découpe-la et montre-la à l'appareil photo de la tablette.
+letter-pictures = Tes images secrètes, dans l'ordre
+letter-parent-intro = Voici vos informations pour suivre la scolarité de votre enfant sur Préau, l'espace numérique de l'école.
+letter-password-login = Se connecter avec un identifiant
+letter-address = Adresse
+letter-code = Code d'activation
+letter-already-active = Compte déjà activé : utilisez votre mot de passe.
+letter-code-hint = À la première connexion, saisissez le code d'activation comme mot de passe, puis choisissez votre mot de passe. Le code ne sert qu'une fois. Gardez cette fiche en lieu sûr.
