@@ -10,6 +10,7 @@ pub mod directory;
 pub mod error;
 pub mod home;
 pub mod i18n;
+pub mod onde;
 pub mod qr;
 pub mod ratelimit;
 pub mod server;

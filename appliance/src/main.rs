@@ -1,6 +1,7 @@
 //! `preau`: the school appliance server and its maintenance commands.
 
 mod bench;
+// The import flow wiring the parser to the store comes later.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -1,0 +1,3 @@
+//! ONDE import.
+
+pub mod parse;
