@@ -116,7 +116,8 @@ async fn class_page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Stri
     let class = class_for(&dir, user, &id)?;
     let pupils = dir.pupils_of(&class.id);
     let mut parents: Vec<&Member> = pupils.iter().flat_map(|p| dir.guardians_of(&p.id)).map(|(m, _)| m).collect();
-    parents.sort_by(|a, b| (&a.person.last_name, &a.person.first_name).cmp(&(&b.person.last_name, &b.person.first_name)));
+    parents
+        .sort_by(|a, b| (&a.person.last_name, &a.person.first_name).cmp(&(&b.person.last_name, &b.person.first_name)));
     parents.dedup_by(|a, b| a.id == b.id);
     let page = ClassPage {
         c: Chrome::new(&ctx),
@@ -158,7 +159,9 @@ async fn accounts_page(State(state): State<AppState>, ctx: Ctx) -> Result<Respon
     let role = |m: &Member| match m.profile {
         Profile::Director => l.t("profile-director"),
         Profile::Teacher => l.t("profile-teacher"),
-        _ => l.t(&format!("staff-role-{}", if m.person.staff_role.is_empty() { "other" } else { &m.person.staff_role })),
+        _ => {
+            l.t(&format!("staff-role-{}", if m.person.staff_role.is_empty() { "other" } else { &m.person.staff_role }))
+        }
     };
     let count = |p: Profile| dir.people.values().filter(|m| m.profile == p && !m.person.archived).count();
     render(&AccountsPage {
@@ -209,7 +212,9 @@ async fn reset(
     })
     .await?;
     state.sessions.end_all_of(&target.id);
-    state.limits.clear(&crate::ratelimit::account_key(&dir.credentials.get(&target.id).map(|c| c.login.clone()).unwrap_or_default()));
+    state.limits.clear(&crate::ratelimit::account_key(
+        &dir.credentials.get(&target.id).map(|c| c.login.clone()).unwrap_or_default(),
+    ));
     state.limits.clear(&format!("pictures:{}", target.id));
     tracing::info!(by = %user.user, user = %target.id, "credentials reset");
     Ok(Redirect::to(&format!("/letters/account/{}", target.id)).into_response())
@@ -339,7 +344,8 @@ async fn class_parent_letters(
     let class = class_for(&dir, ctx.user()?, &id)?;
     let mut parents: Vec<&Member> =
         dir.pupils_of(&class.id).iter().flat_map(|p| dir.guardians_of(&p.id)).map(|(m, _)| m).collect();
-    parents.sort_by(|a, b| (&a.person.last_name, &a.person.first_name).cmp(&(&b.person.last_name, &b.person.first_name)));
+    parents
+        .sort_by(|a, b| (&a.person.last_name, &a.person.first_name).cmp(&(&b.person.last_name, &b.person.first_name)));
     parents.dedup_by(|a, b| a.id == b.id);
     letters_page(&state, &ctx, &dir, &parents)
 }

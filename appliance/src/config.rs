@@ -85,7 +85,9 @@ impl Config {
         let data_dir = data_dir.or_else(|| env("PREAU_DATA_DIR").map(PathBuf::from)).unwrap_or_else(default_data_dir);
         let file = data_dir.join("preau.toml");
         let mut config = match std::fs::read_to_string(&file) {
-            Ok(text) => toml::from_str::<Config>(&text).with_context(|| format!("{}: invalid settings", file.display()))?,
+            Ok(text) => {
+                toml::from_str::<Config>(&text).with_context(|| format!("{}: invalid settings", file.display()))?
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Config::default(),
             Err(e) => return Err(e).with_context(|| format!("reading {}", file.display())),
         };

@@ -32,18 +32,77 @@ pub struct DemoLogins {
 }
 
 const GIRLS: &[&str] = &[
-    "Léa", "Emma", "Jade", "Louise", "Alice", "Chloé", "Inès", "Lina", "Rose", "Anna", "Mila", "Ambre", "Julia", "Zoé",
-    "Léna", "Manon", "Agathe", "Capucine", "Margaux", "Romane", "Nina", "Éloïse", "Camille", "Lou", "Clémence",
+    "Léa",
+    "Emma",
+    "Jade",
+    "Louise",
+    "Alice",
+    "Chloé",
+    "Inès",
+    "Lina",
+    "Rose",
+    "Anna",
+    "Mila",
+    "Ambre",
+    "Julia",
+    "Zoé",
+    "Léna",
+    "Manon",
+    "Agathe",
+    "Capucine",
+    "Margaux",
+    "Romane",
+    "Nina",
+    "Éloïse",
+    "Camille",
+    "Lou",
+    "Clémence",
 ];
 const BOYS: &[&str] = &[
     "Gabriel", "Léo", "Raphaël", "Louis", "Arthur", "Jules", "Adam", "Maël", "Lucas", "Hugo", "Noah", "Paul", "Nathan",
     "Sacha", "Tom", "Théo", "Aaron", "Eden", "Malo", "Timéo", "Gaspard", "Baptiste", "Émile", "Axel", "Noé",
 ];
 const SURNAMES: &[&str] = &[
-    "Le Gall", "Moreau", "Kerhervé", "Fournier", "Lemoine", "Garnier", "Rolland", "Perrin", "Guillou", "Lebreton",
-    "Caradec", "Marchand", "Barbier", "Tanguy", "Hamon", "Jégou", "Collin", "Renaud", "Prigent", "Morvan", "Bouvier",
-    "Le Roux", "Daniel", "Guégan", "Riou", "Cadiou", "Menez", "Picard", "Vasseur", "Chevalier", "Lucas", "Benoît",
-    "Diallo", "Nguyen", "Da Silva", "Haddad", "Martins", "Kowalski", "Benali", "Ferreira",
+    "Le Gall",
+    "Moreau",
+    "Kerhervé",
+    "Fournier",
+    "Lemoine",
+    "Garnier",
+    "Rolland",
+    "Perrin",
+    "Guillou",
+    "Lebreton",
+    "Caradec",
+    "Marchand",
+    "Barbier",
+    "Tanguy",
+    "Hamon",
+    "Jégou",
+    "Collin",
+    "Renaud",
+    "Prigent",
+    "Morvan",
+    "Bouvier",
+    "Le Roux",
+    "Daniel",
+    "Guégan",
+    "Riou",
+    "Cadiou",
+    "Menez",
+    "Picard",
+    "Vasseur",
+    "Chevalier",
+    "Lucas",
+    "Benoît",
+    "Diallo",
+    "Nguyen",
+    "Da Silva",
+    "Haddad",
+    "Martins",
+    "Kowalski",
+    "Benali",
+    "Ferreira",
 ];
 
 struct Family {
@@ -99,7 +158,8 @@ pub fn seed(store: &mut Store) -> Result<Option<DemoLogins>, AppError> {
         ..Person::default()
     };
 
-    let director = add(&mut directory, &mut creds, adult(Profile::Director, "Mme", "Claire", "Martin"), Some("Directrice"));
+    let director =
+        add(&mut directory, &mut creds, adult(Profile::Director, "Mme", "Claire", "Martin"), Some("Directrice"));
     let teachers: Vec<UserId> = [
         ("Mme", "Sophie", "Le Bihan", Some("Enseignante (CE1-CE2)")),
         ("M.", "Julien", "Roche", None),
@@ -170,7 +230,8 @@ pub fn seed(store: &mut Store) -> Result<Option<DemoLogins>, AppError> {
             parents.push(add(&mut directory, &mut creds, p, None));
         }
         let second_household = separated.then(|| {
-            let mut p = adult(Profile::Parent, "M.", ["Olivier", "Stéphane", "Karim", "Loïc"][rng.random_range(0..4)], surname);
+            let mut p =
+                adult(Profile::Parent, "M.", ["Olivier", "Stéphane", "Karim", "Loïc"][rng.random_range(0..4)], surname);
             p.address = format!("{} avenue de la Gare, 35000 Rennes", rng.random_range(1..120));
             add(&mut directory, &mut creds, p, None)
         });
@@ -189,7 +250,8 @@ pub fn seed(store: &mut Store) -> Result<Option<DemoLogins>, AppError> {
             let (class_id, class_name, levels, _) = &classes[class];
             let level = levels[rng.random_range(0..levels.len())];
             let girl = rng.random_bool(0.5);
-            let first = if girl { GIRLS[rng.random_range(0..GIRLS.len())] } else { BOYS[rng.random_range(0..BOYS.len())] };
+            let first =
+                if girl { GIRLS[rng.random_range(0..GIRLS.len())] } else { BOYS[rng.random_range(0..BOYS.len())] };
             let pupil = Person {
                 profile: Profile::Pupil.as_str().into(),
                 first_name: first.into(),
@@ -231,7 +293,8 @@ pub fn seed(store: &mut Store) -> Result<Option<DemoLogins>, AppError> {
         ("Conseil des maîtres", "Conseil des maîtres lundi à 16 h 45 en salle des maîtres.", false),
     ];
     for (n, (title, body, public)) in posts.into_iter().enumerate() {
-        let address = DocAddress::new(Partition::School(uai.clone()), Kind::NewsPost, DocKey::parse(&format!("demo-news-{n}"))?);
+        let address =
+            DocAddress::new(Partition::School(uai.clone()), Kind::NewsPost, DocKey::parse(&format!("demo-news-{n}"))?);
         store.change::<NewsPost, _>(&address, |p| {
             *p = NewsPost {
                 title: title.into(),

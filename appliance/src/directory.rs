@@ -242,7 +242,8 @@ impl Directory {
         }
         for cells in rows(store, Table::Person)? {
             let r = RowReader { table: Table::Person, cells: &cells };
-            let (Ok(id), Some(profile)) = (UserId::parse(&r.text("user_id")), Profile::parse(&r.text("profile"))) else {
+            let (Ok(id), Some(profile)) = (UserId::parse(&r.text("user_id")), Profile::parse(&r.text("profile")))
+            else {
                 continue;
             };
             let person = Person {
@@ -377,11 +378,7 @@ impl Directory {
 
 /// Lower-case ASCII letters and digits of a name (accents folded), for login names.
 pub fn slug(name: &str) -> String {
-    name.chars()
-        .flat_map(fold_accent)
-        .filter(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
+    name.chars().flat_map(fold_accent).filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_lowercase()).collect()
 }
 
 fn fold_accent(c: char) -> Vec<char> {

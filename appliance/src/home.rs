@@ -100,9 +100,15 @@ async fn child_home(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Stri
 }
 
 fn teacher_names(dir: &Directory, class: &Class) -> String {
-    class.class.teachers.iter().filter_map(|t| UserId::parse(t).ok()).filter_map(|t| dir.member(&t)).map(|t| {
-        format!("{} {}", t.person.civility, t.person.last_name).trim().to_owned()
-    }).collect::<Vec<_>>().join(", ")
+    class
+        .class
+        .teachers
+        .iter()
+        .filter_map(|t| UserId::parse(t).ok())
+        .filter_map(|t| dir.member(&t))
+        .map(|t| format!("{} {}", t.person.civility, t.person.last_name).trim().to_owned())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn parent_home(ctx: &Ctx, dir: &Directory, me: &Member, selected: Option<UserId>) -> Result<Response, AppError> {
@@ -138,6 +144,7 @@ fn home_page(ctx: &Ctx, dir: &Directory, me: &Member) -> HomePage {
     match me.profile {
         Profile::Director => {
             tiles.push(Tile::new("/admin/accounts", "directory", l.t("tile-accounts")));
+            tiles.push(Tile::new("/admin/import", "import", l.t("tile-import")));
             tiles.push(Tile::new("/admin/letters", "letters", l.t("tile-letters")));
             for class in dir.classes_taught_by(&me.id) {
                 tiles.push(Tile::new(format!("/classes/{}", class.id), "classes", class.class.name.clone()));
@@ -154,11 +161,16 @@ fn home_page(ctx: &Ctx, dir: &Directory, me: &Member) -> HomePage {
         }
         Profile::Staff => {
             tiles.push(Tile::new("/team", "staffroom", l.t("tile-team")));
-            subtitle = l.t(&format!("staff-role-{}", if me.person.staff_role.is_empty() { "other" } else { &me.person.staff_role }));
+            subtitle = l.t(&format!(
+                "staff-role-{}",
+                if me.person.staff_role.is_empty() { "other" } else { &me.person.staff_role }
+            ));
         }
         Profile::Pupil => {
             if let Some(class) = dir.class_of(me) {
-                subtitle = ctx.locale.ta("pupil-class", &[("class", &class.class.name), ("teachers", &teacher_names(dir, class))]);
+                subtitle = ctx
+                    .locale
+                    .ta("pupil-class", &[("class", &class.class.name), ("teachers", &teacher_names(dir, class))]);
             }
             avatar = pupil_tiles(&[me]).pop();
         }
@@ -187,10 +199,18 @@ async fn public_page(state: &AppState, ctx: &Ctx, dir: &Directory) -> Result<Res
                 preau_sync::Cell::Int(ms) => ms,
                 _ => 0,
             };
-            (at, PublicPost { title: text(&r[col("title")]), body: text(&r[col("body")]), date: crate::date_of_ms(at), shown_date: ctx.locale.date(&crate::date_of_ms(at)) })
+            (
+                at,
+                PublicPost {
+                    title: text(&r[col("title")]),
+                    body: text(&r[col("body")]),
+                    date: crate::date_of_ms(at),
+                    shown_date: ctx.locale.date(&crate::date_of_ms(at)),
+                },
+            )
         })
         .collect();
-    posts.sort_by(|a, b| b.0.cmp(&a.0));
+    posts.sort_by_key(|p| std::cmp::Reverse(p.0));
     render(&PublicPage {
         c: Chrome::new(ctx),
         school_name: school.info.name,
@@ -233,7 +253,10 @@ async fn team(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppEr
             role: match m.profile {
                 Profile::Director => l.t("profile-director"),
                 Profile::Teacher => l.t("profile-teacher"),
-                _ => l.t(&format!("staff-role-{}", if m.person.staff_role.is_empty() { "other" } else { &m.person.staff_role })),
+                _ => l.t(&format!(
+                    "staff-role-{}",
+                    if m.person.staff_role.is_empty() { "other" } else { &m.person.staff_role }
+                )),
             },
             classes: dir.classes_taught_by(&m.id).iter().map(|c| c.class.name.clone()).collect::<Vec<_>>().join(", "),
         })

@@ -26,7 +26,8 @@ fn load(lang: &str) -> Bundle {
     let mut bundle = FluentBundle::new_concurrent(vec![id]);
     // Isolation marks would end up inside HTML attributes and printed letters.
     bundle.set_use_isolating(false);
-    let mut names: Vec<_> = Files::iter().filter(|n| n.starts_with(&format!("{lang}/")) && n.ends_with(".ftl")).collect();
+    let mut names: Vec<_> =
+        Files::iter().filter(|n| n.starts_with(&format!("{lang}/")) && n.ends_with(".ftl")).collect();
     names.sort();
     for name in names {
         let file = Files::get(&name).expect("listed file");
@@ -66,9 +67,7 @@ impl Locale {
         for part in header.split(',') {
             let mut fields = part.split(';');
             let tag = fields.next().unwrap_or("").trim().to_ascii_lowercase();
-            let q = fields
-                .find_map(|f| f.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
-                .unwrap_or(1.0);
+            let q = fields.find_map(|f| f.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok())).unwrap_or(1.0);
             let primary = tag.split('-').next().unwrap_or("");
             if let Some(i) = LANGUAGES.iter().position(|l| *l == primary)
                 && best.is_none_or(|(_, bq)| q > bq)

@@ -31,6 +31,12 @@ pub fn school_scope(uai: &Uai) -> Scope {
     Scope::new(vec![ScopeRule::School(uai.clone()), ScopeRule::Exact(preau_sync::Partition::Academy)])
 }
 
+/// Today's date (UTC), `YYYY-MM-DD`.
+pub fn today() -> String {
+    let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+    date_of_ms(ms)
+}
+
 /// `YYYY-MM-DD` of a Unix time in milliseconds (UTC; civil-from-days, no calendar crate).
 pub fn date_of_ms(ms: i64) -> String {
     let days = ms.div_euclid(86_400_000);

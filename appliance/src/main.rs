@@ -1,7 +1,6 @@
 //! `preau`: the school appliance server and its maintenance commands.
 
 mod bench;
-// The import flow wiring the parser to the store comes later.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -40,12 +39,34 @@ enum Command {
         #[arg(long)]
         addr: Option<SocketAddr>,
     },
+    /// Import data into the school.
+    Import {
+        #[command(subcommand)]
+        what: Import,
+    },
     /// Print the version, the storage schema and the replication protocol this build speaks.
     Version,
     /// Measure Préau (prints numbers; see BENCHMARKS.md).
     Bench {
         #[command(subcommand)]
         what: bench::Bench,
+    },
+}
+
+#[derive(Subcommand)]
+enum Import {
+    /// ONDE extractions (élèves, enseignants, responsables) or simple pupil lists: shows what
+    /// would change; `--apply` applies it. Run it while the server is stopped.
+    Onde {
+        /// CSV files (any order: pupils are imported before teachers and guardians).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// School year, e.g. 2026-2027 (default: the current one).
+        #[arg(long)]
+        year: Option<String>,
+        /// Apply the changes (without it, only the preview is printed).
+        #[arg(long)]
+        apply: bool,
     },
 }
 
@@ -75,6 +96,13 @@ fn main() -> anyhow::Result<()> {
             healthcheck(addr)?;
             println!("ok");
         }
+        Some(Command::Import { what: Import::Onde { files, year, apply } }) => {
+            let config = Config::load(cli.data_dir, env)?;
+            let ok = import_onde(config, &files, year, apply)?;
+            if !ok {
+                std::process::exit(1);
+            }
+        }
         Some(Command::Version) => {
             println!(
                 "preau {}\nschema {}\nprotocol {}",
@@ -90,6 +118,80 @@ fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `preau import onde`: the same preview and import as the director's page.
+fn import_onde(config: Config, paths: &[PathBuf], year: Option<String>, apply: bool) -> anyhow::Result<bool> {
+    use preau_appliance::onde::{self, import};
+    let l = preau_appliance::i18n::Locale::default();
+    let show = |note: &import::Note| {
+        let args: Vec<(&str, &str)> = note.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        l.ta(note.id, &args)
+    };
+    let year = year.unwrap_or_else(|| import::school_year_of(&preau_appliance::today()));
+    if !import::is_school_year(&year) {
+        bail!("{}", l.t("import-bad-year"));
+    }
+    let bar = indicatif::ProgressBar::new(paths.len() as u64 + 1)
+        .with_style(indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")?);
+    let mut files = Vec::new();
+    for path in paths {
+        bar.set_message(path.display().to_string());
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        files.push((name, bytes));
+        bar.inc(1);
+    }
+    let report_errors = |errors: &[import::ImportError]| {
+        eprintln!("{}", l.t("import-refused"));
+        for e in errors {
+            let place = if e.line == 0 {
+                e.file.clone()
+            } else {
+                l.ta("import-place", &[("file", &e.file), ("line", &e.line.to_string())])
+            };
+            eprintln!("  {place} : {}", show(&e.note));
+        }
+    };
+    let parsed = match onde::parse_files(&files) {
+        Ok(p) => p,
+        Err(errors) => {
+            bar.finish_and_clear();
+            report_errors(&errors);
+            return Ok(false);
+        }
+    };
+    let state = preau_appliance::server::open(config, false)?;
+    let Some(uai) = state.directory().uai().cloned() else {
+        bar.finish_and_clear();
+        bail!("no school yet: run `preau serve` and complete the setup page first");
+    };
+    bar.set_message(if apply { "import" } else { "aperçu" });
+    let outcome = state
+        .db
+        .run_blocking(|store| onde::run(store, &uai, &parsed, &year, apply))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    bar.finish_and_clear();
+    match outcome {
+        Ok(summary) => {
+            println!("{}", l.t(if apply { "import-result" } else { "import-preview" }));
+            for (title, notes) in [("import-created", &summary.created), ("import-updated", &summary.updated)] {
+                println!("{} {}", l.t(title), notes.len());
+                for note in notes {
+                    println!("  {}", show(note));
+                }
+            }
+            println!("{} {}", l.t("import-unchanged"), summary.unchanged);
+            if !apply && !summary.is_empty() {
+                println!("(--apply pour importer)");
+            }
+            Ok(true)
+        }
+        Err(errors) => {
+            report_errors(&errors);
+            Ok(false)
+        }
+    }
 }
 
 /// `GET /healthz` over plain HTTP/1.0 on loopback: a few lines, no HTTP client needed.

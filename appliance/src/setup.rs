@@ -54,7 +54,12 @@ async fn setup_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response,
     if state.directory().school.is_some() {
         return Ok(Redirect::to("/").into_response());
     }
-    render(&SetupPage { c: Chrome::new(&ctx), form: SetupForm::default(), errors: vec![], min_len: secrets::MIN_PASSWORD_LEN })
+    render(&SetupPage {
+        c: Chrome::new(&ctx),
+        form: SetupForm::default(),
+        errors: vec![],
+        min_len: secrets::MIN_PASSWORD_LEN,
+    })
 }
 
 async fn setup(
@@ -80,7 +85,8 @@ async fn setup(
     {
         errors.push("error-too-long");
     }
-    let login_preview = format!("{}.{}", crate::directory::slug(&form.first_name), crate::directory::slug(&form.last_name));
+    let login_preview =
+        format!("{}.{}", crate::directory::slug(&form.first_name), crate::directory::slug(&form.last_name));
     if let Err(id) = secrets::check_new_password(&form.password, &form.confirm, &login_preview) {
         errors.push(id);
     }

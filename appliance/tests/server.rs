@@ -202,7 +202,8 @@ async fn a_pupil_logs_in_with_pictures() {
         let page = b.post(&path, &[("entered", &entered), ("add", picture)]).await;
         if i < 2 {
             page.assert_ok();
-            entered = page.body.split("name=\"entered\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+            entered =
+                page.body.split("name=\"entered\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
         } else {
             assert_eq!(page.status, StatusCode::UNAUTHORIZED);
             assert!(page.contains("Ce ne sont pas les bonnes images"));
@@ -213,7 +214,8 @@ async fn a_pupil_logs_in_with_pictures() {
     for (i, picture) in secret.iter().enumerate() {
         let page = b.post(&path, &[("entered", &entered), ("add", picture)]).await;
         if i < 2 {
-            entered = page.body.split("name=\"entered\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+            entered =
+                page.body.split("name=\"entered\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
         } else {
             page.assert_redirect("/");
         }
@@ -237,7 +239,10 @@ async fn a_qr_card_opens_a_session_until_the_teacher_revokes_it() {
     let mut tablet = server.browser();
     let confirm = tablet.get(&format!("/qr/{secret}")).await;
     confirm.assert_ok();
-    assert!(confirm.contains(&pupil.person.first_name) && confirm.contains("C&#39;est moi") || confirm.contains("C'est moi"));
+    assert!(
+        confirm.contains(&pupil.person.first_name) && confirm.contains("C&#39;est moi")
+            || confirm.contains("C'est moi")
+    );
     tablet.post("/qr", &[("secret", &secret)]).await.assert_redirect("/");
     assert!(tablet.get("/").await.contains(&format!("Bonjour {}", pupil.person.first_name)));
 
@@ -254,7 +259,10 @@ async fn a_qr_card_opens_a_session_until_the_teacher_revokes_it() {
     let mut other_tablet = server.browser();
     let refused = other_tablet.get(&format!("/qr/{secret}")).await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
-    assert!(refused.contains("carte de connexion n&#39;est pas valable") || refused.contains("carte de connexion n'est pas valable"));
+    assert!(
+        refused.contains("carte de connexion n&#39;est pas valable")
+            || refused.contains("carte de connexion n'est pas valable")
+    );
     assert!(other_tablet.get(&format!("/qr/{new_secret}")).await.status.is_success());
 }
 
@@ -298,7 +306,9 @@ async fn a_teacher_resets_a_pupils_pictures_and_prints_the_class_letters() {
     let mut t = server.browser();
     t.login("sophie.lebihan", DEMO_PASSWORD).await;
     t.get(&format!("/classes/{}", class.id)).await.assert_ok();
-    t.post(&format!("/accounts/{}/reset", pupil.id), &[]).await.assert_redirect(&format!("/letters/account/{}", pupil.id));
+    t.post(&format!("/accounts/{}/reset", pupil.id), &[])
+        .await
+        .assert_redirect(&format!("/letters/account/{}", pupil.id));
     let new = server.directory().credentials[&pupil.id].clone();
     assert_ne!(new.activation_code, old.activation_code);
     assert!(new.must_change_password);

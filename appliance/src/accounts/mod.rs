@@ -127,7 +127,13 @@ async fn login(
 }
 
 /// Starts a session for `member` under a new sid (never the pre-login one) and redirects.
-pub fn sign_in_response(state: &AppState, ctx: &Ctx, member: &Member, must_change_password: bool, to: &str) -> Response {
+pub fn sign_in_response(
+    state: &AppState,
+    ctx: &Ctx,
+    member: &Member,
+    must_change_password: bool,
+    to: &str,
+) -> Response {
     state.sessions.end(&ctx.sid);
     let sid = state.sessions.start(SignedIn::new(
         member.id.clone(),
@@ -480,7 +486,14 @@ async fn pictures_login(
     let addr = address_key(ctx.client_ip);
     if !state.limits.allowed(&key, ratelimit::PICTURES) || !state.limits.allowed(&addr, ratelimit::ADDRESS) {
         tracing::warn!(user = %member.id, client = %addr, "picture login refused: too many failures");
-        return pictures_form(&ctx, &class, member, Vec::new(), Some("pictures-too-many"), StatusCode::TOO_MANY_REQUESTS);
+        return pictures_form(
+            &ctx,
+            &class,
+            member,
+            Vec::new(),
+            Some("pictures-too-many"),
+            StatusCode::TOO_MANY_REQUESTS,
+        );
     }
     let ok = !cred.disabled
         && !cred.picture_secret.is_empty()

@@ -59,7 +59,10 @@ pub fn new_qr_secret() -> String {
 
 /// An argon2id hash (PHC string) of `password`.
 pub fn hash_password(password: &str) -> String {
-    Argon2::default().hash_password(password.as_bytes()).expect("argon2 with default parameters cannot fail").to_string()
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .expect("argon2 with default parameters cannot fail")
+        .to_string()
 }
 
 /// Whether `password` matches the PHC string `hash` (false for an empty or unreadable hash).

@@ -37,6 +37,8 @@ pub struct AppState {
     pub sessions: Arc<Sessions>,
     /// Failed-login counters.
     pub limits: Arc<RateLimits>,
+    /// ONDE imports between preview and application.
+    pub imports: Arc<crate::onde::Pending>,
     /// The address the server listens on, once bound.
     bound: Arc<std::sync::OnceLock<SocketAddr>>,
 }
@@ -59,6 +61,7 @@ impl AppState {
             directory: Arc::new(RwLock::new(Arc::new(directory))),
             sessions: Arc::new(sessions),
             limits: Arc::new(RateLimits::default()),
+            imports: Arc::default(),
             bound: Arc::default(),
         })
     }
@@ -100,6 +103,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::accounts::routes())
         .merge(crate::home::routes())
         .merge(crate::admin::routes())
+        .merge(crate::onde::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), require_setup))
         .layer(middleware::from_fn_with_state(state.clone(), session::layer))

@@ -228,10 +228,11 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
     let csrf = state.sessions.csrf_for(&sid);
     request.extensions_mut().insert(Ctx { locale, client_ip, sid: sid.clone(), csrf, signed_in });
     let mut response = next.run(request).await;
-    if fresh && !response.headers().contains_key(header::SET_COOKIE) {
-        if let Ok(v) = state.sessions.cookie(sid).parse() {
-            response.headers_mut().append(header::SET_COOKIE, v);
-        }
+    if fresh
+        && !response.headers().contains_key(header::SET_COOKIE)
+        && let Ok(v) = state.sessions.cookie(sid).parse()
+    {
+        response.headers_mut().append(header::SET_COOKIE, v);
     }
     response
 }

@@ -154,3 +154,37 @@ impl Browser {
 pub fn internet_address() -> SocketAddr {
     SocketAddr::new(IpAddr::from([203, 0, 113, 7]), 40000)
 }
+
+impl Browser {
+    /// Uploads files (multipart, field `files`) with extra text fields and the CSRF token.
+    pub async fn post_files(&mut self, path: &str, fields: &[(&str, &str)], files: &[(&str, Vec<u8>)]) -> Page {
+        let mut form = reqwest::multipart::Form::new().text("csrf", self.csrf.clone());
+        for (k, v) in fields {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        for (name, bytes) in files {
+            form = form.part("files", reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.to_string()));
+        }
+        let r = self.client.post(format!("{}{path}", self.base)).multipart(form).send().await.unwrap();
+        self.page(r).await
+    }
+}
+
+/// A fresh server set up with a director (`anne.riou` / `lilas-2026`), logged in.
+pub async fn set_up_school() -> (TestServer, Browser) {
+    let server = TestServer::fresh().await;
+    let mut b = server.browser();
+    b.get("/setup").await;
+    let fields = [
+        ("uai", "0351234A"),
+        ("name", "École des Lilas"),
+        ("commune", "Saint-Aubin-des-Prés"),
+        ("first_name", "Anne"),
+        ("last_name", "Riou"),
+        ("password", "lilas-2026"),
+        ("confirm", "lilas-2026"),
+    ];
+    b.post("/setup", &fields).await.assert_redirect("/");
+    b.get("/").await;
+    (server, b)
+}

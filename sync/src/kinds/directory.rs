@@ -157,7 +157,13 @@ impl DocKind for SchoolDirectory {
         for (id, g) in &state.groups {
             out.push(Row::new(
                 Table::SchoolGroup,
-                vec![doc(), id.as_str().into(), school.as_str().into(), g.name.as_str().into(), g.members.join(",").into()],
+                vec![
+                    doc(),
+                    id.as_str().into(),
+                    school.as_str().into(),
+                    g.name.as_str().into(),
+                    g.members.join(",").into(),
+                ],
             ));
         }
         for (id, p) in &state.people {

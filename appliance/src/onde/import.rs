@@ -1,0 +1,424 @@
+//! From parsed ONDE files to the school directory: who is created, updated or left alone.
+//! Pure: it edits a copy of the directory and credentials states, so that the preview and
+//! the import run the same code, and a file with any error changes nothing.
+
+use std::collections::BTreeMap;
+
+use preau_sync::kinds::directory::{Guardianship, Person, SchoolClass};
+use preau_sync::kinds::{Credentials, SchoolDirectory};
+
+use super::parse::{Extraction, GuardianRow, Parsed, PupilRow, TeacherRow};
+use crate::accounts::new_credential;
+use crate::directory::{ClassId, Profile, UserId, slug};
+
+/// Levels in school order (maternelle, then élémentaire).
+const LEVELS: [&str; 8] = ["PS", "MS", "GS", "CP", "CE1", "CE2", "CM1", "CM2"];
+
+/// A localised message with its arguments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Note {
+    /// Fluent id.
+    pub id: &'static str,
+    /// Named arguments.
+    pub args: Vec<(&'static str, String)>,
+}
+
+impl Note {
+    fn new(id: &'static str, args: &[(&'static str, &str)]) -> Self {
+        Self { id, args: args.iter().map(|(k, v)| (*k, (*v).to_owned())).collect() }
+    }
+}
+
+/// A problem in one file, at one line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportError {
+    /// The file's name as uploaded.
+    pub file: String,
+    /// Physical line (1 = header; 0 = the whole file).
+    pub line: usize,
+    /// What is wrong.
+    pub note: Note,
+}
+
+/// What an import does.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// People and classes created.
+    pub created: Vec<Note>,
+    /// People and classes updated, with what changes.
+    pub updated: Vec<Note>,
+    /// Rows that change nothing.
+    pub unchanged: usize,
+}
+
+impl Summary {
+    /// Whether applying changes anything.
+    pub fn is_empty(&self) -> bool {
+        self.created.is_empty() && self.updated.is_empty()
+    }
+}
+
+/// Applies `files` (in dependency order: pupils, then teachers, then guardians) to the
+/// states, for school year `year`. On any error the states must be thrown away.
+pub fn reconcile(
+    files: &[(String, Parsed)],
+    year: &str,
+    dir: &mut SchoolDirectory,
+    creds: &mut Credentials,
+) -> Result<Summary, Vec<ImportError>> {
+    let mut run = Run { year, dir, creds, summary: Summary::default(), errors: Vec::new() };
+    let rank = |p: &Parsed| match p.extraction {
+        Extraction::Pupils(_) => 0,
+        Extraction::Teachers(_) => 1,
+        Extraction::Guardians(_) => 2,
+    };
+    let mut ordered: Vec<&(String, Parsed)> = files.iter().collect();
+    ordered.sort_by_key(|(_, p)| rank(p));
+    for (file, parsed) in ordered {
+        match &parsed.extraction {
+            Extraction::Pupils(rows) => run.pupils(rows),
+            Extraction::Teachers(rows) => run.teachers(file, rows),
+            Extraction::Guardians(rows) => run.guardians(file, rows),
+        }
+    }
+    if run.errors.is_empty() { Ok(run.summary) } else { Err(run.errors) }
+}
+
+struct Run<'a> {
+    year: &'a str,
+    dir: &'a mut SchoolDirectory,
+    creds: &'a mut Credentials,
+    summary: Summary,
+    errors: Vec<ImportError>,
+}
+
+fn same_name(a: &str, b: &str) -> bool {
+    slug(a) == slug(b)
+}
+
+impl Run<'_> {
+    fn error(&mut self, file: &str, line: usize, note: Note) {
+        self.errors.push(ImportError { file: file.to_owned(), line, note });
+    }
+
+    /// The current-year class with this name, if any.
+    fn class_named(&self, name: &str) -> Option<String> {
+        self.dir
+            .classes
+            .iter()
+            .find(|(_, c)| c.school_year == self.year && same_name(&c.name, name))
+            .map(|(id, _)| id.clone())
+    }
+
+    fn add_person(&mut self, person: Person, profile: Profile) -> String {
+        let id = UserId::random().to_string();
+        let credential = new_credential(self.creds, &person, profile);
+        self.creds.accounts.insert(id.clone(), credential);
+        self.dir.people.insert(id.clone(), person);
+        id
+    }
+
+    fn pupils(&mut self, rows: &[PupilRow]) {
+        // Classes first: one per class name of the file, with the levels of its pupils.
+        let mut levels: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for row in rows.iter().filter(|r| !r.class_name.is_empty()) {
+            let entry = levels.entry(row.class_name.clone()).or_default();
+            if !row.level.is_empty() && !entry.contains(&row.level) {
+                entry.push(row.level.clone());
+            }
+        }
+        for (name, mut class_levels) in levels {
+            class_levels.sort_by_key(|l| LEVELS.iter().position(|x| x.eq_ignore_ascii_case(l)).unwrap_or(99));
+            match self.class_named(&name) {
+                Some(id) => {
+                    let class = self.dir.classes.get_mut(&id).expect("found above");
+                    let merged: Vec<String> =
+                        class_levels.iter().filter(|l| !class.levels.contains(l)).cloned().collect();
+                    if !merged.is_empty() || class.archived {
+                        class.levels.extend(merged);
+                        class.levels.sort_by_key(|l| LEVELS.iter().position(|x| x == l).unwrap_or(99));
+                        class.archived = false;
+                        self.summary.updated.push(Note::new("import-class-updated", &[("class", &name)]));
+                    }
+                }
+                None => {
+                    let id = ClassId::random().to_string();
+                    self.dir.classes.insert(
+                        id,
+                        SchoolClass {
+                            name: name.clone(),
+                            levels: class_levels,
+                            school_year: self.year.to_owned(),
+                            teachers: Vec::new(),
+                            archived: false,
+                        },
+                    );
+                    self.summary
+                        .created
+                        .push(Note::new("import-class-created", &[("class", &name), ("year", self.year)]));
+                }
+            }
+        }
+        // Classes of other years are history now.
+        for class in self.dir.classes.values_mut().filter(|c| c.school_year != self.year && !c.archived) {
+            class.archived = true;
+            self.summary
+                .updated
+                .push(Note::new("import-class-archived", &[("class", &class.name), ("year", &class.school_year)]));
+        }
+        for row in rows {
+            let last_name = if row.usage_name.is_empty() { &row.last_name } else { &row.usage_name };
+            let class_id = if row.class_name.is_empty() {
+                String::new()
+            } else {
+                self.class_named(&row.class_name).unwrap_or_default()
+            };
+            let wanted = |p: &mut Person| {
+                p.profile = Profile::Pupil.as_str().into();
+                p.first_name = row.first_name.clone();
+                p.last_name = last_name.clone();
+                p.birth_name = row.last_name.clone();
+                p.birth_date = row.birth_date.clone();
+                p.sex = row.sex.clone();
+                p.level = row.level.clone();
+                p.class_id = class_id.clone();
+                p.photo_consent = row.photo_consent;
+                p.address = row.address.clone();
+                p.archived = false;
+            };
+            let existing = self.dir.people.iter().find(|(_, p)| {
+                p.profile == Profile::Pupil.as_str()
+                    && p.birth_date == row.birth_date
+                    && same_name(&p.first_name, &row.first_name)
+                    && (same_name(&p.last_name, last_name) || same_name(&p.birth_name, &row.last_name))
+            });
+            let name = format!("{} {}", row.first_name, last_name);
+            match existing.map(|(id, _)| id.clone()) {
+                Some(id) => {
+                    let person = self.dir.people.get_mut(&id).expect("found above");
+                    let before = person.clone();
+                    wanted(person);
+                    if *person == before {
+                        self.summary.unchanged += 1;
+                    } else {
+                        self.summary
+                            .updated
+                            .push(Note::new("import-pupil-updated", &[("name", &name), ("class", &row.class_name)]));
+                    }
+                }
+                None => {
+                    let mut person = Person::default();
+                    wanted(&mut person);
+                    self.add_person(person, Profile::Pupil);
+                    self.summary
+                        .created
+                        .push(Note::new("import-pupil-created", &[("name", &name), ("class", &row.class_name)]));
+                }
+            }
+        }
+    }
+
+    fn teachers(&mut self, file: &str, rows: &[TeacherRow]) {
+        for row in rows {
+            let last_name = if row.usage_name.is_empty() { &row.last_name } else { &row.usage_name };
+            let mut classes = Vec::new();
+            for name in &row.class_names {
+                match self.class_named(name) {
+                    Some(id) => classes.push(id),
+                    None => self.error(
+                        file,
+                        row.line,
+                        Note::new("import-unknown-class", &[("class", name), ("year", self.year)]),
+                    ),
+                }
+            }
+            let existing = self
+                .dir
+                .people
+                .iter()
+                .find(|(_, p)| {
+                    (p.profile == Profile::Teacher.as_str() || p.profile == Profile::Director.as_str())
+                        && same_name(&p.first_name, &row.first_name)
+                        && (same_name(&p.last_name, last_name) || same_name(&p.last_name, &row.last_name))
+                })
+                .map(|(id, _)| id.clone());
+            let name = format!("{} {}", row.first_name, last_name);
+            let id = match existing {
+                Some(id) => {
+                    let person = self.dir.people.get_mut(&id).expect("found above");
+                    let before = person.clone();
+                    person.civility = row.civility.clone();
+                    if !row.email.is_empty() {
+                        person.email = row.email.clone();
+                    }
+                    if !row.phone.is_empty() {
+                        person.phone = row.phone.clone();
+                    }
+                    person.archived = false;
+                    if *person == before {
+                        self.summary.unchanged += 1;
+                    } else {
+                        self.summary.updated.push(Note::new("import-teacher-updated", &[("name", &name)]));
+                    }
+                    id
+                }
+                None => {
+                    let profile =
+                        if row.director && !self.dir.people.values().any(|p| p.profile == Profile::Director.as_str()) {
+                            Profile::Director
+                        } else {
+                            Profile::Teacher
+                        };
+                    let person = Person {
+                        profile: profile.as_str().into(),
+                        civility: row.civility.clone(),
+                        first_name: row.first_name.clone(),
+                        last_name: last_name.clone(),
+                        birth_name: row.last_name.clone(),
+                        email: row.email.clone(),
+                        phone: row.phone.clone(),
+                        ..Person::default()
+                    };
+                    self.summary.created.push(Note::new("import-teacher-created", &[("name", &name)]));
+                    self.add_person(person, profile)
+                }
+            };
+            for class_id in classes {
+                let class = self.dir.classes.get_mut(&class_id).expect("found above");
+                if !class.teachers.contains(&id) {
+                    class.teachers.push(id.clone());
+                    self.summary
+                        .updated
+                        .push(Note::new("import-teacher-assigned", &[("name", &name), ("class", &class.name)]));
+                }
+            }
+        }
+    }
+
+    fn guardians(&mut self, file: &str, rows: &[GuardianRow]) {
+        for row in rows {
+            let last_name = if row.usage_name.is_empty() { &row.last_name } else { &row.usage_name };
+            let mut children = Vec::new();
+            for child in &row.children {
+                let child_last = if child.usage_name.is_empty() { &child.last_name } else { &child.usage_name };
+                let class = self.class_named(&child.class_name);
+                let found = self.dir.people.iter().find(|(_, p)| {
+                    p.profile == Profile::Pupil.as_str()
+                        && !p.archived
+                        && same_name(&p.first_name, &child.first_name)
+                        && (same_name(&p.last_name, child_last) || same_name(&p.birth_name, &child.last_name))
+                        && class.as_deref().is_none_or(|c| p.class_id == c)
+                });
+                match (class, found) {
+                    (None, _) if !child.class_name.is_empty() => self.error(
+                        file,
+                        row.line,
+                        Note::new("import-unknown-class", &[("class", &child.class_name), ("year", self.year)]),
+                    ),
+                    (_, Some((id, _))) => children.push(id.clone()),
+                    (_, None) => self.error(
+                        file,
+                        row.line,
+                        Note::new(
+                            "import-unknown-child",
+                            &[("name", &format!("{} {child_last}", child.first_name)), ("class", &child.class_name)],
+                        ),
+                    ),
+                }
+            }
+            // The same parent: same names and, when both are known, the same e-mail.
+            let existing = self
+                .dir
+                .people
+                .iter()
+                .find(|(_, p)| {
+                    p.profile == Profile::Parent.as_str()
+                        && same_name(&p.first_name, &row.first_name)
+                        && same_name(&p.last_name, last_name)
+                        && (p.email.is_empty() || row.email.is_empty() || p.email.eq_ignore_ascii_case(&row.email))
+                })
+                .map(|(id, _)| id.clone());
+            let name = format!("{} {}", row.first_name, last_name);
+            let id = match existing {
+                Some(id) => {
+                    let person = self.dir.people.get_mut(&id).expect("found above");
+                    let before = person.clone();
+                    person.civility = row.civility.clone();
+                    for (field, value) in [
+                        (&mut person.email, &row.email),
+                        (&mut person.phone, &row.phone),
+                        (&mut person.address, &row.address),
+                    ] {
+                        if !value.is_empty() {
+                            field.clone_from(value);
+                        }
+                    }
+                    person.archived = false;
+                    if *person == before {
+                        self.summary.unchanged += 1;
+                    } else {
+                        self.summary.updated.push(Note::new("import-parent-updated", &[("name", &name)]));
+                    }
+                    id
+                }
+                None => {
+                    let person = Person {
+                        profile: Profile::Parent.as_str().into(),
+                        civility: row.civility.clone(),
+                        first_name: row.first_name.clone(),
+                        last_name: last_name.clone(),
+                        birth_name: row.last_name.clone(),
+                        email: row.email.clone(),
+                        phone: row.phone.clone(),
+                        address: row.address.clone(),
+                        ..Person::default()
+                    };
+                    self.summary.created.push(Note::new("import-parent-created", &[("name", &name)]));
+                    self.add_person(person, Profile::Parent)
+                }
+            };
+            for child in children {
+                let key = Guardianship::key(&id, &child);
+                if !self.dir.guardianships.contains_key(&key) {
+                    let child_name = self.dir.people.get(&child).map(|p| p.first_name.clone()).unwrap_or_default();
+                    self.dir.guardianships.insert(key, Guardianship { parent: id.clone(), child, legal: true });
+                    self.summary
+                        .updated
+                        .push(Note::new("import-guardian-linked", &[("name", &name), ("child", &child_name)]));
+                }
+            }
+        }
+    }
+}
+
+/// The school year a date falls in (`2026-09-01` → `2026-2027`; the year turns on 1 August).
+pub fn school_year_of(iso_date: &str) -> String {
+    let year: i32 = iso_date.get(..4).and_then(|y| y.parse().ok()).unwrap_or(2026);
+    let month: u32 = iso_date.get(5..7).and_then(|m| m.parse().ok()).unwrap_or(9);
+    let start = if month >= 8 { year } else { year - 1 };
+    format!("{start}-{}", start + 1)
+}
+
+/// Whether `s` is a school year such as `2026-2027`.
+pub fn is_school_year(s: &str) -> bool {
+    let Some((a, b)) = s.split_once('-') else { return false };
+    a.len() == 4
+        && b.len() == 4
+        && matches!((a.parse::<i32>(), b.parse::<i32>()), (Ok(a), Ok(b)) if b == a + 1 && (2000..2200).contains(&a))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn school_years() {
+        assert_eq!(school_year_of("2026-09-01"), "2026-2027");
+        assert_eq!(school_year_of("2027-06-30"), "2026-2027");
+        assert_eq!(school_year_of("2027-08-01"), "2027-2028");
+        assert!(is_school_year("2026-2027"));
+        for bad in ["2026-2028", "26-27", "2026", "abcd-efgh", "2026-2027-2028"] {
+            assert!(!is_school_year(bad), "{bad}");
+        }
+    }
+}
