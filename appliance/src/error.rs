@@ -85,8 +85,7 @@ impl IntoResponse for AppError {
         self.log();
         let status = self.status();
         let l10n = crate::i18n::Locale::default();
-        let page =
-            crate::web::ErrorPage { l: l10n, title: l10n.t("error-title"), message: l10n.t(self.message_id()) };
+        let page = crate::web::ErrorPage { l: l10n, title: l10n.t("error-title"), message: l10n.t(self.message_id()) };
         let mut response = (status, Html(page.render_html())).into_response();
         if matches!(self, AppError::Unauthenticated) {
             response.headers_mut().insert(axum::http::header::LOCATION, axum::http::HeaderValue::from_static("/login"));
