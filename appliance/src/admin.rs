@@ -1,15 +1,21 @@
 //! Running the school's accounts: the director's overview, each class's roster for its
-//! teachers, credential resets and QR cards, and the printable login letters.
+//! teachers, credential resets and QR cards, and the printable login letters — as pages and
+//! in the JSON API.
 
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::accounts::{new_credential, secrets, update_credential};
-use crate::directory::{Class, ClassId, Directory, Member, Profile, UserId};
+use crate::accounts::{self, managed_account, manages_account, secrets};
+use crate::api::{ApiError, ApiUser, ErrorBody};
+use crate::directory::{Class, ClassId, Directory, Member, Profile};
 use crate::error::AppError;
 use crate::web::session::CsrfForm;
 use crate::web::{AppState, Chrome, Ctx, SignedIn, render};
@@ -29,9 +35,9 @@ pub(crate) fn routes() -> Router<AppState> {
 
 // ---- who may do what ----
 
-fn director(ctx: &Ctx) -> Result<&SignedIn, AppError> {
-    let user = ctx.user()?;
-    if user.profile == Profile::Director { Ok(user) } else { Err(AppError::Forbidden("director only".into())) }
+/// The director only.
+pub fn director(user: &SignedIn) -> Result<(), AppError> {
+    if user.profile == Profile::Director { Ok(()) } else { Err(AppError::Forbidden("director only".into())) }
 }
 
 /// The director, or a teacher of this class.
@@ -40,50 +46,31 @@ pub fn manages_class(user: &SignedIn, class: &Class) -> bool {
         || (user.profile == Profile::Teacher && class.class.teachers.iter().any(|t| t == user.user.as_str()))
 }
 
-/// Whose credentials `user` may reset and print: the director anyone's but their own
-/// letter is not needed; a teacher the pupils of their classes and those pupils' parents.
-pub fn manages_account(dir: &Directory, user: &SignedIn, target: &Member) -> bool {
-    match user.profile {
-        Profile::Director => target.profile != Profile::AcademyAdmin,
-        Profile::Teacher => {
-            let pupil_in_my_class = |p: &Member| dir.class_of(p).is_some_and(|c| manages_class(user, c));
-            match target.profile {
-                Profile::Pupil => pupil_in_my_class(target),
-                Profile::Parent => dir.children_of(&target.id).into_iter().any(pupil_in_my_class),
-                _ => false,
-            }
-        }
-        _ => false,
-    }
-}
-
-fn class_for(dir: &Directory, user: &SignedIn, id: &str) -> Result<Class, AppError> {
+fn managed_class(dir: &Directory, user: &SignedIn, id: &str) -> Result<Class, AppError> {
     let class = dir.classes.get(&ClassId::parse(id)?).ok_or(AppError::NotFound)?;
     if manages_class(user, class) { Ok(class.clone()) } else { Err(AppError::NotFound) }
 }
 
-fn account_for<'d>(dir: &'d Directory, user: &SignedIn, id: &str) -> Result<&'d Member, AppError> {
-    let member = dir.member(&UserId::parse(id)?).ok_or(AppError::NotFound)?;
-    if manages_account(dir, user, member) { Ok(member) } else { Err(AppError::NotFound) }
-}
+// ---- rosters ----
 
-// ---- pages ----
-
-/// One line of a roster.
+/// One account in a roster.
+#[derive(Clone, Serialize, ToSchema)]
 pub struct AccountLine {
-    /// Id.
+    /// User id.
     pub id: String,
     /// "Léa Moreau".
     pub name: String,
+    /// `pupil`, `parent`, `teacher`, ...
+    pub profile: String,
     /// Level, role or children.
     pub detail: String,
     /// Login name.
     pub login: String,
-    /// Activated (has chosen a password) or still waiting on its letter.
+    /// Has chosen a password (else still waiting on its letter).
     pub activated: bool,
     /// Pupils: has a QR card.
     pub has_qr: bool,
-    /// May the viewer reset it.
+    /// The caller may reset it and print its letter.
     pub manageable: bool,
 }
 
@@ -92,6 +79,7 @@ fn line(dir: &Directory, user: &SignedIn, m: &Member, detail: String) -> Account
     AccountLine {
         id: m.id.to_string(),
         name: m.full_name(),
+        profile: m.profile.as_str().into(),
         detail,
         login: cred.map(|c| c.login.clone()).unwrap_or_default(),
         activated: cred.is_some_and(|c| !c.password_hash.is_empty()),
@@ -99,6 +87,163 @@ fn line(dir: &Directory, user: &SignedIn, m: &Member, detail: String) -> Account
         manageable: manages_account(dir, user, m),
     }
 }
+
+/// A class's pupils and their parents.
+#[derive(Serialize, ToSchema)]
+pub struct Roster {
+    /// Class id.
+    pub class_id: String,
+    /// Class name.
+    pub name: String,
+    /// School year.
+    pub school_year: String,
+    /// Pupils, by first name.
+    pub pupils: Vec<AccountLine>,
+    /// Their parents, by last name.
+    pub parents: Vec<AccountLine>,
+}
+
+fn parents_of_class<'d>(dir: &'d Directory, class: &Class) -> Vec<&'d Member> {
+    let mut parents: Vec<&Member> =
+        dir.pupils_of(&class.id).iter().flat_map(|p| dir.guardians_of(&p.id)).map(|(m, _)| m).collect();
+    parents
+        .sort_by(|a, b| (&a.person.last_name, &a.person.first_name).cmp(&(&b.person.last_name, &b.person.first_name)));
+    parents.dedup_by(|a, b| a.id == b.id);
+    parents
+}
+
+/// The roster of class `id`, for its teachers and the director.
+pub fn roster(dir: &Directory, user: &SignedIn, id: &str) -> Result<Roster, AppError> {
+    let class = managed_class(dir, user, id)?;
+    let pupils = dir.pupils_of(&class.id);
+    Ok(Roster {
+        class_id: class.id.to_string(),
+        pupils: pupils.iter().map(|p| line(dir, user, p, p.person.level.clone())).collect(),
+        parents: parents_of_class(dir, &class)
+            .iter()
+            .map(|p| {
+                let kids: Vec<String> = dir.children_of(&p.id).iter().map(|c| c.person.first_name.clone()).collect();
+                line(dir, user, p, kids.join(", "))
+            })
+            .collect(),
+        name: class.class.name,
+        school_year: class.class.school_year,
+    })
+}
+
+/// Every current account of the school (director only).
+fn all_accounts(dir: &Directory, user: &SignedIn, l: &crate::i18n::Locale) -> Result<Vec<AccountLine>, AppError> {
+    director(user)?;
+    let mut people: Vec<&Member> = dir.people.values().filter(|m| !m.person.archived).collect();
+    people
+        .sort_by(|a, b| (&a.person.last_name, &a.person.first_name).cmp(&(&b.person.last_name, &b.person.first_name)));
+    Ok(people
+        .iter()
+        .map(|m| {
+            let detail = match m.profile {
+                Profile::Pupil => dir.class_of(m).map(|c| c.class.name.clone()).unwrap_or_default(),
+                Profile::Parent => {
+                    dir.children_of(&m.id).iter().map(|c| c.person.first_name.clone()).collect::<Vec<_>>().join(", ")
+                }
+                _ => crate::home::role_label(l, m),
+            };
+            line(dir, user, m, detail)
+        })
+        .collect())
+}
+
+// ---- letters ----
+
+/// One login letter.
+#[derive(Serialize, ToSchema)]
+pub struct Letter {
+    /// User id.
+    pub id: String,
+    /// Whose letter.
+    pub name: String,
+    /// Pupils: their class; parents: their children.
+    pub detail: String,
+    /// Login name.
+    pub login: String,
+    /// The activation code, while the account is not activated.
+    pub activation_code: String,
+    /// Pupils: the picture sequence.
+    pub pictures: Vec<String>,
+    /// Pupils: the address in the QR card (empty when revoked).
+    pub qr_url: String,
+    /// Where to log in.
+    pub url: String,
+    /// Pupil letter (card, pictures) or adult letter.
+    pub pupil: bool,
+    /// The QR card as inline SVG (pages only).
+    #[serde(skip)]
+    pub qr_svg: String,
+    /// Picture labels in the reader's language (pages only).
+    #[serde(skip)]
+    pub picture_labels: Vec<(String, String)>,
+}
+
+fn letter(state: &AppState, l: &crate::i18n::Locale, dir: &Directory, m: &Member) -> Letter {
+    let cred = dir.credentials.get(&m.id).cloned().unwrap_or_default();
+    let base = crate::web::base_url(state);
+    let pupil = m.profile == Profile::Pupil;
+    let detail = if pupil {
+        dir.class_of(m).map(|c| c.class.name.clone()).unwrap_or_default()
+    } else {
+        dir.children_of(&m.id).iter().map(|c| c.full_name()).collect::<Vec<_>>().join(", ")
+    };
+    let qr_url =
+        if pupil && !cred.qr_secret.is_empty() { format!("{base}/qr/{}", cred.qr_secret) } else { String::new() };
+    let pictures: Vec<String> =
+        cred.picture_secret.split(',').filter(|p| secrets::PICTURES.contains(p)).map(Into::into).collect();
+    Letter {
+        id: m.id.to_string(),
+        name: m.full_name(),
+        detail,
+        login: cred.login,
+        activation_code: cred.activation_code,
+        picture_labels: pictures.iter().map(|p| (p.clone(), l.t(&format!("picture-{p}")))).collect(),
+        pictures,
+        qr_svg: if qr_url.is_empty() { String::new() } else { crate::qr::svg(&qr_url) },
+        qr_url,
+        url: base,
+        pupil,
+    }
+}
+
+/// Which letters of a class.
+#[derive(Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Who {
+    /// One letter per pupil.
+    Pupils,
+    /// One letter per parent of the class's pupils.
+    Parents,
+}
+
+fn class_letters(
+    state: &AppState,
+    l: &crate::i18n::Locale,
+    user: &SignedIn,
+    id: &str,
+    who: Who,
+) -> Result<Vec<Letter>, AppError> {
+    let dir = state.directory();
+    let class = managed_class(&dir, user, id)?;
+    let people = match who {
+        Who::Pupils => dir.pupils_of(&class.id),
+        Who::Parents => parents_of_class(&dir, &class),
+    };
+    Ok(people.iter().map(|m| letter(state, l, &dir, m)).collect())
+}
+
+fn account_letter_of(state: &AppState, l: &crate::i18n::Locale, user: &SignedIn, id: &str) -> Result<Letter, AppError> {
+    let dir = state.directory();
+    let member = managed_account(&dir, user, id)?;
+    Ok(letter(state, l, &dir, &member))
+}
+
+// ---- pages ----
 
 #[derive(Template)]
 #[template(path = "class.html")]
@@ -111,28 +256,14 @@ struct ClassPage {
 }
 
 async fn class_page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, AppError> {
-    let user = ctx.user()?;
-    let dir = state.directory();
-    let class = class_for(&dir, user, &id)?;
-    let pupils = dir.pupils_of(&class.id);
-    let mut parents: Vec<&Member> = pupils.iter().flat_map(|p| dir.guardians_of(&p.id)).map(|(m, _)| m).collect();
-    parents
-        .sort_by(|a, b| (&a.person.last_name, &a.person.first_name).cmp(&(&b.person.last_name, &b.person.first_name)));
-    parents.dedup_by(|a, b| a.id == b.id);
-    let page = ClassPage {
+    let roster = roster(&state.directory(), ctx.user()?, &id)?;
+    render(&ClassPage {
         c: Chrome::new(&ctx),
-        class_id: class.id.to_string(),
-        title: ctx.locale.ta("class-title", &[("class", &class.class.name), ("year", &class.class.school_year)]),
-        pupils: pupils.iter().map(|p| line(&dir, user, p, p.person.level.clone())).collect(),
-        parents: parents
-            .iter()
-            .map(|p| {
-                let kids = dir.children_of(&p.id).iter().map(|c| c.person.first_name.clone()).collect::<Vec<_>>();
-                line(&dir, user, p, kids.join(", "))
-            })
-            .collect(),
-    };
-    render(&page)
+        title: ctx.locale.ta("class-title", &[("class", &roster.name), ("year", &roster.school_year)]),
+        class_id: roster.class_id,
+        pupils: roster.pupils,
+        parents: roster.parents,
+    })
 }
 
 #[derive(Template)]
@@ -146,29 +277,19 @@ struct AccountsPage {
 }
 
 async fn accounts_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
-    let user = director(&ctx)?;
     let dir = state.directory();
-    let l = &ctx.locale;
+    let lines = all_accounts(&dir, ctx.user()?, &ctx.locale)?;
     let classes = dir
         .current_classes()
         .iter()
         .map(|c| (c.id.to_string(), c.class.name.clone(), dir.pupils_of(&c.id).len(), c.class.levels.join(", ")))
         .collect();
-    let mut staff: Vec<&Member> = dir.people.values().filter(|m| m.profile.is_staff() && !m.person.archived).collect();
-    staff.sort_by(|a, b| a.person.last_name.cmp(&b.person.last_name));
-    let role = |m: &Member| match m.profile {
-        Profile::Director => l.t("profile-director"),
-        Profile::Teacher => l.t("profile-teacher"),
-        _ => {
-            l.t(&format!("staff-role-{}", if m.person.staff_role.is_empty() { "other" } else { &m.person.staff_role }))
-        }
-    };
-    let count = |p: Profile| dir.people.values().filter(|m| m.profile == p && !m.person.archived).count();
+    let count = |p: Profile| lines.iter().filter(|a| a.profile == p.as_str()).count();
     render(&AccountsPage {
         classes,
-        staff: staff.iter().map(|m| line(&dir, user, m, role(m))).collect(),
         parents: count(Profile::Parent),
         pupils: count(Profile::Pupil),
+        staff: lines.iter().filter(|a| Profile::parse(&a.profile).is_some_and(Profile::is_staff)).cloned().collect(),
         c: Chrome::new(&ctx),
     })
 }
@@ -181,13 +302,11 @@ struct LettersIndex {
 }
 
 async fn letters_index(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
-    director(&ctx)?;
+    director(ctx.user()?)?;
     let dir = state.directory();
     let classes = dir.current_classes().iter().map(|c| (c.id.to_string(), c.class.name.clone())).collect();
     render(&LettersIndex { c: Chrome::new(&ctx), classes })
 }
-
-// ---- credential changes ----
 
 #[derive(Deserialize)]
 struct Empty {}
@@ -198,25 +317,7 @@ async fn reset(
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, AppError> {
-    let user = ctx.user()?;
-    let dir = state.directory();
-    let target = account_for(&dir, user, &id)?.clone();
-    let pupil = target.profile == Profile::Pupil;
-    update_credential(&state, &target.id, move |c| {
-        c.password_hash.clear();
-        c.activation_code = secrets::new_activation_code();
-        c.must_change_password = true;
-        if pupil {
-            c.picture_secret = secrets::new_picture_secret();
-        }
-    })
-    .await?;
-    state.sessions.end_all_of(&target.id);
-    state.limits.clear(&crate::ratelimit::account_key(
-        &dir.credentials.get(&target.id).map(|c| c.login.clone()).unwrap_or_default(),
-    ));
-    state.limits.clear(&format!("pictures:{}", target.id));
-    tracing::info!(by = %user.user, user = %target.id, "credentials reset");
+    let target = accounts::reset(&state, ctx.user()?, &id).await?;
     Ok(Redirect::to(&format!("/letters/account/{}", target.id)).into_response())
 }
 
@@ -226,7 +327,8 @@ async fn new_qr_card(
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, AppError> {
-    qr_card(state, ctx, id, true).await
+    let target = accounts::qr_card(&state, ctx.user()?, &id, true).await?;
+    Ok(Redirect::to(&format!("/letters/account/{}", target.id)).into_response())
 }
 
 async fn revoke_qr_card(
@@ -235,46 +337,8 @@ async fn revoke_qr_card(
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, AppError> {
-    qr_card(state, ctx, id, false).await
-}
-
-async fn qr_card(state: AppState, ctx: Ctx, id: String, reissue: bool) -> Result<Response, AppError> {
-    let user = ctx.user()?;
-    let dir = state.directory();
-    let target = account_for(&dir, user, &id)?.clone();
-    if target.profile != Profile::Pupil {
-        return Err(AppError::bad("error-bad-request", "QR cards are for pupils"));
-    }
-    update_credential(&state, &target.id, move |c| {
-        c.qr_secret = if reissue { secrets::new_qr_secret() } else { String::new() };
-    })
-    .await?;
-    tracing::info!(by = %user.user, user = %target.id, reissue, "QR card revoked");
-    let class = dir.class_of(&target).map(|c| c.id.to_string()).unwrap_or_default();
-    let to = if reissue { format!("/letters/account/{}", target.id) } else { format!("/classes/{class}") };
-    Ok(Redirect::to(&to).into_response())
-}
-
-// ---- letters ----
-
-/// One printed page.
-pub struct Letter {
-    /// Heading name.
-    pub name: String,
-    /// Pupils: their class; parents: their children.
-    pub detail: String,
-    /// Login name.
-    pub login: String,
-    /// The activation code, while the account is not activated.
-    pub activation_code: String,
-    /// Pupils: the picture sequence (file, label).
-    pub pictures: Vec<(String, String)>,
-    /// Pupils: the QR card as inline SVG (generated here, never user text).
-    pub qr_svg: String,
-    /// Where to log in.
-    pub url: String,
-    /// Pupil letter (card, pictures) or parent letter.
-    pub pupil: bool,
+    let target = accounts::qr_card(&state, ctx.user()?, &id, false).await?;
+    Ok(Redirect::to(&format!("/classes/{}", target.person.class_id)).into_response())
 }
 
 #[derive(Template)]
@@ -285,44 +349,9 @@ struct LettersPage {
     letters: Vec<Letter>,
 }
 
-fn letter(state: &AppState, ctx: &Ctx, dir: &Directory, m: &Member) -> Letter {
-    let cred = dir.credentials.get(&m.id).cloned().unwrap_or_default();
-    let base = crate::web::base_url(state);
-    let pupil = m.profile == Profile::Pupil;
-    let detail = if pupil {
-        dir.class_of(m).map(|c| c.class.name.clone()).unwrap_or_default()
-    } else {
-        dir.children_of(&m.id).iter().map(|c| c.full_name()).collect::<Vec<_>>().join(", ")
-    };
-    let qr_svg = if pupil && !cred.qr_secret.is_empty() {
-        crate::qr::svg(&format!("{base}/qr/{}", cred.qr_secret))
-    } else {
-        String::new()
-    };
-    Letter {
-        name: m.full_name(),
-        detail,
-        login: cred.login,
-        activation_code: cred.activation_code,
-        pictures: cred
-            .picture_secret
-            .split(',')
-            .filter(|p| secrets::PICTURES.contains(p))
-            .map(|p| (p.to_owned(), ctx.locale.t(&format!("picture-{p}"))))
-            .collect(),
-        qr_svg,
-        url: base,
-        pupil,
-    }
-}
-
-fn letters_page(state: &AppState, ctx: &Ctx, dir: &Directory, people: &[&Member]) -> Result<Response, AppError> {
-    let school = dir.school.as_ref().map(|s| s.info.name.clone()).unwrap_or_default();
-    render(&LettersPage {
-        c: Chrome::new(ctx),
-        school,
-        letters: people.iter().map(|m| letter(state, ctx, dir, m)).collect(),
-    })
+fn letters_page(state: &AppState, ctx: &Ctx, letters: Vec<Letter>) -> Result<Response, AppError> {
+    let school = state.directory().school.as_ref().map(|s| s.info.name.clone()).unwrap_or_default();
+    render(&LettersPage { c: Chrome::new(ctx), school, letters })
 }
 
 async fn class_pupil_letters(
@@ -330,9 +359,8 @@ async fn class_pupil_letters(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let dir = state.directory();
-    let class = class_for(&dir, ctx.user()?, &id)?;
-    letters_page(&state, &ctx, &dir, &dir.pupils_of(&class.id))
+    let letters = class_letters(&state, &ctx.locale, ctx.user()?, &id, Who::Pupils)?;
+    letters_page(&state, &ctx, letters)
 }
 
 async fn class_parent_letters(
@@ -340,32 +368,113 @@ async fn class_parent_letters(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let dir = state.directory();
-    let class = class_for(&dir, ctx.user()?, &id)?;
-    let mut parents: Vec<&Member> =
-        dir.pupils_of(&class.id).iter().flat_map(|p| dir.guardians_of(&p.id)).map(|(m, _)| m).collect();
-    parents
-        .sort_by(|a, b| (&a.person.last_name, &a.person.first_name).cmp(&(&b.person.last_name, &b.person.first_name)));
-    parents.dedup_by(|a, b| a.id == b.id);
-    letters_page(&state, &ctx, &dir, &parents)
+    let letters = class_letters(&state, &ctx.locale, ctx.user()?, &id, Who::Parents)?;
+    letters_page(&state, &ctx, letters)
 }
 
 async fn account_letter(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, AppError> {
-    let dir = state.directory();
-    let member = account_for(&dir, ctx.user()?, &id)?;
-    letters_page(&state, &ctx, &dir, &[member])
+    let letter = account_letter_of(&state, &ctx.locale, ctx.user()?, &id)?;
+    letters_page(&state, &ctx, vec![letter])
 }
 
-/// Creates an account in both documents (used by imports).
-#[allow(dead_code)]
-pub fn add_account(
-    dir: &mut preau_sync::kinds::SchoolDirectory,
-    creds: &mut preau_sync::kinds::Credentials,
-    person: preau_sync::kinds::directory::Person,
-    profile: Profile,
-) -> UserId {
-    let id = UserId::random();
-    creds.accounts.insert(id.to_string(), new_credential(creds, &person, profile));
-    dir.people.insert(id.to_string(), person);
-    id
+// ---- API ----
+
+pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api_accounts))
+        .routes(routes!(api_roster))
+        .routes(routes!(api_reset))
+        .routes(routes!(api_new_qr, api_revoke_qr))
+        .routes(routes!(api_letter))
+        .routes(routes!(api_class_letters))
+}
+
+/// Every current account of the school (director).
+#[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts",
+    responses((status = 200, body = Vec<AccountLine>), (status = 403, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
+async fn api_accounts(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiUser(user): ApiUser,
+) -> Result<Json<Vec<AccountLine>>, ApiError> {
+    Ok(Json(all_accounts(&state.directory(), &user, &ctx.locale)?))
+}
+
+/// A class's pupils and parents (its teachers and the director).
+#[utoipa::path(get, path = "/api/v1/classes/{id}/roster", tag = "accounts", params(("id" = String, Path, description = "Class id")),
+    responses((status = 200, body = Roster), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
+async fn api_roster(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<Roster>, ApiError> {
+    Ok(Json(roster(&state.directory(), &user, &id)?))
+}
+
+/// New credentials for an account; returns its new letter.
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/reset", tag = "accounts", params(("id" = String, Path, description = "User id")),
+    responses((status = 200, body = Letter), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
+async fn api_reset(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiUser(user): ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<Letter>, ApiError> {
+    let target = accounts::reset(&state, &user, &id).await?;
+    Ok(Json(account_letter_of(&state, &ctx.locale, &user, target.id.as_str())?))
+}
+
+/// A new QR card for a pupil (the old one stops working); returns the new letter.
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/qr", tag = "accounts", params(("id" = String, Path, description = "Pupil id")),
+    responses((status = 200, body = Letter), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
+async fn api_new_qr(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiUser(user): ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<Letter>, ApiError> {
+    let target = accounts::qr_card(&state, &user, &id, true).await?;
+    Ok(Json(account_letter_of(&state, &ctx.locale, &user, target.id.as_str())?))
+}
+
+/// Revokes a pupil's QR card.
+#[utoipa::path(delete, path = "/api/v1/accounts/{id}/qr", tag = "accounts", params(("id" = String, Path, description = "Pupil id")),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
+async fn api_revoke_qr(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    accounts::qr_card(&state, &user, &id, false).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An account's login letter.
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/letter", tag = "accounts", params(("id" = String, Path, description = "User id")),
+    responses((status = 200, body = Letter), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
+async fn api_letter(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiUser(user): ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<Letter>, ApiError> {
+    Ok(Json(account_letter_of(&state, &ctx.locale, &user, &id)?))
+}
+
+/// A class's letters: `pupils` or `parents`.
+#[utoipa::path(get, path = "/api/v1/classes/{id}/letters/{who}", tag = "accounts",
+    params(("id" = String, Path, description = "Class id"), ("who" = Who, Path, description = "pupils or parents")),
+    responses((status = 200, body = Vec<Letter>), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
+async fn api_class_letters(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiUser(user): ApiUser,
+    Path((id, who)): Path<(String, String)>,
+) -> Result<Json<Vec<Letter>>, ApiError> {
+    let who = match who.as_str() {
+        "pupils" => Who::Pupils,
+        "parents" => Who::Parents,
+        _ => return Err(AppError::NotFound.into()),
+    };
+    Ok(Json(class_letters(&state, &ctx.locale, &user, &id, who)?))
 }

@@ -28,8 +28,21 @@ pub enum AppError {
     #[error("CSRF token missing or invalid")]
     Csrf,
     /// Too many failed attempts.
-    #[error("rate limited: {0}")]
-    TooManyAttempts(String),
+    #[error("rate limited: {detail}")]
+    TooManyAttempts {
+        /// Localisation id of the user-facing message.
+        message: &'static str,
+        /// What the log says.
+        detail: String,
+    },
+    /// Wrong login, password, pictures or card.
+    #[error("login failed: {detail}")]
+    LoginFailed {
+        /// Localisation id of the user-facing message.
+        message: &'static str,
+        /// What the log says.
+        detail: String,
+    },
     /// The store refused or failed.
     #[error("storage: {0}")]
     Store(#[from] preau_sync::Error),
@@ -51,7 +64,8 @@ impl AppError {
             AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            AppError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::LoginFailed { .. } => StatusCode::UNAUTHORIZED,
             AppError::Store(preau_sync::Error::InvalidId { .. }) => StatusCode::BAD_REQUEST,
             AppError::Store(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -65,7 +79,7 @@ impl AppError {
             AppError::NotFound => "error-not-found",
             AppError::BadRequest { message, .. } => message,
             AppError::Csrf => "error-csrf",
-            AppError::TooManyAttempts(_) => "error-too-many-attempts",
+            AppError::TooManyAttempts { message, .. } | AppError::LoginFailed { message, .. } => message,
             AppError::Store(preau_sync::Error::InvalidId { .. }) => "error-bad-request",
             AppError::Store(_) | AppError::Internal(_) => "error-internal",
         }

@@ -1,21 +1,131 @@
-//! Home pages: the school's public page (vitrine) for visitors, and a home page per profile
-//! with its services as large tiles.
+//! Home pages: the school's public page (vitrine) for visitors, a home page per profile with
+//! its services as large tiles, a parent's children, the school team — as pages and in the
+//! JSON API.
 
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
-use preau_sync::Table;
+use axum::{Json, Router};
+use preau_sync::{Cell, Partition, Table};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::accounts::{PupilTile, pupil_tiles};
+use crate::api::{ApiError, ApiUser, ErrorBody};
 use crate::directory::{Class, Directory, Member, Profile, UserId};
 use crate::error::AppError;
-use crate::web::{AppState, Chrome, Ctx, render};
+use crate::i18n::Locale;
+use crate::web::{AppState, Chrome, Ctx, SignedIn, render};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/", get(home)).route("/child/{id}", get(child_home)).route("/team", get(team))
 }
+
+/// A person's role as people say it ("Directrice", "ATSEM", ...).
+pub fn role_label(l: &Locale, m: &Member) -> String {
+    match m.profile {
+        Profile::Director => l.t("profile-director"),
+        Profile::Teacher => l.t("profile-teacher"),
+        Profile::Parent => l.t("profile-parent"),
+        Profile::Pupil => String::new(),
+        Profile::AcademyAdmin => l.t("profile-academy-admin"),
+        Profile::Staff => {
+            l.t(&format!("staff-role-{}", if m.person.staff_role.is_empty() { "other" } else { &m.person.staff_role }))
+        }
+    }
+}
+
+fn teacher_names(dir: &Directory, class: &Class) -> Vec<String> {
+    class
+        .class
+        .teachers
+        .iter()
+        .filter_map(|t| UserId::parse(t).ok())
+        .filter_map(|t| dir.member(&t))
+        .map(|t| format!("{} {}", t.person.civility, t.person.last_name).trim().to_owned())
+        .collect()
+}
+
+// ---- the public page ----
+
+/// A news post shown without login.
+#[derive(Serialize, ToSchema)]
+pub struct PublicPost {
+    /// Title.
+    pub title: String,
+    /// Text.
+    pub body: String,
+    /// `YYYY-MM-DD`.
+    pub date: String,
+}
+
+/// What anyone may read about the school.
+#[derive(Serialize, ToSchema)]
+pub struct PublicSchool {
+    /// UAI.
+    pub uai: String,
+    /// Name.
+    pub name: String,
+    /// Street address.
+    pub address: String,
+    /// Postcode.
+    pub postcode: String,
+    /// Commune.
+    pub commune: String,
+    /// Académie.
+    pub academy: String,
+    /// News marked public, newest first (20 at most).
+    pub news: Vec<PublicPost>,
+}
+
+/// The school's public information, news from the read model.
+pub async fn public_school(state: &AppState) -> Result<PublicSchool, AppError> {
+    let school = state.directory().school.clone().ok_or(AppError::NotFound)?;
+    let rows = state.db.run(|store| Ok(store.rows(Table::NewsPost)?)).await?;
+    let columns = Table::NewsPost.columns();
+    let col = |name: &str| columns.iter().position(|c| *c == name).expect("known column");
+    let text = |cell: &Cell| match cell {
+        Cell::Text(t) => t.clone(),
+        Cell::Int(i) => i.to_string(),
+    };
+    let partition = Partition::School(school.uai.clone()).to_string();
+    let mut posts: Vec<(i64, PublicPost)> = rows
+        .iter()
+        .filter(|r| r[col("public")] == Cell::Int(1) && text(&r[col("partition")]) == partition)
+        .map(|r| {
+            let at = if let Cell::Int(ms) = r[col("published_at")] { ms } else { 0 };
+            (at, PublicPost { title: text(&r[col("title")]), body: text(&r[col("body")]), date: crate::date_of_ms(at) })
+        })
+        .collect();
+    posts.sort_by_key(|p| std::cmp::Reverse(p.0));
+    Ok(PublicSchool {
+        uai: school.uai.to_string(),
+        name: school.info.name,
+        address: school.info.address,
+        postcode: school.info.postcode,
+        commune: school.info.commune,
+        academy: school.info.academy,
+        news: posts.into_iter().map(|(_, p)| p).take(20).collect(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "public.html")]
+struct PublicPage {
+    c: Chrome,
+    school: PublicSchool,
+}
+
+impl PublicPage {
+    fn shown_date(&self, iso: &str) -> String {
+        self.c.l.date(iso)
+    }
+}
+
+// ---- homes ----
 
 /// A service tile.
 pub struct Tile {
@@ -33,26 +143,91 @@ impl Tile {
     }
 }
 
-/// A public news post.
-pub struct PublicPost {
-    /// Title.
-    pub title: String,
-    /// Text.
-    pub body: String,
-    /// `YYYY-MM-DD`.
-    pub date: String,
-    /// The date as readers write it.
-    pub shown_date: String,
+/// A class as its members see it.
+#[derive(Serialize, ToSchema)]
+pub struct ClassInfo {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Levels.
+    pub levels: Vec<String>,
+    /// School year.
+    pub school_year: String,
+    /// Teachers ("Mme Le Bihan").
+    pub teachers: Vec<String>,
 }
 
-#[derive(Template)]
-#[template(path = "public.html")]
-struct PublicPage {
-    c: Chrome,
-    school_name: String,
-    address: String,
-    academy: String,
-    posts: Vec<PublicPost>,
+fn class_info(dir: &Directory, class: &Class) -> ClassInfo {
+    ClassInfo {
+        id: class.id.to_string(),
+        name: class.class.name.clone(),
+        levels: class.class.levels.clone(),
+        school_year: class.class.school_year.clone(),
+        teachers: teacher_names(dir, class),
+    }
+}
+
+/// A parent's child.
+#[derive(Serialize, ToSchema)]
+pub struct Child {
+    /// Id.
+    pub id: String,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Level this year.
+    pub level: String,
+    /// Class.
+    pub class: Option<ClassInfo>,
+}
+
+/// Who is signed in and what they belong to.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    /// Id.
+    pub id: String,
+    /// Profile.
+    pub profile: String,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Role label.
+    pub role: String,
+    /// Classes taught (staff) or attended (pupils).
+    pub classes: Vec<ClassInfo>,
+    /// Parents: their children.
+    pub children: Vec<Child>,
+}
+
+fn me(dir: &Directory, l: &Locale, user: &SignedIn) -> Result<Me, AppError> {
+    let m = dir.member(&user.user).ok_or(AppError::Unauthenticated)?;
+    let classes = match m.profile {
+        Profile::Pupil => dir.class_of(m).map(|c| class_info(dir, c)).into_iter().collect(),
+        _ => dir.classes_taught_by(&m.id).into_iter().map(|c| class_info(dir, c)).collect(),
+    };
+    let children = dir
+        .children_of(&m.id)
+        .into_iter()
+        .map(|c| Child {
+            id: c.id.to_string(),
+            first_name: c.person.first_name.clone(),
+            last_name: c.person.last_name.clone(),
+            level: c.person.level.clone(),
+            class: dir.class_of(c).map(|k| class_info(dir, k)),
+        })
+        .collect();
+    Ok(Me {
+        id: m.id.to_string(),
+        profile: m.profile.as_str().into(),
+        first_name: m.person.first_name.clone(),
+        last_name: m.person.last_name.clone(),
+        role: role_label(l, m),
+        classes,
+        children,
+    })
 }
 
 #[derive(Template)]
@@ -64,170 +239,106 @@ struct HomePage {
     tiles: Vec<Tile>,
     avatar: Option<PupilTile>,
     children: Vec<(PupilTile, bool)>,
-    child_card: Option<ChildCard>,
-}
-
-/// What a parent sees about one child.
-pub struct ChildCard {
-    /// "Léa Moreau".
-    pub name: String,
-    /// "CP — Année 2026-2027".
-    pub class: String,
-    /// Teachers' names.
-    pub teachers: String,
+    child: Option<Child>,
 }
 
 async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+    let Some(user) = ctx.signed_in.clone() else {
+        return render(&PublicPage { c: Chrome::new(&ctx), school: public_school(&state).await? });
+    };
     let dir = state.directory();
-    let Some(user) = ctx.signed_in.clone() else { return public_page(&state, &ctx, &dir).await };
-    let me = dir.member(&user.user).ok_or(AppError::Unauthenticated)?;
-    if me.profile == Profile::Parent {
-        let first = dir.children_of(&me.id).first().map(|c| c.id.clone());
-        return parent_home(&ctx, &dir, me, first);
-    }
-    render(&home_page(&ctx, &dir, me))
+    let first_child = dir.children_of(&user.user).first().map(|c| c.id.clone());
+    render(&home_page(&ctx, &dir, &user, first_child)?)
 }
 
 async fn child_home(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, AppError> {
     let user = ctx.user()?;
-    let dir = state.directory();
-    let me = dir.member(&user.user).ok_or(AppError::Unauthenticated)?;
     let child = UserId::parse(&id)?;
-    if me.profile != Profile::Parent || !dir.children_of(&me.id).iter().any(|c| c.id == child) {
+    let dir = state.directory();
+    if !dir.children_of(&user.user).iter().any(|c| c.id == child) {
         return Err(AppError::NotFound);
     }
-    parent_home(&ctx, &dir, me, Some(child))
+    render(&home_page(&ctx, &dir, user, Some(child))?)
 }
 
-fn teacher_names(dir: &Directory, class: &Class) -> String {
-    class
-        .class
-        .teachers
-        .iter()
-        .filter_map(|t| UserId::parse(t).ok())
-        .filter_map(|t| dir.member(&t))
-        .map(|t| format!("{} {}", t.person.civility, t.person.last_name).trim().to_owned())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn parent_home(ctx: &Ctx, dir: &Directory, me: &Member, selected: Option<UserId>) -> Result<Response, AppError> {
-    let children = dir.children_of(&me.id);
-    let tiles_children: Vec<(PupilTile, bool)> = pupil_tiles(&children)
-        .into_iter()
-        .map(|t| {
-            let sel = selected.as_ref().is_some_and(|s| s.as_str() == t.id);
-            (t, sel)
-        })
-        .collect();
-    let card = selected.and_then(|id| dir.member(&id)).map(|child| {
-        let class = dir.class_of(child);
-        ChildCard {
-            name: format!("{} {}", child.person.first_name, child.person.last_name),
-            class: class.map_or_else(String::new, |c| {
-                ctx.locale.ta("child-class", &[("class", &c.class.name), ("year", &c.class.school_year)])
-            }),
-            teachers: class.map(|c| teacher_names(dir, c)).unwrap_or_default(),
-        }
-    });
-    let mut page = home_page(ctx, dir, me);
-    page.children = tiles_children;
-    page.child_card = card;
-    render(&page)
-}
-
-fn home_page(ctx: &Ctx, dir: &Directory, me: &Member) -> HomePage {
+fn home_page(ctx: &Ctx, dir: &Directory, user: &SignedIn, selected: Option<UserId>) -> Result<HomePage, AppError> {
     let l = &ctx.locale;
+    let me = me(dir, l, user)?;
+    let member = dir.member(&user.user).ok_or(AppError::Unauthenticated)?;
     let mut tiles = Vec::new();
-    let mut subtitle = String::new();
-    let mut avatar = None;
-    match me.profile {
+    let class_tiles = |tiles: &mut Vec<Tile>| {
+        for class in &me.classes {
+            tiles.push(Tile::new(format!("/classes/{}", class.id), "classes", class.name.clone()));
+        }
+    };
+    let mut subtitle = me.role.clone();
+    match member.profile {
         Profile::Director => {
             tiles.push(Tile::new("/admin/accounts", "directory", l.t("tile-accounts")));
             tiles.push(Tile::new("/admin/import", "import", l.t("tile-import")));
             tiles.push(Tile::new("/admin/letters", "letters", l.t("tile-letters")));
-            for class in dir.classes_taught_by(&me.id) {
-                tiles.push(Tile::new(format!("/classes/{}", class.id), "classes", class.class.name.clone()));
-            }
+            class_tiles(&mut tiles);
             tiles.push(Tile::new("/team", "staffroom", l.t("tile-team")));
-            subtitle = l.t("profile-director");
         }
         Profile::Teacher => {
-            for class in dir.classes_taught_by(&me.id) {
-                tiles.push(Tile::new(format!("/classes/{}", class.id), "classes", class.class.name.clone()));
-            }
+            class_tiles(&mut tiles);
             tiles.push(Tile::new("/team", "staffroom", l.t("tile-team")));
-            subtitle = l.t("profile-teacher");
         }
-        Profile::Staff => {
-            tiles.push(Tile::new("/team", "staffroom", l.t("tile-team")));
-            subtitle = l.t(&format!(
-                "staff-role-{}",
-                if me.person.staff_role.is_empty() { "other" } else { &me.person.staff_role }
-            ));
-        }
+        Profile::Staff => tiles.push(Tile::new("/team", "staffroom", l.t("tile-team"))),
         Profile::Pupil => {
-            if let Some(class) = dir.class_of(me) {
-                subtitle = ctx
-                    .locale
-                    .ta("pupil-class", &[("class", &class.class.name), ("teachers", &teacher_names(dir, class))]);
+            if let Some(class) = me.classes.first() {
+                subtitle = l.ta("pupil-class", &[("class", &class.name), ("teachers", &class.teachers.join(", "))]);
             }
-            avatar = pupil_tiles(&[me]).pop();
         }
-        Profile::Parent => subtitle = l.t("profile-parent"),
-        Profile::AcademyAdmin => subtitle = l.t("profile-academy-admin"),
+        Profile::Parent | Profile::AcademyAdmin => {}
     }
-    let greeting = l.ta("home-hello", &[("name", &me.person.first_name)]);
-    HomePage { c: Chrome::new(ctx), greeting, subtitle, tiles, avatar, children: Vec::new(), child_card: None }
-}
-
-async fn public_page(state: &AppState, ctx: &Ctx, dir: &Directory) -> Result<Response, AppError> {
-    let school = dir.school.clone().ok_or(AppError::NotFound)?;
-    let rows = state.db.run(|store| Ok(store.rows(Table::NewsPost)?)).await?;
-    let columns = Table::NewsPost.columns();
-    let col = |name: &str| columns.iter().position(|c| *c == name).expect("known column");
-    let text = |cell: &preau_sync::Cell| match cell {
-        preau_sync::Cell::Text(t) => t.clone(),
-        preau_sync::Cell::Int(i) => i.to_string(),
-    };
-    let school_partition = preau_sync::Partition::School(school.uai.clone()).to_string();
-    let mut posts: Vec<(i64, PublicPost)> = rows
-        .iter()
-        .filter(|r| r[col("public")] == preau_sync::Cell::Int(1) && text(&r[col("partition")]) == school_partition)
-        .map(|r| {
-            let at = match r[col("published_at")] {
-                preau_sync::Cell::Int(ms) => ms,
-                _ => 0,
-            };
-            (
-                at,
-                PublicPost {
-                    title: text(&r[col("title")]),
-                    body: text(&r[col("body")]),
-                    date: crate::date_of_ms(at),
-                    shown_date: ctx.locale.date(&crate::date_of_ms(at)),
-                },
-            )
+    let children = pupil_tiles(&dir.children_of(&member.id))
+        .into_iter()
+        .map(|t| {
+            let chosen = selected.as_ref().is_some_and(|s| s.as_str() == t.id);
+            (t, chosen)
         })
         .collect();
-    posts.sort_by_key(|p| std::cmp::Reverse(p.0));
-    render(&PublicPage {
+    Ok(HomePage {
         c: Chrome::new(ctx),
-        school_name: school.info.name,
-        address: format!("{}, {} {}", school.info.address, school.info.postcode, school.info.commune),
-        academy: school.info.academy,
-        posts: posts.into_iter().map(|(_, p)| p).take(20).collect(),
+        greeting: l.ta("home-hello", &[("name", &member.person.first_name)]),
+        subtitle,
+        tiles,
+        avatar: (member.profile == Profile::Pupil).then(|| PupilTile::of(member)),
+        children,
+        child: me.children.into_iter().find(|c| selected.as_ref().is_some_and(|s| s.as_str() == c.id)),
     })
 }
 
-/// A staff member as the team page lists them.
+// ---- the team ----
+
+/// A staff member.
+#[derive(Serialize, ToSchema)]
 pub struct TeamMember {
     /// "Mme Claire Martin".
     pub name: String,
-    /// Role label.
+    /// Role.
     pub role: String,
-    /// Classes.
-    pub classes: String,
+    /// Classes taught.
+    pub classes: Vec<String>,
+}
+
+fn team_of(dir: &Directory, l: &Locale, user: &SignedIn) -> Result<Vec<TeamMember>, AppError> {
+    if !user.profile.is_staff() {
+        return Err(AppError::NotFound);
+    }
+    let mut members: Vec<TeamMember> = dir
+        .people
+        .values()
+        .filter(|m| m.profile.is_staff() && !m.person.archived)
+        .map(|m| TeamMember {
+            name: format!("{} {} {}", m.person.civility, m.person.first_name, m.person.last_name).trim().to_owned(),
+            role: role_label(l, m),
+            classes: dir.classes_taught_by(&m.id).iter().map(|c| c.class.name.clone()).collect(),
+        })
+        .collect();
+    members.sort_by(|a, b| a.role.cmp(&b.role).then_with(|| a.name.cmp(&b.name)));
+    Ok(members)
 }
 
 #[derive(Template)]
@@ -238,29 +349,36 @@ struct TeamPage {
 }
 
 async fn team(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
-    let user = ctx.user()?;
-    if !user.profile.is_staff() {
-        return Err(AppError::NotFound);
-    }
-    let dir = state.directory();
-    let l = &ctx.locale;
-    let mut members: Vec<TeamMember> = dir
-        .people
-        .values()
-        .filter(|m| m.profile.is_staff() && !m.person.archived)
-        .map(|m| TeamMember {
-            name: format!("{} {} {}", m.person.civility, m.person.first_name, m.person.last_name).trim().to_owned(),
-            role: match m.profile {
-                Profile::Director => l.t("profile-director"),
-                Profile::Teacher => l.t("profile-teacher"),
-                _ => l.t(&format!(
-                    "staff-role-{}",
-                    if m.person.staff_role.is_empty() { "other" } else { &m.person.staff_role }
-                )),
-            },
-            classes: dir.classes_taught_by(&m.id).iter().map(|c| c.class.name.clone()).collect::<Vec<_>>().join(", "),
-        })
-        .collect();
-    members.sort_by(|a, b| a.role.cmp(&b.role).then_with(|| a.name.cmp(&b.name)));
+    let members = team_of(&state.directory(), &ctx.locale, ctx.user()?)?;
     render(&TeamPage { c: Chrome::new(&ctx), members })
+}
+
+// ---- API ----
+
+pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(api_school)).routes(routes!(api_me)).routes(routes!(api_team))
+}
+
+/// The school's public information and public news (no login).
+#[utoipa::path(get, path = "/api/v1/school", tag = "school", responses((status = 200, body = PublicSchool)))]
+async fn api_school(State(state): State<AppState>) -> Result<Json<PublicSchool>, ApiError> {
+    Ok(Json(public_school(&state).await?))
+}
+
+/// Who is signed in: profile, classes, children.
+#[utoipa::path(get, path = "/api/v1/me", tag = "school",
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
+async fn api_me(State(state): State<AppState>, ctx: Ctx, ApiUser(user): ApiUser) -> Result<Json<Me>, ApiError> {
+    Ok(Json(me(&state.directory(), &ctx.locale, &user)?))
+}
+
+/// The school team (staff only).
+#[utoipa::path(get, path = "/api/v1/team", tag = "school",
+    responses((status = 200, body = Vec<TeamMember>), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
+async fn api_team(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiUser(user): ApiUser,
+) -> Result<Json<Vec<TeamMember>>, ApiError> {
+    Ok(Json(team_of(&state.directory(), &ctx.locale, &user)?))
 }

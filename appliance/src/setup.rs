@@ -12,15 +12,44 @@ use preau_sync::kinds::directory::{Person, SchoolInfo};
 use preau_sync::kinds::{Credentials, SchoolDirectory};
 use preau_sync::{Store, Uai};
 use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::accounts::secrets;
-use crate::directory::{Directory, Profile, UserId, credentials_address, directory_address};
+use crate::api::{ApiError, ApiJson, ErrorBody};
+use crate::directory::{Directory, Member, Profile, UserId, credentials_address, directory_address, slug};
 use crate::error::AppError;
 use crate::web::session::CsrfForm;
 use crate::web::{AppState, Chrome, Ctx, render};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/setup", get(setup_page).post(setup))
+}
+
+pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(api_setup))
+}
+
+/// Creates the school and the director's account on a fresh appliance; returns the
+/// director's session.
+#[utoipa::path(post, path = "/api/v1/setup", tag = "school", request_body = SetupForm,
+    responses((status = 200, body = crate::accounts::api::Token), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn api_setup(State(state): State<AppState>, ApiJson(form): ApiJson<SetupForm>) -> Result<Response, ApiError> {
+    match set_up(&state, &form).await {
+        Ok(member) => Ok(crate::accounts::api::token(&state, &member, false).into_response()),
+        Err(SetupRefusal::Done) => Err(AppError::Forbidden("setup is already done".into()).into()),
+        Err(SetupRefusal::Invalid(errors)) => {
+            let l = crate::i18n::Locale::default();
+            let first = errors.first().copied().unwrap_or("error-bad-request");
+            let details = errors
+                .iter()
+                .map(|e| crate::api::ErrorDetail { file: String::new(), line: 0, message: l.t(e) })
+                .collect();
+            Ok(crate::api::error_response(&AppError::bad(first, "setup form refused"), details))
+        }
+        Err(SetupRefusal::Failed(e)) => Err(e.into()),
+    }
 }
 
 #[derive(Template)]
@@ -32,8 +61,8 @@ struct SetupPage {
     min_len: usize,
 }
 
-/// The setup form.
-#[derive(Clone, Default, Deserialize)]
+/// The setup form (also the API's request body).
+#[derive(Clone, Default, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct SetupForm {
     uai: String,
@@ -62,39 +91,33 @@ async fn setup_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response,
     })
 }
 
-async fn setup(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    CsrfForm(mut form): CsrfForm<SetupForm>,
-) -> Result<Response, AppError> {
+/// Creates the school and its director from the setup form. Refusals list every problem
+/// (localisation ids); nothing is created then.
+pub async fn set_up(state: &AppState, form: &SetupForm) -> Result<Member, SetupRefusal> {
     if state.directory().school.is_some() {
-        return Err(AppError::Forbidden("setup is already done".into()));
+        return Err(SetupRefusal::Done);
     }
     let mut errors = Vec::new();
     let uai = Uai::parse(form.uai.trim());
     if uai.is_err() {
         errors.push("setup-bad-uai");
     }
-    let required = [&form.name, &form.commune, &form.first_name, &form.last_name];
-    if required.iter().any(|v| v.trim().is_empty()) {
+    if [&form.name, &form.commune, &form.first_name, &form.last_name].iter().any(|v| v.trim().is_empty()) {
         errors.push("setup-missing");
     }
-    if [&form.name, &form.address, &form.commune, &form.academy, &form.first_name, &form.last_name, &form.email]
-        .iter()
-        .any(|v| v.len() > 200)
-    {
+    let fields = [&form.name, &form.address, &form.postcode, &form.commune, &form.academy, &form.civility];
+    if fields.iter().chain([&form.first_name, &form.last_name, &form.email].iter()).any(|v| v.len() > 200) {
         errors.push("error-too-long");
     }
-    let login_preview =
-        format!("{}.{}", crate::directory::slug(&form.first_name), crate::directory::slug(&form.last_name));
+    let login_preview = format!("{}.{}", slug(&form.first_name), slug(&form.last_name));
     if let Err(id) = secrets::check_new_password(&form.password, &form.confirm, &login_preview) {
         errors.push(id);
     }
-    let Ok(uai) = uai else { return refuse(&ctx, form, &errors) };
-    if !errors.is_empty() {
-        return refuse(&ctx, form, &errors);
-    }
-    let password = std::mem::take(&mut form.password);
+    let uai = match uai {
+        Ok(uai) if errors.is_empty() => uai,
+        _ => return Err(SetupRefusal::Invalid(errors)),
+    };
+    let password = form.password.clone();
     let hash = tokio::task::spawn_blocking(move || secrets::hash_password(&password))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?;
@@ -117,15 +140,45 @@ async fn setup(
         .db
         .run(move |store| {
             if Directory::load(store)?.school.is_some() {
-                return Err(AppError::Forbidden("setup is already done".into()));
+                return Ok(None);
             }
-            create_school(store, &uai, info, director, Credential { password_hash: hash, ..Credential::default() })
+            let credential = Credential { password_hash: hash, must_change_password: false, ..Credential::default() };
+            create_school(store, &uai, info, director, credential).map(Some)
         })
-        .await?;
+        .await?
+        .ok_or(SetupRefusal::Done)?;
     let dir = state.reload_directory().await?;
-    let member = dir.member(&id).ok_or_else(|| AppError::Internal("director missing after setup".into()))?;
     tracing::info!(school = ?dir.uai(), "school set up");
-    Ok(crate::accounts::sign_in_response(&state, &ctx, member, false, "/"))
+    dir.member(&id).cloned().ok_or_else(|| AppError::Internal("director missing after setup".into()).into())
+}
+
+/// Why setup refused.
+pub enum SetupRefusal {
+    /// The school exists already.
+    Done,
+    /// The form's problems (localisation ids).
+    Invalid(Vec<&'static str>),
+    /// A storage failure.
+    Failed(AppError),
+}
+
+impl From<AppError> for SetupRefusal {
+    fn from(e: AppError) -> Self {
+        SetupRefusal::Failed(e)
+    }
+}
+
+async fn setup(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<SetupForm>,
+) -> Result<Response, AppError> {
+    match set_up(&state, &form).await {
+        Ok(member) => Ok(crate::accounts::sign_in_response(&state, &ctx, &member, false, "/")),
+        Err(SetupRefusal::Done) => Err(AppError::Forbidden("setup is already done".into())),
+        Err(SetupRefusal::Invalid(errors)) => refuse(&ctx, form, &errors),
+        Err(SetupRefusal::Failed(e)) => Err(e),
+    }
 }
 
 fn refuse(ctx: &Ctx, mut form: SetupForm, errors: &[&str]) -> Result<Response, AppError> {

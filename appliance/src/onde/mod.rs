@@ -10,16 +10,20 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use askama::Template;
-use axum::Router;
-use axum::extract::{Multipart, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::{Json, Router};
 use preau_sync::kinds::{Credentials, SchoolDirectory};
 use preau_sync::{Store, Uai};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::directory::{Profile, credentials_address, directory_address};
+use crate::api::{ApiError, ApiUser, ErrorBody};
+use crate::directory::{credentials_address, directory_address};
 use crate::error::AppError;
 use crate::i18n::Locale;
 use crate::web::session::CsrfForm;
@@ -161,82 +165,132 @@ impl ImportPage {
     }
 }
 
-fn director(ctx: &Ctx) -> Result<&crate::web::SignedIn, AppError> {
-    let user = ctx.user()?;
-    if user.profile == Profile::Director { Ok(user) } else { Err(AppError::Forbidden("director only".into())) }
-}
-
 async fn form(ctx: Ctx) -> Result<Response, AppError> {
-    director(&ctx)?;
+    crate::admin::director(ctx.user()?)?;
     render(&ImportPage::new(&ctx, import::school_year_of(&crate::today())))
 }
 
-fn refused(ctx: &Ctx, year: String, errors: &[ImportError]) -> Result<Response, AppError> {
+/// An upload: the files, the school year, and the form's CSRF field (pages).
+struct Upload {
+    csrf: String,
+    year: String,
+    files: Vec<(String, Vec<u8>)>,
+}
+
+async fn read_upload(mut multipart: Multipart) -> Result<Upload, AppError> {
+    let mut upload = Upload { csrf: String::new(), year: import::school_year_of(&crate::today()), files: Vec::new() };
+    let too_large = |e: axum::extract::multipart::MultipartError| AppError::bad("error-too-large", e.to_string());
+    while let Some(field) = multipart.next_field().await.map_err(too_large)? {
+        match field.name() {
+            Some("csrf") => upload.csrf = field.text().await.map_err(too_large)?,
+            Some("year") => upload.year = field.text().await.map_err(too_large)?,
+            Some("files") => {
+                let name: String = field.file_name().unwrap_or("fichier.csv").chars().take(100).collect();
+                let bytes = field.bytes().await.map_err(too_large)?;
+                if !bytes.is_empty() {
+                    upload.files.push((name, bytes.to_vec()));
+                }
+            }
+            _ => {}
+        }
+        if upload.files.len() > 10 {
+            return Err(AppError::bad("import-too-many-files", "more than 10 files"));
+        }
+    }
+    Ok(upload)
+}
+
+/// Why an import was refused: the problems of its files, or another error.
+enum Refusal {
+    Lines(Vec<ImportError>),
+    Other(AppError),
+}
+
+impl From<AppError> for Refusal {
+    fn from(e: AppError) -> Self {
+        Refusal::Other(e)
+    }
+}
+
+/// A checked import, waiting for confirmation (no token when it changes nothing).
+struct Preview {
+    year: String,
+    summary: Summary,
+    token: Option<String>,
+}
+
+async fn preview_upload(state: &AppState, user: &crate::web::SignedIn, upload: Upload) -> Result<Preview, Refusal> {
+    crate::admin::director(user)?;
+    if !import::is_school_year(&upload.year) {
+        return Err(AppError::bad("import-bad-year", format!("school year {:?}", upload.year)).into());
+    }
+    if upload.files.is_empty() {
+        let none = ImportError { file: String::new(), line: 0, note: Note { id: "import-no-file", args: vec![] } };
+        return Err(Refusal::Lines(vec![none]));
+    }
+    let parsed = parse_files(&upload.files).map_err(Refusal::Lines)?;
+    let uai = state.directory().uai().cloned().ok_or(AppError::NotFound)?;
+    let (files, year) = (parsed.clone(), upload.year.clone());
+    let summary = state.db.run(move |store| run(store, &uai, &files, &year, false)).await?.map_err(Refusal::Lines)?;
+    let token = (!summary.is_empty()).then(|| {
+        state.imports.put(PendingImport {
+            by: user.user.clone(),
+            year: upload.year.clone(),
+            files: parsed,
+            at: Instant::now(),
+        })
+    });
+    Ok(Preview { year: upload.year, summary, token })
+}
+
+async fn apply_pending(
+    state: &AppState,
+    user: &crate::web::SignedIn,
+    token: &str,
+) -> Result<(String, Summary), Refusal> {
+    crate::admin::director(user)?;
+    let pending =
+        state.imports.take(token, &user.user).ok_or(AppError::bad("import-expired", "unknown import token"))?;
+    let uai = state.directory().uai().cloned().ok_or(AppError::NotFound)?;
+    let year = pending.year.clone();
+    let outcome = state.db.run(move |store| run(store, &uai, &pending.files, &pending.year, true)).await;
+    state.reload_directory().await?;
+    let summary = outcome?.map_err(Refusal::Lines)?;
+    tracing::info!(by = %user.user, created = summary.created.len(), updated = summary.updated.len(), "ONDE import applied");
+    Ok((year, summary))
+}
+
+fn refused(ctx: &Ctx, year: String, refusal: Refusal) -> Result<Response, AppError> {
+    let errors = match refusal {
+        Refusal::Lines(errors) => errors,
+        Refusal::Other(e) => return Err(e),
+    };
     let l = &ctx.locale;
     let mut page = ImportPage::new(ctx, year);
-    page.errors = errors
-        .iter()
-        .map(|e| Shown {
-            place: if e.line == 0 {
-                e.file.clone()
-            } else {
-                l.ta("import-place", &[("file", &e.file), ("line", &e.line.to_string())])
-            },
-            text: show(l, &e.note),
-        })
-        .collect();
+    page.errors = errors.iter().map(|e| Shown { place: place(l, e), text: show(l, &e.note) }).collect();
     let mut response = render(&page)?;
     *response.status_mut() = StatusCode::BAD_REQUEST;
     Ok(response)
 }
 
-async fn preview(State(state): State<AppState>, ctx: Ctx, mut multipart: Multipart) -> Result<Response, AppError> {
-    let user = director(&ctx)?.user.clone();
-    let mut csrf = String::new();
-    let mut year = import::school_year_of(&crate::today());
-    let mut files = Vec::new();
-    let too_large = |e: axum::extract::multipart::MultipartError| AppError::bad("error-too-large", e.to_string());
-    while let Some(field) = multipart.next_field().await.map_err(too_large)? {
-        match field.name() {
-            Some("csrf") => csrf = field.text().await.map_err(too_large)?,
-            Some("year") => year = field.text().await.map_err(too_large)?,
-            Some("files") => {
-                let name = field.file_name().unwrap_or("fichier.csv").chars().take(100).collect::<String>();
-                let bytes = field.bytes().await.map_err(too_large)?;
-                if !bytes.is_empty() || !name.is_empty() {
-                    files.push((name, bytes.to_vec()));
-                }
-            }
-            _ => {}
+fn place(l: &Locale, e: &ImportError) -> String {
+    if e.line == 0 { e.file.clone() } else { l.ta("import-place", &[("file", &e.file), ("line", &e.line.to_string())]) }
+}
+
+async fn preview(State(state): State<AppState>, ctx: Ctx, multipart: Multipart) -> Result<Response, AppError> {
+    let user = ctx.user()?.clone();
+    crate::admin::director(&user)?;
+    let upload = read_upload(multipart).await?;
+    ctx.check_csrf(&upload.csrf)?;
+    let year = upload.year.clone();
+    match preview_upload(&state, &user, upload).await {
+        Ok(p) => {
+            let mut page = ImportPage::new(&ctx, p.year).with_summary(&ctx.locale, &p.summary);
+            page.token = p.token;
+            render(&page)
         }
-        if files.len() > 10 {
-            return Err(AppError::bad("import-too-many-files", "more than 10 files"));
-        }
+        Err(refusal) => refused(&ctx, year, refusal),
     }
-    ctx.check_csrf(&csrf)?;
-    if !import::is_school_year(&year) {
-        return Err(AppError::bad("import-bad-year", format!("school year {year:?}")));
-    }
-    files.retain(|(_, b)| !b.is_empty());
-    if files.is_empty() {
-        let none = ImportError { file: String::new(), line: 0, note: Note { id: "import-no-file", args: vec![] } };
-        return refused(&ctx, year, &[none]);
-    }
-    let parsed = match parse_files(&files) {
-        Ok(p) => p,
-        Err(errors) => return refused(&ctx, year, &errors),
-    };
-    let uai = state.directory().uai().cloned().ok_or(AppError::NotFound)?;
-    let (p, y) = (parsed.clone(), year.clone());
-    let summary = match state.db.run(move |store| run(store, &uai, &p, &y, false)).await? {
-        Ok(s) => s,
-        Err(errors) => return refused(&ctx, year, &errors),
-    };
-    let mut page = ImportPage::new(&ctx, year.clone()).with_summary(&ctx.locale, &summary);
-    if !summary.is_empty() {
-        page.token = Some(state.imports.put(PendingImport { by: user, year, files: parsed, at: Instant::now() }));
-    }
-    render(&page)
 }
 
 #[derive(Deserialize)]
@@ -249,20 +303,86 @@ async fn apply(
     ctx: Ctx,
     CsrfForm(form): CsrfForm<ApplyForm>,
 ) -> Result<Response, AppError> {
-    let user = director(&ctx)?.user.clone();
-    let pending =
-        state.imports.take(&form.token, &user).ok_or(AppError::bad("import-expired", "unknown import token"))?;
-    let uai = state.directory().uai().cloned().ok_or(AppError::NotFound)?;
-    let year = pending.year.clone();
-    let outcome = state.db.run(move |store| run(store, &uai, &pending.files, &pending.year, true)).await?;
-    state.reload_directory().await?;
-    match outcome {
-        Ok(summary) => {
-            tracing::info!(by = %user, created = summary.created.len(), updated = summary.updated.len(), "ONDE import applied");
+    let user = ctx.user()?.clone();
+    match apply_pending(&state, &user, &form.token).await {
+        Ok((year, summary)) => {
             let mut page = ImportPage::new(&ctx, year).with_summary(&ctx.locale, &summary);
             page.done = true;
             render(&page)
         }
-        Err(errors) => refused(&ctx, year, &errors),
+        Err(refusal) => refused(&ctx, import::school_year_of(&crate::today()), refusal),
+    }
+}
+
+// ---- API ----
+
+pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(api_preview)).routes(routes!(api_apply))
+}
+
+/// What an import does or did.
+#[derive(Serialize, ToSchema)]
+pub struct ImportReport {
+    /// School year.
+    pub year: String,
+    /// Creations, in French.
+    pub created: Vec<String>,
+    /// Updates, in French.
+    pub updated: Vec<String>,
+    /// Rows that change nothing.
+    pub unchanged: usize,
+    /// Confirm with `POST /api/v1/imports/onde/{token}/apply` (absent when nothing changes).
+    pub token: Option<String>,
+}
+
+fn report(year: String, summary: &Summary, token: Option<String>) -> ImportReport {
+    let l = Locale::default();
+    ImportReport {
+        year,
+        created: summary.created.iter().map(|n| show(&l, n)).collect(),
+        updated: summary.updated.iter().map(|n| show(&l, n)).collect(),
+        unchanged: summary.unchanged,
+        token,
+    }
+}
+
+fn api_refusal(refusal: Refusal) -> Response {
+    match refusal {
+        Refusal::Lines(errors) => {
+            let l = Locale::default();
+            let details = errors
+                .iter()
+                .map(|e| crate::api::ErrorDetail { file: e.file.clone(), line: e.line, message: show(&l, &e.note) })
+                .collect();
+            crate::api::error_response(&AppError::bad("import-refused-api", "import refused"), details)
+        }
+        Refusal::Other(e) => ApiError(e).into_response(),
+    }
+}
+
+/// Checks ONDE files (multipart: `files`, one or more; `year`) and previews the import.
+#[utoipa::path(post, path = "/api/v1/imports/onde", tag = "import",
+    request_body(content_type = "multipart/form-data", description = "`files` (CSV, repeatable) and `year` (2026-2027)"),
+    responses((status = 200, body = ImportReport), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = []), ("cookie" = [])))]
+async fn api_preview(State(state): State<AppState>, ApiUser(user): ApiUser, multipart: Multipart) -> Response {
+    let upload = match read_upload(multipart).await {
+        Ok(u) => u,
+        Err(e) => return ApiError(e).into_response(),
+    };
+    match preview_upload(&state, &user, upload).await {
+        Ok(p) => Json(report(p.year, &p.summary, p.token)).into_response(),
+        Err(refusal) => api_refusal(refusal),
+    }
+}
+
+/// Applies a previewed import.
+#[utoipa::path(post, path = "/api/v1/imports/onde/{token}/apply", tag = "import", params(("token" = String, Path, description = "From the preview")),
+    responses((status = 200, body = ImportReport), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = []), ("cookie" = [])))]
+async fn api_apply(State(state): State<AppState>, ApiUser(user): ApiUser, Path(token): Path<String>) -> Response {
+    match apply_pending(&state, &user, &token).await {
+        Ok((year, summary)) => Json(report(year, &summary, None)).into_response(),
+        Err(refusal) => api_refusal(refusal),
     }
 }

@@ -104,6 +104,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::home::routes())
         .merge(crate::admin::routes())
         .merge(crate::onde::routes())
+        .merge(crate::api::router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), require_setup))
         .layer(middleware::from_fn_with_state(state.clone(), session::layer))
@@ -139,8 +140,15 @@ async fn not_found() -> AppError {
 /// Before setup, only the setup page (and what it needs) is reachable.
 async fn require_setup(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    let open = path == "/setup" || path == "/healthz" || path.starts_with("/static/");
+    let open = path == "/setup"
+        || path == "/healthz"
+        || path.starts_with("/static/")
+        || path == "/api/v1/setup"
+        || path == "/api/v1/openapi.json";
     if state.directory().school.is_none() && !open {
+        if path.starts_with("/api/") {
+            return crate::api::error_response(&AppError::bad("setup-required", "no school yet"), Vec::new());
+        }
         return Redirect::to("/setup").into_response();
     }
     next.run(request).await

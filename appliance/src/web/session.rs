@@ -153,6 +153,8 @@ pub struct Ctx {
     pub csrf: String,
     /// The signed-in session.
     pub signed_in: Option<SignedIn>,
+    /// The session came as a bearer token (API clients): no cookie, so no CSRF to fear.
+    pub bearer: bool,
 }
 
 impl Ctx {
@@ -215,18 +217,29 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
         .filter_map(Result::ok)
         .find(|c| c.name() == COOKIE && c.value().len() == 64 && c.value().bytes().all(|b| b.is_ascii_hexdigit()))
         .map(|c| c.value().to_owned());
-    let fresh = existing.is_none();
-    let sid = existing.unwrap_or_else(|| hex::encode(crate::random_bytes::<32>()));
+    let bearer_token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(str::to_owned);
+    let bearer = bearer_token.is_some();
+    let fresh = existing.is_none() && !bearer;
+    let sid = bearer_token.or(existing).unwrap_or_else(|| hex::encode(crate::random_bytes::<32>()));
     let signed_in = state.sessions.touch(&sid);
     if let Some(s) = &signed_in {
         let path = request.uri().path();
-        let allowed = path == "/password" || path == "/logout" || path.starts_with("/static/");
+        // API requests get a JSON refusal from their extractor instead of a redirect.
+        let allowed =
+            path == "/password" || path == "/logout" || path.starts_with("/static/") || path.starts_with("/api/");
         if s.must_change_password && !allowed {
             return Redirect::to("/password").into_response();
         }
     }
     let csrf = state.sessions.csrf_for(&sid);
-    request.extensions_mut().insert(Ctx { locale, client_ip, sid: sid.clone(), csrf, signed_in });
+    request.extensions_mut().insert(Ctx { locale, client_ip, sid: sid.clone(), csrf, signed_in, bearer });
     let mut response = next.run(request).await;
     if fresh
         && !response.headers().contains_key(header::SET_COOKIE)

@@ -1,0 +1,166 @@
+//! The JSON API (`/api/v1/...`): the same operations as the pages, through the same domain
+//! functions and permission checks, described by an OpenAPI document generated from the
+//! handlers (`/api/v1/openapi.json`). Authentication: a bearer token from `POST
+//! /api/v1/auth/login` (or the pictures and QR logins), or the browser's session cookie —
+//! then every request that changes something must carry the `X-CSRF-Token` header.
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::error::AppError;
+use crate::i18n::Locale;
+use crate::web::{AppState, Ctx, SignedIn};
+
+/// The API's description; paths come from the handlers' `#[utoipa::path]` attributes.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Préau API", description = "The school appliance's JSON API. Errors are `{error, message}` with a 4xx status."),
+    modifiers(&Security),
+    tags(
+        (name = "auth", description = "Logging in and out"),
+        (name = "school", description = "The school, its classes and people"),
+        (name = "accounts", description = "Credentials, QR cards and login letters"),
+        (name = "import", description = "ONDE imports"),
+    )
+)]
+struct Doc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme("cookie", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("preau_sid"))));
+    }
+}
+
+/// The API router and its OpenAPI document.
+pub fn router() -> Router<AppState> {
+    let (router, doc) = OpenApiRouter::with_openapi(Doc::openapi())
+        .merge(crate::accounts::api::routes())
+        .merge(crate::setup::api_routes())
+        .merge(crate::home::api_routes())
+        .merge(crate::admin::api_routes())
+        .merge(crate::onde::api_routes())
+        .split_for_parts();
+    let doc = std::sync::Arc::new(doc);
+    router
+        .route("/api/v1/openapi.json", axum::routing::get(move || async move { Json(doc.as_ref().clone()) }))
+        .fallback(|| async { ApiError(AppError::NotFound) })
+}
+
+/// The error body.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable code (the localisation id).
+    pub error: String,
+    /// What went wrong, in French.
+    pub message: String,
+    /// Per-line problems (imports).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<ErrorDetail>,
+}
+
+/// One problem of a refused import.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// File name.
+    pub file: String,
+    /// Line (1 = header; 0 = the whole file).
+    pub line: usize,
+    /// What is wrong, in French.
+    pub message: String,
+}
+
+/// An [`AppError`] as JSON.
+pub struct ApiError(pub AppError);
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        ApiError(e)
+    }
+}
+
+impl From<preau_sync::Error> for ApiError {
+    fn from(e: preau_sync::Error) -> Self {
+        ApiError(e.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        error_response(&self.0, Vec::new())
+    }
+}
+
+/// The JSON answer for `error`, with optional per-line details.
+pub fn error_response(error: &AppError, details: Vec<ErrorDetail>) -> Response {
+    if error.status().is_server_error() {
+        tracing::error!(%error, "API request failed");
+    } else {
+        tracing::info!(%error, "API request refused");
+    }
+    let status = match error {
+        // The HTML answer redirects to the login page; an API client needs the status.
+        AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        e => e.status(),
+    };
+    let l = Locale::default();
+    let body = ErrorBody { error: error.message_id().to_owned(), message: l.t(error.message_id()), details };
+    (status, Json(body)).into_response()
+}
+
+/// A JSON body whose rejections (wrong content type, malformed or missing fields) are
+/// 4xx answers with the same error body.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(e) => Err(ApiError(AppError::bad("error-bad-request", e.body_text()))),
+        }
+    }
+}
+
+/// The signed-in caller. Cookie sessions must send `X-CSRF-Token` on every request that
+/// changes something; a session that must change its password may only do that.
+pub struct ApiUser(pub SignedIn);
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiUser {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let ctx = Ctx::from_request_parts(parts, state).await?;
+        let user = ctx.user()?.clone();
+        let reads = parts.method == Method::GET || parts.method == Method::HEAD;
+        if !ctx.bearer && !reads {
+            let token = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
+            ctx.check_csrf(token)?;
+        }
+        let path = parts.uri.path();
+        if user.must_change_password && path != "/api/v1/me/password" && path != "/api/v1/auth/logout" {
+            return Err(ApiError(AppError::Forbidden("password change required first".into())));
+        }
+        Ok(ApiUser(user))
+    }
+}
+
+/// The session's CSRF token, for API clients using the cookie.
+#[derive(Serialize, ToSchema)]
+pub struct CsrfToken {
+    /// Send it as `X-CSRF-Token`.
+    pub csrf: String,
+}
