@@ -162,7 +162,7 @@ pub fn seed(store: &mut Store) -> Result<Option<DemoLogins>, AppError> {
         add(&mut directory, &mut creds, adult(Profile::Director, "Mme", "Claire", "Martin"), Some("Directrice"));
     let teachers: Vec<UserId> = [
         ("Mme", "Sophie", "Le Bihan", Some("Enseignante (CE1-CE2)")),
-        ("M.", "Julien", "Roche", None),
+        ("M.", "Julien", "Roche", Some("Enseignant (CP)")),
         ("Mme", "Nadia", "Benhamou", None),
         ("M.", "Yann", "Kerouac", None),
         ("Mme", "Hélène", "Dubois", None),
@@ -239,6 +239,7 @@ pub fn seed(store: &mut Store) -> Result<Option<DemoLogins>, AppError> {
         // The first family (the demo parent) and about one in five have two children.
         let children = if families.is_empty() || rng.random_bool(0.2) { 2 } else { 1 };
         let mut used = Vec::new();
+        let mut siblings: Vec<&str> = Vec::new();
         for _ in 0..children {
             let open: Vec<usize> = (0..4).filter(|c| pupils_per_class[*c] < targets[*c] && !used.contains(c)).collect();
             if open.is_empty() {
@@ -250,8 +251,15 @@ pub fn seed(store: &mut Store) -> Result<Option<DemoLogins>, AppError> {
             let (class_id, class_name, levels, _) = &classes[class];
             let level = levels[rng.random_range(0..levels.len())];
             let girl = rng.random_bool(0.5);
-            let first =
-                if girl { GIRLS[rng.random_range(0..GIRLS.len())] } else { BOYS[rng.random_range(0..BOYS.len())] };
+            let names = if girl { GIRLS } else { BOYS };
+            // Siblings never share a first name.
+            let first = loop {
+                let name = names[rng.random_range(0..names.len())];
+                if !siblings.contains(&name) {
+                    break name;
+                }
+            };
+            siblings.push(first);
             let pupil = Person {
                 profile: Profile::Pupil.as_str().into(),
                 first_name: first.into(),

@@ -10,6 +10,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use askama::Template;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -177,7 +178,8 @@ struct Upload {
     files: Vec<(String, Vec<u8>)>,
 }
 
-async fn read_upload(mut multipart: Multipart) -> Result<Upload, AppError> {
+async fn read_upload(multipart: Result<Multipart, MultipartRejection>) -> Result<Upload, AppError> {
+    let mut multipart = multipart.map_err(|e| AppError::bad("error-bad-form", e.body_text()))?;
     let mut upload = Upload { csrf: String::new(), year: import::school_year_of(&crate::today()), files: Vec::new() };
     let too_large = |e: axum::extract::multipart::MultipartError| AppError::bad("error-too-large", e.to_string());
     while let Some(field) = multipart.next_field().await.map_err(too_large)? {
@@ -277,7 +279,11 @@ fn place(l: &Locale, e: &ImportError) -> String {
     if e.line == 0 { e.file.clone() } else { l.ta("import-place", &[("file", &e.file), ("line", &e.line.to_string())]) }
 }
 
-async fn preview(State(state): State<AppState>, ctx: Ctx, multipart: Multipart) -> Result<Response, AppError> {
+async fn preview(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, AppError> {
     let user = ctx.user()?.clone();
     crate::admin::director(&user)?;
     let upload = read_upload(multipart).await?;
@@ -365,7 +371,11 @@ fn api_refusal(refusal: Refusal) -> Response {
     request_body(content_type = "multipart/form-data", description = "`files` (CSV, repeatable) and `year` (2026-2027)"),
     responses((status = 200, body = ImportReport), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = []), ("cookie" = [])))]
-async fn api_preview(State(state): State<AppState>, ApiUser(user): ApiUser, multipart: Multipart) -> Response {
+async fn api_preview(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Response {
     let upload = match read_upload(multipart).await {
         Ok(u) => u,
         Err(e) => return ApiError(e).into_response(),

@@ -1,0 +1,300 @@
+//! The JSON API as a script or an app would use it: the OpenAPI document, bearer and cookie
+//! authentication, clear 4xx refusals, and garbage sent to every documented operation.
+
+mod common;
+
+use common::TestServer;
+use preau_appliance::demo::DEMO_PASSWORD;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+async fn login(server: &TestServer, login: &str, password: &str) -> (StatusCode, Value) {
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/auth/login", server.base))
+        .json(&json!({"login": login, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_operation() {
+    let server = TestServer::demo().await;
+    let doc: Value = reqwest::get(format!("{}/api/v1/openapi.json", server.base)).await.unwrap().json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for expected in [
+        "/api/v1/auth/login",
+        "/api/v1/auth/pictures",
+        "/api/v1/auth/qr",
+        "/api/v1/auth/logout",
+        "/api/v1/me",
+        "/api/v1/me/password",
+        "/api/v1/school",
+        "/api/v1/setup",
+        "/api/v1/team",
+        "/api/v1/accounts",
+        "/api/v1/accounts/{id}/reset",
+        "/api/v1/accounts/{id}/qr",
+        "/api/v1/accounts/{id}/letter",
+        "/api/v1/classes/{id}/login",
+        "/api/v1/classes/{id}/roster",
+        "/api/v1/classes/{id}/letters/{who}",
+        "/api/v1/imports/onde",
+        "/api/v1/imports/onde/{token}/apply",
+    ] {
+        assert!(paths.contains_key(expected), "{expected} is not documented: {:?}", paths.keys().collect::<Vec<_>>());
+    }
+    assert!(paths.keys().all(|p| p.starts_with("/api/v1/")));
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+}
+
+#[tokio::test]
+async fn a_bearer_token_acts_with_the_same_rights_as_the_pages() {
+    let server = TestServer::demo().await;
+    let client = reqwest::Client::new();
+    let (status, body) = login(&server, "sophie.lebihan", "faux").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"], "login-failed");
+    assert!(body["message"].as_str().unwrap().contains("incorrect"));
+
+    let (status, body) = login(&server, "sophie.lebihan", DEMO_PASSWORD).await;
+    assert_eq!(status, StatusCode::OK);
+    let token = body["token"].as_str().unwrap().to_owned();
+    let me: Value = client
+        .get(format!("{}/api/v1/me", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["profile"], "teacher");
+    let class = me["classes"][0]["id"].as_str().unwrap().to_owned();
+    let roster: Value = client
+        .get(format!("{}/api/v1/classes/{class}/roster", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let pupil = roster["pupils"][0]["id"].as_str().unwrap().to_owned();
+    let before = server.directory().credentials[&preau_appliance::directory::UserId::parse(&pupil).unwrap()].clone();
+    let letter: Value = client
+        .post(format!("{}/api/v1/accounts/{pupil}/reset", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(letter["activation_code"].as_str().unwrap(), before.activation_code);
+    assert_eq!(letter["pictures"].as_array().unwrap().len(), 3);
+    assert!(letter["qr_url"].as_str().unwrap().contains("/qr/"));
+
+    // Logged out, the token is worthless.
+    let r = client.post(format!("{}/api/v1/auth/logout", server.base)).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = client.get(format!("{}/api/v1/me", server.base)).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_browser_session_works_in_the_api_only_with_the_csrf_header_for_changes() {
+    let server = TestServer::demo().await;
+    let mut b = server.browser();
+    b.login("claire.martin", DEMO_PASSWORD).await;
+    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    // Reuse the browser's cookie by logging in the same way through the form.
+    let page = client.get(format!("{}/login", server.base)).send().await.unwrap().text().await.unwrap();
+    let csrf = common::csrf_in(&page).unwrap();
+    let r = client
+        .post(format!("{}/login", server.base))
+        .form(&[("login", "claire.martin"), ("password", DEMO_PASSWORD), ("csrf", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let me = client.get(format!("{}/api/v1/me", server.base)).send().await.unwrap();
+    assert_eq!(me.status(), StatusCode::OK, "reads need no token");
+    let token: Value =
+        client.get(format!("{}/api/v1/auth/csrf", server.base)).send().await.unwrap().json().await.unwrap();
+    let csrf = token["csrf"].as_str().unwrap();
+    let teacher = server.member("sophie.lebihan");
+    let url = format!("{}/api/v1/accounts/{}/reset", server.base, teacher.id);
+    let refused = client.post(&url).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"], "error-csrf");
+    let accepted = client.post(&url).header("x-csrf-token", csrf).send().await.unwrap();
+    assert_eq!(accepted.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_activation_code_session_may_only_change_its_password() {
+    let server = TestServer::demo().await;
+    let dir = server.directory();
+    let parent = dir
+        .people
+        .values()
+        .find(|m| {
+            m.profile == preau_appliance::directory::Profile::Parent
+                && !dir.credentials[&m.id].activation_code.is_empty()
+        })
+        .unwrap();
+    let cred = dir.credentials[&parent.id].clone();
+    let (status, body) = login(&server, &cred.login, &cred.activation_code).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["must_change_password"], true);
+    let token = body["token"].as_str().unwrap();
+    let client = reqwest::Client::new();
+    let me = client.get(format!("{}/api/v1/me", server.base)).bearer_auth(token).send().await.unwrap();
+    assert_eq!(me.status(), StatusCode::FORBIDDEN);
+    let weak = client
+        .put(format!("{}/api/v1/me/password", server.base))
+        .bearer_auth(token)
+        .json(&json!({"new": "court", "confirm": "court"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(weak.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(weak.json::<Value>().await.unwrap()["error"], "password-too-short");
+    let ok = client
+        .put(format!("{}/api/v1/me/password", server.base))
+        .bearer_auth(token)
+        .json(&json!({"new": "un-bon-mot-de-passe", "confirm": "un-bon-mot-de-passe"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::NO_CONTENT);
+    let me = client.get(format!("{}/api/v1/me", server.base)).bearer_auth(token).send().await.unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn setup_and_import_through_the_api() {
+    let server = TestServer::fresh().await;
+    let client = reqwest::Client::new();
+    let r = client.get(format!("{}/api/v1/me", server.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "setup-required");
+    let bad = client.post(format!("{}/api/v1/setup", server.base)).json(&json!({"uai": "x"})).send().await.unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let body: Value = bad.json().await.unwrap();
+    assert!(body["details"].as_array().unwrap().len() >= 2, "every problem is listed: {body}");
+    let setup = json!({"uai": "0351234A", "name": "École des Lilas", "commune": "Plouër", "first_name": "Anne",
+        "last_name": "Riou", "password": "lilas-2026", "confirm": "lilas-2026"});
+    let r = client.post(format!("{}/api/v1/setup", server.base)).json(&setup).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let token = r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned();
+    let again = client.post(format!("{}/api/v1/setup", server.base)).json(&setup).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::FORBIDDEN);
+
+    let csv = "Nom;Prénom;Date de naissance;Sexe;Classe;Niveau\nDUPONT;Jean;01/02/2019;M;CP;CP\nMARTIN;Léa;2019-03-04;F;CP;CP\n";
+    let form = reqwest::multipart::Form::new()
+        .text("year", "2026-2027")
+        .part("files", reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("liste.csv"));
+    let preview: Value = client
+        .post(format!("{}/api/v1/imports/onde", server.base))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(preview["created"].as_array().unwrap().len(), 3, "a class and two pupils: {preview}");
+    let import_token = preview["token"].as_str().unwrap();
+    let done = client
+        .post(format!("{}/api/v1/imports/onde/{import_token}/apply", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), StatusCode::OK);
+    assert_eq!(server.directory().people.len(), 3);
+    let replay = client
+        .post(format!("{}/api/v1/imports/onde/{import_token}/apply", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), StatusCode::BAD_REQUEST, "a preview is applied once");
+
+    let broken = "Nom;Prénom;Date de naissance;Sexe\nDUPONT;Jean;31/02/2019;M\n";
+    let form = reqwest::multipart::Form::new()
+        .part("files", reqwest::multipart::Part::bytes(broken.as_bytes().to_vec()).file_name("liste.csv"));
+    let refused = client
+        .post(format!("{}/api/v1/imports/onde", server.base))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["details"][0]["line"], 2);
+    assert_eq!(body["details"][0]["file"], "liste.csv");
+}
+
+/// Garbage to every documented operation, signed in as the director: never a 5xx, always
+/// a JSON error body for refusals.
+#[tokio::test]
+async fn garbage_never_gets_a_server_error() {
+    let server = TestServer::demo().await;
+    let (_, body) = login(&server, "claire.martin", DEMO_PASSWORD).await;
+    let token = body["token"].as_str().unwrap().to_owned();
+    let doc: Value = reqwest::get(format!("{}/api/v1/openapi.json", server.base)).await.unwrap().json().await.unwrap();
+    let client = reqwest::Client::new();
+    let ids = ["x", "0000000000000000", "%2e%2e%2fadmin", &"f".repeat(300), "' OR 1=1 --", "<script>"];
+    let bodies: Vec<(Option<&str>, Vec<u8>)> = vec![
+        (None, Vec::new()),
+        (Some("application/json"), b"{".to_vec()),
+        (Some("application/json"), b"[]".to_vec()),
+        (Some("application/json"), br#"{"login": 1, "password": null, "pictures": "cat"}"#.to_vec()),
+        (Some("application/json"), vec![0xff, 0xfe, 0x00]),
+        (Some("text/plain"), b"hello".to_vec()),
+        (Some("multipart/form-data; boundary=zzz"), b"--zzz\r\nbroken".to_vec()),
+    ];
+    let mut seen = 0;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        if path.contains("logout") {
+            continue;
+        }
+        for method in ops.as_object().unwrap().keys() {
+            for id in ids {
+                let url =
+                    format!("{}{}", server.base, path.replace("{id}", id).replace("{token}", id).replace("{who}", id));
+                for (content_type, body) in &bodies {
+                    let mut request = client
+                        .request(method.to_uppercase().parse().unwrap(), &url)
+                        .bearer_auth(&token)
+                        .body(body.clone());
+                    if let Some(ct) = content_type {
+                        request = request.header("content-type", *ct);
+                    }
+                    let response = request.send().await.unwrap();
+                    let status = response.status();
+                    assert!(status.as_u16() < 500, "{method} {url} {content_type:?}: {status}");
+                    if !status.is_success() {
+                        let text = response.text().await.unwrap();
+                        let v: Value =
+                            serde_json::from_str(&text).unwrap_or_else(|_| panic!("{method} {url}: not JSON: {text}"));
+                        assert!(v["message"].is_string(), "{method} {url}: {text}");
+                    }
+                    seen += 1;
+                }
+            }
+        }
+    }
+    assert!(seen > 300, "{seen} requests");
+    // And the director can still log in: nothing was broken.
+    assert_eq!(login(&server, "claire.martin", DEMO_PASSWORD).await.0, StatusCode::OK);
+}

@@ -1,0 +1,314 @@
+//! The authorization matrix: every profile × every route × read/write, through the pages and
+//! through the API. A pupil never sees another class, a parent only their own children, a
+//! teacher only their classes unless director; a refused write changes nothing.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{Browser, TestServer};
+use preau_appliance::demo::DEMO_PASSWORD;
+use preau_appliance::directory::{Directory, Profile};
+
+/// Who is asking.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Who {
+    Anonymous,
+    Director,
+    /// Teaches CE1-CE2.
+    Teacher,
+    /// Teaches CP only.
+    OtherTeacher,
+    Atsem,
+    /// Two children (one in CE1-CE2 or elsewhere).
+    Parent,
+    /// A CP pupil.
+    Pupil,
+}
+
+const EVERYONE: [Who; 7] = [Anonymous, Director, Teacher, OtherTeacher, Atsem, Parent, Pupil];
+
+/// The ids routes are filled with.
+struct Ids(BTreeMap<&'static str, String>);
+
+impl Ids {
+    fn of(dir: &Directory) -> Self {
+        let class =
+            |name: &str| dir.current_classes().into_iter().find(|c| c.class.name == name).unwrap().id.to_string();
+        // A teacher who is not one of the actors below: resetting them must not log anyone out.
+        let teacher = dir.by_login("nadia.benhamou").unwrap();
+        let ce = class("CE1-CE2");
+        let cp = class("CP");
+        let ce_id = preau_appliance::directory::ClassId::parse(&ce).unwrap();
+        let ce_pupil = dir.pupils_of(&ce_id)[0].clone();
+        // A parent whose children are all in CE1-CE2.
+        let ce_parent = dir
+            .people
+            .values()
+            .find(|m| {
+                m.profile == Profile::Parent
+                    && !dir.children_of(&m.id).is_empty()
+                    && dir.children_of(&m.id).iter().all(|c| c.person.class_id == ce)
+            })
+            .unwrap();
+        let parent = dir.by_login("aurelie.kerherve").unwrap();
+        let own_child = dir.children_of(&parent.id)[0].id.to_string();
+        let stranger = dir
+            .people
+            .values()
+            .find(|m| m.profile == Profile::Pupil && !dir.children_of(&parent.id).iter().any(|c| c.id == m.id))
+            .unwrap();
+        Self(BTreeMap::from([
+            ("ce", ce),
+            ("cp", cp),
+            ("ce_pupil", ce_pupil.id.to_string()),
+            ("ce_parent", ce_parent.id.to_string()),
+            ("own_child", own_child),
+            ("stranger_child", stranger.id.to_string()),
+            ("teacher", teacher.id.to_string()),
+        ]))
+    }
+
+    fn fill(&self, route: &str) -> String {
+        self.0.iter().fold(route.to_owned(), |r, (k, v)| r.replace(&format!("{{{k}}}"), v))
+    }
+}
+
+/// One row: a route and who may use it.
+struct Rule {
+    method: &'static str,
+    route: &'static str,
+    allowed: &'static [Who],
+}
+
+use Who::*;
+
+const STAFF: &[Who] = &[Director, Teacher, OtherTeacher, Atsem];
+const SIGNED_IN: &[Who] = &[Director, Teacher, OtherTeacher, Atsem, Parent, Pupil];
+
+/// The pages.
+const PAGES: &[Rule] = &[
+    Rule { method: "GET", route: "/team", allowed: STAFF },
+    Rule { method: "GET", route: "/admin/accounts", allowed: &[Director] },
+    Rule { method: "GET", route: "/admin/letters", allowed: &[Director] },
+    Rule { method: "GET", route: "/admin/import", allowed: &[Director] },
+    Rule { method: "GET", route: "/classes/{ce}", allowed: &[Director, Teacher] },
+    Rule { method: "GET", route: "/classes/{cp}", allowed: &[Director, OtherTeacher] },
+    Rule { method: "GET", route: "/letters/class/{ce}/pupils", allowed: &[Director, Teacher] },
+    Rule { method: "GET", route: "/letters/class/{ce}/parents", allowed: &[Director, Teacher] },
+    Rule { method: "GET", route: "/letters/class/{cp}/pupils", allowed: &[Director, OtherTeacher] },
+    Rule { method: "GET", route: "/letters/account/{ce_pupil}", allowed: &[Director, Teacher] },
+    Rule { method: "GET", route: "/letters/account/{ce_parent}", allowed: &[Director, Teacher] },
+    Rule { method: "GET", route: "/letters/account/{teacher}", allowed: &[Director] },
+    Rule { method: "GET", route: "/child/{own_child}", allowed: &[Parent] },
+    Rule { method: "GET", route: "/child/{stranger_child}", allowed: &[] },
+    Rule { method: "GET", route: "/password", allowed: SIGNED_IN },
+    Rule { method: "POST", route: "/accounts/{ce_pupil}/reset", allowed: &[Director, Teacher] },
+    Rule { method: "POST", route: "/accounts/{ce_pupil}/qr", allowed: &[Director, Teacher] },
+    Rule { method: "POST", route: "/accounts/{ce_pupil}/qr/revoke", allowed: &[Director, Teacher] },
+    Rule { method: "POST", route: "/accounts/{ce_parent}/reset", allowed: &[Director, Teacher] },
+    Rule { method: "POST", route: "/accounts/{teacher}/reset", allowed: &[Director] },
+];
+
+/// The same operations in the API.
+const API: &[Rule] = &[
+    Rule { method: "GET", route: "/api/v1/me", allowed: SIGNED_IN },
+    Rule { method: "GET", route: "/api/v1/team", allowed: STAFF },
+    Rule { method: "GET", route: "/api/v1/accounts", allowed: &[Director] },
+    Rule { method: "GET", route: "/api/v1/classes/{ce}/roster", allowed: &[Director, Teacher] },
+    Rule { method: "GET", route: "/api/v1/classes/{cp}/roster", allowed: &[Director, OtherTeacher] },
+    Rule { method: "GET", route: "/api/v1/classes/{ce}/letters/pupils", allowed: &[Director, Teacher] },
+    Rule { method: "GET", route: "/api/v1/classes/{ce}/letters/parents", allowed: &[Director, Teacher] },
+    Rule { method: "GET", route: "/api/v1/accounts/{ce_pupil}/letter", allowed: &[Director, Teacher] },
+    Rule { method: "GET", route: "/api/v1/accounts/{teacher}/letter", allowed: &[Director] },
+    Rule { method: "POST", route: "/api/v1/accounts/{ce_pupil}/reset", allowed: &[Director, Teacher] },
+    Rule { method: "POST", route: "/api/v1/accounts/{ce_pupil}/qr", allowed: &[Director, Teacher] },
+    Rule { method: "DELETE", route: "/api/v1/accounts/{ce_pupil}/qr", allowed: &[Director, Teacher] },
+    Rule { method: "POST", route: "/api/v1/accounts/{ce_parent}/reset", allowed: &[Director, Teacher] },
+    Rule { method: "POST", route: "/api/v1/accounts/{teacher}/reset", allowed: &[Director] },
+];
+
+async fn browser_for(server: &TestServer, who: Who) -> Browser {
+    let mut b = server.browser();
+    let login = |w| match w {
+        Director => Some("claire.martin"),
+        Teacher => Some("sophie.lebihan"),
+        OtherTeacher => Some("julien.roche"),
+        Atsem => Some("martine.guillemot"),
+        Parent => Some("aurelie.kerherve"),
+        Anonymous | Pupil => None,
+    };
+    match who {
+        Anonymous => {
+            b.get("/").await;
+        }
+        Pupil => {
+            let dir = server.directory();
+            let cp = dir.current_classes().into_iter().find(|c| c.class.name == "CP").unwrap().clone();
+            let pupil = dir.pupils_of(&cp.id)[0].clone();
+            let path = format!("/classes/{}/login/{}", cp.id, pupil.id);
+            b.get(&path).await;
+            let secret = dir.credentials[&pupil.id].picture_secret.clone();
+            let pics: Vec<&str> = secret.split(',').collect();
+            let done = b.post(&path, &[("entered", &pics[..2].join(",")), ("add", pics[2])]).await;
+            done.assert_redirect("/");
+            b.get("/").await;
+        }
+        other => {
+            let page = b.login(login(other).unwrap(), DEMO_PASSWORD).await;
+            page.assert_ok();
+        }
+    }
+    b
+}
+
+/// A bearer token for `who` (None for anonymous).
+async fn token_for(server: &TestServer, who: Who) -> Option<String> {
+    let client = reqwest::Client::new();
+    let login = match who {
+        Anonymous => return None,
+        Director => "claire.martin",
+        Teacher => "sophie.lebihan",
+        OtherTeacher => "julien.roche",
+        Atsem => "martine.guillemot",
+        Parent => "aurelie.kerherve",
+        Pupil => {
+            let dir = server.directory();
+            let cp = dir.current_classes().into_iter().find(|c| c.class.name == "CP").unwrap().clone();
+            let pupil = dir.pupils_of(&cp.id)[0].clone();
+            let pictures: Vec<String> = dir.credentials[&pupil.id].picture_secret.split(',').map(Into::into).collect();
+            let body = serde_json::json!({"class_id": cp.id.to_string(), "pupil_id": pupil.id.to_string(), "pictures": pictures});
+            let r = client.post(format!("{}/api/v1/auth/pictures", server.base)).json(&body).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            let v: serde_json::Value = r.json().await.unwrap();
+            return Some(v["token"].as_str().unwrap().to_owned());
+        }
+    };
+    let body = serde_json::json!({"login": login, "password": DEMO_PASSWORD});
+    let r = client.post(format!("{}/api/v1/auth/login", server.base)).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{login}");
+    let v: serde_json::Value = r.json().await.unwrap();
+    Some(v["token"].as_str().unwrap().to_owned())
+}
+
+fn allowed_status(status: reqwest::StatusCode, location: Option<&str>) -> bool {
+    status.is_success() || (status.is_redirection() && location != Some("/login"))
+}
+
+#[tokio::test]
+async fn every_profile_reaches_exactly_what_it_may_through_pages_and_api() {
+    let server = TestServer::demo().await;
+    let dir = server.directory();
+    let ids = Ids::of(&dir);
+    let mut failures = Vec::new();
+    for who in EVERYONE {
+        let mut b = browser_for(&server, who).await;
+        for rule in PAGES {
+            let path = ids.fill(rule.route);
+            let before = server.directory().credentials.clone();
+            let page = if rule.method == "GET" { b.get(&path).await } else { b.post(&path, &[]).await };
+            let got = allowed_status(page.status, page.location.as_deref());
+            let want = rule.allowed.contains(&who);
+            if got != want {
+                failures.push(format!(
+                    "page {} {} as {who:?}: {} (want {})",
+                    rule.method,
+                    rule.route,
+                    page.status,
+                    if want { "allowed" } else { "refused" }
+                ));
+            }
+            if !want && rule.method != "GET" && server.directory().credentials != before {
+                failures.push(format!(
+                    "page {} {} as {who:?} was refused but changed credentials",
+                    rule.method, rule.route
+                ));
+            }
+            // Re-read the CSRF token (resets end no session of the caller, but pages change).
+            b.get("/").await;
+        }
+
+        let token = token_for(&server, who).await;
+        let client = reqwest::Client::new();
+        for rule in API {
+            let url = format!("{}{}", server.base, ids.fill(rule.route));
+            let before = server.directory().credentials.clone();
+            let method = reqwest::Method::from_bytes(rule.method.as_bytes()).unwrap();
+            let mut request = client.request(method, &url);
+            if let Some(t) = &token {
+                request = request.bearer_auth(t);
+            }
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            let body = response.text().await.unwrap();
+            let want = rule.allowed.contains(&who);
+            if status.is_success() != want {
+                let excerpt: String = body.chars().take(160).collect();
+                failures.push(format!("api {} {} as {who:?}: {status} {excerpt}", rule.method, rule.route));
+            }
+            if !status.is_success() {
+                let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+                if v["error"].as_str().is_none() || v["message"].as_str().is_none() {
+                    failures.push(format!(
+                        "api {} {} as {who:?}: refusal without an error body: {body}",
+                        rule.method, rule.route
+                    ));
+                }
+                if rule.method != "GET" && server.directory().credentials != before {
+                    failures.push(format!(
+                        "api {} {} as {who:?} was refused but changed credentials",
+                        rule.method, rule.route
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} authorization failures:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[tokio::test]
+async fn a_pupil_never_sees_another_class_and_a_parent_only_their_children() {
+    let server = TestServer::demo().await;
+    let dir = server.directory();
+    let ids = Ids::of(&dir);
+    // The pupil's own view of the school: /api/v1/me lists only their class.
+    let token = token_for(&server, Pupil).await.unwrap();
+    let client = reqwest::Client::new();
+    let me: serde_json::Value = client
+        .get(format!("{}/api/v1/me", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let classes = me["classes"].as_array().unwrap();
+    assert_eq!(classes.len(), 1);
+    assert_eq!(classes[0]["name"], "CP");
+    assert!(me["children"].as_array().unwrap().is_empty());
+    // The parent's: exactly their two children.
+    let token = token_for(&server, Parent).await.unwrap();
+    let me: serde_json::Value = client
+        .get(format!("{}/api/v1/me", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let parent = dir.by_login("aurelie.kerherve").unwrap();
+    let mut expected: Vec<String> = dir.children_of(&parent.id).iter().map(|c| c.id.to_string()).collect();
+    let mut got: Vec<String> =
+        me["children"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect();
+    expected.sort();
+    got.sort();
+    assert_eq!(got, expected);
+    // The parent's page for a stranger's child is a 404, whatever the id looks like.
+    let mut b = browser_for(&server, Parent).await;
+    for bad in [ids.fill("{stranger_child}"), "not-an-id".into(), "0000000000000000".into(), "../admin".into()] {
+        let page = b.get(&format!("/child/{bad}")).await;
+        assert_eq!(page.status, reqwest::StatusCode::NOT_FOUND, "{bad}");
+    }
+}
