@@ -31,6 +31,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/letters/class/{id}/pupils", get(class_pupil_letters))
         .route("/letters/class/{id}/parents", get(class_parent_letters))
         .route("/letters/account/{id}", get(account_letter))
+        .route("/admin/appliance", get(appliance_page))
+        .route("/admin/appliance/label", get(appliance_label))
 }
 
 // ---- who may do what ----
@@ -477,4 +479,57 @@ async fn api_class_letters(
         _ => return Err(AppError::NotFound.into()),
     };
     Ok(Json(class_letters(&state, &ctx.locale, &user, &id, who)?))
+}
+
+// ---- the appliance itself ----
+
+/// Where the appliance can be reached, for the director's page and its printed label.
+pub struct Whereabouts {
+    /// The school's name.
+    pub school: String,
+    /// URLs on the school's network (the first is printed and encoded in the QR code).
+    pub urls: Vec<String>,
+    /// `preau.local`, when discovery is on.
+    pub mdns_name: Option<String>,
+    /// QR code of the first URL, inline SVG generated here.
+    pub qr_svg: String,
+}
+
+fn whereabouts(state: &AppState) -> Whereabouts {
+    let base = crate::web::base_url(state);
+    let mut urls = vec![base.clone()];
+    if let Some(bound) = state.bound() {
+        urls.extend(crate::server::lan_urls(bound).into_iter().filter(|u| *u != base));
+    }
+    let port = state.bound().map_or(state.config.listen.port(), |b| b.port());
+    Whereabouts {
+        school: state.directory().school.as_ref().map(|s| s.info.name.clone()).unwrap_or_default(),
+        mdns_name: state.config.discovery.then(|| format!("http://{}.local:{port}", state.config.hostname)),
+        qr_svg: crate::qr::svg(&base),
+        urls,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "appliance.html")]
+struct AppliancePage {
+    c: Chrome,
+    w: Whereabouts,
+}
+
+async fn appliance_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+    director(ctx.user()?)?;
+    render(&AppliancePage { c: Chrome::new(&ctx), w: whereabouts(&state) })
+}
+
+#[derive(Template)]
+#[template(path = "appliance_label.html")]
+struct ApplianceLabel {
+    c: Chrome,
+    w: Whereabouts,
+}
+
+async fn appliance_label(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+    director(ctx.user()?)?;
+    render(&ApplianceLabel { c: Chrome::new(&ctx), w: whereabouts(&state) })
 }

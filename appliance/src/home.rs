@@ -277,6 +277,7 @@ fn home_page(ctx: &Ctx, dir: &Directory, user: &SignedIn, selected: Option<UserI
             tiles.push(Tile::new("/admin/accounts", "directory", l.t("tile-accounts")));
             tiles.push(Tile::new("/admin/import", "import", l.t("tile-import")));
             tiles.push(Tile::new("/admin/letters", "letters", l.t("tile-letters")));
+            tiles.push(Tile::new("/admin/appliance", "qr", l.t("tile-appliance")));
             class_tiles(&mut tiles);
             tiles.push(Tile::new("/team", "staffroom", l.t("tile-team")));
         }

@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod directory;
+pub mod discovery;
 pub mod error;
 pub mod home;
 pub mod i18n;

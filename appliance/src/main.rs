@@ -44,6 +44,12 @@ enum Command {
         #[command(subcommand)]
         what: Import,
     },
+    /// List the Préau appliances advertised on this network (mDNS).
+    Discover {
+        /// Seconds to listen.
+        #[arg(long, default_value_t = 3)]
+        wait: u64,
+    },
     /// Print the version, the storage schema and the replication protocol this build speaks.
     Version,
     /// Measure Préau (prints numbers; see BENCHMARKS.md).
@@ -101,6 +107,17 @@ fn main() -> anyhow::Result<()> {
             let ok = import_onde(config, &files, year, apply)?;
             if !ok {
                 std::process::exit(1);
+            }
+        }
+        Some(Command::Discover { wait }) => {
+            let found = preau_appliance::discovery::browse(Duration::from_secs(wait))?;
+            if found.is_empty() {
+                println!("Aucun boîtier Préau entendu sur ce réseau.");
+            }
+            for f in found {
+                let addrs: Vec<String> =
+                    f.addresses.iter().map(|a| format!("http://{}", SocketAddr::new(*a, f.port))).collect();
+                println!("{}\tUAI {}\t{}\t{}", f.name, f.uai, f.host, addrs.join(" "));
             }
         }
         Some(Command::Version) => {

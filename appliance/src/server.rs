@@ -52,8 +52,10 @@ pub async fn run(state: AppState) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     state.set_bound(local);
     print_addresses(&state, local);
+    state.refresh_discovery();
     tracing::info!(%local, "serving");
-    crate::web::serve(listener, state, shutdown_signal()).await?;
+    crate::web::serve(listener, state.clone(), shutdown_signal()).await?;
+    state.stop_discovery();
     tracing::info!("stopped");
     Ok(())
 }

@@ -149,6 +149,7 @@ pub async fn set_up(state: &AppState, form: &SetupForm) -> Result<Member, SetupR
         .ok_or(SetupRefusal::Done)?;
     let dir = state.reload_directory().await?;
     tracing::info!(school = ?dir.uai(), "school set up");
+    state.refresh_discovery();
     dir.member(&id).cloned().ok_or_else(|| AppError::Internal("director missing after setup".into()).into())
 }
 

@@ -92,6 +92,8 @@ const PAGES: &[Rule] = &[
     Rule { method: "GET", route: "/admin/accounts", allowed: &[Director] },
     Rule { method: "GET", route: "/admin/letters", allowed: &[Director] },
     Rule { method: "GET", route: "/admin/import", allowed: &[Director] },
+    Rule { method: "GET", route: "/admin/appliance", allowed: &[Director] },
+    Rule { method: "GET", route: "/admin/appliance/label", allowed: &[Director] },
     Rule { method: "GET", route: "/classes/{ce}", allowed: &[Director, Teacher] },
     Rule { method: "GET", route: "/classes/{cp}", allowed: &[Director, OtherTeacher] },
     Rule { method: "GET", route: "/letters/class/{ce}/pupils", allowed: &[Director, Teacher] },

@@ -375,3 +375,18 @@ async fn sessions_are_cookies_that_scripts_cannot_read() {
     let old = client.get(format!("{}/", server.base)).header("cookie", &sid).send().await.unwrap();
     assert!(!old.text().await.unwrap().contains("Comptes et classes"), "the old id is not a session");
 }
+
+#[tokio::test]
+async fn the_director_sees_the_appliance_address_as_text_and_qr_code_and_prints_a_label() {
+    let server = TestServer::demo().await;
+    let mut b = server.browser();
+    b.login("claire.martin", DEMO_PASSWORD).await;
+    let page = b.get("/admin/appliance").await;
+    page.assert_ok();
+    let address = server.base.clone();
+    assert!(page.contains(&format!("<code>{address}</code>")), "the bound address: {}", page.body);
+    assert!(page.contains("<svg"), "and its QR code");
+    let label = b.get("/admin/appliance/label").await;
+    label.assert_ok();
+    assert!(label.contains(&address) && label.contains("<svg") && label.contains("letters.css"));
+}

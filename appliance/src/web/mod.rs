@@ -41,6 +41,8 @@ pub struct AppState {
     pub imports: Arc<crate::onde::Pending>,
     /// The address the server listens on, once bound.
     bound: Arc<std::sync::OnceLock<SocketAddr>>,
+    /// The mDNS advertisement, when discovery is on.
+    discovery: Arc<std::sync::Mutex<Option<crate::discovery::Advertisement>>>,
 }
 
 impl AppState {
@@ -63,12 +65,46 @@ impl AppState {
             limits: Arc::new(RateLimits::default()),
             imports: Arc::default(),
             bound: Arc::default(),
+            discovery: Arc::default(),
         })
     }
 
     /// Records the bound address (for printed URLs when no `public_url` is set).
     pub fn set_bound(&self, addr: SocketAddr) {
         let _ = self.bound.set(addr);
+    }
+
+    /// (Re)advertises the appliance on the LAN with the school's current name, if discovery
+    /// is on and the server is bound. A failure is logged: discovery is a convenience.
+    pub fn refresh_discovery(&self) {
+        let (Some(bound), true) = (self.bound.get(), self.config.discovery) else { return };
+        let dir = self.directory();
+        let name = dir.school.as_ref().map_or_else(|| "Préau".to_owned(), |s| format!("Préau — {}", s.info.name));
+        let uai = dir.uai().map(ToString::to_string).unwrap_or_default();
+        let mut slot = self.discovery.lock().unwrap_or_else(|p| p.into_inner());
+        // Withdraw the old announcement before the new one takes the same host name.
+        *slot = None;
+        let announce = crate::discovery::Announce {
+            name: &name,
+            uai: &uai,
+            hostname: &self.config.hostname,
+            port: bound.port(),
+            interfaces: &self.config.discovery_interfaces,
+        };
+        match crate::discovery::advertise(&announce) {
+            Ok(ad) => *slot = Some(ad),
+            Err(e) => tracing::warn!(error = format!("{e:#}"), "mDNS discovery unavailable"),
+        }
+    }
+
+    /// The address the server listens on, once bound.
+    pub fn bound(&self) -> Option<SocketAddr> {
+        self.bound.get().copied()
+    }
+
+    /// Withdraws the advertisement (at shutdown).
+    pub fn stop_discovery(&self) {
+        self.discovery.lock().unwrap_or_else(|p| p.into_inner()).take();
     }
 
     /// The current directory snapshot.

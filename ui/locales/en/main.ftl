@@ -205,3 +205,12 @@ import-parent-updated = Guardian { $name }: contact details
 import-guardian-linked = { $name } is a guardian of { $child }
 setup-required = The school is not set up yet: open the setup page.
 import-refused-api = Import refused: nothing was changed.
+
+## The box
+appliance-intro = The school's tablets and computers open Préau at one of these addresses. Scan the QR code with a tablet, or print the label and stick it on the box.
+appliance-addresses = Addresses on the school network
+appliance-mdns = Name on the local network:
+appliance-mdns-off = Announcing on the local network (mDNS) is turned off.
+appliance-print-label = Print the label
+appliance-label-title = The box's label
+appliance-label-hint = Scan this code with a school tablet to open Préau.

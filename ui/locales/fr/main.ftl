@@ -205,3 +205,12 @@ import-parent-updated = Responsable { $name } : coordonnées
 import-guardian-linked = { $name } est responsable de { $child }
 setup-required = L'école n'est pas encore installée : ouvrez la page d'installation.
 import-refused-api = Import refusé : aucun changement n'a été fait.
+
+## Le boîtier
+appliance-intro = Les tablettes et les ordinateurs de l'école ouvrent Préau à l'une de ces adresses. Scannez le code QR avec une tablette, ou imprimez l'étiquette et collez-la sur le boîtier.
+appliance-addresses = Adresses sur le réseau de l'école
+appliance-mdns = Nom sur le réseau local :
+appliance-mdns-off = L'annonce sur le réseau local (mDNS) est désactivée.
+appliance-print-label = Imprimer l'étiquette
+appliance-label-title = Étiquette du boîtier
+appliance-label-hint = Scannez ce code avec une tablette de l'école pour ouvrir Préau.
