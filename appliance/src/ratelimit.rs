@@ -19,8 +19,11 @@ pub struct Limit {
 pub const ACCOUNT: Limit = Limit { failures: 5, window: Duration::from_secs(15 * 60) };
 /// Per pupil for picture logins: small hands make mistakes, so 8 in 5 minutes.
 pub const PICTURES: Limit = Limit { failures: 8, window: Duration::from_secs(5 * 60) };
-/// Per client address, for every kind of login: 30 failures in 15 minutes.
+/// Per client address, for password logins and QR cards: 30 failures in 15 minutes.
 pub const ADDRESS: Limit = Limit { failures: 30, window: Duration::from_secs(15 * 60) };
+/// Per client address for picture logins: a class's shared tablet sees many small mistakes,
+/// and each pupil is limited on their own (`PICTURES`).
+pub const PICTURES_ADDRESS: Limit = Limit { failures: 100, window: Duration::from_secs(15 * 60) };
 
 /// The counters.
 #[derive(Default)]

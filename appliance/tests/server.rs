@@ -390,3 +390,42 @@ async fn the_director_sees_the_appliance_address_as_text_and_qr_code_and_prints_
     label.assert_ok();
     assert!(label.contains(&address) && label.contains("<svg") && label.contains("letters.css"));
 }
+
+#[tokio::test]
+async fn one_device_guessing_many_accounts_is_stopped_and_so_are_picture_guesses() {
+    let server = TestServer::demo().await;
+    let mut b = server.browser();
+    // 30 wrong guesses spread over many accounts from one address...
+    for n in 0..30 {
+        let page = b.login(&format!("inconnu{n}"), "devine").await;
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+    }
+    // ...lock that address, even for a right password.
+    assert_eq!(b.login("sophie.lebihan", DEMO_PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);
+
+    // Picture guesses against one pupil stop after 8, with a message for the child.
+    let server = TestServer::demo().await;
+    let dir = server.directory();
+    let class = dir.current_classes()[0].clone();
+    let pupil = dir.pupils_of(&class.id)[0].clone();
+    let secret = dir.credentials[&pupil.id].picture_secret.clone();
+    let wrong = if secret.starts_with("cat,") { "dog,dog" } else { "cat,cat" };
+    let path = format!("/classes/{}/login/{}", class.id, pupil.id);
+    let mut tablet = server.browser();
+    tablet.get(&path).await;
+    for _ in 0..8 {
+        assert_eq!(tablet.post(&path, &[("entered", wrong), ("add", "cat")]).await.status, StatusCode::UNAUTHORIZED);
+    }
+    let pictures: Vec<&str> = secret.split(',').collect();
+    let locked = tablet.post(&path, &[("entered", &pictures[..2].join(",")), ("add", pictures[2])]).await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(locked.contains("Demande à ton enseignant"));
+    // The teacher's reset lifts the lock (and gives new pictures).
+    let mut teacher = server.browser();
+    teacher.login("claire.martin", DEMO_PASSWORD).await;
+    teacher.post(&format!("/accounts/{}/reset", pupil.id), &[]).await;
+    let fresh = server.directory().credentials[&pupil.id].picture_secret.clone();
+    let pictures: Vec<&str> = fresh.split(',').collect();
+    let ok = tablet.post(&path, &[("entered", &pictures[..2].join(",")), ("add", pictures[2])]).await;
+    ok.assert_redirect("/");
+}

@@ -87,7 +87,9 @@ pub fn picture_login(
     let (member, cred) = find_pupil(&dir, class, pupil)?;
     let key = picture_key(&member.id);
     let addr = address_key(client);
-    if !state.limits.allowed(&key, ratelimit::PICTURES) || !state.limits.allowed(&addr, ratelimit::ADDRESS) {
+    if !state.limits.allowed(&key, ratelimit::PICTURES)
+        || !state.limits.allowed(&format!("{addr}:pictures"), ratelimit::PICTURES_ADDRESS)
+    {
         return Err(AppError::TooManyAttempts {
             message: "pictures-too-many",
             detail: format!("{} from {addr}", member.id),
@@ -98,7 +100,7 @@ pub fn picture_login(
         && secrets::constant_eq(pictures.join(",").as_bytes(), cred.picture_secret.as_bytes());
     if !ok {
         state.limits.fail(&key);
-        state.limits.fail(&addr);
+        state.limits.fail(&format!("{addr}:pictures"));
         return Err(AppError::LoginFailed { message: "pictures-wrong", detail: format!("{} from {addr}", member.id) });
     }
     state.limits.clear(&key);

@@ -161,10 +161,11 @@ pub async fn serve(
         .await
 }
 
+/// Healthy when the storage answers a query (cheap enough to poll; `integrity_check` is
+/// for the maintenance commands).
 async fn healthz(State(state): State<AppState>) -> Response {
-    match state.db.run(|store| Ok(store.integrity_check()?)).await {
-        Ok(ok) if ok == "ok" => (StatusCode::OK, "ok\n").into_response(),
-        Ok(other) => (StatusCode::SERVICE_UNAVAILABLE, format!("storage: {other}\n")).into_response(),
+    match state.db.run(|store| Ok(store.rows(preau_sync::Table::School)?)).await {
+        Ok(_) => (StatusCode::OK, "ok\n").into_response(),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("storage: {e}\n")).into_response(),
     }
 }

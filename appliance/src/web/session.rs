@@ -61,13 +61,17 @@ pub struct Sessions {
 impl Sessions {
     /// An empty session table.
     pub fn new(key: [u8; 32], config: &Config) -> Self {
-        Self {
+        let minutes = |m: u64| Duration::from_secs(m * 60);
+        Self::with_idle(
             key,
-            secure: config.secure_cookies(),
-            pupil_idle: Duration::from_secs(config.pupil_idle_minutes * 60),
-            adult_idle: Duration::from_secs(config.adult_idle_minutes * 60),
-            by_sid: Mutex::new(HashMap::new()),
-        }
+            config.secure_cookies(),
+            minutes(config.pupil_idle_minutes),
+            minutes(config.adult_idle_minutes),
+        )
+    }
+
+    fn with_idle(key: [u8; 32], secure: bool, pupil_idle: Duration, adult_idle: Duration) -> Self {
+        Self { key, secure, pupil_idle, adult_idle, by_sid: Mutex::new(HashMap::new()) }
     }
 
     fn idle_limit(&self, profile: Profile) -> Duration {
@@ -248,4 +252,39 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
         response.headers_mut().append(header::SET_COOKIE, v);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pupils_sessions_end_sooner_than_adults() {
+        let sessions = Sessions::with_idle([7; 32], false, Duration::from_millis(30), Duration::from_secs(3600));
+        let id = || UserId::random();
+        let pupil = sessions.start(SignedIn::new(id(), Profile::Pupil, "Léa".into(), false));
+        let teacher = sessions.start(SignedIn::new(id(), Profile::Teacher, "Sophie".into(), false));
+        assert!(sessions.touch(&pupil).is_some());
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(sessions.touch(&pupil).is_none(), "idle pupil session ended");
+        assert!(sessions.touch(&teacher).is_some(), "the adult's goes on");
+        assert!(sessions.touch(&pupil).is_none(), "and stays ended");
+    }
+
+    #[test]
+    fn csrf_tokens_are_bound_to_the_session_and_the_key() {
+        let a = Sessions::with_idle([1; 32], false, Duration::ZERO, Duration::ZERO);
+        let b = Sessions::with_idle([2; 32], false, Duration::ZERO, Duration::ZERO);
+        assert_eq!(a.csrf_for("sid"), a.csrf_for("sid"));
+        assert_ne!(a.csrf_for("sid"), a.csrf_for("other"));
+        assert_ne!(a.csrf_for("sid"), b.csrf_for("sid"));
+    }
+
+    #[test]
+    fn cookies_are_http_only_lax_and_secure_when_asked() {
+        let plain = Sessions::with_idle([1; 32], false, Duration::ZERO, Duration::ZERO).cookie("x".into());
+        assert!(plain.contains("HttpOnly") && plain.contains("SameSite=Lax") && !plain.contains("Secure"), "{plain}");
+        let secure = Sessions::with_idle([1; 32], true, Duration::ZERO, Duration::ZERO).cookie("x".into());
+        assert!(secure.contains("Secure"), "{secure}");
+    }
 }
