@@ -54,6 +54,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::home::api_routes())
         .merge(crate::admin::api_routes())
         .merge(crate::onde::api_routes())
+        .merge(crate::structures::api_routes())
         .split_for_parts();
     let doc = std::sync::Arc::new(doc);
     router

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use preau_sync::kinds::credentials::{CREDENTIALS_KEY, Credential};
-use preau_sync::kinds::directory::{DIRECTORY_KEY, Person, SchoolClass, SchoolInfo};
+use preau_sync::kinds::directory::{DIRECTORY_KEY, Group, Person, SchoolClass, SchoolInfo};
 use preau_sync::{Cell, DocAddress, DocKey, Kind, LocalId, Partition, Store, Table, Uai};
 use serde::{Deserialize, Serialize};
 
@@ -171,6 +171,8 @@ pub struct Directory {
     pub classes: BTreeMap<ClassId, Class>,
     /// People by id.
     pub people: BTreeMap<UserId, Member>,
+    /// Groups by id.
+    pub groups: BTreeMap<String, Group>,
     /// (parent, child, legal guardian).
     pub guardianships: Vec<(UserId, UserId, bool)>,
     /// Credentials by user id.
@@ -239,6 +241,10 @@ impl Directory {
                 archived: r.int("archived") != 0,
             };
             dir.classes.insert(id.clone(), Class { id, class });
+        }
+        for cells in rows(store, Table::SchoolGroup)? {
+            let r = RowReader { table: Table::SchoolGroup, cells: &cells };
+            dir.groups.insert(r.text("group_id"), Group { name: r.text("name"), members: r.list("members") });
         }
         for cells in rows(store, Table::Person)? {
             let r = RowReader { table: Table::Person, cells: &cells };

@@ -275,6 +275,7 @@ fn home_page(ctx: &Ctx, dir: &Directory, user: &SignedIn, selected: Option<UserI
     match member.profile {
         Profile::Director => {
             tiles.push(Tile::new("/admin/accounts", "directory", l.t("tile-accounts")));
+            tiles.push(Tile::new("/admin/structures", "school", l.t("tile-structures")));
             tiles.push(Tile::new("/admin/import", "import", l.t("tile-import")));
             tiles.push(Tile::new("/admin/letters", "letters", l.t("tile-letters")));
             tiles.push(Tile::new("/admin/appliance", "qr", l.t("tile-appliance")));

@@ -17,6 +17,7 @@ pub mod qr;
 pub mod ratelimit;
 pub mod server;
 pub mod setup;
+pub mod structures;
 pub mod web;
 
 use preau_sync::{Scope, ScopeRule, Uai};

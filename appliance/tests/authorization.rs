@@ -93,6 +93,7 @@ const PAGES: &[Rule] = &[
     Rule { method: "GET", route: "/admin/letters", allowed: &[Director] },
     Rule { method: "GET", route: "/admin/import", allowed: &[Director] },
     Rule { method: "GET", route: "/admin/appliance", allowed: &[Director] },
+    Rule { method: "GET", route: "/admin/structures", allowed: &[Director] },
     Rule { method: "GET", route: "/admin/appliance/label", allowed: &[Director] },
     Rule { method: "GET", route: "/classes/{ce}", allowed: &[Director, Teacher] },
     Rule { method: "GET", route: "/classes/{cp}", allowed: &[Director, OtherTeacher] },
@@ -128,6 +129,7 @@ const API: &[Rule] = &[
     Rule { method: "DELETE", route: "/api/v1/accounts/{ce_pupil}/qr", allowed: &[Director, Teacher] },
     Rule { method: "POST", route: "/api/v1/accounts/{ce_parent}/reset", allowed: &[Director, Teacher] },
     Rule { method: "POST", route: "/api/v1/accounts/{teacher}/reset", allowed: &[Director] },
+    Rule { method: "GET", route: "/api/v1/groups", allowed: &[Director] },
 ];
 
 async fn browser_for(server: &TestServer, who: Who) -> Browser {

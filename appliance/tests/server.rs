@@ -429,3 +429,87 @@ async fn one_device_guessing_many_accounts_is_stopped_and_so_are_picture_guesses
     let ok = tablet.post(&path, &[("entered", &pictures[..2].join(",")), ("add", pictures[2])]).await;
     ok.assert_redirect("/");
 }
+
+#[tokio::test]
+async fn the_director_keeps_classes_groups_and_the_team() {
+    let server = TestServer::demo().await;
+    let mut d = server.browser();
+    d.login("claire.martin", DEMO_PASSWORD).await;
+    d.get("/admin/structures").await.assert_ok();
+    let people = server.directory().people.len();
+
+    // A new AESH gets an account and a letter with an activation code.
+    let form = [
+        ("profile", "staff"),
+        ("staff_role", "aesh"),
+        ("civility", "Mme"),
+        ("first_name", "Inès"),
+        ("last_name", "Tanguy"),
+        ("email", ""),
+    ];
+    let created = d.post("/admin/people", &form).await;
+    let letter_path = created.location.clone().expect("redirect to the letter");
+    let letter = d.get(&letter_path).await;
+    letter.assert_ok();
+    let aesh = server.member("ines.tanguy");
+    assert_eq!(aesh.person.staff_role, "aesh");
+    let code = server.directory().credentials[&aesh.id].activation_code.clone();
+    assert!(letter.contains(&code));
+
+    // A multi-level class, then a teacher for it.
+    let body = [("name", "CM1-CM2 B"), ("levels", "CM2"), ("levels", "CM1")];
+    d.post("/admin/classes", &body).await.assert_redirect("/admin/structures");
+    let dir = server.directory();
+    let class = dir.current_classes().into_iter().find(|c| c.class.name == "CM1-CM2 B").unwrap().clone();
+    assert_eq!(class.class.levels, ["CM1", "CM2"], "levels in school order");
+    let teacher = server.member("sophie.lebihan");
+    let path = format!("/admin/classes/{}/teachers", class.id);
+    d.post(&path, &[("who", teacher.id.as_str()), ("action", "add")]).await.assert_redirect("/admin/structures");
+    assert!(server.directory().classes_taught_by(&teacher.id).iter().any(|c| c.id == class.id));
+
+    // A group with two members, then one removed.
+    d.post("/admin/groups", &[("name", "Chorale")]).await.assert_redirect("/admin/structures");
+    let (gid, _) = server
+        .directory()
+        .groups
+        .iter()
+        .find(|(_, g)| g.name == "Chorale")
+        .map(|(k, g)| (k.clone(), g.clone()))
+        .unwrap();
+    for who in [&teacher.id, &aesh.id] {
+        d.post(&format!("/admin/groups/{gid}/members"), &[("who", who.as_str()), ("action", "add")]).await;
+    }
+    assert_eq!(server.directory().groups[&gid].members.len(), 2);
+    d.post(&format!("/admin/groups/{gid}/members"), &[("who", aesh.id.as_str()), ("action", "remove")]).await;
+    assert_eq!(server.directory().groups[&gid].members, [teacher.id.to_string()]);
+    let page = d.get("/admin/structures").await;
+    assert!(page.contains("Chorale") && page.contains("CM1-CM2 B"));
+
+    // Bad input: refused with a French message, nothing changed.
+    let before = (server.directory().people.len(), server.directory().classes.len(), server.directory().groups.len());
+    for (path, form, message) in [
+        (
+            "/admin/people",
+            vec![("profile", "staff"), ("staff_role", "pirate"), ("first_name", "A"), ("last_name", "B")],
+            "Choisissez la fonction",
+        ),
+        ("/admin/people", vec![("profile", "director"), ("first_name", "A"), ("last_name", "B")], "Choisissez"),
+        ("/admin/people", vec![("profile", "teacher"), ("first_name", "  "), ("last_name", "B")], "obligatoires"),
+        ("/admin/classes", vec![("name", "CP")], "Cochez au moins un niveau"),
+        ("/admin/classes", vec![("name", "CP"), ("levels", "CP")], "déjà ce nom"),
+        ("/admin/classes", vec![("name", "X"), ("levels", "6e")], "Cochez au moins un niveau"),
+        ("/admin/groups", vec![("name", "chorale")], "déjà ce nom"),
+        (path.as_str(), vec![("who", aesh.id.as_str()), ("action", "add")], "Seuls les enseignants"),
+    ] {
+        let page = d.post(path, &form).await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{path} {form:?}");
+        assert!(page.contains(message), "{path} {form:?}: {}", page.body);
+    }
+    let after = (server.directory().people.len(), server.directory().classes.len(), server.directory().groups.len());
+    assert_eq!(before, after);
+    assert_eq!(after.0, people + 1);
+    // Only the director: a teacher is refused.
+    let mut t = server.browser();
+    t.login("sophie.lebihan", DEMO_PASSWORD).await;
+    assert_eq!(t.post("/admin/groups", &[("name", "Club")]).await.status, StatusCode::FORBIDDEN);
+}

@@ -12,7 +12,7 @@ use crate::accounts::new_credential;
 use crate::directory::{ClassId, Profile, UserId, slug};
 
 /// Levels in school order (maternelle, then élémentaire).
-const LEVELS: [&str; 8] = ["PS", "MS", "GS", "CP", "CE1", "CE2", "CM1", "CM2"];
+pub const LEVELS: [&str; 8] = ["PS", "MS", "GS", "CP", "CE1", "CE2", "CM1", "CM2"];
 
 /// A localised message with its arguments.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -140,6 +140,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::home::routes())
         .merge(crate::admin::routes())
         .merge(crate::onde::routes())
+        .merge(crate::structures::routes())
         .merge(crate::api::router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), require_setup))
