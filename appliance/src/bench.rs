@@ -25,6 +25,8 @@ pub enum Bench {
         #[arg(long, default_value_t = 10_000)]
         docs: usize,
     },
+    /// Pages: bytes and server time per page type of the demo school, and login costs.
+    Pages,
 }
 
 /// Runs a benchmark and prints its results.
@@ -37,6 +39,10 @@ pub fn run(what: Bench) -> Result<()> {
             exchanges(dir.path(), &[1, 100, docs])?;
             apply(dir.path(), docs)?;
             Ok(())
+        }
+        Bench::Pages => {
+            print_machine();
+            tokio::runtime::Runtime::new()?.block_on(crate::bench_pages::run())
         }
     }
 }
@@ -696,5 +702,5 @@ fn print_machine() {
         })
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    println!("# preau bench sync — preau {} on {cores} × {cpu}, {memory}", env!("CARGO_PKG_VERSION"));
+    println!("# preau bench — preau {} on {cores} × {cpu}, {memory}", env!("CARGO_PKG_VERSION"));
 }

@@ -1,6 +1,7 @@
 //! `preau`: the school appliance server and its maintenance commands.
 
 mod bench;
+mod bench_pages;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -344,6 +344,14 @@ async fn pupil_logins_are_closed_outside_the_school_network() {
     let login = app.clone().oneshot(axum::http::Request::get("/login").body(axum::body::Body::empty()).unwrap());
     let body = axum::body::to_bytes(login.await.unwrap().into_body(), 1 << 20).await.unwrap();
     assert!(!String::from_utf8_lossy(&body).contains("/login\">"), "no class picture-login links from outside");
+    // The same in-process router from a school address answers: the refusal above is the
+    // address, not a missing connection.
+    let lan = preau_appliance::web::app(server.state.clone())
+        .layer(axum::extract::connect_info::MockConnectInfo(std::net::SocketAddr::from(([192, 168, 1, 20], 50000))));
+    let response = lan.oneshot(
+        axum::http::Request::get(format!("/classes/{}/login", class.id)).body(axum::body::Body::empty()).unwrap(),
+    );
+    assert_eq!(response.await.unwrap().status(), StatusCode::OK);
     // From the LAN (the test client is on loopback) they are open.
     server.browser().get(&format!("/classes/{}/login", class.id)).await.assert_ok();
 }

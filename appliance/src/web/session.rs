@@ -8,6 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use axum::extract::connect_info::MockConnectInfo;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
 use axum::http::header;
 use axum::http::request::Parts;
@@ -211,7 +212,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
 /// a session that must change its password on the password page.
 pub async fn layer(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let locale = Locale::negotiate(request.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
-    let client_ip = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    // `MockConnectInfo` stands in for the socket in in-process tests and benchmarks.
+    let client_ip = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .or_else(|| request.extensions().get::<MockConnectInfo<SocketAddr>>().map(|c| c.0.ip()));
     let existing = request
         .headers()
         .get_all(header::COOKIE)
