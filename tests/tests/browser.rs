@@ -1,0 +1,718 @@
+//! End to end in real headless Chromium, driven over WebDriver (chromedriver + fantoccini).
+//!
+//! Users' stories, clicking and typing like a user: a teacher logs in and opens her class's
+//! roster, a CP pupil logs in with pictures, a parent of two children switches between
+//! them, the director imports an ONDE file and prints the class's login letters. On every
+//! page type, axe-core (`tests/e2e/node_modules/axe-core`, `npm ci --prefix tests/e2e`)
+//! checks WCAG 2.1 A/AA at tablet and desktop sizes and any serious or critical violation
+//! fails the test; at 600×1024 (a 7" tablet) no page may scroll sideways; no page carries
+//! a script. Screenshots of each role's home page (tablet and desktop), of the pictures
+//! keypad and of a letters page go to `$PREAU_ARTIFACTS`, else
+//! `<CARGO_TARGET_DIR or target>/preau-artifacts/e2e/`.
+//!
+//! Without Chromium, chromedriver or axe-core the test prints `SKIPPED: ...` and passes,
+//! unless `PREAU_REQUIRE_BROWSER=1` (as in `scripts/test`), which makes it fail.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use fantoccini::{Client, ClientBuilder, Locator};
+use preau_appliance::config::Config;
+use preau_appliance::demo::DEMO_PASSWORD;
+use preau_appliance::directory::{Directory, Member, Profile};
+use preau_appliance::web::AppState;
+use serde_json::{Value, json};
+
+/// A 7" tablet held upright.
+const TABLET: (u32, u32) = (600, 1024);
+/// A common laptop screen.
+const DESKTOP: (u32, u32) = (1366, 768);
+/// The WCAG levels checked.
+const AXE_TAGS: [&str; 4] = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_stories_in_headless_chromium_are_accessible_and_fit_a_tablet() {
+    let tools = match Tools::find() {
+        Ok(tools) => tools,
+        Err(reason) => {
+            if std::env::var("PREAU_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
+                panic!("PREAU_REQUIRE_BROWSER=1 but the browser tests cannot run: {reason}");
+            }
+            say(&format!("SKIPPED: browser end-to-end tests: {reason}"));
+            return;
+        }
+    };
+    let started = Instant::now();
+    let artifacts = artifacts_dir();
+    std::fs::create_dir_all(&artifacts).unwrap();
+    say(&format!("browser test artifacts (screenshots, chromedriver log): {}", artifacts.display()));
+
+    let driver = ChromeDriver::start(&tools, &artifacts).expect("starting chromedriver");
+    let client = driver.connect(&tools).await.expect("opening a Chromium session");
+    let mut b = Browser { client, axe: tools.axe_source, artifacts, problems: Vec::new(), audited: Vec::new() };
+    let outcome = stories(&mut b).await;
+    let _ = b.client.clone().close().await;
+    drop(driver);
+    if let Err(e) = outcome {
+        panic!("{e:?}\n\naccessibility or layout problems found before that:\n{}", b.problems.join("\n"));
+    }
+    say(&format!("axe-core checked {} pages in {:.1?}", b.audited.len(), started.elapsed()));
+    for page in &b.audited {
+        eprintln!("  {page}");
+    }
+    assert!(b.problems.is_empty(), "{} accessibility or layout problems:\n{}", b.problems.len(), b.problems.join("\n"));
+}
+
+/// Writes a line to stderr even while the test harness captures output (a skip must show).
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+async fn stories(b: &mut Browser) -> anyhow::Result<()> {
+    setup_story(b).await?;
+    let server = TestServer::start(true).await;
+    b.client.delete_all_cookies().await?;
+    public_and_login_pages(b, &server).await?;
+    teacher_story(b, &server).await?;
+    pupil_story(b, &server).await?;
+    qr_pages(b, &server).await?;
+    parent_story(b, &server).await?;
+    staff_home(b, &server).await?;
+    activation_code_story(b, &server).await?;
+    director_story(b, &server).await?;
+    server.stop().await;
+    Ok(())
+}
+
+// ---- the stories ----
+
+/// A fresh appliance: the setup page, refused once (passwords differ), then accepted.
+async fn setup_story(b: &mut Browser) -> anyhow::Result<()> {
+    let server = TestServer::start(false).await;
+    b.goto(&server, "/").await?;
+    assert!(b.path().await?.ends_with("/setup"), "a fresh appliance opens on setup");
+    b.audit("setup").await?;
+    let fields = [
+        ("uai", "0351234A"),
+        ("name", "École des Lilas"),
+        ("commune", "Saint-Aubin-des-Prés"),
+        ("first_name", "Anne"),
+        ("last_name", "Riou"),
+        ("password", "lilas-2026"),
+        ("confirm", "lilas-2027"),
+    ];
+    for (id, value) in fields {
+        b.type_in(&format!("#{id}"), value).await?;
+    }
+    b.click("form[action='/setup'] button[type=submit]").await?;
+    let error = b.text(".error[role=alert]").await?;
+    assert!(error.contains("pas identiques"), "{error}");
+    b.audit("setup, with errors").await?;
+    b.type_in("#password", "lilas-2026").await?;
+    b.type_in("#confirm", "lilas-2026").await?;
+    b.click("form[action='/setup'] button[type=submit]").await?;
+    let hello = b.text("h1").await?;
+    assert_eq!(hello, "Bonjour Anne !");
+    server.stop().await;
+    Ok(())
+}
+
+async fn public_and_login_pages(b: &mut Browser, server: &TestServer) -> anyhow::Result<()> {
+    b.goto(server, "/").await?;
+    assert!(b.text("h1").await?.contains("École élémentaire Les Tilleuls"));
+    b.audit("public page").await?;
+    b.click("a[href='/login']").await?;
+    b.audit("login").await?;
+    b.type_in("#login", "claire.martin").await?;
+    b.type_in("#password", "pas-le-bon").await?;
+    b.click("form[action='/login'] button[type=submit]").await?;
+    assert!(b.text(".error[role=alert]").await?.contains("Identifiant ou mot de passe incorrect"));
+    b.audit("login, with an error").await?;
+    b.goto(server, "/cette-page-n-existe-pas").await?;
+    assert!(b.text("main").await?.contains("Cette page n'existe pas"), "the 404 page explains itself");
+    b.audit("404 error page").await?;
+    Ok(())
+}
+
+/// Sophie Le Bihan logs in with the form, sees her class and opens its roster.
+async fn teacher_story(b: &mut Browser, server: &TestServer) -> anyhow::Result<()> {
+    let dir = server.state.directory();
+    let teacher = member(&dir, "sophie.lebihan");
+    let class = dir.classes_taught_by(&teacher.id)[0];
+    b.login(server, "sophie.lebihan", DEMO_PASSWORD).await?;
+    assert_eq!(b.text("h1").await?, "Bonjour Sophie !");
+    b.audit_home("teacher").await?;
+    let tile = b.find(&format!("a.tile[href='/classes/{}']", class.id)).await?;
+    assert_eq!(tile.text().await?, "CE1-CE2", "her class's tile");
+    b.follow(&tile).await?;
+    assert!(b.text("h1").await?.contains("CE1-CE2"));
+    let roster = b.text("main table").await?;
+    for pupil in dir.pupils_of(&class.id) {
+        assert!(roster.contains(&pupil.full_name()), "{} is on the roster", pupil.full_name());
+    }
+    b.audit("class roster").await?;
+    b.click("a.brand").await?;
+    b.click("a.tile[href='/team']").await?;
+    assert!(b.text("main table").await?.contains("Claire Martin"));
+    b.audit("team page").await?;
+    b.logout().await
+}
+
+/// A CP pupil taps the class, their first name, three pictures (wrong once, then right).
+async fn pupil_story(b: &mut Browser, server: &TestServer) -> anyhow::Result<()> {
+    let dir = server.state.directory();
+    let class = dir.current_classes().into_iter().find(|c| c.class.name == "CP").expect("a CP class");
+    let pupil = dir.pupils_of(&class.id)[0];
+    let secret: Vec<&str> = dir.credentials[&pupil.id].picture_secret.split(',').collect();
+    assert_eq!(secret.len(), 3);
+
+    b.goto(server, "/login").await?;
+    let tile = b.find(&format!("a.tile[href='/classes/{}/login']", class.id)).await?;
+    assert_eq!(tile.text().await?, "CP");
+    b.follow(&tile).await?;
+    b.audit("class picture-login page").await?;
+    let name = b.find(&format!("a.pupil-tile[href='/classes/{}/login/{}']", class.id, pupil.id)).await?;
+    assert!(name.text().await?.contains(&pupil.person.first_name));
+    b.follow(&name).await?;
+    b.audit("pictures keypad").await?;
+    b.screenshot_at("pictures-keypad", TABLET).await?;
+
+    let wrong = if secret[0] == "cat" { "dog" } else { "cat" };
+    for picture in [wrong, secret[1], secret[2]] {
+        b.click(&format!("button[name=add][value='{picture}']")).await?;
+    }
+    assert!(b.text(".error[role=alert]").await?.contains("Ce ne sont pas les bonnes images"));
+    b.audit("pictures keypad, after a wrong sequence").await?;
+    for picture in &secret {
+        b.click(&format!("button[name=add][value='{picture}']")).await?;
+    }
+    assert_eq!(b.text("h1").await?, format!("Bonjour {} !", pupil.person.first_name));
+    assert!(b.text(".subtitle").await?.contains("CP"));
+    b.audit_home("pupil").await?;
+    b.click("form.bye button[type=submit]").await?;
+    assert!(b.text("h1").await?.contains("Les Tilleuls"), "« Au revoir » leads back to the public page");
+    Ok(())
+}
+
+/// A QR card opens the confirmation page; a revoked or unknown one is refused.
+async fn qr_pages(b: &mut Browser, server: &TestServer) -> anyhow::Result<()> {
+    let dir = server.state.directory();
+    let class = dir.current_classes()[0];
+    let pupil = dir.pupils_of(&class.id)[1];
+    let secret = &dir.credentials[&pupil.id].qr_secret;
+    b.goto(server, &format!("/qr/{secret}")).await?;
+    assert!(b.text("main").await?.contains(&pupil.person.first_name));
+    b.audit("QR card confirmation").await?;
+    b.goto(server, &format!("/qr/{}", "0".repeat(64))).await?;
+    assert!(b.text("main").await?.contains("pas valable"));
+    b.audit("QR card refused (error page)").await?;
+    Ok(())
+}
+
+/// Aurélie Kerhervé sees both her children and switches to the second one.
+async fn parent_story(b: &mut Browser, server: &TestServer) -> anyhow::Result<()> {
+    let dir = server.state.directory();
+    let parent = member(&dir, "aurelie.kerherve");
+    let children = dir.children_of(&parent.id);
+    assert_eq!(children.len(), 2);
+    b.login(server, "aurelie.kerherve", DEMO_PASSWORD).await?;
+    let tiles = b.client.find_all(Locator::Css("nav ul.children a.pupil-tile")).await?;
+    assert_eq!(tiles.len(), 2, "both children are listed");
+    for (tile, child) in tiles.iter().zip(&children) {
+        assert!(tile.text().await?.contains(&child.person.first_name));
+    }
+    let first_class = &dir.class_of(children[0]).unwrap().class.name;
+    assert!(b.text("section.card").await?.contains(first_class), "the first child is shown");
+    b.follow(&tiles[1]).await?;
+    let second = children[1];
+    let card = b.text("section.card").await?;
+    assert!(card.contains(&second.full_name()), "{card}");
+    let second_class = &dir.class_of(second).unwrap().class.name;
+    assert!(card.contains(second_class.as_str()), "the second child's class {second_class}: {card}");
+    let current = b.find("a.pupil-tile[aria-current=page]").await?;
+    assert!(current.text().await?.contains(&second.person.first_name));
+    b.audit_home("parent").await?;
+    b.logout().await
+}
+
+async fn staff_home(b: &mut Browser, server: &TestServer) -> anyhow::Result<()> {
+    b.login(server, "martine.guillemot", DEMO_PASSWORD).await?;
+    assert_eq!(b.text("h1").await?, "Bonjour Martine !");
+    assert!(b.text(".subtitle").await?.contains("ATSEM"));
+    b.audit_home("atsem").await?;
+    b.logout().await
+}
+
+/// A parent's first login with the activation code of their letter forces a new password.
+async fn activation_code_story(b: &mut Browser, server: &TestServer) -> anyhow::Result<()> {
+    let dir = server.state.directory();
+    let (login, code) = dir
+        .people
+        .values()
+        .filter(|m| m.profile == Profile::Parent)
+        .map(|m| &dir.credentials[&m.id])
+        .find(|c| !c.activation_code.is_empty())
+        .map(|c| (c.login.clone(), c.activation_code.clone()))
+        .expect("a parent who has not activated their account");
+    b.login(server, &login, &code).await?;
+    assert!(b.path().await?.ends_with("/password"));
+    assert!(b.text(".notice").await?.contains("choisissez votre mot de passe"));
+    b.audit("password change (forced)").await?;
+    b.type_in("#new", "un-beau-mot-de-passe").await?;
+    b.type_in("#confirm", "un-beau-mot-de-passe").await?;
+    b.click("form[action='/password'] button[type=submit]").await?;
+    assert_eq!(b.path().await?, "/", "the new password opens the parent's home page");
+    b.find("nav ul.children a.pupil-tile").await.context("the parent's children, after the new password")?;
+    b.logout().await
+}
+
+/// Claire Martin imports an ONDE extraction, then prints the new class's letters.
+async fn director_story(b: &mut Browser, server: &TestServer) -> anyhow::Result<()> {
+    let files = tempfile::tempdir()?;
+    let good = files.path().join("eleves.csv");
+    std::fs::write(
+        &good,
+        onde_pupils(&[
+            ("TANGUY", "Lucie", "14/03/2016", "F", "CM2"),
+            ("LE FLOCH", "Mathis", "02/11/2017", "M", "CM1"),
+            ("ABGRALL", "Maëlys", "21/06/2016", "F", "CM2"),
+        ]),
+    )?;
+    let bad = files.path().join("eleves-erreurs.csv");
+    std::fs::write(&bad, onde_pupils(&[("KERDRAON", "Yuna", "31/02/2017", "F", "CM1")]))?;
+
+    b.login(server, "claire.martin", DEMO_PASSWORD).await?;
+    assert_eq!(b.text("h1").await?, "Bonjour Claire !");
+    b.audit_home("director").await?;
+    b.click("a.tile[href='/admin/accounts']").await?;
+    b.audit("accounts page").await?;
+    b.click("a.brand").await?;
+
+    // A file with an error: refused, with its line.
+    b.click("a.tile[href='/admin/import']").await?;
+    assert_eq!(b.text("h1").await?, "Importer depuis ONDE");
+    b.audit("ONDE import form").await?;
+    b.find("#files").await?.send_keys(bad.to_str().unwrap()).await?;
+    b.click("form[action='/admin/import'] button[type=submit]").await?;
+    let errors = b.text(".error[role=alert]").await?;
+    assert!(errors.contains("eleves-erreurs.csv, ligne 2") && errors.contains("31/02/2017"), "{errors}");
+    b.audit("ONDE import with errors").await?;
+
+    // The right file: preview, then import.
+    b.find("#files").await?.send_keys(good.to_str().unwrap()).await?;
+    b.click("form[action='/admin/import'] button[type=submit]").await?;
+    let preview = b.text("main").await?;
+    assert!(preview.contains("Ce que l'import va faire"), "{preview}");
+    assert!(preview.contains("Élève Lucie TANGUY — CM1-CM2"), "{preview}");
+    b.audit("ONDE import preview").await?;
+    b.click("form[action='/admin/import/apply'] button[type=submit]").await?;
+    assert!(b.text(".notice[role=status]").await?.contains("Import terminé"));
+    b.audit("ONDE import done").await?;
+    let dir = server.state.directory();
+    let class = dir.current_classes().into_iter().find(|c| c.class.name == "CM1-CM2").expect("the imported class");
+    let pupils = dir.pupils_of(&class.id);
+    assert_eq!(pupils.len(), 3);
+
+    // Login letters: one per pupil, each with its QR card.
+    b.click("a.brand").await?;
+    b.click("a.tile[href='/admin/letters']").await?;
+    b.audit("letters index").await?;
+    b.click(&format!("a[href='/letters/class/{}/pupils']", class.id)).await?;
+    let letters = b.client.find_all(Locator::Css("article.letter")).await?;
+    assert_eq!(letters.len(), pupils.len(), "one letter per pupil");
+    for (letter, pupil) in letters.iter().zip(&pupils) {
+        assert!(letter.text().await?.contains(&pupil.full_name()));
+        letter.find(Locator::Css(".qr svg")).await.context("each letter has its QR card as inline SVG")?;
+    }
+    b.audit("letters page (pupils)").await?;
+    b.screenshot_at("letters-pupils", DESKTOP).await?;
+    b.client.back().await?;
+    b.click(&format!("a[href='/letters/class/{}/parents']", dir.current_classes()[0].id)).await?;
+    assert!(!b.client.find_all(Locator::Css("article.letter")).await?.is_empty());
+    b.audit("letters page (parents)").await?;
+
+    // Classes, groups and the team; then the appliance's address and its label.
+    b.goto(server, "/").await?;
+    b.click("a.tile[href='/admin/structures']").await?;
+    b.audit("classes, groups and team").await?;
+    b.type_in("#class-name", "CP").await?;
+    b.click("form[action='/admin/classes'] button[type=submit]").await?;
+    assert!(b.text(".error[role=alert]").await?.contains("Cochez au moins un niveau"));
+    b.audit("classes, groups and team, with an error").await?;
+    b.goto(server, "/").await?;
+    b.click("a.tile[href='/admin/appliance']").await?;
+    assert!(b.text("main").await?.contains(&server.base), "the page shows the address");
+    b.audit("the appliance's address").await?;
+    b.click("a[href='/admin/appliance/label']").await?;
+    b.audit("the appliance's label").await?;
+    b.goto(server, "/").await?;
+    b.logout().await
+}
+
+/// An ONDE pupils extraction (UTF-8) of one class, CM1-CM2.
+fn onde_pupils(rows: &[(&str, &str, &str, &str, &str)]) -> String {
+    let mut text = String::from(
+        "Nom Elève;Nom d'usage Elève;Prénom Elève;Date naissance;Sexe;Adresse1;Cp1;Commune1;Pays1;\
+         Adresse2;Cp2;Commune2;Pays2;\" Cycle\";Niveau;Classe;Attestation fournie;\
+         Autorisations associations;Autorisations photos;Décision de passage\n",
+    );
+    for (last, first, born, sex, level) in rows {
+        text.push_str(&format!(
+            "{last};;{first};{born};{sex};5 rue du Moulin;35999;Saint-Aubin-des-Prés;FRANCE;;;;;CYCLE III;\
+             {level};CM1-CM2;Oui;Oui;Oui;\n"
+        ));
+    }
+    text
+}
+
+fn member<'d>(dir: &'d Directory, login: &str) -> &'d Member {
+    dir.by_login(login).unwrap_or_else(|| panic!("no account {login}"))
+}
+
+// ---- the browser ----
+
+struct Browser {
+    client: Client,
+    axe: String,
+    artifacts: PathBuf,
+    /// Serious or critical violations and overflowing pages, reported together at the end.
+    problems: Vec<String>,
+    /// Pages checked.
+    audited: Vec<String>,
+}
+
+impl Browser {
+    async fn goto(&self, server: &TestServer, path: &str) -> anyhow::Result<()> {
+        self.client.goto(&format!("{}{path}", server.base)).await.with_context(|| format!("opening {path}"))
+    }
+
+    async fn path(&self) -> anyhow::Result<String> {
+        Ok(self.client.current_url().await?.path().to_owned())
+    }
+
+    async fn find(&self, css: &str) -> anyhow::Result<fantoccini::elements::Element> {
+        let url = self.client.current_url().await.map(|u| u.to_string()).unwrap_or_default();
+        self.client.find(Locator::Css(css)).await.with_context(|| format!("no {css} on {url}"))
+    }
+
+    async fn text(&self, css: &str) -> anyhow::Result<String> {
+        Ok(self.find(css).await?.text().await?)
+    }
+
+    /// Clicks a link or a submit button and waits for the page it leads to.
+    async fn click(&self, css: &str) -> anyhow::Result<()> {
+        let element = self.find(css).await?;
+        self.follow(&element).await.with_context(|| format!("clicking {css}"))
+    }
+
+    /// Clicks `element` and waits until another page has replaced this one and has loaded.
+    async fn follow(&self, element: &fantoccini::elements::Element) -> anyhow::Result<()> {
+        self.client.execute("window.preauLeaving = true", vec![]).await?;
+        element.click().await?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let state = self
+                .client
+                .execute("return window.preauLeaving === undefined && document.readyState === 'complete'", vec![])
+                .await;
+            if matches!(state, Ok(Value::Bool(true))) {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!("the click led to no new page within 10 s");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    async fn type_in(&self, css: &str, text: &str) -> anyhow::Result<()> {
+        let field = self.find(css).await?;
+        field.clear().await?;
+        field.send_keys(text).await?;
+        Ok(())
+    }
+
+    /// Logs in with the form, as a person would.
+    async fn login(&self, server: &TestServer, login: &str, password: &str) -> anyhow::Result<()> {
+        self.goto(server, "/login").await?;
+        self.type_in("#login", login).await?;
+        self.type_in("#password", password).await?;
+        self.click("form[action='/login'] button[type=submit]").await?;
+        if self.path().await?.ends_with("/login") {
+            bail!("{login} could not log in: {}", self.text("main").await?);
+        }
+        Ok(())
+    }
+
+    /// Logs out with the header's button.
+    async fn logout(&self) -> anyhow::Result<()> {
+        self.click("nav.account form[action='/logout'] button[type=submit]").await?;
+        assert!(self.client.find_all(Locator::Css("nav.account")).await?.is_empty(), "logged out");
+        Ok(())
+    }
+
+    /// Sets the viewport (the window's inside) to `width`×`height`.
+    async fn viewport(&self, (width, height): (u32, u32)) -> anyhow::Result<()> {
+        self.client.set_window_size(width, height).await?;
+        let inner = self.client.execute("return [window.innerWidth, window.innerHeight]", vec![]).await?;
+        let (w, h) = (inner[0].as_u64().unwrap_or(0) as u32, inner[1].as_u64().unwrap_or(0) as u32);
+        if (w, h) != (width, height) {
+            self.client.set_window_size(2 * width - w, 2 * height - h).await?;
+        }
+        Ok(())
+    }
+
+    /// Checks the current page: French, no script, axe-core at desktop and tablet sizes,
+    /// no sideways scrolling on the tablet.
+    async fn audit(&mut self, page: &str) -> anyhow::Result<()> {
+        let started = Instant::now();
+        let facts = self
+            .client
+            .execute(
+                "return [document.documentElement.lang, document.scripts.length, document.title, navigator.language]",
+                vec![],
+            )
+            .await?;
+        assert_eq!(facts[0], "fr", "{page}: the page is not in French ({facts})");
+        assert!(
+            facts[3].as_str().is_some_and(|l| l.starts_with("fr")),
+            "{page}: Chromium does not ask for French ({facts})"
+        );
+        if facts[1] != 0 {
+            self.problem(format!("{page}: carries {} <script> elements (pages work without JavaScript)", facts[1]));
+        }
+        self.client.execute(&self.axe, vec![]).await.context("injecting axe-core")?;
+        for (size, name) in [(DESKTOP, "desktop"), (TABLET, "tablet")] {
+            self.viewport(size).await?;
+            for v in self.axe_violations().await? {
+                self.problem(format!("{page} ({name}): {v}"));
+            }
+        }
+        let widths =
+            self.client.execute("return [document.documentElement.scrollWidth, window.innerWidth]", vec![]).await?;
+        if widths[0].as_u64() > widths[1].as_u64() {
+            self.problem(format!(
+                "{page}: scrolls sideways at {}×{} (content {} px wide, window {} px)",
+                TABLET.0, TABLET.1, widths[0], widths[1]
+            ));
+        }
+        self.viewport(DESKTOP).await?;
+        self.audited.push(format!("{page} — « {} » ({:.1?})", facts[2].as_str().unwrap_or(""), started.elapsed()));
+        Ok(())
+    }
+
+    /// Records a problem (shown at once in the captured output, and listed at the end).
+    fn problem(&mut self, problem: String) {
+        eprintln!("PROBLEM: {problem}");
+        self.problems.push(problem);
+    }
+
+    /// A home page: audited, and photographed at both sizes.
+    async fn audit_home(&mut self, role: &str) -> anyhow::Result<()> {
+        self.audit(&format!("home page ({role})")).await?;
+        self.screenshot_at(&format!("home-{role}"), TABLET).await?;
+        self.screenshot_at(&format!("home-{role}"), DESKTOP).await
+    }
+
+    async fn screenshot_at(&self, name: &str, size: (u32, u32)) -> anyhow::Result<()> {
+        self.viewport(size).await?;
+        let png = self.client.screenshot().await?;
+        let path = self.artifacts.join(format!("{name}-{}x{}.png", size.0, size.1));
+        std::fs::write(&path, png).with_context(|| format!("writing {}", path.display()))?;
+        self.viewport(DESKTOP).await
+    }
+
+    /// axe-core's serious and critical WCAG 2.1 A/AA violations on the current page.
+    async fn axe_violations(&self) -> anyhow::Result<Vec<String>> {
+        let script = r#"
+            const done = arguments[arguments.length - 1];
+            axe.run(document, { runOnly: { type: 'tag', values: arguments[0] }, resultTypes: ['violations'] })
+                .then(r => done(r.violations
+                    .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                    .map(v => ({ id: v.id, impact: v.impact, help: v.help,
+                                 targets: v.nodes.map(n => n.target.join(' ')) }))))
+                .catch(e => done({ error: String(e) }));
+        "#;
+        let result = self.client.execute_async(script, vec![json!(AXE_TAGS)]).await.context("running axe-core")?;
+        if let Some(error) = result.get("error") {
+            bail!("axe-core failed: {error}");
+        }
+        let Value::Array(violations) = result else { bail!("axe-core answered {result}") };
+        Ok(violations
+            .iter()
+            .map(|v| {
+                let targets: Vec<&str> =
+                    v["targets"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+                format!(
+                    "[{}] {} — {} — {}",
+                    v["impact"].as_str().unwrap_or("?"),
+                    v["id"].as_str().unwrap_or("?"),
+                    v["help"].as_str().unwrap_or(""),
+                    targets.join(", ")
+                )
+            })
+            .collect())
+    }
+}
+
+// ---- tools: Chromium, chromedriver, axe-core ----
+
+struct Tools {
+    chromium: PathBuf,
+    chromedriver: PathBuf,
+    axe_source: String,
+}
+
+impl Tools {
+    /// Everything the test needs, or why it cannot run and how to fix that.
+    fn find() -> Result<Self, String> {
+        let chromium =
+            std::env::var_os("PREAU_CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
+        if !chromium.is_file() {
+            return Err(format!(
+                "no Chromium at {} (install it: apt-get install chromium chromium-driver; or set PREAU_CHROMIUM)",
+                chromium.display()
+            ));
+        }
+        let chromedriver =
+            std::env::var_os("PREAU_CHROMEDRIVER").map(PathBuf::from).or_else(|| on_path("chromedriver")).ok_or(
+                "no chromedriver on PATH (install it: apt-get install chromium-driver; or set PREAU_CHROMEDRIVER)",
+            )?;
+        let axe = Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e/node_modules/axe-core/axe.min.js");
+        let axe_source = std::fs::read_to_string(&axe).map_err(|e| {
+            format!("cannot read {} ({e}): install axe-core with `npm ci --prefix tests/e2e`", axe.display())
+        })?;
+        Ok(Self { chromium, chromedriver, axe_source })
+    }
+}
+
+fn on_path(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join(name)).find(|p| p.is_file())
+}
+
+fn artifacts_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("PREAU_ARTIFACTS").filter(|v| !v.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .filter(|v| !v.is_empty())
+        .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"), PathBuf::from);
+    target.join("preau-artifacts/e2e")
+}
+
+/// A running chromedriver, with Chromium's profile directory. Dropping it (also when a
+/// test panics) kills chromedriver and any Chromium process using that profile.
+struct ChromeDriver {
+    child: Child,
+    port: u16,
+    profile: tempfile::TempDir,
+}
+
+impl ChromeDriver {
+    fn start(tools: &Tools, artifacts: &Path) -> anyhow::Result<Self> {
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let log = std::fs::File::create(artifacts.join("chromedriver.log"))?;
+        let child = Command::new(&tools.chromedriver)
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("running {}", tools.chromedriver.display()))?;
+        let mut driver = Self { child, port, profile: tempfile::Builder::new().prefix("preau-chromium-").tempdir()? };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+            if let Some(status) = driver.child.try_wait()? {
+                bail!("chromedriver exited with {status} (see chromedriver.log in the artifacts)");
+            }
+            if Instant::now() > deadline {
+                bail!("chromedriver did not listen on port {port} within 20 s");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(driver)
+    }
+
+    async fn connect(&self, tools: &Tools) -> anyhow::Result<Client> {
+        let options = json!({
+            "binary": tools.chromium,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--no-first-run",
+                "--disable-sync", "--disable-quic", "--lang=fr-FR",
+                // The prefs below already ask for French; the switch keeps it so if they stop.
+                "--accept-lang=fr-FR,fr",
+                format!("--window-size={},{}", DESKTOP.0, DESKTOP.1),
+                format!("--user-data-dir={}", self.profile.path().display()),
+            ],
+            "prefs": { "intl.accept_languages": "fr-FR,fr" },
+        });
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("chrome"));
+        caps.insert("goog:chromeOptions".into(), options);
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .context("creating a WebDriver session")?;
+        Ok(client)
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        // Chromium processes started for this profile (by this test: the directory is new).
+        let profile = self.profile.path().as_os_str().as_encoded_bytes().to_vec();
+        if let Ok(entries) = std::fs::read_dir("/proc") {
+            for entry in entries.flatten() {
+                let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
+                let uses_profile = std::fs::read(entry.path().join("cmdline"))
+                    .is_ok_and(|cmd| cmd.windows(profile.len()).any(|w| w == profile));
+                if uses_profile {
+                    let _ = Command::new("kill").arg("-KILL").arg(pid.to_string()).status();
+                }
+            }
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+// ---- the server ----
+
+/// A real appliance on 127.0.0.1:0, in this process.
+struct TestServer {
+    base: String,
+    state: AppState,
+    _dir: tempfile::TempDir,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl TestServer {
+    /// The demo school (`demo`), or an appliance waiting for its setup.
+    async fn start(demo: bool) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::load(Some(dir.path().into()), |_| None).unwrap();
+        config.discovery = false;
+        let state = preau_appliance::server::open(config, demo).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        state.set_bound(addr);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(preau_appliance::web::serve(listener, state.clone(), async {
+            let _ = stopped.await;
+        }));
+        Self { base: format!("http://{addr}"), state, _dir: dir, stop, task }
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        self.task.await.unwrap().unwrap();
+    }
+}
