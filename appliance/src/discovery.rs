@@ -101,19 +101,24 @@ pub fn browse(wait: Duration) -> anyhow::Result<Vec<Found>> {
         match events.recv_timeout(left) {
             Ok(ServiceEvent::ServiceResolved(info)) => {
                 let name = info.get_fullname().trim_end_matches(SERVICE_TYPE).trim_end_matches('.').to_owned();
-                if found.iter().any(|f| f.name == name) {
-                    continue;
-                }
-                let mut addresses: Vec<std::net::IpAddr> =
-                    info.get_addresses().iter().map(|a| a.to_ip_addr()).collect();
+                // Addresses may arrive over several answers (IPv4, IPv6): gather them.
+                let index = match found.iter().position(|f| f.name == name) {
+                    Some(i) => i,
+                    None => {
+                        found.push(Found {
+                            name,
+                            uai: info.get_property_val_str("uai").unwrap_or_default().to_owned(),
+                            host: info.get_hostname().to_owned(),
+                            addresses: Vec::new(),
+                            port: info.get_port(),
+                        });
+                        found.len() - 1
+                    }
+                };
+                let addresses = &mut found[index].addresses;
+                addresses.extend(info.get_addresses().iter().map(|a| a.to_ip_addr()));
                 addresses.sort();
-                found.push(Found {
-                    name,
-                    uai: info.get_property_val_str("uai").unwrap_or_default().to_owned(),
-                    host: info.get_hostname().to_owned(),
-                    addresses,
-                    port: info.get_port(),
-                });
+                addresses.dedup();
             }
             Ok(_) => {}
             Err(_) => break,

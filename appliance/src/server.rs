@@ -51,8 +51,9 @@ pub async fn run(state: AppState) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {}", state.config.listen))?;
     let local = listener.local_addr()?;
     state.set_bound(local);
-    print_addresses(&state, local);
+    // Advertise before printing: the printed addresses mean "ready".
     state.refresh_discovery();
+    print_addresses(&state, local);
     tracing::info!(%local, "serving");
     crate::web::serve(listener, state.clone(), shutdown_signal()).await?;
     state.stop_discovery();
@@ -60,18 +61,20 @@ pub async fn run(state: AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Prints where to connect. Write errors are ignored: a closed stdout (a service manager,
+/// a parent that stopped reading) must not stop the server.
 fn print_addresses(state: &AppState, local: SocketAddr) {
-    println!("Préau est prêt. Ouvrez dans un navigateur :");
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "Préau est prêt. Ouvrez dans un navigateur :");
     let urls = lan_urls(local);
-    for url in &urls {
-        println!("  {url}");
-    }
-    if let Some(public) = &state.config.public_url {
-        println!("  {public}");
+    for url in urls.iter().chain(&state.config.public_url) {
+        let _ = writeln!(out, "  {url}");
     }
     if let Some(first) = urls.iter().find(|u| !u.contains("127.0.0.1")) {
-        println!("{}", crate::qr::terminal(first));
+        let _ = writeln!(out, "{}", crate::qr::terminal(first));
     }
+    let _ = out.flush();
 }
 
 /// The addresses the server is reachable at: each LAN address when listening on all of

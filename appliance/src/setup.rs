@@ -21,7 +21,7 @@ use crate::api::{ApiError, ApiJson, ErrorBody};
 use crate::directory::{Directory, Member, Profile, UserId, credentials_address, directory_address, slug};
 use crate::error::AppError;
 use crate::web::session::CsrfForm;
-use crate::web::{AppState, Chrome, Ctx, render};
+use crate::web::{AppState, Chrome, Ctx, render, render_status};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/setup", get(setup_page).post(setup))
@@ -191,9 +191,7 @@ fn refuse(ctx: &Ctx, mut form: SetupForm, errors: &[&str]) -> Result<Response, A
         errors: errors.iter().map(|e| ctx.locale.t(e)).collect(),
         min_len: secrets::MIN_PASSWORD_LEN,
     };
-    let mut r = render(&page)?;
-    *r.status_mut() = StatusCode::BAD_REQUEST;
-    Ok(r)
+    render_status(&page, StatusCode::BAD_REQUEST)
 }
 
 /// Creates a school's directory with its director, and the director's credentials (login

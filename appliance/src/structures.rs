@@ -22,7 +22,7 @@ use crate::directory::{ClassId, Profile, STAFF_ROLES, UserId, credentials_addres
 use crate::error::AppError;
 use crate::onde::import::{LEVELS, is_school_year, school_year_of};
 use crate::web::session::CsrfForm;
-use crate::web::{AppState, Chrome, Ctx, SignedIn, render};
+use crate::web::{AppState, Chrome, Ctx, SignedIn, render_status};
 
 /// A name people type: trimmed, 1–100 characters, no control characters.
 fn name(value: &str, what: &'static str) -> Result<String, AppError> {
@@ -325,10 +325,7 @@ fn structures_page(state: &AppState, ctx: &Ctx, error: Option<&AppError>) -> Res
         roles: STAFF_ROLES.iter().map(|r| (*r, ctx.locale.t(&format!("staff-role-{r}")))).collect(),
         year: school_year_of(&crate::today()),
     };
-    let status = error.map_or(StatusCode::OK, AppError::status);
-    let mut response = render(&page)?;
-    *response.status_mut() = status;
-    Ok(response)
+    render_status(&page, error.map_or(StatusCode::OK, AppError::status))
 }
 
 async fn page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {

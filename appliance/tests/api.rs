@@ -3,19 +3,13 @@
 
 mod common;
 
-use common::TestServer;
+use common::{TestServer, api};
 use preau_appliance::demo::DEMO_PASSWORD;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 async fn login(server: &TestServer, login: &str, password: &str) -> (StatusCode, Value) {
-    let r = reqwest::Client::new()
-        .post(format!("{}/api/v1/auth/login", server.base))
-        .json(&json!({"login": login, "password": password}))
-        .send()
-        .await
-        .unwrap();
-    (r.status(), r.json().await.unwrap())
+    api(server, "POST", "/api/v1/auth/login", None, Some(json!({"login": login, "password": password}))).await
 }
 
 #[tokio::test]
@@ -54,7 +48,6 @@ async fn the_openapi_document_describes_every_operation() {
 #[tokio::test]
 async fn a_bearer_token_acts_with_the_same_rights_as_the_pages() {
     let server = TestServer::demo().await;
-    let client = reqwest::Client::new();
     let (status, body) = login(&server, "sophie.lebihan", "faux").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"], "login-failed");
@@ -63,46 +56,20 @@ async fn a_bearer_token_acts_with_the_same_rights_as_the_pages() {
     let (status, body) = login(&server, "sophie.lebihan", DEMO_PASSWORD).await;
     assert_eq!(status, StatusCode::OK);
     let token = body["token"].as_str().unwrap().to_owned();
-    let me: Value = client
-        .get(format!("{}/api/v1/me", server.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, me) = api(&server, "GET", "/api/v1/me", Some(&token), None).await;
     assert_eq!(me["profile"], "teacher");
     let class = me["classes"][0]["id"].as_str().unwrap().to_owned();
-    let roster: Value = client
-        .get(format!("{}/api/v1/classes/{class}/roster", server.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, roster) = api(&server, "GET", &format!("/api/v1/classes/{class}/roster"), Some(&token), None).await;
     let pupil = roster["pupils"][0]["id"].as_str().unwrap().to_owned();
     let before = server.directory().credentials[&preau_appliance::directory::UserId::parse(&pupil).unwrap()].clone();
-    let letter: Value = client
-        .post(format!("{}/api/v1/accounts/{pupil}/reset", server.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, letter) = api(&server, "POST", &format!("/api/v1/accounts/{pupil}/reset"), Some(&token), None).await;
     assert_ne!(letter["activation_code"].as_str().unwrap(), before.activation_code);
     assert_eq!(letter["pictures"].as_array().unwrap().len(), 3);
     assert!(letter["qr_url"].as_str().unwrap().contains("/qr/"));
 
     // Logged out, the token is worthless.
-    let r = client.post(format!("{}/api/v1/auth/logout", server.base)).bearer_auth(&token).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    let r = client.get(format!("{}/api/v1/me", server.base)).bearer_auth(&token).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(api(&server, "POST", "/api/v1/auth/logout", Some(&token), None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(api(&server, "GET", "/api/v1/me", Some(&token), None).await.0, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -153,49 +120,33 @@ async fn an_activation_code_session_may_only_change_its_password() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["must_change_password"], true);
     let token = body["token"].as_str().unwrap();
-    let client = reqwest::Client::new();
-    let me = client.get(format!("{}/api/v1/me", server.base)).bearer_auth(token).send().await.unwrap();
-    assert_eq!(me.status(), StatusCode::FORBIDDEN);
-    let weak = client
-        .put(format!("{}/api/v1/me/password", server.base))
-        .bearer_auth(token)
-        .json(&json!({"new": "court", "confirm": "court"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(weak.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(weak.json::<Value>().await.unwrap()["error"], "password-too-short");
-    let ok = client
-        .put(format!("{}/api/v1/me/password", server.base))
-        .bearer_auth(token)
-        .json(&json!({"new": "un-bon-mot-de-passe", "confirm": "un-bon-mot-de-passe"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ok.status(), StatusCode::NO_CONTENT);
-    let me = client.get(format!("{}/api/v1/me", server.base)).bearer_auth(token).send().await.unwrap();
-    assert_eq!(me.status(), StatusCode::OK);
+    assert_eq!(api(&server, "GET", "/api/v1/me", Some(token), None).await.0, StatusCode::FORBIDDEN);
+    let weak = json!({"new": "court", "confirm": "court"});
+    let (status, body) = api(&server, "PUT", "/api/v1/me/password", Some(token), Some(weak)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"], "password-too-short");
+    let good = json!({"new": "un-bon-mot-de-passe", "confirm": "un-bon-mot-de-passe"});
+    assert_eq!(api(&server, "PUT", "/api/v1/me/password", Some(token), Some(good)).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(api(&server, "GET", "/api/v1/me", Some(token), None).await.0, StatusCode::OK);
 }
 
 #[tokio::test]
 async fn setup_and_import_through_the_api() {
     let server = TestServer::fresh().await;
-    let client = reqwest::Client::new();
-    let r = client.get(format!("{}/api/v1/me", server.base)).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(r.json::<Value>().await.unwrap()["error"], "setup-required");
-    let bad = client.post(format!("{}/api/v1/setup", server.base)).json(&json!({"uai": "x"})).send().await.unwrap();
-    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
-    let body: Value = bad.json().await.unwrap();
+    let (status, body) = api(&server, "GET", "/api/v1/me", None, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"], "setup-required");
+    let (status, body) = api(&server, "POST", "/api/v1/setup", None, Some(json!({"uai": "x"}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["details"].as_array().unwrap().len() >= 2, "every problem is listed: {body}");
     let setup = json!({"uai": "0351234A", "name": "École des Lilas", "commune": "Plouër", "first_name": "Anne",
         "last_name": "Riou", "password": "lilas-2026", "confirm": "lilas-2026"});
-    let r = client.post(format!("{}/api/v1/setup", server.base)).json(&setup).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let token = r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned();
-    let again = client.post(format!("{}/api/v1/setup", server.base)).json(&setup).send().await.unwrap();
-    assert_eq!(again.status(), StatusCode::FORBIDDEN);
+    let (status, body) = api(&server, "POST", "/api/v1/setup", None, Some(setup.clone())).await;
+    assert_eq!(status, StatusCode::OK);
+    let token = body["token"].as_str().unwrap().to_owned();
+    assert_eq!(api(&server, "POST", "/api/v1/setup", None, Some(setup)).await.0, StatusCode::FORBIDDEN);
 
+    let client = reqwest::Client::new();
     let csv = "Nom;Prénom;Date de naissance;Sexe;Classe;Niveau\nDUPONT;Jean;01/02/2019;M;CP;CP\nMARTIN;Léa;2019-03-04;F;CP;CP\n";
     let form = reqwest::multipart::Form::new()
         .text("year", "2026-2027")
@@ -212,21 +163,10 @@ async fn setup_and_import_through_the_api() {
         .unwrap();
     assert_eq!(preview["created"].as_array().unwrap().len(), 3, "a class and two pupils: {preview}");
     let import_token = preview["token"].as_str().unwrap();
-    let done = client
-        .post(format!("{}/api/v1/imports/onde/{import_token}/apply", server.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(done.status(), StatusCode::OK);
+    let apply = format!("/api/v1/imports/onde/{import_token}/apply");
+    assert_eq!(api(&server, "POST", &apply, Some(&token), None).await.0, StatusCode::OK);
     assert_eq!(server.directory().people.len(), 3);
-    let replay = client
-        .post(format!("{}/api/v1/imports/onde/{import_token}/apply", server.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(replay.status(), StatusCode::BAD_REQUEST, "a preview is applied once");
+    assert_eq!(api(&server, "POST", &apply, Some(&token), None).await.0, StatusCode::BAD_REQUEST, "applied once");
 
     let broken = "Nom;Prénom;Date de naissance;Sexe\nDUPONT;Jean;31/02/2019;M\n";
     let form = reqwest::multipart::Form::new()

@@ -132,67 +132,56 @@ const API: &[Rule] = &[
     Rule { method: "GET", route: "/api/v1/groups", allowed: &[Director] },
 ];
 
-async fn browser_for(server: &TestServer, who: Who) -> Browser {
-    let mut b = server.browser();
-    let login = |w| match w {
-        Director => Some("claire.martin"),
-        Teacher => Some("sophie.lebihan"),
-        OtherTeacher => Some("julien.roche"),
-        Atsem => Some("martine.guillemot"),
-        Parent => Some("aurelie.kerherve"),
-        Anonymous | Pupil => None,
-    };
-    match who {
-        Anonymous => {
-            b.get("/").await;
-        }
-        Pupil => {
-            let dir = server.directory();
-            let cp = dir.current_classes().into_iter().find(|c| c.class.name == "CP").unwrap().clone();
-            let pupil = dir.pupils_of(&cp.id)[0].clone();
-            let path = format!("/classes/{}/login/{}", cp.id, pupil.id);
-            b.get(&path).await;
-            let secret = dir.credentials[&pupil.id].picture_secret.clone();
-            let pics: Vec<&str> = secret.split(',').collect();
-            let done = b.post(&path, &[("entered", &pics[..2].join(",")), ("add", pics[2])]).await;
-            done.assert_redirect("/");
-            b.get("/").await;
-        }
-        other => {
-            let page = b.login(login(other).unwrap(), DEMO_PASSWORD).await;
-            page.assert_ok();
+impl Who {
+    /// The demo login of a password user.
+    fn login(self) -> Option<&'static str> {
+        match self {
+            Director => Some("claire.martin"),
+            Teacher => Some("sophie.lebihan"),
+            OtherTeacher => Some("julien.roche"),
+            Atsem => Some("martine.guillemot"),
+            Parent => Some("aurelie.kerherve"),
+            Anonymous | Pupil => None,
         }
     }
+}
+
+/// The CP pupil who plays `Pupil`: their class, id and picture sequence.
+fn the_pupil(server: &TestServer) -> (String, String, Vec<String>) {
+    let dir = server.directory();
+    let cp = dir.current_classes().into_iter().find(|c| c.class.name == "CP").unwrap().clone();
+    let pupil = dir.pupils_of(&cp.id)[0].clone();
+    let pictures = dir.credentials[&pupil.id].picture_secret.split(',').map(Into::into).collect();
+    (cp.id.to_string(), pupil.id.to_string(), pictures)
+}
+
+async fn browser_for(server: &TestServer, who: Who) -> Browser {
+    let mut b = server.browser();
+    if let Some(login) = who.login() {
+        b.login(login, DEMO_PASSWORD).await.assert_ok();
+    } else if who == Pupil {
+        let (class, pupil, pictures) = the_pupil(server);
+        let path = format!("/classes/{class}/login/{pupil}");
+        b.get(&path).await;
+        b.post(&path, &[("entered", &pictures[..2].join(",")), ("add", &pictures[2])]).await.assert_redirect("/");
+    }
+    b.get("/").await;
     b
 }
 
 /// A bearer token for `who` (None for anonymous).
 async fn token_for(server: &TestServer, who: Who) -> Option<String> {
-    let client = reqwest::Client::new();
-    let login = match who {
+    let (path, body) = match who {
         Anonymous => return None,
-        Director => "claire.martin",
-        Teacher => "sophie.lebihan",
-        OtherTeacher => "julien.roche",
-        Atsem => "martine.guillemot",
-        Parent => "aurelie.kerherve",
         Pupil => {
-            let dir = server.directory();
-            let cp = dir.current_classes().into_iter().find(|c| c.class.name == "CP").unwrap().clone();
-            let pupil = dir.pupils_of(&cp.id)[0].clone();
-            let pictures: Vec<String> = dir.credentials[&pupil.id].picture_secret.split(',').map(Into::into).collect();
-            let body = serde_json::json!({"class_id": cp.id.to_string(), "pupil_id": pupil.id.to_string(), "pictures": pictures});
-            let r = client.post(format!("{}/api/v1/auth/pictures", server.base)).json(&body).send().await.unwrap();
-            assert_eq!(r.status(), 200);
-            let v: serde_json::Value = r.json().await.unwrap();
-            return Some(v["token"].as_str().unwrap().to_owned());
+            let (class, pupil, pictures) = the_pupil(server);
+            ("pictures", serde_json::json!({"class_id": class, "pupil_id": pupil, "pictures": pictures}))
         }
+        _ => ("login", serde_json::json!({"login": who.login(), "password": DEMO_PASSWORD})),
     };
-    let body = serde_json::json!({"login": login, "password": DEMO_PASSWORD});
-    let r = client.post(format!("{}/api/v1/auth/login", server.base)).json(&body).send().await.unwrap();
-    assert_eq!(r.status(), 200, "{login}");
-    let v: serde_json::Value = r.json().await.unwrap();
-    Some(v["token"].as_str().unwrap().to_owned())
+    let (status, answer) = common::api(server, "POST", &format!("/api/v1/auth/{path}"), None, Some(body)).await;
+    assert_eq!(status, 200, "{who:?}");
+    Some(answer["token"].as_str().unwrap().to_owned())
 }
 
 fn allowed_status(status: reqwest::StatusCode, location: Option<&str>) -> bool {
@@ -277,31 +266,14 @@ async fn a_pupil_never_sees_another_class_and_a_parent_only_their_children() {
     let ids = Ids::of(&dir);
     // The pupil's own view of the school: /api/v1/me lists only their class.
     let token = token_for(&server, Pupil).await.unwrap();
-    let client = reqwest::Client::new();
-    let me: serde_json::Value = client
-        .get(format!("{}/api/v1/me", server.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, me) = common::api(&server, "GET", "/api/v1/me", Some(&token), None).await;
     let classes = me["classes"].as_array().unwrap();
     assert_eq!(classes.len(), 1);
     assert_eq!(classes[0]["name"], "CP");
     assert!(me["children"].as_array().unwrap().is_empty());
     // The parent's: exactly their two children.
     let token = token_for(&server, Parent).await.unwrap();
-    let me: serde_json::Value = client
-        .get(format!("{}/api/v1/me", server.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, me) = common::api(&server, "GET", "/api/v1/me", Some(&token), None).await;
     let parent = dir.by_login("aurelie.kerherve").unwrap();
     let mut expected: Vec<String> = dir.children_of(&parent.id).iter().map(|c| c.id.to_string()).collect();
     let mut got: Vec<String> =

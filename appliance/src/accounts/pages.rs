@@ -12,7 +12,7 @@ use super::{change_password, find_pupil, picture_login, pupil_login_allowed, qr_
 use crate::directory::{ClassId, Member};
 use crate::error::AppError;
 use crate::web::session::CsrfForm;
-use crate::web::{AppState, Chrome, Ctx, SignedIn, render};
+use crate::web::{AppState, Chrome, Ctx, SignedIn, render, render_status};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -23,12 +23,6 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/classes/{class}/login/{pupil}", get(pictures_page).post(pictures))
         .route("/qr/{secret}", get(qr_page))
         .route("/qr", post(qr_login))
-}
-
-/// A response with `status` (pages that show a refusal keep their form).
-fn with_status(mut response: Response, status: StatusCode) -> Response {
-    *response.status_mut() = status;
-    response
 }
 
 // ---- password login ----
@@ -57,7 +51,7 @@ fn login_form(state: &AppState, ctx: &Ctx, login: String, error: Option<&AppErro
         Vec::new()
     };
     let page = LoginPage { c: Chrome::new(ctx), login, error: error.map(|e| ctx.locale.t(e.message_id())), classes };
-    Ok(with_status(render(&page)?, error.map_or(StatusCode::OK, AppError::status)))
+    render_status(&page, error.map_or(StatusCode::OK, AppError::status))
 }
 
 #[derive(Deserialize)]
@@ -160,7 +154,7 @@ async fn password(
                 error: Some(ctx.locale.t(e.message_id())),
                 min_len: secrets::MIN_PASSWORD_LEN,
             };
-            Ok(with_status(render(&page)?, e.status()))
+            render_status(&page, e.status())
         }
         Err(e) => Err(e),
     }
@@ -281,7 +275,7 @@ fn pictures_form(
         entered: entered.join(","),
         error: error.map(|e| ctx.locale.t(e.message_id())),
     };
-    Ok(with_status(render(&page)?, error.map_or(StatusCode::OK, AppError::status)))
+    render_status(&page, error.map_or(StatusCode::OK, AppError::status))
 }
 
 async fn pictures_page(

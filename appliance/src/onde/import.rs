@@ -118,6 +118,34 @@ impl Run<'_> {
         id
     }
 
+    /// Creates `adult`, or refreshes the known contact details of the `existing` person
+    /// (a file never erases what it leaves empty). Notes: (created, updated).
+    fn upsert_adult(&mut self, existing: Option<String>, adult: Person, notes: (&'static str, &'static str)) -> String {
+        let name = format!("{} {}", adult.first_name, adult.last_name);
+        let Some(id) = existing else {
+            self.summary.created.push(Note::new(notes.0, &[("name", &name)]));
+            let profile = Profile::parse(&adult.profile).expect("importers build valid profiles");
+            return self.add_person(adult, profile);
+        };
+        let person = self.dir.people.get_mut(&id).expect("found by the caller");
+        let before = person.clone();
+        person.civility = adult.civility;
+        for (field, value) in
+            [(&mut person.email, adult.email), (&mut person.phone, adult.phone), (&mut person.address, adult.address)]
+        {
+            if !value.is_empty() {
+                *field = value;
+            }
+        }
+        person.archived = false;
+        if *person == before {
+            self.summary.unchanged += 1;
+        } else {
+            self.summary.updated.push(Note::new(notes.1, &[("name", &name)]));
+        }
+        id
+    }
+
     fn pupils(&mut self, rows: &[PupilRow]) {
         // Classes first: one per class name of the file, with the levels of its pupils.
         let mut levels: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -242,47 +270,24 @@ impl Run<'_> {
                         && (same_name(&p.last_name, last_name) || same_name(&p.last_name, &row.last_name))
                 })
                 .map(|(id, _)| id.clone());
-            let name = format!("{} {}", row.first_name, last_name);
-            let id = match existing {
-                Some(id) => {
-                    let person = self.dir.people.get_mut(&id).expect("found above");
-                    let before = person.clone();
-                    person.civility = row.civility.clone();
-                    if !row.email.is_empty() {
-                        person.email = row.email.clone();
-                    }
-                    if !row.phone.is_empty() {
-                        person.phone = row.phone.clone();
-                    }
-                    person.archived = false;
-                    if *person == before {
-                        self.summary.unchanged += 1;
-                    } else {
-                        self.summary.updated.push(Note::new("import-teacher-updated", &[("name", &name)]));
-                    }
-                    id
-                }
-                None => {
-                    let profile =
-                        if row.director && !self.dir.people.values().any(|p| p.profile == Profile::Director.as_str()) {
-                            Profile::Director
-                        } else {
-                            Profile::Teacher
-                        };
-                    let person = Person {
-                        profile: profile.as_str().into(),
-                        civility: row.civility.clone(),
-                        first_name: row.first_name.clone(),
-                        last_name: last_name.clone(),
-                        birth_name: row.last_name.clone(),
-                        email: row.email.clone(),
-                        phone: row.phone.clone(),
-                        ..Person::default()
-                    };
-                    self.summary.created.push(Note::new("import-teacher-created", &[("name", &name)]));
-                    self.add_person(person, profile)
-                }
+            let profile = if row.director && !self.dir.people.values().any(|p| p.profile == Profile::Director.as_str())
+            {
+                Profile::Director
+            } else {
+                Profile::Teacher
             };
+            let adult = Person {
+                profile: profile.as_str().into(),
+                civility: row.civility.clone(),
+                first_name: row.first_name.clone(),
+                last_name: last_name.clone(),
+                birth_name: row.last_name.clone(),
+                email: row.email.clone(),
+                phone: row.phone.clone(),
+                ..Person::default()
+            };
+            let name = format!("{} {}", row.first_name, last_name);
+            let id = self.upsert_adult(existing, adult, ("import-teacher-created", "import-teacher-updated"));
             for class_id in classes {
                 let class = self.dir.classes.get_mut(&class_id).expect("found above");
                 if !class.teachers.contains(&id) {
@@ -338,45 +343,19 @@ impl Run<'_> {
                         && (p.email.is_empty() || row.email.is_empty() || p.email.eq_ignore_ascii_case(&row.email))
                 })
                 .map(|(id, _)| id.clone());
-            let name = format!("{} {}", row.first_name, last_name);
-            let id = match existing {
-                Some(id) => {
-                    let person = self.dir.people.get_mut(&id).expect("found above");
-                    let before = person.clone();
-                    person.civility = row.civility.clone();
-                    for (field, value) in [
-                        (&mut person.email, &row.email),
-                        (&mut person.phone, &row.phone),
-                        (&mut person.address, &row.address),
-                    ] {
-                        if !value.is_empty() {
-                            field.clone_from(value);
-                        }
-                    }
-                    person.archived = false;
-                    if *person == before {
-                        self.summary.unchanged += 1;
-                    } else {
-                        self.summary.updated.push(Note::new("import-parent-updated", &[("name", &name)]));
-                    }
-                    id
-                }
-                None => {
-                    let person = Person {
-                        profile: Profile::Parent.as_str().into(),
-                        civility: row.civility.clone(),
-                        first_name: row.first_name.clone(),
-                        last_name: last_name.clone(),
-                        birth_name: row.last_name.clone(),
-                        email: row.email.clone(),
-                        phone: row.phone.clone(),
-                        address: row.address.clone(),
-                        ..Person::default()
-                    };
-                    self.summary.created.push(Note::new("import-parent-created", &[("name", &name)]));
-                    self.add_person(person, Profile::Parent)
-                }
+            let adult = Person {
+                profile: Profile::Parent.as_str().into(),
+                civility: row.civility.clone(),
+                first_name: row.first_name.clone(),
+                last_name: last_name.clone(),
+                birth_name: row.last_name.clone(),
+                email: row.email.clone(),
+                phone: row.phone.clone(),
+                address: row.address.clone(),
+                ..Person::default()
             };
+            let name = format!("{} {}", row.first_name, last_name);
+            let id = self.upsert_adult(existing, adult, ("import-parent-created", "import-parent-updated"));
             for child in children {
                 let key = Guardianship::key(&id, &child);
                 if !self.dir.guardianships.contains_key(&key) {

@@ -28,7 +28,7 @@ use crate::directory::{credentials_address, directory_address};
 use crate::error::AppError;
 use crate::i18n::Locale;
 use crate::web::session::CsrfForm;
-use crate::web::{AppState, Chrome, Ctx, render};
+use crate::web::{AppState, Chrome, Ctx, render, render_status};
 use import::{ImportError, Note, Summary};
 
 /// Parses every file; all errors of all files, or nothing.
@@ -270,9 +270,7 @@ fn refused(ctx: &Ctx, year: String, refusal: Refusal) -> Result<Response, AppErr
     let l = &ctx.locale;
     let mut page = ImportPage::new(ctx, year);
     page.errors = errors.iter().map(|e| Shown { place: place(l, e), text: show(l, &e.note) }).collect();
-    let mut response = render(&page)?;
-    *response.status_mut() = StatusCode::BAD_REQUEST;
-    Ok(response)
+    render_status(&page, StatusCode::BAD_REQUEST)
 }
 
 fn place(l: &Locale, e: &ImportError) -> String {

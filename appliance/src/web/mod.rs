@@ -243,8 +243,14 @@ impl Chrome {
 
 /// Renders a template as an HTML response (a rendering failure is a bug: 500).
 pub fn render(t: &impl Template) -> Result<Response, AppError> {
+    render_status(t, StatusCode::OK)
+}
+
+/// Renders a page with a status: a form shown again with its refusal keeps the refusal's
+/// status (400, 401, 429...).
+pub fn render_status(t: &impl Template, status: StatusCode) -> Result<Response, AppError> {
     let html = t.render().map_err(|e| AppError::Internal(format!("template: {e}")))?;
-    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
+    Ok((status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
 }
 
 /// The page shown for refusals and errors.

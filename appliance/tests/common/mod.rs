@@ -188,3 +188,25 @@ pub async fn set_up_school() -> (TestServer, Browser) {
     b.get("/").await;
     (server, b)
 }
+
+/// One JSON API call: `method path` with an optional bearer token and JSON body; the status
+/// and the JSON answer (`Null` when there is none).
+pub async fn api(
+    server: &TestServer,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> (StatusCode, serde_json::Value) {
+    let mut request = reqwest::Client::new().request(method.parse().unwrap(), format!("{}{path}", server.base));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+}
