@@ -251,3 +251,29 @@ fn the_command_line_previews_then_applies() {
     assert!(!ok, "a file with errors fails");
     assert!(err.contains("eleves.csv, ligne 2") && err.contains("32/13/2019"), "{err}");
 }
+
+#[tokio::test]
+async fn names_from_a_file_are_text_never_markup() {
+    let (server, mut b) = set_up_school().await;
+    let csv = "Nom;Prénom;Date de naissance;Sexe;Classe;Niveau\n\
+               <img src=x onerror=alert(1)>;\"<script>alert('x')</script>\";01/02/2019;M;CP <b>1</b>;CP\n";
+    let preview = b.post_files("/admin/import", &[], &[("liste.csv", csv.as_bytes().to_vec())]).await;
+    preview.assert_ok();
+    assert!(!preview.contains("<script>alert") && !preview.contains("<img src=x"), "{}", preview.body);
+    assert!(
+        preview.contains("&#60;script&#62;") || preview.contains("&lt;script&gt;"),
+        "shown as text: {}",
+        preview.body
+    );
+    b.post("/admin/import/apply", &[("token", &token_in(&preview.body).unwrap())]).await.assert_ok();
+    let class = server.directory().current_classes()[0].id.clone();
+    for path in [format!("/classes/{class}"), format!("/letters/class/{class}/pupils"), "/admin/accounts".into()] {
+        let page = b.get(&path).await;
+        page.assert_ok();
+        assert!(
+            !page.contains("<script>alert") && !page.contains("<img src=x") && !page.contains("<b>1</b>"),
+            "{path}: {}",
+            page.body
+        );
+    }
+}
