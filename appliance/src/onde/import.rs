@@ -92,6 +92,11 @@ struct Run<'a> {
     errors: Vec<ImportError>,
 }
 
+/// The name a person goes by: the usage name (nom d'usage) when ONDE has one.
+fn used_name<'a>(usage: &'a str, birth: &'a str) -> &'a str {
+    if usage.is_empty() { birth } else { usage }
+}
+
 fn same_name(a: &str, b: &str) -> bool {
     slug(a) == slug(b)
 }
@@ -195,7 +200,7 @@ impl Run<'_> {
                 .push(Note::new("import-class-archived", &[("class", &class.name), ("year", &class.school_year)]));
         }
         for row in rows {
-            let last_name = if row.usage_name.is_empty() { &row.last_name } else { &row.usage_name };
+            let last_name = used_name(&row.usage_name, &row.last_name);
             let class_id = if row.class_name.is_empty() {
                 String::new()
             } else {
@@ -204,7 +209,7 @@ impl Run<'_> {
             let wanted = |p: &mut Person| {
                 p.profile = Profile::Pupil.as_str().into();
                 p.first_name = row.first_name.clone();
-                p.last_name = last_name.clone();
+                p.last_name = last_name.to_owned();
                 p.birth_name = row.last_name.clone();
                 p.birth_date = row.birth_date.clone();
                 p.sex = row.sex.clone();
@@ -248,7 +253,7 @@ impl Run<'_> {
 
     fn teachers(&mut self, file: &str, rows: &[TeacherRow]) {
         for row in rows {
-            let last_name = if row.usage_name.is_empty() { &row.last_name } else { &row.usage_name };
+            let last_name = used_name(&row.usage_name, &row.last_name);
             let mut classes = Vec::new();
             for name in &row.class_names {
                 match self.class_named(name) {
@@ -280,7 +285,7 @@ impl Run<'_> {
                 profile: profile.as_str().into(),
                 civility: row.civility.clone(),
                 first_name: row.first_name.clone(),
-                last_name: last_name.clone(),
+                last_name: last_name.to_owned(),
                 birth_name: row.last_name.clone(),
                 email: row.email.clone(),
                 phone: row.phone.clone(),
@@ -302,10 +307,10 @@ impl Run<'_> {
 
     fn guardians(&mut self, file: &str, rows: &[GuardianRow]) {
         for row in rows {
-            let last_name = if row.usage_name.is_empty() { &row.last_name } else { &row.usage_name };
+            let last_name = used_name(&row.usage_name, &row.last_name);
             let mut children = Vec::new();
             for child in &row.children {
-                let child_last = if child.usage_name.is_empty() { &child.last_name } else { &child.usage_name };
+                let child_last = used_name(&child.usage_name, &child.last_name);
                 let class = self.class_named(&child.class_name);
                 let found = self.dir.people.iter().find(|(_, p)| {
                     p.profile == Profile::Pupil.as_str()
@@ -347,7 +352,7 @@ impl Run<'_> {
                 profile: Profile::Parent.as_str().into(),
                 civility: row.civility.clone(),
                 first_name: row.first_name.clone(),
-                last_name: last_name.clone(),
+                last_name: last_name.to_owned(),
                 birth_name: row.last_name.clone(),
                 email: row.email.clone(),
                 phone: row.phone.clone(),
