@@ -108,8 +108,8 @@ pub struct Roster {
 fn parents_of_class<'d>(dir: &'d Directory, class: &Class) -> Vec<&'d Member> {
     let mut parents: Vec<&Member> =
         dir.pupils_of(&class.id).iter().flat_map(|p| dir.guardians_of(&p.id)).map(|(m, _)| m).collect();
-    parents
-        .sort_by(|a, b| (&a.person.last_name, &a.person.first_name).cmp(&(&b.person.last_name, &b.person.first_name)));
+    // The id in the key puts one person's entries next to each other, for dedup.
+    parents.sort_by_key(|m| (m.person.last_name.clone(), m.person.first_name.clone(), m.id.clone()));
     parents.dedup_by(|a, b| a.id == b.id);
     parents
 }
@@ -340,7 +340,9 @@ async fn revoke_qr_card(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, AppError> {
     let target = accounts::qr_card(&state, ctx.user()?, &id, false).await?;
-    Ok(Redirect::to(&format!("/classes/{}", target.person.class_id)).into_response())
+    let back =
+        if target.person.class_id.is_empty() { "/".to_owned() } else { format!("/classes/{}", target.person.class_id) };
+    Ok(Redirect::to(&back).into_response())
 }
 
 #[derive(Template)]

@@ -165,3 +165,30 @@ pub struct CsrfToken {
     /// Send it as `X-CSRF-Token`.
     pub csrf: String,
 }
+
+/// Middleware: whatever answers an `/api/` request with an error that is not already JSON
+/// (an unknown path, a wrong method, a path that is not UTF-8, a body over the size limit)
+/// answers with the API's error body instead.
+pub async fn errors_as_json(request: Request, next: axum::middleware::Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    let status = response.status();
+    let json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !api || json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let id = match status.as_u16() {
+        401 => "error-unauthenticated",
+        403 => "error-forbidden",
+        404 => "error-not-found",
+        413 => "error-too-large",
+        429 => "error-too-many-attempts",
+        500.. => "error-internal",
+        _ => "error-bad-request",
+    };
+    let l = Locale::default();
+    (status, Json(ErrorBody { error: id.to_owned(), message: l.t(id), details: Vec::new() })).into_response()
+}

@@ -10,7 +10,7 @@ use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 
 use crate::accounts::{new_credential, secrets};
-use crate::directory::{ClassId, Directory, Profile, UserId, credentials_address, directory_address, slug};
+use crate::directory::{ClassId, Directory, Profile, SchoolDocs, UserId, slug};
 use crate::error::AppError;
 
 /// The demo school's UAI (département 099 does not exist: no real school has it).
@@ -149,12 +149,16 @@ pub fn seed(store: &mut Store) -> Result<Option<DemoLogins>, AppError> {
         dir.people.insert(id.to_string(), person);
         id
     };
+    // Staff have school addresses, families their own.
     let adult = |profile: Profile, civility: &str, first: &str, last: &str| Person {
         profile: profile.as_str().into(),
         civility: civility.into(),
         first_name: first.into(),
         last_name: last.into(),
-        email: format!("{}.{}@ecole-tilleuls.example", slug(first), slug(last)),
+        email: match profile {
+            Profile::Parent => format!("{}.{}@exemple.fr", slug(first), slug(last)),
+            _ => format!("{}.{}@ecole-tilleuls.example", slug(first), slug(last)),
+        },
         ..Person::default()
     };
 
@@ -219,7 +223,6 @@ pub fn seed(store: &mut Store) -> Result<Option<DemoLogins>, AppError> {
         const MOTHERS: [&str; 7] = ["Aurélie", "Sandrine", "Élodie", "Marion", "Céline", "Fatima", "Laure"];
         const FATHERS: [&str; 6] = ["Thomas", "Nicolas", "Mehdi", "Pierre", "Erwan", "David"];
         let mut mother = adult(Profile::Parent, "Mme", MOTHERS[rng.random_range(0..MOTHERS.len())], surname);
-        mother.email = format!("{}.{}@exemple.fr", slug(&mother.first_name), slug(surname));
         mother.address = format!("{} rue du Moulin, 35999 Saint-Aubin-des-Prés", rng.random_range(1..80));
         // The first parent created is the demo parent (their family gets two children below).
         let demo = families.is_empty().then_some("Parent de deux enfants");
@@ -293,8 +296,7 @@ pub fn seed(store: &mut Store) -> Result<Option<DemoLogins>, AppError> {
     }
     // A demo pupil in CP is needed for the printed picture login; the loop guarantees one.
     logins.pupil = demo_pupil.expect("the CP class has pupils");
-    store.change::<SchoolDirectory, _>(&directory_address(&uai), |d| *d = directory)?;
-    store.change::<Credentials, _>(&credentials_address(&uai), |c| *c = creds)?;
+    SchoolDocs { directory, credentials: creds }.save(store, &uai, &SchoolDocs::default())?;
     let posts = [
         ("Fête de l'école", "La fête de l'école aura lieu le samedi 27 juin dans la cour. Venez nombreux !", true),
         ("Inscriptions en CP", "Les inscriptions pour la rentrée prochaine se font en mairie jusqu'au 15 mars.", true),

@@ -7,7 +7,8 @@ use std::fmt;
 
 use preau_sync::kinds::credentials::{CREDENTIALS_KEY, Credential};
 use preau_sync::kinds::directory::{DIRECTORY_KEY, Group, Person, SchoolClass, SchoolInfo};
-use preau_sync::{Cell, DocAddress, DocKey, Kind, LocalId, Partition, Store, Table, Uai};
+use preau_sync::kinds::{Credentials, SchoolDirectory};
+use preau_sync::{Cell, DocAddress, DocKey, Kind, Partition, Store, Table, Uai};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -69,13 +70,6 @@ local_id!(
     /// A class's id (also its partition's local id).
     ClassId
 );
-
-impl ClassId {
-    /// The class's partition.
-    pub fn partition(&self, uai: &Uai) -> Partition {
-        Partition::Class(uai.clone(), LocalId::parse(&self.0).expect("class ids are valid local ids"))
-    }
-}
 
 /// What someone is at a school.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -316,7 +310,9 @@ impl Directory {
         if secret.len() < 32 {
             return None;
         }
-        let (id, _) = self.credentials.iter().find(|(_, c)| !c.qr_secret.is_empty() && c.qr_secret == secret)?;
+        let (id, _) = self.credentials.iter().find(|(_, c)| {
+            !c.qr_secret.is_empty() && crate::accounts::secrets::constant_eq(c.qr_secret.as_bytes(), secret.as_bytes())
+        })?;
         self.people.get(id)
     }
 
@@ -359,7 +355,7 @@ impl Directory {
             .filter_map(|(_, c, _)| self.people.get(c))
             .filter(|m| !m.person.archived)
             .collect();
-        children.sort_by(|a, b| a.person.first_name.cmp(&b.person.first_name));
+        children.sort_by_key(|m| (m.person.first_name.clone(), m.id.clone()));
         children.dedup_by(|a, b| a.id == b.id);
         children
     }
@@ -412,4 +408,49 @@ pub fn directory_address(uai: &Uai) -> DocAddress {
 /// Where a school's credentials document lives.
 pub fn credentials_address(uai: &Uai) -> DocAddress {
     DocAddress::new(Partition::Accounts(uai.clone()), Kind::Credentials, DocKey::parse(CREDENTIALS_KEY).expect("valid"))
+}
+
+/// A school's two documents, as writers edit them.
+#[derive(Clone, Default, PartialEq)]
+pub struct SchoolDocs {
+    /// Structures and people.
+    pub directory: SchoolDirectory,
+    /// Their credentials.
+    pub credentials: Credentials,
+}
+
+impl SchoolDocs {
+    /// Loads both documents (empty if the school has none yet).
+    pub fn load(store: &mut Store, uai: &Uai) -> Result<Self, AppError> {
+        Ok(Self {
+            directory: store.get::<SchoolDirectory>(directory_address(uai).id())?.unwrap_or_default(),
+            credentials: store.get::<Credentials>(credentials_address(uai).id())?.unwrap_or_default(),
+        })
+    }
+
+    /// Writes what differs from `before`, credentials first: an account without a
+    /// directory entry cannot log in, so a failure between the two writes leaves nobody
+    /// half-created.
+    pub fn save(self, store: &mut Store, uai: &Uai, before: &SchoolDocs) -> Result<(), AppError> {
+        if self.credentials != before.credentials {
+            store.change::<Credentials, _>(&credentials_address(uai), |c| *c = self.credentials)?;
+        }
+        if self.directory != before.directory {
+            store.change::<SchoolDirectory, _>(&directory_address(uai), |d| *d = self.directory)?;
+        }
+        Ok(())
+    }
+
+    /// Loads, edits and saves in one go.
+    pub fn edit<T>(
+        store: &mut Store,
+        uai: &Uai,
+        edit: impl FnOnce(&mut SchoolDocs) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        let before = Self::load(store, uai)?;
+        let mut docs = before.clone();
+        let out = edit(&mut docs)?;
+        docs.save(store, uai, &before)?;
+        Ok(out)
+    }
 }

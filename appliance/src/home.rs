@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
-use preau_sync::{Cell, Partition, Table};
+use preau_sync::Partition;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -84,23 +84,8 @@ pub struct PublicSchool {
 /// The school's public information, news from the read model.
 pub async fn public_school(state: &AppState) -> Result<PublicSchool, AppError> {
     let school = state.directory().school.clone().ok_or(AppError::NotFound)?;
-    let rows = state.db.run(|store| Ok(store.rows(Table::NewsPost)?)).await?;
-    let columns = Table::NewsPost.columns();
-    let col = |name: &str| columns.iter().position(|c| *c == name).expect("known column");
-    let text = |cell: &Cell| match cell {
-        Cell::Text(t) => t.clone(),
-        Cell::Int(i) => i.to_string(),
-    };
-    let partition = Partition::School(school.uai.clone()).to_string();
-    let mut posts: Vec<(i64, PublicPost)> = rows
-        .iter()
-        .filter(|r| r[col("public")] == Cell::Int(1) && text(&r[col("partition")]) == partition)
-        .map(|r| {
-            let at = if let Cell::Int(ms) = r[col("published_at")] { ms } else { 0 };
-            (at, PublicPost { title: text(&r[col("title")]), body: text(&r[col("body")]), date: crate::date_of_ms(at) })
-        })
-        .collect();
-    posts.sort_by_key(|p| std::cmp::Reverse(p.0));
+    let partition = Partition::School(school.uai.clone());
+    let posts = state.db.run(move |store| Ok(store.public_news(&partition, 20)?)).await?;
     Ok(PublicSchool {
         uai: school.uai.to_string(),
         name: school.info.name,
@@ -108,7 +93,10 @@ pub async fn public_school(state: &AppState) -> Result<PublicSchool, AppError> {
         postcode: school.info.postcode,
         commune: school.info.commune,
         academy: school.info.academy,
-        news: posts.into_iter().map(|(_, p)| p).take(20).collect(),
+        news: posts
+            .into_iter()
+            .map(|p| PublicPost { title: p.title, body: p.body, date: crate::date_of_ms(p.published_at) })
+            .collect(),
     })
 }
 

@@ -56,6 +56,14 @@ impl RateLimits {
         }
     }
 
+    /// Takes back the most recent failure of `key` (it was counted before a check that
+    /// then succeeded).
+    pub fn forgive(&self, key: &str) {
+        if let Some(times) = self.failures.lock().unwrap_or_else(|p| p.into_inner()).get_mut(key) {
+            times.pop_back();
+        }
+    }
+
     /// Forgets `key`'s failures (after a success, or when a teacher unlocks a pupil).
     pub fn clear(&self, key: &str) {
         self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(key);

@@ -9,7 +9,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use preau_sync::kinds::credentials::Credential;
 use preau_sync::kinds::directory::{Person, SchoolInfo};
-use preau_sync::kinds::{Credentials, SchoolDirectory};
 use preau_sync::{Store, Uai};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -18,7 +17,7 @@ use utoipa_axum::routes;
 
 use crate::accounts::secrets;
 use crate::api::{ApiError, ApiJson, ErrorBody};
-use crate::directory::{Directory, Member, Profile, UserId, credentials_address, directory_address, slug};
+use crate::directory::{Directory, Member, Profile, SchoolDocs, UserId, slug};
 use crate::error::AppError;
 use crate::web::session::CsrfForm;
 use crate::web::{AppState, Chrome, Ctx, render, render_status};
@@ -118,9 +117,7 @@ pub async fn set_up(state: &AppState, form: &SetupForm) -> Result<Member, SetupR
         _ => return Err(SetupRefusal::Invalid(errors)),
     };
     let password = form.password.clone();
-    let hash = tokio::task::spawn_blocking(move || secrets::hash_password(&password))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let hash = crate::accounts::argon2(state, move || secrets::hash_password(&password)).await?;
     let info = SchoolInfo {
         name: form.name.trim().into(),
         address: form.address.trim().into(),
@@ -205,13 +202,12 @@ pub fn create_school(
 ) -> Result<UserId, AppError> {
     store.set_scope(crate::school_scope(uai));
     let id = UserId::random();
-    store.change::<SchoolDirectory, _>(&directory_address(uai), |d| {
-        d.school = info;
-        d.people.insert(id.to_string(), director.clone());
-    })?;
-    store.change::<Credentials, _>(&credentials_address(uai), |c| {
-        credential.login = crate::accounts::new_credential(c, &director, Profile::Director).login;
-        c.accounts.insert(id.to_string(), credential);
+    SchoolDocs::edit(store, uai, |docs| {
+        credential.login = crate::accounts::new_credential(&docs.credentials, &director, Profile::Director).login;
+        docs.credentials.accounts.insert(id.to_string(), credential);
+        docs.directory.school = info;
+        docs.directory.people.insert(id.to_string(), director);
+        Ok(())
     })?;
     Ok(id)
 }

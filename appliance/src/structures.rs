@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 use crate::accounts::new_credential;
 use crate::admin::director;
 use crate::api::{ApiError, ApiJson, ApiUser, ErrorBody};
-use crate::directory::{ClassId, Profile, STAFF_ROLES, UserId, credentials_address, directory_address};
+use crate::directory::{ClassId, Profile, STAFF_ROLES, SchoolDocs, UserId};
 use crate::error::AppError;
 use crate::onde::import::{LEVELS, is_school_year, school_year_of};
 use crate::web::session::CsrfForm;
@@ -41,22 +41,7 @@ async fn edit_directory<T: Send + 'static>(
     let uai = state.directory().uai().cloned().ok_or(AppError::NotFound)?;
     let result = state
         .db
-        .run(move |store| {
-            let dir_address = directory_address(&uai);
-            let creds_address = credentials_address(&uai);
-            let mut dir = store.get::<SchoolDirectory>(dir_address.id())?.unwrap_or_default();
-            let mut creds = store.get::<Credentials>(creds_address.id())?.unwrap_or_default();
-            let (dir_before, creds_before) = (dir.clone(), creds.clone());
-            let out = edit(&mut dir, &mut creds)?;
-            // Credentials first: an account without a directory entry cannot log in.
-            if creds != creds_before {
-                store.change::<Credentials, _>(&creds_address, |c| *c = creds)?;
-            }
-            if dir != dir_before {
-                store.change::<SchoolDirectory, _>(&dir_address, |d| *d = dir)?;
-            }
-            Ok(out)
-        })
+        .run(move |store| SchoolDocs::edit(store, &uai, |d| edit(&mut d.directory, &mut d.credentials)))
         .await?;
     state.reload_directory().await?;
     Ok(result)

@@ -193,7 +193,7 @@ async fn garbage_never_gets_a_server_error() {
     let token = body["token"].as_str().unwrap().to_owned();
     let doc: Value = reqwest::get(format!("{}/api/v1/openapi.json", server.base)).await.unwrap().json().await.unwrap();
     let client = reqwest::Client::new();
-    let ids = ["x", "0000000000000000", "%2e%2e%2fadmin", &"f".repeat(300), "' OR 1=1 --", "<script>"];
+    let ids = ["x", "0000000000000000", "%2e%2e%2fadmin", &"f".repeat(300), "' OR 1=1 --", "<script>", "%ff%fe"];
     let bodies: Vec<(Option<&str>, Vec<u8>)> = vec![
         (None, Vec::new()),
         (Some("application/json"), b"{".to_vec()),
@@ -235,6 +235,12 @@ async fn garbage_never_gets_a_server_error() {
         }
     }
     assert!(seen > 300, "{seen} requests");
+    // Unknown paths and wrong methods answer in JSON too.
+    for (method, path) in [("GET", "/api/v1/nothing-here"), ("DELETE", "/api/v1/me"), ("PATCH", "/api/v1/school")] {
+        let (status, body) = api(&server, method, path, Some(&token), None).await;
+        assert!(status.is_client_error(), "{method} {path}: {status}");
+        assert!(body["message"].is_string(), "{method} {path}: {body}");
+    }
     // And the director can still log in: nothing was broken.
     assert_eq!(login(&server, "claire.martin", DEMO_PASSWORD).await.0, StatusCode::OK);
 }

@@ -52,6 +52,10 @@ impl Ids {
             })
             .unwrap();
         let parent = dir.by_login("aurelie.kerherve").unwrap();
+        // Her children are in two classes, one of them CP: its teacher (OtherTeacher) must not
+        // reach her account, which opens her other child's class too.
+        assert!(dir.children_of(&parent.id).iter().any(|c| c.person.class_id == cp));
+        assert!(dir.children_of(&parent.id).iter().any(|c| c.person.class_id != cp));
         let own_child = dir.children_of(&parent.id)[0].id.to_string();
         let stranger = dir
             .people
@@ -66,6 +70,7 @@ impl Ids {
             ("own_child", own_child),
             ("stranger_child", stranger.id.to_string()),
             ("teacher", teacher.id.to_string()),
+            ("multi_parent", parent.id.to_string()),
         ]))
     }
 
@@ -103,6 +108,7 @@ const PAGES: &[Rule] = &[
     Rule { method: "GET", route: "/letters/account/{ce_pupil}", allowed: &[Director, Teacher] },
     Rule { method: "GET", route: "/letters/account/{ce_parent}", allowed: &[Director, Teacher] },
     Rule { method: "GET", route: "/letters/account/{teacher}", allowed: &[Director] },
+    Rule { method: "GET", route: "/letters/account/{multi_parent}", allowed: &[Director] },
     Rule { method: "GET", route: "/child/{own_child}", allowed: &[Parent] },
     Rule { method: "GET", route: "/child/{stranger_child}", allowed: &[] },
     Rule { method: "GET", route: "/password", allowed: SIGNED_IN },
@@ -124,6 +130,7 @@ const API: &[Rule] = &[
     Rule { method: "GET", route: "/api/v1/classes/{ce}/letters/parents", allowed: &[Director, Teacher] },
     Rule { method: "GET", route: "/api/v1/accounts/{ce_pupil}/letter", allowed: &[Director, Teacher] },
     Rule { method: "GET", route: "/api/v1/accounts/{teacher}/letter", allowed: &[Director] },
+    Rule { method: "GET", route: "/api/v1/accounts/{multi_parent}/letter", allowed: &[Director] },
     Rule { method: "POST", route: "/api/v1/accounts/{ce_pupil}/reset", allowed: &[Director, Teacher] },
     Rule { method: "POST", route: "/api/v1/accounts/{ce_pupil}/qr", allowed: &[Director, Teacher] },
     Rule { method: "DELETE", route: "/api/v1/accounts/{ce_pupil}/qr", allowed: &[Director, Teacher] },

@@ -277,3 +277,70 @@ async fn names_from_a_file_are_text_never_markup() {
         );
     }
 }
+
+#[tokio::test]
+async fn imports_never_guess_whose_child_or_parent_and_keep_what_they_do_not_carry() {
+    let (server, mut b) = set_up_school().await;
+    // Two pupils called Léo MARTIN, in two classes; their mothers are both Marie MARTIN.
+    let pupils = [
+        PUPILS_HEADER.to_owned(),
+        pupil("MARTIN", "Léo", "01/02/2020", "M", "CP", "CP", "Non"),
+        pupil("MARTIN", "Léo", "03/04/2018", "M", "CE2", "CE1-CE2", "Oui"),
+        pupil("DURAND", "Zoé", "05/06/2019", "F", "CE1", "CE1-CE2", "Non"),
+    ]
+    .join("\n");
+    let preview =
+        b.post_files("/admin/import", &[("year", "2026-2027")], &[("eleves.csv", pupils.clone().into_bytes())]).await;
+    b.post("/admin/import/apply", &[("token", &token_in(&preview.body).unwrap())]).await.assert_ok();
+
+    let header = "Civilité Responsable;Nom usage responsable;Nom responsable;Prénom responsable;Adresse responsable;CP responsable;Commune responsable;Pays;Courriel;Téléphone domicile;Téléphone travail;Téléphone portable;Nom d'usage enfant;Nom de famille enfant;Prénom enfant;Classes enfants";
+    // 1. Homonym mothers in one file stay two people, each with her own child.
+    let guardians = format!(
+        "{header}\nMme;MARTIN;MARTIN;Marie;;;;;;;;;MARTIN;MARTIN;Léo;CP\nMme;MARTIN;MARTIN;Marie;;;;;;;;;MARTIN;MARTIN;Léo;CE1-CE2\n"
+    );
+    let preview =
+        b.post_files("/admin/import", &[("year", "2026-2027")], &[("responsables.csv", guardians.into_bytes())]).await;
+    b.post("/admin/import/apply", &[("token", &token_in(&preview.body).unwrap())]).await.assert_ok();
+    let dir = server.directory();
+    let maries: Vec<_> = dir.people.values().filter(|m| m.person.first_name == "Marie").collect();
+    assert_eq!(maries.len(), 2, "two accounts");
+    for marie in maries {
+        assert_eq!(dir.children_of(&marie.id).len(), 1, "each sees her own child only");
+    }
+
+    // 2. A child row without a class, matching two pupils: refused, nothing linked.
+    let ambiguous = format!("{header}\nM.;MARTIN;MARTIN;Paul;;;;;;;;;MARTIN;MARTIN;Léo;\n");
+    let page =
+        b.post_files("/admin/import", &[("year", "2026-2027")], &[("responsables.csv", ambiguous.into_bytes())]).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.contains("Plusieurs élèves s&#39;appellent") || page.contains("Plusieurs élèves s'appellent"),
+        "{}",
+        page.body
+    );
+
+    // 3. A simple list of the same pupils keeps their classes and photo consent.
+    let simple = "Nom;Prénom;Date de naissance;Sexe\nDURAND;Zoé;05/06/2019;F\n";
+    let preview =
+        b.post_files("/admin/import", &[("year", "2026-2027")], &[("liste.csv", simple.as_bytes().to_vec())]).await;
+    assert!(token_in(&preview.body).is_none(), "nothing to change: {}", preview.body);
+    let zoe = server.directory().people.values().find(|m| m.person.first_name == "Zoé").unwrap().clone();
+    assert_eq!(zoe.person.photo_consent, Some(false));
+    assert!(!zoe.person.class_id.is_empty());
+
+    // 4. A full extraction without Zoé: she left; her account is archived and closed.
+    let without_zoe = pupils.lines().filter(|l| !l.contains("DURAND")).collect::<Vec<_>>().join("\n");
+    let preview =
+        b.post_files("/admin/import", &[("year", "2026-2027")], &[("eleves.csv", without_zoe.into_bytes())]).await;
+    assert!(
+        preview.contains("Élève Zoé DURAND : absent de l&#39;extraction") || preview.contains("absent de l'extraction"),
+        "{}",
+        preview.body
+    );
+    b.post("/admin/import/apply", &[("token", &token_in(&preview.body).unwrap())]).await.assert_ok();
+    let dir = server.directory();
+    assert!(dir.member(&zoe.id).unwrap().person.archived);
+    let class = zoe.person.class_id.clone();
+    let mut tablet = server.browser();
+    assert_eq!(tablet.get(&format!("/classes/{class}/login/{}", zoe.id)).await.status, StatusCode::NOT_FOUND);
+}

@@ -256,6 +256,10 @@ async fn a_qr_card_opens_a_session_until_the_teacher_revokes_it() {
     assert_ne!(new_secret, secret);
     let printed = t.get(&format!("/letters/account/{}", pupil.id)).await;
     assert!(printed.contains("<svg"), "the letter carries the new QR card");
+    assert!(
+        !tablet.get("/").await.contains(&format!("Bonjour {}", pupil.person.first_name)),
+        "the old card's session ended"
+    );
     let mut other_tablet = server.browser();
     let refused = other_tablet.get(&format!("/qr/{secret}")).await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
@@ -277,6 +281,8 @@ async fn an_activation_code_forces_a_new_password_and_works_once() {
         .unwrap()
         .clone();
     let cred = dir.credentials[&parent.id].clone();
+    let mut old_code_session = server.browser();
+    old_code_session.login(&cred.login, &cred.activation_code).await;
     let mut b = server.browser();
     let typed = cred.activation_code.to_lowercase().replace('-', " ");
     let page = b.login(&cred.login, &typed).await;
@@ -290,6 +296,11 @@ async fn an_activation_code_forces_a_new_password_and_works_once() {
 
     let mut again = server.browser();
     assert_eq!(again.login(&cred.login, &cred.activation_code).await.status, StatusCode::UNAUTHORIZED, "used once");
+    // A second session opened with the same code before activation cannot take the account
+    // over afterwards: it was ended by the password change.
+    assert!(!old_code_session.get("/password").await.contains("choisissez votre mot de passe"));
+    let takeover = old_code_session.post("/password", &[("new", "pirate-pirate"), ("confirm", "pirate-pirate")]).await;
+    assert_ne!(takeover.location.as_deref(), Some("/"), "refused");
     assert!(again.login(&cred.login, "mon-nouveau-mdp").await.contains("Mes enfants"));
 }
 

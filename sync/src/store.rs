@@ -12,6 +12,7 @@ use crate::error::{Error, Result, without_panic};
 use crate::identity::{ReplicaIdentity, fill_random};
 use crate::ids::{DocAddress, DocId, Partition, ReplicaId, Scope};
 use crate::kinds::homework::HomeworkDue;
+use crate::kinds::news::PublicNews;
 use crate::kinds::{self, Cell, DocKind, Kind, Row, Table};
 use crate::replication::thin::only_document_and_change_chunks;
 use crate::storage::{Storage, Tx};
@@ -189,6 +190,11 @@ impl Store {
     /// Homework of a class due between two dates (inclusive, `YYYY-MM-DD`): plain indexed SQL.
     pub fn homework_due(&mut self, class: &Partition, from: &str, to: &str) -> Result<Vec<HomeworkDue>> {
         self.storage.read(|tx| tx.homework_due(class, from, to))
+    }
+
+    /// The newest public news posts of one partition (the school's public page).
+    pub fn public_news(&mut self, partition: &Partition, limit: usize) -> Result<Vec<PublicNews>> {
+        self.storage.read(|tx| tx.public_news(partition, limit))
     }
 
     /// Writes a consistent copy of the replica to `dest` (a new file), while it keeps running.

@@ -142,7 +142,7 @@ async fn password(
     ApiUser(user): ApiUser,
     ApiJson(body): ApiJson<NewPassword>,
 ) -> Result<StatusCode, ApiError> {
-    super::change_password(&state, &user, &body.current, &body.new, &body.confirm).await?;
+    super::change_password(&state, &ctx.sid, &user, &body.current, &body.new, &body.confirm).await?;
     state.sessions.update(&ctx.sid, |s| s.must_change_password = false);
     Ok(StatusCode::NO_CONTENT)
 }

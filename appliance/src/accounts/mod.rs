@@ -41,18 +41,26 @@ pub async fn password_login(
     if login.len() > 200 || password.len() > secrets::MAX_PASSWORD_LEN * 4 {
         return Err(failed());
     }
+    // Counted before the (slow) check, so that parallel guesses cannot all slip under the
+    // limit; forgiven on success.
+    state.limits.fail(&account);
+    state.limits.fail(&addr);
     let dir = state.directory();
-    let found = dir.by_login(login).and_then(|m| dir.credentials.get(&m.id).map(|c| (m.clone(), c.clone())));
+    let found = dir
+        .by_login(login)
+        .filter(|m| !m.person.archived)
+        .and_then(|m| dir.credentials.get(&m.id).map(|c| (m.clone(), c.clone())));
     let password = password.to_owned();
-    let outcome = blocking(move || match found {
+    let outcome = argon2(state, move || match found {
         Some((member, cred)) if !cred.disabled => {
-            if secrets::verify_password(&password, &cred.password_hash) {
-                Some((member, cred.must_change_password))
-            } else if secrets::code_matches(&password, &cred.activation_code) {
-                Some((member, true))
-            } else {
-                None
+            // Every failure costs one verification, whether the account exists, is activated
+            // or not: the answer's timing says nothing about who is at the school.
+            if cred.password_hash.is_empty() {
+                secrets::burn_verification();
+            } else if secrets::verify_password(&password, &cred.password_hash) {
+                return Some((member, cred.must_change_password));
             }
+            secrets::code_matches(&password, &cred.activation_code).then_some((member, true))
         }
         _ => {
             secrets::burn_verification();
@@ -60,18 +68,11 @@ pub async fn password_login(
         }
     })
     .await?;
-    match outcome {
-        Some((member, must_change)) => {
-            state.limits.clear(&account);
-            tracing::info!(user = %member.id, profile = member.profile.as_str(), "login");
-            Ok((member, must_change))
-        }
-        None => {
-            state.limits.fail(&account);
-            state.limits.fail(&addr);
-            Err(failed())
-        }
-    }
+    let Some((member, must_change)) = outcome else { return Err(failed()) };
+    state.limits.clear(&account);
+    state.limits.forgive(&addr);
+    tracing::info!(user = %member.id, profile = member.profile.as_str(), "login");
+    Ok((member, must_change))
 }
 
 /// Checks a pupil's picture sequence (from the school's network only).
@@ -127,37 +128,51 @@ pub fn qr_holder(state: &AppState, client: Option<IpAddr>, secret: &str) -> Resu
     }
 }
 
-/// Changes the signed-in user's password. Unless the session was opened with an activation
-/// code, the current password must be given. The error's message names what is wrong.
+/// Changes the signed-in user's password and ends their other sessions. Unless the session
+/// was opened with a still-unused activation code, the current password must be given.
 pub async fn change_password(
     state: &AppState,
+    sid: &str,
     user: &SignedIn,
     current: &str,
     new: &str,
     confirm: &str,
 ) -> Result<(), AppError> {
     let cred = state.directory().credentials.get(&user.user).cloned().ok_or(AppError::NotFound)?;
-    if !user.must_change_password {
+    // Only a session opened with a still-unused activation code may skip the current
+    // password: once the account is activated, an old code session cannot take it over.
+    let activating = user.must_change_password && !cred.activation_code.is_empty();
+    if !activating {
+        let account = account_key(&cred.login);
+        if !state.limits.allowed(&account, ratelimit::ACCOUNT) {
+            return Err(AppError::TooManyAttempts {
+                message: "login-too-many",
+                detail: format!("password change {}", user.user),
+            });
+        }
         let (current, hash) = (current.to_owned(), cred.password_hash.clone());
-        if !blocking(move || secrets::verify_password(&current, &hash)).await? {
+        if !argon2(state, move || secrets::verify_password(&current, &hash)).await? {
+            state.limits.fail(&account);
             return Err(AppError::bad("password-current-wrong", "wrong current password"));
         }
     }
     secrets::check_new_password(new, confirm, &cred.login).map_err(|id| AppError::bad(id, "new password refused"))?;
     let new = new.to_owned();
-    let hash = blocking(move || secrets::hash_password(&new)).await?;
+    let hash = argon2(state, move || secrets::hash_password(&new)).await?;
     update_credential(state, &user.user, move |c| {
         c.password_hash = hash;
         c.activation_code.clear();
         c.must_change_password = false;
     })
     .await?;
+    state.sessions.end_all_of(&user.user, Some(sid));
     tracing::info!(user = %user.user, "password changed");
     Ok(())
 }
 
 /// Whose credentials `user` may reset and print: the director's anyone's (but an academy
-/// admin's); a teacher's, the pupils of their classes and those pupils' parents.
+/// admin's); a teacher's, the pupils of their classes and the parents whose children are all
+/// in their classes.
 pub fn manages_account(dir: &Directory, user: &SignedIn, target: &Member) -> bool {
     match user.profile {
         Profile::Director => target.profile != Profile::AcademyAdmin,
@@ -165,7 +180,12 @@ pub fn manages_account(dir: &Directory, user: &SignedIn, target: &Member) -> boo
             let in_my_class = |p: &Member| dir.class_of(p).is_some_and(|c| crate::admin::manages_class(user, c));
             match target.profile {
                 Profile::Pupil => in_my_class(target),
-                Profile::Parent => dir.children_of(&target.id).into_iter().any(in_my_class),
+                // All the parent's children: a parent's account also opens their other
+                // children's school life, which another class's teacher must not reach.
+                Profile::Parent => {
+                    let children = dir.children_of(&target.id);
+                    !children.is_empty() && children.into_iter().all(in_my_class)
+                }
                 _ => false,
             }
         }
@@ -194,7 +214,7 @@ pub async fn reset(state: &AppState, by: &SignedIn, id: &str) -> Result<Member, 
         }
     })
     .await?;
-    state.sessions.end_all_of(&target.id);
+    state.sessions.end_all_of(&target.id, None);
     if let Some(cred) = dir.credentials.get(&target.id) {
         state.limits.clear(&account_key(&cred.login));
     }
@@ -214,6 +234,8 @@ pub async fn qr_card(state: &AppState, by: &SignedIn, id: &str, reissue: bool) -
         c.qr_secret = if reissue { secrets::new_qr_secret() } else { String::new() };
     })
     .await?;
+    // A found card may have opened a session: it ends with the card.
+    state.sessions.end_all_of(&target.id, None);
     tracing::info!(by = %by.user, user = %target.id, reissue, "QR card changed");
     Ok(target)
 }
@@ -309,7 +331,22 @@ fn picture_key(user: &UserId) -> String {
     format!("pictures:{user}")
 }
 
-/// Runs CPU-heavy work (argon2) off the async runtime.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| AppError::Internal(e.to_string()))
+/// Runs argon2 work off the async runtime, a few at a time: each verification holds 19 MiB,
+/// so a burst of logins waits its turn instead of exhausting memory and blocking threads.
+pub async fn argon2<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    let busy = || AppError::TooManyAttempts { message: "error-busy", detail: "argon2 queue full".into() };
+    let permit = tokio::time::timeout(std::time::Duration::from_secs(10), state.argon2.clone().acquire_owned())
+        .await
+        .map_err(|_| busy())?
+        .map_err(|_| busy())?;
+    tokio::task::spawn_blocking(move || {
+        let out = f();
+        drop(permit);
+        out
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))
 }

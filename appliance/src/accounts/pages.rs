@@ -142,7 +142,7 @@ async fn password(
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> Result<Response, AppError> {
     let user = ctx.user()?.clone();
-    match change_password(&state, &user, &form.current, &form.new, &form.confirm).await {
+    match change_password(&state, &ctx.sid, &user, &form.current, &form.new, &form.confirm).await {
         Ok(()) => {
             state.sessions.update(&ctx.sid, |s| s.must_change_password = false);
             Ok(Redirect::to("/").into_response())

@@ -2,7 +2,7 @@
 //! Pure: it edits a copy of the directory and credentials states, so that the preview and
 //! the import run the same code, and a file with any error changes nothing.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use preau_sync::kinds::directory::{Guardianship, Person, SchoolClass};
 use preau_sync::kinds::{Credentials, SchoolDirectory};
@@ -66,7 +66,7 @@ pub fn reconcile(
     dir: &mut SchoolDirectory,
     creds: &mut Credentials,
 ) -> Result<Summary, Vec<ImportError>> {
-    let mut run = Run { year, dir, creds, summary: Summary::default(), errors: Vec::new() };
+    let mut run = Run { year, dir, creds, summary: Summary::default(), errors: Vec::new(), seen: HashSet::new() };
     let rank = |p: &Parsed| match p.extraction {
         Extraction::Pupils(_) => 0,
         Extraction::Teachers(_) => 1,
@@ -76,7 +76,7 @@ pub fn reconcile(
     ordered.sort_by_key(|(_, p)| rank(p));
     for (file, parsed) in ordered {
         match &parsed.extraction {
-            Extraction::Pupils(rows) => run.pupils(rows),
+            Extraction::Pupils(rows) => run.pupils(rows, parsed.simple_format),
             Extraction::Teachers(rows) => run.teachers(file, rows),
             Extraction::Guardians(rows) => run.guardians(file, rows),
         }
@@ -90,6 +90,8 @@ struct Run<'a> {
     creds: &'a mut Credentials,
     summary: Summary,
     errors: Vec<ImportError>,
+    /// People this import already matched or created: one row never merges into another's.
+    seen: HashSet<String>,
 }
 
 /// The name a person goes by: the usage name (nom d'usage) when ONDE has one.
@@ -130,14 +132,19 @@ impl Run<'_> {
         let Some(id) = existing else {
             self.summary.created.push(Note::new(notes.0, &[("name", &name)]));
             let profile = Profile::parse(&adult.profile).expect("importers build valid profiles");
-            return self.add_person(adult, profile);
+            let id = self.add_person(adult, profile);
+            self.seen.insert(id.clone());
+            return id;
         };
+        self.seen.insert(id.clone());
         let person = self.dir.people.get_mut(&id).expect("found by the caller");
         let before = person.clone();
-        person.civility = adult.civility;
-        for (field, value) in
-            [(&mut person.email, adult.email), (&mut person.phone, adult.phone), (&mut person.address, adult.address)]
-        {
+        for (field, value) in [
+            (&mut person.civility, adult.civility),
+            (&mut person.email, adult.email),
+            (&mut person.phone, adult.phone),
+            (&mut person.address, adult.address),
+        ] {
             if !value.is_empty() {
                 *field = value;
             }
@@ -151,7 +158,10 @@ impl Run<'_> {
         id
     }
 
-    fn pupils(&mut self, rows: &[PupilRow]) {
+    /// An ONDE extraction lists every pupil of its classes: the pupils of those classes it no
+    /// longer lists have left and are archived. A simple list only adds and updates, and
+    /// never erases what it does not carry (address, photo consent, an empty class).
+    fn pupils(&mut self, rows: &[PupilRow], simple: bool) {
         // Classes first: one per class name of the file, with the levels of its pupils.
         let mut levels: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for row in rows.iter().filter(|r| !r.class_name.is_empty()) {
@@ -213,10 +223,14 @@ impl Run<'_> {
                 p.birth_name = row.last_name.clone();
                 p.birth_date = row.birth_date.clone();
                 p.sex = row.sex.clone();
-                p.level = row.level.clone();
-                p.class_id = class_id.clone();
-                p.photo_consent = row.photo_consent;
-                p.address = row.address.clone();
+                if !simple || !row.class_name.is_empty() {
+                    p.level = row.level.clone();
+                    p.class_id = class_id.clone();
+                }
+                if !simple {
+                    p.photo_consent = row.photo_consent;
+                    p.address = row.address.clone();
+                }
                 p.archived = false;
             };
             let existing = self.dir.people.iter().find(|(_, p)| {
@@ -226,7 +240,11 @@ impl Run<'_> {
                     && (same_name(&p.last_name, last_name) || same_name(&p.birth_name, &row.last_name))
             });
             let name = format!("{} {}", row.first_name, last_name);
-            match existing.map(|(id, _)| id.clone()) {
+            let existing = existing.map(|(id, _)| id.clone());
+            if let Some(id) = &existing {
+                self.seen.insert(id.clone());
+            }
+            match existing {
                 Some(id) => {
                     let person = self.dir.people.get_mut(&id).expect("found above");
                     let before = person.clone();
@@ -242,11 +260,26 @@ impl Run<'_> {
                 None => {
                     let mut person = Person::default();
                     wanted(&mut person);
-                    self.add_person(person, Profile::Pupil);
+                    let id = self.add_person(person, Profile::Pupil);
+                    self.seen.insert(id);
                     self.summary
                         .created
                         .push(Note::new("import-pupil-created", &[("name", &name), ("class", &row.class_name)]));
                 }
+            }
+        }
+        if simple {
+            return;
+        }
+        // The classes this extraction lists: their pupils it no longer lists have left (an
+        // extraction of one class says nothing about the others).
+        let current: HashSet<String> = rows.iter().filter_map(|r| self.class_named(&r.class_name)).collect();
+        for (id, p) in self.dir.people.iter_mut() {
+            let pupil_here = p.profile == Profile::Pupil.as_str() && !p.archived && current.contains(&p.class_id);
+            if pupil_here && !self.seen.contains(id) {
+                p.archived = true;
+                let name = format!("{} {}", p.first_name, p.last_name);
+                self.summary.updated.push(Note::new("import-pupil-archived", &[("name", &name)]));
             }
         }
     }
@@ -272,7 +305,7 @@ impl Run<'_> {
                 .find(|(_, p)| {
                     (p.profile == Profile::Teacher.as_str() || p.profile == Profile::Director.as_str())
                         && same_name(&p.first_name, &row.first_name)
-                        && (same_name(&p.last_name, last_name) || same_name(&p.last_name, &row.last_name))
+                        && (same_name(&p.last_name, last_name) || same_name(&p.birth_name, &row.last_name))
                 })
                 .map(|(id, _)| id.clone());
             let profile = if row.director && !self.dir.people.values().any(|p| p.profile == Profile::Director.as_str())
@@ -312,40 +345,56 @@ impl Run<'_> {
             for child in &row.children {
                 let child_last = used_name(&child.usage_name, &child.last_name);
                 let class = self.class_named(&child.class_name);
-                let found = self.dir.people.iter().find(|(_, p)| {
-                    p.profile == Profile::Pupil.as_str()
-                        && !p.archived
-                        && same_name(&p.first_name, &child.first_name)
-                        && (same_name(&p.last_name, child_last) || same_name(&p.birth_name, &child.last_name))
-                        && class.as_deref().is_none_or(|c| p.class_id == c)
-                });
-                match (class, found) {
+                let found: Vec<String> = self
+                    .dir
+                    .people
+                    .iter()
+                    .filter(|(_, p)| {
+                        p.profile == Profile::Pupil.as_str()
+                            && !p.archived
+                            && same_name(&p.first_name, &child.first_name)
+                            && (same_name(&p.last_name, child_last) || same_name(&p.birth_name, &child.last_name))
+                            && class.as_deref().is_none_or(|c| p.class_id == c)
+                    })
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                let name = format!("{} {child_last}", child.first_name);
+                match (class, found.as_slice()) {
                     (None, _) if !child.class_name.is_empty() => self.error(
                         file,
                         row.line,
                         Note::new("import-unknown-class", &[("class", &child.class_name), ("year", self.year)]),
                     ),
-                    (_, Some((id, _))) => children.push(id.clone()),
-                    (_, None) => self.error(
+                    (_, [id]) => children.push(id.clone()),
+                    // Never guess whose child it is: a wrong link shows a family another's child.
+                    (_, [_, _, ..]) => self.error(
                         file,
                         row.line,
-                        Note::new(
-                            "import-unknown-child",
-                            &[("name", &format!("{} {child_last}", child.first_name)), ("class", &child.class_name)],
-                        ),
+                        Note::new("import-ambiguous-child", &[("name", &name), ("class", &child.class_name)]),
+                    ),
+                    (_, []) => self.error(
+                        file,
+                        row.line,
+                        Note::new("import-unknown-child", &[("name", &name), ("class", &child.class_name)]),
                     ),
                 }
             }
-            // The same parent: same names and, when both are known, the same e-mail.
+            // The same parent as one already known: same names, and already the guardian of
+            // one of these children or the same e-mail. Homonyms otherwise stay two people,
+            // and two rows of one import are never merged.
             let existing = self
                 .dir
                 .people
                 .iter()
-                .find(|(_, p)| {
+                .find(|(id, p)| {
+                    let linked =
+                        children.iter().any(|c| self.dir.guardianships.contains_key(&Guardianship::key(id, c)));
+                    let same_email = !p.email.is_empty() && p.email.eq_ignore_ascii_case(&row.email);
                     p.profile == Profile::Parent.as_str()
+                        && !self.seen.contains(*id)
                         && same_name(&p.first_name, &row.first_name)
                         && same_name(&p.last_name, last_name)
-                        && (p.email.is_empty() || row.email.is_empty() || p.email.eq_ignore_ascii_case(&row.email))
+                        && (linked || same_email)
                 })
                 .map(|(id, _)| id.clone());
             let adult = Person {

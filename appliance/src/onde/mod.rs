@@ -16,7 +16,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use preau_sync::kinds::{Credentials, SchoolDirectory};
 use preau_sync::{Store, Uai};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -24,7 +23,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::{ApiError, ApiUser, ErrorBody};
-use crate::directory::{credentials_address, directory_address};
+use crate::directory::SchoolDocs;
 use crate::error::AppError;
 use crate::i18n::Locale;
 use crate::web::session::CsrfForm;
@@ -57,19 +56,14 @@ pub fn run(
     year: &str,
     apply: bool,
 ) -> Result<Result<Summary, Vec<ImportError>>, AppError> {
-    let dir_address = directory_address(uai);
-    let creds_address = credentials_address(uai);
-    let mut dir: SchoolDirectory = store.get::<SchoolDirectory>(dir_address.id())?.unwrap_or_default();
-    let mut creds: Credentials = store.get::<Credentials>(creds_address.id())?.unwrap_or_default();
-    let summary = match import::reconcile(files, year, &mut dir, &mut creds) {
+    let before = SchoolDocs::load(store, uai)?;
+    let mut docs = before.clone();
+    let summary = match import::reconcile(files, year, &mut docs.directory, &mut docs.credentials) {
         Ok(summary) => summary,
         Err(errors) => return Ok(Err(errors)),
     };
-    if apply && !summary.is_empty() {
-        // Credentials first: an account without a directory entry cannot log in, so a failure
-        // between the two writes leaves nobody half-created.
-        store.change::<Credentials, _>(&creds_address, |c| *c = creds)?;
-        store.change::<SchoolDirectory, _>(&dir_address, |d| *d = dir)?;
+    if apply {
+        docs.save(store, uai, &before)?;
     }
     Ok(Ok(summary))
 }

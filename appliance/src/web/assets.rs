@@ -1,4 +1,4 @@
-//! Static assets (CSS, icons, pictures, a little JavaScript), embedded in the binary.
+//! Static assets (CSS, icons, pictures), embedded in the binary.
 
 use axum::Router;
 use axum::extract::Path;
@@ -18,7 +18,7 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/static/{*path}", get(asset))
 }
 
-/// An asset's bytes and content type (for pages that inline them, such as letters).
+/// An asset's bytes and content type (for measurements).
 pub fn get_asset(path: &str) -> Option<(std::borrow::Cow<'static, [u8]>, String)> {
     let file = Static::get(path)?;
     let mime = file.metadata.mimetype().to_owned();

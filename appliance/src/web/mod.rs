@@ -37,6 +37,8 @@ pub struct AppState {
     pub sessions: Arc<Sessions>,
     /// Failed-login counters.
     pub limits: Arc<RateLimits>,
+    /// Argon2 computations allowed at once (one per core).
+    pub argon2: Arc<tokio::sync::Semaphore>,
     /// ONDE imports between preview and application.
     pub imports: Arc<crate::onde::Pending>,
     /// The address the server listens on, once bound.
@@ -63,6 +65,9 @@ impl AppState {
             directory: Arc::new(RwLock::new(Arc::new(directory))),
             sessions: Arc::new(sessions),
             limits: Arc::new(RateLimits::default()),
+            argon2: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+            )),
             imports: Arc::default(),
             bound: Arc::default(),
             discovery: Arc::default(),
@@ -114,9 +119,16 @@ impl AppState {
 
     /// Re-reads the directory after a change to it.
     pub async fn reload_directory(&self) -> Result<Arc<Directory>, AppError> {
-        let fresh = Arc::new(self.db.run(Directory::load).await?);
-        *self.directory.write().unwrap_or_else(|p| p.into_inner()) = fresh.clone();
-        Ok(fresh)
+        let slot = self.directory.clone();
+        // Published while the store is still held, so that two concurrent edits can never
+        // publish their snapshots in the wrong order.
+        self.db
+            .run(move |store| {
+                let fresh = Arc::new(Directory::load(store)?);
+                *slot.write().unwrap_or_else(|p| p.into_inner()) = fresh.clone();
+                Ok(fresh)
+            })
+            .await
     }
 }
 
@@ -146,6 +158,7 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), require_setup))
         .layer(middleware::from_fn_with_state(state.clone(), session::layer))
         .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn(crate::api::errors_as_json))
         .layer(axum::extract::DefaultBodyLimit::max(max_upload))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

@@ -26,6 +26,8 @@ use crate::i18n::Locale;
 const COOKIE: &str = "preau_sid";
 /// Logged-in sessions kept at most; the oldest idle ones go first.
 const MAX_SESSIONS: usize = 20_000;
+/// Sessions one person may hold at once (devices); a new one ends their oldest.
+const MAX_SESSIONS_PER_USER: usize = 10;
 
 /// A logged-in session.
 #[derive(Clone, Debug)]
@@ -38,15 +40,13 @@ pub struct SignedIn {
     pub display_name: String,
     /// The account must choose a new password before anything else.
     pub must_change_password: bool,
-    /// Parents: the child whose school life they are looking at.
-    pub selected_child: Option<UserId>,
     last_seen: Instant,
 }
 
 impl SignedIn {
     /// A fresh session.
     pub fn new(user: UserId, profile: Profile, display_name: String, must_change_password: bool) -> Self {
-        Self { user, profile, display_name, must_change_password, selected_child: None, last_seen: Instant::now() }
+        Self { user, profile, display_name, must_change_password, last_seen: Instant::now() }
     }
 }
 
@@ -102,6 +102,13 @@ impl Sessions {
     pub fn start(&self, session: SignedIn) -> String {
         let sid = hex::encode(crate::random_bytes::<32>());
         let mut map = self.by_sid.lock().unwrap_or_else(|p| p.into_inner());
+        // One person cannot crowd others out of the table.
+        let mut mine: Vec<(String, Instant)> =
+            map.iter().filter(|(_, s)| s.user == session.user).map(|(k, s)| (k.clone(), s.last_seen)).collect();
+        if mine.len() >= MAX_SESSIONS_PER_USER {
+            mine.sort_by_key(|(_, seen)| *seen);
+            map.remove(&mine[0].0);
+        }
         if map.len() >= MAX_SESSIONS {
             let now = Instant::now();
             map.retain(|_, s| now.duration_since(s.last_seen) <= self.idle_limit(s.profile));
@@ -127,9 +134,12 @@ impl Sessions {
         self.by_sid.lock().unwrap_or_else(|p| p.into_inner()).remove(sid);
     }
 
-    /// Ends every session of a user (after a credential reset).
-    pub fn end_all_of(&self, user: &UserId) {
-        self.by_sid.lock().unwrap_or_else(|p| p.into_inner()).retain(|_, s| s.user != *user);
+    /// Ends every session of a user (after a credential reset or a revoked card) but `keep`.
+    pub fn end_all_of(&self, user: &UserId, keep: Option<&str>) {
+        self.by_sid
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|sid, s| s.user != *user || Some(sid.as_str()) == keep);
     }
 
     /// The `Set-Cookie` value for `sid`.
@@ -275,6 +285,20 @@ mod tests {
         assert!(sessions.touch(&pupil).is_none(), "idle pupil session ended");
         assert!(sessions.touch(&teacher).is_some(), "the adult's goes on");
         assert!(sessions.touch(&pupil).is_none(), "and stays ended");
+    }
+
+    #[test]
+    fn one_person_holds_at_most_ten_sessions() {
+        let sessions = Sessions::with_idle([7; 32], false, Duration::from_secs(60), Duration::from_secs(60));
+        let pupil = UserId::random();
+        let sids: Vec<String> = (0..MAX_SESSIONS_PER_USER + 1)
+            .map(|_| {
+                std::thread::sleep(Duration::from_millis(2));
+                sessions.start(SignedIn::new(pupil.clone(), Profile::Pupil, "Léa".into(), false))
+            })
+            .collect();
+        assert!(sessions.touch(&sids[0]).is_none(), "the oldest went");
+        assert!(sids[1..].iter().all(|s| sessions.touch(s).is_some()));
     }
 
     #[test]

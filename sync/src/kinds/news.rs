@@ -38,3 +38,14 @@ impl DocKind for NewsPost {
         ));
     }
 }
+
+/// A public post as the school's public page reads it (from the read model).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicNews {
+    /// Title.
+    pub title: String,
+    /// Text.
+    pub body: String,
+    /// Unix time in milliseconds.
+    pub published_at: i64,
+}

@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::identity::ReplicaIdentity;
 use crate::ids::{DocAddress, DocId, DocKey, Partition, ReplicaId, Scope, ScopeRule};
 use crate::kinds::homework::HomeworkDue;
+use crate::kinds::news::PublicNews;
 use crate::kinds::{Cell, Kind, Row, Table};
 
 /// Numbered migrations, compiled in; version N is `MIGRATIONS[N - 1]`.
@@ -330,6 +331,18 @@ impl Tx<'_> {
                 details: r.get(3)?,
                 due_on: r.get(4)?,
             })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The newest public news posts of one partition.
+    pub fn public_news(&self, partition: &Partition, limit: usize) -> Result<Vec<PublicNews>> {
+        let mut st = self.0.prepare_cached(
+            "SELECT title, body, published_at FROM news_post
+             WHERE partition = ?1 AND public = 1 ORDER BY published_at DESC LIMIT ?2",
+        )?;
+        let rows = st.query_map(params![partition.to_string(), limit as i64], |r| {
+            Ok(PublicNews { title: r.get(0)?, body: r.get(1)?, published_at: r.get(2)? })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

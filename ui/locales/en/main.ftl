@@ -244,3 +244,6 @@ structures-bad-teacher = Only the school's teachers and head teacher can teach a
 structures-bad-group-name = The group name is required (100 characters at most).
 structures-group-exists = A group already has this name.
 structures-bad-member = This person is not part of the school.
+error-busy = The server is very busy: try again in a moment.
+import-ambiguous-child = Several pupils are called { $name } (class "{ $class }"): give the child's class so that Préau knows who is meant.
+import-pupil-archived = Pupil { $name }: not in the extraction, archived (left the school)

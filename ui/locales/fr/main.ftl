@@ -244,3 +244,6 @@ structures-bad-teacher = Seuls les enseignants et la direction de l'école peuve
 structures-bad-group-name = Le nom du groupe est obligatoire (100 caractères au plus).
 structures-group-exists = Un groupe porte déjà ce nom.
 structures-bad-member = Cette personne ne fait pas partie de l'école.
+error-busy = Le serveur est très occupé : réessayez dans un instant.
+import-ambiguous-child = Plusieurs élèves s'appellent { $name } (classe « { $class } ») : indiquez la classe de l'enfant pour que Préau sache de qui il s'agit.
+import-pupil-archived = Élève { $name } : absent de l'extraction, archivé (a quitté l'école)

@@ -2,6 +2,7 @@
 -- the public flag of news posts.
 
 ALTER TABLE news_post ADD COLUMN public INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX news_post_public ON news_post (partition, public, published_at);
 
 CREATE TABLE school (
     doc_id    TEXT NOT NULL PRIMARY KEY,
