@@ -29,6 +29,7 @@ use crate::web::{AppState, Ctx, SignedIn};
         (name = "school", description = "The school, its classes and people"),
         (name = "accounts", description = "Credentials, QR cards and login letters"),
         (name = "import", description = "ONDE imports"),
+        (name = "homework", description = "The cahier de textes: lessons, work to do, pupils' ticks"),
     )
 )]
 struct Doc;
@@ -55,6 +56,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::admin::api_routes())
         .merge(crate::onde::api_routes())
         .merge(crate::structures::api_routes())
+        .merge(crate::homework::api_routes())
         .split_for_parts();
     let doc = std::sync::Arc::new(doc);
     router

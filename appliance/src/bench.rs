@@ -470,11 +470,13 @@ impl Writer {
         let title = self.sentences(1).split(' ').take(title_words).collect::<Vec<_>>().join(" ");
         HomeworkEntry {
             subject: self.pick(SUBJECTS),
-            details: self.sentences(2),
+            details: self.sentences(2).into(),
             title,
             assigned_on: format!("2026-11-{day:02}"),
             due_on: format!("2026-11-{:02}", day + 2),
             author: author.to_owned(),
+            edited_by: author.to_owned(),
+            ..Default::default()
         }
     }
 
@@ -533,7 +535,7 @@ fn school_day(dir: &Path) -> Result<()> {
             let entry = w.homework(&teacher(c), 23);
             let id = format!("d{c}-{e}");
             homework.push(json!({"class": class(c)?.to_string(), "id": id, "subject": entry.subject,
-                "title": entry.title, "details": entry.details, "assigned_on": entry.assigned_on,
+                "title": entry.title, "details": entry.details.as_str(), "assigned_on": entry.assigned_on,
                 "due_on": entry.due_on, "author": entry.author}));
             replica.change::<HomeworkBook, _>(&book, |b| b.entries.insert(id, entry))?;
         }

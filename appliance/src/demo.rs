@@ -4,7 +4,8 @@
 
 use preau_sync::kinds::credentials::Credential;
 use preau_sync::kinds::directory::{Guardianship, Person, SchoolClass, SchoolInfo};
-use preau_sync::kinds::{Credentials, NewsPost, SchoolDirectory};
+use preau_sync::kinds::homework::HomeworkEntry;
+use preau_sync::kinds::{Credentials, HomeworkBook, NewsPost, SchoolDirectory};
 use preau_sync::{DocAddress, DocKey, Kind, Partition, Store, Uai};
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
@@ -315,5 +316,55 @@ pub fn seed(store: &mut Store) -> Result<Option<DemoLogins>, AppError> {
             }
         })?;
     }
+    seed_homework(store, &uai, &classes)?;
     Ok(Some(logins))
+}
+
+/// A few days of each class's cahier de textes around today, so that pupils and parents
+/// have something to do and teachers something to read.
+fn seed_homework(
+    store: &mut Store,
+    uai: &Uai,
+    classes: &[(ClassId, &str, Vec<&str>, Vec<&UserId>)],
+) -> Result<(), AppError> {
+    let day = |n: i64| crate::date_of_ms(crate::now_ms() + n * 86_400_000);
+    let entries = [
+        (-1, "Français", "Lecture à voix haute : « Le loup et l'agneau ».", "", "", 0),
+        (0, "Mathématiques", "Les tables de multiplication, jeu du furet.", "Apprendre la table de 4", "", 2),
+        (0, "Questionner le monde", "Les états de l'eau : expérience du glaçon.", "", "", 0),
+        (
+            1,
+            "Français",
+            "Dictée préparée.",
+            "Relire la dictée et recopier les mots difficiles",
+            "Sur le cahier du jour.",
+            4,
+        ),
+    ];
+    for (n, (class, _, _, teachers)) in classes.iter().enumerate() {
+        let author = teachers[0].to_string();
+        let class = crate::directory::Class {
+            id: class.clone(),
+            class: SchoolClass { school_year: SCHOOL_YEAR.into(), ..SchoolClass::default() },
+        };
+        let address = crate::homework::book_address(uai, &class)?;
+        store.change::<HomeworkBook, _>(&address, |book| {
+            for (i, (on, subject, lesson, title, details, due_in)) in entries.iter().enumerate() {
+                let entry = HomeworkEntry {
+                    subject: (*subject).into(),
+                    lesson: (*lesson).into(),
+                    title: (*title).into(),
+                    details: (*details).into(),
+                    assigned_on: day(*on),
+                    due_on: if title.is_empty() { String::new() } else { day(on + due_in) },
+                    author: author.clone(),
+                    edited_by: author.clone(),
+                    edited_at: crate::now_ms(),
+                    ..HomeworkEntry::default()
+                };
+                book.entries.insert(format!("demo{n}{i}"), entry);
+            }
+        })?;
+    }
+    Ok(())
 }

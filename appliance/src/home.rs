@@ -17,6 +17,7 @@ use crate::accounts::{PupilTile, pupil_tiles};
 use crate::api::{ApiError, ApiUser, ErrorBody};
 use crate::directory::{Class, Directory, Member, Profile, UserId};
 use crate::error::AppError;
+use crate::homework::TodoList;
 use crate::i18n::Locale;
 use crate::web::{AppState, Chrome, Ctx, SignedIn, render};
 
@@ -228,6 +229,16 @@ struct HomePage {
     avatar: Option<PupilTile>,
     children: Vec<(PupilTile, bool)>,
     child: Option<Child>,
+    /// A pupil's (or the chosen child's) work to do.
+    todo: Option<TodoList>,
+    /// Where a tick on the list returns to.
+    back: String,
+}
+
+impl HomePage {
+    fn date(&self, iso: &str) -> String {
+        self.c.l.weekday_date(iso)
+    }
 }
 
 async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
@@ -236,7 +247,12 @@ async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppEr
     };
     let dir = state.directory();
     let first_child = dir.children_of(&user.user).first().map(|c| c.id.clone());
-    render(&home_page(&ctx, &dir, &user, first_child)?)
+    let mut page = home_page(&ctx, &dir, &user, first_child.clone())?;
+    let pupil = if user.profile == Profile::Pupil { Some(user.user.clone()) } else { first_child };
+    if let Some(pupil) = pupil {
+        page.todo = Some(TodoList::of(&state, &user, &pupil).await?);
+    }
+    render(&page)
 }
 
 async fn child_home(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, AppError> {
@@ -246,7 +262,10 @@ async fn child_home(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Stri
     if !dir.children_of(&user.user).iter().any(|c| c.id == child) {
         return Err(AppError::NotFound);
     }
-    render(&home_page(&ctx, &dir, user, Some(child))?)
+    let mut page = home_page(&ctx, &dir, user, Some(child.clone()))?;
+    page.todo = Some(TodoList::of(&state, user, &child).await?);
+    page.back = format!("/child/{child}");
+    render(&page)
 }
 
 fn home_page(ctx: &Ctx, dir: &Directory, user: &SignedIn, selected: Option<UserId>) -> Result<HomePage, AppError> {
@@ -257,6 +276,8 @@ fn home_page(ctx: &Ctx, dir: &Directory, user: &SignedIn, selected: Option<UserI
     let class_tiles = |tiles: &mut Vec<Tile>| {
         for class in &me.classes {
             tiles.push(Tile::new(format!("/classes/{}", class.id), "classes", class.name.clone()));
+            let label = format!("{} — {}", l.t("tile-homework"), class.name);
+            tiles.push(Tile::new(format!("/classes/{}/homework", class.id), "homework", label));
         }
     };
     let mut subtitle = me.role.clone();
@@ -276,6 +297,7 @@ fn home_page(ctx: &Ctx, dir: &Directory, user: &SignedIn, selected: Option<UserI
         }
         Profile::Staff => tiles.push(Tile::new("/team", "staffroom", l.t("tile-team"))),
         Profile::Pupil => {
+            tiles.push(Tile::new("/homework", "homework", l.t("tile-my-homework")));
             if let Some(class) = me.classes.first() {
                 subtitle = l.ta("pupil-class", &[("class", &class.name), ("teachers", &class.teachers.join(", "))]);
             }
@@ -297,6 +319,8 @@ fn home_page(ctx: &Ctx, dir: &Directory, user: &SignedIn, selected: Option<UserI
         avatar: (member.profile == Profile::Pupil).then(|| PupilTile::of(member)),
         children,
         child: me.children.into_iter().find(|c| selected.as_ref().is_some_and(|s| s.as_str() == c.id)),
+        todo: None,
+        back: "/".to_owned(),
     })
 }
 

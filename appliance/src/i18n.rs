@@ -106,6 +106,14 @@ impl Locale {
         }
     }
 
+    /// A `YYYY-MM-DD` date with its weekday, as a page heading says it ("lundi 30 novembre").
+    pub fn weekday_date(&self, iso: &str) -> String {
+        let Ok(d) = crate::text::date(iso, "error-bad-request") else { return iso.to_owned() };
+        let weekday = self.t(&format!("weekday-{}", d.weekday().number_from_monday()));
+        let month = self.t(&format!("month-{}", u8::from(d.month())));
+        self.ta("date-weekday", &[("weekday", &weekday), ("day", &d.day().to_string()), ("month", &month)])
+    }
+
     /// Whether the message exists (for tests and for optional texts).
     pub fn has(&self, id: &str) -> bool {
         self.bundle.has_message(id)

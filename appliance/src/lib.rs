@@ -11,13 +11,16 @@ pub mod directory;
 pub mod discovery;
 pub mod error;
 pub mod home;
+pub mod homework;
 pub mod i18n;
 pub mod onde;
+pub mod policy;
 pub mod qr;
 pub mod ratelimit;
 pub mod server;
 pub mod setup;
 pub mod structures;
+pub mod text;
 pub mod web;
 
 use preau_sync::{Scope, ScopeRule, Uai};
@@ -34,10 +37,14 @@ pub fn school_scope(uai: &Uai) -> Scope {
     Scope::new(vec![ScopeRule::School(uai.clone()), ScopeRule::Exact(preau_sync::Partition::Academy)])
 }
 
+/// Now, in Unix milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
 /// Today's date (UTC), `YYYY-MM-DD`.
 pub fn today() -> String {
-    let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
-    date_of_ms(ms)
+    date_of_ms(now_ms())
 }
 
 /// `YYYY-MM-DD` of a Unix time in milliseconds (UTC; civil-from-days, no calendar crate).

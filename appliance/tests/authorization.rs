@@ -117,6 +117,14 @@ const PAGES: &[Rule] = &[
     Rule { method: "POST", route: "/accounts/{ce_pupil}/qr/revoke", allowed: &[Director, Teacher] },
     Rule { method: "POST", route: "/accounts/{ce_parent}/reset", allowed: &[Director, Teacher] },
     Rule { method: "POST", route: "/accounts/{teacher}/reset", allowed: &[Director] },
+    Rule { method: "GET", route: "/classes/{ce}/homework", allowed: &[Director, Teacher] },
+    Rule { method: "GET", route: "/classes/{cp}/homework", allowed: &[Director, OtherTeacher] },
+    Rule {
+        method: "GET",
+        route: "/classes/{ce}/homework/print?from=2026-11-30&to=2026-12-06",
+        allowed: &[Director, Teacher],
+    },
+    Rule { method: "GET", route: "/homework", allowed: &[Pupil] },
 ];
 
 /// The same operations in the API.
@@ -137,6 +145,17 @@ const API: &[Rule] = &[
     Rule { method: "POST", route: "/api/v1/accounts/{ce_parent}/reset", allowed: &[Director, Teacher] },
     Rule { method: "POST", route: "/api/v1/accounts/{teacher}/reset", allowed: &[Director] },
     Rule { method: "GET", route: "/api/v1/groups", allowed: &[Director] },
+    Rule {
+        method: "GET",
+        route: "/api/v1/classes/{ce}/homework?from=2026-11-30&to=2026-12-06",
+        allowed: &[Director, Teacher],
+    },
+    Rule {
+        method: "GET",
+        route: "/api/v1/classes/{cp}/homework?from=2026-11-30&to=2026-12-06",
+        allowed: &[Director, OtherTeacher],
+    },
+    Rule { method: "GET", route: "/api/v1/pupils/{ce_pupil}/homework", allowed: &[Director, Teacher] },
 ];
 
 impl Who {

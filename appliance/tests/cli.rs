@@ -15,7 +15,10 @@ fn help_lists_the_commands_and_version_names_schema_and_protocol() {
     let (ok, version) = preau(&["version"]);
     assert!(ok);
     assert!(version.starts_with(&format!("preau {}", env!("CARGO_PKG_VERSION"))), "{version}");
-    assert!(version.contains("schema 2") && version.contains("protocol 1"), "{version}");
+    assert!(
+        version.contains(&format!("schema {}", preau_sync::store::SCHEMA_VERSION)) && version.contains("protocol 1"),
+        "{version}"
+    );
     let (ok, _) = preau(&["no-such-command"]);
     assert!(!ok);
 }

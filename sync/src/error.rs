@@ -11,6 +11,9 @@ pub enum Error {
     /// The SQLite layer failed (I/O, lock timeout, constraint).
     #[error("storage: {0}")]
     Storage(#[from] rusqlite::Error),
+    /// A local edit refused itself (`Store::try_change`); nothing was written.
+    #[error("the edit was refused")]
+    EditRefused,
     /// The database was written by a newer Préau than this binary.
     #[error("database schema version {found} is newer than this binary supports ({supported}); upgrade Préau")]
     SchemaTooNew {

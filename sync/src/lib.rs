@@ -15,6 +15,7 @@ pub mod replication;
 mod storage;
 pub mod store;
 
+pub use automerge::Automerge;
 pub use error::{Error, Result};
 pub use identity::ReplicaIdentity;
 pub use ids::{DocAddress, DocId, DocKey, LocalId, Partition, ReplicaId, Scope, ScopeRule, Uai};

@@ -11,7 +11,7 @@ use automerge::{ActorId, Automerge, ChangeHash};
 use crate::error::{Error, Result, without_panic};
 use crate::identity::{ReplicaIdentity, fill_random};
 use crate::ids::{DocAddress, DocId, Partition, ReplicaId, Scope};
-use crate::kinds::homework::HomeworkDue;
+use crate::kinds::homework::{DoneRow, HomeworkItem};
 use crate::kinds::news::PublicNews;
 use crate::kinds::{self, Cell, DocKind, Kind, Row, Table};
 use crate::replication::thin::only_document_and_change_chunks;
@@ -37,6 +37,7 @@ impl Store {
     /// `scope` is the set of partitions this replica holds; documents outside it are refused.
     pub fn open(path: &Path, scope: Scope) -> Result<Self> {
         let mut storage = Storage::open(path)?;
+        let upgraded = storage.upgraded;
         let (identity, open_count) = storage.write(|tx| {
             let identity = match tx.identity()? {
                 Some(id) => id,
@@ -55,13 +56,17 @@ impl Store {
         let mut salt = [0u8; 4];
         fill_random(&mut salt);
         actor.extend_from_slice(&salt);
-        Ok(Self {
+        let mut store = Self {
             storage,
             identity,
             actor: ActorId::from(actor),
             scope,
             bundle_budget: crate::replication::bundle::BUNDLE_BUDGET_BYTES,
-        })
+        };
+        if upgraded {
+            store.rebuild_read_models()?;
+        }
+        Ok(store)
     }
 
     /// Caps the change bytes put in one outgoing bundle (default 24 MiB). Beyond it a bundle
@@ -96,16 +101,27 @@ impl Store {
     /// `edit` gets the hydrated state; whatever it changes is committed as one Automerge
     /// change together with the catalog and the read models, in one transaction.
     pub fn change<K: DocKind, R>(&mut self, address: &DocAddress, edit: impl FnOnce(&mut K::State) -> R) -> Result<R> {
+        self.try_change::<K, R, Error>(address, |state| Ok(edit(state)))
+    }
+
+    /// Like [`Store::change`], but `edit` may refuse: then nothing is written.
+    pub fn try_change<K: DocKind, R, E: From<Error>>(
+        &mut self,
+        address: &DocAddress,
+        edit: impl FnOnce(&mut K::State) -> std::result::Result<R, E>,
+    ) -> std::result::Result<R, E> {
         if address.kind != K::KIND {
             return Err(Error::WrongKind {
                 id: address.id(),
                 expected: K::KIND.as_str(),
                 actual: address.kind.as_str().to_owned(),
-            });
+            }
+            .into());
         }
         self.check_scope(&address.partition)?;
         let actor = self.actor.clone();
-        self.storage.write(|tx| {
+        let mut refused = None;
+        let written = self.storage.write(|tx| {
             let id = address.id();
             let old = tx.catalog_get(id)?;
             if let Some(old) = &old
@@ -114,18 +130,34 @@ impl Store {
                 return Err(Error::CorruptDocument { id, reason: "catalog address does not match its id".into() });
             }
             let mut doc = load(tx, address.kind, old.as_ref())?.with_actor(actor);
-            let mut state: K::State = autosurgeon::hydrate(&doc).map_err(|e| corrupt(id, e))?;
-            let result = edit(&mut state);
-            doc.transact_with(
+            // Hydrated inside the transaction: autosurgeon's `Text` remembers the heads it was
+            // read at and must see the same ones when reconciled, and a transaction's base
+            // heads can differ from the document's (they include the actor's last change).
+            let outcome = doc.transact_with(
                 |_| CommitOptions::default().with_time(now_ms() / 1000),
-                |t| autosurgeon::reconcile(t, &state),
-            )
-            .map_err(|e| corrupt(id, e.error))?;
+                |t| {
+                    let mut state: K::State = autosurgeon::hydrate(t).map_err(|e| corrupt(id, e))?;
+                    let result = match edit(&mut state) {
+                        Ok(result) => result,
+                        Err(e) => {
+                            refused = Some(e);
+                            return Err(Error::EditRefused);
+                        }
+                    };
+                    autosurgeon::reconcile(t, &state).map_err(|e| corrupt(id, e))?;
+                    Ok(result)
+                },
+            );
+            let result = outcome.map_err(|failure| failure.error)?.result;
             let rows = kinds::project(address, &doc).map_err(|e| corrupt(id, e))?;
             let chunk = doc.save_after(old.as_ref().map_or(&[][..], |e| &e.heads[..]));
             commit_doc(tx, address, old.as_ref(), &doc, &chunk, &rows)?;
             Ok(result)
-        })
+        });
+        match (written, refused) {
+            (_, Some(e)) => Err(e),
+            (written, None) => written.map_err(E::from),
+        }
     }
 
     /// The current state of a document (loads it: for writers and tests, not for pages).
@@ -187,9 +219,15 @@ impl Store {
         self.storage.read(|tx| tx.rows(table))
     }
 
-    /// Homework of a class due between two dates (inclusive, `YYYY-MM-DD`): plain indexed SQL.
-    pub fn homework_due(&mut self, class: &Partition, from: &str, to: &str) -> Result<Vec<HomeworkDue>> {
-        self.storage.read(|tx| tx.homework_due(class, from, to))
+    /// A class's live homework entries whose class day or due date is in `[from, to]`
+    /// (inclusive, `YYYY-MM-DD`): plain indexed SQL.
+    pub fn homework(&mut self, class: &Partition, from: &str, to: &str) -> Result<Vec<HomeworkItem>> {
+        self.storage.read(|tx| tx.homework(class, from, to))
+    }
+
+    /// Every pupil's ticks in one homework book.
+    pub fn homework_done(&mut self, book: DocId) -> Result<Vec<DoneRow>> {
+        self.storage.read(|tx| tx.homework_done(book))
     }
 
     /// The newest public news posts of one partition (the school's public page).
@@ -233,7 +271,8 @@ pub(crate) fn load(tx: &Tx<'_>, kind: Kind, stored: Option<&CatalogEntry>) -> Re
 /// write: the database or a backup may have been damaged or tampered with.
 pub fn load_document(bytes: &[u8]) -> std::result::Result<Automerge, String> {
     only_document_and_change_chunks(bytes)?;
-    without_panic(|| Automerge::load(bytes))?.map_err(|e| e.to_string())
+    let options = automerge::LoadOptions::default().text_encoding(kinds::TEXT_ENCODING);
+    without_panic(|| Automerge::load_with_options(bytes, options))?.map_err(|e| e.to_string())
 }
 
 /// Persists a changed document: `chunk` (its changes since `old`, from `save_after`), the

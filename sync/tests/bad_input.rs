@@ -223,7 +223,7 @@ fn changes_that_break_the_schema_or_the_policy_or_do_not_decode_are_refused() {
     // And the sound bundle still applies afterwards.
     let sound = bundle_for_school(&mut p);
     apply(&mut p, &sound).unwrap();
-    assert_eq!(p.school.homework_due(&book("cp").partition, "", "9999").unwrap().len(), 1);
+    assert_eq!(p.school.homework(&book("cp").partition, "", "9999").unwrap().len(), 1);
 }
 
 #[test]

@@ -41,7 +41,7 @@ fn two_replicas_converge_in_four_messages_and_then_exchange_nothing() {
     assert_eq!(a.messages_sent + h.messages_sent, 4);
     assert!(a.converged && h.converged, "{a:?} {h:?}");
     assert_eq!(school_a.read_models().unwrap(), hub.read_models().unwrap());
-    let rows = hub.homework_due(&class(), "2026-11-01", "2026-11-30").unwrap();
+    let rows = hub.homework(&class(), "2026-11-01", "2026-11-30").unwrap();
     assert_eq!(rows.len(), 2);
 
     // Nothing changed: no document crosses the wire.
@@ -163,7 +163,7 @@ mod projections {
                     }
                     Op::Retitle { on, class, id, title } => {
                         replicas[on].change::<HomeworkBook, _>(&address(class, Kind::HomeworkBook, "2026-2027"), |b| {
-                            if let Some(e) = b.entries.get_mut(&format!("e{id}")) { e.title = format!("Titre {title}"); }
+                            if let Some(e) = b.entries.get_mut(&format!("e{id}")) { e.title = format!("Titre {title}"); let d = format!("{} {title}", e.details.as_str()); e.details.update(d); }
                         }).unwrap();
                     }
                     Op::DeleteEntry { on, class, id } => {
@@ -301,4 +301,49 @@ fn a_small_bundle_budget_spreads_a_large_sync_over_several_complete_sessions() {
     assert!(sessions > 3, "500 bytes cannot carry 40 posts at once ({sessions} sessions)");
     assert_eq!(hub.catalog().unwrap().len(), 40);
     assert_eq!(school.read_models().unwrap(), hub.read_models().unwrap());
+}
+
+#[test]
+fn two_teachers_editing_the_same_entry_offline_keep_both_texts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut school = Store::open(&dir.path().join("school.db"), Scope::all()).unwrap();
+    let mut laptop = Store::open(&dir.path().join("laptop.db"), Scope::all()).unwrap();
+    // 1. Monday's entry exists on both replicas.
+    school
+        .change::<HomeworkBook, _>(&book(), |b| {
+            let entry = HomeworkEntry {
+                subject: "Français".into(),
+                lesson: "Lecture : « Le Petit Prince », chapitre 1.".into(),
+                assigned_on: "2026-11-30".into(),
+                ..Default::default()
+            };
+            b.entries.insert("lundi".into(), entry);
+        })
+        .unwrap();
+    sync_pair(&mut laptop, &mut school, &OpenPolicy).unwrap();
+    // 2. Apart, each teacher adds a line to the same lesson text (accents included).
+    let append = |store: &mut Store, line: &str| {
+        store
+            .change::<HomeworkBook, _>(&book(), |b| {
+                let lesson = &mut b.entries.get_mut("lundi").unwrap().lesson;
+                let text = format!("{}\n{line}", lesson.as_str());
+                lesson.update(text);
+            })
+            .unwrap();
+    };
+    append(&mut school, "Dictée préparée : les accents é, è, à.");
+    append(&mut laptop, "Poésie : « Le cancre », strophe 2.");
+    // 3. Together again: both lines are there, on both replicas.
+    sync_pair(&mut laptop, &mut school, &OpenPolicy).unwrap();
+    for store in [&mut school, &mut laptop] {
+        let lesson =
+            store.get::<HomeworkBook>(book().id()).unwrap().unwrap().entries["lundi"].lesson.as_str().to_owned();
+        assert!(lesson.starts_with("Lecture : « Le Petit Prince », chapitre 1."), "{lesson}");
+        assert!(lesson.contains("\nDictée préparée : les accents é, è, à."), "{lesson}");
+        assert!(lesson.contains("\nPoésie : « Le cancre », strophe 2."), "{lesson}");
+    }
+    assert_eq!(school.read_models().unwrap(), laptop.read_models().unwrap());
+    // 4. A later edit on a replica that has merged others' changes still works.
+    append(&mut laptop, "Fin de séance.");
+    assert!(laptop.homework(&class(), "2026-11-30", "2026-11-30").unwrap()[0].lesson.ends_with("Fin de séance."));
 }

@@ -155,11 +155,41 @@ async fn teacher_story(b: &mut Browser, server: &TestServer) -> anyhow::Result<(
         assert!(roster.contains(&pupil.full_name()), "{} is on the roster", pupil.full_name());
     }
     b.audit("class roster").await?;
+    homework_story(b, server, &class.id.to_string()).await?;
     b.click("a.brand").await?;
     b.click("a.tile[href='/team']").await?;
     assert!(b.text("main table").await?.contains("Claire Martin"));
     b.audit("team page").await?;
     b.logout().await
+}
+
+/// From the class page, the teacher writes today's lesson and work in the cahier de textes,
+/// opens the entry (who has done it) and prints the week.
+async fn homework_story(b: &mut Browser, server: &TestServer, class: &str) -> anyhow::Result<()> {
+    b.click(&format!("a.button[href='/classes/{class}/homework']")).await?;
+    assert!(b.text("h1").await?.contains("Cahier de textes"));
+    b.audit("cahier de textes, empty week").await?;
+    b.type_in("#subject", "Mathématiques").await?;
+    b.type_in("#lesson", "Les tables de 7.").await?;
+    b.type_in("#title", "Exercices 3 et 4 p. 42").await?;
+    // Date fields take keystrokes in the browser's locale: set the value as a picker would.
+    b.client.execute("document.querySelector('#due_on').value = arguments[0]", vec![json!(in_days(2))]).await?;
+    b.click("form[action$='/homework'] button[type=submit]").await?;
+    assert!(b.text("main").await?.contains("Exercices 3 et 4 p. 42"), "the entry is on the week page");
+    b.audit("cahier de textes, a week").await?;
+    b.screenshot_at("homework-week", TABLET).await?;
+    b.click("article.entry p.hint a").await?;
+    assert!(b.text("main").await?.contains("Qui a fait ce travail"));
+    b.audit("cahier de textes, an entry").await?;
+    b.goto(server, &format!("/classes/{class}/homework/print?from={}&to={}", in_days(0), in_days(6))).await?;
+    assert!(b.text("main").await?.contains("Les tables de 7."));
+    b.audit("cahier de textes, printed").await?;
+    b.goto(server, "/").await
+}
+
+/// `YYYY-MM-DD`, `n` days from today.
+fn in_days(n: i64) -> String {
+    preau_appliance::date_of_ms(preau_appliance::now_ms() + n * 86_400_000)
 }
 
 /// A CP pupil taps the class, their first name, three pictures (wrong once, then right).

@@ -29,7 +29,7 @@ fn assert_holds(store: &mut Store, name: &str, expected: &BTreeSet<(usize, Strin
         let address = book(class);
         let doc = store.get::<HomeworkBook>(address.id()).unwrap().unwrap_or_default();
         let rows: BTreeSet<String> =
-            store.homework_due(&address.partition, "", "9999").unwrap().into_iter().map(|r| r.entry_id).collect();
+            store.homework(&address.partition, "", "9999").unwrap().into_iter().map(|r| r.entry_id).collect();
         for (_, id) in expected.iter().filter(|(c, _)| *c == class) {
             assert!(doc.entries.contains_key(id), "{name} lost acknowledged entry {id} (class {class})");
             assert!(rows.contains(id), "{name}'s read model lacks acknowledged entry {id}");

@@ -153,6 +153,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::admin::routes())
         .merge(crate::onde::routes())
         .merge(crate::structures::routes())
+        .merge(crate::homework::routes())
         .merge(crate::api::router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), require_setup))
@@ -251,6 +252,11 @@ impl Chrome {
     /// A message.
     pub fn t(&self, id: &str) -> String {
         self.l.t(id)
+    }
+
+    /// A message with named arguments (templates write `c.ta("id", [("name", value)])`).
+    pub fn ta(&self, id: &str, args: &[(&str, &str)]) -> String {
+        self.l.ta(id, args)
     }
 }
 

@@ -210,3 +210,39 @@ pub async fn api(
     let text = response.text().await.unwrap();
     (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
 }
+
+/// A browser in which `pupil` logged in with their pictures.
+pub async fn pupil_browser(server: &TestServer, pupil: &Member) -> Browser {
+    let pictures: Vec<String> =
+        server.directory().credentials[&pupil.id].picture_secret.split(',').map(Into::into).collect();
+    let mut b = server.browser();
+    let path = format!("/classes/{}/login/{}", pupil.person.class_id, pupil.id);
+    b.get(&path).await.assert_ok();
+    b.post(&path, &[("entered", &pictures[..2].join(",")), ("add", &pictures[2])]).await.assert_redirect("/");
+    b.get("/").await;
+    b
+}
+
+/// A bearer token for a password login.
+pub async fn token(server: &TestServer, login: &str, password: &str) -> String {
+    let body = serde_json::json!({"login": login, "password": password});
+    let (status, answer) = api(server, "POST", "/api/v1/auth/login", None, Some(body)).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    answer["token"].as_str().unwrap().to_owned()
+}
+
+/// Every read-model row of the server's replica (to prove a refusal changed nothing).
+pub fn read_models(server: &TestServer) -> std::collections::BTreeMap<&'static str, Vec<Vec<preau_sync::Cell>>> {
+    server.state.db.run_blocking(|store| Ok(store.read_models()?)).unwrap()
+}
+
+/// A browser in which `member` activated their account with their letter's code and chose
+/// `password`.
+pub async fn activated_browser(server: &TestServer, member: &Member, password: &str) -> Browser {
+    let cred = server.directory().credentials[&member.id].clone();
+    let mut b = server.browser();
+    b.login(&cred.login, &cred.activation_code).await;
+    b.post("/password", &[("new", password), ("confirm", password)]).await.assert_redirect("/");
+    b.get("/").await;
+    b
+}

@@ -1,48 +1,131 @@
-//! The cahier de textes: one document per class and school year.
+//! The cahier de textes: one document per class and school year, holding what was done in
+//! class, the work to do, and each pupil's "done" ticks.
 
 use std::collections::BTreeMap;
 
-use autosurgeon::{Hydrate, Reconcile};
+use autosurgeon::{Hydrate, Reconcile, Text};
 
 use super::{DocKind, Kind, ProjectionContext, Row, Table};
 
 /// One class's homework book for one school year (key: the year, e.g. `2026-2027`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate)]
+#[derive(Clone, Debug, Default, Reconcile, Hydrate)]
 pub struct HomeworkBook {
-    /// Entries by id (ids are unique, so concurrent additions never conflict).
+    /// Entries by id (ids are random, so concurrent additions never conflict).
     pub entries: BTreeMap<String, HomeworkEntry>,
+    /// "Done" ticks by [`DoneMark::key`]: one per entry and pupil, written by the pupil or
+    /// a guardian, never by the entry's authors.
+    pub done: BTreeMap<String, DoneMark>,
 }
 
-/// One entry of the cahier de textes.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate)]
+/// One entry of the cahier de textes: a class day's lesson and, optionally, work to do.
+#[derive(Clone, Debug, Default, Reconcile, Hydrate)]
 pub struct HomeworkEntry {
+    /// Who it is for: empty for the whole class, else one of the class's levels ("CE1").
+    pub audience: String,
     /// Discipline ("Mathématiques").
     pub subject: String,
-    /// Short title.
+    /// The work to do, in one line ("Exercices 3 et 4 p. 42"); empty for a lesson only.
     pub title: String,
-    /// The work to do.
-    pub details: String,
-    /// Date given, `YYYY-MM-DD`.
+    /// More about the work. Text, so that two teachers' offline edits both survive.
+    pub details: Text,
+    /// What was done in class that day (cahier de leçons). Text, for the same reason.
+    pub lesson: Text,
+    /// The class day it belongs to, `YYYY-MM-DD`.
     pub assigned_on: String,
-    /// Date due, `YYYY-MM-DD`.
+    /// Date the work is due, `YYYY-MM-DD`; empty for a lesson only.
     pub due_on: String,
-    /// Author's user id.
+    /// Files, by content hash (the bytes live in the blob store).
+    pub attachments: Vec<Attachment>,
+    /// Creator's user id.
     pub author: String,
+    /// Last editor's user id (the author at creation).
+    pub edited_by: String,
+    /// Unix milliseconds of the last edit.
+    pub edited_at: i64,
+    /// Withdrawn by a teacher: hidden, but kept, so a concurrent edit is never lost.
+    pub removed: bool,
 }
 
-/// One line of a class's homework list, as pages read it (from the read model).
+/// A file attached to an entry: a reference to a content-addressed blob.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate)]
+pub struct Attachment {
+    /// BLAKE3 of the bytes, lowercase hex.
+    pub hash: String,
+    /// File name as uploaded.
+    pub name: String,
+    /// Media type.
+    pub mime: String,
+    /// Bytes.
+    pub size: i64,
+}
+
+/// A pupil's tick on an entry.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate)]
+pub struct DoneMark {
+    /// Ticked (true) or unticked again (false).
+    pub done: bool,
+    /// The pupil, or the guardian who ticked for a young child.
+    pub by: String,
+    /// Unix milliseconds.
+    pub at: i64,
+}
+
+impl DoneMark {
+    /// The map key of a pupil's tick on an entry.
+    pub fn key(entry: &str, pupil: &str) -> String {
+        format!("{entry}:{pupil}")
+    }
+
+    /// The (entry, pupil) of a key.
+    pub fn split_key(key: &str) -> Option<(&str, &str)> {
+        key.split_once(':')
+    }
+}
+
+/// One entry as pages read it (from the read model, never from the document).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HomeworkDue {
+pub struct HomeworkItem {
+    /// The book it belongs to.
+    pub doc_id: String,
     /// Entry id within its book.
     pub entry_id: String,
+    /// Empty (whole class) or a level.
+    pub audience: String,
     /// Discipline.
     pub subject: String,
-    /// Short title.
+    /// The work, in one line.
     pub title: String,
-    /// The work to do.
+    /// More about the work.
     pub details: String,
-    /// Date due, `YYYY-MM-DD`.
+    /// What was done in class.
+    pub lesson: String,
+    /// The class day, `YYYY-MM-DD`.
+    pub assigned_on: String,
+    /// Date due, `YYYY-MM-DD`, or empty.
     pub due_on: String,
+    /// Attached files.
+    pub attachments: Vec<Attachment>,
+    /// Creator.
+    pub author: String,
+    /// Last editor.
+    pub edited_by: String,
+    /// Unix milliseconds of the last edit.
+    pub edited_at: i64,
+}
+
+/// A tick as pages read it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DoneRow {
+    /// Entry id.
+    pub entry_id: String,
+    /// The pupil.
+    pub pupil: String,
+    /// Ticked.
+    pub done: bool,
+    /// Who ticked.
+    pub by: String,
+    /// When.
+    pub at: i64,
 }
 
 impl DocKind for HomeworkBook {
@@ -50,11 +133,12 @@ impl DocKind for HomeworkBook {
     type State = HomeworkBook;
 
     fn project(ctx: &ProjectionContext<'_>, state: &Self, out: &mut Vec<Row>) {
+        let doc = ctx.id.to_string();
         for (entry_id, e) in &state.entries {
             out.push(Row::new(
                 Table::HomeworkEntry,
                 vec![
-                    ctx.id.to_string().into(),
+                    doc.as_str().into(),
                     entry_id.as_str().into(),
                     ctx.partition.to_string().into(),
                     ctx.key.into(),
@@ -64,8 +148,49 @@ impl DocKind for HomeworkBook {
                     e.assigned_on.as_str().into(),
                     e.due_on.as_str().into(),
                     e.author.as_str().into(),
+                    e.audience.as_str().into(),
+                    e.lesson.as_str().into(),
+                    attachments_cell(&e.attachments).into(),
+                    e.edited_by.as_str().into(),
+                    e.edited_at.into(),
+                    i64::from(e.removed).into(),
+                ],
+            ));
+        }
+        for (key, mark) in &state.done {
+            let Some((entry, pupil)) = DoneMark::split_key(key) else { continue };
+            out.push(Row::new(
+                Table::HomeworkDone,
+                vec![
+                    doc.as_str().into(),
+                    entry.into(),
+                    pupil.into(),
+                    i64::from(mark.done).into(),
+                    mark.by.as_str().into(),
+                    mark.at.into(),
                 ],
             ));
         }
     }
+}
+
+/// Attachments as one read-model cell: `hash|size|mime|name` lines (names cannot hold a
+/// newline; the hash, size and mime cannot hold a `|`).
+pub fn attachments_cell(attachments: &[Attachment]) -> String {
+    attachments.iter().map(|a| format!("{}|{}|{}|{}", a.hash, a.size, a.mime, a.name)).collect::<Vec<_>>().join("\n")
+}
+
+/// Parses [`attachments_cell`].
+pub fn parse_attachments_cell(cell: &str) -> Vec<Attachment> {
+    cell.lines()
+        .filter_map(|line| {
+            let mut parts = line.splitn(4, '|');
+            Some(Attachment {
+                hash: parts.next()?.to_owned(),
+                size: parts.next()?.parse().ok()?,
+                mime: parts.next()?.to_owned(),
+                name: parts.next()?.to_owned(),
+            })
+        })
+        .collect()
 }

@@ -25,6 +25,11 @@ pub use directory::SchoolDirectory;
 pub use homework::HomeworkBook;
 pub use news::NewsPost;
 
+/// How text positions are counted in memory: UTF-8 bytes, as Rust strings and autosurgeon's
+/// `Text` edits count them (Automerge's default, code points, misplaces every edit after an
+/// accented letter). Only the in-memory API depends on it, never the stored bytes.
+pub const TEXT_ENCODING: automerge::TextEncoding = automerge::TextEncoding::Utf8CodeUnit;
+
 /// The actor of every document's genesis change.
 const GENESIS_ACTOR: &[u8; 16] = b"preau genesis v1";
 
@@ -67,7 +72,7 @@ impl Kind {
     /// The read-model tables this kind writes.
     pub fn tables(self) -> &'static [Table] {
         match self {
-            Kind::HomeworkBook => &[Table::HomeworkEntry],
+            Kind::HomeworkBook => &[Table::HomeworkEntry, Table::HomeworkDone],
             Kind::Conversation => &[Table::Conversation, Table::Message],
             Kind::NewsPost => &[Table::NewsPost],
             Kind::SchoolDirectory => {
@@ -102,6 +107,12 @@ fn hydrate<S: Hydrate>(doc: &Automerge) -> Result<S, String> {
     autosurgeon::hydrate(doc).map_err(|e| e.to_string())
 }
 
+/// The typed state of a document of kind `K` (for replication policies, which see documents
+/// before and after a peer's changes).
+pub fn state_of<K: DocKind>(doc: &Automerge) -> Result<K::State, String> {
+    hydrate(doc)
+}
+
 /// What a projection knows about the document besides its state.
 pub struct ProjectionContext<'a> {
     /// The document.
@@ -127,6 +138,8 @@ pub trait DocKind {
 pub enum Table {
     /// `homework_entry`: one row per cahier-de-textes entry.
     HomeworkEntry,
+    /// `homework_done`: one row per pupil's tick on an entry.
+    HomeworkDone,
     /// `conversation`: one row per conversation.
     Conversation,
     /// `message`: one row per message.
@@ -149,8 +162,9 @@ pub enum Table {
 
 impl Table {
     /// Every table.
-    pub const ALL: [Table; 10] = [
+    pub const ALL: [Table; 11] = [
         Table::HomeworkEntry,
+        Table::HomeworkDone,
         Table::Conversation,
         Table::Message,
         Table::NewsPost,
@@ -166,6 +180,7 @@ impl Table {
     pub fn name(self) -> &'static str {
         match self {
             Table::HomeworkEntry => "homework_entry",
+            Table::HomeworkDone => "homework_done",
             Table::Conversation => "conversation",
             Table::Message => "message",
             Table::NewsPost => "news_post",
@@ -192,7 +207,14 @@ impl Table {
                 "assigned_on",
                 "due_on",
                 "author",
+                "audience",
+                "lesson",
+                "attachments",
+                "edited_by",
+                "edited_at",
+                "removed",
             ],
+            Table::HomeworkDone => &["doc_id", "entry_id", "pupil", "done", "done_by", "done_at"],
             Table::Conversation => {
                 &["doc_id", "partition", "subject", "participants", "message_count", "last_message_at"]
             }
@@ -296,7 +318,8 @@ impl Kind {
     /// 16 bytes long and replica actors 24, so they never collide.
     pub fn genesis(self) -> Automerge {
         fn init<S: Reconcile + Default>() -> Automerge {
-            let mut doc = Automerge::new().with_actor(automerge::ActorId::from(GENESIS_ACTOR.as_slice()));
+            let mut doc = Automerge::new_with_encoding(TEXT_ENCODING)
+                .with_actor(automerge::ActorId::from(GENESIS_ACTOR.as_slice()));
             let result = doc.transact_with(
                 |_| automerge::transaction::CommitOptions::default().with_time(0),
                 |tx| autosurgeon::reconcile(tx, S::default()),

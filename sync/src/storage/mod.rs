@@ -16,13 +16,16 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use crate::error::{Error, Result};
 use crate::identity::ReplicaIdentity;
 use crate::ids::{DocAddress, DocId, DocKey, Partition, ReplicaId, Scope, ScopeRule};
-use crate::kinds::homework::HomeworkDue;
+use crate::kinds::homework::{DoneRow, HomeworkItem, parse_attachments_cell};
 use crate::kinds::news::PublicNews;
 use crate::kinds::{Cell, Kind, Row, Table};
 
 /// Numbered migrations, compiled in; version N is `MIGRATIONS[N - 1]`.
-const MIGRATIONS: &[&str] =
-    &[include_str!("migrations/0001_initial.sql"), include_str!("migrations/0002_directory.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_directory.sql"),
+    include_str!("migrations/0003_homework.sql"),
+];
 
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -65,6 +68,9 @@ pub(crate) struct PeerState {
 /// The replica's database connection.
 pub(crate) struct Storage {
     conn: Connection,
+    /// The database was upgraded from an older schema at this open: its read models must
+    /// be rebuilt from the documents (they may lack new columns or tables).
+    pub upgraded: bool,
 }
 
 impl Storage {
@@ -80,8 +86,8 @@ impl Storage {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        migrate(&mut conn)?;
-        Ok(Self { conn })
+        let found = migrate(&mut conn)?;
+        Ok(Self { conn, upgraded: found != 0 && found < SCHEMA_VERSION })
     }
 
     /// Runs `f` in a write transaction (taken immediately, so it never upgrades mid-way).
@@ -122,7 +128,8 @@ fn restrict_permissions(path: &Path) {
 #[cfg(not(unix))]
 fn restrict_permissions(_: &Path) {}
 
-fn migrate(conn: &mut Connection) -> Result<()> {
+/// Applies the missing migrations; returns the version found.
+fn migrate(conn: &mut Connection) -> Result<u32> {
     let found: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if found > SCHEMA_VERSION {
         return Err(Error::SchemaTooNew { found, supported: SCHEMA_VERSION });
@@ -134,7 +141,7 @@ fn migrate(conn: &mut Connection) -> Result<()> {
         tx.commit()?;
         tracing::info!(version = i + 1, "applied schema migration");
     }
-    Ok(())
+    Ok(found)
 }
 
 /// A transaction. Its methods are the whole vocabulary of the storage layer.
@@ -317,20 +324,45 @@ impl Tx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Homework entries of one partition due in `[from, to]` (dates `YYYY-MM-DD`), by due date.
-    pub fn homework_due(&self, partition: &Partition, from: &str, to: &str) -> Result<Vec<HomeworkDue>> {
+    /// The live (not removed) entries of one class partition whose class day or due date
+    /// falls in `[from, to]` (dates `YYYY-MM-DD`), by due date then class day.
+    pub fn homework(&self, partition: &Partition, from: &str, to: &str) -> Result<Vec<HomeworkItem>> {
         let mut st = self.0.prepare_cached(
-            "SELECT entry_id, subject, title, details, due_on FROM homework_entry
-             WHERE partition = ?1 AND due_on BETWEEN ?2 AND ?3 ORDER BY due_on, entry_id",
+            "SELECT doc_id, entry_id, audience, subject, title, details, lesson, assigned_on, due_on,
+                    attachments, author, edited_by, edited_at
+             FROM homework_entry
+             WHERE partition = ?1 AND removed = 0
+               AND (due_on BETWEEN ?2 AND ?3 OR assigned_on BETWEEN ?2 AND ?3)
+             ORDER BY due_on, assigned_on, entry_id",
         )?;
         let rows = st.query_map(params![partition.to_string(), from, to], |r| {
-            Ok(HomeworkDue {
-                entry_id: r.get(0)?,
-                subject: r.get(1)?,
-                title: r.get(2)?,
-                details: r.get(3)?,
-                due_on: r.get(4)?,
+            Ok(HomeworkItem {
+                doc_id: r.get(0)?,
+                entry_id: r.get(1)?,
+                audience: r.get(2)?,
+                subject: r.get(3)?,
+                title: r.get(4)?,
+                details: r.get(5)?,
+                lesson: r.get(6)?,
+                assigned_on: r.get(7)?,
+                due_on: r.get(8)?,
+                attachments: parse_attachments_cell(&r.get::<_, String>(9)?),
+                author: r.get(10)?,
+                edited_by: r.get(11)?,
+                edited_at: r.get(12)?,
             })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every tick in one homework book.
+    pub fn homework_done(&self, book: DocId) -> Result<Vec<DoneRow>> {
+        let mut st = self.0.prepare_cached(
+            "SELECT entry_id, pupil, done, done_by, done_at FROM homework_done WHERE doc_id = ?1
+             ORDER BY entry_id, pupil",
+        )?;
+        let rows = st.query_map([book.to_string()], |r| {
+            Ok(DoneRow { entry_id: r.get(0)?, pupil: r.get(1)?, done: r.get(2)?, by: r.get(3)?, at: r.get(4)? })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
