@@ -178,7 +178,9 @@ async fn homework_story(b: &mut Browser, server: &TestServer, class: &str) -> an
     assert!(b.text("main").await?.contains("Exercices 3 et 4 p. 42"), "the entry is on the week page");
     b.audit("cahier de textes, a week").await?;
     b.screenshot_at("homework-week", TABLET).await?;
-    b.click("article.entry p.hint a").await?;
+    let ours = "//article[contains(., 'Exercices 3 et 4 p. 42')]//p[@class='hint']/a";
+    let link = b.client.find(Locator::XPath(ours)).await.context("the entry's link")?;
+    b.follow(&link).await?;
     assert!(b.text("main").await?.contains("Qui a fait ce travail"));
     b.audit("cahier de textes, an entry").await?;
     b.goto(server, &format!("/classes/{class}/homework/print?from={}&to={}", in_days(0), in_days(6))).await?;
