@@ -30,6 +30,7 @@ use crate::web::{AppState, Ctx, SignedIn};
         (name = "accounts", description = "Credentials, QR cards and login letters"),
         (name = "import", description = "ONDE imports"),
         (name = "homework", description = "The cahier de textes: lessons, work to do, pupils' ticks"),
+        (name = "liaison", description = "The carnet de liaison: notes to families, signatures, answers"),
     )
 )]
 struct Doc;
@@ -57,6 +58,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::onde::api_routes())
         .merge(crate::structures::api_routes())
         .merge(crate::homework::api_routes())
+        .merge(crate::liaison::api_routes())
         .split_for_parts();
     let doc = std::sync::Arc::new(doc);
     router

@@ -327,7 +327,12 @@ fn seed_homework(
     uai: &Uai,
     classes: &[(ClassId, &str, Vec<&str>, Vec<&UserId>)],
 ) -> Result<(), AppError> {
-    let day = |n: i64| crate::date_of_ms(crate::now_ms() + n * 86_400_000);
+    // Days from today, moved off the weekend (work is not due on a Sunday).
+    let day = |n: i64| {
+        let date = time::OffsetDateTime::now_utc().date() + time::Duration::days(n);
+        let weekend = i64::from(date.weekday().number_days_from_monday()).saturating_sub(4);
+        crate::text::iso(date + time::Duration::days(if weekend > 0 { 3 - weekend } else { 0 }))
+    };
     let entries = [
         (-1, "Français", "Lecture à voix haute : « Le loup et l'agneau ».", "", "", 0),
         (0, "Mathématiques", "Les tables de multiplication, jeu du furet.", "Apprendre la table de 4", "", 2),

@@ -346,6 +346,21 @@ impl Directory {
         self.current_classes().into_iter().filter(|c| c.class.teachers.iter().any(|t| t == teacher.as_str())).collect()
     }
 
+    /// Whether `user` is one of `class`'s teachers or the director (and still at the school):
+    /// those who write for a class (its cahier de textes, its liaison notes).
+    pub fn teaches(&self, user: &UserId, class: &Class) -> bool {
+        self.member(user).is_some_and(|m| {
+            !m.person.archived
+                && (m.profile == Profile::Director
+                    || (m.profile == Profile::Teacher && class.class.teachers.iter().any(|t| t == user.as_str())))
+        })
+    }
+
+    /// Whether `user` is a legal guardian of `child`.
+    pub fn is_legal_guardian(&self, user: &UserId, child: &UserId) -> bool {
+        self.guardianships.iter().any(|(p, c, legal)| p == user && c == child && *legal)
+    }
+
     /// A parent's children, by first name.
     pub fn children_of(&self, parent: &UserId) -> Vec<&Member> {
         let mut children: Vec<&Member> = self

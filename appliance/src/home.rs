@@ -247,7 +247,9 @@ async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppEr
     };
     let dir = state.directory();
     let first_child = dir.children_of(&user.user).first().map(|c| c.id.clone());
-    let mut page = home_page(&ctx, &dir, &user, first_child.clone())?;
+    let waiting =
+        if user.profile == Profile::Parent { crate::liaison::unsigned_count(&state, &user).await? } else { 0 };
+    let mut page = home_page(&ctx, &dir, &user, first_child.clone(), waiting)?;
     let pupil = if user.profile == Profile::Pupil { Some(user.user.clone()) } else { first_child };
     if let Some(pupil) = pupil {
         page.todo = Some(TodoList::of(&state, &user, &pupil).await?);
@@ -262,13 +264,21 @@ async fn child_home(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Stri
     if !dir.children_of(&user.user).iter().any(|c| c.id == child) {
         return Err(AppError::NotFound);
     }
-    let mut page = home_page(&ctx, &dir, user, Some(child.clone()))?;
+    let waiting = crate::liaison::unsigned_count(&state, user).await?;
+    let mut page = home_page(&ctx, &dir, user, Some(child.clone()), waiting)?;
     page.todo = Some(TodoList::of(&state, user, &child).await?);
     page.back = format!("/child/{child}");
     render(&page)
 }
 
-fn home_page(ctx: &Ctx, dir: &Directory, user: &SignedIn, selected: Option<UserId>) -> Result<HomePage, AppError> {
+/// A home page; `waiting` counts the liaison notes a parent has still to sign.
+fn home_page(
+    ctx: &Ctx,
+    dir: &Directory,
+    user: &SignedIn,
+    selected: Option<UserId>,
+    waiting: usize,
+) -> Result<HomePage, AppError> {
     let l = &ctx.locale;
     let me = me(dir, l, user)?;
     let member = dir.member(&user.user).ok_or(AppError::Unauthenticated)?;
@@ -278,6 +288,8 @@ fn home_page(ctx: &Ctx, dir: &Directory, user: &SignedIn, selected: Option<UserI
             tiles.push(Tile::new(format!("/classes/{}", class.id), "classes", class.name.clone()));
             let label = format!("{} — {}", l.t("tile-homework"), class.name);
             tiles.push(Tile::new(format!("/classes/{}/homework", class.id), "homework", label));
+            let label = format!("{} — {}", l.t("tile-liaison"), class.name);
+            tiles.push(Tile::new(format!("/classes/{}/liaison", class.id), "liaison", label));
         }
     };
     let mut subtitle = me.role.clone();
@@ -302,7 +314,14 @@ fn home_page(ctx: &Ctx, dir: &Directory, user: &SignedIn, selected: Option<UserI
                 subtitle = l.ta("pupil-class", &[("class", &class.name), ("teachers", &class.teachers.join(", "))]);
             }
         }
-        Profile::Parent | Profile::AcademyAdmin => {}
+        Profile::Parent => {
+            let label = match waiting {
+                0 => l.t("tile-liaison"),
+                n => l.ta("tile-liaison-waiting", &[("count", &n.to_string())]),
+            };
+            tiles.push(Tile::new("/liaison", "liaison", label));
+        }
+        Profile::AcademyAdmin => {}
     }
     let children = pupil_tiles(&dir.children_of(&member.id))
         .into_iter()

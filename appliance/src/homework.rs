@@ -60,24 +60,15 @@ fn school(dir: &Directory) -> Result<Uai, AppError> {
 
 // ---- who may do what ----
 
-/// Writes a class's cahier: its teachers and the director.
-pub fn writes_book(dir: &Directory, user: &UserId, class: &Class) -> bool {
-    dir.member(user).is_some_and(|m| {
-        !m.person.archived
-            && (m.profile == Profile::Director
-                || (m.profile == Profile::Teacher && class.class.teachers.iter().any(|t| t == user.as_str())))
-    })
-}
-
 /// Ticks a pupil's work: the pupil, or one of their legal guardians.
 pub fn ticks_for(dir: &Directory, user: &UserId, pupil: &Member) -> bool {
-    *user == pupil.id || dir.guardians_of(&pupil.id).iter().any(|(g, legal)| *legal && g.id == *user)
+    *user == pupil.id || dir.is_legal_guardian(user, &pupil.id)
 }
 
 /// The class whose cahier `user` writes.
 fn written_class(dir: &Directory, user: &SignedIn, id: &str) -> Result<Class, AppError> {
     let class = dir.classes.get(&ClassId::parse(id)?).ok_or(AppError::NotFound)?;
-    if writes_book(dir, &user.user, class) { Ok(class.clone()) } else { Err(AppError::NotFound) }
+    if dir.teaches(&user.user, class) { Ok(class.clone()) } else { Err(AppError::NotFound) }
 }
 
 /// A pupil whose work `user` may see: themselves, their guardians, their class's writers.
@@ -87,7 +78,7 @@ fn visible_pupil(dir: &Directory, user: &SignedIn, id: &str) -> Result<(Member, 
     let class = dir.class_of(pupil).ok_or(AppError::NotFound)?;
     let sees = user.user == pupil.id
         || dir.guardians_of(&pupil.id).iter().any(|(g, _)| g.id == user.user)
-        || writes_book(dir, &user.user, class);
+        || dir.teaches(&user.user, class);
     if sees { Ok((pupil.clone(), class.clone())) } else { Err(AppError::NotFound) }
 }
 
@@ -139,7 +130,7 @@ pub fn check_change(
         after.entries.iter().filter(|(id, new)| before.entries.get(*id).is_none_or(|old| !same_entry(old, new)));
     for (id, entry) in changed {
         let editor = UserId::parse(&entry.edited_by).map_err(|_| format!("entry {id}: no editor"))?;
-        if !writes_book(dir, &editor, class) {
+        if !dir.teaches(&editor, class) {
             return Err(format!("entry {id}: {editor} does not write this class's cahier"));
         }
         if !before.entries.contains_key(id) && entry.author != entry.edited_by {
@@ -172,27 +163,14 @@ pub fn check_change(
     Ok(())
 }
 
-/// Edits a class's cahier: `edit` changes the book, then the rule is checked on the result;
-/// a refusal writes nothing.
+/// Edits a class's cahier under its rule.
 async fn edit_book<R: Send + 'static>(
     state: &AppState,
     class: &Class,
     edit: impl FnOnce(&mut HomeworkBook) -> Result<R, AppError> + Send + 'static,
 ) -> Result<R, AppError> {
-    let dir = state.directory();
-    let address = book_address(&school(&dir)?, class)?;
-    state
-        .db
-        .run(move |store| {
-            store.try_change::<HomeworkBook, R, AppError>(&address, |book| {
-                let before = book.clone();
-                let result = edit(book)?;
-                check_change(&dir, &address.partition, &before, book)
-                    .map_err(|detail| AppError::Forbidden(format!("cahier de textes: {detail}")))?;
-                Ok(result)
-            })
-        })
-        .await
+    let address = book_address(&school(&state.directory())?, class)?;
+    crate::policy::edit::<HomeworkBook, R>(state, address, check_change, edit).await
 }
 
 // ---- writes ----

@@ -13,6 +13,7 @@ pub mod error;
 pub mod home;
 pub mod homework;
 pub mod i18n;
+pub mod liaison;
 pub mod onde;
 pub mod policy;
 pub mod qr;

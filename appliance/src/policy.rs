@@ -4,11 +4,53 @@
 
 use std::sync::Arc;
 
-use preau_sync::kinds::{HomeworkBook, state_of};
+use preau_sync::kinds::{DocKind, HomeworkBook, LiaisonNote, state_of};
 use preau_sync::replication::Policy;
-use preau_sync::{Automerge, DocAddress, Kind, ReplicaId};
+use preau_sync::{Automerge, DocAddress, Kind, Partition, ReplicaId};
 
 use crate::directory::Directory;
+use crate::error::AppError;
+use crate::web::AppState;
+
+/// A kind's rule: may `after` follow `before` in the document at `partition`?
+pub type Rule<K> = fn(&Directory, &Partition, &<K as DocKind>::State, &<K as DocKind>::State) -> Result<(), String>;
+
+/// Edits a document under its kind's rule: `edit` changes the state, then `rule` must
+/// accept the result, or nothing is written (a refusal is a 403: the pages and the API
+/// check permissions first, so reaching it means a bug or a forged request).
+pub async fn edit<K: DocKind, R: Send + 'static>(
+    state: &AppState,
+    address: DocAddress,
+    rule: Rule<K>,
+    edit: impl FnOnce(&mut K::State) -> Result<R, AppError> + Send + 'static,
+) -> Result<R, AppError>
+where
+    K::State: Clone + 'static,
+{
+    let dir = state.directory();
+    state
+        .db
+        .run(move |store| {
+            store.try_change::<K, R, AppError>(&address, |doc| {
+                let before = doc.clone();
+                let result = edit(doc)?;
+                rule(&dir, &address.partition, &before, doc)
+                    .map_err(|detail| AppError::Forbidden(format!("{}: {detail}", address.kind)))?;
+                Ok(result)
+            })
+        })
+        .await
+}
+
+fn check<K: DocKind>(
+    rule: Rule<K>,
+    dir: &Directory,
+    address: &DocAddress,
+    before: &Automerge,
+    after: &Automerge,
+) -> Result<(), String> {
+    rule(dir, &address.partition, &state_of::<K>(before)?, &state_of::<K>(after)?)
+}
 
 /// The rules of every document kind, against one directory snapshot.
 pub struct SchoolPolicy {
@@ -30,13 +72,10 @@ impl Policy for SchoolPolicy {
         before: &Automerge,
         after: &Automerge,
     ) -> Result<(), String> {
+        let dir = &self.dir;
         let outcome = match address.kind {
-            Kind::HomeworkBook => crate::homework::check_change(
-                &self.dir,
-                &address.partition,
-                &state_of::<HomeworkBook>(before)?,
-                &state_of::<HomeworkBook>(after)?,
-            ),
+            Kind::HomeworkBook => check::<HomeworkBook>(crate::homework::check_change, dir, address, before, after),
+            Kind::LiaisonNote => check::<LiaisonNote>(crate::liaison::check_change, dir, address, before, after),
             // The directory and credentials are the director's; which replica may speak for
             // the director is the enrolment's business (certificates).
             Kind::SchoolDirectory | Kind::Credentials | Kind::Conversation | Kind::NewsPost => Ok(()),

@@ -337,11 +337,8 @@ async fn people_form(
 }
 
 async fn class_form(State(state): State<AppState>, ctx: Ctx, body: axum::body::Bytes) -> Result<Response, AppError> {
-    // Ticked checkboxes repeat `levels`, which a struct cannot gather: read the pairs.
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_bytes(&body).map_err(|e| AppError::bad("error-bad-form", e.to_string()))?;
+    let pairs = ctx.form_pairs(&body)?;
     let values = |k: &'static str| pairs.iter().filter(move |(n, _)| n == k).map(|(_, v)| v.clone());
-    ctx.check_csrf(&values("csrf").next().unwrap_or_default())?;
     let new = NewClass {
         name: values("name").next().unwrap_or_default(),
         levels: values("levels").collect(),

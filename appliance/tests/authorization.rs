@@ -125,6 +125,9 @@ const PAGES: &[Rule] = &[
         allowed: &[Director, Teacher],
     },
     Rule { method: "GET", route: "/homework", allowed: &[Pupil] },
+    Rule { method: "GET", route: "/classes/{ce}/liaison", allowed: &[Director, Teacher] },
+    Rule { method: "GET", route: "/classes/{cp}/liaison", allowed: &[Director, OtherTeacher] },
+    Rule { method: "GET", route: "/liaison", allowed: &[Parent] },
 ];
 
 /// The same operations in the API.
@@ -156,6 +159,9 @@ const API: &[Rule] = &[
         allowed: &[Director, OtherTeacher],
     },
     Rule { method: "GET", route: "/api/v1/pupils/{ce_pupil}/homework", allowed: &[Director, Teacher] },
+    Rule { method: "GET", route: "/api/v1/classes/{ce}/liaison", allowed: &[Director, Teacher] },
+    Rule { method: "GET", route: "/api/v1/classes/{cp}/liaison", allowed: &[Director, OtherTeacher] },
+    Rule { method: "GET", route: "/api/v1/liaison", allowed: SIGNED_IN },
 ];
 
 impl Who {

@@ -12,12 +12,13 @@ use crate::error::{Error, Result, without_panic};
 use crate::identity::{ReplicaIdentity, fill_random};
 use crate::ids::{DocAddress, DocId, Partition, ReplicaId, Scope};
 use crate::kinds::homework::{DoneRow, HomeworkItem};
+use crate::kinds::liaison::{NoteRow, SignatureRow};
 use crate::kinds::news::PublicNews;
 use crate::kinds::{self, Cell, DocKind, Kind, Row, Table};
 use crate::replication::thin::only_document_and_change_chunks;
 use crate::storage::{Storage, Tx};
 
-pub use crate::storage::{CatalogEntry, SCHEMA_VERSION};
+pub use crate::storage::{CatalogEntry, NoteFilter, SCHEMA_VERSION};
 
 /// Incremental chunks a document may accumulate before it is compacted into a snapshot.
 const COMPACT_AFTER_CHUNKS: u32 = 32;
@@ -228,6 +229,16 @@ impl Store {
     /// Every pupil's ticks in one homework book.
     pub fn homework_done(&mut self, book: DocId) -> Result<Vec<DoneRow>> {
         self.storage.read(|tx| tx.homework_done(book))
+    }
+
+    /// Liaison notes (not withdrawn), newest first.
+    pub fn liaison_notes(&mut self, filter: &NoteFilter<'_>) -> Result<Vec<NoteRow>> {
+        self.storage.read(|tx| tx.liaison_notes(filter))
+    }
+
+    /// The signatures of some notes (by document id).
+    pub fn liaison_signatures(&mut self, docs: &[String]) -> Result<Vec<SignatureRow>> {
+        self.storage.read(|tx| tx.liaison_signatures(docs))
     }
 
     /// The newest public news posts of one partition (the school's public page).

@@ -81,6 +81,7 @@ async fn stories(b: &mut Browser) -> anyhow::Result<()> {
     pupil_story(b, &server).await?;
     qr_pages(b, &server).await?;
     parent_story(b, &server).await?;
+    classroom_story(b, &server).await?;
     staff_home(b, &server).await?;
     activation_code_story(b, &server).await?;
     director_story(b, &server).await?;
@@ -268,6 +269,74 @@ async fn parent_story(b: &mut Browser, server: &TestServer) -> anyhow::Result<()
     let current = b.find("a.pupil-tile[aria-current=page]").await?;
     assert!(current.text().await?.contains(&second.person.first_name));
     b.audit_home("parent").await?;
+    b.logout().await
+}
+
+/// A school day: Julien Roche (CP) writes work in the cahier de textes and a note asking for
+/// a signature; Aurélie Kerhervé, who has two children, finds the work on her CP child's
+/// page and signs; the child ticks the work done; the teacher sees the signature and the tick.
+async fn classroom_story(b: &mut Browser, server: &TestServer) -> anyhow::Result<()> {
+    let dir = server.state.directory();
+    let parent = member(&dir, "aurelie.kerherve");
+    let cp = dir.current_classes().into_iter().find(|c| c.class.name == "CP").expect("a CP class");
+    let child = *dir.children_of(&parent.id).iter().find(|c| c.person.class_id == cp.id.as_str()).expect("a CP child");
+    let work = "Écouter la chanson de la semaine";
+
+    // 1. The teacher writes the work and the note.
+    b.login(server, "julien.roche", DEMO_PASSWORD).await?;
+    b.click(&format!("a.tile[href='/classes/{}/homework']", cp.id)).await?;
+    b.type_in("#subject", "Éducation musicale").await?;
+    b.type_in("#title", work).await?;
+    b.client.execute("document.querySelector('#due_on').value = arguments[0]", vec![json!(in_days(1))]).await?;
+    b.click("form[action$='/homework'] button[type=submit]").await?;
+    b.goto(server, "/").await?;
+    b.click(&format!("a.tile[href='/classes/{}/liaison']", cp.id)).await?;
+    b.audit("carnet de liaison, a class").await?;
+    b.type_in("#title", "Sortie à la médiathèque").await?;
+    b.type_in("#body", "Jeudi matin, à pied. Merci de signer.").await?;
+    b.find("input[name=ask][value=signature]").await?.click().await?;
+    b.click("form[action$='/liaison'] button[type=submit]").await?;
+    let note_path = b.path().await?;
+    assert!(b.text("main").await?.contains("0 signature(s) sur"), "the teacher's note page");
+    b.audit("carnet de liaison, a note").await?;
+    b.logout().await?;
+
+    // 2. The parent finds the work on her child's page and signs the note.
+    b.login(server, "aurelie.kerherve", DEMO_PASSWORD).await?;
+    assert!(b.text("a.tile[href='/liaison']").await?.contains("1 à signer"));
+    b.click(&format!("a.pupil-tile[href='/child/{}']", child.id)).await?;
+    assert!(b.text("section.todo").await?.contains(work), "the child's work to do");
+    b.audit("parent, a child's page with work to do").await?;
+    b.click("a.tile[href='/liaison']").await?;
+    b.audit("carnet de liaison, a family").await?;
+    b.click("form[action$='/sign'] button[type=submit]").await?;
+    assert!(b.text("main").await?.contains("Vous avez signé le"));
+    b.logout().await?;
+
+    // 3. The child logs in with pictures and ticks the work done.
+    let secret: Vec<&str> = dir.credentials[&child.id].picture_secret.split(',').collect();
+    b.goto(server, &format!("/classes/{}/login/{}", cp.id, child.id)).await?;
+    for picture in &secret {
+        b.click(&format!("button[name=add][value='{picture}']")).await?;
+    }
+    let tick = format!("//li[contains(., '{work}')]//button[contains(@class, 'tick')]");
+    let button = b.client.find(Locator::XPath(&tick)).await.context("the tick button")?;
+    b.follow(&button).await?;
+    assert!(b.text("section.todo").await?.contains("Fini !"));
+    b.audit("pupil home, work ticked").await?;
+    b.screenshot_at("pupil-todo", TABLET).await?;
+    b.click("form.bye button[type=submit]").await?;
+
+    // 4. The teacher sees the signature and the tick.
+    b.login(server, "julien.roche", DEMO_PASSWORD).await?;
+    b.goto(server, &note_path).await?;
+    assert!(b.text("main").await?.contains("1 signature(s) sur"));
+    b.goto(server, &format!("/classes/{}/homework", cp.id)).await?;
+    let entry = format!("//article[contains(., '{work}')]//p[@class='hint']/a");
+    let link = b.client.find(Locator::XPath(&entry)).await.context("the entry's link")?;
+    assert!(link.text().await?.starts_with("1 sur"), "one pupil did it");
+    b.follow(&link).await?;
+    assert!(b.text("main table").await?.contains(&child.full_name()));
     b.logout().await
 }
 

@@ -154,6 +154,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::onde::routes())
         .merge(crate::structures::routes())
         .merge(crate::homework::routes())
+        .merge(crate::liaison::routes())
         .merge(crate::api::router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), require_setup))

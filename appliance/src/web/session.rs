@@ -178,6 +178,16 @@ impl Ctx {
         self.signed_in.as_ref().ok_or(AppError::Unauthenticated)
     }
 
+    /// A urlencoded form as name–value pairs (ticked checkboxes repeat a name, which a struct
+    /// cannot gather), once its CSRF token is checked.
+    pub fn form_pairs(&self, body: &[u8]) -> Result<Vec<(String, String)>, AppError> {
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_bytes(body).map_err(|e| AppError::bad("error-bad-form", e.to_string()))?;
+        let token = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or_default();
+        self.check_csrf(token)?;
+        Ok(pairs)
+    }
+
     /// Checks a submitted CSRF token.
     pub fn check_csrf(&self, token: &str) -> Result<(), AppError> {
         // Both are hex of the same length; a timing difference would reveal nothing usable

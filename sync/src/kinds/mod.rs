@@ -9,6 +9,7 @@ pub mod conversation;
 pub mod credentials;
 pub mod directory;
 pub mod homework;
+pub mod liaison;
 pub mod news;
 
 use std::fmt;
@@ -23,6 +24,7 @@ pub use conversation::Conversation;
 pub use credentials::Credentials;
 pub use directory::SchoolDirectory;
 pub use homework::HomeworkBook;
+pub use liaison::LiaisonNote;
 pub use news::NewsPost;
 
 /// How text positions are counted in memory: UTF-8 bytes, as Rust strings and autosurgeon's
@@ -46,12 +48,20 @@ pub enum Kind {
     SchoolDirectory,
     /// A school's credentials (one per school, in its accounts partition).
     Credentials,
+    /// One note of the carnet de liaison, with its signatures.
+    LiaisonNote,
 }
 
 impl Kind {
     /// Every kind, for rebuilds.
-    pub const ALL: [Kind; 5] =
-        [Kind::HomeworkBook, Kind::Conversation, Kind::NewsPost, Kind::SchoolDirectory, Kind::Credentials];
+    pub const ALL: [Kind; 6] = [
+        Kind::HomeworkBook,
+        Kind::Conversation,
+        Kind::NewsPost,
+        Kind::SchoolDirectory,
+        Kind::Credentials,
+        Kind::LiaisonNote,
+    ];
 
     /// Stable text form, stored in the catalog and hashed into document ids.
     pub fn as_str(self) -> &'static str {
@@ -61,6 +71,7 @@ impl Kind {
             Kind::NewsPost => "news_post",
             Kind::SchoolDirectory => "school_directory",
             Kind::Credentials => "credentials",
+            Kind::LiaisonNote => "liaison_note",
         }
     }
 
@@ -79,6 +90,7 @@ impl Kind {
                 &[Table::School, Table::SchoolClass, Table::SchoolGroup, Table::Person, Table::Guardianship]
             }
             Kind::Credentials => &[Table::Credential],
+            Kind::LiaisonNote => &[Table::LiaisonNote, Table::LiaisonRecipient, Table::LiaisonSignature],
         }
     }
 }
@@ -93,6 +105,7 @@ pub fn project(address: &DocAddress, doc: &Automerge) -> Result<Vec<Row>, String
         Kind::NewsPost => NewsPost::project(&ctx, &hydrate(doc)?, &mut rows),
         Kind::SchoolDirectory => SchoolDirectory::project(&ctx, &hydrate(doc)?, &mut rows),
         Kind::Credentials => Credentials::project(&ctx, &hydrate(doc)?, &mut rows),
+        Kind::LiaisonNote => LiaisonNote::project(&ctx, &hydrate(doc)?, &mut rows),
     }
     Ok(rows)
 }
@@ -158,11 +171,17 @@ pub enum Table {
     Guardianship,
     /// `credential`: one row per account.
     Credential,
+    /// `liaison_note`: one row per note.
+    LiaisonNote,
+    /// `liaison_recipient`: one row per note and pupil it is for.
+    LiaisonRecipient,
+    /// `liaison_signature`: one row per signature (child, guardian).
+    LiaisonSignature,
 }
 
 impl Table {
     /// Every table.
-    pub const ALL: [Table; 11] = [
+    pub const ALL: [Table; 14] = [
         Table::HomeworkEntry,
         Table::HomeworkDone,
         Table::Conversation,
@@ -174,6 +193,9 @@ impl Table {
         Table::Person,
         Table::Guardianship,
         Table::Credential,
+        Table::LiaisonNote,
+        Table::LiaisonRecipient,
+        Table::LiaisonSignature,
     ];
 
     /// SQL table name.
@@ -190,6 +212,9 @@ impl Table {
             Table::Person => "person",
             Table::Guardianship => "guardianship",
             Table::Credential => "credential",
+            Table::LiaisonNote => "liaison_note",
+            Table::LiaisonRecipient => "liaison_recipient",
+            Table::LiaisonSignature => "liaison_signature",
         }
     }
 
@@ -257,6 +282,22 @@ impl Table {
                 "qr_secret",
                 "disabled",
             ],
+            Table::LiaisonNote => &[
+                "doc_id",
+                "partition",
+                "note_id",
+                "title",
+                "body",
+                "ask",
+                "author",
+                "posted_at",
+                "edited_at",
+                "reminded_at",
+                "withdrawn",
+                "recipients",
+            ],
+            Table::LiaisonRecipient => &["doc_id", "pupil"],
+            Table::LiaisonSignature => &["doc_id", "child", "guardian", "signed_at", "reply"],
         }
     }
 }
@@ -333,6 +374,7 @@ impl Kind {
             Kind::NewsPost => init::<NewsPost>(),
             Kind::SchoolDirectory => init::<SchoolDirectory>(),
             Kind::Credentials => init::<Credentials>(),
+            Kind::LiaisonNote => init::<LiaisonNote>(),
         }
     }
 }

@@ -1,0 +1,42 @@
+# School–family notebook: notes to families, signatures, answers.
+
+tile-liaison = School–family notebook
+tile-liaison-waiting = School–family notebook ({ $count } to sign)
+liaison-title = School–family notebook — { $class }
+liaison-none = No note yet.
+liaison-new = New note to families
+liaison-note-title = Title
+liaison-note-body = Message
+liaison-ask = Ask families for
+liaison-ask-read = Nothing (information)
+liaison-ask-signature = A signature
+liaison-ask-reply = An answer
+liaison-to = For
+liaison-to-all = Every family of the class
+liaison-to-some = The families of these pupils:
+liaison-post = Send the note
+liaison-signed-count = { $signed } signature(s) of { $expected }
+liaison-child = Pupil
+liaison-guardian = Guardian
+liaison-reply = Answer
+liaison-not-signed = Not signed yet
+liaison-signed-on = Signed on { $date }
+liaison-remind = Remind those who have not signed
+liaison-reminded-on = Reminder sent on { $date }.
+liaison-edit = Edit the note
+liaison-edit-hint = Signatures already given are kept.
+liaison-edited = edited after sending
+liaison-withdraw = Withdraw this note
+liaison-reminder = Reminder: the school is waiting for your signature.
+liaison-your-reply = Your answer
+liaison-sign-for = Sign for { $name }
+liaison-you-signed = You signed on { $date }
+liaison-other-signed = Also signed by { $name }
+
+liaison-bad-title = Give the note a title (120 characters at most).
+liaison-bad-body = Write the message (5,000 characters at most).
+liaison-bad-ask = Choose what the note asks of families.
+liaison-bad-recipients = Choose at least one pupil of the class.
+liaison-bad-reply = The answer is too long (2,000 characters at most) or holds characters that are not allowed.
+liaison-reply-required = Write your answer before signing.
+liaison-nothing-to-sign = This note asks for no signature.

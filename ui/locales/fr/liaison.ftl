@@ -1,0 +1,42 @@
+# Carnet de liaison : les mots aux familles, les signatures, les réponses.
+
+tile-liaison = Carnet de liaison
+tile-liaison-waiting = Carnet de liaison ({ $count } à signer)
+liaison-title = Carnet de liaison — { $class }
+liaison-none = Aucun mot pour l'instant.
+liaison-new = Nouveau mot aux familles
+liaison-note-title = Titre
+liaison-note-body = Message
+liaison-ask = Demander aux familles
+liaison-ask-read = Rien (information)
+liaison-ask-signature = Une signature
+liaison-ask-reply = Une réponse
+liaison-to = Pour
+liaison-to-all = Toutes les familles de la classe
+liaison-to-some = Les familles de ces élèves :
+liaison-post = Envoyer le mot
+liaison-signed-count = { $signed } signature(s) sur { $expected }
+liaison-child = Élève
+liaison-guardian = Responsable
+liaison-reply = Réponse
+liaison-not-signed = Pas encore signé
+liaison-signed-on = Signé le { $date }
+liaison-remind = Relancer ceux qui n'ont pas signé
+liaison-reminded-on = Relance envoyée le { $date }.
+liaison-edit = Modifier le mot
+liaison-edit-hint = Les signatures déjà données sont conservées.
+liaison-edited = modifié après l'envoi
+liaison-withdraw = Retirer ce mot
+liaison-reminder = Rappel : l'école attend votre signature.
+liaison-your-reply = Votre réponse
+liaison-sign-for = Signer pour { $name }
+liaison-you-signed = Vous avez signé le { $date }
+liaison-other-signed = Signé aussi par { $name }
+
+liaison-bad-title = Donnez un titre au mot (120 caractères au plus).
+liaison-bad-body = Écrivez le message (5 000 caractères au plus).
+liaison-bad-ask = Choisissez ce que le mot demande aux familles.
+liaison-bad-recipients = Choisissez au moins un élève de la classe.
+liaison-bad-reply = La réponse est trop longue (2 000 caractères au plus) ou contient des caractères non autorisés.
+liaison-reply-required = Écrivez votre réponse avant de signer.
+liaison-nothing-to-sign = Ce mot ne demande pas de signature.
