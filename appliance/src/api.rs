@@ -31,6 +31,7 @@ use crate::web::{AppState, Ctx, SignedIn};
         (name = "import", description = "ONDE imports"),
         (name = "homework", description = "The cahier de textes: lessons, work to do, pupils' ticks"),
         (name = "liaison", description = "The carnet de liaison: notes to families, signatures, answers"),
+        (name = "messaging", description = "Conversations between allowed people, moderation of pupils' messages"),
     )
 )]
 struct Doc;
@@ -59,6 +60,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::structures::api_routes())
         .merge(crate::homework::api_routes())
         .merge(crate::liaison::api_routes())
+        .merge(crate::messaging::api_routes())
         .split_for_parts();
     let doc = std::sync::Arc::new(doc);
     router

@@ -482,7 +482,7 @@ impl Writer {
 
     fn message(&mut self, author: &str, at: i64) -> Message {
         let n = self.0.random_range(1..4);
-        Message { author: author.to_owned(), sent_at: at, body: self.sentences(n) }
+        Message { author: author.to_owned(), sent_at: at, body: self.sentences(n), held: false }
     }
 }
 

@@ -199,7 +199,7 @@ pub fn seed(store: &mut Store) -> Result<Option<DemoLogins>, AppError> {
                 levels: levels.iter().map(|l| (*l).into()).collect(),
                 school_year: SCHOOL_YEAR.into(),
                 teachers: teachers.iter().map(|t| t.to_string()).collect(),
-                archived: false,
+                ..SchoolClass::default()
             },
         );
     }

@@ -233,6 +233,8 @@ impl Directory {
                 school_year: r.text("school_year"),
                 teachers: r.list("teachers"),
                 archived: r.int("archived") != 0,
+                unmoderated: r.int("unmoderated") != 0,
+                classmates: r.int("classmates") != 0,
             };
             dir.classes.insert(id.clone(), Class { id, class });
         }

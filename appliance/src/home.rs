@@ -247,9 +247,8 @@ async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppEr
     };
     let dir = state.directory();
     let first_child = dir.children_of(&user.user).first().map(|c| c.id.clone());
-    let waiting =
-        if user.profile == Profile::Parent { crate::liaison::unsigned_count(&state, &user).await? } else { 0 };
-    let mut page = home_page(&ctx, &dir, &user, first_child.clone(), waiting)?;
+    let counters = Counters::of(&state, &user).await?;
+    let mut page = home_page(&ctx, &dir, &user, first_child.clone(), counters)?;
     let pupil = if user.profile == Profile::Pupil { Some(user.user.clone()) } else { first_child };
     if let Some(pupil) = pupil {
         page.todo = Some(TodoList::of(&state, &user, &pupil).await?);
@@ -264,20 +263,37 @@ async fn child_home(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Stri
     if !dir.children_of(&user.user).iter().any(|c| c.id == child) {
         return Err(AppError::NotFound);
     }
-    let waiting = crate::liaison::unsigned_count(&state, user).await?;
-    let mut page = home_page(&ctx, &dir, user, Some(child.clone()), waiting)?;
+    let counters = Counters::of(&state, user).await?;
+    let mut page = home_page(&ctx, &dir, user, Some(child.clone()), counters)?;
     page.todo = Some(TodoList::of(&state, user, &child).await?);
     page.back = format!("/child/{child}");
     render(&page)
 }
 
-/// A home page; `waiting` counts the liaison notes a parent has still to sign.
+/// What a home page's tiles count.
+#[derive(Default)]
+struct Counters {
+    /// Liaison notes a parent has still to sign.
+    to_sign: usize,
+    /// Unread messages.
+    unread: usize,
+}
+
+impl Counters {
+    async fn of(state: &AppState, user: &SignedIn) -> Result<Self, AppError> {
+        let to_sign =
+            if user.profile == Profile::Parent { crate::liaison::unsigned_count(state, user).await? } else { 0 };
+        Ok(Self { to_sign, unread: crate::messaging::unread_count(state, user).await? })
+    }
+}
+
+/// A home page.
 fn home_page(
     ctx: &Ctx,
     dir: &Directory,
     user: &SignedIn,
     selected: Option<UserId>,
-    waiting: usize,
+    counters: Counters,
 ) -> Result<HomePage, AppError> {
     let l = &ctx.locale;
     let me = me(dir, l, user)?;
@@ -315,13 +331,20 @@ fn home_page(
             }
         }
         Profile::Parent => {
-            let label = match waiting {
+            let label = match counters.to_sign {
                 0 => l.t("tile-liaison"),
                 n => l.ta("tile-liaison-waiting", &[("count", &n.to_string())]),
             };
             tiles.push(Tile::new("/liaison", "liaison", label));
         }
         Profile::AcademyAdmin => {}
+    }
+    if member.profile != Profile::AcademyAdmin {
+        let label = match counters.unread {
+            0 => l.t("tile-messages"),
+            n => l.ta("tile-messages-unread", &[("count", &n.to_string())]),
+        };
+        tiles.push(Tile::new("/messages", "messages", label));
     }
     let children = pupil_tiles(&dir.children_of(&member.id))
         .into_iter()

@@ -14,6 +14,7 @@ pub mod home;
 pub mod homework;
 pub mod i18n;
 pub mod liaison;
+pub mod messaging;
 pub mod onde;
 pub mod policy;
 pub mod qr;

@@ -34,7 +34,7 @@ fn name(value: &str, what: &'static str) -> Result<String, AppError> {
 }
 
 /// Runs `edit` on the school's directory (and credentials) as one change each.
-async fn edit_directory<T: Send + 'static>(
+pub(crate) async fn edit_directory<T: Send + 'static>(
     state: &AppState,
     edit: impl FnOnce(&mut SchoolDirectory, &mut Credentials) -> Result<T, AppError> + Send + 'static,
 ) -> Result<T, AppError> {
@@ -140,10 +140,7 @@ pub async fn add_class(state: &AppState, by: &SignedIn, new: NewClass) -> Result
         if dir.classes.values().any(|c| c.school_year == year && c.name.eq_ignore_ascii_case(&class_name)) {
             return Err(AppError::bad("structures-class-exists", format!("class {class_name:?} exists")));
         }
-        dir.classes.insert(
-            key,
-            SchoolClass { name: class_name, levels, school_year: year, teachers: vec![], archived: false },
-        );
+        dir.classes.insert(key, SchoolClass { name: class_name, levels, school_year: year, ..SchoolClass::default() });
         Ok(())
     })
     .await?;

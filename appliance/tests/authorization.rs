@@ -128,6 +128,10 @@ const PAGES: &[Rule] = &[
     Rule { method: "GET", route: "/classes/{ce}/liaison", allowed: &[Director, Teacher] },
     Rule { method: "GET", route: "/classes/{cp}/liaison", allowed: &[Director, OtherTeacher] },
     Rule { method: "GET", route: "/liaison", allowed: &[Parent] },
+    Rule { method: "GET", route: "/messages", allowed: SIGNED_IN },
+    Rule { method: "GET", route: "/messages/new", allowed: SIGNED_IN },
+    Rule { method: "GET", route: "/classes/{ce}/messaging", allowed: &[Director, Teacher] },
+    Rule { method: "GET", route: "/classes/{cp}/messaging", allowed: &[Director, OtherTeacher] },
 ];
 
 /// The same operations in the API.
@@ -162,6 +166,8 @@ const API: &[Rule] = &[
     Rule { method: "GET", route: "/api/v1/classes/{ce}/liaison", allowed: &[Director, Teacher] },
     Rule { method: "GET", route: "/api/v1/classes/{cp}/liaison", allowed: &[Director, OtherTeacher] },
     Rule { method: "GET", route: "/api/v1/liaison", allowed: SIGNED_IN },
+    Rule { method: "GET", route: "/api/v1/conversations", allowed: SIGNED_IN },
+    Rule { method: "GET", route: "/api/v1/contacts", allowed: SIGNED_IN },
 ];
 
 impl Who {

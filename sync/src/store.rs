@@ -11,6 +11,7 @@ use automerge::{ActorId, Automerge, ChangeHash};
 use crate::error::{Error, Result, without_panic};
 use crate::identity::{ReplicaIdentity, fill_random};
 use crate::ids::{DocAddress, DocId, Partition, ReplicaId, Scope};
+use crate::kinds::conversation::{ConversationRow, MessageRow};
 use crate::kinds::homework::{DoneRow, HomeworkItem};
 use crate::kinds::liaison::{NoteRow, SignatureRow};
 use crate::kinds::news::PublicNews;
@@ -18,7 +19,7 @@ use crate::kinds::{self, Cell, DocKind, Kind, Row, Table};
 use crate::replication::thin::only_document_and_change_chunks;
 use crate::storage::{Storage, Tx};
 
-pub use crate::storage::{CatalogEntry, NoteFilter, SCHEMA_VERSION};
+pub use crate::storage::{CatalogEntry, ConversationFilter, NoteFilter, SCHEMA_VERSION};
 
 /// Incremental chunks a document may accumulate before it is compacted into a snapshot.
 const COMPACT_AFTER_CHUNKS: u32 = 32;
@@ -239,6 +240,21 @@ impl Store {
     /// The signatures of some notes (by document id).
     pub fn liaison_signatures(&mut self, docs: &[String]) -> Result<Vec<SignatureRow>> {
         self.storage.read(|tx| tx.liaison_signatures(docs))
+    }
+
+    /// Conversations, the most recently active first.
+    pub fn conversations(&mut self, filter: &ConversationFilter<'_>) -> Result<Vec<ConversationRow>> {
+        self.storage.read(|tx| tx.conversations(filter))
+    }
+
+    /// The messages of some conversations, oldest first.
+    pub fn messages(&mut self, docs: &[String]) -> Result<Vec<MessageRow>> {
+        self.storage.read(|tx| tx.messages(docs))
+    }
+
+    /// One person's read marks in some conversations: (document id, read up to).
+    pub fn read_marks(&mut self, user: &str, docs: &[String]) -> Result<Vec<(String, i64)>> {
+        self.storage.read(|tx| tx.read_marks(user, docs))
     }
 
     /// The newest public news posts of one partition (the school's public page).

@@ -414,8 +414,12 @@ impl World {
             }
             2 => {
                 let doc = address(&partition, Kind::Conversation, &format!("conv-{}", self.rng.random_range(0..3)));
-                let message =
-                    ChatMessage { author: NAMES[who].into(), sent_at: self.now as i64, body: format!("message {tag}") };
+                let message = ChatMessage {
+                    author: NAMES[who].into(),
+                    sent_at: self.now as i64,
+                    body: format!("message {tag}"),
+                    held: false,
+                };
                 store
                     .change::<Conversation, _>(&doc, |c| {
                         if c.subject.is_empty() {

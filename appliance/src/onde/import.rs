@@ -193,7 +193,7 @@ impl Run<'_> {
                             levels: class_levels,
                             school_year: self.year.to_owned(),
                             teachers: Vec::new(),
-                            archived: false,
+                            ..SchoolClass::default()
                         },
                     );
                     self.summary

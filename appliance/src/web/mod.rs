@@ -45,6 +45,8 @@ pub struct AppState {
     bound: Arc<std::sync::OnceLock<SocketAddr>>,
     /// The mDNS advertisement, when discovery is on.
     discovery: Arc<std::sync::Mutex<Option<crate::discovery::Advertisement>>>,
+    /// Changed conversations, for open pages (server-sent events).
+    updates: tokio::sync::broadcast::Sender<Arc<crate::messaging::Update>>,
 }
 
 impl AppState {
@@ -71,7 +73,18 @@ impl AppState {
             imports: Arc::default(),
             bound: Arc::default(),
             discovery: Arc::default(),
+            updates: tokio::sync::broadcast::channel(256).0,
         })
+    }
+
+    /// Tells open pages that a conversation changed (nobody listening is fine).
+    pub fn announce(&self, update: Arc<crate::messaging::Update>) {
+        let _ = self.updates.send(update);
+    }
+
+    /// Listens to conversation changes.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Arc<crate::messaging::Update>> {
+        self.updates.subscribe()
     }
 
     /// Records the bound address (for printed URLs when no `public_url` is set).
@@ -155,6 +168,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::structures::routes())
         .merge(crate::homework::routes())
         .merge(crate::liaison::routes())
+        .merge(crate::messaging::routes())
         .merge(crate::api::router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), require_setup))

@@ -1,4 +1,7 @@
-//! Messaging: one document per conversation.
+//! Messaging: one document per conversation, in the partition of its context (a class, or
+//! the staff room). Participants are fixed at creation; messages are never edited or
+//! removed; a pupil's message may wait for a teacher's approval; each participant keeps
+//! their own read mark.
 
 use std::collections::BTreeMap;
 
@@ -13,8 +16,18 @@ pub struct Conversation {
     pub subject: String,
     /// Participants' user ids, set at creation.
     pub participants: Vec<String>,
+    /// The child it is about (its legal guardians are participants), or empty.
+    pub about: String,
+    /// Who started it.
+    pub created_by: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
     /// Messages by id.
     pub messages: BTreeMap<String, Message>,
+    /// Teachers' decisions on held messages, by message id.
+    pub moderation: BTreeMap<String, Moderation>,
+    /// Each participant's read mark (Unix milliseconds of the newest message they have seen).
+    pub read: BTreeMap<String, i64>,
 }
 
 /// One message.
@@ -26,6 +39,20 @@ pub struct Message {
     pub sent_at: i64,
     /// Text.
     pub body: String,
+    /// A pupil's message waiting for a teacher's approval (shown to its author and the
+    /// class's teachers only until approved).
+    pub held: bool,
+}
+
+/// A teacher's decision on a held message.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate)]
+pub struct Moderation {
+    /// Delivered (true) or refused (false).
+    pub approved: bool,
+    /// The teacher.
+    pub by: String,
+    /// Unix milliseconds.
+    pub at: i64,
 }
 
 impl DocKind for Conversation {
@@ -44,9 +71,19 @@ impl DocKind for Conversation {
                 state.participants.join(",").into(),
                 (state.messages.len() as i64).into(),
                 last.into(),
+                ctx.key.into(),
+                state.about.as_str().into(),
+                state.created_by.as_str().into(),
             ],
         ));
         for (message_id, m) in &state.messages {
+            // 1 waiting, 2 delivered, 0 refused.
+            let status = match (m.held, state.moderation.get(message_id)) {
+                (false, _) => 2,
+                (true, None) => 1,
+                (true, Some(d)) if d.approved => 2,
+                (true, Some(_)) => 0,
+            };
             out.push(Row::new(
                 Table::Message,
                 vec![
@@ -55,8 +92,48 @@ impl DocKind for Conversation {
                     m.author.as_str().into(),
                     m.sent_at.into(),
                     m.body.as_str().into(),
+                    i64::from(status).into(),
                 ],
             ));
         }
+        for (user, at) in &state.read {
+            out.push(Row::new(Table::ReadMark, vec![id.as_str().into(), user.as_str().into(), (*at).into()]));
+        }
     }
+}
+
+/// A conversation as pages read it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConversationRow {
+    /// Its document.
+    pub doc_id: String,
+    /// Its partition.
+    pub partition: String,
+    /// Its id (the document key).
+    pub key: String,
+    /// Subject.
+    pub subject: String,
+    /// Participants.
+    pub participants: Vec<String>,
+    /// The child it is about, or empty.
+    pub about: String,
+    /// Who started it.
+    pub created_by: String,
+}
+
+/// A message as pages read it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageRow {
+    /// The conversation's document.
+    pub doc_id: String,
+    /// Message id.
+    pub message_id: String,
+    /// Author.
+    pub author: String,
+    /// Unix milliseconds.
+    pub sent_at: i64,
+    /// Text.
+    pub body: String,
+    /// 1 waiting for approval, 2 delivered, 0 refused.
+    pub status: i64,
 }

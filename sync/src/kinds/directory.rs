@@ -54,6 +54,10 @@ pub struct SchoolClass {
     pub teachers: Vec<String>,
     /// Classes of past years are kept (history) but archived.
     pub archived: bool,
+    /// Pupils' messages are delivered without a teacher's approval (off: held for it).
+    pub unmoderated: bool,
+    /// Pupils may write to their classmates (off: only to their teachers).
+    pub classmates: bool,
 }
 
 /// A group of people inside a school (a workshop, a choir, the parents' council).
@@ -151,6 +155,8 @@ impl DocKind for SchoolDirectory {
                     c.school_year.as_str().into(),
                     c.teachers.join(",").into(),
                     i64::from(c.archived).into(),
+                    i64::from(c.unmoderated).into(),
+                    i64::from(c.classmates).into(),
                 ],
             ));
         }

@@ -84,7 +84,7 @@ impl Kind {
     pub fn tables(self) -> &'static [Table] {
         match self {
             Kind::HomeworkBook => &[Table::HomeworkEntry, Table::HomeworkDone],
-            Kind::Conversation => &[Table::Conversation, Table::Message],
+            Kind::Conversation => &[Table::Conversation, Table::Message, Table::ReadMark],
             Kind::NewsPost => &[Table::NewsPost],
             Kind::SchoolDirectory => {
                 &[Table::School, Table::SchoolClass, Table::SchoolGroup, Table::Person, Table::Guardianship]
@@ -157,6 +157,8 @@ pub enum Table {
     Conversation,
     /// `message`: one row per message.
     Message,
+    /// `read_mark`: one row per conversation and participant who read it.
+    ReadMark,
     /// `news_post`: one row per post.
     NewsPost,
     /// `school`: one row per school directory.
@@ -181,11 +183,12 @@ pub enum Table {
 
 impl Table {
     /// Every table.
-    pub const ALL: [Table; 14] = [
+    pub const ALL: [Table; 15] = [
         Table::HomeworkEntry,
         Table::HomeworkDone,
         Table::Conversation,
         Table::Message,
+        Table::ReadMark,
         Table::NewsPost,
         Table::School,
         Table::SchoolClass,
@@ -205,6 +208,7 @@ impl Table {
             Table::HomeworkDone => "homework_done",
             Table::Conversation => "conversation",
             Table::Message => "message",
+            Table::ReadMark => "read_mark",
             Table::NewsPost => "news_post",
             Table::School => "school",
             Table::SchoolClass => "school_class",
@@ -240,15 +244,33 @@ impl Table {
                 "removed",
             ],
             Table::HomeworkDone => &["doc_id", "entry_id", "pupil", "done", "done_by", "done_at"],
-            Table::Conversation => {
-                &["doc_id", "partition", "subject", "participants", "message_count", "last_message_at"]
-            }
-            Table::Message => &["doc_id", "message_id", "author", "sent_at", "body"],
+            Table::Conversation => &[
+                "doc_id",
+                "partition",
+                "subject",
+                "participants",
+                "message_count",
+                "last_message_at",
+                "conversation_id",
+                "about",
+                "created_by",
+            ],
+            Table::Message => &["doc_id", "message_id", "author", "sent_at", "body", "status"],
+            Table::ReadMark => &["doc_id", "user_id", "read_at"],
             Table::NewsPost => &["doc_id", "partition", "title", "body", "author", "published_at", "public"],
             Table::School => &["doc_id", "uai", "name", "address", "postcode", "commune", "academy"],
-            Table::SchoolClass => {
-                &["doc_id", "class_id", "uai", "name", "levels", "school_year", "teachers", "archived"]
-            }
+            Table::SchoolClass => &[
+                "doc_id",
+                "class_id",
+                "uai",
+                "name",
+                "levels",
+                "school_year",
+                "teachers",
+                "archived",
+                "unmoderated",
+                "classmates",
+            ],
             Table::SchoolGroup => &["doc_id", "group_id", "uai", "name", "members"],
             Table::Person => &[
                 "doc_id",

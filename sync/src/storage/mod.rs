@@ -16,6 +16,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use crate::error::{Error, Result};
 use crate::identity::ReplicaIdentity;
 use crate::ids::{DocAddress, DocId, DocKey, Partition, ReplicaId, Scope, ScopeRule};
+use crate::kinds::conversation::{ConversationRow, MessageRow};
 use crate::kinds::homework::{DoneRow, HomeworkItem, parse_attachments_cell};
 use crate::kinds::liaison::{NoteRow, SignatureRow};
 use crate::kinds::news::PublicNews;
@@ -27,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_directory.sql"),
     include_str!("migrations/0003_homework.sql"),
     include_str!("migrations/0004_liaison.sql"),
+    include_str!("migrations/0005_messaging.sql"),
 ];
 
 /// The schema version this binary writes.
@@ -431,6 +433,66 @@ impl Tx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Conversations, the most recently active first.
+    pub fn conversations(&self, filter: &ConversationFilter<'_>) -> Result<Vec<ConversationRow>> {
+        let (condition, arg) = match filter {
+            ConversationFilter::Participant(user) => {
+                ("',' || participants || ',' LIKE '%,' || ?1 || ',%'", user.to_string())
+            }
+            ConversationFilter::Key(key) => ("conversation_id = ?1", key.to_string()),
+            ConversationFilter::Partition(p) => ("partition = ?1", p.to_string()),
+        };
+        let mut st = self.0.prepare_cached(&format!(
+            "SELECT doc_id, partition, conversation_id, subject, participants, about, created_by FROM conversation
+             WHERE {condition} ORDER BY last_message_at DESC, doc_id"
+        ))?;
+        let rows = st.query_map([arg], |r| {
+            Ok(ConversationRow {
+                doc_id: r.get(0)?,
+                partition: r.get(1)?,
+                key: r.get(2)?,
+                subject: r.get(3)?,
+                participants: r.get::<_, String>(4)?.split(',').filter(|s| !s.is_empty()).map(Into::into).collect(),
+                about: r.get(5)?,
+                created_by: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The messages of some conversations (by document id), oldest first.
+    pub fn messages(&self, docs: &[String]) -> Result<Vec<MessageRow>> {
+        let sql = format!(
+            "SELECT doc_id, message_id, author, sent_at, body, status FROM message WHERE doc_id IN ({})
+             ORDER BY sent_at, message_id",
+            placeholders(docs.len())
+        );
+        let mut st = self.0.prepare_cached(&sql)?;
+        let rows = st.query_map(rusqlite::params_from_iter(docs), |r| {
+            Ok(MessageRow {
+                doc_id: r.get(0)?,
+                message_id: r.get(1)?,
+                author: r.get(2)?,
+                sent_at: r.get(3)?,
+                body: r.get(4)?,
+                status: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// One person's read marks in some conversations: (document id, read up to).
+    pub fn read_marks(&self, user: &str, docs: &[String]) -> Result<Vec<(String, i64)>> {
+        let sql = format!(
+            "SELECT doc_id, read_at FROM read_mark WHERE user_id = ? AND doc_id IN ({})",
+            placeholders(docs.len())
+        );
+        let mut st = self.0.prepare_cached(&sql)?;
+        let args = std::iter::once(user.to_owned()).chain(docs.iter().cloned());
+        let rows = st.query_map(rusqlite::params_from_iter(args), |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// The newest public news posts of one partition.
     pub fn public_news(&self, partition: &Partition, limit: usize) -> Result<Vec<PublicNews>> {
         let mut st = self.0.prepare_cached(
@@ -546,6 +608,16 @@ pub enum NoteFilter<'a> {
     Pupils(&'a [String]),
     /// One note, by its id.
     Id(&'a str),
+}
+
+/// Which conversations to read.
+pub enum ConversationFilter<'a> {
+    /// Those someone takes part in.
+    Participant(&'a str),
+    /// One, by its id.
+    Key(&'a str),
+    /// Those of a partition (a class's, for its moderators).
+    Partition(&'a Partition),
 }
 
 /// `?, ?, ...` for an `IN` list (`NULL` when empty, which matches nothing).

@@ -1,0 +1,386 @@
+//! Messaging against a real server: who may write to whom, pupils' messages held until a
+//! teacher approves them, both guardians in what concerns their child, unread counters,
+//! live arrival, and forgeries from another replica refused.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{TestServer, activated_browser, api, pupil_browser, read_models, token};
+use preau_appliance::demo::DEMO_PASSWORD;
+use preau_appliance::directory::{Class, Member};
+use preau_appliance::policy::SchoolPolicy;
+use preau_sync::kinds::Conversation;
+use preau_sync::kinds::conversation::{Message, Moderation};
+use preau_sync::replication::sync_pair;
+use preau_sync::{DocAddress, DocKey, Error, Kind, LocalId, Partition, Store};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn class(server: &TestServer, name: &str) -> Class {
+    server.directory().current_classes().into_iter().find(|c| c.class.name == name).unwrap().clone()
+}
+
+fn pupils(server: &TestServer, class: &Class) -> Vec<Member> {
+    server.directory().pupils_of(&class.id).into_iter().cloned().collect()
+}
+
+/// A pupil's bearer token (picture login through the API).
+async fn pupil_token(server: &TestServer, pupil: &Member) -> String {
+    let pictures: Vec<String> =
+        server.directory().credentials[&pupil.id].picture_secret.split(',').map(Into::into).collect();
+    let body = json!({"class_id": pupil.person.class_id, "pupil_id": pupil.id.to_string(), "pictures": pictures});
+    let (status, answer) = api(server, "POST", "/api/v1/auth/pictures", None, Some(body)).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    answer["token"].as_str().unwrap().to_owned()
+}
+
+async fn start(server: &TestServer, t: &str, body: Value) -> (StatusCode, Value) {
+    api(server, "POST", "/api/v1/conversations", Some(t), Some(body)).await
+}
+
+#[tokio::test]
+async fn a_pupils_message_waits_for_the_teacher_then_arrives_and_is_answered() {
+    let server = TestServer::demo().await;
+    let ce = class(&server, "CE1-CE2");
+    let pupil = pupils(&server, &ce)[0].clone();
+    let teacher = server.member("sophie.lebihan");
+    let mut p = pupil_browser(&server, &pupil).await;
+
+    // 1. The pupil writes to the teacher: held, shown to them as waiting.
+    p.get("/messages/new").await.assert_ok();
+    let sent = p
+        .post("/messages/new", &[("to", teacher.id.as_str()), ("subject", "Ma poésie"), ("body", "Je l'ai apprise !")])
+        .await;
+    let path = sent.location.clone().expect("redirect to the conversation");
+    let page = p.get(&path).await;
+    assert!(page.contains("Je l") && page.contains("En attente de validation"), "{}", page.body);
+
+    // 2. The teacher sees it waiting (nothing unread yet) and delivers it.
+    let mut t = server.browser();
+    t.login("sophie.lebihan", DEMO_PASSWORD).await;
+    let home = t.get("/").await;
+    assert!(!home.contains("non lu"), "a held message is not delivered");
+    let queue = t.get(&format!("/classes/{}/messaging", ce.id)).await;
+    assert!(queue.contains("Ma poésie") && queue.contains("Transmettre"), "{}", queue.body);
+    let key = path.rsplit('/').next().unwrap();
+    let tt = token(&server, "sophie.lebihan", DEMO_PASSWORD).await;
+    let (_, view) = api(&server, "GET", &format!("/api/v1/conversations/{key}"), Some(&tt), None).await;
+    let message = view["messages"][0]["id"].as_str().unwrap().to_owned();
+    t.post(&format!("/messages/{key}/{message}/moderate"), &[("decision", "approve"), ("back", "/")])
+        .await
+        .assert_redirect("/");
+    assert!(t.get(&format!("/classes/{}/messaging", ce.id)).await.contains("Aucun message en attente"));
+
+    // 3. Delivered: the pupil's page says so, the teacher answers, the pupil has 1 unread.
+    assert!(!p.get(&path).await.contains("En attente de validation"));
+    t.post(&path, &[("body", "Bravo, tu la réciteras demain.")]).await.assert_redirect(&path);
+    assert!(p.get("/").await.contains("Messagerie (1 non lu(s))"));
+    assert!(p.get(&path).await.contains("Bravo, tu la réciteras demain."));
+    assert!(!p.get("/").await.contains("non lu"), "reading clears the counter");
+
+    // 4. A refused message is never delivered.
+    p.post(&path, &[("body", "Un gros mot")]).await.assert_redirect(&path);
+    let (_, view) = api(&server, "GET", &format!("/api/v1/conversations/{key}"), Some(&tt), None).await;
+    let held = view["messages"].as_array().unwrap().iter().find(|m| m["status"] == "waiting").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, _) = api(
+        &server,
+        "POST",
+        &format!("/api/v1/conversations/{key}/messages/{held}/moderation"),
+        Some(&tt),
+        Some(json!({"approved": false})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let page = p.get(&path).await;
+    assert!(
+        page.contains("n'a pas été transmis") || page.contains("n&#39;a pas été transmis"),
+        "its author sees it refused"
+    );
+    let (_, view) = api(&server, "GET", &format!("/api/v1/conversations/{key}"), Some(&tt), None).await;
+    assert!(view["messages"].as_array().unwrap().iter().any(|m| m["status"] == "refused"));
+}
+
+#[tokio::test]
+async fn pupils_write_to_classmates_only_where_the_class_allows_it() {
+    let server = TestServer::demo().await;
+    let ce = class(&server, "CE1-CE2");
+    let (a, b) = (pupils(&server, &ce)[0].clone(), pupils(&server, &ce)[1].clone());
+    let pt = pupil_token(&server, &a).await;
+    let (_, contacts) = api(&server, "GET", "/api/v1/contacts", Some(&pt), None).await;
+    assert!(contacts.as_array().unwrap().iter().all(|c| c["kind"] == "teacher"), "{contacts}");
+    let before = read_models(&server);
+    let (status, answer) =
+        start(&server, &pt, json!({"subject": "Salut", "to": [b.id.to_string()], "body": "Coucou"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert!(answer["message"].as_str().unwrap().contains("Vous ne pouvez pas écrire"));
+    assert_eq!(read_models(&server), before);
+    // Another class's pupil or teacher: never.
+    let cp = class(&server, "CP");
+    for other in [pupils(&server, &cp)[0].id.to_string(), server.member("julien.roche").id.to_string()] {
+        let (status, _) = start(&server, &pt, json!({"subject": "Salut", "to": [other], "body": "Coucou"})).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+    // The teacher allows classmates: now it works (and is still moderated).
+    let tt = token(&server, "sophie.lebihan", DEMO_PASSWORD).await;
+    let (status, _) = api(
+        &server,
+        "PUT",
+        &format!("/api/v1/classes/{}/messaging", ce.id),
+        Some(&tt),
+        Some(json!({"moderated": true, "classmates": true})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, created) =
+        start(&server, &pt, json!({"subject": "Salut", "to": [b.id.to_string()], "body": "Coucou"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let bt = pupil_token(&server, &b).await;
+    let (_, view) =
+        api(&server, "GET", &format!("/api/v1/conversations/{}", created["id"].as_str().unwrap()), Some(&bt), None)
+            .await;
+    assert_eq!(view["messages"].as_array().unwrap().len(), 0, "held until the teacher delivers it: {view}");
+    // Another class's teacher cannot change CE1-CE2's switches.
+    let other = token(&server, "julien.roche", DEMO_PASSWORD).await;
+    let (status, _) = api(
+        &server,
+        "PUT",
+        &format!("/api/v1/classes/{}/messaging", ce.id),
+        Some(&other),
+        Some(json!({"moderated": false, "classmates": true})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn families_write_to_the_childs_teachers_and_both_guardians_receive_it() {
+    let server = TestServer::demo().await;
+    let ce = class(&server, "CE1-CE2");
+    let dir = server.directory();
+    let (child, mother, father) = dir
+        .pupils_of(&ce.id)
+        .into_iter()
+        .find_map(|p| {
+            let g: Vec<Member> =
+                dir.guardians_of(&p.id).into_iter().filter(|(_, l)| *l).map(|(m, _)| m.clone()).collect();
+            (g.len() == 2).then(|| (p.clone(), g[0].clone(), g[1].clone()))
+        })
+        .unwrap();
+    let mut m = activated_browser(&server, &mother, "maman-2026").await;
+    let form = m.get("/messages/new").await;
+    assert!(
+        form.contains("Mme Sophie Le Bihan")
+            && !form.contains(&format!("{} {}", father.person.first_name, father.person.last_name)),
+        "no parent is offered"
+    );
+    let teacher = server.member("sophie.lebihan");
+    let sent = m
+        .post(
+            "/messages/new",
+            &[
+                ("about", child.id.as_str()),
+                ("to", teacher.id.as_str()),
+                ("subject", "Absence vendredi"),
+                ("body", "Rendez-vous chez le dentiste."),
+            ],
+        )
+        .await;
+    let path = sent.location.clone().expect("created");
+    // The other guardian takes part, though nobody chose them; the teacher too.
+    let mut f = activated_browser(&server, &father, "papa-2026").await;
+    assert!(f.get("/").await.contains("Messagerie (1 non lu(s))"));
+    assert!(f.get(&path).await.contains("Rendez-vous chez le dentiste."));
+    let mut t = server.browser();
+    t.login("sophie.lebihan", DEMO_PASSWORD).await;
+    assert!(t.get("/messages").await.contains("Absence vendredi"));
+    // A parent cannot bring in another family, nor write about someone else's child.
+    let mt = {
+        let body = json!({"login": server.directory().credentials[&mother.id].login, "password": "maman-2026"});
+        api(&server, "POST", "/api/v1/auth/login", None, Some(body)).await.1["token"].as_str().unwrap().to_owned()
+    };
+    let stranger = dir.pupils_of(&ce.id).into_iter().find(|p| p.id != child.id).unwrap();
+    let stranger_parent = dir.guardians_of(&stranger.id)[0].0.id.to_string();
+    let before = read_models(&server);
+    for body in [
+        json!({"subject": "x", "about": child.id.to_string(), "to": [teacher.id.to_string(), stranger_parent.clone()], "body": "x"}),
+        json!({"subject": "x", "about": stranger.id.to_string(), "to": [teacher.id.to_string()], "body": "x"}),
+        json!({"subject": "x", "to": [teacher.id.to_string()], "body": "x"}),
+        json!({"subject": "x", "about": child.id.to_string(), "to": [server.member("julien.roche").id.to_string()], "body": "x"}),
+    ] {
+        let (status, answer) = start(&server, &mt, body.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
+    }
+    assert_eq!(read_models(&server), before);
+    // Someone outside the conversation cannot read it.
+    let other = token(&server, "julien.roche", DEMO_PASSWORD).await;
+    let key = path.rsplit('/').next().unwrap();
+    let (status, _) = api(&server, "GET", &format!("/api/v1/conversations/{key}"), Some(&other), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn staff_talk_among_themselves_and_the_atsem_does_not_write_to_families() {
+    let server = TestServer::demo().await;
+    let at = token(&server, "martine.guillemot", DEMO_PASSWORD).await;
+    let director = server.member("claire.martin").id.to_string();
+    let (status, created) =
+        start(&server, &at, json!({"subject": "Sieste", "to": [director], "body": "Les lits sont installés."})).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let parent = server.member("aurelie.kerherve").id.to_string();
+    let ce = class(&server, "CE1-CE2");
+    let pupil = pupils(&server, &ce)[0].id.to_string();
+    for to in [parent, pupil.clone()] {
+        let (status, _) = start(&server, &at, json!({"subject": "x", "to": [to], "body": "x"})).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+    let (status, _) = start(&server, &at, json!({"subject": "x", "about": pupil, "to": [], "body": "x"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn an_open_page_hears_of_a_new_message_at_once() {
+    let server = TestServer::demo().await;
+    let at = token(&server, "martine.guillemot", DEMO_PASSWORD).await;
+    let director = server.member("claire.martin").id.to_string();
+    let (_, created) = start(&server, &at, json!({"subject": "Sortie", "to": [director], "body": "Bonjour"})).await;
+    let key = created["id"].as_str().unwrap().to_owned();
+    // The director's open page listens.
+    let dt = token(&server, "claire.martin", DEMO_PASSWORD).await;
+    let mut events =
+        reqwest::Client::new().get(format!("{}/messages/events", server.base)).bearer_auth(&dt).send().await.unwrap();
+    assert_eq!(events.status(), StatusCode::OK);
+    assert!(events.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    let (status, _) = api(
+        &server,
+        "POST",
+        &format!("/api/v1/conversations/{key}/messages"),
+        Some(&at),
+        Some(json!({"body": "Le car est là."})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let mut heard = String::new();
+    // A bound so that a broken stream fails the test instead of hanging it.
+    let wait = tokio::time::timeout(Duration::from_secs(30), async {
+        while !heard.contains(&key) {
+            match events.chunk().await.unwrap() {
+                Some(bytes) => heard.push_str(&String::from_utf8_lossy(&bytes)),
+                None => break,
+            }
+        }
+    });
+    wait.await.expect("an update event");
+    assert!(heard.contains("event: update") && heard.contains(&format!("data: {key}")), "{heard}");
+    // The page itself carries the live script, which the CSP allows.
+    let mut b = server.browser();
+    b.login("claire.martin", DEMO_PASSWORD).await;
+    let page = b.get(&format!("/messages/{key}")).await;
+    assert!(page.contains("<script src=\"/static/live.js\" defer></script>") && page.contains("Le car est là."));
+    let js = b.get("/static/live.js").await;
+    assert!(js.contains("EventSource"));
+}
+
+#[tokio::test]
+async fn messages_show_as_text() {
+    let server = TestServer::demo().await;
+    let at = token(&server, "martine.guillemot", DEMO_PASSWORD).await;
+    let director = server.member("claire.martin").id.to_string();
+    let x = "<script>alert(1)</script><img src=x onerror=alert(2)>";
+    let (_, created) = start(&server, &at, json!({"subject": x, "to": [director], "body": x})).await;
+    let mut b = server.browser();
+    b.login("claire.martin", DEMO_PASSWORD).await;
+    for page in [b.get("/messages").await, b.get(&format!("/messages/{}", created["id"].as_str().unwrap())).await] {
+        page.assert_ok();
+        assert!(!page.contains("<script>alert") && !page.contains("<img src=x"), "{}", page.body);
+    }
+}
+
+fn sync(server: &TestServer, laptop: &mut Store) -> preau_sync::Result<()> {
+    let policy = SchoolPolicy::new(server.directory());
+    server.state.db.run_blocking(|school| Ok(sync_pair(laptop, school, &policy))).unwrap().map(|_| ())
+}
+
+#[tokio::test]
+async fn conversations_from_another_replica_obey_the_same_rules() {
+    let server = TestServer::demo().await;
+    let ce = class(&server, "CE1-CE2");
+    let (a, b) = (pupils(&server, &ce)[0].clone(), pupils(&server, &ce)[1].clone());
+    let pt = pupil_token(&server, &a).await;
+    let teacher = server.member("sophie.lebihan").id.to_string();
+    let (_, created) =
+        start(&server, &pt, json!({"subject": "Question", "to": [teacher.clone()], "body": "Bonjour maîtresse"})).await;
+    let key = created["id"].as_str().unwrap().to_owned();
+    let uai = server.directory().uai().unwrap().clone();
+    let address = DocAddress::new(
+        Partition::Class(uai.clone(), LocalId::parse(ce.id.as_str()).unwrap()),
+        Kind::Conversation,
+        DocKey::parse(&key).unwrap(),
+    );
+    let (pa, pb, atsem) = (a.id.to_string(), b.id.to_string(), server.member("martine.guillemot").id.to_string());
+    let held_id = {
+        let doc = server.state.db.run_blocking(|s| Ok(s.get::<Conversation>(address.id())?)).unwrap().unwrap();
+        doc.messages.keys().next().unwrap().clone()
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let laptop_at = |name: &str| {
+        let mut laptop = Store::open(&tmp.path().join(name), preau_appliance::school_scope(&uai)).unwrap();
+        sync(&server, &mut laptop).unwrap();
+        laptop
+    };
+    // The teacher delivering the message on their laptop: accepted.
+    let mut ok = laptop_at("ok.db");
+    ok.change::<Conversation, _>(&address, |c| {
+        c.moderation.insert(held_id.clone(), Moderation { approved: true, by: teacher.clone(), at: 1 });
+    })
+    .unwrap();
+    sync(&server, &mut ok).unwrap();
+
+    type Forgery = Box<dyn Fn(&mut Conversation)>;
+    let msg = |author: &str, held: bool| Message { author: author.into(), sent_at: 9, body: "x".into(), held };
+    let forgeries: Vec<(&str, Forgery)> = vec![
+        ("a pupil's message skipping moderation", {
+            let m = msg(&pa, false);
+            Box::new(move |c| {
+                c.messages.insert("m2".into(), m.clone());
+            })
+        }),
+        ("a message from someone outside", {
+            let m = msg(&pb, true);
+            Box::new(move |c| {
+                c.messages.insert("m3".into(), m.clone());
+            })
+        }),
+        ("a classmate added to the participants", {
+            let pb = pb.clone();
+            Box::new(move |c| c.participants.push(pb.clone()))
+        }),
+        ("the ATSEM moderating", {
+            let (pa, atsem) = (pa.clone(), atsem.clone());
+            Box::new(move |c| {
+                c.messages
+                    .insert("m4".into(), Message { author: pa.clone(), sent_at: 9, body: "y".into(), held: true });
+                c.moderation.insert("m4".into(), Moderation { approved: true, by: atsem.clone(), at: 9 });
+            })
+        }),
+        ("a message erased", {
+            let id = held_id.clone();
+            Box::new(move |c| {
+                c.messages.remove(&id);
+            })
+        }),
+    ];
+    for (i, (what, forge)) in forgeries.iter().enumerate() {
+        let mut laptop = laptop_at(&format!("forged{i}.db"));
+        laptop.change::<Conversation, _>(&address, |c| forge(c)).unwrap();
+        let before = read_models(&server);
+        match sync(&server, &mut laptop) {
+            Err(Error::Refused(r)) => assert!(r.to_string().contains("rejected by policy"), "{what}: {r}"),
+            other => panic!("{what}: accepted ({other:?})"),
+        }
+        assert_eq!(read_models(&server), before, "{what}");
+    }
+}
