@@ -32,6 +32,7 @@ use crate::web::{AppState, Ctx, SignedIn};
         (name = "homework", description = "The cahier de textes: lessons, work to do, pupils' ticks"),
         (name = "liaison", description = "The carnet de liaison: notes to families, signatures, answers"),
         (name = "messaging", description = "Conversations between allowed people, moderation of pupils' messages"),
+        (name = "news", description = "News, noticeboard and staff room"),
     )
 )]
 struct Doc;
@@ -61,6 +62,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::homework::api_routes())
         .merge(crate::liaison::api_routes())
         .merge(crate::messaging::api_routes())
+        .merge(crate::news::api_routes())
         .split_for_parts();
     let doc = std::sync::Arc::new(doc);
     router

@@ -564,12 +564,13 @@ fn school_day(dir: &Path) -> Result<()> {
     for n in 0..30 {
         let post = NewsPost {
             title: format!("Information n°{n}"),
-            body: w.sentences(5),
+            body: w.sentences(5).into(),
             author: "directrice".into(),
             published_at: 1_795_100_000_000 + n,
             public: n % 3 == 0,
+            ..NewsPost::default()
         };
-        news.push(json!({"id": format!("news-{n}"), "title": post.title, "body": post.body,
+        news.push(json!({"id": format!("news-{n}"), "title": post.title, "body": post.body.as_str(),
             "author": post.author, "published_at": post.published_at, "public": post.public}));
         let partition = if n % 3 == 0 { Partition::School(school()) } else { class(n as usize % 30)? };
         replica.change::<NewsPost, _>(&address(partition, Kind::NewsPost, &format!("news-{n}"))?, |p| *p = post)?;
@@ -599,7 +600,7 @@ fn populate(store: &mut Store, n: usize, seed: u64) -> Result<u64> {
             let key = format!("news-{seed}-{i}");
             store.change::<NewsPost, _>(&address(partition, Kind::NewsPost, &key)?, |p| {
                 p.title = format!("Information {i}");
-                p.body = body;
+                p.body.update(body);
                 p.author = "directrice".into();
             })?;
             changes += 1;

@@ -304,15 +304,20 @@ pub fn seed(store: &mut Store) -> Result<Option<DemoLogins>, AppError> {
         ("Conseil des maîtres", "Conseil des maîtres lundi à 16 h 45 en salle des maîtres.", false),
     ];
     for (n, (title, body, public)) in posts.into_iter().enumerate() {
-        let address =
-            DocAddress::new(Partition::School(uai.clone()), Kind::NewsPost, DocKey::parse(&format!("demo-news-{n}"))?);
+        // The last one is for the staff room.
+        let partition = if n == 2 { Partition::Staff(uai.clone()) } else { Partition::School(uai.clone()) };
+        let address = DocAddress::new(partition, Kind::NewsPost, DocKey::parse(&format!("demo-news-{n}"))?);
+        let at = crate::now_ms() - (3 - n as i64) * 86_400_000;
         store.change::<NewsPost, _>(&address, |p| {
             *p = NewsPost {
                 title: title.into(),
                 body: body.into(),
                 author: director.to_string(),
-                published_at: 1_795_000_000_000 + n as i64 * 86_400_000,
+                published_at: at,
                 public,
+                edited_by: director.to_string(),
+                edited_at: at,
+                ..NewsPost::default()
             }
         })?;
     }

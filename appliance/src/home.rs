@@ -8,6 +8,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use preau_sync::Partition;
+use preau_sync::store::NewsFilter;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -86,7 +87,7 @@ pub struct PublicSchool {
 pub async fn public_school(state: &AppState) -> Result<PublicSchool, AppError> {
     let school = state.directory().school.clone().ok_or(AppError::NotFound)?;
     let partition = Partition::School(school.uai.clone());
-    let posts = state.db.run(move |store| Ok(store.public_news(&partition, 20)?)).await?;
+    let posts = state.db.run(move |store| Ok(store.news(&NewsFilter::Public(&partition), 20)?)).await?;
     Ok(PublicSchool {
         uai: school.uai.to_string(),
         name: school.info.name,
@@ -340,6 +341,10 @@ fn home_page(
         Profile::AcademyAdmin => {}
     }
     if member.profile != Profile::AcademyAdmin {
+        tiles.push(Tile::new("/news", "news", l.t("tile-news")));
+        if member.profile.is_staff() {
+            tiles.push(Tile::new("/staffroom", "staffroom", l.t("tile-staffroom")));
+        }
         let label = match counters.unread {
             0 => l.t("tile-messages"),
             n => l.ta("tile-messages-unread", &[("count", &n.to_string())]),

@@ -15,6 +15,7 @@ pub mod homework;
 pub mod i18n;
 pub mod liaison;
 pub mod messaging;
+pub mod news;
 pub mod onde;
 pub mod policy;
 pub mod qr;

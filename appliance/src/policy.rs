@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use preau_sync::kinds::{Conversation, DocKind, HomeworkBook, LiaisonNote, state_of};
+use preau_sync::kinds::{Conversation, DocKind, HomeworkBook, LiaisonNote, NewsPost, state_of};
 use preau_sync::replication::Policy;
 use preau_sync::{Automerge, DocAddress, Kind, Partition, ReplicaId};
 
@@ -77,9 +77,10 @@ impl Policy for SchoolPolicy {
             Kind::HomeworkBook => check::<HomeworkBook>(crate::homework::check_change, dir, address, before, after),
             Kind::LiaisonNote => check::<LiaisonNote>(crate::liaison::check_change, dir, address, before, after),
             Kind::Conversation => check::<Conversation>(crate::messaging::check_change, dir, address, before, after),
+            Kind::NewsPost => check::<NewsPost>(crate::news::check_change, dir, address, before, after),
             // The directory and credentials are the director's; which replica may speak for
             // the director is the enrolment's business (certificates).
-            Kind::SchoolDirectory | Kind::Credentials | Kind::NewsPost => Ok(()),
+            Kind::SchoolDirectory | Kind::Credentials => Ok(()),
         };
         if let Err(reason) = &outcome {
             tracing::warn!(%from, doc = %address.id(), kind = %address.kind, %reason, "change from a peer refused");

@@ -129,6 +129,8 @@ const PAGES: &[Rule] = &[
     Rule { method: "GET", route: "/classes/{cp}/liaison", allowed: &[Director, OtherTeacher] },
     Rule { method: "GET", route: "/liaison", allowed: &[Parent] },
     Rule { method: "GET", route: "/messages", allowed: SIGNED_IN },
+    Rule { method: "GET", route: "/news", allowed: SIGNED_IN },
+    Rule { method: "GET", route: "/staffroom", allowed: STAFF },
     Rule { method: "GET", route: "/messages/new", allowed: SIGNED_IN },
     Rule { method: "GET", route: "/classes/{ce}/messaging", allowed: &[Director, Teacher] },
     Rule { method: "GET", route: "/classes/{cp}/messaging", allowed: &[Director, OtherTeacher] },
@@ -167,6 +169,7 @@ const API: &[Rule] = &[
     Rule { method: "GET", route: "/api/v1/classes/{cp}/liaison", allowed: &[Director, OtherTeacher] },
     Rule { method: "GET", route: "/api/v1/liaison", allowed: SIGNED_IN },
     Rule { method: "GET", route: "/api/v1/conversations", allowed: SIGNED_IN },
+    Rule { method: "GET", route: "/api/v1/news", allowed: SIGNED_IN },
     Rule { method: "GET", route: "/api/v1/contacts", allowed: SIGNED_IN },
 ];
 

@@ -14,12 +14,12 @@ use crate::ids::{DocAddress, DocId, Partition, ReplicaId, Scope};
 use crate::kinds::conversation::{ConversationRow, MessageRow};
 use crate::kinds::homework::{DoneRow, HomeworkItem};
 use crate::kinds::liaison::{NoteRow, SignatureRow};
-use crate::kinds::news::PublicNews;
+use crate::kinds::news::NewsRow;
 use crate::kinds::{self, Cell, DocKind, Kind, Row, Table};
 use crate::replication::thin::only_document_and_change_chunks;
 use crate::storage::{Storage, Tx};
 
-pub use crate::storage::{CatalogEntry, ConversationFilter, NoteFilter, SCHEMA_VERSION};
+pub use crate::storage::{CatalogEntry, ConversationFilter, NewsFilter, NoteFilter, SCHEMA_VERSION};
 
 /// Incremental chunks a document may accumulate before it is compacted into a snapshot.
 const COMPACT_AFTER_CHUNKS: u32 = 32;
@@ -257,9 +257,9 @@ impl Store {
         self.storage.read(|tx| tx.read_marks(user, docs))
     }
 
-    /// The newest public news posts of one partition (the school's public page).
-    pub fn public_news(&mut self, partition: &Partition, limit: usize) -> Result<Vec<PublicNews>> {
-        self.storage.read(|tx| tx.public_news(partition, limit))
+    /// News posts (not withdrawn), newest first, at most `limit`.
+    pub fn news(&mut self, filter: &NewsFilter<'_>, limit: usize) -> Result<Vec<NewsRow>> {
+        self.storage.read(|tx| tx.news(filter, limit))
     }
 
     /// Writes a consistent copy of the replica to `dest` (a new file), while it keeps running.

@@ -438,7 +438,7 @@ impl World {
                     body: "Texte".into(),
                     author: NAMES[who].into(),
                     published_at: self.now as i64,
-                    public: false,
+                    ..NewsPost::default()
                 };
                 store.change::<NewsPost, _>(&doc, |p| *p = post).map_err(|e| e.to_string())?;
                 Write::News { doc: doc.id(), title }

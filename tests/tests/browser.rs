@@ -290,6 +290,15 @@ async fn classroom_story(b: &mut Browser, server: &TestServer) -> anyhow::Result
     b.client.execute("document.querySelector('#due_on').value = arguments[0]", vec![json!(in_days(1))]).await?;
     b.click("form[action$='/homework'] button[type=submit]").await?;
     b.goto(server, "/").await?;
+    b.click("a.tile[href='/staffroom']").await?;
+    assert!(b.text("main").await?.contains("Conseil des maîtres"), "the demo's staff-room post");
+    b.audit("staff room").await?;
+    b.type_in("#title", "Récréation").await?;
+    b.type_in("#body", "Je surveille la cour jeudi.").await?;
+    b.click("form[action='/news'] button[type=submit]").await?;
+    assert_eq!(b.text("h1").await?, "Récréation");
+    b.audit("news, a post").await?;
+    b.goto(server, "/").await?;
     b.click(&format!("a.tile[href='/classes/{}/liaison']", cp.id)).await?;
     b.audit("carnet de liaison, a class").await?;
     b.type_in("#title", "Sortie à la médiathèque").await?;
@@ -303,6 +312,11 @@ async fn classroom_story(b: &mut Browser, server: &TestServer) -> anyhow::Result
 
     // 2. The parent finds the work on her child's page and signs the note.
     b.login(server, "aurelie.kerherve", DEMO_PASSWORD).await?;
+    b.click("a.tile[href='/news']").await?;
+    assert!(b.text("main").await?.contains("Fête de l'école"), "the school's news");
+    assert!(!b.text("main").await?.contains("Récréation"), "not the staff room's");
+    b.audit("news, a parent's").await?;
+    b.goto(server, "/").await?;
     assert!(b.text("a.tile[href='/liaison']").await?.contains("1 à signer"));
     b.click(&format!("a.pupil-tile[href='/child/{}']", child.id)).await?;
     assert!(b.text("section.todo").await?.contains(work), "the child's work to do");

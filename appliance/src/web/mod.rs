@@ -169,6 +169,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::homework::routes())
         .merge(crate::liaison::routes())
         .merge(crate::messaging::routes())
+        .merge(crate::news::routes())
         .merge(crate::api::router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), require_setup))

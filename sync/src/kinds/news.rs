@@ -1,22 +1,36 @@
-//! News: one document per post, so each post is authorized and archived on its own.
+//! News: one document per post (actualités, tableau d'information, salle des profs), in the
+//! partition of its audience: the school's (everyone, or parents only), the staff room's, or
+//! a class's. A post marked public also shows on the school's page without login.
 
-use autosurgeon::{Hydrate, Reconcile};
+use autosurgeon::{Hydrate, Reconcile, Text};
 
 use super::{DocKind, Kind, ProjectionContext, Row, Table};
 
-/// A news post of a school or a class.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate)]
+/// Who reads a post of the school's partition: `""` everyone at the school, `"parents"`
+/// families and staff. Posts of the staff room and of a class have no audience of their own.
+pub const AUDIENCES: [&str; 2] = ["", "parents"];
+
+/// A news post.
+#[derive(Clone, Debug, Default, Reconcile, Hydrate)]
 pub struct NewsPost {
     /// Title.
     pub title: String,
-    /// Text.
-    pub body: String,
+    /// Text (merged when two writers edit it apart).
+    pub body: Text,
     /// Author's user id.
     pub author: String,
     /// Unix time in milliseconds.
     pub published_at: i64,
     /// Shown on the school's public page, without login.
     pub public: bool,
+    /// In the school's partition: one of [`AUDIENCES`].
+    pub audience: String,
+    /// Last editor's user id.
+    pub edited_by: String,
+    /// Unix milliseconds of the last edit.
+    pub edited_at: i64,
+    /// Withdrawn: hidden everywhere, kept.
+    pub withdrawn: bool,
 }
 
 impl DocKind for NewsPost {
@@ -34,18 +48,34 @@ impl DocKind for NewsPost {
                 state.author.as_str().into(),
                 state.published_at.into(),
                 i64::from(state.public).into(),
+                ctx.key.into(),
+                state.audience.as_str().into(),
+                state.edited_at.into(),
+                i64::from(state.withdrawn).into(),
             ],
         ));
     }
 }
 
-/// A public post as the school's public page reads it (from the read model).
+/// A post as pages read it (from the read model).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PublicNews {
+pub struct NewsRow {
+    /// Its partition.
+    pub partition: String,
+    /// Its id (the document key).
+    pub post_id: String,
     /// Title.
     pub title: String,
     /// Text.
     pub body: String,
+    /// Author.
+    pub author: String,
     /// Unix time in milliseconds.
     pub published_at: i64,
+    /// On the public page.
+    pub public: bool,
+    /// `""` or `"parents"`.
+    pub audience: String,
+    /// Unix milliseconds of the last edit.
+    pub edited_at: i64,
 }

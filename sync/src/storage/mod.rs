@@ -19,7 +19,7 @@ use crate::ids::{DocAddress, DocId, DocKey, Partition, ReplicaId, Scope, ScopeRu
 use crate::kinds::conversation::{ConversationRow, MessageRow};
 use crate::kinds::homework::{DoneRow, HomeworkItem, parse_attachments_cell};
 use crate::kinds::liaison::{NoteRow, SignatureRow};
-use crate::kinds::news::PublicNews;
+use crate::kinds::news::NewsRow;
 use crate::kinds::{Cell, Kind, Row, Table};
 
 /// Numbered migrations, compiled in; version N is `MIGRATIONS[N - 1]`.
@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_homework.sql"),
     include_str!("migrations/0004_liaison.sql"),
     include_str!("migrations/0005_messaging.sql"),
+    include_str!("migrations/0006_news.sql"),
 ];
 
 /// The schema version this binary writes.
@@ -493,14 +494,33 @@ impl Tx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// The newest public news posts of one partition.
-    pub fn public_news(&self, partition: &Partition, limit: usize) -> Result<Vec<PublicNews>> {
-        let mut st = self.0.prepare_cached(
-            "SELECT title, body, published_at FROM news_post
-             WHERE partition = ?1 AND public = 1 ORDER BY published_at DESC LIMIT ?2",
-        )?;
-        let rows = st.query_map(params![partition.to_string(), limit as i64], |r| {
-            Ok(PublicNews { title: r.get(0)?, body: r.get(1)?, published_at: r.get(2)? })
+    /// Posts that are not withdrawn, newest first: those of some partitions, or only the
+    /// public ones of a partition, or one by id; at most `limit`.
+    pub fn news(&self, filter: &NewsFilter<'_>, limit: usize) -> Result<Vec<NewsRow>> {
+        let (condition, args): (String, Vec<String>) = match filter {
+            NewsFilter::In(partitions) => {
+                (format!("partition IN ({})", placeholders(partitions.len())), partitions.to_vec())
+            }
+            NewsFilter::Public(p) => ("partition = ? AND public = 1".into(), vec![p.to_string()]),
+            NewsFilter::Id(id) => ("post_id = ?".into(), vec![id.to_string()]),
+        };
+        let sql = format!(
+            "SELECT partition, post_id, title, body, author, published_at, public, audience, edited_at FROM news_post
+             WHERE withdrawn = 0 AND {condition} ORDER BY published_at DESC, post_id LIMIT {limit}"
+        );
+        let mut st = self.0.prepare_cached(&sql)?;
+        let rows = st.query_map(rusqlite::params_from_iter(args), |r| {
+            Ok(NewsRow {
+                partition: r.get(0)?,
+                post_id: r.get(1)?,
+                title: r.get(2)?,
+                body: r.get(3)?,
+                author: r.get(4)?,
+                published_at: r.get(5)?,
+                public: r.get(6)?,
+                audience: r.get(7)?,
+                edited_at: r.get(8)?,
+            })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -607,6 +627,16 @@ pub enum NoteFilter<'a> {
     /// The notes for any of these pupils.
     Pupils(&'a [String]),
     /// One note, by its id.
+    Id(&'a str),
+}
+
+/// Which news posts to read.
+pub enum NewsFilter<'a> {
+    /// Those of these partitions.
+    In(&'a [String]),
+    /// The public ones of a partition.
+    Public(&'a Partition),
+    /// One, by its id.
     Id(&'a str),
 }
 

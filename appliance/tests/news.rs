@@ -1,0 +1,193 @@
+//! News, noticeboard and staff room against a real server: each audience reaches exactly
+//! its readers, public posts show without login, and forgeries from another replica are
+//! refused.
+
+mod common;
+
+use common::{TestServer, activated_browser, api, pupil_browser, read_models, token};
+use preau_appliance::demo::DEMO_PASSWORD;
+use preau_appliance::policy::SchoolPolicy;
+use preau_sync::kinds::NewsPost;
+use preau_sync::replication::sync_pair;
+use preau_sync::{DocAddress, DocKey, Error, Kind, LocalId, Partition, Store};
+use reqwest::StatusCode;
+use serde_json::json;
+
+async fn publish(
+    server: &TestServer,
+    t: &str,
+    place: &str,
+    title: &str,
+    public: bool,
+) -> (StatusCode, serde_json::Value) {
+    let body = json!({"place": place, "title": title, "body": format!("Texte de « {title} »."), "public": public});
+    api(server, "POST", "/api/v1/news", Some(t), Some(body)).await
+}
+
+#[tokio::test]
+async fn each_post_reaches_exactly_its_audience_and_public_ones_show_without_login() {
+    let server = TestServer::demo().await;
+    let dir = server.directory();
+    let ce = dir.current_classes().into_iter().find(|c| c.class.name == "CE1-CE2").unwrap().clone();
+    let cp = dir.current_classes().into_iter().find(|c| c.class.name == "CP").unwrap().clone();
+    let director = token(&server, "claire.martin", DEMO_PASSWORD).await;
+    let teacher = token(&server, "sophie.lebihan", DEMO_PASSWORD).await;
+    let posts = [
+        (&director, "school".to_owned(), "Kermesse", true),
+        (&director, "parents".to_owned(), "Réunion des parents", false),
+        (&director, "staff".to_owned(), "Conseil de cycle", false),
+        (&teacher, format!("class:{}", ce.id), "Piscine des CE", false),
+    ];
+    for (t, place, title, public) in &posts {
+        let (status, answer) = publish(&server, t, place, title, *public).await;
+        assert_eq!(status, StatusCode::CREATED, "{title}: {answer}");
+    }
+    // Without login: the public post only.
+    let public = server.browser().get("/").await.body;
+    assert!(
+        public.contains("Kermesse") && !public.contains("Réunion des parents") && !public.contains("Conseil de cycle")
+    );
+
+    let ce_pupil = dir.pupils_of(&ce.id)[0].clone();
+    let cp_pupil = dir.pupils_of(&cp.id)[0].clone();
+    let ce_parent = dir.guardians_of(&ce_pupil.id)[0].0.clone();
+    let mut readers = vec![
+        (
+            "CE pupil",
+            pupil_browser(&server, &ce_pupil).await,
+            ["Kermesse"].as_slice(),
+            ["Réunion des parents", "Conseil de cycle"].as_slice(),
+        ),
+        ("CP pupil", pupil_browser(&server, &cp_pupil).await, &["Kermesse"], &["Piscine des CE", "Conseil de cycle"]),
+        (
+            "CE parent",
+            activated_browser(&server, &ce_parent, "parent-2026").await,
+            &["Kermesse", "Réunion des parents", "Piscine des CE"],
+            &["Conseil de cycle"],
+        ),
+    ];
+    let mut atsem = server.browser();
+    atsem.login("martine.guillemot", DEMO_PASSWORD).await;
+    readers.push(("ATSEM", atsem, &["Kermesse", "Réunion des parents", "Conseil de cycle"], &["Piscine des CE"]));
+    for (who, b, sees, misses) in readers.iter_mut() {
+        let page = b.get("/news").await;
+        page.assert_ok();
+        for s in sees.iter() {
+            assert!(page.contains(s), "{who} should see {s}");
+        }
+        for m in misses.iter() {
+            assert!(!page.contains(m), "{who} should not see {m}");
+        }
+    }
+    assert!(readers[3].1.get("/staffroom").await.contains("Conseil de cycle"));
+    assert_eq!(readers[0].1.get("/staffroom").await.status, StatusCode::NOT_FOUND);
+
+    // The CE pupil's class post is also in the API; a stranger cannot open it by id.
+    let (_, feed) = api(&server, "GET", "/api/v1/news", Some(&teacher), None).await;
+    let piscine = feed.as_array().unwrap().iter().find(|p| p["title"] == "Piscine des CE").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(readers[1].1.get(&format!("/news/{piscine}")).await.status, StatusCode::NOT_FOUND);
+
+    // Withdrawn, the public post leaves the public page.
+    let (_, feed) = api(&server, "GET", "/api/v1/news", Some(&director), None).await;
+    let kermesse =
+        feed.as_array().unwrap().iter().find(|p| p["title"] == "Kermesse").unwrap()["id"].as_str().unwrap().to_owned();
+    let (status, _) = api(&server, "DELETE", &format!("/api/v1/news/{kermesse}"), Some(&director), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(!server.browser().get("/").await.contains("Kermesse"));
+}
+
+#[tokio::test]
+async fn teachers_publish_only_where_they_may_and_bad_posts_change_nothing() {
+    let server = TestServer::demo().await;
+    let dir = server.directory();
+    let ce = dir.current_classes().into_iter().find(|c| c.class.name == "CE1-CE2").unwrap().clone();
+    let cp = dir.current_classes().into_iter().find(|c| c.class.name == "CP").unwrap().clone();
+    let teacher = token(&server, "sophie.lebihan", DEMO_PASSWORD).await;
+    let atsem = token(&server, "martine.guillemot", DEMO_PASSWORD).await;
+    let parent = token(&server, "aurelie.kerherve", DEMO_PASSWORD).await;
+    let before = read_models(&server);
+    for (t, place, public, message) in [
+        (&teacher, "school".to_owned(), false, "pas publier à cet endroit"),
+        (&teacher, format!("class:{}", cp.id), false, "pas publier à cet endroit"),
+        (&teacher, format!("class:{}", ce.id), true, "Seule une actualité pour toute"),
+        (&teacher, "nowhere".to_owned(), false, "pas publier à cet endroit"),
+        (&atsem, "staff".to_owned(), false, "pas publier à cet endroit"),
+        (&parent, "parents".to_owned(), false, "pas publier à cet endroit"),
+    ] {
+        let (status, answer) = publish(&server, t, &place, "Titre", public).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{place}: {answer}");
+        assert!(answer["message"].as_str().unwrap().contains(message), "{place}: {answer}");
+    }
+    for body in
+        [json!({"place": "staff", "title": "", "body": "x"}), json!({"place": "staff", "title": "x", "body": ""})]
+    {
+        let (status, _) = api(&server, "POST", "/api/v1/news", Some(&teacher), Some(body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+    assert_eq!(read_models(&server), before);
+    // What is typed shows as text.
+    let x = "<script>alert(1)</script><img src=x onerror=alert(2)>";
+    let (status, _) =
+        api(&server, "POST", "/api/v1/news", Some(&teacher), Some(json!({"place": "staff", "title": x, "body": x})))
+            .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let mut b = server.browser();
+    b.login("martine.guillemot", DEMO_PASSWORD).await;
+    let page = b.get("/staffroom").await;
+    assert!(!page.contains("<script>alert") && !page.contains("<img src=x") && page.contains("&#60;script&#62;"));
+}
+
+fn sync(server: &TestServer, laptop: &mut Store) -> preau_sync::Result<()> {
+    let policy = SchoolPolicy::new(server.directory());
+    server.state.db.run_blocking(|school| Ok(sync_pair(laptop, school, &policy))).unwrap().map(|_| ())
+}
+
+#[tokio::test]
+async fn posts_from_another_replica_obey_the_same_rules() {
+    let server = TestServer::demo().await;
+    let dir = server.directory();
+    let ce = dir.current_classes().into_iter().find(|c| c.class.name == "CE1-CE2").unwrap().clone();
+    let teacher = token(&server, "sophie.lebihan", DEMO_PASSWORD).await;
+    let (_, created) = publish(&server, &teacher, &format!("class:{}", ce.id), "Sortie", false).await;
+    let uai = dir.uai().unwrap().clone();
+    let address = DocAddress::new(
+        Partition::Class(uai.clone(), LocalId::parse(ce.id.as_str()).unwrap()),
+        Kind::NewsPost,
+        DocKey::parse(created["id"].as_str().unwrap()).unwrap(),
+    );
+    let atsem = server.member("martine.guillemot").id.to_string();
+    let director = server.member("claire.martin").id.to_string();
+    let tmp = tempfile::tempdir().unwrap();
+    type Forgery = Box<dyn Fn(&mut NewsPost)>;
+    let forgeries: Vec<(&str, Forgery)> = vec![
+        ("a class post made public", Box::new(|p| p.public = true)),
+        ("the ATSEM edits it", {
+            let a = atsem.clone();
+            Box::new(move |p| {
+                p.title = "Annulé".into();
+                p.edited_by = a.clone();
+            })
+        }),
+        ("its author replaced", {
+            let d = director.clone();
+            Box::new(move |p| {
+                p.author = d.clone();
+                p.edited_by = d.clone();
+            })
+        }),
+    ];
+    for (i, (what, forge)) in forgeries.iter().enumerate() {
+        let mut laptop = Store::open(&tmp.path().join(format!("{i}.db")), preau_appliance::school_scope(&uai)).unwrap();
+        sync(&server, &mut laptop).unwrap();
+        laptop.change::<NewsPost, _>(&address, |p| forge(p)).unwrap();
+        let before = read_models(&server);
+        match sync(&server, &mut laptop) {
+            Err(Error::Refused(r)) => assert!(r.to_string().contains("rejected by policy"), "{what}: {r}"),
+            other => panic!("{what}: accepted ({other:?})"),
+        }
+        assert_eq!(read_models(&server), before, "{what}");
+    }
+}
