@@ -33,6 +33,7 @@ use crate::web::{AppState, Ctx, SignedIn};
         (name = "liaison", description = "The carnet de liaison: notes to families, signatures, answers"),
         (name = "messaging", description = "Conversations between allowed people, moderation of pupils' messages"),
         (name = "news", description = "News, noticeboard and staff room"),
+        (name = "agenda", description = "School, class and personal events; the iCalendar feed"),
     )
 )]
 struct Doc;
@@ -63,6 +64,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::liaison::api_routes())
         .merge(crate::messaging::api_routes())
         .merge(crate::news::api_routes())
+        .merge(crate::agenda::api_routes())
         .split_for_parts();
     let doc = std::sync::Arc::new(doc);
     router

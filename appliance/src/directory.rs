@@ -288,6 +288,7 @@ impl Directory {
                 picture_secret: r.text("picture_secret"),
                 qr_secret: r.text("qr_secret"),
                 disabled: r.int("disabled") != 0,
+                calendar_secret: r.text("calendar_secret"),
             };
             if !credential.login.is_empty() {
                 dir.logins.insert(credential.login.to_lowercase(), id.clone());
@@ -316,6 +317,18 @@ impl Directory {
             !c.qr_secret.is_empty() && crate::accounts::secrets::constant_eq(c.qr_secret.as_bytes(), secret.as_bytes())
         })?;
         self.people.get(id)
+    }
+
+    /// Whose calendar feed has this secret.
+    pub fn by_calendar_secret(&self, secret: &str) -> Option<&Member> {
+        if secret.len() < 32 {
+            return None;
+        }
+        let (id, _) = self.credentials.iter().find(|(_, c)| {
+            !c.calendar_secret.is_empty()
+                && crate::accounts::secrets::constant_eq(c.calendar_secret.as_bytes(), secret.as_bytes())
+        })?;
+        self.people.get(id).filter(|m| !m.person.archived)
     }
 
     /// A person.

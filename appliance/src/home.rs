@@ -342,6 +342,7 @@ fn home_page(
     }
     if member.profile != Profile::AcademyAdmin {
         tiles.push(Tile::new("/news", "news", l.t("tile-news")));
+        tiles.push(Tile::new("/agenda", "agenda", l.t("tile-agenda")));
         if member.profile.is_staff() {
             tiles.push(Tile::new("/staffroom", "staffroom", l.t("tile-staffroom")));
         }

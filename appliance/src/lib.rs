@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod agenda;
 pub mod api;
 pub mod config;
 pub mod db;

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use preau_sync::kinds::{Conversation, DocKind, HomeworkBook, LiaisonNote, NewsPost, state_of};
+use preau_sync::kinds::{AgendaEvent, Conversation, DocKind, HomeworkBook, LiaisonNote, NewsPost, state_of};
 use preau_sync::replication::Policy;
 use preau_sync::{Automerge, DocAddress, Kind, Partition, ReplicaId};
 
@@ -78,6 +78,7 @@ impl Policy for SchoolPolicy {
             Kind::LiaisonNote => check::<LiaisonNote>(crate::liaison::check_change, dir, address, before, after),
             Kind::Conversation => check::<Conversation>(crate::messaging::check_change, dir, address, before, after),
             Kind::NewsPost => check::<NewsPost>(crate::news::check_change, dir, address, before, after),
+            Kind::AgendaEvent => check::<AgendaEvent>(crate::agenda::check_change, dir, address, before, after),
             // The directory and credentials are the director's; which replica may speak for
             // the director is the enrolment's business (certificates).
             Kind::SchoolDirectory | Kind::Credentials => Ok(()),

@@ -130,6 +130,7 @@ const PAGES: &[Rule] = &[
     Rule { method: "GET", route: "/liaison", allowed: &[Parent] },
     Rule { method: "GET", route: "/messages", allowed: SIGNED_IN },
     Rule { method: "GET", route: "/news", allowed: SIGNED_IN },
+    Rule { method: "GET", route: "/agenda", allowed: SIGNED_IN },
     Rule { method: "GET", route: "/staffroom", allowed: STAFF },
     Rule { method: "GET", route: "/messages/new", allowed: SIGNED_IN },
     Rule { method: "GET", route: "/classes/{ce}/messaging", allowed: &[Director, Teacher] },
@@ -170,6 +171,7 @@ const API: &[Rule] = &[
     Rule { method: "GET", route: "/api/v1/liaison", allowed: SIGNED_IN },
     Rule { method: "GET", route: "/api/v1/conversations", allowed: SIGNED_IN },
     Rule { method: "GET", route: "/api/v1/news", allowed: SIGNED_IN },
+    Rule { method: "GET", route: "/api/v1/agenda?from=2026-11-30&to=2026-12-06", allowed: SIGNED_IN },
     Rule { method: "GET", route: "/api/v1/contacts", allowed: SIGNED_IN },
 ];
 

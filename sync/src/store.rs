@@ -11,6 +11,7 @@ use automerge::{ActorId, Automerge, ChangeHash};
 use crate::error::{Error, Result, without_panic};
 use crate::identity::{ReplicaIdentity, fill_random};
 use crate::ids::{DocAddress, DocId, Partition, ReplicaId, Scope};
+use crate::kinds::agenda::EventRow;
 use crate::kinds::conversation::{ConversationRow, MessageRow};
 use crate::kinds::homework::{DoneRow, HomeworkItem};
 use crate::kinds::liaison::{NoteRow, SignatureRow};
@@ -255,6 +256,12 @@ impl Store {
     /// One person's read marks in some conversations: (document id, read up to).
     pub fn read_marks(&mut self, user: &str, docs: &[String]) -> Result<Vec<(String, i64)>> {
         self.storage.read(|tx| tx.read_marks(user, docs))
+    }
+
+    /// Events (not withdrawn) of some partitions that meet `[from, to]`, by start; or one by
+    /// id.
+    pub fn events(&mut self, partitions: &[String], from: &str, to: &str, id: Option<&str>) -> Result<Vec<EventRow>> {
+        self.storage.read(|tx| tx.events(partitions, from, to, id))
     }
 
     /// News posts (not withdrawn), newest first, at most `limit`.

@@ -290,6 +290,15 @@ async fn classroom_story(b: &mut Browser, server: &TestServer) -> anyhow::Result
     b.client.execute("document.querySelector('#due_on').value = arguments[0]", vec![json!(in_days(1))]).await?;
     b.click("form[action$='/homework'] button[type=submit]").await?;
     b.goto(server, "/").await?;
+    b.click("a.tile[href='/agenda']").await?;
+    b.type_in("#title", "Chorale").await?;
+    b.client.execute("document.querySelector('#starts_on').value = arguments[0]", vec![json!(in_days(2))]).await?;
+    b.click("form[action='/agenda'] button[type=submit]").await?;
+    assert!(b.text("main").await?.contains("Chorale"));
+    b.audit("agenda").await?;
+    b.click("form[action='/agenda/feed'] button[type=submit]").await?;
+    assert!(b.text("code.url").await?.contains("/calendar/"), "the subscription address");
+    b.goto(server, "/").await?;
     b.click("a.tile[href='/staffroom']").await?;
     assert!(b.text("main").await?.contains("Conseil des maîtres"), "the demo's staff-room post");
     b.audit("staff room").await?;

@@ -170,6 +170,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::liaison::routes())
         .merge(crate::messaging::routes())
         .merge(crate::news::routes())
+        .merge(crate::agenda::routes())
         .merge(crate::api::router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), require_setup))

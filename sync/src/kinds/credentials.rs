@@ -35,6 +35,8 @@ pub struct Credential {
     pub qr_secret: String,
     /// The account may not log in.
     pub disabled: bool,
+    /// The secret of the account's calendar feed address; empty when none.
+    pub calendar_secret: String,
 }
 
 impl std::fmt::Debug for Credential {
@@ -65,6 +67,7 @@ impl DocKind for Credentials {
                     c.picture_secret.as_str().into(),
                     c.qr_secret.as_str().into(),
                     i64::from(c.disabled).into(),
+                    c.calendar_secret.as_str().into(),
                 ],
             ));
         }

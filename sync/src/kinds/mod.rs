@@ -5,6 +5,7 @@
 //! that state into rows of plain SQL tables, which the storage layer writes in the same
 //! transaction as the change. Nothing here knows SQL.
 
+pub mod agenda;
 pub mod conversation;
 pub mod credentials;
 pub mod directory;
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{DocAddress, DocId, Partition};
 
+pub use agenda::AgendaEvent;
 pub use conversation::Conversation;
 pub use credentials::Credentials;
 pub use directory::SchoolDirectory;
@@ -50,17 +52,20 @@ pub enum Kind {
     Credentials,
     /// One note of the carnet de liaison, with its signatures.
     LiaisonNote,
+    /// One agenda event.
+    AgendaEvent,
 }
 
 impl Kind {
     /// Every kind, for rebuilds.
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::HomeworkBook,
         Kind::Conversation,
         Kind::NewsPost,
         Kind::SchoolDirectory,
         Kind::Credentials,
         Kind::LiaisonNote,
+        Kind::AgendaEvent,
     ];
 
     /// Stable text form, stored in the catalog and hashed into document ids.
@@ -72,6 +77,7 @@ impl Kind {
             Kind::SchoolDirectory => "school_directory",
             Kind::Credentials => "credentials",
             Kind::LiaisonNote => "liaison_note",
+            Kind::AgendaEvent => "agenda_event",
         }
     }
 
@@ -91,6 +97,7 @@ impl Kind {
             }
             Kind::Credentials => &[Table::Credential],
             Kind::LiaisonNote => &[Table::LiaisonNote, Table::LiaisonRecipient, Table::LiaisonSignature],
+            Kind::AgendaEvent => &[Table::AgendaEvent],
         }
     }
 }
@@ -106,6 +113,7 @@ pub fn project(address: &DocAddress, doc: &Automerge) -> Result<Vec<Row>, String
         Kind::SchoolDirectory => SchoolDirectory::project(&ctx, &hydrate(doc)?, &mut rows),
         Kind::Credentials => Credentials::project(&ctx, &hydrate(doc)?, &mut rows),
         Kind::LiaisonNote => LiaisonNote::project(&ctx, &hydrate(doc)?, &mut rows),
+        Kind::AgendaEvent => AgendaEvent::project(&ctx, &hydrate(doc)?, &mut rows),
     }
     Ok(rows)
 }
@@ -179,11 +187,13 @@ pub enum Table {
     LiaisonRecipient,
     /// `liaison_signature`: one row per signature (child, guardian).
     LiaisonSignature,
+    /// `agenda_event`: one row per event.
+    AgendaEvent,
 }
 
 impl Table {
     /// Every table.
-    pub const ALL: [Table; 15] = [
+    pub const ALL: [Table; 16] = [
         Table::HomeworkEntry,
         Table::HomeworkDone,
         Table::Conversation,
@@ -199,6 +209,7 @@ impl Table {
         Table::LiaisonNote,
         Table::LiaisonRecipient,
         Table::LiaisonSignature,
+        Table::AgendaEvent,
     ];
 
     /// SQL table name.
@@ -219,6 +230,7 @@ impl Table {
             Table::LiaisonNote => "liaison_note",
             Table::LiaisonRecipient => "liaison_recipient",
             Table::LiaisonSignature => "liaison_signature",
+            Table::AgendaEvent => "agenda_event",
         }
     }
 
@@ -315,6 +327,7 @@ impl Table {
                 "picture_secret",
                 "qr_secret",
                 "disabled",
+                "calendar_secret",
             ],
             Table::LiaisonNote => &[
                 "doc_id",
@@ -332,6 +345,24 @@ impl Table {
             ],
             Table::LiaisonRecipient => &["doc_id", "pupil"],
             Table::LiaisonSignature => &["doc_id", "child", "guardian", "signed_at", "reply"],
+            Table::AgendaEvent => &[
+                "doc_id",
+                "partition",
+                "event_id",
+                "title",
+                "description",
+                "location",
+                "starts_on",
+                "ends_on",
+                "start_time",
+                "end_time",
+                "category",
+                "owner",
+                "author",
+                "edited_by",
+                "edited_at",
+                "withdrawn",
+            ],
         }
     }
 }
@@ -409,6 +440,7 @@ impl Kind {
             Kind::SchoolDirectory => init::<SchoolDirectory>(),
             Kind::Credentials => init::<Credentials>(),
             Kind::LiaisonNote => init::<LiaisonNote>(),
+            Kind::AgendaEvent => init::<AgendaEvent>(),
         }
     }
 }
