@@ -9,9 +9,7 @@ use std::process::{Command, Stdio};
 
 use common::{TestServer, api, pupil_browser, read_models, token};
 use preau_appliance::demo::DEMO_PASSWORD;
-use preau_appliance::policy::SchoolPolicy;
 use preau_sync::kinds::AgendaEvent;
-use preau_sync::replication::sync_pair;
 use preau_sync::{DocAddress, DocKey, Error, Kind, LocalId, Partition, Store};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -190,11 +188,6 @@ async fn bad_events_and_wrong_calendars_change_nothing() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
-fn sync(server: &TestServer, laptop: &mut Store) -> preau_sync::Result<()> {
-    let policy = SchoolPolicy::new(server.directory());
-    server.state.db.run_blocking(|school| Ok(sync_pair(laptop, school, &policy))).unwrap().map(|_| ())
-}
-
 #[tokio::test]
 async fn events_from_another_replica_obey_the_same_rules() {
     let server = TestServer::demo().await;
@@ -241,10 +234,10 @@ async fn events_from_another_replica_obey_the_same_rules() {
     ];
     for (i, (what, address, forge)) in forgeries.iter().enumerate() {
         let mut laptop = Store::open(&tmp.path().join(format!("{i}.db")), preau_appliance::school_scope(&uai)).unwrap();
-        sync(&server, &mut laptop).unwrap();
+        common::sync_with(&server, &mut laptop).unwrap();
         laptop.change::<AgendaEvent, _>(address, |e| forge(e)).unwrap();
         let before = read_models(&server);
-        match sync(&server, &mut laptop) {
+        match common::sync_with(&server, &mut laptop) {
             Err(Error::Refused(r)) => assert!(r.to_string().contains("rejected by policy"), "{what}: {r}"),
             other => panic!("{what}: accepted ({other:?})"),
         }

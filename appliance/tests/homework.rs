@@ -8,10 +8,8 @@ use common::{Browser, TestServer, api, pupil_browser, read_models, token};
 use preau_appliance::demo::DEMO_PASSWORD;
 use preau_appliance::directory::{Class, Member, Profile};
 use preau_appliance::homework::book_address;
-use preau_appliance::policy::SchoolPolicy;
 use preau_sync::kinds::HomeworkBook;
 use preau_sync::kinds::homework::{DoneMark, HomeworkEntry};
-use preau_sync::replication::sync_pair;
 use preau_sync::{Error, Store};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -301,12 +299,6 @@ async fn the_cahier_of_a_period_prints_day_by_day() {
     }
 }
 
-/// Runs a sync session between the laptop and the server's replica, with the server's rules.
-fn sync(server: &TestServer, laptop: &mut Store) -> preau_sync::Result<()> {
-    let policy = SchoolPolicy::new(server.directory());
-    server.state.db.run_blocking(|school| Ok(sync_pair(laptop, school, &policy))).unwrap().map(|_| ())
-}
-
 #[tokio::test]
 async fn changes_from_another_replica_obey_the_same_rules_as_the_pages() {
     let (server, _, ce) = teacher().await;
@@ -326,7 +318,7 @@ async fn changes_from_another_replica_obey_the_same_rules_as_the_pages() {
     let tmp = tempfile::tempdir().unwrap();
     let laptop_at = |name: &str| {
         let mut laptop = Store::open(&tmp.path().join(name), preau_appliance::school_scope(&uai)).unwrap();
-        sync(&server, &mut laptop).unwrap();
+        common::sync_with(&server, &mut laptop).unwrap();
         laptop
     };
 
@@ -340,7 +332,7 @@ async fn changes_from_another_replica_obey_the_same_rules_as_the_pages() {
             b.done.insert(DoneMark::key(&entry, &me), DoneMark { done: true, by: me.clone(), at: 1 });
         })
         .unwrap();
-    sync(&server, &mut laptop).unwrap();
+    common::sync_with(&server, &mut laptop).unwrap();
     let items = server.state.db.run_blocking(|s| Ok(s.homework(&book.partition, &day(0), &day(0))?)).unwrap();
     assert!(items.iter().any(|i| i.entry_id == entry && i.lesson == "Lecture à voix haute"), "{items:?}");
 
@@ -393,7 +385,7 @@ async fn changes_from_another_replica_obey_the_same_rules_as_the_pages() {
         let mut laptop = laptop_at(&format!("forged{i}.db"));
         laptop.change::<HomeworkBook, _>(&book, |b| forge(b)).unwrap();
         let before = read_models(&server);
-        match sync(&server, &mut laptop) {
+        match common::sync_with(&server, &mut laptop) {
             Err(Error::Refused(refusal)) => {
                 assert!(refusal.to_string().contains("rejected by policy"), "{what}: {refusal}")
             }

@@ -7,10 +7,8 @@ mod common;
 use common::{Browser, TestServer, activated_browser, api, read_models, token};
 use preau_appliance::demo::DEMO_PASSWORD;
 use preau_appliance::directory::{Class, Member};
-use preau_appliance::policy::SchoolPolicy;
 use preau_sync::kinds::LiaisonNote;
 use preau_sync::kinds::liaison::Signature;
-use preau_sync::replication::sync_pair;
 use preau_sync::{DocAddress, DocKey, Error, Kind, LocalId, Partition, Store};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -210,11 +208,6 @@ async fn what_is_typed_in_notes_is_shown_as_text() {
     }
 }
 
-fn sync(server: &TestServer, laptop: &mut Store) -> preau_sync::Result<()> {
-    let policy = SchoolPolicy::new(server.directory());
-    server.state.db.run_blocking(|school| Ok(sync_pair(laptop, school, &policy))).unwrap().map(|_| ())
-}
-
 #[tokio::test]
 async fn signatures_and_notes_from_another_replica_obey_the_same_rules() {
     let server = TestServer::demo().await;
@@ -240,7 +233,7 @@ async fn signatures_and_notes_from_another_replica_obey_the_same_rules() {
     let tmp = tempfile::tempdir().unwrap();
     let laptop_at = |name: &str| {
         let mut laptop = Store::open(&tmp.path().join(name), preau_appliance::school_scope(&uai)).unwrap();
-        sync(&server, &mut laptop).unwrap();
+        common::sync_with(&server, &mut laptop).unwrap();
         laptop
     };
     // The other guardian signing on another replica: accepted, both signatures kept.
@@ -249,7 +242,7 @@ async fn signatures_and_notes_from_another_replica_obey_the_same_rules() {
         n.signatures.insert(Signature::key(&c, &fa), Signature { at: 5, reply: String::new() });
     })
     .unwrap();
-    sync(&server, &mut ok).unwrap();
+    common::sync_with(&server, &mut ok).unwrap();
     let mut teacher = server.browser();
     teacher.login("sophie.lebihan", DEMO_PASSWORD).await;
     assert!(teacher.get(&format!("/classes/{}/liaison/{note}", ce.id)).await.contains("2 signature(s) sur"));
@@ -286,7 +279,7 @@ async fn signatures_and_notes_from_another_replica_obey_the_same_rules() {
         let mut laptop = laptop_at(&format!("forged{i}.db"));
         laptop.change::<LiaisonNote, _>(&address, |n| forge(n)).unwrap();
         let before = read_models(&server);
-        match sync(&server, &mut laptop) {
+        match common::sync_with(&server, &mut laptop) {
             Err(Error::Refused(r)) => assert!(r.to_string().contains("rejected by policy"), "{what}: {r}"),
             other => panic!("{what}: accepted ({other:?})"),
         }

@@ -9,10 +9,8 @@ use std::time::Duration;
 use common::{TestServer, activated_browser, api, pupil_browser, read_models, token};
 use preau_appliance::demo::DEMO_PASSWORD;
 use preau_appliance::directory::{Class, Member};
-use preau_appliance::policy::SchoolPolicy;
 use preau_sync::kinds::Conversation;
 use preau_sync::kinds::conversation::{Message, Moderation};
-use preau_sync::replication::sync_pair;
 use preau_sync::{DocAddress, DocKey, Error, Kind, LocalId, Partition, Store};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -299,11 +297,6 @@ async fn messages_show_as_text() {
     }
 }
 
-fn sync(server: &TestServer, laptop: &mut Store) -> preau_sync::Result<()> {
-    let policy = SchoolPolicy::new(server.directory());
-    server.state.db.run_blocking(|school| Ok(sync_pair(laptop, school, &policy))).unwrap().map(|_| ())
-}
-
 #[tokio::test]
 async fn conversations_from_another_replica_obey_the_same_rules() {
     let server = TestServer::demo().await;
@@ -328,7 +321,7 @@ async fn conversations_from_another_replica_obey_the_same_rules() {
     let tmp = tempfile::tempdir().unwrap();
     let laptop_at = |name: &str| {
         let mut laptop = Store::open(&tmp.path().join(name), preau_appliance::school_scope(&uai)).unwrap();
-        sync(&server, &mut laptop).unwrap();
+        common::sync_with(&server, &mut laptop).unwrap();
         laptop
     };
     // The teacher delivering the message on their laptop: accepted.
@@ -337,7 +330,7 @@ async fn conversations_from_another_replica_obey_the_same_rules() {
         c.moderation.insert(held_id.clone(), Moderation { approved: true, by: teacher.clone(), at: 1 });
     })
     .unwrap();
-    sync(&server, &mut ok).unwrap();
+    common::sync_with(&server, &mut ok).unwrap();
 
     type Forgery = Box<dyn Fn(&mut Conversation)>;
     let msg = |author: &str, held: bool| Message { author: author.into(), sent_at: 9, body: "x".into(), held };
@@ -377,7 +370,7 @@ async fn conversations_from_another_replica_obey_the_same_rules() {
         let mut laptop = laptop_at(&format!("forged{i}.db"));
         laptop.change::<Conversation, _>(&address, |c| forge(c)).unwrap();
         let before = read_models(&server);
-        match sync(&server, &mut laptop) {
+        match common::sync_with(&server, &mut laptop) {
             Err(Error::Refused(r)) => assert!(r.to_string().contains("rejected by policy"), "{what}: {r}"),
             other => panic!("{what}: accepted ({other:?})"),
         }

@@ -6,9 +6,7 @@ mod common;
 
 use common::{TestServer, activated_browser, api, pupil_browser, read_models, token};
 use preau_appliance::demo::DEMO_PASSWORD;
-use preau_appliance::policy::SchoolPolicy;
 use preau_sync::kinds::NewsPost;
-use preau_sync::replication::sync_pair;
 use preau_sync::{DocAddress, DocKey, Error, Kind, LocalId, Partition, Store};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -140,11 +138,6 @@ async fn teachers_publish_only_where_they_may_and_bad_posts_change_nothing() {
     assert!(!page.contains("<script>alert") && !page.contains("<img src=x") && page.contains("&#60;script&#62;"));
 }
 
-fn sync(server: &TestServer, laptop: &mut Store) -> preau_sync::Result<()> {
-    let policy = SchoolPolicy::new(server.directory());
-    server.state.db.run_blocking(|school| Ok(sync_pair(laptop, school, &policy))).unwrap().map(|_| ())
-}
-
 #[tokio::test]
 async fn posts_from_another_replica_obey_the_same_rules() {
     let server = TestServer::demo().await;
@@ -181,10 +174,10 @@ async fn posts_from_another_replica_obey_the_same_rules() {
     ];
     for (i, (what, forge)) in forgeries.iter().enumerate() {
         let mut laptop = Store::open(&tmp.path().join(format!("{i}.db")), preau_appliance::school_scope(&uai)).unwrap();
-        sync(&server, &mut laptop).unwrap();
+        common::sync_with(&server, &mut laptop).unwrap();
         laptop.change::<NewsPost, _>(&address, |p| forge(p)).unwrap();
         let before = read_models(&server);
-        match sync(&server, &mut laptop) {
+        match common::sync_with(&server, &mut laptop) {
             Err(Error::Refused(r)) => assert!(r.to_string().contains("rejected by policy"), "{what}: {r}"),
             other => panic!("{what}: accepted ({other:?})"),
         }

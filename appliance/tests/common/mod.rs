@@ -30,7 +30,23 @@ impl TestServer {
     }
 
     pub async fn start(demo: bool, tweak: impl FnOnce(&mut Config)) -> Self {
+        Self::start_in(tempfile::tempdir().unwrap(), demo, tweak).await
+    }
+
+    /// Another replica of this server's school, synced with it, served on its own: the
+    /// same school on a second machine (a teacher's laptop, the hub).
+    pub async fn replica(&self) -> Self {
         let dir = tempfile::tempdir().unwrap();
+        let uai = self.directory().uai().unwrap().clone();
+        {
+            let mut store =
+                preau_sync::Store::open(&dir.path().join("replica.db"), preau_appliance::school_scope(&uai)).unwrap();
+            sync_with(self, &mut store).unwrap();
+        }
+        Self::start_in(dir, false, |_| {}).await
+    }
+
+    async fn start_in(dir: tempfile::TempDir, demo: bool, tweak: impl FnOnce(&mut Config)) -> Self {
         let mut config = Config::load(Some(dir.path().into()), |_| None).unwrap();
         config.discovery = false;
         tweak(&mut config);
@@ -148,6 +164,22 @@ impl Browser {
             _ => answer,
         }
     }
+}
+
+/// Runs one sync session between `store` and the server's replica, under the server's rules.
+pub fn sync_with(server: &TestServer, store: &mut preau_sync::Store) -> preau_sync::Result<()> {
+    let policy = preau_appliance::policy::SchoolPolicy::new(server.directory());
+    server
+        .state
+        .db
+        .run_blocking(|school| Ok(preau_sync::replication::sync_pair(store, school, &policy)))
+        .unwrap()
+        .map(|_| ())
+}
+
+/// Runs one sync session between two servers' replicas, under `a`'s rules.
+pub fn sync_servers(a: &TestServer, b: &TestServer) -> preau_sync::Result<()> {
+    b.state.db.run_blocking(|store| Ok(sync_with(a, store))).unwrap()
 }
 
 /// An address outside any school network, for in-process requests.
