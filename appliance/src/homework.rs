@@ -27,6 +27,7 @@ use crate::directory::{Class, ClassId, Directory, Member, Profile, UserId};
 use crate::error::AppError;
 use crate::text;
 use crate::web::session::CsrfForm;
+use crate::web::upload::{FormWithFiles, MultipartForm};
 use crate::web::{AppState, Chrome, Ctx, SignedIn, render, render_status};
 
 /// Longest subject, in characters.
@@ -37,6 +38,8 @@ const MAX_TITLE: usize = 200;
 const MAX_TEXT: usize = 5_000;
 /// Entries a book may hold (a year of a busy class is ~1,500).
 const MAX_ENTRIES: usize = 5_000;
+/// Files an entry may carry.
+const MAX_FILES: usize = 10;
 /// Days a page or an export may span.
 const MAX_SPAN_DAYS: i64 = 400;
 
@@ -63,6 +66,14 @@ fn school(dir: &Directory) -> Result<Uai, AppError> {
 /// Ticks a pupil's work: the pupil, or one of their legal guardians.
 pub fn ticks_for(dir: &Directory, user: &UserId, pupil: &Member) -> bool {
     *user == pupil.id || dir.is_legal_guardian(user, &pupil.id)
+}
+
+/// Reads a class's cahier: its writers, its pupils, their guardians.
+fn reads_book(dir: &Directory, user: &UserId, class: &Class) -> bool {
+    let in_class = |p: &Member| p.profile == Profile::Pupil && p.person.class_id == class.id.as_str();
+    dir.teaches(user, class)
+        || dir.member(user).is_some_and(in_class)
+        || dir.children_of(user).into_iter().any(in_class)
 }
 
 /// The class whose cahier `user` writes.
@@ -129,6 +140,9 @@ pub fn check_change(
     let changed =
         after.entries.iter().filter(|(id, new)| before.entries.get(*id).is_none_or(|old| !same_entry(old, new)));
     for (id, entry) in changed {
+        if entry.attachments.len() > MAX_FILES || !entry.attachments.iter().all(crate::files::is_reference) {
+            return Err(format!("entry {id}: malformed or too many attachments"));
+        }
         let editor = UserId::parse(&entry.edited_by).map_err(|_| format!("entry {id}: no editor"))?;
         if !dir.teaches(&editor, class) {
             return Err(format!("entry {id}: {editor} does not write this class's cahier"));
@@ -199,6 +213,68 @@ pub struct EntryInput {
     pub due_on: String,
 }
 
+/// Files to attach to an entry, and attached files to take off it (by hash).
+#[derive(Default)]
+pub struct FileChanges {
+    /// New files.
+    pub add: Vec<crate::web::upload::Uploaded>,
+    /// Hashes of files to take off.
+    pub remove: Vec<String>,
+}
+
+impl FileChanges {
+    /// Stores the new files; what remains to do to an entry.
+    async fn store(self, state: &AppState) -> Result<StoredChanges, AppError> {
+        let mut add = Vec::new();
+        for f in self.add {
+            add.push(state.files.put(&f.name, &f.mime, f.bytes).await?);
+        }
+        Ok(StoredChanges { add, remove: self.remove })
+    }
+}
+
+/// File changes whose new files are stored.
+struct StoredChanges {
+    add: Vec<preau_sync::kinds::homework::Attachment>,
+    remove: Vec<String>,
+}
+
+impl StoredChanges {
+    fn apply(self, e: &mut HomeworkEntry) -> Result<(), AppError> {
+        e.attachments.retain(|a| !self.remove.contains(&a.hash));
+        for a in self.add {
+            if !e.attachments.iter().any(|b| b.hash == a.hash) {
+                e.attachments.push(a);
+            }
+        }
+        if e.attachments.len() > MAX_FILES {
+            return Err(AppError::bad("homework-too-many-files", format!("{} files", e.attachments.len())));
+        }
+        Ok(())
+    }
+}
+
+/// Attaches files to an entry, or takes some off (`remove`: their hashes).
+pub async fn change_files(
+    state: &AppState,
+    by: &SignedIn,
+    class: &str,
+    entry: &str,
+    files: FileChanges,
+) -> Result<(), AppError> {
+    let class = written_class(&state.directory(), by, class)?;
+    let files = files.store(state).await?;
+    let (user, now, entry) = (by.user.to_string(), crate::now_ms(), entry.to_owned());
+    edit_book(state, &class, move |book| {
+        let e = book.entries.get_mut(&entry).filter(|e| !e.removed).ok_or(AppError::NotFound)?;
+        files.apply(e)?;
+        e.edited_by = user;
+        e.edited_at = now;
+        Ok(())
+    })
+    .await
+}
+
 /// The checked form of an [`EntryInput`].
 struct CheckedEntry {
     audience: String,
@@ -249,9 +325,11 @@ pub async fn save_entry(
     class: &str,
     entry: Option<String>,
     input: EntryInput,
+    files: FileChanges,
 ) -> Result<String, AppError> {
     let class = written_class(&state.directory(), by, class)?;
     let checked = check_input(&class, input)?;
+    let files = files.store(state).await?;
     let (user, now) = (by.user.to_string(), crate::now_ms());
     edit_book(state, &class, move |book| {
         let id = match entry {
@@ -278,6 +356,7 @@ pub async fn save_entry(
         if e.details.as_str() != checked.details {
             e.details.update(checked.details);
         }
+        files.apply(e)?;
         e.edited_by = user;
         e.edited_at = now;
         Ok(id)
@@ -352,6 +431,21 @@ pub struct EntryView {
     pub pupil_count: usize,
     /// For one pupil's list: ticked by them.
     pub done: bool,
+    /// Attached files.
+    pub files: Vec<FileView>,
+    /// The class's id (for the files' addresses).
+    pub class_id: String,
+}
+
+/// An attached file as pages list it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct FileView {
+    /// Content hash (its address).
+    pub hash: String,
+    /// Name.
+    pub name: String,
+    /// Size in kilobytes, rounded up.
+    pub kb: i64,
 }
 
 fn adult_name(dir: &Directory, id: &str) -> String {
@@ -362,8 +456,14 @@ fn adult_name(dir: &Directory, id: &str) -> String {
         .unwrap_or_default()
 }
 
-fn view(dir: &Directory, item: HomeworkItem) -> EntryView {
+fn view(dir: &Directory, class: &ClassId, item: HomeworkItem) -> EntryView {
     EntryView {
+        files: item
+            .attachments
+            .iter()
+            .map(|a| FileView { hash: a.hash.clone(), name: a.name.clone(), kb: (a.size + 1023) / 1024 })
+            .collect(),
+        class_id: class.to_string(),
         author: adult_name(dir, &item.author),
         id: item.entry_id,
         audience: item.audience,
@@ -413,7 +513,7 @@ pub async fn class_entries(
     let views = items
         .into_iter()
         .map(|item| {
-            let mut v = view(&dir, item);
+            let mut v = view(&dir, &class.id, item);
             v.done_count = done.get(&v.id).copied().unwrap_or(0);
             v.pupil_count = pupils.iter().filter(|p| v.audience.is_empty() || p.person.level == v.audience).count();
             v
@@ -441,7 +541,7 @@ pub async fn todo(state: &AppState, by: &SignedIn, pupil: &str) -> Result<(Membe
         .into_iter()
         .filter(|i| i.due_on >= today && (i.audience.is_empty() || i.audience == pupil.person.level))
         .map(|item| {
-            let mut v = view(&dir, item);
+            let mut v = view(&dir, &class.id, item);
             v.done = ticked.contains(&v.id);
             v
         })
@@ -479,7 +579,7 @@ pub async fn entry_with_ticks(
         })
         .await?;
     let item = items.into_iter().find(|i| i.entry_id == entry).ok_or(AppError::NotFound)?;
-    let entry = view(&dir, item);
+    let entry = view(&dir, &class.id, item);
     let ticks = dir
         .pupils_of(&class.id)
         .into_iter()
@@ -505,6 +605,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/classes/{id}/homework/print", get(print_page))
         .route("/classes/{id}/homework/{entry}", get(entry_page).post(update_form))
         .route("/classes/{id}/homework/{entry}/remove", post(remove_form))
+        .route("/classes/{id}/homework/{entry}/files/{hash}", get(file_download))
         .route("/homework", get(my_todo_page))
         .route("/pupils/{id}/homework/{entry}/done", post(done_form))
 }
@@ -655,14 +756,33 @@ impl WeekPage {
     }
 }
 
+/// The entry form's fields and files.
+fn entry_form(form: MultipartForm) -> (EntryForm, FileChanges) {
+    let fields = EntryForm {
+        audience: form.value("audience"),
+        subject: form.value("subject"),
+        assigned_on: form.value("assigned_on"),
+        lesson: form.value("lesson"),
+        title: form.value("title"),
+        details: form.value("details"),
+        due_on: form.value("due_on"),
+    };
+    let files = FileChanges {
+        remove: form.values("remove"),
+        add: form.files.into_iter().filter(|f| f.field == "files").collect(),
+    };
+    (fields, files)
+}
+
 async fn create_form(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    CsrfForm(form): CsrfForm<EntryForm>,
+    FormWithFiles(form): FormWithFiles,
 ) -> Result<Response, AppError> {
     let user = ctx.user()?;
-    match save_entry(&state, user, &id, None, form.clone().into()).await {
+    let (form, files) = entry_form(form);
+    match save_entry(&state, user, &id, None, form.clone().into(), files).await {
         Ok(_) => Ok(Redirect::to(&format!("/classes/{id}/homework?week={}", form.assigned_on)).into_response()),
         Err(e @ AppError::BadRequest { .. }) => show_week(&state, &ctx, &id, "", form, Some(&e)).await,
         Err(e) => Err(e),
@@ -729,9 +849,10 @@ async fn update_form(
     State(state): State<AppState>,
     ctx: Ctx,
     Path((id, entry)): Path<(String, String)>,
-    CsrfForm(form): CsrfForm<EntryForm>,
+    FormWithFiles(form): FormWithFiles,
 ) -> Result<Response, AppError> {
-    match save_entry(&state, ctx.user()?, &id, Some(entry.clone()), form.clone().into()).await {
+    let (form, files) = entry_form(form);
+    match save_entry(&state, ctx.user()?, &id, Some(entry.clone()), form.clone().into(), files).await {
         Ok(_) => Ok(Redirect::to(&format!("/classes/{id}/homework?week={}", form.assigned_on)).into_response()),
         Err(e @ AppError::BadRequest { .. }) => show_entry(&state, &ctx, &id, &entry, Some(form), Some(&e)).await,
         Err(e) => Err(e),
@@ -780,6 +901,25 @@ async fn print_page(
     let days = by_day.into_iter().map(|(iso, entries)| Day { label: l.weekday_date(&iso), iso, entries }).collect();
     let school = state.directory().school.as_ref().map(|s| s.info.name.clone()).unwrap_or_default();
     render(&PrintPage { c: Chrome::new(&ctx), class, school, from: q.from, to: q.to, days })
+}
+
+/// Hands an entry's attached file to someone who reads the class's cahier.
+async fn file_download(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((id, entry, hash)): Path<(String, String, String)>,
+) -> Result<Response, AppError> {
+    let user = ctx.user()?;
+    let dir = state.directory();
+    let class =
+        dir.classes.get(&ClassId::parse(&id)?).filter(|c| reads_book(&dir, &user.user, c)).ok_or(AppError::NotFound)?;
+    let address = book_address(&school(&dir)?, class)?;
+    let items = state.db.run(move |store| Ok(store.homework(&address.partition, "0000-01-01", "9999-12-31")?)).await?;
+    let item = items.into_iter().find(|i| i.entry_id == entry).ok_or(AppError::NotFound)?;
+    let attachment = item.attachments.into_iter().find(|a| a.hash == hash).ok_or(AppError::NotFound)?;
+    // A file whose bytes have not reached this replica yet is missing, like an unknown one.
+    let bytes = state.files.get(&attachment.hash).await?.ok_or(AppError::NotFound)?;
+    Ok(crate::files::download(&attachment, bytes))
 }
 
 /// The "à faire" list of one pupil, as the pupil's home, `/homework` and a parent's child
@@ -854,6 +994,8 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api_class_entries, api_create))
         .routes(routes!(api_update, api_remove))
         .routes(routes!(api_ticks))
+        .routes(routes!(api_attach))
+        .routes(routes!(api_detach))
         .routes(routes!(api_todo))
         .routes(routes!(api_set_done))
 }
@@ -894,7 +1036,7 @@ async fn api_create(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<EntryInput>,
 ) -> Result<(StatusCode, Json<EntryId>), ApiError> {
-    let id = save_entry(&state, &user, &id, None, body).await?;
+    let id = save_entry(&state, &user, &id, None, body, FileChanges::default()).await?;
     Ok((StatusCode::CREATED, Json(EntryId { id })))
 }
 
@@ -908,7 +1050,7 @@ async fn api_update(
     Path((id, entry)): Path<(String, String)>,
     ApiJson(body): ApiJson<EntryInput>,
 ) -> Result<StatusCode, ApiError> {
-    save_entry(&state, &user, &id, Some(entry), body).await?;
+    save_entry(&state, &user, &id, Some(entry), body, FileChanges::default()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -922,6 +1064,36 @@ async fn api_remove(
     Path((id, entry)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     remove_entry(&state, &user, &id, &entry).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Attaches files to an entry (multipart: `files`, repeatable, 10 at most).
+#[utoipa::path(post, path = "/api/v1/classes/{id}/homework/{entry}/files", tag = "homework",
+    params(("id" = String, Path, description = "Class id"), ("entry" = String, Path, description = "Entry id")),
+    request_body(content_type = "multipart/form-data", description = "`files`, repeatable"),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
+async fn api_attach(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path((id, entry)): Path<(String, String)>,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<StatusCode, ApiError> {
+    let form = MultipartForm::read(multipart, MAX_FILES, "homework-too-many-files").await?;
+    let add = form.files.into_iter().filter(|f| f.field == "files").collect();
+    change_files(&state, &user, &id, &entry, FileChanges { add, remove: Vec::new() }).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Takes a file off an entry.
+#[utoipa::path(delete, path = "/api/v1/classes/{id}/homework/{entry}/files/{hash}", tag = "homework",
+    params(("id" = String, Path, description = "Class id"), ("entry" = String, Path, description = "Entry id"), ("hash" = String, Path, description = "The file's hash")),
+    responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
+async fn api_detach(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path((id, entry, hash)): Path<(String, String, String)>,
+) -> Result<StatusCode, ApiError> {
+    change_files(&state, &user, &id, &entry, FileChanges { add: Vec::new(), remove: vec![hash] }).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod directory;
 pub mod discovery;
 pub mod error;
+pub mod files;
 pub mod home;
 pub mod homework;
 pub mod i18n;

@@ -394,3 +394,69 @@ async fn changes_from_another_replica_obey_the_same_rules_as_the_pages() {
         assert_eq!(read_models(&server), before, "{what}: the school's replica changed");
     }
 }
+
+#[tokio::test]
+async fn files_attached_to_work_reach_the_class_only() {
+    let (server, mut teacher, ce) = teacher().await;
+    teacher.get(&format!("/classes/{}/homework", ce.id)).await;
+    let pdf = b"%PDF-1.4 fiche de lecture".to_vec();
+    let fields = [
+        ("assigned_on", day(0)),
+        ("subject", "Français".to_owned()),
+        ("title", "Lire la fiche".to_owned()),
+        ("due_on", day(2)),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let page = teacher
+        .post_files(
+            &format!("/classes/{}/homework", ce.id),
+            &fields,
+            &[("C:\\Mes documents\\fiche|lecture.pdf", pdf.clone())],
+        )
+        .await;
+    assert!(page.status.is_redirection(), "{}", page.body);
+    let entry = entry_id(&server, &ce, "Lire la fiche");
+    let hash = blake3::hash(&pdf).to_hex().to_string();
+    let link = format!("/classes/{}/homework/{entry}/files/{hash}", ce.id);
+
+    // The class's pupil sees and downloads it, as a download.
+    let pupil = &pupils(&server, &ce, "CE1")[0];
+    let mut p = pupil_browser(&server, pupil).await;
+    let home = p.get("/").await;
+    assert!(home.contains(&link) && home.contains(">fichelecture.pdf<"), "the name without its path: {}", home.body);
+    let download = p.get(&link).await;
+    assert_eq!(download.status, StatusCode::OK);
+    assert_eq!(download.body.as_bytes(), pdf.as_slice());
+
+    // Another class, a stranger's guess, a made-up file: nothing.
+    let cp = class(&server, "CP");
+    let cp_pupil = &pupils(&server, &cp, "CP")[0];
+    let mut other = pupil_browser(&server, cp_pupil).await;
+    assert_eq!(other.get(&link).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(server.browser().get(&link).await.status, StatusCode::SEE_OTHER, "anonymous: to the login page");
+    for bad in ["../../replica.db", &"0".repeat(64), "zz"] {
+        let page = p.get(&format!("/classes/{}/homework/{entry}/files/{bad}", ce.id)).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{bad}");
+    }
+
+    // The teacher takes it off: gone for the pupil.
+    let mut edited = fields.clone();
+    edited.push(("remove", hash.as_str()));
+    teacher.get(&format!("/classes/{}/homework/{entry}", ce.id)).await;
+    let page = teacher.post(&format!("/classes/{}/homework/{entry}", ce.id), &edited).await;
+    assert!(page.status.is_redirection(), "{}", page.body);
+    assert_eq!(p.get(&link).await.status, StatusCode::NOT_FOUND);
+
+    // The API attaches it again, and takes it off.
+    let t = token(&server, "sophie.lebihan", DEMO_PASSWORD).await;
+    let files = format!("{}/api/v1/classes/{}/homework/{entry}/files", server.base, ce.id);
+    let form = reqwest::multipart::Form::new()
+        .part("files", reqwest::multipart::Part::bytes(pdf.clone()).file_name("fiche.pdf"));
+    let status = reqwest::Client::new().post(&files).bearer_auth(&t).multipart(form).send().await.unwrap().status();
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(p.get(&link).await.body.as_bytes(), pdf.as_slice());
+    let status =
+        reqwest::Client::new().delete(format!("{files}/{hash}")).bearer_auth(&t).send().await.unwrap().status();
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(p.get(&link).await.status, StatusCode::NOT_FOUND);
+}

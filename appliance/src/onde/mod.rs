@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 use askama::Template;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
+
+use crate::web::upload::MultipartForm;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -173,27 +175,18 @@ struct Upload {
 }
 
 async fn read_upload(multipart: Result<Multipart, MultipartRejection>) -> Result<Upload, AppError> {
-    let mut multipart = multipart.map_err(|e| AppError::bad("error-bad-form", e.body_text()))?;
-    let mut upload = Upload { csrf: String::new(), year: import::school_year_of(&crate::today()), files: Vec::new() };
-    let too_large = |e: axum::extract::multipart::MultipartError| AppError::bad("error-too-large", e.to_string());
-    while let Some(field) = multipart.next_field().await.map_err(too_large)? {
-        match field.name() {
-            Some("csrf") => upload.csrf = field.text().await.map_err(too_large)?,
-            Some("year") => upload.year = field.text().await.map_err(too_large)?,
-            Some("files") => {
-                let name: String = field.file_name().unwrap_or("fichier.csv").chars().take(100).collect();
-                let bytes = field.bytes().await.map_err(too_large)?;
-                if !bytes.is_empty() {
-                    upload.files.push((name, bytes.to_vec()));
-                }
-            }
-            _ => {}
-        }
-        if upload.files.len() > 10 {
-            return Err(AppError::bad("import-too-many-files", "more than 10 files"));
-        }
-    }
-    Ok(upload)
+    let form = MultipartForm::read(multipart, 10, "import-too-many-files").await?;
+    let year = form.value("year");
+    Ok(Upload {
+        csrf: form.value("csrf"),
+        year: if year.is_empty() { import::school_year_of(&crate::today()) } else { year },
+        files: form
+            .files
+            .into_iter()
+            .filter(|f| f.field == "files")
+            .map(|f| (f.name.chars().take(100).collect(), f.bytes))
+            .collect(),
+    })
 }
 
 /// Why an import was refused: the problems of its files, or another error.

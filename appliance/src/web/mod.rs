@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod session;
+pub mod upload;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
@@ -45,6 +46,8 @@ pub struct AppState {
     bound: Arc<std::sync::OnceLock<SocketAddr>>,
     /// The mDNS advertisement, when discovery is on.
     discovery: Arc<std::sync::Mutex<Option<crate::discovery::Advertisement>>>,
+    /// Attached files.
+    pub files: crate::files::FileStore,
     /// Changed conversations, for open pages (server-sent events).
     updates: tokio::sync::broadcast::Sender<Arc<crate::messaging::Update>>,
 }
@@ -61,6 +64,8 @@ impl AppState {
             })?;
         }
         let sessions = Sessions::new(session_key, &config);
+        let files = crate::files::FileStore::open(config.data_dir.join("files"))
+            .map_err(|e| AppError::Internal(format!("opening the file store: {e}")))?;
         Ok(Self {
             config: Arc::new(config),
             db,
@@ -73,6 +78,7 @@ impl AppState {
             imports: Arc::default(),
             bound: Arc::default(),
             discovery: Arc::default(),
+            files,
             updates: tokio::sync::broadcast::channel(256).0,
         })
     }
