@@ -34,7 +34,8 @@ impl FileStore {
     pub async fn put(&self, name: &str, mime: &str, bytes: Vec<u8>) -> Result<Attachment, AppError> {
         let hash = blake3::hash(&bytes).to_hex().to_string();
         let path = self.path(&hash).expect("a fresh hash is valid");
-        let attachment = Attachment { hash, name: file_name(name), mime: media_type(mime), size: bytes.len() as i64 };
+        let attachment =
+            Attachment { hash, name: file_name(name), mime: media_type_of(name, mime), size: bytes.len() as i64 };
         tokio::task::spawn_blocking(move || -> std::io::Result<()> {
             if path.exists() {
                 return Ok(());
@@ -83,6 +84,27 @@ pub fn media_type(mime: &str) -> String {
     if KNOWN_TYPES.contains(&m.as_str()) { m } else { "application/octet-stream".into() }
 }
 
+/// The media type of an upload: the browser's when known, else from the name's extension
+/// (some browsers send every file as `application/octet-stream`).
+pub fn media_type_of(name: &str, mime: &str) -> String {
+    let given = media_type(mime);
+    if given != "application/octet-stream" {
+        return given;
+    }
+    let ext = name.rsplit('.').next().unwrap_or_default().to_ascii_lowercase();
+    let guessed = match ext.as_str() {
+        "pdf" => "application/pdf",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "txt" => "text/plain",
+        "mp3" => "audio/mpeg",
+        _ => "application/octet-stream",
+    };
+    guessed.to_owned()
+}
+
 /// Whether a stored reference is well formed (what a peer sends is checked too).
 pub fn is_reference(a: &Attachment) -> bool {
     is_hash(&a.hash) && a.size >= 0 && a.name == file_name(&a.name) && a.mime == media_type(&a.mime)
@@ -104,6 +126,20 @@ pub fn download(attachment: &Attachment, bytes: Vec<u8>) -> axum::response::Resp
             (header::CONTENT_TYPE, attachment.mime.clone()),
             (header::CONTENT_DISPOSITION, format!("attachment; filename*=UTF-8''{encoded}")),
         ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// The response that shows an image in a page (only images; anything else downloads).
+pub fn image(attachment: &Attachment, bytes: Vec<u8>) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    if !attachment.mime.starts_with("image/") {
+        return download(attachment, bytes);
+    }
+    (
+        [(header::CONTENT_TYPE, attachment.mime.clone()), (header::CACHE_CONTROL, "private, max-age=86400".to_owned())],
         bytes,
     )
         .into_response()

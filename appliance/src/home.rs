@@ -58,6 +58,8 @@ fn teacher_names(dir: &Directory, class: &Class) -> Vec<String> {
 pub struct PublicPost {
     /// Title.
     pub title: String,
+    /// Addresses of its photos.
+    pub photos: Vec<String>,
     /// Text.
     pub body: String,
     /// `YYYY-MM-DD`.
@@ -97,7 +99,12 @@ pub async fn public_school(state: &AppState) -> Result<PublicSchool, AppError> {
         academy: school.info.academy,
         news: posts
             .into_iter()
-            .map(|p| PublicPost { title: p.title, body: p.body, date: crate::date_of_ms(p.published_at) })
+            .map(|p| PublicPost {
+                photos: p.photos.iter().map(|f| format!("/news/{}/photos/{}", p.post_id, f.hash)).collect(),
+                title: p.title,
+                body: p.body,
+                date: crate::date_of_ms(p.published_at),
+            })
             .collect(),
     })
 }

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use preau_sync::kinds::NewsPost;
-use preau_sync::kinds::news::{AUDIENCES, NewsRow};
+use preau_sync::kinds::news::{AUDIENCES, NewsRow, Photo};
 use preau_sync::store::NewsFilter;
 use preau_sync::{DocAddress, DocKey, Kind, Partition};
 use serde::{Deserialize, Serialize};
@@ -24,12 +24,15 @@ use crate::error::AppError;
 use crate::homework::class_partition;
 use crate::text;
 use crate::web::session::CsrfForm;
+use crate::web::upload::FormWithFiles;
 use crate::web::{AppState, Chrome, Ctx, SignedIn, render, render_status};
 
 /// Longest title.
 const MAX_TITLE: usize = 120;
 /// Longest post.
 const MAX_BODY: usize = 10_000;
+/// Photos a post may carry.
+const MAX_PHOTOS: usize = 10;
 /// Posts a list shows.
 const PAGE: usize = 50;
 
@@ -134,6 +137,10 @@ fn writable_places(dir: &Directory, user: &UserId) -> Vec<Place> {
 }
 
 fn same_post(a: &NewsPost, b: &NewsPost) -> bool {
+    a.photos == b.photos && same_text(a, b)
+}
+
+fn same_text(a: &NewsPost, b: &NewsPost) -> bool {
     (
         &a.title,
         a.body.as_str(),
@@ -182,7 +189,39 @@ pub fn check_change(dir: &Directory, partition: &Partition, before: &NewsPost, a
     if after.public && place != Place::School {
         return Err("only a post to the whole school can be public".into());
     }
+    if after.photos.len() > MAX_PHOTOS {
+        return Err(format!("{} photos", after.photos.len()));
+    }
+    for photo in &after.photos {
+        if !crate::files::is_reference(&photo.file) || !photo.file.mime.starts_with("image/") {
+            return Err(format!("photo {}: not an image reference", photo.file.hash));
+        }
+        if let Some(p) = photo.pupils.iter().find(|p| !may_publish_photo_of(dir, p)) {
+            return Err(format!("photo {}: no consent to publish photos of {p}", photo.file.hash));
+        }
+    }
     Ok(())
+}
+
+/// The pupils `user` may tag on photos: those of the classes they write for.
+fn photo_subjects(dir: &Directory, user: &UserId) -> Vec<(String, String, bool)> {
+    dir.current_classes()
+        .into_iter()
+        .filter(|c| writes(dir, user, &Place::Class(c.id.clone())))
+        .flat_map(|c| dir.pupils_of(&c.id))
+        .map(|p| {
+            (p.id.to_string(), format!("{} ({})", p.full_name(), p.person.level), p.person.photo_consent == Some(true))
+        })
+        .collect()
+}
+
+/// Whether a photo showing this pupil may be published: their family said yes (ONDE's
+/// « Autorisations photos »); unknown is no.
+fn may_publish_photo_of(dir: &Directory, pupil: &str) -> bool {
+    UserId::parse(pupil)
+        .ok()
+        .and_then(|p| dir.member(&p))
+        .is_some_and(|m| m.profile == Profile::Pupil && m.person.photo_consent == Some(true))
 }
 
 // ---- writes ----
@@ -211,8 +250,17 @@ fn checked(input: &PostInput) -> Result<(String, String), AppError> {
     Ok((title, body))
 }
 
+/// Photos sent with a post, and the pupils they show.
+#[derive(Default)]
+pub struct NewPhotos {
+    /// The image files.
+    pub files: Vec<crate::web::upload::Uploaded>,
+    /// The pupils they show (user ids).
+    pub pupils: Vec<String>,
+}
+
 /// Publishes a post; returns its id.
-pub async fn publish(state: &AppState, by: &SignedIn, input: PostInput) -> Result<String, AppError> {
+pub async fn publish(state: &AppState, by: &SignedIn, input: PostInput, photos: NewPhotos) -> Result<String, AppError> {
     let dir = state.directory();
     let place = Place::parse(&input.place)?;
     if !writes(&dir, &by.user, &place) {
@@ -222,6 +270,20 @@ pub async fn publish(state: &AppState, by: &SignedIn, input: PostInput) -> Resul
         return Err(AppError::bad("news-public-school-only", "public outside the school's posts"));
     }
     let (title, body) = checked(&input)?;
+    if photos.files.len() > MAX_PHOTOS {
+        return Err(AppError::bad("news-too-many-photos", format!("{} photos", photos.files.len())));
+    }
+    if photos.files.iter().any(|f| !crate::files::media_type_of(&f.name, &f.mime).starts_with("image/")) {
+        return Err(AppError::bad("news-photo-not-image", "a photo that is not an image"));
+    }
+    if let Some(p) = photos.pupils.iter().find(|p| !may_publish_photo_of(&dir, p)) {
+        return Err(AppError::bad("news-photo-no-consent", format!("no photo consent for {p}")));
+    }
+    let mut stored = Vec::new();
+    for f in photos.files {
+        let file = state.files.put(&f.name, &f.mime, f.bytes).await?;
+        stored.push(Photo { file, pupils: photos.pupils.clone() });
+    }
     let (partition, audience) = place.partition(&dir)?;
     let id = ClassId::random().to_string();
     let address = DocAddress::new(partition, Kind::NewsPost, DocKey::parse(&id).expect("hex"));
@@ -237,6 +299,7 @@ pub async fn publish(state: &AppState, by: &SignedIn, input: PostInput) -> Resul
             edited_by: user,
             edited_at: now,
             withdrawn: false,
+            photos: stored,
         };
         Ok(())
     })
@@ -318,6 +381,8 @@ pub struct PostView {
     pub public: bool,
     /// The reader may edit or withdraw it.
     pub editable: bool,
+    /// The photos' hashes (shown at `/news/{id}/photos/{hash}`).
+    pub photos: Vec<String>,
 }
 
 fn place_label(dir: &Directory, l: &crate::i18n::Locale, place: &Place) -> String {
@@ -366,6 +431,7 @@ fn view(dir: &Directory, l: &crate::i18n::Locale, reader: &Member, row: &NewsRow
         public: row.public,
         editable: writes(dir, &reader.id, &place)
             && (row.author == reader.id.as_str() || reader.profile == Profile::Director),
+        photos: row.photos.iter().map(|p| p.hash.clone()).collect(),
     })
 }
 
@@ -385,6 +451,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/staffroom", get(staffroom_page))
         .route("/news/{id}", get(post_page).post(edit_form))
         .route("/news/{id}/withdraw", post(withdraw_form))
+        .route("/news/{id}/photos/{hash}", get(photo))
 }
 
 #[derive(Template)]
@@ -398,6 +465,8 @@ struct NewsPage {
     form_title: String,
     form_body: String,
     error: Option<String>,
+    /// Pupils who may appear on photos (id, name, consent to publication).
+    pupils: Vec<(String, String, bool)>,
 }
 
 impl NewsPage {
@@ -432,6 +501,7 @@ async fn show_news(
         form_title: input.title,
         form_body: input.body,
         error: error.map(|e| l.t(e.message_id())),
+        pupils: photo_subjects(&dir, &user.user),
     };
     render_status(&page, error.map_or(StatusCode::OK, AppError::status))
 }
@@ -463,10 +533,19 @@ impl From<PostForm> for PostInput {
 async fn publish_form(
     State(state): State<AppState>,
     ctx: Ctx,
-    CsrfForm(form): CsrfForm<PostForm>,
+    FormWithFiles(form): FormWithFiles,
 ) -> Result<Response, AppError> {
-    let input: PostInput = form.into();
-    match publish(&state, ctx.user()?, input.clone()).await {
+    let input = PostInput {
+        place: form.value("place"),
+        title: form.value("title"),
+        body: form.value("body"),
+        public: form.value("public") == "on",
+    };
+    let photos = NewPhotos {
+        pupils: form.values("pictured"),
+        files: form.files.into_iter().filter(|f| f.field == "photos").collect(),
+    };
+    match publish(&state, ctx.user()?, input.clone(), photos).await {
         Ok(id) => Ok(Redirect::to(&format!("/news/{id}")).into_response()),
         Err(e @ AppError::BadRequest { .. }) => show_news(&state, &ctx, None, input, Some(&e)).await,
         Err(e) => Err(e),
@@ -514,6 +593,21 @@ async fn edit_form(
     }
 }
 
+/// A post's photo, for its readers (and anyone, for a public post).
+async fn photo(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((id, hash)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let row = find(&state, &id).await?;
+    if !row.public {
+        one(&state, &ctx.locale, ctx.user()?, &id).await?;
+    }
+    let file = row.photos.into_iter().find(|p| p.hash == hash).ok_or(AppError::NotFound)?;
+    let bytes = state.files.get(&file.hash).await?.ok_or(AppError::NotFound)?;
+    Ok(crate::files::image(&file, bytes))
+}
+
 async fn withdraw_form(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -556,7 +650,7 @@ async fn api_publish(
     ApiUser(user): ApiUser,
     ApiJson(body): ApiJson<PostInput>,
 ) -> Result<(StatusCode, Json<PostId>), ApiError> {
-    let id = publish(&state, &user, body).await?;
+    let id = publish(&state, &user, body, NewPhotos::default()).await?;
     Ok((StatusCode::CREATED, Json(PostId { id })))
 }
 

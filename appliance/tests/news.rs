@@ -153,10 +153,24 @@ async fn posts_from_another_replica_obey_the_same_rules() {
     );
     let atsem = server.member("martine.guillemot").id.to_string();
     let director = server.member("claire.martin").id.to_string();
+    let no_consent =
+        dir.pupils_of(&ce.id).iter().find(|p| p.person.photo_consent != Some(true)).unwrap().id.to_string();
     let tmp = tempfile::tempdir().unwrap();
     type Forgery = Box<dyn Fn(&mut NewsPost)>;
     let forgeries: Vec<(&str, Forgery)> = vec![
         ("a class post made public", Box::new(|p| p.public = true)),
+        ("a photo of a pupil without consent", {
+            let no = no_consent.clone();
+            Box::new(move |p| {
+                let file = preau_sync::kinds::homework::Attachment {
+                    hash: "a".repeat(64),
+                    name: "x.png".into(),
+                    mime: "image/png".into(),
+                    size: 1,
+                };
+                p.photos.push(preau_sync::kinds::news::Photo { file, pupils: vec![no.clone()] });
+            })
+        }),
         ("the ATSEM edits it", {
             let a = atsem.clone();
             Box::new(move |p| {
@@ -183,4 +197,56 @@ async fn posts_from_another_replica_obey_the_same_rules() {
         }
         assert_eq!(read_models(&server), before, "{what}");
     }
+}
+
+#[tokio::test]
+async fn photos_show_only_pupils_whose_families_allowed_it() {
+    let server = TestServer::demo().await;
+    let dir = server.directory();
+    let ce = dir.current_classes().into_iter().find(|c| c.class.name == "CE1-CE2").unwrap().clone();
+    let pupils = dir.pupils_of(&ce.id);
+    let yes = pupils.iter().find(|p| p.person.photo_consent == Some(true)).unwrap().id.to_string();
+    let no =
+        pupils.iter().find(|p| p.person.photo_consent != Some(true)).expect("a pupil without consent").id.to_string();
+    let png = b"\x89PNG\r\n\x1a\n not really a png".to_vec();
+    let mut teacher = server.browser();
+    teacher.login("sophie.lebihan", DEMO_PASSWORD).await;
+    teacher.get("/news").await;
+    let place = format!("class:{}", ce.id);
+    let fields = |pictured: &str| {
+        vec![
+            ("place", place.clone()),
+            ("title", "Carnaval".to_owned()),
+            ("body", "Les costumes !".to_owned()),
+            ("pictured", pictured.to_owned()),
+        ]
+    };
+
+    // Without consent for one pupil shown: refused, nothing written.
+    let before = read_models(&server);
+    let f = fields(&no);
+    let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let page = teacher.post_files_as("/news", "photos", &f, &[("carnaval.png", png.clone())]).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("pas autorisé la publication"), "{}", page.body);
+    assert_eq!(read_models(&server), before);
+    // Not an image: refused.
+    let f = fields(&yes);
+    let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let page = teacher.post_files_as("/news", "photos", &f, &[("notes.txt", b"texte".to_vec())]).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    // With consent: published; the class's families see the photo, others do not.
+    let page = teacher.post_files_as("/news", "photos", &f, &[("carnaval.png", png.clone())]).await;
+    let post_path = page.location.clone().expect("published");
+    let hash = blake3::hash(&png).to_hex().to_string();
+    let photo = format!("{post_path}/photos/{hash}");
+    let shown = teacher.get(&post_path).await;
+    assert!(shown.contains(&photo), "{}", shown.body);
+    let ce_pupil = pupils[0].clone();
+    let mut p = pupil_browser(&server, &ce_pupil).await;
+    assert_eq!(p.get(&photo).await.status, StatusCode::OK);
+    let cp = dir.current_classes().into_iter().find(|c| c.class.name == "CP").unwrap().clone();
+    let mut stranger = pupil_browser(&server, dir.pupils_of(&cp.id)[0]).await;
+    assert_eq!(stranger.get(&photo).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(server.browser().get(&photo).await.status, StatusCode::SEE_OTHER, "not public: log in first");
 }

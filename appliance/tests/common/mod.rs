@@ -190,12 +190,24 @@ pub fn internet_address() -> SocketAddr {
 impl Browser {
     /// Uploads files (multipart, field `files`) with extra text fields and the CSRF token.
     pub async fn post_files(&mut self, path: &str, fields: &[(&str, &str)], files: &[(&str, Vec<u8>)]) -> Page {
+        self.post_files_as(path, "files", fields, files).await
+    }
+
+    /// Uploads files under the form field `field`.
+    pub async fn post_files_as(
+        &mut self,
+        path: &str,
+        field: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, Vec<u8>)],
+    ) -> Page {
         let mut form = reqwest::multipart::Form::new().text("csrf", self.csrf.clone());
         for (k, v) in fields {
             form = form.text(k.to_string(), v.to_string());
         }
         for (name, bytes) in files {
-            form = form.part("files", reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.to_string()));
+            form =
+                form.part(field.to_owned(), reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.to_string()));
         }
         let r = self.client.post(format!("{}{path}", self.base)).multipart(form).send().await.unwrap();
         self.page(r).await

@@ -281,6 +281,7 @@ impl Table {
                 "audience",
                 "edited_at",
                 "withdrawn",
+                "photos",
             ],
             Table::School => &["doc_id", "uai", "name", "address", "postcode", "commune", "academy"],
             Table::SchoolClass => &[

@@ -4,6 +4,7 @@
 
 use autosurgeon::{Hydrate, Reconcile, Text};
 
+use super::homework::{Attachment, attachments_cell};
 use super::{DocKind, Kind, ProjectionContext, Row, Table};
 
 /// Who reads a post of the school's partition: `""` everyone at the school, `"parents"`
@@ -31,6 +32,17 @@ pub struct NewsPost {
     pub edited_at: i64,
     /// Withdrawn: hidden everywhere, kept.
     pub withdrawn: bool,
+    /// Photos, each with the pupils it shows (whose consent to publication it needs).
+    pub photos: Vec<Photo>,
+}
+
+/// A photo of a post.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate)]
+pub struct Photo {
+    /// The image file.
+    pub file: Attachment,
+    /// The pupils it shows.
+    pub pupils: Vec<String>,
 }
 
 impl DocKind for NewsPost {
@@ -52,6 +64,7 @@ impl DocKind for NewsPost {
                 state.audience.as_str().into(),
                 state.edited_at.into(),
                 i64::from(state.withdrawn).into(),
+                attachments_cell(&state.photos.iter().map(|p| p.file.clone()).collect::<Vec<_>>()).into(),
             ],
         ));
     }
@@ -78,4 +91,6 @@ pub struct NewsRow {
     pub audience: String,
     /// Unix milliseconds of the last edit.
     pub edited_at: i64,
+    /// The photos' files.
+    pub photos: Vec<Attachment>,
 }

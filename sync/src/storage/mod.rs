@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_messaging.sql"),
     include_str!("migrations/0006_news.sql"),
     include_str!("migrations/0007_agenda.sql"),
+    include_str!("migrations/0008_news_photos.sql"),
 ];
 
 /// The schema version this binary writes.
@@ -550,7 +551,7 @@ impl Tx<'_> {
             NewsFilter::Id(id) => ("post_id = ?".into(), vec![id.to_string()]),
         };
         let sql = format!(
-            "SELECT partition, post_id, title, body, author, published_at, public, audience, edited_at FROM news_post
+            "SELECT partition, post_id, title, body, author, published_at, public, audience, edited_at, photos FROM news_post
              WHERE withdrawn = 0 AND {condition} ORDER BY published_at DESC, post_id LIMIT {limit}"
         );
         let mut st = self.0.prepare_cached(&sql)?;
@@ -565,6 +566,7 @@ impl Tx<'_> {
                 public: r.get(6)?,
                 audience: r.get(7)?,
                 edited_at: r.get(8)?,
+                photos: parse_attachments_cell(&r.get::<_, String>(9)?),
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
