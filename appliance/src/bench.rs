@@ -482,7 +482,13 @@ impl Writer {
 
     fn message(&mut self, author: &str, at: i64) -> Message {
         let n = self.0.random_range(1..4);
-        Message { author: author.to_owned(), sent_at: at, body: self.sentences(n), held: false }
+        Message {
+            author: author.to_owned(),
+            sent_at: at,
+            body: self.sentences(n),
+            held: false,
+            attachments: Vec::new(),
+        }
     }
 }
 

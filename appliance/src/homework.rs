@@ -437,6 +437,13 @@ pub struct EntryView {
     pub class_id: String,
 }
 
+impl FileView {
+    /// How a page lists an attached file.
+    pub fn of(a: &preau_sync::kinds::homework::Attachment) -> Self {
+        Self { hash: a.hash.clone(), name: a.name.clone(), kb: (a.size + 1023) / 1024 }
+    }
+}
+
 /// An attached file as pages list it.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct FileView {
@@ -458,11 +465,7 @@ fn adult_name(dir: &Directory, id: &str) -> String {
 
 fn view(dir: &Directory, class: &ClassId, item: HomeworkItem) -> EntryView {
     EntryView {
-        files: item
-            .attachments
-            .iter()
-            .map(|a| FileView { hash: a.hash.clone(), name: a.name.clone(), kb: (a.size + 1023) / 1024 })
-            .collect(),
+        files: item.attachments.iter().map(FileView::of).collect(),
         class_id: class.to_string(),
         author: adult_name(dir, &item.author),
         id: item.entry_id,

@@ -21,6 +21,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use preau_sync::kinds::Conversation;
 use preau_sync::kinds::conversation::{ConversationRow, Message, MessageRow, Moderation};
+use preau_sync::kinds::homework::Attachment;
 use preau_sync::store::ConversationFilter;
 use preau_sync::{DocAddress, DocKey, Kind, Partition};
 use serde::{Deserialize, Serialize};
@@ -34,12 +35,15 @@ use crate::error::AppError;
 use crate::homework::class_partition;
 use crate::text;
 use crate::web::session::CsrfForm;
+use crate::web::upload::{FormWithFiles, Uploaded};
 use crate::web::{AppState, Chrome, Ctx, SignedIn, render, render_status};
 
 /// Longest subject.
 const MAX_SUBJECT: usize = 120;
 /// Longest message.
 const MAX_BODY: usize = 5_000;
+/// Files one message may carry.
+const MAX_FILES: usize = 5;
 /// Most participants in one conversation (a class and its teachers).
 const MAX_PARTICIPANTS: usize = 60;
 
@@ -153,6 +157,9 @@ pub fn check_change(
         if m.body.trim().is_empty() || m.body.chars().count() > MAX_BODY {
             return Err(format!("message {id}: empty or too long"));
         }
+        if m.attachments.len() > MAX_FILES || !m.attachments.iter().all(crate::files::is_reference) {
+            return Err(format!("message {id}: malformed or too many files"));
+        }
         let pupil = member(dir, &m.author).is_some_and(|a| a.profile == Profile::Pupil);
         if pupil && class.is_some_and(|c| !c.class.unmoderated) && !m.held {
             return Err(format!("message {id}: a pupil's message skipped moderation"));
@@ -248,18 +255,42 @@ fn body_of(body: &str) -> Result<String, AppError> {
 
 /// A message by `author` in a conversation at `partition`: held when a pupil writes in a
 /// moderated class.
-fn new_message(dir: &Directory, partition: &Partition, author: &Member, body: String) -> Message {
+fn new_message(
+    dir: &Directory,
+    partition: &Partition,
+    author: &Member,
+    body: String,
+    attachments: Vec<Attachment>,
+) -> Message {
     let moderated = class_of_partition(dir, partition).is_some_and(|c| !c.class.unmoderated);
     Message {
         author: author.id.to_string(),
         sent_at: crate::now_ms(),
         body,
         held: author.profile == Profile::Pupil && moderated,
+        attachments,
     }
 }
 
+/// Stores the files sent with a message.
+async fn store_files(state: &AppState, files: Vec<Uploaded>) -> Result<Vec<Attachment>, AppError> {
+    if files.len() > MAX_FILES {
+        return Err(AppError::bad("error-too-many-files", format!("{} files", files.len())));
+    }
+    let mut stored = Vec::new();
+    for f in files {
+        stored.push(state.files.put(&f.name, &f.mime, f.bytes).await?);
+    }
+    Ok(stored)
+}
+
 /// Starts a conversation; returns its id.
-pub async fn start(state: &AppState, by: &SignedIn, new: NewConversation) -> Result<String, AppError> {
+pub async fn start(
+    state: &AppState,
+    by: &SignedIn,
+    new: NewConversation,
+    files: Vec<Uploaded>,
+) -> Result<String, AppError> {
     let dir = state.directory();
     let me = dir.member(&by.user).ok_or(AppError::Unauthenticated)?;
     let subject = text::required_line(&new.subject, MAX_SUBJECT, "messaging-bad-subject")?;
@@ -287,7 +318,7 @@ pub async fn start(state: &AppState, by: &SignedIn, new: NewConversation) -> Res
     may_gather(&dir, &partition, me.id.as_str(), &participants, &about)
         .map_err(|detail| AppError::bad("messaging-not-allowed", detail))?;
     let key = ClassId::random().to_string();
-    let first = new_message(&dir, &partition, me, body);
+    let first = new_message(&dir, &partition, me, body, store_files(state, files).await?);
     let address = conversation_address(partition, &key)?;
     let creator = me.id.to_string();
     let everyone = participants.clone();
@@ -332,7 +363,13 @@ fn address_of(row: &ConversationRow) -> Result<DocAddress, AppError> {
 }
 
 /// Adds a message to a conversation `by` takes part in.
-pub async fn reply(state: &AppState, by: &SignedIn, key: &str, body: &str) -> Result<(), AppError> {
+pub async fn reply(
+    state: &AppState,
+    by: &SignedIn,
+    key: &str,
+    body: &str,
+    files: Vec<Uploaded>,
+) -> Result<(), AppError> {
     let (row, _) = find(state, by, key).await?;
     if !row.participants.iter().any(|p| p == by.user.as_str()) {
         return Err(AppError::NotFound);
@@ -341,7 +378,7 @@ pub async fn reply(state: &AppState, by: &SignedIn, key: &str, body: &str) -> Re
     let dir = state.directory();
     let me = dir.member(&by.user).ok_or(AppError::Unauthenticated)?;
     let address = address_of(&row)?;
-    let message = new_message(&dir, &address.partition, me, body);
+    let message = new_message(&dir, &address.partition, me, body, store_files(state, files).await?);
     let user = me.id.to_string();
     edit_conversation(state, address, row.participants.clone(), move |c| {
         let at = message.sent_at;
@@ -423,6 +460,8 @@ pub struct MessageView {
     pub body: String,
     /// `waiting`, `delivered` or `refused`.
     pub status: String,
+    /// Attached files.
+    pub files: Vec<crate::homework::FileView>,
 }
 
 /// A conversation in a list.
@@ -463,6 +502,7 @@ fn message_view(dir: &Directory, m: &MessageRow, reader: &str) -> MessageView {
         date,
         time,
         body: m.body.clone(),
+        files: m.attachments.iter().map(crate::homework::FileView::of).collect(),
         status: match m.status {
             1 => "waiting",
             0 => "refused",
@@ -665,6 +705,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/messages/events", get(events))
         .route("/messages/{id}", get(conversation_page).post(reply_form))
         .route("/messages/{id}/{message}/moderate", post(moderate_form))
+        .route("/messages/{id}/files/{hash}", get(file_download))
         .route("/classes/{id}/messaging", get(class_messaging_page).post(class_rules_form))
 }
 
@@ -721,17 +762,19 @@ async fn new_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, A
     show_new(&state, &ctx, String::new(), String::new(), None).await
 }
 
-async fn new_form(State(state): State<AppState>, ctx: Ctx, body: axum::body::Bytes) -> Result<Response, AppError> {
-    let pairs = ctx.form_pairs(&body)?;
-    let one = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+async fn new_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    FormWithFiles(form): FormWithFiles,
+) -> Result<Response, AppError> {
     let new = NewConversation {
-        subject: one("subject"),
-        to: pairs.iter().filter(|(k, _)| k == "to").map(|(_, v)| v.clone()).collect(),
-        about: one("about"),
-        body: one("body"),
+        subject: form.value("subject"),
+        to: form.values("to"),
+        about: form.value("about"),
+        body: form.value("body"),
     };
     let (subject, text) = (new.subject.clone(), new.body.clone());
-    match start(&state, ctx.user()?, new).await {
+    match start(&state, ctx.user()?, new, form.files).await {
         Ok(key) => Ok(Redirect::to(&format!("/messages/{key}")).into_response()),
         Err(e @ AppError::BadRequest { .. }) => show_new(&state, &ctx, subject, text, Some(&e)).await,
         Err(e) => Err(e),
@@ -772,22 +815,37 @@ async fn conversation_page(
     show_conversation(&state, &ctx, &id, None).await
 }
 
-#[derive(Deserialize)]
-struct ReplyForm {
-    body: String,
-}
-
 async fn reply_form(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    CsrfForm(form): CsrfForm<ReplyForm>,
+    FormWithFiles(form): FormWithFiles,
 ) -> Result<Response, AppError> {
-    match reply(&state, ctx.user()?, &id, &form.body).await {
+    match reply(&state, ctx.user()?, &id, &form.value("body"), form.files).await {
         Ok(()) => Ok(Redirect::to(&format!("/messages/{id}")).into_response()),
         Err(e @ AppError::BadRequest { .. }) => show_conversation(&state, &ctx, &id, Some(&e)).await,
         Err(e) => Err(e),
     }
+}
+
+/// A file of a message the reader may see.
+async fn file_download(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((id, hash)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let user = ctx.user()?;
+    let (row, moderates) = find(&state, user, &id).await?;
+    let doc = vec![row.doc_id.clone()];
+    let messages = state.db.run(move |store| Ok(store.messages(&doc)?)).await?;
+    let file = messages
+        .into_iter()
+        .filter(|m| visible(m, user.user.as_str(), moderates))
+        .flat_map(|m| m.attachments)
+        .find(|a| a.hash == hash)
+        .ok_or(AppError::NotFound)?;
+    let bytes = state.files.get(&file.hash).await?.ok_or(AppError::NotFound)?;
+    Ok(crate::files::download(&file, bytes))
 }
 
 #[derive(Deserialize)]
@@ -926,7 +984,7 @@ async fn api_start(
     ApiUser(user): ApiUser,
     ApiJson(body): ApiJson<NewConversation>,
 ) -> Result<(StatusCode, Json<ConversationId>), ApiError> {
-    let id = start(&state, &user, body).await?;
+    let id = start(&state, &user, body, Vec::new()).await?;
     Ok((StatusCode::CREATED, Json(ConversationId { id })))
 }
 
@@ -950,7 +1008,7 @@ async fn api_reply(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Reply>,
 ) -> Result<StatusCode, ApiError> {
-    reply(&state, &user, &id, &body.body).await?;
+    reply(&state, &user, &id, &body.body, Vec::new()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

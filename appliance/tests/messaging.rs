@@ -333,7 +333,13 @@ async fn conversations_from_another_replica_obey_the_same_rules() {
     common::sync_with(&server, &mut ok).unwrap();
 
     type Forgery = Box<dyn Fn(&mut Conversation)>;
-    let msg = |author: &str, held: bool| Message { author: author.into(), sent_at: 9, body: "x".into(), held };
+    let msg = |author: &str, held: bool| Message {
+        author: author.into(),
+        sent_at: 9,
+        body: "x".into(),
+        held,
+        attachments: Vec::new(),
+    };
     let forgeries: Vec<(&str, Forgery)> = vec![
         ("a pupil's message skipping moderation", {
             let m = msg(&pa, false);
@@ -354,8 +360,10 @@ async fn conversations_from_another_replica_obey_the_same_rules() {
         ("the ATSEM moderating", {
             let (pa, atsem) = (pa.clone(), atsem.clone());
             Box::new(move |c| {
-                c.messages
-                    .insert("m4".into(), Message { author: pa.clone(), sent_at: 9, body: "y".into(), held: true });
+                c.messages.insert(
+                    "m4".into(),
+                    Message { author: pa.clone(), sent_at: 9, body: "y".into(), held: true, attachments: Vec::new() },
+                );
                 c.moderation.insert("m4".into(), Moderation { approved: true, by: atsem.clone(), at: 9 });
             })
         }),
@@ -376,4 +384,33 @@ async fn conversations_from_another_replica_obey_the_same_rules() {
         }
         assert_eq!(read_models(&server), before, "{what}");
     }
+}
+
+#[tokio::test]
+async fn files_sent_in_a_conversation_reach_its_participants_only() {
+    let server = TestServer::demo().await;
+    let director = server.member("claire.martin").id.to_string();
+    let mut atsem = server.browser();
+    atsem.login("martine.guillemot", DEMO_PASSWORD).await;
+    atsem.get("/messages/new").await;
+    let menu = b"Lundi : carottes".to_vec();
+    let sent = atsem
+        .post_files(
+            "/messages/new",
+            &[("to", director.as_str()), ("subject", "Menus"), ("body", "Ci-joint les menus.")],
+            &[("menus.txt", menu.clone())],
+        )
+        .await;
+    let path = sent.location.clone().expect("sent");
+    let hash = blake3::hash(&menu).to_hex().to_string();
+    let link = format!("{path}/files/{hash}");
+    let mut d = server.browser();
+    d.login("claire.martin", DEMO_PASSWORD).await;
+    assert!(d.get(&path).await.contains(&link));
+    let file = d.get(&link).await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert_eq!(file.body.as_bytes(), menu.as_slice());
+    let mut outsider = server.browser();
+    outsider.login("sophie.lebihan", DEMO_PASSWORD).await;
+    assert_eq!(outsider.get(&link).await.status, StatusCode::NOT_FOUND);
 }

@@ -173,7 +173,7 @@ mod projections {
                     }
                     Op::AddMessage { on, conversation, id } => {
                         replicas[on].change::<Conversation, _>(&address(0, Kind::Conversation, &format!("c{conversation}")), |c| {
-                            c.messages.insert(format!("m{id}"), Message { author: format!("r{on}"), sent_at: i64::from(id), body: "Bonjour".into(), held: false })
+                            c.messages.insert(format!("m{id}"), Message { author: format!("r{on}"), sent_at: i64::from(id), body: "Bonjour".into(), held: false, attachments: Vec::new() })
                         }).unwrap();
                     }
                     Op::Publish { on, post, title } => {

@@ -419,6 +419,7 @@ impl World {
                     sent_at: self.now as i64,
                     body: format!("message {tag}"),
                     held: false,
+                    attachments: Vec::new(),
                 };
                 store
                     .change::<Conversation, _>(&doc, |c| {

@@ -387,7 +387,13 @@ async fn messages_story(b: &mut Browser, server: &TestServer, pupil: &Member) ->
     let state = &server.state;
     let view = preau_appliance::messaging::read(state, &signed_in, &key).await?;
     preau_appliance::messaging::moderate(state, &signed_in, &key, &view.messages[0].id, true).await?;
-    preau_appliance::messaging::reply(state, &signed_in, &key, "Bravo, chante-la demain !").await?;
+    let lyrics = preau_appliance::web::upload::Uploaded {
+        field: "files".into(),
+        name: "paroles.txt".into(),
+        mime: "text/plain".into(),
+        bytes: "Au clair de la lune".into(),
+    };
+    preau_appliance::messaging::reply(state, &signed_in, &key, "Bravo, chante-la demain !", vec![lyrics]).await?;
     let deadline = Instant::now() + Duration::from_secs(10);
     while !b.text("#live").await?.contains("Bravo, chante-la demain !") {
         if Instant::now() > deadline {
@@ -396,6 +402,7 @@ async fn messages_story(b: &mut Browser, server: &TestServer, pupil: &Member) ->
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(!b.text("#live").await?.contains("En attente de validation"), "delivered");
+    assert!(b.text("#live .files").await?.contains("paroles.txt"), "the attached file arrived with it");
     b.audit("messaging, a conversation after live updates").await?;
     b.goto(server, "/").await
 }

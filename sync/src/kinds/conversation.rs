@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use autosurgeon::{Hydrate, Reconcile};
 
+use super::homework::{Attachment, attachments_cell};
 use super::{DocKind, Kind, ProjectionContext, Row, Table};
 
 /// A conversation between participants; messages are keyed by unique id.
@@ -42,6 +43,8 @@ pub struct Message {
     /// A pupil's message waiting for a teacher's approval (shown to its author and the
     /// class's teachers only until approved).
     pub held: bool,
+    /// Attached files.
+    pub attachments: Vec<Attachment>,
 }
 
 /// A teacher's decision on a held message.
@@ -93,6 +96,7 @@ impl DocKind for Conversation {
                     m.sent_at.into(),
                     m.body.as_str().into(),
                     i64::from(status).into(),
+                    attachments_cell(&m.attachments).into(),
                 ],
             ));
         }
@@ -136,4 +140,6 @@ pub struct MessageRow {
     pub body: String,
     /// 1 waiting for approval, 2 delivered, 0 refused.
     pub status: i64,
+    /// Attached files.
+    pub attachments: Vec<Attachment>,
 }

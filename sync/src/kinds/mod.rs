@@ -267,7 +267,7 @@ impl Table {
                 "about",
                 "created_by",
             ],
-            Table::Message => &["doc_id", "message_id", "author", "sent_at", "body", "status"],
+            Table::Message => &["doc_id", "message_id", "author", "sent_at", "body", "status", "attachments"],
             Table::ReadMark => &["doc_id", "user_id", "read_at"],
             Table::NewsPost => &[
                 "doc_id",

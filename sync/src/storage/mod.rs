@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_news.sql"),
     include_str!("migrations/0007_agenda.sql"),
     include_str!("migrations/0008_news_photos.sql"),
+    include_str!("migrations/0009_message_files.sql"),
 ];
 
 /// The schema version this binary writes.
@@ -467,7 +468,7 @@ impl Tx<'_> {
     /// The messages of some conversations (by document id), oldest first.
     pub fn messages(&self, docs: &[String]) -> Result<Vec<MessageRow>> {
         let sql = format!(
-            "SELECT doc_id, message_id, author, sent_at, body, status FROM message WHERE doc_id IN ({})
+            "SELECT doc_id, message_id, author, sent_at, body, status, attachments FROM message WHERE doc_id IN ({})
              ORDER BY sent_at, message_id",
             placeholders(docs.len())
         );
@@ -480,6 +481,7 @@ impl Tx<'_> {
                 sent_at: r.get(3)?,
                 body: r.get(4)?,
                 status: r.get(5)?,
+                attachments: parse_attachments_cell(&r.get::<_, String>(6)?),
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

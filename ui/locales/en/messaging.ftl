@@ -25,3 +25,4 @@ messaging-none-held = No message waiting.
 messaging-bad-subject = Give the conversation a subject (120 characters at most).
 messaging-bad-body = Write the message (5,000 characters at most).
 messaging-not-allowed = You cannot write to these people together. Choose among the recipients offered.
+messaging-attach = Attach files (optional, 5 at most)

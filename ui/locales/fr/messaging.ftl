@@ -25,3 +25,4 @@ messaging-none-held = Aucun message en attente.
 messaging-bad-subject = Donnez un sujet à la conversation (120 caractères au plus).
 messaging-bad-body = Écrivez le message (5 000 caractères au plus).
 messaging-not-allowed = Vous ne pouvez pas écrire à ces personnes ensemble. Choisissez parmi les destinataires proposés.
+messaging-attach = Joindre des fichiers (facultatif, 5 au plus)
