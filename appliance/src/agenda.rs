@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api::{ApiError, ApiJson, ApiUser, ErrorBody};
+use crate::api::{ApiError, ApiJson, ApiUser, Created, ErrorBody};
 use crate::directory::{ClassId, Directory, Member, Profile, UserId};
 use crate::error::AppError;
 use crate::homework::class_partition;
@@ -684,13 +684,6 @@ pub struct Span {
     pub to: String,
 }
 
-/// The new event's id.
-#[derive(Serialize, ToSchema)]
-pub struct EventId {
-    /// Id.
-    pub id: String,
-}
-
 /// The calendar feed's address.
 #[derive(Serialize, ToSchema)]
 pub struct FeedAddress {
@@ -713,14 +706,14 @@ async fn api_events(
 
 /// Adds an event (the director: school; teachers: their classes; staff: personal).
 #[utoipa::path(post, path = "/api/v1/agenda", tag = "agenda", request_body = EventInput,
-    responses((status = 201, body = EventId), (status = 400, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
+    responses((status = 201, body = Created), (status = 400, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 async fn api_add(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
     ApiJson(body): ApiJson<EventInput>,
-) -> Result<(StatusCode, Json<EventId>), ApiError> {
+) -> Result<(StatusCode, Json<Created>), ApiError> {
     let id = add(&state, &user, body).await?;
-    Ok((StatusCode::CREATED, Json(EventId { id })))
+    Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
 /// Rewrites an event.

@@ -72,6 +72,13 @@ pub fn router() -> Router<AppState> {
         .fallback(|| async { ApiError(AppError::NotFound) })
 }
 
+/// The id of what a request created (every `201 Created` answer).
+#[derive(Serialize, ToSchema)]
+pub struct Created {
+    /// The new thing's id.
+    pub id: String,
+}
+
 /// The error body.
 #[derive(Serialize, ToSchema)]
 pub struct ErrorBody {

@@ -22,7 +22,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api::{ApiError, ApiJson, ApiUser, ErrorBody};
+use crate::api::{ApiError, ApiJson, ApiUser, Created, ErrorBody};
 use crate::directory::{Class, ClassId, Directory, Member, Profile, UserId};
 use crate::error::AppError;
 use crate::text;
@@ -1003,13 +1003,6 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api_set_done))
 }
 
-/// The new entry's id.
-#[derive(Serialize, ToSchema)]
-pub struct EntryId {
-    /// Id within the class's book.
-    pub id: String,
-}
-
 /// Whether a pupil's work is done.
 #[derive(Deserialize, ToSchema)]
 pub struct Done {
@@ -1032,15 +1025,15 @@ async fn api_class_entries(
 
 /// Writes a new entry in a class's cahier.
 #[utoipa::path(post, path = "/api/v1/classes/{id}/homework", tag = "homework", params(("id" = String, Path, description = "Class id")), request_body = EntryInput,
-    responses((status = 201, body = EntryId), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
+    responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 async fn api_create(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<EntryInput>,
-) -> Result<(StatusCode, Json<EntryId>), ApiError> {
+) -> Result<(StatusCode, Json<Created>), ApiError> {
     let id = save_entry(&state, &user, &id, None, body, FileChanges::default()).await?;
-    Ok((StatusCode::CREATED, Json(EntryId { id })))
+    Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
 /// Rewrites an entry.

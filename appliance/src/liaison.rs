@@ -21,7 +21,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api::{ApiError, ApiJson, ApiUser, ErrorBody};
+use crate::api::{ApiError, ApiJson, ApiUser, Created, ErrorBody};
 use crate::directory::{Class, ClassId, Directory, Member, Profile, UserId};
 use crate::error::AppError;
 use crate::homework::class_partition;
@@ -710,13 +710,6 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api_sign))
 }
 
-/// The new note's id.
-#[derive(Serialize, ToSchema)]
-pub struct NoteId {
-    /// Id.
-    pub id: String,
-}
-
 /// A note and every expected signature.
 #[derive(Serialize, ToSchema)]
 pub struct NoteDetail {
@@ -749,15 +742,15 @@ async fn api_class_notes(
 
 /// Posts a note to a class's families (or some of them).
 #[utoipa::path(post, path = "/api/v1/classes/{id}/liaison", tag = "liaison", params(("id" = String, Path, description = "Class id")), request_body = NoteInput,
-    responses((status = 201, body = NoteId), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
+    responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 async fn api_post(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<NoteInput>,
-) -> Result<(StatusCode, Json<NoteId>), ApiError> {
+) -> Result<(StatusCode, Json<Created>), ApiError> {
     let id = post_note(&state, &user, &id, body).await?;
-    Ok((StatusCode::CREATED, Json(NoteId { id })))
+    Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
 /// A note and who has signed it.

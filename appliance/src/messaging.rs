@@ -29,7 +29,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api::{ApiError, ApiJson, ApiUser, ErrorBody};
+use crate::api::{ApiError, ApiJson, ApiUser, Created, ErrorBody};
 use crate::directory::{Class, ClassId, Directory, Member, Profile, UserId};
 use crate::error::AppError;
 use crate::homework::class_partition;
@@ -945,13 +945,6 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api_class_rules))
 }
 
-/// The new conversation's id.
-#[derive(Serialize, ToSchema)]
-pub struct ConversationId {
-    /// Id.
-    pub id: String,
-}
-
 /// A message's text.
 #[derive(Deserialize, ToSchema)]
 pub struct Reply {
@@ -978,14 +971,14 @@ async fn api_inbox(
 
 /// Starts a conversation with allowed people.
 #[utoipa::path(post, path = "/api/v1/conversations", tag = "messaging", request_body = NewConversation,
-    responses((status = 201, body = ConversationId), (status = 400, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
+    responses((status = 201, body = Created), (status = 400, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 async fn api_start(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
     ApiJson(body): ApiJson<NewConversation>,
-) -> Result<(StatusCode, Json<ConversationId>), ApiError> {
+) -> Result<(StatusCode, Json<Created>), ApiError> {
     let id = start(&state, &user, body, Vec::new()).await?;
-    Ok((StatusCode::CREATED, Json(ConversationId { id })))
+    Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
 /// A conversation's messages (marks it read).

@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api::{ApiError, ApiJson, ApiUser, ErrorBody};
+use crate::api::{ApiError, ApiJson, ApiUser, Created, ErrorBody};
 use crate::directory::{ClassId, Directory, Member, Profile, UserId};
 use crate::error::AppError;
 use crate::homework::class_partition;
@@ -624,13 +624,6 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(api_feed, api_publish)).routes(routes!(api_one, api_edit, api_withdraw))
 }
 
-/// The new post's id.
-#[derive(Serialize, ToSchema)]
-pub struct PostId {
-    /// Id.
-    pub id: String,
-}
-
 /// The posts the caller may read, newest first (50 at most).
 #[utoipa::path(get, path = "/api/v1/news", tag = "news",
     responses((status = 200, body = Vec<PostView>), (status = 401, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
@@ -644,14 +637,14 @@ async fn api_feed(
 
 /// Publishes a post (the director anywhere; teachers in their classes and the staff room).
 #[utoipa::path(post, path = "/api/v1/news", tag = "news", request_body = PostInput,
-    responses((status = 201, body = PostId), (status = 400, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
+    responses((status = 201, body = Created), (status = 400, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 async fn api_publish(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
     ApiJson(body): ApiJson<PostInput>,
-) -> Result<(StatusCode, Json<PostId>), ApiError> {
+) -> Result<(StatusCode, Json<Created>), ApiError> {
     let id = publish(&state, &user, body, NewPhotos::default()).await?;
-    Ok((StatusCode::CREATED, Json(PostId { id })))
+    Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
 /// One post.

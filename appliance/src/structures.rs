@@ -17,7 +17,7 @@ use utoipa_axum::routes;
 
 use crate::accounts::new_credential;
 use crate::admin::director;
-use crate::api::{ApiError, ApiJson, ApiUser, ErrorBody};
+use crate::api::{ApiError, ApiJson, ApiUser, Created, ErrorBody};
 use crate::directory::{ClassId, Profile, STAFF_ROLES, SchoolDocs, UserId};
 use crate::error::AppError;
 use crate::onde::import::{LEVELS, is_school_year, school_year_of};
@@ -411,13 +411,6 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api_set_teachers))
         .routes(routes!(api_groups, api_add_group))
         .routes(routes!(api_set_members))
-}
-
-/// An id.
-#[derive(Serialize, ToSchema)]
-pub struct Created {
-    /// The new thing's id.
-    pub id: String,
 }
 
 /// A list of user ids.

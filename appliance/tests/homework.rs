@@ -8,9 +8,9 @@ use common::{Browser, TestServer, api, pupil_browser, read_models, token};
 use preau_appliance::demo::DEMO_PASSWORD;
 use preau_appliance::directory::{Class, Member, Profile};
 use preau_appliance::homework::book_address;
+use preau_sync::Store;
 use preau_sync::kinds::HomeworkBook;
 use preau_sync::kinds::homework::{DoneMark, HomeworkEntry};
-use preau_sync::{Error, Store};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -337,9 +337,8 @@ async fn changes_from_another_replica_obey_the_same_rules_as_the_pages() {
     assert!(items.iter().any(|i| i.entry_id == entry && i.lesson == "Lecture à voix haute"), "{items:?}");
 
     // 2. Forgeries: each refused with its reason, and the school's replica unchanged.
-    type Forgery = Box<dyn Fn(&mut HomeworkBook)>;
     let (t2, a2, m2, o2, e2) = (teacher_id.clone(), atsem.clone(), me.clone(), other.clone(), entry.clone());
-    let forgeries: Vec<(&str, Forgery)> = vec![
+    let forgeries: Vec<common::Forgery<HomeworkBook>> = vec![
         ("the ATSEM writes an entry", {
             let (a, e) = (a2.clone(), e2.clone());
             Box::new(move |b| {
@@ -381,18 +380,7 @@ async fn changes_from_another_replica_obey_the_same_rules_as_the_pages() {
             })
         }),
     ];
-    for (i, (what, forge)) in forgeries.iter().enumerate() {
-        let mut laptop = laptop_at(&format!("forged{i}.db"));
-        laptop.change::<HomeworkBook, _>(&book, |b| forge(b)).unwrap();
-        let before = read_models(&server);
-        match common::sync_with(&server, &mut laptop) {
-            Err(Error::Refused(refusal)) => {
-                assert!(refusal.to_string().contains("rejected by policy"), "{what}: {refusal}")
-            }
-            other => panic!("{what}: accepted ({other:?})"),
-        }
-        assert_eq!(read_models(&server), before, "{what}: the school's replica changed");
-    }
+    common::assert_forgeries_refused::<HomeworkBook>(&server, &book, forgeries);
 }
 
 #[tokio::test]

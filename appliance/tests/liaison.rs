@@ -9,7 +9,7 @@ use preau_appliance::demo::DEMO_PASSWORD;
 use preau_appliance::directory::{Class, Member};
 use preau_sync::kinds::LiaisonNote;
 use preau_sync::kinds::liaison::Signature;
-use preau_sync::{DocAddress, DocKey, Error, Kind, LocalId, Partition, Store};
+use preau_sync::{DocAddress, DocKey, Kind, LocalId, Partition, Store};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -247,8 +247,7 @@ async fn signatures_and_notes_from_another_replica_obey_the_same_rules() {
     teacher.login("sophie.lebihan", DEMO_PASSWORD).await;
     assert!(teacher.get(&format!("/classes/{}/liaison/{note}", ce.id)).await.contains("2 signature(s) sur"));
 
-    type Forgery = Box<dyn Fn(&mut LiaisonNote)>;
-    let forgeries: Vec<(&str, Forgery)> = vec![
+    let forgeries: Vec<common::Forgery<LiaisonNote>> = vec![
         ("a stranger signs", {
             let (c, s) = (c.clone(), stranger.clone());
             Box::new(move |n| {
@@ -275,14 +274,5 @@ async fn signatures_and_notes_from_another_replica_obey_the_same_rules() {
             })
         }),
     ];
-    for (i, (what, forge)) in forgeries.iter().enumerate() {
-        let mut laptop = laptop_at(&format!("forged{i}.db"));
-        laptop.change::<LiaisonNote, _>(&address, |n| forge(n)).unwrap();
-        let before = read_models(&server);
-        match common::sync_with(&server, &mut laptop) {
-            Err(Error::Refused(r)) => assert!(r.to_string().contains("rejected by policy"), "{what}: {r}"),
-            other => panic!("{what}: accepted ({other:?})"),
-        }
-        assert_eq!(read_models(&server), before, "{what}");
-    }
+    common::assert_forgeries_refused::<LiaisonNote>(&server, &address, forgeries);
 }

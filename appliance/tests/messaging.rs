@@ -11,7 +11,7 @@ use preau_appliance::demo::DEMO_PASSWORD;
 use preau_appliance::directory::{Class, Member};
 use preau_sync::kinds::Conversation;
 use preau_sync::kinds::conversation::{Message, Moderation};
-use preau_sync::{DocAddress, DocKey, Error, Kind, LocalId, Partition, Store};
+use preau_sync::{DocAddress, DocKey, Kind, LocalId, Partition, Store};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -332,7 +332,6 @@ async fn conversations_from_another_replica_obey_the_same_rules() {
     .unwrap();
     common::sync_with(&server, &mut ok).unwrap();
 
-    type Forgery = Box<dyn Fn(&mut Conversation)>;
     let msg = |author: &str, held: bool| Message {
         author: author.into(),
         sent_at: 9,
@@ -340,7 +339,7 @@ async fn conversations_from_another_replica_obey_the_same_rules() {
         held,
         attachments: Vec::new(),
     };
-    let forgeries: Vec<(&str, Forgery)> = vec![
+    let forgeries: Vec<common::Forgery<Conversation>> = vec![
         ("a pupil's message skipping moderation", {
             let m = msg(&pa, false);
             Box::new(move |c| {
@@ -374,16 +373,7 @@ async fn conversations_from_another_replica_obey_the_same_rules() {
             })
         }),
     ];
-    for (i, (what, forge)) in forgeries.iter().enumerate() {
-        let mut laptop = laptop_at(&format!("forged{i}.db"));
-        laptop.change::<Conversation, _>(&address, |c| forge(c)).unwrap();
-        let before = read_models(&server);
-        match common::sync_with(&server, &mut laptop) {
-            Err(Error::Refused(r)) => assert!(r.to_string().contains("rejected by policy"), "{what}: {r}"),
-            other => panic!("{what}: accepted ({other:?})"),
-        }
-        assert_eq!(read_models(&server), before, "{what}");
-    }
+    common::assert_forgeries_refused::<Conversation>(&server, &address, forgeries);
 }
 
 #[tokio::test]

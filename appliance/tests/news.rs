@@ -7,7 +7,7 @@ mod common;
 use common::{TestServer, activated_browser, api, pupil_browser, read_models, token};
 use preau_appliance::demo::DEMO_PASSWORD;
 use preau_sync::kinds::NewsPost;
-use preau_sync::{DocAddress, DocKey, Error, Kind, LocalId, Partition, Store};
+use preau_sync::{DocAddress, DocKey, Kind, LocalId, Partition};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -155,9 +155,7 @@ async fn posts_from_another_replica_obey_the_same_rules() {
     let director = server.member("claire.martin").id.to_string();
     let no_consent =
         dir.pupils_of(&ce.id).iter().find(|p| p.person.photo_consent != Some(true)).unwrap().id.to_string();
-    let tmp = tempfile::tempdir().unwrap();
-    type Forgery = Box<dyn Fn(&mut NewsPost)>;
-    let forgeries: Vec<(&str, Forgery)> = vec![
+    let forgeries: Vec<common::Forgery<NewsPost>> = vec![
         ("a class post made public", Box::new(|p| p.public = true)),
         ("a photo of a pupil without consent", {
             let no = no_consent.clone();
@@ -186,17 +184,7 @@ async fn posts_from_another_replica_obey_the_same_rules() {
             })
         }),
     ];
-    for (i, (what, forge)) in forgeries.iter().enumerate() {
-        let mut laptop = Store::open(&tmp.path().join(format!("{i}.db")), preau_appliance::school_scope(&uai)).unwrap();
-        common::sync_with(&server, &mut laptop).unwrap();
-        laptop.change::<NewsPost, _>(&address, |p| forge(p)).unwrap();
-        let before = read_models(&server);
-        match common::sync_with(&server, &mut laptop) {
-            Err(Error::Refused(r)) => assert!(r.to_string().contains("rejected by policy"), "{what}: {r}"),
-            other => panic!("{what}: accepted ({other:?})"),
-        }
-        assert_eq!(read_models(&server), before, "{what}");
-    }
+    common::assert_forgeries_refused::<NewsPost>(&server, &address, forgeries);
 }
 
 #[tokio::test]

@@ -290,3 +290,29 @@ pub async fn activated_browser(server: &TestServer, member: &Member, password: &
     b.get("/").await;
     b
 }
+
+/// A change forged on another replica: what it is, and what it does to the document.
+pub type Forgery<'a, K> = (&'a str, Box<dyn Fn(&mut <K as preau_sync::DocKind>::State)>);
+
+/// Each forgery is made to `address` on a fresh replica of the school, which then syncs
+/// with the server: the server's policy must refuse it, and nothing may change there.
+pub fn assert_forgeries_refused<K: preau_sync::DocKind>(
+    server: &TestServer,
+    address: &preau_sync::DocAddress,
+    forgeries: Vec<Forgery<'_, K>>,
+) {
+    let tmp = tempfile::tempdir().unwrap();
+    let uai = server.directory().uai().unwrap().clone();
+    for (i, (what, forge)) in forgeries.iter().enumerate() {
+        let path = tmp.path().join(format!("forged{i}.db"));
+        let mut replica = preau_sync::Store::open(&path, preau_appliance::school_scope(&uai)).unwrap();
+        sync_with(server, &mut replica).unwrap();
+        replica.change::<K, _>(address, |doc| forge(doc)).unwrap();
+        let before = read_models(server);
+        match sync_with(server, &mut replica) {
+            Err(preau_sync::Error::Refused(r)) => assert!(r.to_string().contains("rejected by policy"), "{what}: {r}"),
+            other => panic!("{what}: accepted ({other:?})"),
+        }
+        assert_eq!(read_models(server), before, "{what}: the school's replica changed");
+    }
+}
