@@ -940,6 +940,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api_inbox, api_start))
         .routes(routes!(api_read))
         .routes(routes!(api_reply))
+        .routes(routes!(api_reply_with_files))
         .routes(routes!(api_moderate))
         .routes(routes!(api_contacts))
         .routes(routes!(api_class_rules))
@@ -1002,6 +1003,23 @@ async fn api_reply(
     ApiJson(body): ApiJson<Reply>,
 ) -> Result<StatusCode, ApiError> {
     reply(&state, &user, &id, &body.body, Vec::new()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Adds a message with files (multipart: `body`, and `files`, repeatable, 5 at most).
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/messages/with-files", tag = "messaging", params(("id" = String, Path, description = "Conversation id")),
+    request_body(content_type = "multipart/form-data", description = "`body` and `files` (repeatable)"),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
+async fn api_reply_with_files(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<String>,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<StatusCode, ApiError> {
+    let form = crate::web::upload::MultipartForm::read(multipart, MAX_FILES, "error-too-many-files").await?;
+    let body = form.value("body");
+    let files = form.files.into_iter().filter(|f| f.field == "files").collect();
+    reply(&state, &user, &id, &body, files).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

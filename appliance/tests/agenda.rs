@@ -186,6 +186,19 @@ async fn bad_events_and_wrong_calendars_change_nothing() {
     assert_eq!(read_models(&server), before);
     let (status, _) = api(&server, "GET", "/api/v1/agenda?from=2026-01-01&to=2020-01-01", Some(&teacher), None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    // What is typed shows as text.
+    let x = "<script>alert(1)</script><img src=x onerror=alert(2)>";
+    let body = json!({"place": "personal", "title": x, "description": x, "location": "<b>x</b>", "starts_on": day(1)});
+    assert_eq!(add(&server, &teacher, body).await.0, StatusCode::CREATED);
+    let mut b = server.browser();
+    b.login("sophie.lebihan", DEMO_PASSWORD).await;
+    let page = b.get("/agenda").await;
+    assert!(
+        page.contains("&#60;script&#62;")
+            && !page.contains("<script>alert")
+            && !page.contains("<img src=x")
+            && !page.contains("<b>x</b>")
+    );
 }
 
 #[tokio::test]

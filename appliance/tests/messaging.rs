@@ -403,4 +403,14 @@ async fn files_sent_in_a_conversation_reach_its_participants_only() {
     let mut outsider = server.browser();
     outsider.login("sophie.lebihan", DEMO_PASSWORD).await;
     assert_eq!(outsider.get(&link).await.status, StatusCode::NOT_FOUND);
+    // The director answers with a file through the API.
+    let t = token(&server, "claire.martin", DEMO_PASSWORD).await;
+    let key = path.rsplit('/').next().unwrap();
+    let form = reqwest::multipart::Form::new()
+        .text("body", "Merci, voici la version corrigée.")
+        .part("files", reqwest::multipart::Part::bytes(b"Lundi : haricots".to_vec()).file_name("menus-v2.txt"));
+    let url = format!("{}/api/v1/conversations/{key}/messages/with-files", server.base);
+    let status = reqwest::Client::new().post(url).bearer_auth(&t).multipart(form).send().await.unwrap().status();
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(atsem.get(&path).await.contains("menus-v2.txt"));
 }
