@@ -286,9 +286,34 @@ struct CheckedEntry {
     due_on: String,
 }
 
-fn check_input(class: &Class, input: EntryInput) -> Result<CheckedEntry, AppError> {
-    let audience = text::one_line(&input.audience, 10, "homework-bad-audience")?;
-    if !audience.is_empty() && !class.class.levels.contains(&audience) {
+/// Whom an entry of `class` may be for, besides the whole class: each of its levels
+/// (`CE1`), and each group of the school with pupils in it (`group:{id}`).
+fn audiences(dir: &Directory, class: &Class) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    if class.class.levels.len() > 1 {
+        out.extend(class.class.levels.iter().map(|l| (l.clone(), l.clone())));
+    }
+    let pupils = dir.pupils_of(&class.id);
+    for (id, group) in &dir.groups {
+        if pupils.iter().any(|p| group.members.iter().any(|m| m == p.id.as_str())) {
+            out.push((format!("group:{id}"), group.name.clone()));
+        }
+    }
+    out
+}
+
+/// Whether an entry for `audience` is for this pupil.
+fn is_for(dir: &Directory, audience: &str, pupil: &Member) -> bool {
+    match audience.strip_prefix("group:") {
+        _ if audience.is_empty() => true,
+        Some(group) => dir.groups.get(group).is_some_and(|g| g.members.iter().any(|m| m == pupil.id.as_str())),
+        None => pupil.person.level == audience,
+    }
+}
+
+fn check_input(dir: &Directory, class: &Class, input: EntryInput) -> Result<CheckedEntry, AppError> {
+    let audience = text::one_line(&input.audience, 40, "homework-bad-audience")?;
+    if !audience.is_empty() && !audiences(dir, class).iter().any(|(value, _)| *value == audience) {
         return Err(AppError::bad("homework-bad-audience", format!("audience {audience:?}")));
     }
     let subject = text::required_line(&input.subject, MAX_SUBJECT, "homework-bad-subject")?;
@@ -327,8 +352,9 @@ pub async fn save_entry(
     input: EntryInput,
     files: FileChanges,
 ) -> Result<String, AppError> {
-    let class = written_class(&state.directory(), by, class)?;
-    let checked = check_input(&class, input)?;
+    let dir = state.directory();
+    let class = written_class(&dir, by, class)?;
+    let checked = check_input(&dir, &class, input)?;
     let files = files.store(state).await?;
     let (user, now) = (by.user.to_string(), crate::now_ms());
     edit_book(state, &class, move |book| {
@@ -386,10 +412,9 @@ pub async fn set_done(state: &AppState, by: &SignedIn, pupil: &str, entry: &str,
         return Err(AppError::Forbidden("only the pupil or a legal guardian ticks".into()));
     }
     let (user, now, entry) = (by.user.to_string(), crate::now_ms(), entry.to_owned());
-    let audience = pupil.person.level.clone();
     edit_book(state, &class, move |book| {
         let e = book.entries.get(&entry).filter(|e| !e.removed && !e.due_on.is_empty()).ok_or(AppError::NotFound)?;
-        if !e.audience.is_empty() && e.audience != audience {
+        if !is_for(&dir, &e.audience, &pupil) {
             return Err(AppError::NotFound);
         }
         let key = DoneMark::key(&entry, pupil.id.as_str());
@@ -409,8 +434,10 @@ pub async fn set_done(state: &AppState, by: &SignedIn, pupil: &str, entry: &str,
 pub struct EntryView {
     /// Id within the class's book.
     pub id: String,
-    /// Empty (whole class) or a level.
+    /// Empty (whole class), a level, or `group:{id}`.
     pub audience: String,
+    /// Who it is for, in words (empty for the whole class).
+    pub audience_label: String,
     /// Discipline.
     pub subject: String,
     /// The class day.
@@ -467,6 +494,10 @@ fn view(dir: &Directory, class: &ClassId, item: HomeworkItem) -> EntryView {
     EntryView {
         files: item.attachments.iter().map(FileView::of).collect(),
         class_id: class.to_string(),
+        audience_label: match item.audience.strip_prefix("group:") {
+            Some(group) => dir.groups.get(group).map(|g| g.name.clone()).unwrap_or_default(),
+            None => item.audience.clone(),
+        },
         author: adult_name(dir, &item.author),
         id: item.entry_id,
         audience: item.audience,
@@ -518,7 +549,7 @@ pub async fn class_entries(
         .map(|item| {
             let mut v = view(&dir, &class.id, item);
             v.done_count = done.get(&v.id).copied().unwrap_or(0);
-            v.pupil_count = pupils.iter().filter(|p| v.audience.is_empty() || p.person.level == v.audience).count();
+            v.pupil_count = pupils.iter().filter(|p| is_for(&dir, &v.audience, p)).count();
             v
         })
         .collect();
@@ -542,7 +573,7 @@ pub async fn todo(state: &AppState, by: &SignedIn, pupil: &str) -> Result<(Membe
         marks.into_iter().filter(|m| m.done && m.pupil == pupil.id.as_str()).map(|m| m.entry_id).collect();
     let views = items
         .into_iter()
-        .filter(|i| i.due_on >= today && (i.audience.is_empty() || i.audience == pupil.person.level))
+        .filter(|i| i.due_on >= today && is_for(&dir, &i.audience, &pupil))
         .map(|item| {
             let mut v = view(&dir, &class.id, item);
             v.done = ticked.contains(&v.id);
@@ -586,7 +617,7 @@ pub async fn entry_with_ticks(
     let ticks = dir
         .pupils_of(&class.id)
         .into_iter()
-        .filter(|p| entry.audience.is_empty() || p.person.level == entry.audience)
+        .filter(|p| is_for(&dir, &entry.audience, p))
         .map(|p| {
             let mark = marks.iter().find(|m| m.entry_id == entry.id && m.pupil == p.id.as_str());
             PupilDone {
@@ -651,6 +682,7 @@ struct WeekPage {
     form: EntryForm,
     error: Option<String>,
     subjects: &'static [&'static str],
+    audiences: Vec<(String, String)>,
 }
 
 /// The entry form's values (kept when a refusal shows the form again).
@@ -737,6 +769,7 @@ async fn show_week(
     if form.assigned_on.is_empty() {
         form.assigned_on = crate::today();
     }
+    let audiences = audiences(&state.directory(), &class);
     let page = WeekPage {
         c: Chrome::new(ctx),
         class,
@@ -749,6 +782,7 @@ async fn show_week(
         form,
         error: error.map(|e| l.t(e.message_id())),
         subjects: SUBJECTS,
+        audiences,
     };
     render_status(&page, error.map_or(StatusCode::OK, AppError::status))
 }
@@ -802,6 +836,7 @@ struct EntryPage {
     form: EntryForm,
     error: Option<String>,
     subjects: &'static [&'static str],
+    audiences: Vec<(String, String)>,
 }
 
 impl EntryPage {
@@ -828,6 +863,7 @@ async fn show_entry(
         details: entry.details.clone(),
         due_on: entry.due_on.clone(),
     });
+    let audiences = audiences(&state.directory(), &class);
     let page = EntryPage {
         c: Chrome::new(ctx),
         class,
@@ -836,6 +872,7 @@ async fn show_entry(
         form,
         error: error.map(|e| ctx.locale.t(e.message_id())),
         subjects: SUBJECTS,
+        audiences,
     };
     render_status(&page, error.map_or(StatusCode::OK, AppError::status))
 }

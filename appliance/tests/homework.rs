@@ -448,3 +448,36 @@ async fn files_attached_to_work_reach_the_class_only() {
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(p.get(&link).await.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn work_for_a_group_reaches_only_its_members() {
+    let (server, _, ce) = teacher().await;
+    let director = token(&server, "claire.martin", DEMO_PASSWORD).await;
+    let (_, group) =
+        api(&server, "POST", "/api/v1/groups", Some(&director), Some(json!({"name": "Soutien lecture"}))).await;
+    let group = group["id"].as_str().unwrap().to_owned();
+    let (member, other) = (pupils(&server, &ce, "CE1")[0].clone(), pupils(&server, &ce, "CE1")[1].clone());
+    let (status, _) = api(
+        &server,
+        "PUT",
+        &format!("/api/v1/groups/{group}/members"),
+        Some(&director),
+        Some(json!({"ids": [member.id.to_string()]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let t = token(&server, "sophie.lebihan", DEMO_PASSWORD).await;
+    let body = json!({"audience": format!("group:{group}"), "subject": "Français", "assigned_on": day(0), "title": "Lire la page 3 à voix haute", "due_on": day(1)});
+    let (status, answer) =
+        api(&server, "POST", &format!("/api/v1/classes/{}/homework", ce.id), Some(&t), Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    assert!(pupil_browser(&server, &member).await.get("/").await.contains("Lire la page 3"));
+    assert!(!pupil_browser(&server, &other).await.get("/").await.contains("Lire la page 3"));
+    // The week page names the group; an unknown group is refused.
+    let mut b = server.browser();
+    b.login("sophie.lebihan", DEMO_PASSWORD).await;
+    assert!(b.get(&format!("/classes/{}/homework", ce.id)).await.contains("Soutien lecture"));
+    let body = json!({"audience": "group:0000000000000000", "subject": "x", "assigned_on": day(0), "lesson": "x"});
+    let (status, _) = api(&server, "POST", &format!("/api/v1/classes/{}/homework", ce.id), Some(&t), Some(body)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
