@@ -686,21 +686,14 @@ struct WeekPage {
 }
 
 /// The entry form's values (kept when a refusal shows the form again).
-#[derive(Clone, Default, Deserialize)]
+#[derive(Clone, Default)]
 pub struct EntryForm {
-    #[serde(default)]
     audience: String,
-    #[serde(default)]
     subject: String,
-    #[serde(default)]
     assigned_on: String,
-    #[serde(default)]
     lesson: String,
-    #[serde(default)]
     title: String,
-    #[serde(default)]
     details: String,
-    #[serde(default)]
     due_on: String,
 }
 
