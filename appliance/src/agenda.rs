@@ -75,7 +75,7 @@ impl Place {
         match partition {
             Partition::School(u) if dir.uai() == Some(u) => Some(Place::School),
             Partition::Staff(u) if dir.uai() == Some(u) => Some(Place::Personal),
-            Partition::Class(u, local) if dir.uai() == Some(u) => ClassId::parse(local.as_str()).ok().map(Place::Class),
+            Partition::Class(..) => dir.class_of_partition(partition).map(|c| Place::Class(c.id.clone())),
             _ => None,
         }
     }

@@ -371,6 +371,23 @@ impl Directory {
         })
     }
 
+    /// The class a partition names, if it is one of this school's classes.
+    pub fn class_of_partition(&self, partition: &Partition) -> Option<&Class> {
+        match partition {
+            Partition::Class(uai, local) if self.uai() == Some(uai) => {
+                self.classes.get(&ClassId::parse(local.as_str()).ok()?)
+            }
+            _ => None,
+        }
+    }
+
+    /// The class `id` if `user` teaches it (or directs the school); otherwise not found, so
+    /// that others cannot tell it exists.
+    pub fn taught_class(&self, user: &UserId, id: &str) -> Result<Class, AppError> {
+        let class = self.classes.get(&ClassId::parse(id)?).ok_or(AppError::NotFound)?;
+        if self.teaches(user, class) { Ok(class.clone()) } else { Err(AppError::NotFound) }
+    }
+
     /// Whether `user` is a legal guardian of `child`.
     pub fn is_legal_guardian(&self, user: &UserId, child: &UserId) -> bool {
         self.guardianships.iter().any(|(p, c, legal)| p == user && c == child && *legal)

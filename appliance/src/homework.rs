@@ -76,12 +76,6 @@ fn reads_book(dir: &Directory, user: &UserId, class: &Class) -> bool {
         || dir.children_of(user).into_iter().any(in_class)
 }
 
-/// The class whose cahier `user` writes.
-fn written_class(dir: &Directory, user: &SignedIn, id: &str) -> Result<Class, AppError> {
-    let class = dir.classes.get(&ClassId::parse(id)?).ok_or(AppError::NotFound)?;
-    if dir.teaches(&user.user, class) { Ok(class.clone()) } else { Err(AppError::NotFound) }
-}
-
 /// A pupil whose work `user` may see: themselves, their guardians, their class's writers.
 fn visible_pupil(dir: &Directory, user: &SignedIn, id: &str) -> Result<(Member, Class), AppError> {
     let pupil = dir.member(&UserId::parse(id)?).filter(|m| m.profile == Profile::Pupil && !m.person.archived);
@@ -120,14 +114,7 @@ pub fn check_change(
     before: &HomeworkBook,
     after: &HomeworkBook,
 ) -> Result<(), String> {
-    let Partition::Class(uai, local) = partition else { return Err("a cahier de textes lives in a class".into()) };
-    if dir.uai() != Some(uai) {
-        return Err(format!("class of another school ({uai})"));
-    }
-    let class = ClassId::parse(local.as_str())
-        .ok()
-        .and_then(|id| dir.classes.get(&id))
-        .ok_or_else(|| format!("unknown class {local}"))?;
+    let class = dir.class_of_partition(partition).ok_or_else(|| format!("{partition}: not a class of this school"))?;
     for (id, old) in &before.entries {
         if !after.entries.contains_key(id) {
             return Err(format!("entry {id} deleted (entries are withdrawn, never deleted)"));
@@ -262,7 +249,7 @@ pub async fn change_files(
     entry: &str,
     files: FileChanges,
 ) -> Result<(), AppError> {
-    let class = written_class(&state.directory(), by, class)?;
+    let class = state.directory().taught_class(&by.user, class)?;
     let files = files.store(state).await?;
     let (user, now, entry) = (by.user.to_string(), crate::now_ms(), entry.to_owned());
     edit_book(state, &class, move |book| {
@@ -353,7 +340,7 @@ pub async fn save_entry(
     files: FileChanges,
 ) -> Result<String, AppError> {
     let dir = state.directory();
-    let class = written_class(&dir, by, class)?;
+    let class = dir.taught_class(&by.user, class)?;
     let checked = check_input(&dir, &class, input)?;
     let files = files.store(state).await?;
     let (user, now) = (by.user.to_string(), crate::now_ms());
@@ -392,7 +379,7 @@ pub async fn save_entry(
 
 /// Withdraws an entry (kept in the document, hidden everywhere).
 pub async fn remove_entry(state: &AppState, by: &SignedIn, class: &str, entry: &str) -> Result<(), AppError> {
-    let class = written_class(&state.directory(), by, class)?;
+    let class = state.directory().taught_class(&by.user, class)?;
     let (user, now, entry) = (by.user.to_string(), crate::now_ms(), entry.to_owned());
     edit_book(state, &class, move |book| {
         let e = book.entries.get_mut(&entry).filter(|e| !e.removed).ok_or(AppError::NotFound)?;
@@ -531,7 +518,7 @@ pub async fn class_entries(
     to: &str,
 ) -> Result<(Class, Vec<EntryView>), AppError> {
     let dir = state.directory();
-    let class = written_class(&dir, by, class)?;
+    let class = dir.taught_class(&by.user, class)?;
     let (from, to) = span(from, to)?;
     let address = book_address(&school(&dir)?, &class)?;
     let (items, marks) = state
@@ -604,7 +591,7 @@ pub async fn entry_with_ticks(
     entry: &str,
 ) -> Result<(Class, EntryView, Vec<PupilDone>), AppError> {
     let dir = state.directory();
-    let class = written_class(&dir, by, class)?;
+    let class = dir.taught_class(&by.user, class)?;
     let address = book_address(&school(&dir)?, &class)?;
     let (items, marks) = state
         .db

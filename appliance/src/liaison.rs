@@ -44,21 +44,12 @@ fn note_address(dir: &Directory, class: &Class, note: &str) -> Result<DocAddress
     Ok(DocAddress::new(class_partition(uai, &class.id), Kind::LiaisonNote, key))
 }
 
-/// The class a note's partition names.
+/// The class a note's stored partition names.
 fn class_of_partition<'d>(dir: &'d Directory, partition: &str) -> Option<&'d Class> {
-    let Ok(Partition::Class(uai, local)) = Partition::parse(partition) else { return None };
-    if dir.uai() != Some(&uai) {
-        return None;
-    }
-    dir.classes.get(&ClassId::parse(local.as_str()).ok()?)
+    dir.class_of_partition(&Partition::parse(partition).ok()?)
 }
 
 // ---- who may do what ----
-
-fn written_class(dir: &Directory, user: &SignedIn, id: &str) -> Result<Class, AppError> {
-    let class = dir.classes.get(&ClassId::parse(id)?).ok_or(AppError::NotFound)?;
-    if dir.teaches(&user.user, class) { Ok(class.clone()) } else { Err(AppError::NotFound) }
-}
 
 fn same_note(a: &LiaisonNote, b: &LiaisonNote) -> bool {
     a.title == b.title
@@ -83,8 +74,7 @@ pub fn check_change(
     before: &LiaisonNote,
     after: &LiaisonNote,
 ) -> Result<(), String> {
-    let class = class_of_partition(dir, &partition.to_string())
-        .ok_or_else(|| format!("{partition}: not a class of this school"))?;
+    let class = dir.class_of_partition(partition).ok_or_else(|| format!("{partition}: not a class of this school"))?;
     if !same_note(before, after) {
         let editor = UserId::parse(&after.edited_by).map_err(|_| "note without an editor".to_owned())?;
         if !dir.teaches(&editor, class) {
@@ -171,7 +161,7 @@ fn checked_text(input: &NoteInput) -> Result<(String, String), AppError> {
 /// Posts a note to a class's families; returns its id.
 pub async fn post_note(state: &AppState, by: &SignedIn, class: &str, input: NoteInput) -> Result<String, AppError> {
     let dir = state.directory();
-    let class = written_class(&dir, by, class)?;
+    let class = dir.taught_class(&by.user, class)?;
     let (title, body) = checked_text(&input)?;
     if !ASKS.contains(&input.ask.as_str()) {
         return Err(AppError::bad("liaison-bad-ask", format!("ask {:?}", input.ask)));
@@ -219,7 +209,7 @@ enum Change {
 
 async fn change_note(state: &AppState, by: &SignedIn, class: &str, note: &str, change: Change) -> Result<(), AppError> {
     let dir = state.directory();
-    let class = written_class(&dir, by, class)?;
+    let class = dir.taught_class(&by.user, class)?;
     let address = note_address(&dir, &class, note)?;
     let (user, now) = (by.user.to_string(), crate::now_ms());
     edit_note(state, address, move |n| {
@@ -398,7 +388,7 @@ async fn signatures_of(state: &AppState, notes: &[NoteRow]) -> Result<Vec<Signat
 /// A class's notes, newest first, with their signature counts (the class's writers).
 pub async fn class_notes(state: &AppState, by: &SignedIn, class: &str) -> Result<(Class, Vec<NoteView>), AppError> {
     let dir = state.directory();
-    let class = written_class(&dir, by, class)?;
+    let class = dir.taught_class(&by.user, class)?;
     let partition = class_partition(dir.uai().ok_or(AppError::NotFound)?, &class.id);
     let notes = state.db.run(move |store| Ok(store.liaison_notes(&NoteFilter::Class(&partition))?)).await?;
     let signatures = signatures_of(state, &notes).await?;
@@ -414,7 +404,7 @@ pub async fn note_detail(
     note: &str,
 ) -> Result<(NoteView, Vec<SignatureLine>), AppError> {
     let dir = state.directory();
-    let class = written_class(&dir, by, class)?;
+    let class = dir.taught_class(&by.user, class)?;
     let row = find_note(state, note).await?;
     if class_of_partition(&dir, &row.partition).is_none_or(|c| c.id != class.id) {
         return Err(AppError::NotFound);

@@ -53,16 +53,6 @@ fn member<'d>(dir: &'d Directory, id: &str) -> Option<&'d Member> {
     UserId::parse(id).ok().and_then(|id| dir.member(&id)).filter(|m| !m.person.archived)
 }
 
-/// The class a partition names, if it is one of this school's.
-fn class_of_partition<'d>(dir: &'d Directory, partition: &Partition) -> Option<&'d Class> {
-    match partition {
-        Partition::Class(uai, local) if dir.uai() == Some(uai) => {
-            dir.classes.get(&ClassId::parse(local.as_str()).ok()?)
-        }
-        _ => None,
-    }
-}
-
 /// Whether these participants may gather in a conversation at `partition`, started by
 /// `creator`, about `about` (a child, or empty). The one place the contact rules live.
 fn may_gather(
@@ -89,8 +79,7 @@ fn may_gather(
         }
         return Ok(());
     }
-    let class =
-        class_of_partition(dir, partition).ok_or_else(|| format!("{partition}: no conversation lives there"))?;
+    let class = dir.class_of_partition(partition).ok_or_else(|| format!("{partition}: no conversation lives there"))?;
     let teaches = |m: &Member| dir.teaches(&m.id, class);
     let pupil_of_class = |m: &Member| m.profile == Profile::Pupil && m.person.class_id == class.id.as_str();
     if people.iter().any(|m| m.profile.is_staff() && !teaches(m)) {
@@ -144,7 +133,7 @@ pub fn check_change(
     {
         return Err("a conversation's subject and participants never change".into());
     }
-    let class = class_of_partition(dir, partition);
+    let class = dir.class_of_partition(partition);
     for (id, old) in &before.messages {
         if after.messages.get(id) != Some(old) {
             return Err(format!("message {id} changed or removed"));
@@ -262,7 +251,7 @@ fn new_message(
     body: String,
     attachments: Vec<Attachment>,
 ) -> Message {
-    let moderated = class_of_partition(dir, partition).is_some_and(|c| !c.class.unmoderated);
+    let moderated = dir.class_of_partition(partition).is_some_and(|c| !c.class.unmoderated);
     Message {
         author: author.id.to_string(),
         sent_at: crate::now_ms(),
@@ -349,7 +338,7 @@ async fn find(state: &AppState, by: &SignedIn, key: &str) -> Result<(Conversatio
     let dir = state.directory();
     let moderates = Partition::parse(&row.partition)
         .ok()
-        .and_then(|p| class_of_partition(&dir, &p).cloned())
+        .and_then(|p| dir.class_of_partition(&p).cloned())
         .is_some_and(|c| dir.teaches(&by.user, &c));
     if row.participants.iter().any(|p| p == by.user.as_str()) || moderates {
         Ok((row, moderates))

@@ -81,7 +81,7 @@ impl Place {
                 Some(if audience == "parents" { Place::Parents } else { Place::School })
             }
             Partition::Staff(u) if dir.uai() == Some(u) => Some(Place::Staff),
-            Partition::Class(u, local) if dir.uai() == Some(u) => ClassId::parse(local.as_str()).ok().map(Place::Class),
+            Partition::Class(..) => dir.class_of_partition(partition).map(|c| Place::Class(c.id.clone())),
             _ => None,
         }
     }
