@@ -253,6 +253,11 @@ impl Store {
         self.storage.read(|tx| tx.messages(docs))
     }
 
+    /// Delivered messages from others that `user` has not read (the home page's counter).
+    pub fn unread_messages(&mut self, user: &str) -> Result<u64> {
+        self.storage.read(|tx| tx.unread_messages(user))
+    }
+
     /// One person's read marks in some conversations: (document id, read up to).
     pub fn read_marks(&mut self, user: &str, docs: &[String]) -> Result<Vec<(String, i64)>> {
         self.storage.read(|tx| tx.read_marks(user, docs))

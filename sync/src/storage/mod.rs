@@ -487,6 +487,18 @@ impl Tx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Delivered messages from others that `user` has not read, in all their conversations.
+    pub fn unread_messages(&self, user: &str) -> Result<u64> {
+        let mut st = self.0.prepare_cached(
+            "SELECT count(*) FROM conversation c
+             JOIN message m ON m.doc_id = c.doc_id
+             LEFT JOIN read_mark r ON r.doc_id = c.doc_id AND r.user_id = ?1
+             WHERE ',' || c.participants || ',' LIKE '%,' || ?1 || ',%'
+               AND m.status = 2 AND m.author <> ?1 AND m.sent_at > coalesce(r.read_at, 0)",
+        )?;
+        Ok(st.query_row([user], |r| r.get::<_, i64>(0))? as u64)
+    }
+
     /// One person's read marks in some conversations: (document id, read up to).
     pub fn read_marks(&self, user: &str, docs: &[String]) -> Result<Vec<(String, i64)>> {
         let sql = format!(
