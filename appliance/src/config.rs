@@ -48,6 +48,26 @@ pub struct Config {
     pub discovery_interfaces: Vec<String>,
     /// mDNS host name, without `.local`. Default `preau`.
     pub hostname: String,
+    /// What this server is: a school's appliance (`school`) or the academy hub (`hub`).
+    pub role: Role,
+    /// Hub: the most a school's attached files may take, in bytes.
+    pub school_quota_bytes: u64,
+    /// Appliance: minutes between two syncs while the hub answers (a quiet sync is a few
+    /// hundred bytes); after a failure, retries back off exponentially up to this too.
+    pub sync_interval_minutes: u64,
+    /// Appliance: the nightly window (local "HH:MM-HH:MM", UTC on the appliance) in which
+    /// a sync is always attempted, whatever the interval.
+    pub sync_window: String,
+}
+
+/// What a server is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// A school's appliance: the ENT on the school's network.
+    School,
+    /// The academy hub: every school's data, on the internet.
+    Hub,
 }
 
 impl Default for Config {
@@ -64,6 +84,10 @@ impl Default for Config {
             discovery: true,
             discovery_interfaces: Vec::new(),
             hostname: "preau".into(),
+            role: Role::School,
+            school_quota_bytes: 5 << 30,
+            sync_interval_minutes: 60,
+            sync_window: "01:00-05:00".into(),
         }
     }
 }
@@ -136,6 +160,22 @@ impl Config {
         }
         if let Some(v) = env("PREAU_HOSTNAME") {
             self.hostname = v;
+        }
+        if let Some(v) = env("PREAU_ROLE") {
+            self.role = match v.as_str() {
+                "school" => Role::School,
+                "hub" => Role::Hub,
+                _ => bail!("PREAU_ROLE={v:?}: expected school or hub"),
+            };
+        }
+        if let Some(v) = env("PREAU_SCHOOL_QUOTA_BYTES") {
+            self.school_quota_bytes = parse("PREAU_SCHOOL_QUOTA_BYTES", &v)?;
+        }
+        if let Some(v) = env("PREAU_SYNC_INTERVAL_MINUTES") {
+            self.sync_interval_minutes = parse("PREAU_SYNC_INTERVAL_MINUTES", &v)?;
+        }
+        if let Some(v) = env("PREAU_SYNC_WINDOW") {
+            self.sync_window = v;
         }
         Ok(())
     }

@@ -8,7 +8,7 @@ use std::fmt;
 use preau_sync::kinds::credentials::{CREDENTIALS_KEY, Credential};
 use preau_sync::kinds::directory::{DIRECTORY_KEY, Group, Person, SchoolClass, SchoolInfo};
 use preau_sync::kinds::{Credentials, SchoolDirectory};
-use preau_sync::{Cell, DocAddress, DocKey, Kind, Partition, Store, Table, Uai};
+use preau_sync::{Cell, DocAddress, DocKey, Kind, Partition, Row, Store, Table, Uai};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -202,15 +202,48 @@ impl RowReader<'_> {
     }
 }
 
-fn rows(store: &mut Store, table: Table) -> Result<Vec<Vec<Cell>>, AppError> {
-    Ok(store.rows(table)?)
-}
-
 impl Directory {
-    /// Reads the directory from the store's read models.
+    /// Reads the directory from the store's read models (a school appliance holds one school).
     pub fn load(store: &mut Store) -> Result<Self, AppError> {
+        Self::load_rows(store, None)
+    }
+
+    /// Reads one school's directory on a replica that holds several (the academy hub).
+    pub fn load_school(store: &mut Store, uai: &Uai) -> Result<Self, AppError> {
+        let docs = [directory_address(uai).id().to_string(), credentials_address(uai).id().to_string()];
+        Self::load_rows(store, Some(&docs))
+    }
+
+    fn load_rows(store: &mut Store, docs: Option<&[String]>) -> Result<Self, AppError> {
+        Self::from_tables(|table: Table| -> Result<Vec<Vec<Cell>>, AppError> {
+            let mut rows = store.rows(table)?;
+            if let Some(docs) = docs {
+                rows.retain(|cells| matches!(&cells[0], Cell::Text(id) if docs.contains(id)));
+            }
+            Ok(rows)
+        })
+    }
+
+    /// This directory with one of the school's two documents replaced by its new
+    /// read-model rows (a peer's change, checked before the rest of its bundle).
+    pub fn with_rows(&self, kind: Kind, rows: &[Row]) -> Self {
+        let mut fresh = Self::from_tables(|table: Table| -> Result<Vec<Vec<Cell>>, AppError> {
+            Ok(rows.iter().filter(|r| r.table == table).map(|r| r.cells.clone()).collect())
+        })
+        .unwrap_or_default();
+        match kind {
+            Kind::Credentials => Directory { credentials: fresh.credentials, logins: fresh.logins, ..self.clone() },
+            _ => {
+                fresh.credentials = self.credentials.clone();
+                fresh.logins = self.logins.clone();
+                fresh
+            }
+        }
+    }
+
+    fn from_tables(mut rows: impl FnMut(Table) -> Result<Vec<Vec<Cell>>, AppError>) -> Result<Self, AppError> {
         let mut dir = Directory::default();
-        for cells in rows(store, Table::School)? {
+        for cells in rows(Table::School)? {
             let r = RowReader { table: Table::School, cells: &cells };
             let Ok(uai) = Uai::parse(&r.text("uai")) else { continue };
             dir.school = Some(School {
@@ -224,7 +257,7 @@ impl Directory {
                 },
             });
         }
-        for cells in rows(store, Table::SchoolClass)? {
+        for cells in rows(Table::SchoolClass)? {
             let r = RowReader { table: Table::SchoolClass, cells: &cells };
             let Ok(id) = ClassId::parse(&r.text("class_id")) else { continue };
             let class = SchoolClass {
@@ -238,11 +271,11 @@ impl Directory {
             };
             dir.classes.insert(id.clone(), Class { id, class });
         }
-        for cells in rows(store, Table::SchoolGroup)? {
+        for cells in rows(Table::SchoolGroup)? {
             let r = RowReader { table: Table::SchoolGroup, cells: &cells };
             dir.groups.insert(r.text("group_id"), Group { name: r.text("name"), members: r.list("members") });
         }
-        for cells in rows(store, Table::Person)? {
+        for cells in rows(Table::Person)? {
             let r = RowReader { table: Table::Person, cells: &cells };
             let (Ok(id), Some(profile)) = (UserId::parse(&r.text("user_id")), Profile::parse(&r.text("profile")))
             else {
@@ -271,13 +304,13 @@ impl Directory {
             };
             dir.people.insert(id.clone(), Member { id, profile, person });
         }
-        for cells in rows(store, Table::Guardianship)? {
+        for cells in rows(Table::Guardianship)? {
             let r = RowReader { table: Table::Guardianship, cells: &cells };
             if let (Ok(parent), Ok(child)) = (UserId::parse(&r.text("parent")), UserId::parse(&r.text("child"))) {
                 dir.guardianships.push((parent, child, r.int("legal") != 0));
             }
         }
-        for cells in rows(store, Table::Credential)? {
+        for cells in rows(Table::Credential)? {
             let r = RowReader { table: Table::Credential, cells: &cells };
             let Ok(id) = UserId::parse(&r.text("user_id")) else { continue };
             let credential = Credential {

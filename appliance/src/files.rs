@@ -55,6 +55,29 @@ impl FileStore {
         Ok(attachment)
     }
 
+    /// Where a file is (or would be) kept.
+    pub fn path_of(&self, hash: &str) -> Option<PathBuf> {
+        self.path(hash)
+    }
+
+    /// Whether this replica holds a file.
+    pub fn has(&self, hash: &str) -> bool {
+        self.path(hash).is_some_and(|p| p.exists())
+    }
+
+    /// Moves a received file, already checked against `hash`, into the store.
+    pub async fn adopt(&self, hash: &str, received: &std::path::Path) -> Result<(), AppError> {
+        let path = self.path(hash).ok_or_else(|| AppError::Internal(format!("bad hash {hash:?}")))?;
+        let received = received.to_owned();
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            std::fs::create_dir_all(path.parent().expect("under the store"))?;
+            std::fs::rename(&received, &path)
+        })
+        .await
+        .map_err(|e| AppError::Internal(format!("file task: {e}")))?
+        .map_err(|e| AppError::Internal(format!("storing a received file: {e}")))
+    }
+
     /// A file's bytes, if this replica holds them.
     pub async fn get(&self, hash: &str) -> Result<Option<Vec<u8>>, AppError> {
         let Some(path) = self.path(hash) else { return Ok(None) };

@@ -22,6 +22,7 @@ pub mod onde;
 pub mod policy;
 pub mod qr;
 pub mod ratelimit;
+pub mod replication;
 pub mod server;
 pub mod setup;
 pub mod structures;

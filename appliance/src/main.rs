@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_pages;
+mod sync;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -33,6 +34,28 @@ enum Command {
         /// Address to listen on (overrides `listen` and PREAU_LISTEN).
         #[arg(long)]
         listen: Option<SocketAddr>,
+        /// What to run: a school's appliance (default) or the academy hub (overrides `role`).
+        #[arg(long, value_enum)]
+        role: Option<preau_appliance::config::Role>,
+    },
+    /// Link this appliance to the academy hub (or a teacher's device to its school's appliance).
+    Enroll {
+        /// The server's address, e.g. https://preau.ac-rennes.fr
+        #[arg(long)]
+        hub: String,
+        /// The one-time enrolment code it gave.
+        #[arg(long)]
+        code: String,
+    },
+    /// Synchronise with the hub.
+    Sync {
+        #[command(subcommand)]
+        what: SyncCommand,
+    },
+    /// The academy hub's administration.
+    Hub {
+        #[command(subcommand)]
+        what: HubCommand,
     },
     /// Ask a running server whether it is healthy (exit status 0 if so).
     Healthcheck {
@@ -61,6 +84,41 @@ enum Command {
 }
 
 #[derive(Subcommand)]
+enum SyncCommand {
+    /// Run one synchronisation now, with a progress bar (through the running server if
+    /// there is one, else directly).
+    Now {
+        /// Address of the running server (default: the configured `listen`, on loopback).
+        #[arg(long)]
+        addr: Option<SocketAddr>,
+    },
+    /// Print the last synchronisations.
+    Status,
+}
+
+#[derive(Subcommand)]
+enum HubCommand {
+    /// Create a one-time enrolment code for a school.
+    Code {
+        /// The school's UAI.
+        #[arg(long)]
+        uai: String,
+        /// The school's name, to recognise it in the list.
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// Revoke an enrolled replica: refused from its next sync on.
+    Revoke {
+        /// The replica id (see `preau hub list`).
+        replica: String,
+    },
+    /// List the enrolled replicas.
+    List,
+    /// Replace the administrator's password (prints the new one).
+    ResetPassword,
+}
+
+#[derive(Subcommand)]
 enum Import {
     /// ONDE extractions (élèves, enseignants, responsables) or simple pupil lists: shows what
     /// would change; `--apply` applies it. Run it while the server is stopped.
@@ -85,10 +143,13 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let env = |k: &str| std::env::var(k).ok();
     match cli.command {
-        Some(Command::Serve { demo, listen }) => {
+        Some(Command::Serve { demo, listen, role }) => {
             let mut config = Config::load(cli.data_dir, env)?;
             if let Some(listen) = listen {
                 config.listen = listen;
+            }
+            if let Some(role) = role {
+                config.role = role;
             }
             tracing::info!(?config, "starting");
             let state = preau_appliance::server::open(config, demo)?;
@@ -130,9 +191,86 @@ fn main() -> anyhow::Result<()> {
             );
         }
         Some(Command::Bench { what }) => bench::run(what)?,
+        Some(Command::Enroll { hub, code }) => {
+            let config = Config::load(cli.data_dir, env)?;
+            let state = preau_appliance::server::open(config, false)?;
+            let replication = &state.replication;
+            let runtime = tokio::runtime::Runtime::new()?;
+            let link = runtime.block_on(preau_appliance::replication::enrollment::enroll_with(
+                &replication.links,
+                &replication.identity,
+                &hub,
+                &code,
+            ))?;
+            runtime.block_on(preau_appliance::replication::enrollment::hold_granted(&state, &link))?;
+            let until = link.chain.leaf().map(|g| preau_appliance::date_of_ms(g.not_after as i64)).unwrap_or_default();
+            println!("Enrôlé auprès de {} (certificat valable jusqu'au {until}).", link.url);
+        }
+        Some(Command::Sync { what: SyncCommand::Now { addr } }) => {
+            let config = Config::load(cli.data_dir, env)?;
+            let ok = tokio::runtime::Runtime::new()?.block_on(sync::now(config, addr))?;
+            if !ok {
+                std::process::exit(1);
+            }
+        }
+        Some(Command::Sync { what: SyncCommand::Status }) => {
+            let config = Config::load(cli.data_dir, env)?;
+            let links = preau_appliance::replication::Links::open(&config.data_dir.join("links.db"))?;
+            let l = preau_appliance::i18n::Locale::default();
+            for run in links.runs(20)? {
+                let state = if run.ok { "ok" } else { "échec" };
+                let ago = preau_appliance::replication::status::ago(l, run.ended_at);
+                println!(
+                    "{ago}\t{state}\t↑{} ↓{} docs\t↑{} ↓{} fichiers\t{} octets\t{}",
+                    run.docs_up,
+                    run.docs_down,
+                    run.files_up,
+                    run.files_down,
+                    run.bytes_up + run.bytes_down,
+                    run.error.unwrap_or_default()
+                );
+            }
+        }
+        Some(Command::Hub { what }) => {
+            let config = Config::load(cli.data_dir, env)?;
+            std::fs::create_dir_all(&config.data_dir)?;
+            let links = preau_appliance::replication::Links::open(&config.data_dir.join("links.db"))?;
+            hub_command(&links, what)?;
+        }
         None => {
             println!("Préau {} — l'ENT du premier degré qui fonctionne sans internet.", env!("CARGO_PKG_VERSION"));
             println!("`preau serve --demo` lance une école de démonstration ; `preau --help` liste les commandes.");
+        }
+    }
+    Ok(())
+}
+
+fn hub_command(links: &preau_appliance::replication::Links, what: HubCommand) -> anyhow::Result<()> {
+    use preau_appliance::replication::enrollment::{Subject, create_code};
+    match what {
+        HubCommand::Code { uai, name } => {
+            let uai = preau_sync::Uai::parse(uai.trim())
+                .map_err(|_| anyhow::anyhow!("UAI invalide : {uai:?} (sept chiffres et une lettre)"))?;
+            let label = if name.trim().is_empty() { uai.to_string() } else { format!("{} ({uai})", name.trim()) };
+            let code = create_code(links, &label, &Subject::School(uai))?;
+            println!("{code}");
+        }
+        HubCommand::Revoke { replica } => {
+            let id = replica.parse().map_err(|_| anyhow::anyhow!("identifiant de réplique invalide : {replica:?}"))?;
+            if !links.revoke(id)? {
+                bail!("aucune réplique enrôlée non révoquée n'a l'identifiant {replica}");
+            }
+            println!("Réplique {replica} révoquée.");
+        }
+        HubCommand::List => {
+            for e in links.all_enrolled()? {
+                let state = if e.revoked_at.is_some() { "révoqué" } else { "actif" };
+                println!("{}\t{}\t{}\t{state}", e.replica, e.subject, e.label);
+            }
+        }
+        HubCommand::ResetPassword => {
+            let password = preau_appliance::replication::status::new_admin_password(links)?;
+            println!("{password}");
         }
     }
     Ok(())

@@ -52,15 +52,16 @@ fn check<K: DocKind>(
     rule(dir, &address.partition, &state_of::<K>(before)?, &state_of::<K>(after)?)
 }
 
-/// The rules of every document kind, against one directory snapshot.
+/// The rules of every document kind, against the school's directory: the snapshot it
+/// starts from, then as the bundle being applied changes it.
 pub struct SchoolPolicy {
-    dir: Arc<Directory>,
+    dir: std::sync::RwLock<Arc<Directory>>,
 }
 
 impl SchoolPolicy {
     /// The policy as of this directory.
     pub fn new(dir: Arc<Directory>) -> Self {
-        Self { dir }
+        Self { dir: std::sync::RwLock::new(dir) }
     }
 }
 
@@ -72,7 +73,7 @@ impl Policy for SchoolPolicy {
         before: &Automerge,
         after: &Automerge,
     ) -> Result<(), String> {
-        let dir = &self.dir;
+        let dir = &*self.dir.read().unwrap_or_else(|p| p.into_inner()).clone();
         let outcome = match address.kind {
             Kind::HomeworkBook => check::<HomeworkBook>(crate::homework::check_change, dir, address, before, after),
             Kind::LiaisonNote => check::<LiaisonNote>(crate::liaison::check_change, dir, address, before, after),
@@ -87,5 +88,12 @@ impl Policy for SchoolPolicy {
             tracing::warn!(%from, doc = %address.id(), kind = %address.kind, %reason, "change from a peer refused");
         }
         outcome
+    }
+
+    fn accepted(&self, address: &DocAddress, rows: &[preau_sync::Row]) {
+        if matches!(address.kind, Kind::SchoolDirectory | Kind::Credentials) {
+            let mut dir = self.dir.write().unwrap_or_else(|p| p.into_inner());
+            *dir = Arc::new(dir.with_rows(address.kind, rows));
+        }
     }
 }

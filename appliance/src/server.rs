@@ -13,6 +13,7 @@ use crate::web::AppState;
 /// Opens everything under the data directory (creating it, private, on first start); with
 /// `demo`, first seeds the demo school if the replica has none and prints its logins.
 pub fn open(config: Config, demo: bool) -> anyhow::Result<AppState> {
+    crate::replication::client::install_tls();
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
     {
@@ -22,10 +23,15 @@ pub fn open(config: Config, demo: bool) -> anyhow::Result<AppState> {
     let secrets = Secrets::load_or_create(&config.data_dir)?;
     let db = Db::open(&config.replica_path(), preau_sync::Scope::default())
         .with_context(|| format!("opening {}", config.replica_path().display()))?;
-    if demo {
+    if demo && config.role == crate::config::Role::School {
         seed_demo(&db)?;
     }
-    AppState::new(config, db, secrets.session_key()?).map_err(|e| anyhow::anyhow!("{e}"))
+    let state = AppState::new(config, db, secrets.session_key()?).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if state.config.role == crate::config::Role::Hub && state.replication.links.admin_hash()?.is_none() {
+        let password = crate::replication::status::new_admin_password(&state.replication.links)?;
+        println!("Hub académique : mot de passe de l'administrateur (affiché une seule fois) : {password}");
+    }
+    Ok(state)
 }
 
 fn seed_demo(db: &Db) -> anyhow::Result<()> {
@@ -54,7 +60,9 @@ pub async fn run(state: AppState) -> anyhow::Result<()> {
     // Advertise before printing: the printed addresses mean "ready".
     state.refresh_discovery();
     print_addresses(&state, local);
-    tracing::info!(%local, "serving");
+    tracing::info!(%local, role = ?state.config.role, "serving");
+    tokio::spawn(crate::replication::schedule::run(state.clone()));
+    tokio::spawn(crate::replication::schedule::housekeeping(state.clone()));
     crate::web::serve(listener, state.clone(), shutdown_signal()).await?;
     state.stop_discovery();
     tracing::info!("stopped");

@@ -7,6 +7,7 @@
 //! checksummed bundles of changes over the partitions they share; this crate only turns
 //! bytes into bytes and never touches a socket, HTTP or an async runtime.
 
+pub mod certificate;
 pub mod error;
 pub mod identity;
 pub mod ids;

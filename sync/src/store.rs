@@ -228,6 +228,23 @@ impl Store {
         self.storage.read(|tx| tx.homework(class, from, to))
     }
 
+    /// The files that documents reference, with each one's partition.
+    pub fn file_references(&mut self) -> Result<Vec<(Partition, kinds::homework::Attachment)>> {
+        let cells = self.storage.read(|tx| tx.file_references())?;
+        Ok(cells
+            .into_iter()
+            .filter_map(|(partition, cell)| Some((Partition::parse(&partition).ok()?, cell)))
+            .flat_map(|(partition, cell)| {
+                kinds::homework::parse_attachments_cell(&cell).into_iter().map(move |a| (partition.clone(), a))
+            })
+            .collect())
+    }
+
+    /// Documents that have changed since `peer` last acknowledged them (the sync status).
+    pub fn unsent_documents(&mut self, peer: ReplicaId) -> Result<u64> {
+        self.storage.read(|tx| tx.unsent_documents(peer))
+    }
+
     /// Every pupil's ticks in one homework book.
     pub fn homework_done(&mut self, book: DocId) -> Result<Vec<DoneRow>> {
         self.storage.read(|tx| tx.homework_done(book))
@@ -284,6 +301,12 @@ impl Store {
     /// `PRAGMA integrity_check` ("ok" when sound).
     pub fn integrity_check(&self) -> Result<String> {
         self.storage.integrity_check()
+    }
+
+    /// Folds the write-ahead log into the database (housekeeping: the log never grows
+    /// without bound between two quiet moments).
+    pub fn checkpoint(&self) -> Result<()> {
+        self.storage.checkpoint()
     }
 
     pub(crate) fn check_scope(&self, partition: &Partition) -> Result<()> {

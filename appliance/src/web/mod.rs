@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
 
-use crate::config::Config;
+use crate::config::{Config, Role};
 use crate::db::Db;
 use crate::directory::Directory;
 use crate::error::AppError;
@@ -50,16 +50,36 @@ pub struct AppState {
     pub files: crate::files::FileStore,
     /// Changed conversations, for open pages (server-sent events).
     updates: tokio::sync::broadcast::Sender<Arc<crate::messaging::Update>>,
+    /// Enrolment, sessions with other replicas, the sync schedule and status.
+    pub replication: crate::replication::Replication,
 }
 
 impl AppState {
     /// State over an opened replica.
     pub fn new(config: Config, db: Db, session_key: [u8; 32]) -> Result<Self, AppError> {
-        let directory = db.run_blocking(Directory::load)?;
-        if let Some(uai) = directory.uai() {
-            let uai = uai.clone();
+        // The hub holds every school: no one directory is its own.
+        let directory = match config.role {
+            Role::Hub => Directory::default(),
+            Role::School => db.run_blocking(Directory::load)?,
+        };
+        let scope = match (config.role, directory.uai()) {
+            (Role::Hub, _) => Some(preau_sync::Scope::all()),
+            (Role::School, Some(uai)) => Some(crate::school_scope(uai)),
+            (Role::School, None) => None,
+        };
+        let identity = db.run_blocking(|store| {
+            if let Some(scope) = &scope {
+                store.set_scope(scope.clone());
+            }
+            Ok(store.identity().clone())
+        })?;
+        let replication = crate::replication::Replication::open(&config.data_dir, identity)?;
+        if scope.is_none()
+            && let Some(granted) = replication.links.hub()?.and_then(|h| h.chain.leaf().map(|g| g.scope.clone()))
+        {
+            // Enrolled, school not arrived yet: hold what the certificate grants.
             db.run_blocking(|store| {
-                store.set_scope(crate::school_scope(&uai));
+                store.set_scope(granted);
                 Ok(())
             })?;
         }
@@ -80,6 +100,7 @@ impl AppState {
             discovery: Arc::default(),
             files,
             updates: tokio::sync::broadcast::channel(256).0,
+            replication,
         })
     }
 
@@ -162,6 +183,9 @@ pub fn base_url(state: &AppState) -> String {
 
 /// The whole application, without a socket (tests call it with `oneshot`).
 pub fn app(state: AppState) -> Router {
+    if state.config.role == Role::Hub {
+        return hub_app(state);
+    }
     let max_upload = state.config.max_upload_bytes;
     Router::new()
         .route("/healthz", get(healthz))
@@ -177,6 +201,8 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::messaging::routes())
         .merge(crate::news::routes())
         .merge(crate::agenda::routes())
+        .merge(crate::replication::status::routes())
+        .merge(crate::replication::endpoints::routes())
         .merge(crate::api::router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), require_setup))
@@ -184,6 +210,21 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(crate::api::errors_as_json))
         .layer(axum::extract::DefaultBodyLimit::max(max_upload))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// The academy hub: replication, and its administrator's page (the families' portal and
+/// the academy console come later).
+fn hub_app(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .merge(assets::routes())
+        .merge(crate::replication::status::hub_routes())
+        .merge(crate::replication::endpoints::routes())
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), session::layer))
+        .layer(middleware::from_fn(security_headers))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -217,6 +258,7 @@ async fn require_setup(State(state): State<AppState>, request: Request, next: Ne
     let path = request.uri().path();
     let open = path == "/setup"
         || path == "/healthz"
+        || path.starts_with(crate::replication::PREFIX)
         || path.starts_with("/static/")
         || path == "/api/v1/setup"
         || path == "/api/v1/openapi.json";
@@ -259,6 +301,8 @@ pub struct Chrome {
     pub pupil: bool,
     /// CSRF token for this session's forms.
     pub csrf: String,
+    /// « Dernière synchronisation : il y a 3 h », for staff of an enrolled appliance.
+    pub sync_note: Option<String>,
 }
 
 impl Chrome {
@@ -269,6 +313,7 @@ impl Chrome {
             user_name: ctx.signed_in.as_ref().map(|s| s.display_name.clone()),
             pupil: ctx.signed_in.as_ref().is_some_and(|s| s.profile == crate::directory::Profile::Pupil),
             csrf: ctx.csrf.clone(),
+            sync_note: ctx.sync_note.clone(),
         }
     }
 

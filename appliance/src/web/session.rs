@@ -170,6 +170,8 @@ pub struct Ctx {
     pub signed_in: Option<SignedIn>,
     /// The session came as a bearer token (API clients): no cookie, so no CSRF to fear.
     pub bearer: bool,
+    /// The « dernière synchronisation » line, for staff.
+    pub sync_note: Option<String>,
 }
 
 impl Ctx {
@@ -269,7 +271,11 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
         }
     }
     let csrf = state.sessions.csrf_for(&sid);
-    request.extensions_mut().insert(Ctx { locale, client_ip, sid: sid.clone(), csrf, signed_in, bearer });
+    let sync_note = signed_in
+        .as_ref()
+        .filter(|s| s.profile.is_staff())
+        .and_then(|_| crate::replication::status::footer_note(&state, locale));
+    request.extensions_mut().insert(Ctx { locale, client_ip, sid: sid.clone(), csrf, signed_in, bearer, sync_note });
     let mut response = next.run(request).await;
     if fresh
         && !response.headers().contains_key(header::SET_COOKIE)

@@ -7,7 +7,7 @@ use automerge::{Automerge, Change, ChangeHash, ReadDoc};
 
 use crate::error::{Refusal, Result, without_panic};
 use crate::ids::{DocAddress, DocId, ReplicaId, Scope};
-use crate::kinds;
+use crate::kinds::{self, Kind, Row};
 use crate::replication::protocol::{Ack, Bundle, DocChanges, DocTarget};
 use crate::replication::thin::{Actors, HeldDeps, ResolveHeld, ThickenError, thicken, thin};
 use crate::storage::{Tx, encode_heads};
@@ -36,6 +36,12 @@ pub trait Policy {
     ) -> Result<(), String> {
         Ok(())
     }
+
+    /// Called after a document passed [`Policy::validate`], with its new read-model rows,
+    /// before the rest of the bundle is checked: a rule that reads another document (the
+    /// school directory) then sees that document as the bundle leaves it. Bundles apply
+    /// the directory and credentials first for this reason.
+    fn accepted(&self, _address: &DocAddress, _rows: &[Row]) {}
 }
 
 /// Accepts whatever the scopes allow (until enrolment and roles bring real rules).
@@ -182,11 +188,17 @@ impl Store {
             let mut missing = Vec::new();
             let mut committed = Vec::new();
             if !tx.bundle_seen(from, &bundle.id)? {
+                let mut resolved = Vec::with_capacity(bundle.docs.len());
                 for doc in &bundle.docs {
-                    let Some(entry) = resolve_address(tx, doc, &my_scope, peer_scope)? else {
-                        missing.push(doc.target.prefix());
-                        continue;
-                    };
+                    match resolve_address(tx, doc, &my_scope, peer_scope)? {
+                        Some(entry) => resolved.push((entry, doc)),
+                        None => missing.push(doc.target.prefix()),
+                    }
+                }
+                // The documents other rules read go first (see `Policy::accepted`).
+                resolved
+                    .sort_by_key(|(entry, _)| !matches!(entry.address.kind, Kind::SchoolDirectory | Kind::Credentials));
+                for (entry, doc) in resolved {
                     match apply_doc(tx, from, &entry, doc, &bundle.actors, policy)? {
                         Merge::Committed(seq) => committed.push(seq),
                         Merge::Unchanged => {}
@@ -335,6 +347,7 @@ fn apply_doc(
         partition: address.partition.clone(),
         reason,
     })?;
+    policy.accepted(address, &rows);
     let committed = guarded(id, || commit_doc(tx, address, stored, &after, &chunk, &rows))?;
     let heads = committed.as_ref().map_or(&entry.heads, |c| &c.heads);
     // The sender holds at least the tips of what it sent.

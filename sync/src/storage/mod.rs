@@ -125,6 +125,12 @@ impl Storage {
     pub fn integrity_check(&self) -> Result<String> {
         Ok(self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
     }
+
+    /// Folds the write-ahead log into the database and truncates it.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
 }
 
 #[cfg(unix)]
@@ -499,6 +505,22 @@ impl Tx<'_> {
         Ok(st.query_row([user], |r| r.get::<_, i64>(0))? as u64)
     }
 
+    /// Every attached-file cell with the partition of the document that holds it:
+    /// (partition, `attachments_cell` text). Removed entries still count: their files may
+    /// come back with an undo, and files are never the larger part of a replica.
+    pub fn file_references(&self) -> Result<Vec<(String, String)>> {
+        let mut st = self.0.prepare_cached(
+            "SELECT partition, attachments FROM homework_entry WHERE attachments <> ''
+             UNION ALL
+             SELECT c.partition, m.attachments FROM message m JOIN conversation c ON c.doc_id = m.doc_id
+               WHERE m.attachments <> ''
+             UNION ALL
+             SELECT partition, photos FROM news_post WHERE photos <> ''",
+        )?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// One person's read marks in some conversations: (document id, read up to).
     pub fn read_marks(&self, user: &str, docs: &[String]) -> Result<Vec<(String, i64)>> {
         let sql = format!(
@@ -651,6 +673,16 @@ impl Tx<'_> {
         )?;
         st.execute(params![peer.to_string(), doc.to_string(), encode_heads(heads)])?;
         Ok(())
+    }
+
+    /// Documents whose heads differ from what we believe `peer` holds: what waits to go
+    /// to it (an over-estimate when the peer holds changes we have not seen yet).
+    pub fn unsent_documents(&self, peer: ReplicaId) -> Result<u64> {
+        let mut st = self.0.prepare_cached(
+            "SELECT count(*) FROM document d LEFT JOIN peer_doc p ON p.doc_id = d.doc_id AND p.peer_id = ?1
+             WHERE p.heads IS NULL OR p.heads <> d.heads",
+        )?;
+        Ok(st.query_row([peer.to_string()], |r| r.get::<_, i64>(0))? as u64)
     }
 
     /// Forgets everything we believed about `peer`'s documents.

@@ -1,0 +1,483 @@
+//! The client side of replication: one sync run with the upstream server (the hub for an
+//! appliance, the appliance for a teacher's device), patient with poor links: every
+//! request is retried until the run's deadline, and large payloads resume where a cut
+//! left them.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use preau_sync::certificate::Chain;
+use preau_sync::replication::{Policy, Session};
+use preau_sync::{ReplicaIdentity, Scope};
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+
+use super::links::{HubLink, Links, Run};
+use super::{CHUNK, FileMeta, FilesPlan, Open, Opened, PREFIX, Payload, auth, decode, encode, transfer};
+use crate::db::Db;
+use crate::files::FileStore;
+
+/// Why a run stopped, with a stable code the status page turns into advice.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {detail}")]
+pub struct SyncError {
+    /// `not-enrolled`, `unreachable`, `revoked`, `expired`, `certificate`, `quarantined`,
+    /// `refused-incoming`, `quota`, `busy`, `protocol`, `internal`, …
+    pub code: String,
+    /// Precisely what happened.
+    pub detail: String,
+}
+
+impl SyncError {
+    fn new(code: &str, detail: impl Into<String>) -> Self {
+        Self { code: code.to_owned(), detail: detail.into() }
+    }
+}
+
+impl From<crate::error::AppError> for SyncError {
+    fn from(e: crate::error::AppError) -> Self {
+        Self::new("internal", e.to_string())
+    }
+}
+
+/// What a run works on: a replica, its link records and files, and its rules.
+pub struct Replica {
+    /// The store.
+    pub db: Db,
+    /// Its link records (the upstream server, the runs).
+    pub links: Links,
+    /// Its files.
+    pub files: FileStore,
+    /// Its identity.
+    pub identity: ReplicaIdentity,
+    /// The rules incoming changes must pass.
+    pub policy: Arc<dyn Policy + Send + Sync>,
+    /// Its data directory (partial downloads, quarantine).
+    pub data_dir: PathBuf,
+}
+
+/// Where a run has got, for progress bars and the status page.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// What it is doing (`connexion`, `réception`, `envoi`, `fichiers`).
+    pub phase: &'static str,
+    /// Bytes moved in this phase.
+    pub done: u64,
+    /// Bytes to move in this phase (0 when unknown).
+    pub total: u64,
+}
+
+/// Makes ring the process's TLS crypto provider (reqwest is built without one, so every
+/// HTTP client of the process needs this first; calling it again does nothing).
+pub fn install_tls() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// A client for replication requests, with rustls.
+pub fn http_client() -> Result<reqwest::Client, String> {
+    install_tls();
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(20))
+        // Reset by every read: a slow link is fine, a dead one is noticed.
+        .read_timeout(Duration::from_secs(60))
+        .pool_idle_timeout(Duration::from_secs(50))
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// One run's connection to the upstream server.
+struct Conn<'a> {
+    http: reqwest::Client,
+    link: &'a HubLink,
+    identity: &'a ReplicaIdentity,
+    /// Server clock minus ours, learnt when the server refuses our time.
+    skew: AtomicI64,
+    deadline: Instant,
+    sent: AtomicU64,
+    received: AtomicU64,
+    progress: &'a (dyn Fn(Progress) + Send + Sync),
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+/// How long one run keeps retrying a cut link before giving up until the next schedule.
+pub const RUN_DEADLINE: Duration = Duration::from_secs(45 * 60);
+
+impl Conn<'_> {
+    /// Sends a signed request, retrying transport failures with backoff until the deadline.
+    /// Answers other than 2xx/206 become errors (their code from the server's body).
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Vec<u8>,
+        headers: &[(&str, String)],
+        signed_answer: bool,
+    ) -> Result<Answer, SyncError> {
+        let mut wait = Duration::from_millis(500);
+        let mut clock_retry = true;
+        loop {
+            let ts = crate::now_ms() + self.skew.load(Ordering::Relaxed);
+            let (authorization, nonce) =
+                auth::sign_request(self.identity.signing_key(), self.identity.id(), method.as_str(), path, ts, &body);
+            let mut request = self
+                .http
+                .request(method.clone(), format!("{}{path}", self.link.url))
+                .header(reqwest::header::AUTHORIZATION, authorization)
+                .body(body.clone());
+            for (k, v) in headers {
+                request = request.header(*k, v);
+            }
+            self.sent.fetch_add(body.len() as u64, Ordering::Relaxed);
+            let outcome = match request.send().await {
+                Ok(response) => {
+                    let (status, headers) = (response.status(), response.headers().clone());
+                    match response.bytes().await {
+                        Ok(bytes) => Ok(Answer { status, headers, body: bytes.to_vec() }),
+                        Err(e) => Err(e.to_string()),
+                    }
+                }
+                Err(e) => Err(format!("{e:#}")),
+            };
+            let answer = match outcome {
+                Ok(answer) => answer,
+                Err(detail) => {
+                    if Instant::now() + wait > self.deadline {
+                        return Err(SyncError::new("unreachable", detail));
+                    }
+                    tracing::info!(%detail, retry_in = ?wait, "link to the server failed: retrying");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(20));
+                    continue;
+                }
+            };
+            self.received.fetch_add(answer.body.len() as u64, Ordering::Relaxed);
+            let text = String::from_utf8_lossy(&answer.body);
+            let code = text.split_once(':').map(|(c, _)| c.trim()).unwrap_or("").to_owned();
+            match answer.status {
+                s if s.is_success() => {}
+                StatusCode::UNAUTHORIZED if code == "clock" && clock_retry => {
+                    if let Some(theirs) = header_num(&answer.headers, auth::TIME_HEADER) {
+                        self.skew.store(theirs as i64 - crate::now_ms(), Ordering::Relaxed);
+                        tracing::warn!(
+                            skew_ms = theirs as i64 - crate::now_ms(),
+                            "our clock differs from the server's"
+                        );
+                    }
+                    clock_retry = false;
+                    continue;
+                }
+                StatusCode::SERVICE_UNAVAILABLE | StatusCode::BAD_GATEWAY | StatusCode::GATEWAY_TIMEOUT
+                    if Instant::now() + wait < self.deadline =>
+                {
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(20));
+                    continue;
+                }
+                status => {
+                    let code =
+                        if code.is_empty() || code.contains(' ') { format!("http-{}", status.as_u16()) } else { code };
+                    return Err(SyncError::new(&code, text.trim().to_owned()));
+                }
+            }
+            if signed_answer {
+                let sig = answer.headers.get(auth::SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
+                if !auth::verify_response(&self.link.hub_key, &nonce, answer.status.as_u16(), &answer.body, sig) {
+                    return Err(SyncError::new("certificate", "the answer is not signed by the enrolled server"));
+                }
+            }
+            return Ok(answer);
+        }
+    }
+
+    /// Downloads `len` bytes at `path` into `sink`, a range of [`CHUNK`] at a time, from
+    /// what `sink` already holds; checks the BLAKE3 at the end.
+    async fn fetch(&self, path: &str, len: u64, hash: &[u8; 32], sink: &mut dyn Sink) -> Result<(), SyncError> {
+        let mut have = sink.len();
+        while have < len {
+            let end = (have + CHUNK as u64).min(len) - 1;
+            let answer = self
+                .call(reqwest::Method::GET, path, Vec::new(), &[("range", format!("bytes={have}-{end}"))], false)
+                .await?;
+            if answer.body.is_empty() || answer.body.len() as u64 > end - have + 1 {
+                return Err(SyncError::new(
+                    "protocol",
+                    format!("range {have}-{end} answered with {} bytes", answer.body.len()),
+                ));
+            }
+            sink.append(&answer.body)?;
+            have += answer.body.len() as u64;
+            (self.progress)(Progress { phase: "réception", done: have, total: len });
+        }
+        if !sink.has_hash(hash)? {
+            return Err(SyncError::new(
+                "protocol",
+                format!("{path}: the received bytes do not have the announced hash"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Uploads `len` bytes (read by `piece`) to `path`, tus-style: asks where the server
+    /// is, then sends [`CHUNK`]s from there; after a failure, asks again.
+    async fn push(
+        &self,
+        path: &str,
+        len: u64,
+        piece: &(dyn Fn(u64, u64) -> std::io::Result<Vec<u8>> + Sync),
+    ) -> Result<(), SyncError> {
+        let mut at = self.upload_offset(path).await?;
+        while at < len {
+            let end = (at + CHUNK as u64).min(len);
+            let bytes = piece(at, end).map_err(|e| SyncError::new("internal", e.to_string()))?;
+            let answer = self
+                .call(
+                    reqwest::Method::PATCH,
+                    &format!("{path}?length={len}"),
+                    bytes,
+                    &[("upload-offset", at.to_string())],
+                    false,
+                )
+                .await;
+            at = match answer {
+                Ok(a) => header_num(&a.headers, "upload-offset")
+                    .ok_or_else(|| SyncError::new("protocol", "no Upload-Offset"))?,
+                // The server has more or less than we thought (a piece arrived but its
+                // answer was lost): ask.
+                Err(e) if e.code == "offset" => self.upload_offset(path).await?,
+                Err(e) => return Err(e),
+            };
+            (self.progress)(Progress { phase: "envoi", done: at, total: len });
+        }
+        Ok(())
+    }
+
+    async fn upload_offset(&self, path: &str) -> Result<u64, SyncError> {
+        let a = self.call(reqwest::Method::HEAD, path, Vec::new(), &[], false).await?;
+        header_num(&a.headers, "upload-offset").ok_or_else(|| SyncError::new("protocol", "no Upload-Offset"))
+    }
+}
+
+fn header_num(headers: &HeaderMap, name: &str) -> Option<u64> {
+    headers.get(name)?.to_str().ok()?.parse().ok()
+}
+
+/// Where downloaded bytes go: memory (bundles) or a partial file (attached files).
+trait Sink: Send {
+    fn len(&self) -> u64;
+    fn append(&mut self, bytes: &[u8]) -> Result<(), SyncError>;
+    fn has_hash(&self, hash: &[u8; 32]) -> Result<bool, SyncError>;
+}
+
+impl Sink for Vec<u8> {
+    fn len(&self) -> u64 {
+        Vec::len(self) as u64
+    }
+    fn append(&mut self, bytes: &[u8]) -> Result<(), SyncError> {
+        self.extend_from_slice(bytes);
+        Ok(())
+    }
+    fn has_hash(&self, hash: &[u8; 32]) -> Result<bool, SyncError> {
+        Ok(blake3::hash(self).as_bytes() == hash)
+    }
+}
+
+struct PartFile(PathBuf);
+
+impl Sink for PartFile {
+    fn len(&self) -> u64 {
+        transfer::offset(&self.0)
+    }
+    fn append(&mut self, bytes: &[u8]) -> Result<(), SyncError> {
+        let at = self.len();
+        transfer::append(&self.0, at, bytes, u64::MAX).map(drop).map_err(|e| SyncError::new("internal", e.to_string()))
+    }
+    fn has_hash(&self, hash: &[u8; 32]) -> Result<bool, SyncError> {
+        transfer::verify(&self.0, self.len(), hash).or(Ok(false))
+    }
+}
+
+/// The files documents of `scope` reference: hash and size.
+pub async fn referenced_files(db: &Db, scope: Scope) -> Result<HashMap<[u8; 32], u64>, crate::error::AppError> {
+    let refs = db.run(|store| Ok(store.file_references()?)).await?;
+    let mut out = HashMap::new();
+    for (partition, a) in refs {
+        let mut hash = [0u8; 32];
+        if scope.contains(&partition) && hex::decode_to_slice(&a.hash, &mut hash).is_ok() {
+            out.insert(hash, u64::try_from(a.size).unwrap_or(0));
+        }
+    }
+    Ok(out)
+}
+
+/// Runs one sync with the upstream server; returns what happened (also when it failed).
+pub async fn sync_once(replica: &Replica, progress: &(dyn Fn(Progress) + Send + Sync)) -> Run {
+    let started_at = crate::now_ms();
+    let mut run = Run { started_at, ..Run::default() };
+    let Some(link) = replica.links.hub().ok().flatten() else {
+        run.error = Some(SyncError::new("not-enrolled", "this replica is not enrolled with a server").to_string());
+        run.ended_at = crate::now_ms();
+        return run;
+    };
+    run.peer = link.hub_id.to_string();
+    let conn = Conn {
+        http: match http_client() {
+            Ok(c) => c,
+            Err(e) => {
+                run.error = Some(SyncError::new("internal", e).to_string());
+                run.ended_at = crate::now_ms();
+                return run;
+            }
+        },
+        link: &link,
+        identity: &replica.identity,
+        skew: AtomicI64::new(0),
+        deadline: Instant::now() + RUN_DEADLINE,
+        sent: AtomicU64::new(0),
+        received: AtomicU64::new(0),
+        progress,
+    };
+    let sid = match exchange(replica, &conn, &mut run).await {
+        Ok(sid) => {
+            run.ok = true;
+            Some(sid)
+        }
+        Err(e) => {
+            tracing::warn!(code = %e.code, detail = %e.detail, "sync failed");
+            run.error = Some(e.to_string());
+            None
+        }
+    };
+    if let Some(sid) = sid {
+        // Files come after the documents: a failure here leaves the documents synced.
+        if let Err(e) = exchange_files(replica, &conn, &sid, &mut run).await {
+            tracing::warn!(code = %e.code, detail = %e.detail, "file exchange failed");
+            run.error = Some(e.to_string());
+        }
+    }
+    run.bytes_up = conn.sent.load(Ordering::Relaxed) as i64;
+    run.bytes_down = conn.received.load(Ordering::Relaxed) as i64;
+    run.ended_at = crate::now_ms();
+    run
+}
+
+/// The documents: hello/offer, then reply/ack.
+async fn exchange(replica: &Replica, conn: &Conn<'_>, run: &mut Run) -> Result<String, SyncError> {
+    (conn.progress)(Progress { phase: "connexion", done: 0, total: 0 });
+    let hub = conn.link.hub_id;
+    let (mut session, hello) = replica.db.run(move |store| Ok(Session::initiate(store, hub)?)).await?;
+    let open = Open { chain: conn.link.chain.clone(), hello };
+    let answer = conn.call(reqwest::Method::POST, &format!("{PREFIX}/sessions"), encode(&open), &[], true).await?;
+    let opened: Opened = decode(&answer.body).map_err(|e| SyncError::new("protocol", e.to_string()))?;
+    if let Some(chain) = &opened.renewed {
+        renew(replica, chain)?;
+    }
+    let sid = hex::encode(opened.session);
+    let offer = match opened.offer {
+        Payload::Inline(bytes) => bytes,
+        Payload::Stored { len, hash } => {
+            if len > super::MAX_BUNDLE_BYTES {
+                return Err(SyncError::new("protocol", format!("an offer of {len} bytes")));
+            }
+            let mut bytes = Vec::new();
+            conn.fetch(&format!("{PREFIX}/sessions/{sid}/offer"), len, &hash, &mut bytes).await?;
+            bytes
+        }
+    };
+    let policy = replica.policy.clone();
+    let (session_back, outcome) = {
+        let offer = offer.clone();
+        replica
+            .db
+            .run(move |store| {
+                let outcome = session.receive(store, &*policy, &offer);
+                Ok((session, outcome))
+            })
+            .await?
+    };
+    session = session_back;
+    let reply = match outcome {
+        Ok(Some(reply)) => reply,
+        Ok(None) => return Err(SyncError::new("protocol", "the offer ended the session")),
+        Err(preau_sync::Error::Refused(refusal)) => {
+            let reason = refusal.to_string();
+            let _ = super::endpoints::keep_quarantined(&replica.links, &replica.data_dir, hub, &reason, &offer).await;
+            return Err(SyncError::new("refused-incoming", reason));
+        }
+        Err(e) => return Err(SyncError::new("internal", e.to_string())),
+    };
+    run.docs_down = i64::from(session.stats().docs_received);
+    run.docs_up = i64::from(session.stats().docs_sent);
+    let payload = if reply.len() <= CHUNK {
+        Payload::Inline(reply)
+    } else {
+        let hash = *blake3::hash(&reply).as_bytes();
+        let len = reply.len() as u64;
+        let reply = Arc::new(reply);
+        let piece = move |from: u64, to: u64| Ok(reply[from as usize..to as usize].to_vec());
+        conn.push(&format!("{PREFIX}/sessions/{sid}/uploads/{}", hex::encode(hash)), len, &piece).await?;
+        Payload::Stored { len, hash }
+    };
+    let answer = conn
+        .call(reqwest::Method::POST, &format!("{PREFIX}/sessions/{sid}/reply"), encode(&payload), &[], true)
+        .await?;
+    let policy = replica.policy.clone();
+    replica
+        .db
+        .run(move |store| Ok(session.receive(store, &*policy, &answer.body)))
+        .await?
+        .map_err(|e| SyncError::new("protocol", e.to_string()))?;
+    Ok(sid)
+}
+
+/// Our renewed certificate, if it is really ours.
+fn renew(replica: &Replica, chain: &Chain) -> Result<(), SyncError> {
+    let ours = chain.leaf().is_some_and(|l| {
+        l.subject == replica.identity.id() && l.subject_key == replica.identity.public_key().to_bytes()
+    });
+    if ours {
+        replica.links.renew_chain(chain)?;
+    } else {
+        tracing::warn!("the server renewed a certificate that is not ours: ignored");
+    }
+    Ok(())
+}
+
+/// The files: one exchange of lists, then downloads and uploads, small ones first.
+async fn exchange_files(replica: &Replica, conn: &Conn<'_>, sid: &str, run: &mut Run) -> Result<(), SyncError> {
+    // A file is offered only when this replica holds it and a shared document references it.
+    let scope = replica.db.run(|store| Ok(store.scope().clone())).await?;
+    let mine: Vec<FileMeta> = referenced_files(&replica.db, scope)
+        .await?
+        .into_iter()
+        .filter(|(h, _)| replica.files.has(&hex::encode(h)))
+        .map(|(hash, size)| FileMeta { hash, size })
+        .collect();
+    let answer =
+        conn.call(reqwest::Method::POST, &format!("{PREFIX}/sessions/{sid}/files"), encode(&mine), &[], true).await?;
+    let plan: FilesPlan = decode(&answer.body).map_err(|e| SyncError::new("protocol", e.to_string()))?;
+    let parts = replica.data_dir.join("transfers");
+    std::fs::create_dir_all(&parts).map_err(|e| SyncError::new("internal", e.to_string()))?;
+    for f in &plan.client_lacks {
+        let hash = hex::encode(f.hash);
+        let mut sink = PartFile(parts.join(format!("dl-{hash}")));
+        conn.fetch(&format!("{PREFIX}/sessions/{sid}/files/{hash}"), f.size, &f.hash, &mut sink).await?;
+        replica.files.adopt(&hash, &sink.0).await?;
+        run.files_down += 1;
+    }
+    for f in &plan.server_lacks {
+        let hash = hex::encode(f.hash);
+        let path = replica.files.path_of(&hash).ok_or_else(|| SyncError::new("internal", "bad hash"))?;
+        let piece = move |from: u64, to: u64| transfer::read_range(&path, from, to - 1);
+        conn.push(&format!("{PREFIX}/sessions/{sid}/files/{hash}"), f.size, &piece).await?;
+        run.files_up += 1;
+    }
+    Ok(())
+}

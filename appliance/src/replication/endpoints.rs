@@ -1,0 +1,672 @@
+//! The server side of replication: every server (hub or appliance) answers sessions from
+//! the replicas it trusts — the hub from schools' appliances, an appliance from its
+//! teachers' devices. See the module map in `replication/mod.rs`.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use preau_sync::certificate::{CertError, Grant, Role};
+use preau_sync::replication::Session;
+use preau_sync::replication::protocol::Message;
+use preau_sync::{ReplicaId, Scope, ScopeRule, Uai};
+use serde::Deserialize;
+
+use super::auth::{self, Replays, Signed};
+use super::enrollment::{self, Subject};
+use super::links::Quarantined;
+use super::{CHUNK, FileMeta, FilesPlan, MAX_BUNDLE_BYTES, MAX_OPEN_BYTES, Open, Opened, PREFIX, Payload, Refused};
+use super::{decode, encode, transfer};
+use crate::config::Role as ServerRole;
+use crate::directory::Directory;
+use crate::policy::SchoolPolicy;
+use crate::web::AppState;
+
+/// Sessions open at once, all peers together.
+const MAX_SESSIONS: usize = 64;
+/// A session unused for this long is dropped (its client starts a new one).
+const SESSION_IDLE: Duration = Duration::from_secs(30 * 60);
+/// The largest piece of an upload accepted in one request.
+const MAX_PIECE: usize = 4 * CHUNK;
+
+/// The sessions this server is answering, and what protects them.
+pub struct Sessions {
+    dir: PathBuf,
+    open: Mutex<HashMap<[u8; 16], Arc<tokio::sync::Mutex<ServerSession>>>>,
+    replays: Replays,
+}
+
+struct ServerSession {
+    peer: ReplicaId,
+    key: [u8; 32],
+    /// The partitions the peer declared (within its certificate's).
+    scope: Scope,
+    /// The school the peer belongs to (quotas, the hub's rules).
+    school: Option<Uai>,
+    core: Option<Session>,
+    policy: Arc<SchoolPolicy>,
+    offer: Option<PathBuf>,
+    /// Files the peer may upload (announced and lacking here), by hash, with their size.
+    wanted: HashMap<[u8; 32], u64>,
+    last_used: Instant,
+}
+
+impl Sessions {
+    /// Sessions keeping their transfers under `dir`.
+    pub fn new(dir: PathBuf) -> Self {
+        Self { dir, open: Mutex::default(), replays: Replays::default() }
+    }
+
+    /// Where partial transfers live.
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
+    fn get(&self, sid: &str) -> Result<Arc<tokio::sync::Mutex<ServerSession>>, Refused> {
+        let mut id = [0u8; 16];
+        hex::decode_to_slice(sid, &mut id).map_err(|_| Refused::malformed("session id"))?;
+        self.open
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| Refused::new(StatusCode::NOT_FOUND, "no-session", "unknown or expired session"))
+    }
+
+    fn insert(&self, id: [u8; 16], session: ServerSession) -> Result<(), Refused> {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        // A client that starts again replaces its previous session; idle ones go.
+        let peer = session.peer;
+        open.retain(|_, s| s.try_lock().map_or(true, |s| s.peer != peer && s.last_used.elapsed() < SESSION_IDLE));
+        if open.len() >= MAX_SESSIONS {
+            return Err(Refused::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "too many sessions open"));
+        }
+        open.insert(id, Arc::new(tokio::sync::Mutex::new(session)));
+        Ok(())
+    }
+
+    /// Drops idle sessions and partial transfers abandoned for a day (housekeeping).
+    pub fn sweep(&self) -> usize {
+        self.open
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, s| s.try_lock().map_or(true, |s| s.last_used.elapsed() < SESSION_IDLE));
+        transfer::sweep(&self.dir, Duration::from_secs(24 * 3600))
+    }
+
+    /// Checks a request's signature with `key`, then its freshness.
+    fn authenticate(
+        &self,
+        signed: &Signed,
+        key: &[u8; 32],
+        method: &Method,
+        uri: &Uri,
+        body: &[u8],
+    ) -> Result<(), Refused> {
+        let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+        signed
+            .verify(key, method.as_str(), path, body)
+            .map_err(|e| Refused::new(StatusCode::UNAUTHORIZED, "signature", e.to_string()))?;
+        self.replays.check(signed, crate::now_ms()).map_err(|e| match e {
+            auth::AuthError::Clock { .. } => Refused::new(StatusCode::UNAUTHORIZED, "clock", e.to_string()),
+            _ => Refused::new(StatusCode::UNAUTHORIZED, "replay", e.to_string()),
+        })
+    }
+}
+
+/// The replication endpoints.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(&format!("{PREFIX}/enroll"), post(enrollment::enroll))
+        .route(&format!("{PREFIX}/sessions"), post(open))
+        .route(&format!("{PREFIX}/sessions/{{sid}}/offer"), get(offer))
+        .route(&format!("{PREFIX}/sessions/{{sid}}/uploads/{{hash}}"), axum::routing::head(upload_offset).patch(upload))
+        .route(&format!("{PREFIX}/sessions/{{sid}}/reply"), post(reply))
+        .route(&format!("{PREFIX}/sessions/{{sid}}/files"), post(files_plan))
+        .route(
+            &format!("{PREFIX}/sessions/{{sid}}/files/{{hash}}"),
+            get(file_download).head(file_offset).patch(file_upload),
+        )
+        .layer(DefaultBodyLimit::max(MAX_OPEN_BYTES))
+}
+
+fn signed_header(headers: &HeaderMap) -> Result<Signed, Refused> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(auth::parse)
+        .ok_or_else(|| Refused::new(StatusCode::UNAUTHORIZED, "unsigned", "missing or malformed Authorization"))
+}
+
+/// An answer signed by this server for the request with `nonce`.
+fn signed_answer(state: &AppState, nonce: &[u8; 16], status: StatusCode, body: Vec<u8>) -> Response {
+    let sig = auth::sign_response(state.replication.identity.signing_key(), nonce, status.as_u16(), &body);
+    let mut response = (status, body).into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    if let Ok(v) = HeaderValue::from_str(&sig) {
+        h.insert(auth::SIGNATURE_HEADER, v);
+    }
+    response
+}
+
+/// The keys whose certificates this server accepts: its own (replicas it enrolled) and its
+/// hub's (schools the hub certified, for devices chained through them).
+fn trusted_roots(state: &AppState) -> Result<Vec<[u8; 32]>, Refused> {
+    let mut roots = vec![state.replication.identity.public_key().to_bytes()];
+    if let Some(hub) = state.replication.links.hub()? {
+        roots.push(hub.hub_key);
+    }
+    Ok(roots)
+}
+
+/// The school a certified scope belongs to.
+fn school_of(scope: &Scope) -> Option<Uai> {
+    scope.rules().iter().find_map(|r| match r {
+        ScopeRule::School(u) => Some(u.clone()),
+        ScopeRule::Exact(p) => p.school().cloned(),
+        ScopeRule::All => None,
+    })
+}
+
+fn forbidden(code: &'static str, detail: impl Into<String>) -> Refused {
+    Refused::new(StatusCode::FORBIDDEN, code, detail)
+}
+
+/// Who may open a session here: the leaf of a valid chain, each certificate we issued in it
+/// still enrolled and not revoked, of a role this server serves.
+fn admit(state: &AppState, chain: &preau_sync::certificate::Chain) -> Result<Grant, Refused> {
+    let leaf = chain.verify(&trusted_roots(state)?, crate::now_ms() as u64).map_err(|e| match e {
+        CertError::Expired { .. } => forbidden("expired", e.to_string()),
+        _ => forbidden("certificate", e.to_string()),
+    })?;
+    let own = state.replication.identity.public_key().to_bytes();
+    for cert in &chain.0 {
+        if cert.grant.issuer_key != own {
+            continue;
+        }
+        match state.replication.links.enrolled(cert.grant.subject)? {
+            Some(e) if e.revoked_at.is_some() => {
+                return Err(forbidden("revoked", format!("replica {} was revoked", cert.grant.subject)));
+            }
+            Some(e) if e.public_key == cert.grant.subject_key => {}
+            _ => {
+                return Err(forbidden(
+                    "unknown-replica",
+                    format!("replica {} is not enrolled here", cert.grant.subject),
+                ));
+            }
+        }
+    }
+    let serves = match state.config.role {
+        ServerRole::Hub => matches!(leaf.role, Role::School | Role::Device),
+        // An appliance serves only the devices it enrolled itself.
+        ServerRole::School => leaf.role == Role::Device && leaf.issuer_key == own,
+    };
+    if !serves {
+        return Err(forbidden("role", format!("a {:?} does not sync with this server", leaf.role)));
+    }
+    Ok(leaf.clone())
+}
+
+async fn open(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Refused> {
+    let signed = signed_header(&headers)?;
+    let opening: Open = decode(&body)?;
+    let leaf = admit(&state, &opening.chain)?;
+    if leaf.subject != signed.replica {
+        return Err(forbidden("certificate", "the certificate is not the signer's"));
+    }
+    state.replication.server.authenticate(&signed, &leaf.subject_key, &method, &uri, &body)?;
+    let hello = match Message::decode(&opening.hello) {
+        Ok(Message::Hello(h)) => h,
+        Ok(other) => return Err(Refused::malformed(format!("{} instead of Hello", other.name()))),
+        Err(e) => return Err(Refused::malformed(e.to_string())),
+    };
+    if hello.from != leaf.subject {
+        return Err(forbidden(
+            "certificate",
+            format!("hello from {} under {}'s certificate", hello.from, leaf.subject),
+        ));
+    }
+    if !hello.scope.is_within(&leaf.scope) {
+        return Err(forbidden("scope", "the declared partitions exceed the certificate"));
+    }
+    let school = school_of(&leaf.scope);
+    let dir = match (state.config.role, &school) {
+        (ServerRole::Hub, Some(uai)) => {
+            let uai = uai.clone();
+            Arc::new(state.db.run(move |store| Directory::load_school(store, &uai)).await?)
+        }
+        _ => state.directory(),
+    };
+    let policy = Arc::new(SchoolPolicy::new(dir.clone()));
+    let (core, offer) = {
+        let (policy, hello) = (policy.clone(), opening.hello);
+        state
+            .db
+            .run(move |store| Ok(Session::accept(store, &*policy, &hello)))
+            .await?
+            .map_err(|e| Refused::malformed(e.to_string()))?
+    };
+    let renewed = renew(&state, &leaf, &opening.chain, &dir)?;
+    let sid = crate::random_bytes::<16>();
+    let (payload, stored) = if offer.len() <= CHUNK {
+        (Payload::Inline(offer), None)
+    } else {
+        let path = state.replication.server.dir().join(format!("offer-{}", hex::encode(sid)));
+        let hash = *blake3::hash(&offer).as_bytes();
+        let len = offer.len() as u64;
+        tokio::fs::write(&path, offer).await.map_err(|e| crate::error::AppError::Internal(e.to_string()))?;
+        (Payload::Stored { len, hash }, Some(path))
+    };
+    state.replication.server.insert(
+        sid,
+        ServerSession {
+            peer: leaf.subject,
+            key: leaf.subject_key,
+            scope: hello.scope,
+            school,
+            core: Some(core),
+            policy,
+            offer: stored,
+            wanted: HashMap::new(),
+            last_used: Instant::now(),
+        },
+    )?;
+    state.replication.links.seen(leaf.subject)?;
+    tracing::info!(peer = %leaf.subject, session = %hex::encode(sid), "replication session opened");
+    let answer = Opened { session: sid, offer: payload, renewed };
+    Ok(signed_answer(&state, &signed.nonce, StatusCode::OK, encode(&answer)))
+}
+
+/// A fresh certificate for a replica we enrolled (its scope follows the directory: a
+/// teacher's device gains and loses classes with the teacher).
+fn renew(
+    state: &AppState,
+    leaf: &Grant,
+    chain: &preau_sync::certificate::Chain,
+    dir: &Directory,
+) -> Result<Option<preau_sync::certificate::Chain>, Refused> {
+    let identity = &state.replication.identity;
+    if leaf.issuer_key != identity.public_key().to_bytes() {
+        return Ok(None);
+    }
+    let Some(enrolled) = state.replication.links.enrolled(leaf.subject)? else { return Ok(None) };
+    let Some(subject) = Subject::parse(&enrolled.subject) else { return Ok(None) };
+    let cert =
+        enrollment::certify(identity, leaf.subject, leaf.subject_key, &subject, enrollment::scope_of(&subject, dir));
+    let mut renewed = chain.clone();
+    renewed.0[0] = cert;
+    // Our own certificate may have been renewed since: present the current one.
+    if let Some(hub) = state.replication.links.hub()? {
+        renewed.0.truncate(1);
+        renewed.0.extend(hub.chain.0);
+    }
+    Ok(Some(renewed))
+}
+
+/// Finds the session and checks that the request is signed by its peer.
+async fn session_for(
+    state: &AppState,
+    sid: &str,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(Signed, Arc<tokio::sync::Mutex<ServerSession>>), Refused> {
+    let signed = signed_header(headers)?;
+    let session = state.replication.server.get(sid)?;
+    let key = {
+        let mut s = session.lock().await;
+        if s.peer != signed.replica {
+            return Err(forbidden("signature", "another replica's session"));
+        }
+        s.last_used = Instant::now();
+        s.key
+    };
+    state.replication.server.authenticate(&signed, &key, method, uri, body)?;
+    Ok((signed, session))
+}
+
+/// A byte range of a file, as `Range` asks (the whole file without it).
+async fn ranged(path: PathBuf, headers: &HeaderMap) -> Result<Response, Refused> {
+    let len = transfer::offset(&path);
+    let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    let (start, end, partial) = match range {
+        None if len == 0 => return Ok(StatusCode::OK.into_response()),
+        None => (0, len - 1, false),
+        Some(r) => match transfer::parse_range(r, len) {
+            Some((s, e)) => (s, e, true),
+            None => {
+                return Ok((StatusCode::RANGE_NOT_SATISFIABLE, [(header::CONTENT_RANGE, format!("bytes */{len}"))])
+                    .into_response());
+            }
+        },
+    };
+    let bytes = tokio::task::spawn_blocking(move || transfer::read_range(&path, start, end))
+        .await
+        .map_err(|e| crate::error::AppError::Internal(e.to_string()))?
+        .map_err(|e| crate::error::AppError::Internal(e.to_string()))?;
+    let status = if partial { StatusCode::PARTIAL_CONTENT } else { StatusCode::OK };
+    Ok((
+        status,
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+            (header::CONTENT_RANGE, format!("bytes {start}-{end}/{len}")),
+            (header::ACCEPT_RANGES, "bytes".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+async fn offer(
+    State(state): State<AppState>,
+    Path(sid): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, Refused> {
+    let (_, session) = session_for(&state, &sid, &method, &uri, &headers, &[]).await?;
+    let path = session.lock().await.offer.clone();
+    let path = path.ok_or_else(|| Refused::new(StatusCode::NOT_FOUND, "no-offer", "the offer was sent inline"))?;
+    ranged(path, &headers).await
+}
+
+fn parse_hash(hash: &str) -> Result<[u8; 32], Refused> {
+    let mut h = [0u8; 32];
+    hex::decode_to_slice(hash, &mut h).map_err(|_| Refused::malformed("hash must be 64 hex digits"))?;
+    Ok(h)
+}
+
+fn offset_answer(offset: u64) -> Response {
+    (StatusCode::NO_CONTENT, [("upload-offset", offset.to_string())]).into_response()
+}
+
+fn upload_path(state: &AppState, peer: ReplicaId, hash: &[u8; 32]) -> PathBuf {
+    state.replication.server.dir().join(format!("up-{peer}-{}", hex::encode(hash)))
+}
+
+fn upload_at(headers: &HeaderMap) -> Result<u64, Refused> {
+    headers
+        .get("upload-offset")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| Refused::malformed("Upload-Offset header"))
+}
+
+#[derive(Deserialize)]
+struct Length {
+    length: u64,
+}
+
+async fn upload_offset(
+    State(state): State<AppState>,
+    Path((sid, hash)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, Refused> {
+    let (_, session) = session_for(&state, &sid, &method, &uri, &headers, &[]).await?;
+    let peer = session.lock().await.peer;
+    Ok(offset_answer(transfer::offset(&upload_path(&state, peer, &parse_hash(&hash)?))))
+}
+
+async fn upload(
+    State(state): State<AppState>,
+    Path((sid, hash)): Path<(String, String)>,
+    Query(Length { length }): Query<Length>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Refused> {
+    let (_, session) = session_for(&state, &sid, &method, &uri, &headers, &body).await?;
+    if length > MAX_BUNDLE_BYTES || body.len() > MAX_PIECE {
+        return Err(Refused::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", format!("{length} bytes announced")));
+    }
+    let peer = session.lock().await.peer;
+    let path = upload_path(&state, peer, &parse_hash(&hash)?);
+    let at = upload_at(&headers)?;
+    let offset = tokio::task::spawn_blocking(move || transfer::append(&path, at, &body, length))
+        .await
+        .map_err(|e| crate::error::AppError::Internal(e.to_string()))??;
+    Ok(offset_answer(offset))
+}
+
+async fn reply(
+    State(state): State<AppState>,
+    Path(sid): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Refused> {
+    let (signed, session) = session_for(&state, &sid, &method, &uri, &headers, &body).await?;
+    let mut s = session.lock().await;
+    let bytes = match decode::<Payload>(&body)? {
+        Payload::Inline(bytes) => bytes,
+        Payload::Stored { len, hash } => {
+            let path = upload_path(&state, s.peer, &hash);
+            if len > MAX_BUNDLE_BYTES || !transfer::verify(&path, len, &hash)? {
+                return Err(Refused::new(StatusCode::CONFLICT, "incomplete", "the reply's upload is not complete"));
+            }
+            let bytes = tokio::fs::read(&path).await.map_err(|e| crate::error::AppError::Internal(e.to_string()))?;
+            let _ = tokio::fs::remove_file(&path).await;
+            bytes
+        }
+    };
+    let mut core = s.core.take().ok_or_else(|| Refused::new(StatusCode::CONFLICT, "done", "the session is over"))?;
+    let policy = s.policy.clone();
+    let peer = s.peer;
+    let (core, outcome) = {
+        let bytes = bytes.clone();
+        state
+            .db
+            .run(move |store| {
+                let outcome = core.receive(store, &*policy, &bytes);
+                Ok((core, outcome))
+            })
+            .await?
+    };
+    s.core = Some(core);
+    let ack = match outcome {
+        Ok(Some(ack)) => ack,
+        Ok(None) => return Err(Refused::malformed("the reply ended the session without an acknowledgement")),
+        Err(preau_sync::Error::Refused(refusal)) => {
+            s.core = None;
+            return Err(keep_quarantined(
+                &state.replication.links,
+                &state.config.data_dir,
+                peer,
+                &refusal.to_string(),
+                &bytes,
+            )
+            .await);
+        }
+        Err(e) => return Err(crate::error::AppError::from(e).into()),
+    };
+    if let Some(path) = s.offer.take() {
+        let _ = tokio::fs::remove_file(path).await;
+    }
+    drop(s);
+    after_merge(&state).await;
+    Ok(signed_answer(&state, &signed.nonce, StatusCode::OK, ack))
+}
+
+/// Keeps a refused bundle for inspection (newest [`super::links::QUARANTINE_KEPT`]) and
+/// returns the 422 refusal that says why.
+pub async fn keep_quarantined(
+    links: &super::Links,
+    data_dir: &std::path::Path,
+    peer: ReplicaId,
+    reason: &str,
+    bytes: &[u8],
+) -> Refused {
+    let at = crate::now_ms();
+    let dir = data_dir.join("quarantine");
+    let file = dir.join(format!("{at}-{peer}.bundle"));
+    let write = async {
+        tokio::fs::create_dir_all(&dir).await?;
+        tokio::fs::write(&file, bytes).await
+    };
+    if let Err(e) = write.await {
+        tracing::error!(error = %e, "could not keep a quarantined bundle");
+    }
+    let entry = Quarantined { peer: peer.to_string(), at, reason: reason.to_owned(), file: file.display().to_string() };
+    match links.quarantine(&entry) {
+        Ok(old) => old.iter().for_each(|f| drop(std::fs::remove_file(f))),
+        Err(e) => tracing::error!(error = %e, "could not record a quarantined bundle"),
+    }
+    tracing::warn!(%peer, %reason, "bundle quarantined: nothing applied");
+    Refused::new(StatusCode::UNPROCESSABLE_ENTITY, "quarantined", reason)
+}
+
+/// After a peer's changes were committed: a school's appliance re-reads its directory.
+pub async fn after_merge(state: &AppState) {
+    if state.config.role == ServerRole::School
+        && let Err(e) = state.reload_directory().await
+    {
+        tracing::error!(error = %e, "reloading the directory after a sync");
+    }
+}
+
+/// What a school's files take on this server (the documents of its partitions reference them).
+async fn usage(state: &AppState, school: &Uai) -> Result<u64, Refused> {
+    let scope = Scope::new(vec![ScopeRule::School(school.clone())]);
+    let files = super::client::referenced_files(&state.db, scope).await?;
+    Ok(files.iter().filter(|(h, _)| state.files.has(&hex::encode(h))).map(|(_, size)| size).sum())
+}
+
+fn sorted(mut files: Vec<FileMeta>) -> Vec<FileMeta> {
+    // Small files first: a cut link leaves many whole small files rather than half a video.
+    files.sort_by_key(|f| (f.size, f.hash));
+    files
+}
+
+async fn files_plan(
+    State(state): State<AppState>,
+    Path(sid): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Refused> {
+    let (signed, session) = session_for(&state, &sid, &method, &uri, &headers, &body).await?;
+    let theirs: Vec<FileMeta> = decode(&body)?;
+    let scope = session.lock().await.scope.clone();
+    let referenced = super::client::referenced_files(&state.db, scope).await?;
+    let theirs_set: HashMap<[u8; 32], u64> = theirs.iter().map(|f| (f.hash, f.size)).collect();
+    let mut plan = FilesPlan::default();
+    for (hash, size) in &referenced {
+        let here = state.files.has(&hex::encode(hash));
+        match (here, theirs_set.contains_key(hash)) {
+            (true, false) => plan.client_lacks.push(FileMeta { hash: *hash, size: *size }),
+            (false, true) => plan.server_lacks.push(FileMeta { hash: *hash, size: *size }),
+            _ => {}
+        }
+    }
+    plan.client_lacks = sorted(plan.client_lacks);
+    plan.server_lacks = sorted(plan.server_lacks);
+    session.lock().await.wanted = plan.server_lacks.iter().map(|f| (f.hash, f.size)).collect();
+    Ok(signed_answer(&state, &signed.nonce, StatusCode::OK, encode(&plan)))
+}
+
+async fn file_download(
+    State(state): State<AppState>,
+    Path((sid, hash)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, Refused> {
+    let (_, session) = session_for(&state, &sid, &method, &uri, &headers, &[]).await?;
+    let wanted = parse_hash(&hash)?;
+    let scope = session.lock().await.scope.clone();
+    // Only files that the peer's own documents reference: never a file by its hash alone.
+    if !super::client::referenced_files(&state.db, scope).await?.contains_key(&wanted) {
+        return Err(Refused::new(StatusCode::NOT_FOUND, "no-file", "no such file in the shared partitions"));
+    }
+    let path = state.files.path_of(&hash).ok_or_else(|| Refused::malformed("hash"))?;
+    ranged(path, &headers).await
+}
+
+fn file_part(state: &AppState, peer: ReplicaId, hash: &[u8; 32]) -> PathBuf {
+    state.replication.server.dir().join(format!("file-{peer}-{}", hex::encode(hash)))
+}
+
+async fn file_offset(
+    State(state): State<AppState>,
+    Path((sid, hash)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, Refused> {
+    let (_, session) = session_for(&state, &sid, &method, &uri, &headers, &[]).await?;
+    let peer = session.lock().await.peer;
+    Ok(offset_answer(transfer::offset(&file_part(&state, peer, &parse_hash(&hash)?))))
+}
+
+async fn file_upload(
+    State(state): State<AppState>,
+    Path((sid, hash)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Refused> {
+    let (_, session) = session_for(&state, &sid, &method, &uri, &headers, &body).await?;
+    let hash = parse_hash(&hash)?;
+    let (peer, size, school) = {
+        let s = session.lock().await;
+        let size = s.wanted.get(&hash).copied().ok_or_else(|| {
+            Refused::new(StatusCode::CONFLICT, "not-wanted", "upload a file only after the files exchange lists it")
+        })?;
+        (s.peer, size, s.school.clone())
+    };
+    if body.len() > MAX_PIECE {
+        return Err(Refused::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too-large",
+            format!("{} bytes in one piece", body.len()),
+        ));
+    }
+    let at = upload_at(&headers)?;
+    if at == 0
+        && let (ServerRole::Hub, Some(uai)) = (state.config.role, &school)
+    {
+        let used = usage(&state, uai).await?;
+        let quota = state.config.school_quota_bytes;
+        if used + size > quota {
+            return Err(Refused::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "quota",
+                format!("school {uai} uses {used} of {quota} bytes; a {size}-byte file does not fit"),
+            ));
+        }
+    }
+    let path = file_part(&state, peer, &hash);
+    let offset = {
+        let path = path.clone();
+        tokio::task::spawn_blocking(move || transfer::append(&path, at, &body, size))
+            .await
+            .map_err(|e| crate::error::AppError::Internal(e.to_string()))??
+    };
+    if offset == size && transfer::verify(&path, size, &hash)? {
+        state.files.adopt(&hex::encode(hash), &path).await?;
+        session.lock().await.wanted.remove(&hash);
+    }
+    Ok(offset_answer(offset))
+}

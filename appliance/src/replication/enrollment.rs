@@ -1,0 +1,289 @@
+//! Enrolment: a one-time code, handed out by the issuer's administrator, lets a replica
+//! prove who it is once; the issuer then certifies its key for its partitions.
+//!
+//! - the hub's administrator creates a code for a school (UAI); the school's director types
+//!   the hub's address and the code on the appliance (page or `preau enroll`);
+//! - a director creates a code for a teacher's device; the device enrols with the
+//!   appliance and gets a certificate for that teacher's classes, chained to the school's.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use preau_sync::certificate::{Certificate, Chain, Grant, Role};
+use preau_sync::{Partition, ReplicaId, ReplicaIdentity, Scope, ScopeRule, Uai};
+use serde::{Deserialize, Serialize};
+
+use super::Refused;
+use super::links::{HubLink, Links};
+use crate::directory::{Directory, UserId};
+use crate::web::AppState;
+
+/// How long a code stays valid.
+pub const CODE_TTL: Duration = Duration::from_secs(14 * 24 * 3600);
+/// How long a certificate stays valid without a sync renewing it (a summer, and more).
+pub const CERT_TTL: Duration = Duration::from_secs(120 * 24 * 3600);
+/// Letters that cannot be misread for one another (no 0/O, 1/I/L).
+const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+
+/// What a code enrols.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Subject {
+    /// A school appliance (on the hub).
+    School(Uai),
+    /// A teacher's device (on the school's appliance).
+    Device(UserId),
+}
+
+impl Subject {
+    fn as_text(&self) -> String {
+        match self {
+            Subject::School(uai) => format!("school:{uai}"),
+            Subject::Device(user) => format!("device:{}", user.as_str()),
+        }
+    }
+
+    /// Parses the stored text.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.split_once(':')? {
+            ("school", uai) => Uai::parse(uai).ok().map(Subject::School),
+            ("device", user) => UserId::parse(user).ok().map(Subject::Device),
+            _ => None,
+        }
+    }
+}
+
+/// A fresh code, `XXXX-XXXX-XXXX` (60 bits), stored only as its hash.
+pub fn create_code(links: &Links, label: &str, subject: &Subject) -> Result<String, crate::error::AppError> {
+    let raw = crate::random_bytes::<12>();
+    let code: String = raw.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect();
+    let code = format!("{}-{}-{}", &code[..4], &code[4..8], &code[8..]);
+    let expires = crate::now_ms() + CODE_TTL.as_millis() as i64;
+    links.add_code(code_hash(&code), label, &subject.as_text(), expires)?;
+    Ok(code)
+}
+
+/// The hash of a code as typed (case, spaces and dashes do not matter).
+fn code_hash(code: &str) -> [u8; 32] {
+    let normal: String = code.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).collect();
+    *blake3::hash(normal.as_bytes()).as_bytes()
+}
+
+/// The partitions a subject may hold, as of `dir` (a device's follow its teacher's classes).
+pub fn scope_of(subject: &Subject, dir: &Directory) -> Scope {
+    match subject {
+        Subject::School(uai) => crate::school_scope(uai),
+        Subject::Device(user) => {
+            let Some(uai) = dir.uai() else { return Scope::default() };
+            let mut rules = vec![
+                ScopeRule::Exact(Partition::School(uai.clone())),
+                ScopeRule::Exact(Partition::Staff(uai.clone())),
+                ScopeRule::Exact(Partition::Academy),
+            ];
+            for class in dir.classes_taught_by(user) {
+                rules.push(ScopeRule::Exact(crate::homework::class_partition(uai, &class.id)));
+                for pupil in dir.pupils_of(&class.id) {
+                    if let Ok(id) = preau_sync::LocalId::parse(pupil.id.as_str()) {
+                        rules.push(ScopeRule::Exact(Partition::Pupil(uai.clone(), id)));
+                    }
+                }
+            }
+            Scope::new(rules)
+        }
+    }
+}
+
+/// Issues (or renews) the certificate of `replica` for `subject`.
+pub fn certify(
+    issuer: &ReplicaIdentity,
+    replica: ReplicaId,
+    key: [u8; 32],
+    subject: &Subject,
+    scope: Scope,
+) -> Certificate {
+    let now = crate::now_ms() as u64;
+    let role = match subject {
+        Subject::School(_) => Role::School,
+        Subject::Device(_) => Role::Device,
+    };
+    Certificate::issue(
+        issuer.signing_key(),
+        Grant {
+            version: 1,
+            serial: crate::random_bytes::<16>(),
+            subject: replica,
+            subject_key: key,
+            role,
+            scope,
+            issuer_key: [0; 32],
+            // An hour of slack for clocks that disagree a little.
+            not_before: now.saturating_sub(3_600_000),
+            not_after: now + CERT_TTL.as_millis() as u64,
+        },
+    )
+}
+
+/// The chain a replica we certify presents: its certificate, then ours (if we have one).
+pub fn chain_for(leaf: Certificate, ours: Option<&HubLink>) -> Chain {
+    let mut certs = vec![leaf];
+    if let Some(link) = ours {
+        certs.extend(link.chain.0.iter().cloned());
+    }
+    Chain(certs)
+}
+
+/// `POST /replication/v1/enroll`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct EnrollRequest {
+    /// The code, as typed.
+    pub code: String,
+    /// The enrolling replica.
+    pub replica: ReplicaId,
+    /// Its public key, hex.
+    pub public_key: String,
+}
+
+/// The answer: the replica's chain, and who certified it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct EnrollResponse {
+    /// The chain, hex of its postcard bytes.
+    pub chain: String,
+    /// The server's replica id (sessions name it).
+    pub server: ReplicaId,
+    /// The server's public key, hex (answers are signed with it).
+    pub server_key: String,
+    /// What the server calls the enrolled replica.
+    pub label: String,
+}
+
+/// Redeems a code: the server side of enrolment.
+pub async fn enroll(
+    State(state): State<AppState>,
+    ctx: axum::Extension<crate::web::Ctx>,
+    Json(req): Json<EnrollRequest>,
+) -> Result<Json<EnrollResponse>, Refused> {
+    let addr = crate::ratelimit::address_key(ctx.client_ip);
+    let key = format!("{addr}:enroll");
+    if !state.limits.allowed(&key, crate::ratelimit::ACCOUNT) {
+        return Err(Refused::new(StatusCode::TOO_MANY_REQUESTS, "too-many", format!("enrolment attempts from {addr}")));
+    }
+    let mut public_key = [0u8; 32];
+    hex::decode_to_slice(req.public_key.trim(), &mut public_key)
+        .map_err(|_| Refused::malformed("public_key must be 64 hex digits"))?;
+    ed25519_dalek::VerifyingKey::from_bytes(&public_key)
+        .map_err(|_| Refused::malformed("not an Ed25519 public key"))?;
+    let links = &state.replication.links;
+    let Some((label, subject)) = links.redeem(code_hash(&req.code), req.replica, public_key)? else {
+        state.limits.fail(&key);
+        return Err(Refused::new(StatusCode::FORBIDDEN, "bad-code", "unknown, used or expired enrolment code"));
+    };
+    let subject = Subject::parse(&subject).ok_or_else(|| Refused::malformed(format!("stored subject {subject:?}")))?;
+    let identity = state.replication.identity.clone();
+    let scope = scope_of(&subject, &state.directory());
+    let leaf = certify(&identity, req.replica, public_key, &subject, scope);
+    let chain = chain_for(leaf, links.hub()?.as_ref());
+    tracing::info!(replica = %req.replica, %label, "replica enrolled");
+    Ok(Json(EnrollResponse {
+        chain: hex::encode(chain.to_bytes()),
+        server: identity.id(),
+        server_key: hex::encode(identity.public_key().to_bytes()),
+        label,
+    }))
+}
+
+/// Why enrolling failed, for the person who typed the code.
+#[derive(Debug, thiserror::Error)]
+pub enum EnrollError {
+    /// The server could not be reached.
+    #[error("le serveur {0} est injoignable : vérifiez l'adresse et la connexion internet ({1})")]
+    Unreachable(String, String),
+    /// The code was refused.
+    #[error("ce code d'enrôlement est inconnu, déjà utilisé ou expiré : demandez-en un nouveau")]
+    BadCode,
+    /// Anything else the server said.
+    #[error("le serveur a refusé l'enrôlement ({0})")]
+    Refused(String),
+}
+
+/// Enrols this replica with the server at `url`: records the server and our chain.
+pub async fn enroll_with(
+    links: &Links,
+    identity: &ReplicaIdentity,
+    url: &str,
+    code: &str,
+) -> Result<HubLink, EnrollError> {
+    let url = url.trim().trim_end_matches('/').to_owned();
+    let client = super::client::http_client().map_err(|e| EnrollError::Unreachable(url.clone(), e))?;
+    let request = EnrollRequest {
+        code: code.to_owned(),
+        replica: identity.id(),
+        public_key: hex::encode(identity.public_key().to_bytes()),
+    };
+    let response = client
+        .post(format!("{url}{}/enroll", super::PREFIX))
+        .json(&request)
+        .send()
+        .await
+        .map_err(|e| EnrollError::Unreachable(url.clone(), e.to_string()))?;
+    let status = response.status();
+    let body = response.bytes().await.map_err(|e| EnrollError::Unreachable(url.clone(), e.to_string()))?;
+    if status == StatusCode::FORBIDDEN {
+        return Err(EnrollError::BadCode);
+    }
+    if !status.is_success() {
+        return Err(EnrollError::Refused(format!("{status}: {}", String::from_utf8_lossy(&body).trim())));
+    }
+    let answer: EnrollResponse =
+        serde_json::from_slice(&body).map_err(|e| EnrollError::Refused(format!("unreadable answer: {e}")))?;
+    let bad = |what: &str| EnrollError::Refused(format!("unreadable {what}"));
+    let chain = Chain::from_bytes(&hex::decode(&answer.chain).map_err(|_| bad("chain"))?).map_err(|_| bad("chain"))?;
+    let mut hub_key = [0u8; 32];
+    hex::decode_to_slice(&answer.server_key, &mut hub_key).map_err(|_| bad("key"))?;
+    let leaf = chain.leaf().ok_or_else(|| bad("chain"))?;
+    if leaf.subject != identity.id() || leaf.subject_key != identity.public_key().to_bytes() {
+        return Err(EnrollError::Refused("the certificate is not for this replica".into()));
+    }
+    let link = HubLink { url, hub_id: answer.server, hub_key, chain, enrolled_at: crate::now_ms() };
+    links.set_hub(&link).map_err(|e| EnrollError::Refused(e.to_string()))?;
+    Ok(link)
+}
+
+/// An appliance enrolled before its school exists here (a replacement for a broken one)
+/// holds what its certificate grants, so its first sync brings the school back.
+pub async fn hold_granted(state: &AppState, link: &HubLink) -> Result<(), crate::error::AppError> {
+    if state.directory().school.is_some() {
+        return Ok(());
+    }
+    let Some(scope) = link.chain.leaf().map(|g| g.scope.clone()) else { return Ok(()) };
+    state
+        .db
+        .run(move |store| {
+            store.set_scope(scope);
+            Ok(())
+        })
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_single_use_and_forgiving_to_type() {
+        let dir = tempfile::tempdir().unwrap();
+        let links = Links::open(&dir.path().join("links.db")).unwrap();
+        let uai = Uai::parse("0290001A").unwrap();
+        let code = create_code(&links, "École du Bourg", &Subject::School(uai.clone())).unwrap();
+        assert_eq!(code.len(), 14);
+        let typed = format!(" {} ", code.to_lowercase().replace('-', " "));
+        let me = ReplicaIdentity::generate();
+        let key = me.public_key().to_bytes();
+        let (label, subject) = links.redeem(code_hash(&typed), me.id(), key).unwrap().unwrap();
+        assert_eq!((label.as_str(), Subject::parse(&subject)), ("École du Bourg", Some(Subject::School(uai))));
+        assert!(links.redeem(code_hash(&code), me.id(), key).unwrap().is_none(), "used once");
+        assert!(links.enrolled(me.id()).unwrap().is_some());
+        assert!(links.revoke(me.id()).unwrap());
+        assert!(links.enrolled(me.id()).unwrap().unwrap().revoked_at.is_some());
+    }
+}

@@ -1,0 +1,452 @@
+//! The replica's link records: what is not replicated but must survive a restart —
+//! enrolment (codes handed out, replicas certified, revocations), this replica's own
+//! certificate and hub, the history of sync runs, quarantined bundles, partial transfers.
+//! One small SQLite file beside the replica (`links.db`), behind one mutex.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use preau_sync::certificate::Chain;
+use preau_sync::{ReplicaId, Scope};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::error::AppError;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS hub_link (
+    one INTEGER PRIMARY KEY CHECK (one = 1),
+    url TEXT NOT NULL,
+    hub_id TEXT NOT NULL,
+    hub_key BLOB NOT NULL,
+    chain BLOB NOT NULL,
+    enrolled_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS enrollment_code (
+    code_hash BLOB PRIMARY KEY,
+    label TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_by TEXT
+);
+CREATE TABLE IF NOT EXISTS enrolled (
+    replica TEXT PRIMARY KEY,
+    public_key BLOB NOT NULL,
+    label TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    enrolled_at INTEGER NOT NULL,
+    last_seen_at INTEGER,
+    revoked_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS sync_run (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    peer TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER NOT NULL,
+    ok INTEGER NOT NULL,
+    docs_up INTEGER NOT NULL,
+    docs_down INTEGER NOT NULL,
+    files_up INTEGER NOT NULL,
+    files_down INTEGER NOT NULL,
+    bytes_up INTEGER NOT NULL,
+    bytes_down INTEGER NOT NULL,
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS sync_run_peer ON sync_run (peer, ended_at);
+CREATE TABLE IF NOT EXISTS quarantine (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    peer TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    file TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS admin (
+    one INTEGER PRIMARY KEY CHECK (one = 1),
+    password_hash TEXT NOT NULL
+);
+";
+
+/// How many sync runs are kept per peer (older ones are deleted).
+const RUNS_KEPT: i64 = 200;
+/// How many quarantined bundles are kept (their files too).
+pub const QUARANTINE_KEPT: i64 = 100;
+
+/// The link records of this replica.
+#[derive(Clone)]
+pub struct Links {
+    conn: Arc<Mutex<Connection>>,
+}
+
+/// This replica's enrolment with its hub (or, for a device, its school appliance).
+#[derive(Clone, Debug)]
+pub struct HubLink {
+    /// Where the upstream server is.
+    pub url: String,
+    /// Its replica id.
+    pub hub_id: ReplicaId,
+    /// Its public key (responses are checked against it).
+    pub hub_key: [u8; 32],
+    /// Our certificate chain.
+    pub chain: Chain,
+    /// When we enrolled.
+    pub enrolled_at: i64,
+}
+
+/// A replica this one certified.
+#[derive(Clone, Debug)]
+pub struct Enrolled {
+    /// Its id.
+    pub replica: ReplicaId,
+    /// Its key.
+    pub public_key: [u8; 32],
+    /// What people call it (a school's name and UAI, a teacher's device).
+    pub label: String,
+    /// What it was enrolled for: `school:{uai}` or `device:{uai}:{user id}`.
+    pub subject: String,
+    /// When.
+    pub enrolled_at: i64,
+    /// Its last session with us.
+    pub last_seen_at: Option<i64>,
+    /// Set once revoked.
+    pub revoked_at: Option<i64>,
+}
+
+/// One sync run, as the status pages show it.
+#[derive(Clone, Debug, Default)]
+pub struct Run {
+    /// The other replica.
+    pub peer: String,
+    /// Start, Unix ms.
+    pub started_at: i64,
+    /// End, Unix ms.
+    pub ended_at: i64,
+    /// Whether it completed.
+    pub ok: bool,
+    /// Documents sent.
+    pub docs_up: i64,
+    /// Documents received.
+    pub docs_down: i64,
+    /// Files sent.
+    pub files_up: i64,
+    /// Files received.
+    pub files_down: i64,
+    /// Bytes sent.
+    pub bytes_up: i64,
+    /// Bytes received.
+    pub bytes_down: i64,
+    /// What went wrong (precise, for logs and the status page's details).
+    pub error: Option<String>,
+}
+
+/// A refused bundle, kept for inspection.
+#[derive(Clone, Debug)]
+pub struct Quarantined {
+    /// The replica that sent it.
+    pub peer: String,
+    /// When.
+    pub at: i64,
+    /// Why it was refused.
+    pub reason: String,
+    /// Where its bytes are.
+    pub file: String,
+}
+
+fn db(e: rusqlite::Error) -> AppError {
+    AppError::Internal(format!("links database: {e}"))
+}
+
+impl Links {
+    /// Opens (or creates) `links.db` in the data directory.
+    pub fn open(path: &Path) -> Result<Self, AppError> {
+        let conn = Connection::open(path).map_err(db)?;
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;")
+            .map_err(db)?;
+        conn.execute_batch(SCHEMA).map_err(db)?;
+        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, AppError> {
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        f(&conn).map_err(db)
+    }
+
+    /// Our upstream link, once enrolled.
+    pub fn hub(&self) -> Result<Option<HubLink>, AppError> {
+        let row = self.with(|c| {
+            c.query_row("SELECT url, hub_id, hub_key, chain, enrolled_at FROM hub_link", [], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                    r.get::<_, Vec<u8>>(3)?,
+                    r.get(4)?,
+                ))
+            })
+            .optional()
+        })?;
+        let Some((url, id, key, chain, enrolled_at)) = row else { return Ok(None) };
+        let corrupt = |what: &str| AppError::Internal(format!("links database: bad {what}"));
+        Ok(Some(HubLink {
+            url,
+            hub_id: id.parse().map_err(|_| corrupt("hub id"))?,
+            hub_key: key.try_into().map_err(|_| corrupt("hub key"))?,
+            chain: Chain::from_bytes(&chain).map_err(|_| corrupt("certificate"))?,
+            enrolled_at,
+        }))
+    }
+
+    /// Records (or replaces) our upstream link.
+    pub fn set_hub(&self, link: &HubLink) -> Result<(), AppError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT OR REPLACE INTO hub_link (one, url, hub_id, hub_key, chain, enrolled_at) VALUES (1, ?, ?, ?, ?, ?)",
+                params![link.url, link.hub_id.to_string(), link.hub_key.to_vec(), link.chain.to_bytes(), link.enrolled_at],
+            )
+            .map(drop)
+        })
+    }
+
+    /// Replaces our certificate (renewed at each sync).
+    pub fn renew_chain(&self, chain: &Chain) -> Result<(), AppError> {
+        self.with(|c| c.execute("UPDATE hub_link SET chain = ?", [chain.to_bytes()]).map(drop))
+    }
+
+    /// Stores an enrolment code (only its hash).
+    pub fn add_code(&self, code_hash: [u8; 32], label: &str, subject: &str, expires_at: i64) -> Result<(), AppError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO enrollment_code (code_hash, label, subject, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                params![code_hash.to_vec(), label, subject, crate::now_ms(), expires_at],
+            )
+            .map(drop)
+        })
+    }
+
+    /// Spends a code: returns its (label, subject) if it exists, is unused and unexpired,
+    /// and enrols `replica` with `key` in the same transaction.
+    pub fn redeem(
+        &self,
+        code_hash: [u8; 32],
+        replica: ReplicaId,
+        key: [u8; 32],
+    ) -> Result<Option<(String, String)>, AppError> {
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn.transaction().map_err(db)?;
+        let now = crate::now_ms();
+        let found: Option<(String, String)> = tx
+            .query_row(
+                "SELECT label, subject FROM enrollment_code WHERE code_hash = ? AND used_by IS NULL AND expires_at > ?",
+                params![code_hash.to_vec(), now],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(db)?;
+        let Some((label, subject)) = found else { return Ok(None) };
+        tx.execute(
+            "UPDATE enrollment_code SET used_by = ? WHERE code_hash = ?",
+            params![replica.to_string(), code_hash.to_vec()],
+        )
+        .map_err(db)?;
+        tx.execute(
+            "INSERT OR REPLACE INTO enrolled (replica, public_key, label, subject, enrolled_at) VALUES (?, ?, ?, ?, ?)",
+            params![replica.to_string(), key.to_vec(), label, subject, now],
+        )
+        .map_err(db)?;
+        tx.commit().map_err(db)?;
+        Ok(Some((label, subject)))
+    }
+
+    /// Codes not used yet and not expired: (label, subject, expires_at).
+    pub fn pending_codes(&self) -> Result<Vec<(String, String, i64)>, AppError> {
+        self.with(|c| {
+            let mut st = c.prepare(
+                "SELECT label, subject, expires_at FROM enrollment_code WHERE used_by IS NULL AND expires_at > ? ORDER BY created_at",
+            )?;
+            st.query_map([crate::now_ms()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect()
+        })
+    }
+
+    /// A replica we enrolled.
+    pub fn enrolled(&self, replica: ReplicaId) -> Result<Option<Enrolled>, AppError> {
+        Ok(self.enrolled_where("WHERE replica = ?1", Some(replica.to_string()))?.pop())
+    }
+
+    /// Every replica we enrolled, newest first.
+    pub fn all_enrolled(&self) -> Result<Vec<Enrolled>, AppError> {
+        self.enrolled_where("WHERE ?1 IS NULL", None)
+    }
+
+    fn enrolled_where(&self, filter: &str, arg: Option<String>) -> Result<Vec<Enrolled>, AppError> {
+        let sql = format!(
+            "SELECT replica, public_key, label, subject, enrolled_at, last_seen_at, revoked_at FROM enrolled {filter} \
+             ORDER BY enrolled_at DESC"
+        );
+        let rows = self.with(|c| {
+            let mut st = c.prepare(&sql)?;
+            st.query_map([arg], |r| {
+                let (id, key): (String, Vec<u8>) = (r.get(0)?, r.get(1)?);
+                let (label, subject, enrolled_at, last_seen_at, revoked_at) =
+                    (r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?);
+                // A row that no longer parses (hand-edited file) is skipped, not fatal.
+                Ok(id.parse().ok().zip(key.try_into().ok()).map(|(replica, public_key)| Enrolled {
+                    replica,
+                    public_key,
+                    label,
+                    subject,
+                    enrolled_at,
+                    last_seen_at,
+                    revoked_at,
+                }))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        Ok(rows.into_iter().flatten().collect())
+    }
+
+    /// Revokes a replica: refused from its next request on. Returns whether it existed.
+    pub fn revoke(&self, replica: ReplicaId) -> Result<bool, AppError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE enrolled SET revoked_at = ? WHERE replica = ? AND revoked_at IS NULL",
+                params![crate::now_ms(), replica.to_string()],
+            )
+            .map(|n| n > 0)
+        })
+    }
+
+    /// Notes that a replica synced with us now.
+    pub fn seen(&self, replica: ReplicaId) -> Result<(), AppError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE enrolled SET last_seen_at = ? WHERE replica = ?",
+                params![crate::now_ms(), replica.to_string()],
+            )
+            .map(drop)
+        })
+    }
+
+    /// Records a sync run and forgets the oldest ones beyond [`RUNS_KEPT`].
+    pub fn record_run(&self, run: &Run) -> Result<(), AppError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO sync_run (peer, started_at, ended_at, ok, docs_up, docs_down, files_up, files_down, \
+                 bytes_up, bytes_down, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                params![
+                    run.peer,
+                    run.started_at,
+                    run.ended_at,
+                    run.ok,
+                    run.docs_up,
+                    run.docs_down,
+                    run.files_up,
+                    run.files_down,
+                    run.bytes_up,
+                    run.bytes_down,
+                    run.error
+                ],
+            )?;
+            c.execute(
+                "DELETE FROM sync_run WHERE peer = ?1 AND id NOT IN \
+                 (SELECT id FROM sync_run WHERE peer = ?1 ORDER BY id DESC LIMIT ?2)",
+                params![run.peer, RUNS_KEPT],
+            )
+            .map(drop)
+        })
+    }
+
+    /// The latest runs, newest first.
+    pub fn runs(&self, limit: i64) -> Result<Vec<Run>, AppError> {
+        self.runs_where("", limit)
+    }
+
+    /// The latest successful run.
+    pub fn last_success(&self) -> Result<Option<Run>, AppError> {
+        Ok(self.runs_where("WHERE ok = 1", 1)?.pop())
+    }
+
+    fn runs_where(&self, filter: &str, limit: i64) -> Result<Vec<Run>, AppError> {
+        let sql = format!(
+            "SELECT peer, started_at, ended_at, ok, docs_up, docs_down, files_up, files_down, bytes_up, bytes_down, error \
+             FROM sync_run {filter} ORDER BY id DESC LIMIT ?"
+        );
+        self.with(|c| {
+            let mut st = c.prepare(&sql)?;
+            st.query_map([limit], |r| {
+                Ok(Run {
+                    peer: r.get(0)?,
+                    started_at: r.get(1)?,
+                    ended_at: r.get(2)?,
+                    ok: r.get(3)?,
+                    docs_up: r.get(4)?,
+                    docs_down: r.get(5)?,
+                    files_up: r.get(6)?,
+                    files_down: r.get(7)?,
+                    bytes_up: r.get(8)?,
+                    bytes_down: r.get(9)?,
+                    error: r.get(10)?,
+                })
+            })?
+            .collect()
+        })
+    }
+
+    /// Records a quarantined bundle; returns the files of the entries dropped beyond
+    /// [`QUARANTINE_KEPT`], for the caller to delete.
+    pub fn quarantine(&self, entry: &Quarantined) -> Result<Vec<String>, AppError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO quarantine (peer, at, reason, file) VALUES (?, ?, ?, ?)",
+                params![entry.peer, entry.at, entry.reason, entry.file],
+            )?;
+            let old: Vec<String> = c
+                .prepare("SELECT file FROM quarantine ORDER BY id DESC LIMIT -1 OFFSET ?")?
+                .query_map([QUARANTINE_KEPT], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            c.execute(
+                "DELETE FROM quarantine WHERE id NOT IN (SELECT id FROM quarantine ORDER BY id DESC LIMIT ?)",
+                [QUARANTINE_KEPT],
+            )?;
+            Ok(old)
+        })
+    }
+
+    /// The latest quarantined bundles, newest first.
+    pub fn quarantined(&self, limit: i64) -> Result<Vec<Quarantined>, AppError> {
+        self.with(|c| {
+            let mut st = c.prepare("SELECT peer, at, reason, file FROM quarantine ORDER BY id DESC LIMIT ?")?;
+            st.query_map([limit], |r| {
+                Ok(Quarantined { peer: r.get(0)?, at: r.get(1)?, reason: r.get(2)?, file: r.get(3)? })
+            })?
+            .collect()
+        })
+    }
+
+    /// The hub administrator's password hash, once set.
+    pub fn admin_hash(&self) -> Result<Option<String>, AppError> {
+        self.with(|c| c.query_row("SELECT password_hash FROM admin", [], |r| r.get(0)).optional())
+    }
+
+    /// Sets the hub administrator's password hash.
+    pub fn set_admin_hash(&self, hash: &str) -> Result<(), AppError> {
+        self.with(|c| c.execute("INSERT OR REPLACE INTO admin (one, password_hash) VALUES (1, ?)", [hash]).map(drop))
+    }
+
+    /// Checkpoints the WAL (housekeeping).
+    pub fn checkpoint(&self) -> Result<(), AppError> {
+        self.with(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);"))
+    }
+}
+
+/// A scope's partitions, for a certificate (kept apart so `links` stays about storage).
+pub fn describe_scope(scope: &Scope) -> String {
+    scope
+        .rules()
+        .iter()
+        .map(|r| match r {
+            preau_sync::ScopeRule::All => "*".to_owned(),
+            preau_sync::ScopeRule::School(u) => format!("school/{u}/*"),
+            preau_sync::ScopeRule::Exact(p) => p.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,247 @@
+//! When an appliance syncs: every `sync_interval_minutes` while the hub answers, always in
+//! the nightly window, at once when asked (`preau sync now`, the director's button), and
+//! after a failure with exponential backoff and jitter — so a link that comes back is used
+//! within minutes, and a hub that comes back is not stormed by every school at once.
+//! Housekeeping runs beside it.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::Duration;
+
+use rand::RngExt;
+
+use super::client::{self, Progress, Replica};
+use super::links::Run;
+use crate::config::Role;
+use crate::policy::SchoolPolicy;
+use crate::web::AppState;
+
+/// The first retry after a failure; each next one doubles, up to the interval.
+const FIRST_RETRY: Duration = Duration::from_secs(30);
+/// Housekeeping period.
+const HOUSEKEEPING: Duration = Duration::from_secs(3600);
+
+/// The scheduler's shared state: the trigger, and where the current run has got.
+#[derive(Default)]
+pub struct Runner {
+    trigger: tokio::sync::Notify,
+    progress: Mutex<Option<Progress>>,
+    started: AtomicU64,
+    finished: AtomicU64,
+    failures: AtomicU32,
+}
+
+/// What `GET /replication/v1/local/sync` answers.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct RunnerState {
+    /// Runs started since the server started.
+    pub started: u64,
+    /// Runs finished since the server started.
+    pub finished: u64,
+    /// The current run's phase and bytes.
+    pub phase: Option<String>,
+    /// Bytes moved in the phase.
+    pub done: u64,
+    /// Bytes to move in the phase.
+    pub total: u64,
+    /// The last run's outcome.
+    pub last_ok: Option<bool>,
+    /// The last run's error.
+    pub last_error: Option<String>,
+    /// The last run's counters: documents and files sent and received.
+    pub last_counts: [i64; 4],
+}
+
+impl Runner {
+    /// Asks for a run now; returns the number the run that will serve it will have
+    /// (`finished` reaches it when that run is over).
+    pub fn trigger(&self) -> u64 {
+        // A run in progress may have read the replica before the request: the next one serves it.
+        let next = self.started.load(Ordering::SeqCst) + 1;
+        self.trigger.notify_one();
+        next
+    }
+
+    /// Where things stand.
+    pub fn state(&self, last: Option<&Run>) -> RunnerState {
+        let progress = self.progress.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        RunnerState {
+            started: self.started.load(Ordering::SeqCst),
+            finished: self.finished.load(Ordering::SeqCst),
+            phase: progress.as_ref().map(|p| p.phase.to_owned()),
+            done: progress.as_ref().map_or(0, |p| p.done),
+            total: progress.as_ref().map_or(0, |p| p.total),
+            last_ok: last.map(|r| r.ok),
+            last_error: last.and_then(|r| r.error.clone()),
+            last_counts: last.map_or([0; 4], |r| [r.docs_up, r.docs_down, r.files_up, r.files_down]),
+        }
+    }
+
+    fn set(&self, progress: Option<Progress>) {
+        *self.progress.lock().unwrap_or_else(|p| p.into_inner()) = progress;
+    }
+}
+
+/// The replica as the client sees it, from the server's state.
+pub fn replica_of(state: &AppState) -> Replica {
+    Replica {
+        db: state.db.clone(),
+        links: state.replication.links.clone(),
+        files: state.files.clone(),
+        identity: state.replication.identity.clone(),
+        policy: std::sync::Arc::new(SchoolPolicy::new(state.directory())),
+        data_dir: state.config.data_dir.clone(),
+    }
+}
+
+/// Runs one sync now and records it (the scheduler, and `preau sync now` without a server).
+pub async fn run_now(state: &AppState) -> Run {
+    let runner = state.replication.runner.clone();
+    runner.started.fetch_add(1, Ordering::SeqCst);
+    runner.set(Some(Progress { phase: "connexion", done: 0, total: 0 }));
+    let replica = replica_of(state);
+    let report = {
+        let runner = runner.clone();
+        move |p: Progress| runner.set(Some(p))
+    };
+    let run = client::sync_once(&replica, &report).await;
+    if let Err(e) = state.replication.record(&run) {
+        tracing::error!(error = %e, "recording a sync run");
+    }
+    if run.docs_down > 0 || run.files_down > 0 {
+        super::endpoints::after_merge(state).await;
+    }
+    if run.ok {
+        runner.failures.store(0, Ordering::SeqCst);
+        tracing::info!(
+            docs_up = run.docs_up,
+            docs_down = run.docs_down,
+            files_up = run.files_up,
+            files_down = run.files_down,
+            bytes_up = run.bytes_up,
+            bytes_down = run.bytes_down,
+            "sync done"
+        );
+    } else {
+        runner.failures.fetch_add(1, Ordering::SeqCst);
+    }
+    runner.set(None);
+    runner.finished.fetch_add(1, Ordering::SeqCst);
+    run
+}
+
+/// Parses `"HH:MM-HH:MM"` into minutes of the day.
+pub fn parse_window(text: &str) -> Option<(u32, u32)> {
+    let minutes = |t: &str| -> Option<u32> {
+        let (h, m) = t.trim().split_once(':')?;
+        let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+        (h < 24 && m < 60).then_some(h * 60 + m)
+    };
+    let (a, b) = text.split_once('-')?;
+    Some((minutes(a)?, minutes(b)?))
+}
+
+/// How long to wait before the next run.
+fn next_wait(
+    interval: Duration,
+    window: Option<(u32, u32)>,
+    failures: u32,
+    now_ms: i64,
+    last_ok_ms: Option<i64>,
+) -> Duration {
+    let jitter = |d: Duration| d.mul_f64(rand::rng().random_range(0.75..1.25));
+    if failures > 0 {
+        let backoff = FIRST_RETRY.saturating_mul(1 << (failures - 1).min(16));
+        let cap = if interval.is_zero() { Duration::from_secs(3600) } else { interval };
+        return jitter(backoff.min(cap));
+    }
+    let minute_of_day = ((now_ms / 60_000) % 1440) as u32;
+    if let Some((start, end)) = window {
+        let inside = if start <= end {
+            (start..end).contains(&minute_of_day)
+        } else {
+            minute_of_day >= start || minute_of_day < end
+        };
+        let since_start = (minute_of_day + 1440 - start) % 1440;
+        let synced_tonight = last_ok_ms.is_some_and(|t| now_ms - t < i64::from(since_start) * 60_000);
+        if inside && !synced_tonight {
+            return jitter(Duration::from_secs(60));
+        }
+        let until_start = Duration::from_secs(u64::from((start + 1440 - minute_of_day) % 1440) * 60);
+        if interval.is_zero() || until_start < interval {
+            return until_start.max(Duration::from_secs(60));
+        }
+    }
+    if interval.is_zero() { Duration::from_secs(3600) } else { jitter(interval) }
+}
+
+/// The appliance's sync loop (does nothing until the appliance is enrolled).
+pub async fn run(state: AppState) {
+    if state.config.role != Role::School {
+        return;
+    }
+    let interval = Duration::from_secs(state.config.sync_interval_minutes * 60);
+    let window = parse_window(&state.config.sync_window);
+    if window.is_none() {
+        tracing::warn!(window = %state.config.sync_window, "sync_window is not HH:MM-HH:MM: no nightly window");
+    }
+    let runner = state.replication.runner.clone();
+    // A first sync shortly after start: the appliance may have been off for days.
+    let mut wait = Duration::from_secs(5);
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = runner.trigger.notified() => {}
+        }
+        if state.replication.links.hub().ok().flatten().is_some() {
+            run_now(&state).await;
+        }
+        let last_ok = state.replication.last_success();
+        wait = next_wait(interval, window, runner.failures.load(Ordering::SeqCst), crate::now_ms(), last_ok);
+        tracing::debug!(?wait, "next sync");
+    }
+}
+
+/// Hourly housekeeping: idle sessions and abandoned transfers go, logs are checkpointed.
+pub async fn housekeeping(state: AppState) {
+    loop {
+        tokio::time::sleep(HOUSEKEEPING).await;
+        // Partial downloads of this replica's own runs live in the same directory.
+        let swept = state.replication.server.sweep();
+        if swept > 0 {
+            tracing::info!(swept, "abandoned partial transfers removed");
+        }
+        if let Err(e) = state.replication.links.checkpoint() {
+            tracing::warn!(error = %e, "checkpointing links.db");
+        }
+        if let Err(e) = state.db.run(|store| Ok(store.checkpoint()?)).await {
+            tracing::warn!(error = %e, "checkpointing the replica");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_follow_failures_the_window_and_the_interval() {
+        let hour = Duration::from_secs(3600);
+        let at = |h: i64, m: i64| (20_000 * 1440 + h * 60 + m) * 60_000;
+        // Backoff doubles, with jitter, and stops at the interval.
+        let w1 = next_wait(hour, None, 1, at(12, 0), None);
+        let w4 = next_wait(hour, None, 4, at(12, 0), None);
+        assert!(w1 >= Duration::from_secs(22) && w1 <= Duration::from_secs(38), "{w1:?}");
+        assert!(w4 >= Duration::from_secs(180) && w4 <= Duration::from_secs(300), "{w4:?}");
+        assert!(next_wait(hour, None, 30, at(12, 0), None) <= hour.mul_f64(1.25));
+        // In the window without a sync tonight: soon; after one: the interval.
+        let window = parse_window("01:00-05:00");
+        assert!(next_wait(Duration::ZERO, window, 0, at(2, 0), Some(at(0, 30))) <= Duration::from_secs(75));
+        assert_eq!(next_wait(Duration::ZERO, window, 0, at(2, 0), Some(at(1, 30))), Duration::from_secs(23 * 3600));
+        // Interval 0 (nightly only): wait for the window.
+        assert_eq!(next_wait(Duration::ZERO, window, 0, at(22, 0), Some(at(2, 0))), Duration::from_secs(3 * 3600));
+        assert_eq!(parse_window("22:30-04:00"), Some((1350, 240)));
+        assert_eq!(parse_window("25:00-04:00"), None);
+        assert_eq!(parse_window("nuit"), None);
+    }
+}

@@ -1,0 +1,434 @@
+//! What people see of replication: the director's sync page (enrolment with the hub, the
+//! status in plain French, teachers' devices), the hub administrator's page (schools,
+//! enrolment codes, revocation), the « dernière synchronisation » line of staff pages, and
+//! the loopback-only control endpoint `preau sync now` uses.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use preau_sync::Uai;
+use serde::Deserialize;
+
+use super::enrollment::{self, Subject};
+use super::links::Run;
+use super::schedule::RunnerState;
+use crate::accounts::secrets;
+use crate::admin::director;
+use crate::directory::{Profile, UserId};
+use crate::error::AppError;
+use crate::i18n::Locale;
+use crate::web::session::CsrfForm;
+use crate::web::{AppState, Chrome, Ctx, SignedIn, render};
+
+/// « il y a 3 h »: how long ago a Unix-ms time was.
+pub fn ago(l: Locale, at_ms: i64) -> String {
+    let minutes = ((crate::now_ms() - at_ms).max(0) / 60_000).to_string();
+    let m: i64 = minutes.parse().unwrap_or(0);
+    match m {
+        0 => l.t("ago-now"),
+        1..=59 => l.ta("ago-minutes", &[("n", &minutes)]),
+        60..=2879 => l.ta("ago-hours", &[("n", &(m / 60).to_string())]),
+        _ => l.ta("ago-days", &[("n", &(m / 1440).to_string())]),
+    }
+}
+
+/// The line every staff page shows once the appliance is enrolled.
+pub fn footer_note(state: &AppState, l: Locale) -> Option<String> {
+    state.replication.links.hub().ok().flatten()?;
+    Some(match state.replication.last_success() {
+        Some(at) => l.ta("sync-last", &[("ago", &ago(l, at))]),
+        None => l.t("sync-never"),
+    })
+}
+
+/// Plain-French advice for a run's error (`code: detail`).
+pub fn advice(l: Locale, error: &str) -> String {
+    let code = error.split_once(':').map_or(error, |(c, _)| c).trim();
+    let id = format!("sync-advice-{code}");
+    let text = l.t(&id);
+    if text == id { l.t("sync-advice-other") } else { text }
+}
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/sync", get(sync_page))
+        .route("/admin/sync/enroll", post(enroll_form))
+        .route("/admin/sync/now", post(sync_now_form))
+        .route("/admin/sync/devices", post(device_code))
+        .route("/admin/sync/revoke", post(revoke_form))
+        .merge(local_routes())
+}
+
+/// `preau sync now` talks to the running server here, from the same machine only.
+fn local_routes() -> Router<AppState> {
+    Router::new().route(&format!("{}/local/sync", super::PREFIX), get(local_state).post(local_trigger))
+}
+
+fn loopback(ctx: &Ctx) -> Result<(), AppError> {
+    match ctx.client_ip {
+        Some(ip) if ip.is_loopback() => Ok(()),
+        _ => Err(AppError::Forbidden("local control from another machine".into())),
+    }
+}
+
+fn runner_state(state: &AppState) -> Result<RunnerState, AppError> {
+    let last = state.replication.links.runs(1)?.pop();
+    Ok(state.replication.runner.state(last.as_ref()))
+}
+
+async fn local_state(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+    loopback(&ctx)?;
+    Ok(Json(runner_state(&state)?).into_response())
+}
+
+async fn local_trigger(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+    loopback(&ctx)?;
+    if state.replication.links.hub()?.is_none() {
+        return Err(AppError::bad("sync-advice-not-enrolled", "not enrolled"));
+    }
+    let wanted = state.replication.runner.trigger();
+    Ok(Json(serde_json::json!({ "wanted": wanted })).into_response())
+}
+
+/// A run as the page lists it.
+struct RunView {
+    when: String,
+    ok: bool,
+    summary: String,
+    error: Option<String>,
+}
+
+fn run_view(l: Locale, r: &Run) -> RunView {
+    RunView {
+        when: ago(l, r.ended_at),
+        ok: r.ok,
+        summary: l.ta(
+            "sync-run-summary",
+            &[
+                ("up", &r.docs_up.to_string()),
+                ("down", &r.docs_down.to_string()),
+                ("files_up", &r.files_up.to_string()),
+                ("files_down", &r.files_down.to_string()),
+                ("kb", &((r.bytes_up + r.bytes_down) / 1024).to_string()),
+            ],
+        ),
+        error: r.error.clone(),
+    }
+}
+
+struct DeviceView {
+    replica: String,
+    label: String,
+    seen: String,
+    revoked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "sync.html")]
+struct SyncPage {
+    c: Chrome,
+    hub: Option<String>,
+    valid_until: String,
+    last_ok: Option<String>,
+    error: Option<(String, String)>,
+    unsent: u64,
+    running: Option<String>,
+    runs: Vec<RunView>,
+    quarantined: Vec<(String, String)>,
+    teachers: Vec<(String, String)>,
+    devices: Vec<DeviceView>,
+    new_code: Option<(String, String)>,
+    message: Option<String>,
+}
+
+async fn page(
+    state: &AppState,
+    ctx: &Ctx,
+    new_code: Option<(String, String)>,
+    message: Option<String>,
+) -> Result<Response, AppError> {
+    let l = ctx.locale;
+    let links = &state.replication.links;
+    let hub = links.hub()?;
+    let unsent = match &hub {
+        Some(h) => {
+            let peer = h.hub_id;
+            state.db.run(move |store| Ok(store.unsent_documents(peer)?)).await?
+        }
+        None => 0,
+    };
+    let runs = links.runs(10)?;
+    let last = runs.first();
+    let error = last.and_then(|r| r.error.as_ref()).map(|e| (advice(l, e), e.clone()));
+    let dir = state.directory();
+    let devices = links
+        .all_enrolled()?
+        .into_iter()
+        .map(|e| DeviceView {
+            replica: e.replica.to_string(),
+            label: e.label,
+            seen: e.last_seen_at.map_or_else(|| l.t("sync-never-seen"), |t| ago(l, t)),
+            revoked: e.revoked_at.is_some(),
+        })
+        .collect();
+    let mut teachers: Vec<(String, String)> = dir
+        .people
+        .values()
+        .filter(|m| matches!(m.profile, Profile::Teacher | Profile::Director) && !m.person.archived)
+        .map(|m| (m.id.as_str().to_owned(), m.full_name()))
+        .collect();
+    teachers.sort_by(|a, b| a.1.cmp(&b.1));
+    let running = state.replication.runner.state(None).phase;
+    render(&SyncPage {
+        c: Chrome::new(ctx),
+        valid_until: hub
+            .as_ref()
+            .and_then(|h| h.chain.leaf().map(|g| crate::date_of_ms(g.not_after as i64)))
+            .unwrap_or_default(),
+        hub: hub.map(|h| h.url),
+        last_ok: state.replication.last_success().map(|t| ago(l, t)),
+        error,
+        unsent,
+        running,
+        runs: runs.iter().map(|r| run_view(l, r)).collect(),
+        quarantined: links.quarantined(10)?.into_iter().map(|q| (ago(l, q.at), q.reason)).collect(),
+        teachers,
+        devices,
+        new_code,
+        message,
+    })
+}
+
+async fn sync_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+    director(ctx.user()?)?;
+    page(&state, &ctx, None, None).await
+}
+
+#[derive(Deserialize)]
+struct EnrollForm {
+    hub: String,
+    code: String,
+}
+
+async fn enroll_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<EnrollForm>,
+) -> Result<Response, AppError> {
+    director(ctx.user()?)?;
+    let url = form.hub.trim();
+    if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 300 {
+        return page(&state, &ctx, None, Some(ctx.locale.t("sync-bad-hub-url"))).await;
+    }
+    let message =
+        match enrollment::enroll_with(&state.replication.links, &state.replication.identity, url, &form.code).await {
+            Ok(link) => {
+                enrollment::hold_granted(&state, &link).await?;
+                state.replication.runner.trigger();
+                ctx.locale.t("sync-enrolled")
+            }
+            Err(e) => e.to_string(),
+        };
+    page(&state, &ctx, None, Some(message)).await
+}
+
+async fn sync_now_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, AppError> {
+    director(ctx.user()?)?;
+    state.replication.runner.trigger();
+    Ok(Redirect::to("/admin/sync").into_response())
+}
+
+#[derive(Deserialize)]
+struct Empty {}
+
+#[derive(Deserialize)]
+struct DeviceForm {
+    teacher: String,
+}
+
+async fn device_code(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<DeviceForm>,
+) -> Result<Response, AppError> {
+    director(ctx.user()?)?;
+    let dir = state.directory();
+    let member = UserId::parse(&form.teacher)
+        .ok()
+        .and_then(|id| dir.member(&id).cloned())
+        .filter(|m| matches!(m.profile, Profile::Teacher | Profile::Director))
+        .ok_or(AppError::NotFound)?;
+    let label = ctx.locale.ta("sync-device-label", &[("name", &member.full_name())]);
+    let code = enrollment::create_code(&state.replication.links, &label, &Subject::Device(member.id.clone()))?;
+    page(&state, &ctx, Some((label, code)), None).await
+}
+
+#[derive(Deserialize)]
+struct RevokeForm {
+    replica: String,
+}
+
+async fn revoke_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<RevokeForm>,
+) -> Result<Response, AppError> {
+    let user = ctx.user()?;
+    if !(user.profile == Profile::Director || user.profile == Profile::AcademyAdmin) {
+        return Err(AppError::Forbidden("revocation".into()));
+    }
+    let replica = form.replica.parse().map_err(|_| AppError::bad("error-bad-form", "replica id"))?;
+    if !state.replication.links.revoke(replica)? {
+        return Err(AppError::NotFound);
+    }
+    tracing::warn!(%replica, by = %user.user.as_str(), "replica revoked");
+    Ok(Redirect::to(if user.profile == Profile::AcademyAdmin { "/" } else { "/admin/sync" }).into_response())
+}
+
+// ---- the hub ----
+
+/// The hub's pages: its administrator's login and dashboard.
+pub(crate) fn hub_routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(hub_page))
+        .route("/hub/login", post(hub_login))
+        .route("/hub/logout", post(hub_logout))
+        .route("/hub/codes", post(hub_code))
+        .route("/hub/revoke", post(revoke_form))
+        .merge(local_routes())
+}
+
+#[derive(Template)]
+#[template(path = "hub.html")]
+struct HubPage {
+    c: Chrome,
+    signed_in: bool,
+    schools: Vec<DeviceView>,
+    codes: Vec<(String, String, String)>,
+    quarantined: Vec<(String, String, String)>,
+    new_code: Option<(String, String)>,
+    message: Option<String>,
+}
+
+fn admin(ctx: &Ctx) -> bool {
+    ctx.signed_in.as_ref().is_some_and(|s| s.profile == Profile::AcademyAdmin)
+}
+
+fn hub_view(
+    state: &AppState,
+    ctx: &Ctx,
+    new_code: Option<(String, String)>,
+    message: Option<String>,
+) -> Result<Response, AppError> {
+    let l = ctx.locale;
+    let links = &state.replication.links;
+    let signed_in = admin(ctx);
+    let (schools, codes, quarantined) = if signed_in {
+        (
+            links
+                .all_enrolled()?
+                .into_iter()
+                .map(|e| DeviceView {
+                    replica: e.replica.to_string(),
+                    label: e.label,
+                    seen: e.last_seen_at.map_or_else(|| l.t("sync-never-seen"), |t| ago(l, t)),
+                    revoked: e.revoked_at.is_some(),
+                })
+                .collect(),
+            links
+                .pending_codes()?
+                .into_iter()
+                .map(|(label, subject, exp)| (label, subject, crate::date_of_ms(exp)))
+                .collect(),
+            links.quarantined(20)?.into_iter().map(|q| (ago(l, q.at), q.peer, q.reason)).collect(),
+        )
+    } else {
+        Default::default()
+    };
+    render(&HubPage { c: Chrome::new(ctx), signed_in, schools, codes, quarantined, new_code, message })
+}
+
+async fn hub_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+    hub_view(&state, &ctx, None, None)
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    password: String,
+}
+
+async fn hub_login(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<LoginForm>,
+) -> Result<Response, AppError> {
+    let key = format!("{}:hub-admin", crate::ratelimit::address_key(ctx.client_ip));
+    if !state.limits.allowed(&key, crate::ratelimit::ACCOUNT) {
+        return Err(AppError::TooManyAttempts { message: "login-too-many", detail: key });
+    }
+    let hash = state.replication.links.admin_hash()?.unwrap_or_default();
+    let password = form.password;
+    let ok = crate::accounts::argon2(&state, move || secrets::verify_password(&password, &hash)).await?;
+    if !ok {
+        state.limits.fail(&key);
+        return hub_view(&state, &ctx, None, Some(ctx.locale.t("login-failed")));
+    }
+    // The hub has one administrator account; its id only names its sessions.
+    let admin_id = UserId::parse("0000000000000000")?;
+    let sid =
+        state.sessions.start(SignedIn::new(admin_id, Profile::AcademyAdmin, ctx.locale.t("hub-admin-name"), false));
+    let mut response = Redirect::to("/").into_response();
+    if let Ok(v) = state.sessions.cookie(sid).parse() {
+        response.headers_mut().insert(axum::http::header::SET_COOKIE, v);
+    }
+    Ok(response)
+}
+
+async fn hub_logout(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, AppError> {
+    state.sessions.end(&ctx.sid);
+    Ok(Redirect::to("/").into_response())
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    uai: String,
+    name: String,
+}
+
+async fn hub_code(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<CodeForm>,
+) -> Result<Response, AppError> {
+    if !admin(&ctx) {
+        return Err(AppError::Unauthenticated);
+    }
+    let Ok(uai) = Uai::parse(form.uai.trim()) else {
+        return Ok(
+            (StatusCode::BAD_REQUEST, hub_view(&state, &ctx, None, Some(ctx.locale.t("hub-bad-uai")))?).into_response()
+        );
+    };
+    let name = crate::text::one_line(&form.name, 120, "hub-bad-name")?;
+    let label = if name.is_empty() { uai.to_string() } else { format!("{name} ({uai})") };
+    let code = enrollment::create_code(&state.replication.links, &label, &Subject::School(uai))?;
+    hub_view(&state, &ctx, Some((label, code)), None)
+}
+
+/// The hub administrator's password: created at the hub's first start (printed once) or
+/// replaced by `preau hub reset-password`.
+pub fn new_admin_password(links: &super::Links) -> Result<String, AppError> {
+    let password = hex::encode(crate::random_bytes::<10>());
+    links.set_admin_hash(&secrets::hash_password(&password))?;
+    Ok(password)
+}

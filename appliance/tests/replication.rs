@@ -1,0 +1,331 @@
+//! Replication over HTTP between real servers on loopback: a hub, school appliances and a
+//! teacher's device (a plain replica), with enrolment, certificates, revocation, files and
+//! quarantine. The same flows over impaired links, as separate processes in network
+//! namespaces, are in `tests/tests/network.rs`.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{Browser, TestServer, set_up_school};
+use preau_appliance::config::Role;
+use preau_appliance::demo::DEMO_PASSWORD;
+use preau_appliance::directory::Directory;
+use preau_appliance::replication::client::{self, Replica};
+use preau_appliance::replication::enrollment::{self, Subject};
+use preau_appliance::replication::links::Run;
+use preau_appliance::replication::{Links, schedule};
+use preau_sync::kinds::HomeworkBook;
+use preau_sync::{Partition, ReplicaIdentity, Scope, ScopeRule, Uai};
+
+async fn hub() -> TestServer {
+    TestServer::start(false, |c| c.role = Role::Hub).await
+}
+
+fn school_code(hub: &TestServer, uai: &str) -> String {
+    let uai = Uai::parse(uai).unwrap();
+    enrollment::create_code(&hub.state.replication.links, "École", &Subject::School(uai)).unwrap()
+}
+
+async fn director(server: &TestServer) -> Browser {
+    let mut b = server.browser();
+    b.login("claire.martin", DEMO_PASSWORD).await.assert_ok();
+    b
+}
+
+/// Enrols the demo appliance with the hub through the director's page.
+async fn enrol_demo(hub: &TestServer, school: &TestServer) -> Browser {
+    let mut d = director(school).await;
+    let page = d.get("/admin/sync").await;
+    assert!(page.contains("Relier ce boîtier au hub académique"), "{}", page.body);
+    let code = school_code(hub, preau_appliance::demo::DEMO_UAI);
+    let page = d.post("/admin/sync/enroll", &[("hub", &hub.base), ("code", &code.to_lowercase())]).await;
+    assert!(page.contains("Le boîtier est relié au hub"), "{}", page.body);
+    // The code works once.
+    let again = enrollment::enroll_with(
+        &Links::open(&hub.dir.path().join("x.db")).unwrap(),
+        &ReplicaIdentity::generate(),
+        &hub.base,
+        &code,
+    )
+    .await;
+    assert!(matches!(again, Err(enrollment::EnrollError::BadCode)), "{again:?}");
+    d
+}
+
+async fn sync(server: &TestServer) -> Run {
+    schedule::run_now(&server.state).await
+}
+
+fn partitions(server: &TestServer) -> Vec<Partition> {
+    let mut p: Vec<Partition> =
+        server.state.db.run_blocking(|s| Ok(s.catalog()?)).unwrap().into_iter().map(|e| e.address.partition).collect();
+    p.sort();
+    p.dedup();
+    p
+}
+
+#[tokio::test]
+async fn a_school_enrols_syncs_with_the_hub_and_shows_its_status() {
+    let hub = hub().await;
+    let school = TestServer::demo().await;
+    let uai = school.directory().uai().unwrap().clone();
+    let mut d = enrol_demo(&hub, &school).await;
+
+    let run = sync(&school).await;
+    assert!(run.ok, "{run:?}");
+    assert!(run.docs_up > 5, "the school's documents went up: {run:?}");
+    // The hub holds the school's documents, and reads its directory like the school does.
+    let on_hub = hub.state.db.run_blocking(|s| Directory::load_school(s, &uai)).unwrap();
+    assert_eq!(on_hub.people.len(), school.directory().people.len());
+    assert!(partitions(&hub).contains(&Partition::Accounts(uai.clone())));
+
+    // A second sync has nothing to move.
+    let quiet = sync(&school).await;
+    assert!(quiet.ok && quiet.docs_up == 0 && quiet.docs_down == 0, "{quiet:?}");
+    assert!(quiet.bytes_up + quiet.bytes_down < 4_000, "a quiet sync is small: {quiet:?}");
+
+    // The director sees it in plain French; every staff page says when.
+    let page = d.get("/admin/sync").await;
+    assert!(page.contains("Dernière synchronisation réussie"), "{}", page.body);
+    assert!(page.contains("à l&#39;instant") || page.contains("il y a"), "{}", page.body);
+    assert!(d.get("/").await.contains("Dernière synchronisation :"));
+    // Pupils do not see it.
+    let pupil = school
+        .directory()
+        .people
+        .values()
+        .find(|m| m.profile == preau_appliance::directory::Profile::Pupil)
+        .unwrap()
+        .clone();
+    let mut p = common::pupil_browser(&school, &pupil).await;
+    assert!(!p.get("/").await.contains("Dernière synchronisation"));
+
+    // The hub's administrator page lists the school.
+    let mut admin = hub.browser();
+    let password = preau_appliance::replication::status::new_admin_password(&hub.state.replication.links).unwrap();
+    admin.get("/").await;
+    admin.post("/hub/login", &[("password", "wrong")]).await;
+    admin.post("/hub/login", &[("password", &password)]).await;
+    let page = admin.get("/").await;
+    assert!(page.contains("Boîtiers enrôlés") && page.contains("École"), "{}", page.body);
+    let page = admin.post("/hub/codes", &[("uai", "0290002B"), ("name", "École du Port")]).await;
+    assert!(page.contains("École du Port (0290002B)"), "{}", page.body);
+    let bad = admin.post("/hub/codes", &[("uai", "29"), ("name", "")]).await;
+    assert_eq!(bad.status, 400);
+}
+
+#[tokio::test]
+async fn changes_on_both_sides_converge_and_files_follow_their_documents() {
+    let hub = hub().await;
+    let school = TestServer::demo().await;
+    enrol_demo(&hub, &school).await;
+    assert!(sync(&school).await.ok);
+
+    // A teacher attaches a file at school.
+    let mut teacher = school.browser();
+    teacher.login("sophie.lebihan", DEMO_PASSWORD).await.assert_ok();
+    let ce = school.directory().classes.values().find(|c| c.class.name == "CE1-CE2").unwrap().clone();
+    teacher.get(&format!("/classes/{}/homework", ce.id)).await;
+    let pdf: Vec<u8> = (0..700_000u32).map(|i| (i % 251) as u8).collect();
+    let today = preau_appliance::today();
+    let page = teacher
+        .post_files(
+            &format!("/classes/{}/homework", ce.id),
+            &[("assigned_on", &today), ("subject", "Sciences"), ("title", "Observer la graine"), ("due_on", &today)],
+            &[("graine.pdf", pdf.clone())],
+        )
+        .await;
+    assert!(page.status.is_redirection(), "{}", page.body);
+    let run = sync(&school).await;
+    assert!(run.ok && run.files_up == 1, "{run:?}");
+    let hash = blake3::hash(&pdf).to_hex().to_string();
+    assert_eq!(hub.state.files.get(&hash).await.unwrap().as_deref(), Some(&pdf[..]));
+
+    // A replacement appliance (the first one broke) enrols and gets everything back,
+    // file included.
+    let spare = TestServer::fresh().await;
+    let code = school_code(&hub, preau_appliance::demo::DEMO_UAI);
+    let link =
+        enrollment::enroll_with(&spare.state.replication.links, &spare.state.replication.identity, &hub.base, &code)
+            .await
+            .unwrap();
+    enrollment::hold_granted(&spare.state, &link).await.unwrap();
+    let run = sync(&spare).await;
+    assert!(run.ok && run.files_down == 1, "{run:?}");
+    assert_eq!(spare.directory().people.len(), school.directory().people.len(), "the school is back");
+    assert_eq!(spare.state.files.get(&hash).await.unwrap().as_deref(), Some(&pdf[..]));
+    assert_eq!(common::read_models(&spare), common::read_models(&school));
+}
+
+/// A teacher's laptop: a plain replica, enrolled with its school's appliance.
+fn laptop(dir: &std::path::Path, server: &TestServer) -> Replica {
+    let db = preau_appliance::db::Db::open(&dir.join("replica.db"), Scope::default()).unwrap();
+    let identity = db.run_blocking(|s| Ok(s.identity().clone())).unwrap();
+    Replica {
+        db,
+        links: Links::open(&dir.join("links.db")).unwrap(),
+        files: preau_appliance::files::FileStore::open(dir.join("files")).unwrap(),
+        identity,
+        policy: Arc::new(preau_appliance::policy::SchoolPolicy::new(server.directory())),
+        data_dir: dir.to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn a_teacher_device_gets_only_its_classes_through_a_certificate_chained_to_the_hub() {
+    let hub = hub().await;
+    let school = TestServer::demo().await;
+    let mut d = enrol_demo(&hub, &school).await;
+    assert!(sync(&school).await.ok);
+    let uai = school.directory().uai().unwrap().clone();
+
+    let teacher = school.member("sophie.lebihan");
+    let page = d.post("/admin/sync/devices", &[("teacher", teacher.id.as_str())]).await;
+    assert!(page.contains("Ordinateur de"), "{}", page.body);
+    let code = page.body.split("class=\"code-display\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+
+    let dir = tempfile::tempdir().unwrap();
+    let device = laptop(dir.path(), &school);
+    let link = enrollment::enroll_with(&device.links, &device.identity, &school.base, &code).await.unwrap();
+    // Device ← school ← hub: anyone who trusts the hub can check it.
+    let hub_key = hub.state.replication.identity.public_key().to_bytes();
+    let grant = link.chain.verify(&[hub_key], preau_appliance::now_ms() as u64).unwrap();
+    assert_eq!(link.chain.0.len(), 2);
+    let taught: Vec<Partition> = school
+        .directory()
+        .classes_taught_by(&teacher.id)
+        .iter()
+        .map(|c| preau_appliance::homework::class_partition(&uai, &c.id))
+        .collect();
+    assert!(taught.iter().all(|p| grant.scope.contains(p)));
+    assert!(!grant.scope.contains(&Partition::Accounts(uai.clone())), "never the credentials");
+
+    // The device declares the scope it was granted and syncs.
+    let scope = grant.scope.clone();
+    device
+        .db
+        .run_blocking(|s| {
+            s.set_scope(scope);
+            Ok(())
+        })
+        .unwrap();
+    let run = client::sync_once(&device, &|_| {}).await;
+    assert!(run.ok, "{run:?}");
+    let held = {
+        let mut p: Vec<Partition> =
+            device.db.run_blocking(|s| Ok(s.catalog()?)).unwrap().into_iter().map(|e| e.address.partition).collect();
+        p.sort();
+        p.dedup();
+        p
+    };
+    assert!(held.iter().any(|p| taught.contains(p)), "{held:?}");
+    for p in &held {
+        assert!(grant.scope.contains(p), "the device got {p}, outside its certificate");
+    }
+    assert!(!held.contains(&Partition::Accounts(uai.clone())));
+
+    // A device that claims more than its certificate is refused.
+    device
+        .db
+        .run_blocking(|s| {
+            s.set_scope(Scope::new(vec![ScopeRule::School(uai.clone())]));
+            Ok(())
+        })
+        .unwrap();
+    let run = client::sync_once(&device, &|_| {}).await;
+    assert!(run.error.as_deref().is_some_and(|e| e.starts_with("scope:")), "{run:?}");
+
+    // Revoked: refused from the next sync on, and the director's page says what to do.
+    let page = d.get("/admin/sync").await;
+    assert!(page.contains("Ordinateur de"));
+    let replica = device.identity.id().to_string();
+    d.post("/admin/sync/revoke", &[("replica", &replica)]).await;
+    let run = client::sync_once(&device, &|_| {}).await;
+    assert!(run.error.as_deref().is_some_and(|e| e.starts_with("revoked:")), "{run:?}");
+}
+
+#[tokio::test]
+async fn a_revoked_appliance_is_refused_and_told_what_to_do() {
+    let hub = hub().await;
+    let school = TestServer::demo().await;
+    let mut d = enrol_demo(&hub, &school).await;
+    assert!(sync(&school).await.ok);
+    let enrolled = hub.state.replication.links.all_enrolled().unwrap();
+    assert!(hub.state.replication.links.revoke(enrolled[0].replica).unwrap());
+    let run = sync(&school).await;
+    assert!(!run.ok && run.error.as_deref().unwrap().starts_with("revoked:"), "{run:?}");
+    let page = d.get("/admin/sync").await;
+    assert!(page.contains("L&#39;académie a révoqué ce boîtier"), "{}", page.body);
+}
+
+#[tokio::test]
+async fn forged_changes_are_quarantined_and_change_nothing_on_the_hub() {
+    let hub = hub().await;
+    let school = TestServer::demo().await;
+    enrol_demo(&hub, &school).await;
+    assert!(sync(&school).await.ok);
+    let (lilas, _) = set_up_school().await;
+    let other = lilas.directory().uai().unwrap().clone();
+    let code = school_code(&hub, other.as_str());
+    enrollment::enroll_with(&lilas.state.replication.links, &lilas.state.replication.identity, &hub.base, &code)
+        .await
+        .unwrap();
+    assert!(sync(&lilas).await.ok);
+    let before = common::read_models(&hub);
+
+    // A rogue replica enrolled as the Lilas school writes into the demo school's class.
+    let dir = tempfile::tempdir().unwrap();
+    let rogue = laptop(dir.path(), &lilas);
+    let code = school_code(&hub, other.as_str());
+    enrollment::enroll_with(&rogue.links, &rogue.identity, &hub.base, &code).await.unwrap();
+    let demo_uai = school.directory().uai().unwrap().clone();
+    let ce = school.directory().classes.values().next().unwrap().clone();
+    let address = preau_appliance::homework::book_address(&demo_uai, &ce).unwrap();
+    rogue
+        .db
+        .run_blocking(|s| {
+            s.set_scope(Scope::all());
+            s.change::<HomeworkBook, _>(&address, |b| {
+                b.entries.insert("forged".into(), Default::default());
+            })?;
+            // It declares only its own school, but carries the other one's partition.
+            s.set_scope(preau_appliance::school_scope(&other));
+            Ok(())
+        })
+        .unwrap();
+    let run = client::sync_once(&rogue, &|_| {}).await;
+    assert!(run.error.as_deref().is_some_and(|e| e.starts_with("quarantined:")), "{run:?}");
+    assert_eq!(common::read_models(&hub), before, "nothing applied");
+    let quarantined = hub.state.replication.links.quarantined(10).unwrap();
+    assert_eq!(quarantined.len(), 1);
+    assert!(std::path::Path::new(&quarantined[0].file).exists(), "the bundle is kept for inspection");
+}
+
+#[tokio::test]
+async fn malformed_and_unsigned_requests_get_4xx() {
+    let hub = hub().await;
+    let http = reqwest::Client::new();
+    for (path, body) in [
+        ("/replication/v1/sessions", b"garbage".to_vec()),
+        ("/replication/v1/sessions", Vec::new()),
+        ("/replication/v1/sessions/zz/reply", b"x".to_vec()),
+        ("/replication/v1/enroll", b"{".to_vec()),
+    ] {
+        let r = http.post(format!("{}{path}", hub.base)).body(body).send().await.unwrap();
+        assert!(r.status().is_client_error(), "{path}: {}", r.status());
+    }
+    let r = http
+        .post(format!("{}/replication/v1/sessions", hub.base))
+        .header("authorization", "Preau id=00,ts=1,nonce=00,sig=00")
+        .body(vec![0u8; 100])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error());
+    let big = http.post(format!("{}/replication/v1/sessions", hub.base)).body(vec![0u8; 9 << 20]).send().await.unwrap();
+    assert_eq!(big.status(), 413);
+    // The local control endpoint answers only on loopback (this test is on loopback).
+    let r = http.get(format!("{}/replication/v1/local/sync", hub.base)).send().await.unwrap();
+    assert!(r.status().is_success());
+}
