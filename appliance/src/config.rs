@@ -55,8 +55,9 @@ pub struct Config {
     /// Appliance: minutes between two syncs while the hub answers (a quiet sync is a few
     /// hundred bytes); after a failure, retries back off exponentially up to this too.
     pub sync_interval_minutes: u64,
-    /// Appliance: the nightly window (local "HH:MM-HH:MM", UTC on the appliance) in which
-    /// a sync is always attempted, whatever the interval.
+    /// Appliance: the nightly window ("HH:MM-HH:MM", the appliance's UTC clock) in which
+    /// a sync is always attempted, whatever the interval. Empty: none; with no interval
+    /// either, the appliance syncs only when asked.
     pub sync_window: String,
 }
 

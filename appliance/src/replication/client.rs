@@ -1,6 +1,6 @@
 //! The client side of replication: one sync run with the upstream server (the hub for an
 //! appliance, the appliance for a teacher's device), patient with poor links: every
-//! request is retried until the run's deadline, and large payloads resume where a cut
+//! request is retried while the link keeps coming back, and large payloads resume where a cut
 //! left them.
 
 use std::collections::HashMap;
@@ -95,9 +95,16 @@ struct Conn<'a> {
     identity: &'a ReplicaIdentity,
     /// Server clock minus ours, learnt when the server refuses our time.
     skew: AtomicI64,
-    deadline: Instant,
+    /// When a request last succeeded (at first, when the run started).
+    last_ok: std::sync::Mutex<Instant>,
+    /// Whether any request has succeeded yet.
+    reached: std::sync::atomic::AtomicBool,
     sent: AtomicU64,
     received: AtomicU64,
+    /// Bytes of attempts that failed on the way (sent again, or asked for again).
+    resent: AtomicU64,
+    /// Requests answered (each one a round trip).
+    requests: AtomicU64,
     progress: &'a (dyn Fn(Progress) + Send + Sync),
 }
 
@@ -107,11 +114,16 @@ struct Answer {
     body: Vec<u8>,
 }
 
-/// How long one run keeps retrying a cut link before giving up until the next schedule.
-pub const RUN_DEADLINE: Duration = Duration::from_secs(45 * 60);
+/// How long a run waits for a server it has not reached yet before giving up until the
+/// next schedule (the status then says the hub is unreachable)...
+pub const FIRST_CONTACT: Duration = Duration::from_secs(10);
+/// ...and how long a run that is under way keeps retrying a cut link, resuming where it
+/// stopped, before giving up.
+pub const PATIENCE: Duration = Duration::from_secs(120);
 
 impl Conn<'_> {
-    /// Sends a signed request, retrying transport failures with backoff until the deadline.
+    /// Sends a signed request, retrying transport failures with backoff while the server
+    /// keeps answering now and then ([`FIRST_CONTACT`], [`PATIENCE`]).
     /// Answers other than 2xx/206 become errors (their code from the server's body).
     async fn call(
         &self,
@@ -149,7 +161,15 @@ impl Conn<'_> {
             let answer = match outcome {
                 Ok(answer) => answer,
                 Err(detail) => {
-                    if Instant::now() + wait > self.deadline {
+                    let asked = headers
+                        .iter()
+                        .find(|(k, _)| *k == "range")
+                        .and_then(|(_, v)| transfer::parse_range(v, u64::MAX))
+                        .map_or(0, |(a, b)| b - a + 1);
+                    self.resent.fetch_add(body.len() as u64 + asked, Ordering::Relaxed);
+                    let patience = if self.reached.load(Ordering::Relaxed) { PATIENCE } else { FIRST_CONTACT };
+                    let since = self.last_ok.lock().unwrap_or_else(|p| p.into_inner()).elapsed();
+                    if since + wait > patience {
                         return Err(SyncError::new("unreachable", detail));
                     }
                     tracing::info!(%detail, retry_in = ?wait, "link to the server failed: retrying");
@@ -159,6 +179,9 @@ impl Conn<'_> {
                 }
             };
             self.received.fetch_add(answer.body.len() as u64, Ordering::Relaxed);
+            *self.last_ok.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            self.reached.store(true, Ordering::Relaxed);
             let text = String::from_utf8_lossy(&answer.body);
             let code = text.split_once(':').map(|(c, _)| c.trim()).unwrap_or("").to_owned();
             match answer.status {
@@ -175,7 +198,7 @@ impl Conn<'_> {
                     continue;
                 }
                 StatusCode::SERVICE_UNAVAILABLE | StatusCode::BAD_GATEWAY | StatusCode::GATEWAY_TIMEOUT
-                    if Instant::now() + wait < self.deadline =>
+                    if wait < PATIENCE =>
                 {
                     tokio::time::sleep(wait).await;
                     wait = (wait * 2).min(Duration::from_secs(20));
@@ -339,20 +362,32 @@ pub async fn sync_once(replica: &Replica, progress: &(dyn Fn(Progress) + Send + 
         link: &link,
         identity: &replica.identity,
         skew: AtomicI64::new(0),
-        deadline: Instant::now() + RUN_DEADLINE,
+        last_ok: std::sync::Mutex::new(Instant::now()),
+        reached: std::sync::atomic::AtomicBool::new(false),
         sent: AtomicU64::new(0),
         received: AtomicU64::new(0),
+        resent: AtomicU64::new(0),
+        requests: AtomicU64::new(0),
         progress,
     };
-    let sid = match exchange(replica, &conn, &mut run).await {
-        Ok(sid) => {
-            run.ok = true;
-            Some(sid)
-        }
-        Err(e) => {
-            tracing::warn!(code = %e.code, detail = %e.detail, "sync failed");
-            run.error = Some(e.to_string());
-            None
+    let mut attempts = 0;
+    let sid = loop {
+        attempts += 1;
+        match exchange(replica, &conn, &mut run).await {
+            Ok(sid) => {
+                run.ok = true;
+                break Some(sid);
+            }
+            // The server lost the session (it restarted): everything committed on either
+            // side stays, and a new session carries on from there.
+            Err(e) if e.code == "no-session" && attempts < 3 => {
+                tracing::info!("the server forgot the session: starting a new one");
+            }
+            Err(e) => {
+                tracing::warn!(code = %e.code, detail = %e.detail, "sync failed");
+                run.error = Some(e.to_string());
+                break None;
+            }
         }
     };
     if let Some(sid) = sid {
@@ -364,6 +399,8 @@ pub async fn sync_once(replica: &Replica, progress: &(dyn Fn(Progress) + Send + 
     }
     run.bytes_up = conn.sent.load(Ordering::Relaxed) as i64;
     run.bytes_down = conn.received.load(Ordering::Relaxed) as i64;
+    run.bytes_resent = conn.resent.load(Ordering::Relaxed) as i64;
+    run.requests = conn.requests.load(Ordering::Relaxed) as i64;
     run.ended_at = crate::now_ms();
     run
 }

@@ -50,6 +50,8 @@ CREATE TABLE IF NOT EXISTS sync_run (
     files_down INTEGER NOT NULL,
     bytes_up INTEGER NOT NULL,
     bytes_down INTEGER NOT NULL,
+    bytes_resent INTEGER NOT NULL DEFAULT 0,
+    requests INTEGER NOT NULL DEFAULT 0,
     error TEXT
 );
 CREATE INDEX IF NOT EXISTS sync_run_peer ON sync_run (peer, ended_at);
@@ -134,6 +136,10 @@ pub struct Run {
     pub bytes_up: i64,
     /// Bytes received.
     pub bytes_down: i64,
+    /// Bytes of attempts cut on the way (sent or asked for again).
+    pub bytes_resent: i64,
+    /// HTTP requests answered (round trips).
+    pub requests: i64,
     /// What went wrong (precise, for logs and the status page's details).
     pub error: Option<String>,
 }
@@ -330,7 +336,7 @@ impl Links {
         self.with(|c| {
             c.execute(
                 "INSERT INTO sync_run (peer, started_at, ended_at, ok, docs_up, docs_down, files_up, files_down, \
-                 bytes_up, bytes_down, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 bytes_up, bytes_down, bytes_resent, requests, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 params![
                     run.peer,
                     run.started_at,
@@ -342,6 +348,8 @@ impl Links {
                     run.files_down,
                     run.bytes_up,
                     run.bytes_down,
+                    run.bytes_resent,
+                    run.requests,
                     run.error
                 ],
             )?;
@@ -366,8 +374,8 @@ impl Links {
 
     fn runs_where(&self, filter: &str, limit: i64) -> Result<Vec<Run>, AppError> {
         let sql = format!(
-            "SELECT peer, started_at, ended_at, ok, docs_up, docs_down, files_up, files_down, bytes_up, bytes_down, error \
-             FROM sync_run {filter} ORDER BY id DESC LIMIT ?"
+            "SELECT peer, started_at, ended_at, ok, docs_up, docs_down, files_up, files_down, bytes_up, bytes_down, \
+             bytes_resent, requests, error FROM sync_run {filter} ORDER BY id DESC LIMIT ?"
         );
         self.with(|c| {
             let mut st = c.prepare(&sql)?;
@@ -383,7 +391,9 @@ impl Links {
                     files_down: r.get(7)?,
                     bytes_up: r.get(8)?,
                     bytes_down: r.get(9)?,
-                    error: r.get(10)?,
+                    bytes_resent: r.get(10)?,
+                    requests: r.get(11)?,
+                    error: r.get(12)?,
                 })
             })?
             .collect()

@@ -182,22 +182,28 @@ pub async fn run(state: AppState) {
     }
     let interval = Duration::from_secs(state.config.sync_interval_minutes * 60);
     let window = parse_window(&state.config.sync_window);
-    if window.is_none() {
+    if window.is_none() && !state.config.sync_window.is_empty() {
         tracing::warn!(window = %state.config.sync_window, "sync_window is not HH:MM-HH:MM: no nightly window");
     }
+    // No interval and no window: syncs only when asked.
+    let automatic = !interval.is_zero() || window.is_some();
     let runner = state.replication.runner.clone();
     // A first sync shortly after start: the appliance may have been off for days.
-    let mut wait = Duration::from_secs(5);
+    let mut wait = automatic.then_some(Duration::from_secs(5));
     loop {
-        tokio::select! {
-            () = tokio::time::sleep(wait) => {}
-            () = runner.trigger.notified() => {}
+        match wait {
+            Some(wait) => tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = runner.trigger.notified() => {}
+            },
+            None => runner.trigger.notified().await,
         }
         if state.replication.links.hub().ok().flatten().is_some() {
             run_now(&state).await;
         }
         let last_ok = state.replication.last_success();
-        wait = next_wait(interval, window, runner.failures.load(Ordering::SeqCst), crate::now_ms(), last_ok);
+        wait = automatic
+            .then(|| next_wait(interval, window, runner.failures.load(Ordering::SeqCst), crate::now_ms(), last_ok));
         tracing::debug!(?wait, "next sync");
     }
 }

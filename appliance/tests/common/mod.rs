@@ -1,6 +1,8 @@
 //! A real server on 127.0.0.1:0 and a cookie-keeping client that fills in CSRF tokens.
 #![allow(dead_code)]
 
+pub mod netlab;
+
 use std::net::{IpAddr, SocketAddr};
 
 use preau_appliance::config::Config;

@@ -1,0 +1,238 @@
+//! Replication between real processes on impaired links: a hub and school appliances, each
+//! `preau serve` in its own network namespace (as root; elsewhere on loopback, and the test
+//! says so), every school's way to the hub through a shaped, cuttable link
+//! (`common/netlab.rs`). Syncs are started as a director would from a terminal:
+//! `preau sync now`, inside the school's namespace.
+
+mod common;
+
+use std::time::Duration;
+
+use common::netlab::{BAD_RURAL, LAN, Lab, RURAL_ADSL};
+use preau_appliance::demo::{DEMO_PASSWORD, DEMO_UAI};
+
+const OTHER_UAI: &str = "0290002B";
+
+/// A bearer token for `login` on the server at `base`.
+async fn token(base: &str, login: &str, password: &str) -> String {
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"login": login, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["token"].as_str().unwrap_or_else(|| panic!("login {login}: {answer}")).to_owned()
+}
+
+/// POSTs JSON with a bearer token; returns the answer.
+async fn post(base: &str, token: &str, path: &str, body: serde_json::Value) -> serde_json::Value {
+    let response =
+        reqwest::Client::new().post(format!("{base}{path}")).bearer_auth(token).json(&body).send().await.unwrap();
+    let status = response.status();
+    let answer: serde_json::Value = response.json().await.unwrap_or_default();
+    assert!(status.is_success(), "{path}: {status} {answer}");
+    answer
+}
+
+/// A homework entry by the teacher holding `token`; returns its id.
+async fn entry(base: &str, token: &str, class: &str, title: &str) -> String {
+    let today = preau_appliance::today();
+    let body = serde_json::json!({"subject": "Français", "assigned_on": today, "title": title, "due_on": today});
+    post(base, token, &format!("/api/v1/classes/{class}/homework"), body).await["id"].as_str().unwrap().to_owned()
+}
+
+fn class_id(node: &common::netlab::Node, name: &str) -> String {
+    node.query(&format!("SELECT class_id FROM school_class WHERE name = '{name}'")).pop().expect("class")
+}
+
+/// Both sides hold the same documents of `school`, at the same heads.
+fn assert_same(lab: &Lab, i: usize, uai: &str) {
+    let prefix = format!("school/{uai}");
+    let (school, hub) = (lab.schools[i].documents(&prefix), lab.hub.documents(&prefix));
+    assert!(!school.is_empty());
+    assert_eq!(school, hub, "school {i} and the hub hold the same documents of {uai}");
+}
+
+/// Starts the hub and two schools — the demo school and a new one set up through the API —
+/// enrolled through their links.
+async fn two_schools(profile: common::netlab::Profile) -> (Lab, String) {
+    let mut lab = Lab::new(2, profile).await;
+    eprintln!("network lab: {} ({})", if lab.netns { "namespaces" } else { "loopback" }, profile.name);
+    lab.start_hub();
+    lab.enrol(0, DEMO_UAI);
+    lab.enrol(1, OTHER_UAI);
+    lab.schools[0].start(&["--demo"], &[]);
+    lab.schools[1].start(&[], &[]);
+    let setup = serde_json::json!({
+        "uai": OTHER_UAI, "name": "École du Port", "commune": "Douarnenez",
+        "first_name": "Yann", "last_name": "Le Gall", "password": "port-2026-ecole", "confirm": "port-2026-ecole"
+    });
+    let answer = reqwest::Client::new()
+        .post(format!("{}/api/v1/setup", lab.schools[1].base()))
+        .json(&setup)
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success(), "{}", answer.text().await.unwrap());
+    let director = token(&lab.schools[1].base(), "yann.legall", "port-2026-ecole").await;
+    (lab, director)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn schools_working_cut_off_converge_over_a_bad_rural_link_and_a_revoked_one_is_refused() {
+    let (lab, port_director) = two_schools(BAD_RURAL).await;
+    let (demo, port) = (&lab.schools[0], &lab.schools[1]);
+    // Both schools work while their links are down.
+    for link in &lab.links {
+        link.set_up(false);
+    }
+    let teacher = token(&demo.base(), "sophie.lebihan", DEMO_PASSWORD).await;
+    let ce = class_id(demo, "CE1-CE2");
+    for n in 0..5 {
+        entry(&demo.base(), &teacher, &ce, &format!("Lire la page {n}")).await;
+    }
+    let class =
+        post(&port.base(), &port_director, "/api/v1/classes", serde_json::json!({"name": "CP", "levels": ["CP"]}))
+            .await;
+    let cp = class["id"].as_str().unwrap().to_owned();
+    entry(&port.base(), &port_director, &cp, "Apprendre la comptine").await;
+    let (ok, out) = demo.sync_now();
+    assert!(!ok && out.contains("injoignable"), "a cut link is reported in plain French: {out}");
+    assert!(demo.runs()[0].error.as_deref().unwrap().starts_with("unreachable"));
+
+    // The links come back: everything converges, nothing is lost, nothing crosses schools.
+    for link in &lab.links {
+        link.set_up(true);
+    }
+    let started = std::time::Instant::now();
+    let (ok, out) = demo.sync_now();
+    assert!(ok, "{out}\n{}", demo.log());
+    let (ok, out) = port.sync_now();
+    assert!(ok, "{out}\n{}", port.log());
+    let run = &demo.runs()[0];
+    eprintln!(
+        "bad rural: demo school's first sync {:?}, {} B up, {} B down, {} documents",
+        started.elapsed(),
+        run.bytes_up,
+        run.bytes_down,
+        run.docs_up
+    );
+    assert_same(&lab, 0, DEMO_UAI);
+    assert_same(&lab, 1, OTHER_UAI);
+    assert!(
+        demo.documents(&format!("school/{OTHER_UAI}")).is_empty(),
+        "the demo school never receives the other school"
+    );
+    assert!(port.documents(&format!("school/{DEMO_UAI}")).is_empty());
+    let titles = lab.hub.query("SELECT title FROM homework_entry");
+    assert!(titles.iter().any(|t| t == "Lire la page 4") && titles.iter().any(|t| t == "Apprendre la comptine"));
+
+    // The académie revokes the second school's appliance: refused from its next sync on.
+    let (_, list) = lab.hub.preau(&["hub", "list"]);
+    let replica = list.lines().find(|l| l.contains(OTHER_UAI)).unwrap().split('\t').next().unwrap().to_owned();
+    let (ok, out) = lab.hub.preau(&["hub", "revoke", &replica]);
+    assert!(ok, "{out}");
+    let (ok, out) = port.sync_now();
+    assert!(!ok && out.contains("révoqué"), "{out}");
+    // The other school goes on.
+    let (ok, out) = demo.sync_now();
+    assert!(ok, "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_20_mb_video_and_a_day_of_changes_cross_a_link_cut_20_times() {
+    let mut lab = Lab::new(1, RURAL_ADSL).await;
+    eprintln!("network lab: {} ({}, cut 20 times)", if lab.netns { "namespaces" } else { "loopback" }, RURAL_ADSL.name);
+    lab.start_hub();
+    lab.enrol(0, DEMO_UAI);
+    lab.schools[0].start(&["--demo"], &[("PREAU_MAX_UPLOAD_BYTES", "33554432")]);
+    let school = &lab.schools[0];
+    let teacher = token(&school.base(), "sophie.lebihan", DEMO_PASSWORD).await;
+    let ce = class_id(school, "CE1-CE2");
+    for n in 0..40 {
+        entry(&school.base(), &teacher, &ce, &format!("Exercice {n} du fichier de mathématiques")).await;
+    }
+    let video: Vec<u8> = (0..20u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let id = entry(&school.base(), &teacher, &ce, "Regarder la vidéo de la sortie").await;
+    let form = reqwest::multipart::Form::new().part(
+        "files",
+        reqwest::multipart::Part::bytes(video.clone()).file_name("sortie.mp4").mime_str("video/mp4").unwrap(),
+    );
+    let status = reqwest::Client::new()
+        .post(format!("{}/api/v1/classes/{ce}/homework/{id}/files", school.base()))
+        .bearer_auth(&teacher)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert!(status.is_success(), "{status}");
+
+    // The sync runs while the link is cut 20 times at random moments.
+    let mut command = school.sync_now_command();
+    let sync = std::thread::spawn(move || {
+        let out = command.output().unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+    });
+    let mut cuts = 0;
+    while cuts < 20 && !sync.is_finished() {
+        tokio::time::sleep(Duration::from_millis(rand::random_range(1500..4000))).await;
+        lab.links[0].set_up(false);
+        tokio::time::sleep(Duration::from_millis(rand::random_range(300..1500))).await;
+        lab.links[0].set_up(true);
+        cuts += 1;
+    }
+    let (ok, out) = tokio::task::spawn_blocking(move || sync.join().unwrap()).await.unwrap();
+    assert!(ok, "{out}\n{}", lab.schools[0].log());
+    let run = &lab.schools[0].runs()[0];
+    eprintln!(
+        "20 MB video + 41 entries over {} with {cuts} cuts: {} B up, {} B re-sent ({:.1} chunks), {} connections",
+        RURAL_ADSL.name,
+        run.bytes_up,
+        run.bytes_resent,
+        run.bytes_resent as f64 / preau_appliance::replication::CHUNK as f64,
+        lab.links[0].connections.load(std::sync::atomic::Ordering::Relaxed)
+    );
+    assert!(cuts >= 10, "the transfer was cut at least 10 times ({cuts})");
+    assert_eq!(run.files_up, 1, "{run:?}");
+    // At most one chunk (and the small requests around it) again per cut.
+    let bound = cuts as i64 * (preau_appliance::replication::CHUNK as i64 + 8 * 1024);
+    assert!(run.bytes_resent <= bound, "re-sent {} bytes for {cuts} cuts (bound {bound})", run.bytes_resent);
+    assert_same(&lab, 0, DEMO_UAI);
+    let hash = blake3::hash(&video).to_hex().to_string();
+    let on_hub = std::fs::read(lab.hub.data.path().join("files").join(&hash[..2]).join(&hash)).unwrap();
+    assert!(on_hub == video, "the video arrived whole");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_hub_killed_during_a_sync_restarts_and_nothing_is_lost() {
+    let mut lab = Lab::new(1, LAN).await;
+    lab.start_hub();
+    lab.enrol(0, DEMO_UAI);
+    lab.schools[0].start(&["--demo"], &[]);
+    let base = lab.schools[0].base();
+    let teacher = token(&base, "sophie.lebihan", DEMO_PASSWORD).await;
+    let ce = class_id(&lab.schools[0], "CE1-CE2");
+    for n in 0..300 {
+        entry(&base, &teacher, &ce, &format!("Leçon {n}")).await;
+    }
+    let mut command = lab.schools[0].sync_now_command();
+    let sync = std::thread::spawn(move || command.output().unwrap());
+    // SIGKILL at a random moment of the first sync, then start again on the same data.
+    std::thread::sleep(Duration::from_millis(rand::random_range(20..400)));
+    lab.hub.kill();
+    std::thread::sleep(Duration::from_millis(500));
+    lab.start_hub();
+    let first = tokio::task::spawn_blocking(move || sync.join().unwrap()).await.unwrap();
+    eprintln!("sync across the hub's SIGKILL: success {}", first.status.success());
+    // Whatever the first one managed, the next one converges.
+    let (ok, out) = lab.schools[0].sync_now();
+    assert!(ok, "{out}\n{}", lab.hub.log());
+    assert_same(&lab, 0, DEMO_UAI);
+    assert_eq!(lab.hub.query("PRAGMA integrity_check"), vec!["ok".to_owned()]);
+    let titles = lab.hub.query("SELECT title FROM homework_entry WHERE title LIKE 'Leçon %'");
+    assert_eq!(titles.len(), 300, "every entry reached the hub once");
+}
