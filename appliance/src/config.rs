@@ -59,6 +59,14 @@ pub struct Config {
     /// a sync is always attempted, whatever the interval. Empty: none; with no interval
     /// either, the appliance syncs only when asked.
     pub sync_window: String,
+    /// Serve HTTPS with this certificate chain (PEM), with `tls_key`; else plain HTTP (an
+    /// appliance on its LAN, or a hub behind the académie's TLS proxy).
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// Trust only this certificate authority (PEM) for the hub, instead of the system's
+    /// (an académie with its own PKI).
+    pub hub_ca: Option<PathBuf>,
 }
 
 /// What a server is.
@@ -89,6 +97,9 @@ impl Default for Config {
             school_quota_bytes: 5 << 30,
             sync_interval_minutes: 60,
             sync_window: "01:00-05:00".into(),
+            tls_cert: None,
+            tls_key: None,
+            hub_ca: None,
         }
     }
 }
@@ -177,6 +188,19 @@ impl Config {
         }
         if let Some(v) = env("PREAU_SYNC_WINDOW") {
             self.sync_window = v;
+        }
+        let path = |v: String| Some(PathBuf::from(v)).filter(|p| !p.as_os_str().is_empty());
+        if let Some(v) = env("PREAU_TLS_CERT") {
+            self.tls_cert = path(v);
+        }
+        if let Some(v) = env("PREAU_TLS_KEY") {
+            self.tls_key = path(v);
+        }
+        if let Some(v) = env("PREAU_HUB_CA") {
+            self.hub_ca = path(v);
+        }
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            bail!("tls_cert and tls_key go together: set both, or neither");
         }
         Ok(())
     }

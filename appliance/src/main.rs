@@ -200,6 +200,7 @@ fn main() -> anyhow::Result<()> {
                 &replication.links,
                 &replication.identity,
                 &hub,
+                state.config.hub_ca.as_deref(),
                 &code,
             ))?;
             runtime.block_on(preau_appliance::replication::enrollment::hold_granted(&state, &link))?;

@@ -15,7 +15,7 @@ pub async fn now(config: Config, addr: Option<SocketAddr>) -> anyhow::Result<boo
     if addr.ip().is_unspecified() {
         addr.set_ip([127, 0, 0, 1].into());
     }
-    let http = client::http_client().map_err(anyhow::Error::msg)?;
+    let http = client::http_client(None).map_err(anyhow::Error::msg)?;
     let base = format!("http://{addr}{PREFIX}/local/sync");
     let bar = ProgressBar::new_spinner();
     bar.set_style(ProgressStyle::with_template("{spinner} {msg} {bytes}/{total_bytes}").expect("valid template"));

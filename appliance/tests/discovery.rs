@@ -3,22 +3,17 @@
 //! elsewhere the test says it was skipped and why, unless PREAU_REQUIRE_NETNS=1 makes that
 //! a failure.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+
+use common::netlab::ip;
 
 /// Two namespaces joined by a veth pair; removed on drop.
 struct Lan {
     server: String,
     tablet: String,
-}
-
-fn ip(args: &[&str]) -> Result<(), String> {
-    let out = Command::new("ip").args(args).output().map_err(|e| format!("ip {args:?}: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!("ip {args:?}: {}", String::from_utf8_lossy(&out.stderr).trim()))
-    }
 }
 
 impl Lan {

@@ -46,6 +46,7 @@ async fn enrol_demo(hub: &TestServer, school: &TestServer) -> Browser {
         &Links::open(&hub.dir.path().join("x.db")).unwrap(),
         &ReplicaIdentity::generate(),
         &hub.base,
+        None,
         &code,
     )
     .await;
@@ -146,10 +147,15 @@ async fn changes_on_both_sides_converge_and_files_follow_their_documents() {
     // file included.
     let spare = TestServer::fresh().await;
     let code = school_code(&hub, preau_appliance::demo::DEMO_UAI);
-    let link =
-        enrollment::enroll_with(&spare.state.replication.links, &spare.state.replication.identity, &hub.base, &code)
-            .await
-            .unwrap();
+    let link = enrollment::enroll_with(
+        &spare.state.replication.links,
+        &spare.state.replication.identity,
+        &hub.base,
+        None,
+        &code,
+    )
+    .await
+    .unwrap();
     enrollment::hold_granted(&spare.state, &link).await.unwrap();
     let run = sync(&spare).await;
     assert!(run.ok && run.files_down == 1, "{run:?}");
@@ -169,6 +175,7 @@ fn laptop(dir: &std::path::Path, server: &TestServer) -> Replica {
         identity,
         policy: Arc::new(preau_appliance::policy::SchoolPolicy::new(server.directory())),
         data_dir: dir.to_owned(),
+        server_ca: None,
     }
 }
 
@@ -187,7 +194,7 @@ async fn a_teacher_device_gets_only_its_classes_through_a_certificate_chained_to
 
     let dir = tempfile::tempdir().unwrap();
     let device = laptop(dir.path(), &school);
-    let link = enrollment::enroll_with(&device.links, &device.identity, &school.base, &code).await.unwrap();
+    let link = enrollment::enroll_with(&device.links, &device.identity, &school.base, None, &code).await.unwrap();
     // Device ← school ← hub: anyone who trusts the hub can check it.
     let hub_key = hub.state.replication.identity.public_key().to_bytes();
     let grant = link.chain.verify(&[hub_key], preau_appliance::now_ms() as u64).unwrap();
@@ -268,7 +275,7 @@ async fn forged_changes_are_quarantined_and_change_nothing_on_the_hub() {
     let (lilas, _) = set_up_school().await;
     let other = lilas.directory().uai().unwrap().clone();
     let code = school_code(&hub, other.as_str());
-    enrollment::enroll_with(&lilas.state.replication.links, &lilas.state.replication.identity, &hub.base, &code)
+    enrollment::enroll_with(&lilas.state.replication.links, &lilas.state.replication.identity, &hub.base, None, &code)
         .await
         .unwrap();
     assert!(sync(&lilas).await.ok);
@@ -278,7 +285,7 @@ async fn forged_changes_are_quarantined_and_change_nothing_on_the_hub() {
     let dir = tempfile::tempdir().unwrap();
     let rogue = laptop(dir.path(), &lilas);
     let code = school_code(&hub, other.as_str());
-    enrollment::enroll_with(&rogue.links, &rogue.identity, &hub.base, &code).await.unwrap();
+    enrollment::enroll_with(&rogue.links, &rogue.identity, &hub.base, None, &code).await.unwrap();
     let demo_uai = school.directory().uai().unwrap().clone();
     let ce = school.directory().classes.values().next().unwrap().clone();
     let address = preau_appliance::homework::book_address(&demo_uai, &ce).unwrap();
@@ -328,4 +335,79 @@ async fn malformed_and_unsigned_requests_get_4xx() {
     // The local control endpoint answers only on loopback (this test is on loopback).
     let r = http.get(format!("{}/replication/v1/local/sync", hub.base)).send().await.unwrap();
     assert!(r.status().is_success());
+}
+
+#[tokio::test]
+async fn a_hub_serving_https_is_trusted_only_through_its_authority() {
+    let tls = tempfile::tempdir().unwrap();
+    let generated = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()]).unwrap();
+    let (cert, key) = (tls.path().join("hub.pem"), tls.path().join("hub.key"));
+    std::fs::write(&cert, generated.cert.pem()).unwrap();
+    std::fs::write(&key, generated.signing_key.serialize_pem()).unwrap();
+    let hub = TestServer::start(false, |c| {
+        c.role = Role::Hub;
+        c.tls_cert = Some(cert.clone());
+        c.tls_key = Some(key.clone());
+    })
+    .await;
+    let https = hub.base.replace("http://", "https://");
+
+    // A school that does not know the hub's authority cannot even enrol.
+    let stranger = TestServer::demo().await;
+    let code = school_code(&hub, preau_appliance::demo::DEMO_UAI);
+    let refused = enrollment::enroll_with(
+        &stranger.state.replication.links,
+        &stranger.state.replication.identity,
+        &https,
+        None,
+        &code,
+    )
+    .await;
+    assert!(matches!(refused, Err(enrollment::EnrollError::Unreachable(..))), "{refused:?}");
+
+    // One configured with it enrols and syncs over TLS.
+    let school = TestServer::start(true, |c| c.hub_ca = Some(cert.clone())).await;
+    let mut d = director(&school).await;
+    d.get("/admin/sync").await;
+    let page = d.post("/admin/sync/enroll", &[("hub", &https), ("code", &code)]).await;
+    assert!(page.contains("Le boîtier est relié au hub"), "{}", page.body);
+    let run = sync(&school).await;
+    assert!(run.ok && run.docs_up > 5, "{run:?}");
+    // Plain HTTP to the TLS port gets nothing.
+    assert!(reqwest::get(format!("{}/healthz", hub.base)).await.is_err());
+}
+
+#[tokio::test]
+async fn a_school_over_its_quota_gets_its_documents_through_and_a_clear_refusal_for_files() {
+    let hub = TestServer::start(false, |c| {
+        c.role = Role::Hub;
+        c.school_quota_bytes = 100_000;
+    })
+    .await;
+    let school = TestServer::demo().await;
+    let mut d = enrol_demo(&hub, &school).await;
+    assert!(sync(&school).await.ok);
+    let mut teacher = school.browser();
+    teacher.login("sophie.lebihan", DEMO_PASSWORD).await.assert_ok();
+    let ce = school.directory().classes.values().find(|c| c.class.name == "CE1-CE2").unwrap().clone();
+    teacher.get(&format!("/classes/{}/homework", ce.id)).await;
+    let today = preau_appliance::today();
+    let small = vec![7u8; 30_000];
+    let big: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
+    let page = teacher
+        .post_files(
+            &format!("/classes/{}/homework", ce.id),
+            &[("assigned_on", &today), ("subject", "Arts"), ("title", "Regarder les photos"), ("due_on", &today)],
+            &[("petite.png", small.clone()), ("grande.png", big.clone())],
+        )
+        .await;
+    assert!(page.status.is_redirection(), "{}", page.body);
+    let run = sync(&school).await;
+    assert!(run.ok && run.docs_up >= 1, "the documents went up: {run:?}");
+    assert_eq!(run.files_up, 1, "the small file first, then the refusal: {run:?}");
+    assert!(run.error.as_deref().is_some_and(|e| e.starts_with("quota:")), "{run:?}");
+    assert!(hub.state.files.has(&blake3::hash(&small).to_hex()));
+    assert!(!hub.state.files.has(&blake3::hash(&big).to_hex()));
+    let page = d.get("/admin/sync").await;
+    assert!(page.contains("L&#39;espace de l&#39;école sur le hub est plein"), "{}", page.body);
 }

@@ -57,6 +57,8 @@ pub struct Replica {
     pub policy: Arc<dyn Policy + Send + Sync>,
     /// Its data directory (partial downloads, quarantine).
     pub data_dir: PathBuf,
+    /// The only certificate authority trusted for the server, if not the system's.
+    pub server_ca: Option<PathBuf>,
 }
 
 /// Where a run has got, for progress bars and the status page.
@@ -76,10 +78,17 @@ pub fn install_tls() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// A client for replication requests, with rustls.
-pub fn http_client() -> Result<reqwest::Client, String> {
+/// A client for replication requests, with rustls: it trusts the system's certificate
+/// authorities, or only `ca` (PEM) when given.
+pub fn http_client(ca: Option<&std::path::Path>) -> Result<reqwest::Client, String> {
     install_tls();
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder();
+    if let Some(ca) = ca {
+        let pem = std::fs::read(ca).map_err(|e| format!("{}: {e}", ca.display()))?;
+        let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| format!("{}: {e}", ca.display()))?;
+        builder = builder.tls_certs_only([cert]);
+    }
+    builder
         .connect_timeout(Duration::from_secs(20))
         // Reset by every read: a slow link is fine, a dead one is noticed.
         .read_timeout(Duration::from_secs(60))
@@ -351,7 +360,7 @@ pub async fn sync_once(replica: &Replica, progress: &(dyn Fn(Progress) + Send + 
     };
     run.peer = link.hub_id.to_string();
     let conn = Conn {
-        http: match http_client() {
+        http: match http_client(replica.server_ca.as_deref()) {
             Ok(c) => c,
             Err(e) => {
                 run.error = Some(SyncError::new("internal", e).to_string());

@@ -206,15 +206,17 @@ pub enum EnrollError {
     Refused(String),
 }
 
-/// Enrols this replica with the server at `url`: records the server and our chain.
+/// Enrols this replica with the server at `url` (trusting only `ca` for it, when given):
+/// records the server and our chain.
 pub async fn enroll_with(
     links: &Links,
     identity: &ReplicaIdentity,
     url: &str,
+    ca: Option<&std::path::Path>,
     code: &str,
 ) -> Result<HubLink, EnrollError> {
     let url = url.trim().trim_end_matches('/').to_owned();
-    let client = super::client::http_client().map_err(|e| EnrollError::Unreachable(url.clone(), e))?;
+    let client = super::client::http_client(ca).map_err(|e| EnrollError::Unreachable(url.clone(), e))?;
     let request = EnrollRequest {
         code: code.to_owned(),
         replica: identity.id(),
@@ -225,7 +227,7 @@ pub async fn enroll_with(
         .json(&request)
         .send()
         .await
-        .map_err(|e| EnrollError::Unreachable(url.clone(), e.to_string()))?;
+        .map_err(|e| EnrollError::Unreachable(url.clone(), format!("{e:#}")))?;
     let status = response.status();
     let body = response.bytes().await.map_err(|e| EnrollError::Unreachable(url.clone(), e.to_string()))?;
     if status == StatusCode::FORBIDDEN {

@@ -91,6 +91,7 @@ pub fn replica_of(state: &AppState) -> Replica {
         identity: state.replication.identity.clone(),
         policy: std::sync::Arc::new(SchoolPolicy::new(state.directory())),
         data_dir: state.config.data_dir.clone(),
+        server_ca: state.config.hub_ca.clone(),
     }
 }
 

@@ -223,15 +223,15 @@ async fn enroll_form(
     if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 300 {
         return page(&state, &ctx, None, Some(ctx.locale.t("sync-bad-hub-url"))).await;
     }
-    let message =
-        match enrollment::enroll_with(&state.replication.links, &state.replication.identity, url, &form.code).await {
-            Ok(link) => {
-                enrollment::hold_granted(&state, &link).await?;
-                state.replication.runner.trigger();
-                ctx.locale.t("sync-enrolled")
-            }
-            Err(e) => e.to_string(),
-        };
+    let (links, identity, ca) = (&state.replication.links, &state.replication.identity, state.config.hub_ca.as_deref());
+    let message = match enrollment::enroll_with(links, identity, url, ca, &form.code).await {
+        Ok(link) => {
+            enrollment::hold_granted(&state, &link).await?;
+            state.replication.runner.trigger();
+            ctx.locale.t("sync-enrolled")
+        }
+        Err(e) => e.to_string(),
+    };
     page(&state, &ctx, None, Some(message)).await
 }
 

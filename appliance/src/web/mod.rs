@@ -229,15 +229,28 @@ fn hub_app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves `app` on an already bound listener until `shutdown` resolves.
+/// Serves `app` on an already bound listener until `shutdown` resolves: HTTPS when the
+/// configuration names a certificate and key, else HTTP.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    let tls = match (&state.config.tls_cert, &state.config.tls_key) {
+        (Some(cert), Some(key)) => Some(axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key).await?),
+        _ => None,
+    };
+    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let Some(tls) = tls else {
+        return axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
+    };
+    let handle = axum_server::Handle::new();
+    let stopping = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        stopping.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+    });
+    axum_server::from_tcp_rustls(listener.into_std()?, tls)?.handle(handle).serve(service).await
 }
 
 /// Healthy when the storage answers a query (cheap enough to poll; `integrity_check` is
