@@ -324,6 +324,7 @@ fn home_page(
             tiles.push(Tile::new("/admin/import", "import", l.t("tile-import")));
             tiles.push(Tile::new("/admin/letters", "letters", l.t("tile-letters")));
             tiles.push(Tile::new("/admin/appliance", "qr", l.t("tile-appliance")));
+            tiles.push(Tile::new("/admin/sync", "sync", l.t("tile-sync")));
             class_tiles(&mut tiles);
             tiles.push(Tile::new("/team", "staffroom", l.t("tile-team")));
         }

@@ -102,6 +102,9 @@ pub enum CertError {
 
 /// The longest chain accepted (hub → school → device).
 pub const MAX_CHAIN: usize = 3;
+/// The most scope rules one certificate may carry (a teacher's device: a few classes and
+/// their pupils, so about a hundred).
+pub const MAX_RULES: usize = 2_000;
 
 impl Certificate {
     /// Issues a certificate for `grant` (whose `issuer_key` is set from `issuer`).

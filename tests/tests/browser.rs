@@ -517,6 +517,15 @@ async fn director_story(b: &mut Browser, server: &TestServer) -> anyhow::Result<
     b.audit("the appliance's address").await?;
     b.click("a[href='/admin/appliance/label']").await?;
     b.audit("the appliance's label").await?;
+
+    // Synchronisation: not enrolled yet; a code for a teacher's computer.
+    b.goto(server, "/").await?;
+    b.click("a.tile[href='/admin/sync']").await?;
+    assert!(b.text("main").await?.contains("Relier ce boîtier au hub académique"));
+    b.audit("synchronisation, not enrolled").await?;
+    b.click("form[action='/admin/sync/devices'] button[type=submit]").await?;
+    assert!(b.text(".code-display").await?.len() == 14, "a code XXXX-XXXX-XXXX is shown");
+    b.audit("synchronisation, a device code").await?;
     b.goto(server, "/").await?;
     b.logout().await
 }

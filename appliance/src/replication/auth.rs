@@ -124,7 +124,8 @@ pub struct Replays {
 impl Replays {
     /// Checks the time window and records the nonce.
     pub fn check(&self, signed: &Signed, now: i64) -> Result<(), AuthError> {
-        if (signed.ts - now).abs() > WINDOW_MS {
+        // abs_diff: a hostile time (i64::MIN) must not overflow.
+        if signed.ts.abs_diff(now) > WINDOW_MS.unsigned_abs() {
             return Err(AuthError::Clock { ts: signed.ts, now });
         }
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
@@ -184,6 +185,9 @@ mod tests {
         replays.check(&signed, now + 1000).unwrap();
         assert_eq!(replays.check(&signed, now + 1000), Err(AuthError::Replay));
         assert!(matches!(replays.check(&signed, now + WINDOW_MS + 1), Err(AuthError::Clock { .. })));
+        // Found by fuzzing: an extreme time is refused, not an overflow.
+        let extreme = Signed { ts: i64::MIN, ..signed.clone() };
+        assert!(matches!(replays.check(&extreme, now), Err(AuthError::Clock { .. })));
         assert_eq!(parse("Bearer x"), None);
         assert_eq!(parse("Preau id=zz,ts=1,nonce=00,sig=00"), None);
 

@@ -225,11 +225,13 @@ async fn open(
 ) -> Result<Response, Refused> {
     let signed = signed_header(&headers)?;
     let opening: Open = decode(&body)?;
-    let leaf = admit(&state, &opening.chain)?;
-    if leaf.subject != signed.replica {
+    // Only the holder of the leaf's key gets as far as the chain's checks.
+    let claimed = opening.chain.leaf().ok_or_else(|| forbidden("certificate", "empty certificate chain"))?;
+    if claimed.subject != signed.replica {
         return Err(forbidden("certificate", "the certificate is not the signer's"));
     }
-    state.replication.server.authenticate(&signed, &leaf.subject_key, &method, &uri, &body)?;
+    state.replication.server.authenticate(&signed, &claimed.subject_key, &method, &uri, &body)?;
+    let leaf = admit(&state, &opening.chain)?;
     let hello = match Message::decode(&opening.hello) {
         Ok(Message::Hello(h)) => h,
         Ok(other) => return Err(Refused::malformed(format!("{} instead of Hello", other.name()))),

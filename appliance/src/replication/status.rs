@@ -25,11 +25,10 @@ use crate::web::{AppState, Chrome, Ctx, SignedIn, render};
 
 /// « il y a 3 h »: how long ago a Unix-ms time was.
 pub fn ago(l: Locale, at_ms: i64) -> String {
-    let minutes = ((crate::now_ms() - at_ms).max(0) / 60_000).to_string();
-    let m: i64 = minutes.parse().unwrap_or(0);
+    let m = (crate::now_ms() - at_ms).max(0) / 60_000;
     match m {
         0 => l.t("ago-now"),
-        1..=59 => l.ta("ago-minutes", &[("n", &minutes)]),
+        1..=59 => l.ta("ago-minutes", &[("n", &m.to_string())]),
         60..=2879 => l.ta("ago-hours", &[("n", &(m / 60).to_string())]),
         _ => l.ta("ago-days", &[("n", &(m / 1440).to_string())]),
     }

@@ -351,9 +351,18 @@ impl Lab {
     async fn namespaces(tag: &str, schools: usize, profile: Profile) -> Result<Lab, String> {
         let mut lab =
             Lab { netns: true, hub: placeholder(), schools: Vec::new(), links: Vec::new(), namespaces: Vec::new() };
-        // 10.78.<net>.0/24 per namespace (only this test binary uses 10.78/16); the host
-        // side is .1, the namespace's .2.
-        let net_base = (LABS.load(Ordering::SeqCst) * 4) % 240;
+        // 10.78.<net>.0/24 per namespace, the host side .1 and the namespace's .2: a block
+        // of /24s no other lab on this machine (another test, a benchmark) is using.
+        let mut net_base = (std::process::id() * 7 + LABS.load(Ordering::SeqCst) * 4) % 240;
+        let used = |net: u32| {
+            Command::new("ip")
+                .args(["-o", "addr", "show", "to", &format!("10.78.{net}.0/24")])
+                .output()
+                .is_ok_and(|o| !o.stdout.is_empty())
+        };
+        while (0..=schools as u32).any(|i| used(net_base + i)) {
+            net_base = (net_base + 4) % 240;
+        }
         let veth = |i: usize| -> Result<(String, SocketAddr), String> {
             let ns = format!("pl{tag}n{i}");
             let (host, inner) = (format!("pl{tag}h{i}"), format!("pl{tag}i{i}"));

@@ -6,6 +6,7 @@ ago-days = { $n } days ago
 sync-last = Last synchronisation: { $ago }
 sync-never = Never synchronised
 sync-never-seen = never
+tile-sync = Synchronisation
 sync-title = Synchronisation with the academy
 sync-status = Status
 sync-hub = Academy hub

@@ -6,6 +6,7 @@ ago-days = il y a { $n } jours
 sync-last = Dernière synchronisation : { $ago }
 sync-never = Jamais synchronisé
 sync-never-seen = jamais
+tile-sync = Synchronisation
 sync-title = Synchronisation avec l'académie
 sync-status = État
 sync-hub = Hub académique
