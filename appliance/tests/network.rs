@@ -236,3 +236,71 @@ async fn the_hub_killed_during_a_sync_restarts_and_nothing_is_lost() {
     let titles = lab.hub.query("SELECT title FROM homework_entry WHERE title LIKE 'Leçon %'");
     assert_eq!(titles.len(), 300, "every entry reached the hub once");
 }
+
+/// Changes the replica of a stopped appliance behind its back, as a tampered machine would.
+fn tamper(
+    node: &common::netlab::Node,
+    edit: impl FnOnce(&mut preau_sync::Store, &preau_appliance::directory::Directory),
+) {
+    let mut store = preau_sync::Store::open(&node.data.path().join("replica.db"), preau_sync::Scope::all()).unwrap();
+    let dir = preau_appliance::directory::Directory::load(&mut store).unwrap();
+    edit(&mut store, &dir);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn forged_changes_from_tampered_appliances_are_quarantined_and_change_nothing_on_the_hub() {
+    let (mut lab, _) = two_schools(LAN).await;
+    let teacher = token(&lab.schools[0].base(), "sophie.lebihan", DEMO_PASSWORD).await;
+    let ce = class_id(&lab.schools[0], "CE1-CE2");
+    let entry_id = entry(&lab.schools[0].base(), &teacher, &ce, "Réciter la poésie").await;
+    for school in &lab.schools {
+        let (ok, out) = school.sync_now();
+        assert!(ok, "{out}");
+    }
+    let before = lab.hub.documents("school/");
+
+    // The second school's machine writes into the demo school's class.
+    lab.schools[1].kill();
+    tamper(&lab.schools[1], |store, _| {
+        let uai = preau_sync::Uai::parse(DEMO_UAI).unwrap();
+        let partition = preau_sync::Partition::Class(uai, preau_sync::LocalId::parse(&ce).unwrap());
+        let book = preau_sync::DocAddress::new(
+            partition,
+            preau_sync::Kind::HomeworkBook,
+            preau_sync::DocKey::parse("2099-2100").unwrap(),
+        );
+        store
+            .change::<preau_sync::kinds::HomeworkBook, _>(&book, |b| {
+                b.entries.insert("forged".into(), Default::default());
+            })
+            .unwrap();
+    });
+    lab.schools[1].start(&[], &[]);
+    let (ok, out) = lab.schools[1].sync_now();
+    assert!(!ok && out.contains("refusé"), "{out}");
+    assert!(lab.schools[1].runs()[0].error.as_deref().unwrap().starts_with("quarantined:"));
+
+    // The demo school's machine passes a pupil off as the author of a teacher's entry.
+    lab.schools[0].kill();
+    tamper(&lab.schools[0], |store, dir| {
+        let class = dir.classes.values().find(|c| c.id.as_str() == ce).unwrap();
+        let pupil = dir.pupils_of(&class.id)[0].id.as_str().to_owned();
+        let book = preau_appliance::homework::book_address(dir.uai().unwrap(), class).unwrap();
+        store
+            .change::<preau_sync::kinds::HomeworkBook, _>(&book, |b| {
+                let e = b.entries.get_mut(&entry_id).unwrap();
+                e.title = "Pas de devoirs".into();
+                e.edited_by = pupil;
+            })
+            .unwrap();
+    });
+    lab.schools[0].start(&["--demo"], &[]);
+    let (ok, out) = lab.schools[0].sync_now();
+    assert!(!ok && out.contains("refusé"), "{out}");
+
+    // Nothing of either reached the hub; both bundles are kept there for inspection.
+    assert_eq!(lab.hub.documents("school/"), before, "the hub is unchanged");
+    assert!(lab.hub.query("SELECT title FROM homework_entry").iter().all(|t| t != "Pas de devoirs"));
+    let kept = std::fs::read_dir(lab.hub.data.path().join("quarantine")).unwrap().count();
+    assert_eq!(kept, 2, "both forged bundles are kept");
+}
