@@ -250,6 +250,14 @@ async fn a_teacher_device_gets_only_its_classes_through_a_certificate_chained_to
     d.post("/admin/sync/revoke", &[("replica", &replica)]).await;
     let run = client::sync_once(&device, &|_| {}).await;
     assert!(run.error.as_deref().is_some_and(|e| e.starts_with("revoked:")), "{run:?}");
+
+    // One that keeps opening sessions is told to wait (60 in 10 minutes, whatever happened).
+    let mut errors = Vec::new();
+    for _ in 0..60 {
+        errors.push(client::sync_once(&device, &|_| {}).await.error.unwrap_or_default());
+    }
+    let first_busy = errors.iter().position(|e| e.starts_with("busy:")).expect("the replica is slowed down");
+    assert!(errors[..first_busy].iter().all(|e| e.starts_with("revoked:")), "{errors:?}");
 }
 
 #[tokio::test]

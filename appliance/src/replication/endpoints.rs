@@ -33,6 +33,9 @@ use crate::web::AppState;
 const MAX_SESSIONS: usize = 64;
 /// A session unused for this long is dropped (its client starts a new one).
 const SESSION_IDLE: Duration = Duration::from_secs(30 * 60);
+/// Sessions one replica may open in a window (each open counts, successful or not).
+const SESSION_OPENS: crate::ratelimit::Limit =
+    crate::ratelimit::Limit { failures: 60, window: Duration::from_secs(10 * 60) };
 /// The largest piece of an upload accepted in one request.
 const MAX_PIECE: usize = 4 * CHUNK;
 
@@ -231,6 +234,16 @@ async fn open(
         return Err(forbidden("certificate", "the certificate is not the signer's"));
     }
     state.replication.server.authenticate(&signed, &claimed.subject_key, &method, &uri, &body)?;
+    // A replica syncs hourly, or a few times more when asked or retrying: far fewer than this.
+    let opens = format!("{}:sessions", signed.replica);
+    if !state.limits.allowed(&opens, SESSION_OPENS) {
+        return Err(Refused::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "busy",
+            format!("{} opens too many sessions", signed.replica),
+        ));
+    }
+    state.limits.fail(&opens);
     let leaf = admit(&state, &opening.chain)?;
     let hello = match Message::decode(&opening.hello) {
         Ok(Message::Hello(h)) => h,
