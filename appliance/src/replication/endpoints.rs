@@ -411,8 +411,35 @@ fn offset_answer(offset: u64) -> Response {
     (StatusCode::NO_CONTENT, [("upload-offset", offset.to_string())]).into_response()
 }
 
-fn upload_path(state: &AppState, peer: ReplicaId, hash: &[u8; 32]) -> PathBuf {
-    state.replication.server.dir().join(format!("up-{peer}-{}", hex::encode(hash)))
+/// What a partial upload will be: a session's large reply, or an attached file.
+#[derive(Clone, Copy)]
+enum Part {
+    Reply,
+    File,
+}
+
+/// Where a peer's partial upload grows (per peer and content, so it outlives sessions).
+fn part_path(state: &AppState, part: Part, peer: ReplicaId, hash: &[u8; 32]) -> PathBuf {
+    let prefix = match part {
+        Part::Reply => "up",
+        Part::File => "file",
+    };
+    state.replication.server.dir().join(format!("{prefix}-{peer}-{}", hex::encode(hash)))
+}
+
+/// `HEAD` of an upload: how far it has got (tus-style).
+async fn part_offset(
+    state: &AppState,
+    part: Part,
+    sid: &str,
+    hash: &str,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<Response, Refused> {
+    let (_, session) = session_for(state, sid, method, uri, headers, &[]).await?;
+    let peer = session.lock().await.peer;
+    Ok(offset_answer(transfer::offset(&part_path(state, part, peer, &parse_hash(hash)?))))
 }
 
 fn upload_at(headers: &HeaderMap) -> Result<u64, Refused> {
@@ -435,9 +462,7 @@ async fn upload_offset(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, Refused> {
-    let (_, session) = session_for(&state, &sid, &method, &uri, &headers, &[]).await?;
-    let peer = session.lock().await.peer;
-    Ok(offset_answer(transfer::offset(&upload_path(&state, peer, &parse_hash(&hash)?))))
+    part_offset(&state, Part::Reply, &sid, &hash, &method, &uri, &headers).await
 }
 
 async fn upload(
@@ -454,7 +479,7 @@ async fn upload(
         return Err(Refused::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", format!("{length} bytes announced")));
     }
     let peer = session.lock().await.peer;
-    let path = upload_path(&state, peer, &parse_hash(&hash)?);
+    let path = part_path(&state, Part::Reply, peer, &parse_hash(&hash)?);
     let at = upload_at(&headers)?;
     let offset = tokio::task::spawn_blocking(move || transfer::append(&path, at, &body, length))
         .await
@@ -475,7 +500,7 @@ async fn reply(
     let bytes = match decode::<Payload>(&body)? {
         Payload::Inline(bytes) => bytes,
         Payload::Stored { len, hash } => {
-            let path = upload_path(&state, s.peer, &hash);
+            let path = part_path(&state, Part::Reply, s.peer, &hash);
             if len > MAX_BUNDLE_BYTES || !transfer::verify(&path, len, &hash)? {
                 return Err(Refused::new(StatusCode::CONFLICT, "incomplete", "the reply's upload is not complete"));
             }
@@ -618,10 +643,6 @@ async fn file_download(
     ranged(path, &headers).await
 }
 
-fn file_part(state: &AppState, peer: ReplicaId, hash: &[u8; 32]) -> PathBuf {
-    state.replication.server.dir().join(format!("file-{peer}-{}", hex::encode(hash)))
-}
-
 async fn file_offset(
     State(state): State<AppState>,
     Path((sid, hash)): Path<(String, String)>,
@@ -629,9 +650,7 @@ async fn file_offset(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, Refused> {
-    let (_, session) = session_for(&state, &sid, &method, &uri, &headers, &[]).await?;
-    let peer = session.lock().await.peer;
-    Ok(offset_answer(transfer::offset(&file_part(&state, peer, &parse_hash(&hash)?))))
+    part_offset(&state, Part::File, &sid, &hash, &method, &uri, &headers).await
 }
 
 async fn file_upload(
@@ -672,7 +691,7 @@ async fn file_upload(
             ));
         }
     }
-    let path = file_part(&state, peer, &hash);
+    let path = part_path(&state, Part::File, peer, &hash);
     let offset = {
         let path = path.clone();
         tokio::task::spawn_blocking(move || transfer::append(&path, at, &body, size))

@@ -160,7 +160,7 @@ pub struct EnrollResponse {
 /// Redeems a code: the server side of enrolment.
 pub async fn enroll(
     State(state): State<AppState>,
-    ctx: axum::Extension<crate::web::Ctx>,
+    ctx: crate::web::Ctx,
     Json(req): Json<EnrollRequest>,
 ) -> Result<Json<EnrollResponse>, Refused> {
     let addr = crate::ratelimit::address_key(ctx.client_ip);

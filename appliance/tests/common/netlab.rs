@@ -349,6 +349,9 @@ impl Lab {
     }
 
     async fn namespaces(tag: &str, schools: usize, profile: Profile) -> Result<Lab, String> {
+        // Labs of one test binary start in parallel: one at a time picks its addresses.
+        static SETUP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+        let _choosing = SETUP.lock().await;
         let mut lab =
             Lab { netns: true, hub: placeholder(), schools: Vec::new(), links: Vec::new(), namespaces: Vec::new() };
         // 10.78.<net>.0/24 per namespace, the host side .1 and the namespace's .2: a block
