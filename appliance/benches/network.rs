@@ -26,17 +26,7 @@ struct Api {
 
 impl Api {
     async fn token(&self, login: &str) -> String {
-        let answer: serde_json::Value = self
-            .http
-            .post(format!("{}/api/v1/auth/login", self.base))
-            .json(&serde_json::json!({"login": login, "password": DEMO_PASSWORD}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        answer["token"].as_str().unwrap_or_else(|| panic!("{login}: {answer}")).to_owned()
+        netlab::token(&self.base, login, DEMO_PASSWORD).await
     }
 
     async fn send(

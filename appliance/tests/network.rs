@@ -8,24 +8,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::netlab::{BAD_RURAL, LAN, Lab, RURAL_ADSL};
+use common::netlab::{BAD_RURAL, LAN, Lab, RURAL_ADSL, token};
 use preau_appliance::demo::{DEMO_PASSWORD, DEMO_UAI};
 
 const OTHER_UAI: &str = "0290002B";
-
-/// A bearer token for `login` on the server at `base`.
-async fn token(base: &str, login: &str, password: &str) -> String {
-    let answer: serde_json::Value = reqwest::Client::new()
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&serde_json::json!({"login": login, "password": password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    answer["token"].as_str().unwrap_or_else(|| panic!("login {login}: {answer}")).to_owned()
-}
 
 /// POSTs JSON with a bearer token; returns the answer.
 async fn post(base: &str, token: &str, path: &str, body: serde_json::Value) -> serde_json::Value {

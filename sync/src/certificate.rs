@@ -10,7 +10,7 @@
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{Partition, ReplicaId, Scope, ScopeRule};
+use crate::ids::{ReplicaId, Scope, ScopeRule};
 
 /// What a certified replica is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -201,21 +201,13 @@ impl Scope {
             ScopeRule::Exact(p) => other.contains(p),
         })
     }
-
-    /// The partitions named exactly (a device's classes and pupils).
-    pub fn exact_partitions(&self) -> impl Iterator<Item = &Partition> {
-        self.rules().iter().filter_map(|r| match r {
-            ScopeRule::Exact(p) => Some(p),
-            _ => None,
-        })
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::identity::ReplicaIdentity;
-    use crate::ids::{LocalId, Uai};
+    use crate::ids::{LocalId, Partition, Uai};
 
     fn grant(subject: &ReplicaIdentity, role: Role, scope: Scope) -> Grant {
         Grant {

@@ -6,8 +6,8 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use preau_sync::ReplicaId;
 use preau_sync::certificate::Chain;
-use preau_sync::{ReplicaId, Scope};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::AppError;
@@ -445,18 +445,4 @@ impl Links {
     pub fn checkpoint(&self) -> Result<(), AppError> {
         self.with(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);"))
     }
-}
-
-/// A scope's partitions, for a certificate (kept apart so `links` stays about storage).
-pub fn describe_scope(scope: &Scope) -> String {
-    scope
-        .rules()
-        .iter()
-        .map(|r| match r {
-            preau_sync::ScopeRule::All => "*".to_owned(),
-            preau_sync::ScopeRule::School(u) => format!("school/{u}/*"),
-            preau_sync::ScopeRule::Exact(p) => p.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }

@@ -118,11 +118,25 @@ fn run_view(l: Locale, r: &Run) -> RunView {
     }
 }
 
+/// A replica this one enrolled (a school on the hub, a teacher's device on an appliance).
 struct DeviceView {
     replica: String,
     label: String,
     seen: String,
     revoked: bool,
+}
+
+fn enrolled_views(l: Locale, links: &super::Links) -> Result<Vec<DeviceView>, AppError> {
+    Ok(links
+        .all_enrolled()?
+        .into_iter()
+        .map(|e| DeviceView {
+            replica: e.replica.to_string(),
+            label: e.label,
+            seen: e.last_seen_at.map_or_else(|| l.t("sync-never-seen"), |t| ago(l, t)),
+            revoked: e.revoked_at.is_some(),
+        })
+        .collect())
 }
 
 #[derive(Template)]
@@ -163,16 +177,7 @@ async fn page(
     let last = runs.first();
     let error = last.and_then(|r| r.error.as_ref()).map(|e| (advice(l, e), e.clone()));
     let dir = state.directory();
-    let devices = links
-        .all_enrolled()?
-        .into_iter()
-        .map(|e| DeviceView {
-            replica: e.replica.to_string(),
-            label: e.label,
-            seen: e.last_seen_at.map_or_else(|| l.t("sync-never-seen"), |t| ago(l, t)),
-            revoked: e.revoked_at.is_some(),
-        })
-        .collect();
+    let devices = enrolled_views(l, links)?;
     let mut teachers: Vec<(String, String)> = dir
         .people
         .values()
@@ -331,16 +336,7 @@ fn hub_view(
     let signed_in = admin(ctx);
     let (schools, codes, quarantined) = if signed_in {
         (
-            links
-                .all_enrolled()?
-                .into_iter()
-                .map(|e| DeviceView {
-                    replica: e.replica.to_string(),
-                    label: e.label,
-                    seen: e.last_seen_at.map_or_else(|| l.t("sync-never-seen"), |t| ago(l, t)),
-                    revoked: e.revoked_at.is_some(),
-                })
-                .collect(),
+            enrolled_views(l, links)?,
             links
                 .pending_codes()?
                 .into_iter()

@@ -169,6 +169,20 @@ async fn pump(
     let _ = writer.await;
 }
 
+/// A bearer token for `login` on the server at `base` (the JSON API's password login).
+pub async fn token(base: &str, login: &str, password: &str) -> String {
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"login": login, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["token"].as_str().unwrap_or_else(|| panic!("login {login}: {answer}")).to_owned()
+}
+
 /// Runs `ip` with `args`.
 pub fn ip(args: &[&str]) -> Result<(), String> {
     let out = Command::new("ip").args(args).output().map_err(|e| format!("ip {args:?}: {e}"))?;
