@@ -36,6 +36,7 @@ async fn director(server: &TestServer) -> Browser {
 /// Enrols the demo appliance with the hub through the director's page.
 async fn enrol_demo(hub: &TestServer, school: &TestServer) -> Browser {
     let mut d = director(school).await;
+    assert!(!d.get("/").await.contains("synchronis"), "no sync line before enrolment");
     let page = d.get("/admin/sync").await;
     assert!(page.contains("Relier ce boîtier au hub académique"), "{}", page.body);
     let code = school_code(hub, preau_appliance::demo::DEMO_UAI);

@@ -353,7 +353,7 @@ pub async fn referenced_files(db: &Db, scope: Scope) -> Result<HashMap<[u8; 32],
 pub async fn sync_once(replica: &Replica, progress: &(dyn Fn(Progress) + Send + Sync)) -> Run {
     let started_at = crate::now_ms();
     let mut run = Run { started_at, ..Run::default() };
-    let Some(link) = replica.links.hub().ok().flatten() else {
+    let Some(link) = replica.links.hub() else {
         run.error = Some(SyncError::new("not-enrolled", "this replica is not enrolled with a server").to_string());
         run.ended_at = crate::now_ms();
         return run;

@@ -58,6 +58,9 @@ struct ServerSession {
     offer: Option<PathBuf>,
     /// Files the peer may upload (announced and lacking here), by hash, with their size.
     wanted: HashMap<[u8; 32], u64>,
+    /// Files the peer may download: those its documents reference and it lacks (from the
+    /// files exchange, so a range request does not scan every reference again).
+    offered: std::collections::HashSet<[u8; 32]>,
     last_used: Instant,
 }
 
@@ -164,7 +167,7 @@ fn signed_answer(state: &AppState, nonce: &[u8; 16], status: StatusCode, body: V
 /// hub's (schools the hub certified, for devices chained through them).
 fn trusted_roots(state: &AppState) -> Result<Vec<[u8; 32]>, Refused> {
     let mut roots = vec![state.replication.identity.public_key().to_bytes()];
-    if let Some(hub) = state.replication.links.hub()? {
+    if let Some(hub) = state.replication.links.hub() {
         roots.push(hub.hub_key);
     }
     Ok(roots)
@@ -298,6 +301,7 @@ async fn open(
             policy,
             offer: stored,
             wanted: HashMap::new(),
+            offered: Default::default(),
             last_used: Instant::now(),
         },
     )?;
@@ -326,7 +330,7 @@ fn renew(
     let mut renewed = chain.clone();
     renewed.0[0] = cert;
     // Our own certificate may have been renewed since: present the current one.
-    if let Some(hub) = state.replication.links.hub()? {
+    if let Some(hub) = state.replication.links.hub() {
         renewed.0.truncate(1);
         renewed.0.extend(hub.chain.0);
     }
@@ -621,7 +625,11 @@ async fn files_plan(
     }
     plan.client_lacks = sorted(plan.client_lacks);
     plan.server_lacks = sorted(plan.server_lacks);
-    session.lock().await.wanted = plan.server_lacks.iter().map(|f| (f.hash, f.size)).collect();
+    {
+        let mut s = session.lock().await;
+        s.wanted = plan.server_lacks.iter().map(|f| (f.hash, f.size)).collect();
+        s.offered = plan.client_lacks.iter().map(|f| f.hash).collect();
+    }
     Ok(signed_answer(&state, &signed.nonce, StatusCode::OK, encode(&plan)))
 }
 
@@ -634,10 +642,10 @@ async fn file_download(
 ) -> Result<Response, Refused> {
     let (_, session) = session_for(&state, &sid, &method, &uri, &headers, &[]).await?;
     let wanted = parse_hash(&hash)?;
-    let scope = session.lock().await.scope.clone();
-    // Only files that the peer's own documents reference: never a file by its hash alone.
-    if !super::client::referenced_files(&state.db, scope).await?.contains_key(&wanted) {
-        return Err(Refused::new(StatusCode::NOT_FOUND, "no-file", "no such file in the shared partitions"));
+    // Only files the files exchange offered (the peer's own documents reference them):
+    // never a file by its hash alone.
+    if !session.lock().await.offered.contains(&wanted) {
+        return Err(Refused::new(StatusCode::NOT_FOUND, "no-file", "no such file offered in this session"));
     }
     let path = state.files.path_of(&hash).ok_or_else(|| Refused::malformed("hash"))?;
     ranged(path, &headers).await

@@ -77,6 +77,10 @@ pub const QUARANTINE_KEPT: i64 = 100;
 #[derive(Clone)]
 pub struct Links {
     conn: Arc<Mutex<Connection>>,
+    /// The upstream link, read once: every staff page and every session asks for it.
+    /// Only this process changes it (`set_hub`, `renew_chain`); `preau enroll` on a
+    /// running appliance is seen at its next start.
+    hub: Arc<std::sync::RwLock<Option<HubLink>>>,
 }
 
 /// This replica's enrolment with its hub (or, for a device, its school appliance).
@@ -168,7 +172,9 @@ impl Links {
         conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;")
             .map_err(db)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
-        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+        let conn = Arc::new(Mutex::new(conn));
+        let hub = read_hub(&conn.lock().unwrap_or_else(|p| p.into_inner()))?;
+        Ok(Self { conn, hub: Arc::new(std::sync::RwLock::new(hub)) })
     }
 
     fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, AppError> {
@@ -176,29 +182,9 @@ impl Links {
         f(&conn).map_err(db)
     }
 
-    /// Our upstream link, once enrolled.
-    pub fn hub(&self) -> Result<Option<HubLink>, AppError> {
-        let row = self.with(|c| {
-            c.query_row("SELECT url, hub_id, hub_key, chain, enrolled_at FROM hub_link", [], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, Vec<u8>>(2)?,
-                    r.get::<_, Vec<u8>>(3)?,
-                    r.get(4)?,
-                ))
-            })
-            .optional()
-        })?;
-        let Some((url, id, key, chain, enrolled_at)) = row else { return Ok(None) };
-        let corrupt = |what: &str| AppError::Internal(format!("links database: bad {what}"));
-        Ok(Some(HubLink {
-            url,
-            hub_id: id.parse().map_err(|_| corrupt("hub id"))?,
-            hub_key: key.try_into().map_err(|_| corrupt("hub key"))?,
-            chain: Chain::from_bytes(&chain).map_err(|_| corrupt("certificate"))?,
-            enrolled_at,
-        }))
+    /// Our upstream link, once enrolled (from memory).
+    pub fn hub(&self) -> Option<HubLink> {
+        self.hub.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Records (or replaces) our upstream link.
@@ -209,12 +195,18 @@ impl Links {
                 params![link.url, link.hub_id.to_string(), link.hub_key.to_vec(), link.chain.to_bytes(), link.enrolled_at],
             )
             .map(drop)
-        })
+        })?;
+        *self.hub.write().unwrap_or_else(|p| p.into_inner()) = Some(link.clone());
+        Ok(())
     }
 
     /// Replaces our certificate (renewed at each sync).
     pub fn renew_chain(&self, chain: &Chain) -> Result<(), AppError> {
-        self.with(|c| c.execute("UPDATE hub_link SET chain = ?", [chain.to_bytes()]).map(drop))
+        self.with(|c| c.execute("UPDATE hub_link SET chain = ?", [chain.to_bytes()]).map(drop))?;
+        if let Some(link) = self.hub.write().unwrap_or_else(|p| p.into_inner()).as_mut() {
+            link.chain = chain.clone();
+        }
+        Ok(())
     }
 
     /// Stores an enrolment code (only its hash).
@@ -445,4 +437,28 @@ impl Links {
     pub fn checkpoint(&self) -> Result<(), AppError> {
         self.with(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);"))
     }
+}
+
+fn read_hub(conn: &Connection) -> Result<Option<HubLink>, AppError> {
+    let row = conn
+        .query_row("SELECT url, hub_id, hub_key, chain, enrolled_at FROM hub_link", [], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+                r.get::<_, Vec<u8>>(3)?,
+                r.get(4)?,
+            ))
+        })
+        .optional()
+        .map_err(db)?;
+    let Some((url, id, key, chain, enrolled_at)) = row else { return Ok(None) };
+    let corrupt = |what: &str| AppError::Internal(format!("links database: bad {what}"));
+    Ok(Some(HubLink {
+        url,
+        hub_id: id.parse().map_err(|_| corrupt("hub id"))?,
+        hub_key: key.try_into().map_err(|_| corrupt("hub key"))?,
+        chain: Chain::from_bytes(&chain).map_err(|_| corrupt("certificate"))?,
+        enrolled_at,
+    }))
 }

@@ -199,7 +199,7 @@ pub async fn run(state: AppState) {
             },
             None => runner.trigger.notified().await,
         }
-        if state.replication.links.hub().ok().flatten().is_some() {
+        if state.replication.links.hub().is_some() {
             run_now(&state).await;
         }
         let last_ok = state.replication.last_success();
