@@ -2,14 +2,25 @@
 //! `preau serve` in its own network namespace (as root; elsewhere on loopback, and the test
 //! says so), every school's way to the hub through a shaped, cuttable link
 //! (`common/netlab.rs`). Syncs are started as a director would from a terminal:
-//! `preau sync now`, inside the school's namespace.
+//! `preau sync now`, inside the school's namespace. Edits reach the hub while the schools
+//! are cut off from a teacher's laptop at home (a plain replica, as in `replication.rs`),
+//! until the families' portal writes on the hub itself.
 
 mod common;
 
 use std::time::Duration;
 
-use common::netlab::{BAD_RURAL, LAN, Lab, RURAL_ADSL, token};
+use std::sync::Arc;
+
+use common::netlab::{BAD_RURAL, LAN, Lab, Link, Node, RURAL_ADSL, documents, token};
 use preau_appliance::demo::{DEMO_PASSWORD, DEMO_UAI};
+use preau_appliance::directory::Directory;
+use preau_appliance::replication::Links;
+use preau_appliance::replication::client::{self, Replica};
+use preau_appliance::replication::enrollment;
+use preau_appliance::replication::links::HubLink;
+use preau_sync::Kind;
+use preau_sync::kinds::homework::{HomeworkBook, HomeworkEntry};
 
 const OTHER_UAI: &str = "0290002B";
 
@@ -30,7 +41,22 @@ async fn entry(base: &str, token: &str, class: &str, title: &str) -> String {
     post(base, token, &format!("/api/v1/classes/{class}/homework"), body).await["id"].as_str().unwrap().to_owned()
 }
 
-fn class_id(node: &common::netlab::Node, name: &str) -> String {
+/// Rewrites the details of the entry `id` (titled "Lire le chapitre 3").
+async fn set_details(base: &str, token: &str, class: &str, id: &str, details: &str) {
+    let today = preau_appliance::today();
+    let body = serde_json::json!({"subject": "Français", "assigned_on": today, "title": "Lire le chapitre 3",
+        "due_on": today, "details": details});
+    let response = reqwest::Client::new()
+        .put(format!("{base}/api/v1/classes/{class}/homework/{id}"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.text().await.unwrap());
+}
+
+fn class_id(node: &Node, name: &str) -> String {
     node.query(&format!("SELECT class_id FROM school_class WHERE name = '{name}'")).pop().expect("class")
 }
 
@@ -67,24 +93,112 @@ async fn two_schools(profile: common::netlab::Profile) -> (Lab, String) {
     (lab, director)
 }
 
+/// A teacher's laptop (a plain replica standing in for the desktop app), enrolled through
+/// the director's page on the school's LAN, that has synced with the school once.
+async fn laptop_of(school: &Node, login: &str, dir: &std::path::Path) -> Replica {
+    let mut director = common::Browser::new(&school.base());
+    director.login("claire.martin", DEMO_PASSWORD).await.assert_ok();
+    let teacher = school.query(&format!("SELECT user_id FROM credential WHERE login = '{login}'")).pop().unwrap();
+    let page = director.post("/admin/sync/devices", &[("teacher", &teacher)]).await;
+    let code = page.body.split("class=\"code-display\">").nth(1).expect("a code").split('<').next().unwrap().to_owned();
+    let laptop = common::laptop(dir, Arc::new(Directory::default()));
+    let link = enrollment::enroll_with(&laptop.links, &laptop.identity, &school.base(), None, &code).await.unwrap();
+    let scope = link.chain.leaf().expect("a certificate").scope.clone();
+    laptop
+        .db
+        .run_blocking(move |s| {
+            s.set_scope(scope);
+            Ok(())
+        })
+        .unwrap();
+    let run = client::sync_once(&laptop, &|_| {}).await;
+    assert!(run.ok, "{run:?}");
+    laptop
+}
+
+/// Edits an entry of the cahier de textes held by `replica`, as `teacher` would from the
+/// desktop app; with no `entry`, writes a new one titled `text`, else appends `text` to
+/// the entry's details.
+fn edit_on(replica: &Replica, class: &str, teacher: &str, entry: Option<&str>, text: &str) {
+    replica
+        .db
+        .run_blocking(|store| {
+            let dir = Directory::load(store)?;
+            let class = dir.classes.values().find(|c| c.id.as_str() == class).expect("the class");
+            let book = preau_appliance::homework::book_address(dir.uai().unwrap(), class)?;
+            store.change::<HomeworkBook, _>(&book, |book| {
+                let e = match entry {
+                    Some(id) => book.entries.get_mut(id).expect("the entry"),
+                    None => {
+                        let today = preau_appliance::today();
+                        let new = HomeworkEntry {
+                            subject: "Français".into(),
+                            title: text.to_owned(),
+                            assigned_on: today.clone(),
+                            due_on: today,
+                            author: teacher.to_owned(),
+                            ..Default::default()
+                        };
+                        book.entries.entry(format!("{:032x}", rand::random::<u128>())).or_insert(new)
+                    }
+                };
+                let end = e.details.as_str().len();
+                e.details.splice(end, 0, text);
+                e.edited_by = teacher.to_owned();
+                e.edited_at = preau_appliance::now_ms();
+            })?;
+            Ok(())
+        })
+        .unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn schools_working_cut_off_converge_over_a_bad_rural_link_and_a_revoked_one_is_refused() {
+async fn schools_and_the_hub_edited_cut_off_converge_over_a_bad_rural_link_and_a_revoked_one_is_refused() {
     let (lab, port_director) = two_schools(BAD_RURAL).await;
     let (demo, port) = (&lab.schools[0], &lab.schools[1]);
-    // Both schools work while their links are down.
+    let teacher = token(&demo.base(), "sophie.lebihan", DEMO_PASSWORD).await;
+    let ce = class_id(demo, "CE1-CE2");
+    let shared = entry(&demo.base(), &teacher, &ce, "Lire le chapitre 3").await;
+    set_details(&demo.base(), &teacher, &ce, &shared, "Questions 1 à 4.").await;
+    let (ok, out) = demo.sync_now();
+    assert!(ok, "{out}\n{}", demo.log());
+
+    // Sophie's laptop, enrolled at school, then taken home: from there it reaches only the
+    // hub, over its own ADSL line. The chain device ← school ← hub is what the hub checks.
+    let home = Link::start("127.0.0.1:0".parse().unwrap(), lab.hub.addr, RURAL_ADSL).await;
+    let dir = tempfile::tempdir().unwrap();
+    let laptop = laptop_of(demo, "sophie.lebihan", dir.path()).await;
+    let sophie = demo.query("SELECT user_id FROM credential WHERE login = 'sophie.lebihan'").pop().unwrap();
+    let via_school = laptop.links.hub().unwrap();
+    let hub = Links::open(&demo.data.path().join("links.db")).unwrap().hub().unwrap();
+    laptop
+        .links
+        .set_hub(&HubLink {
+            url: format!("http://{}", home.addr),
+            hub_id: hub.hub_id,
+            hub_key: hub.hub_key,
+            ..via_school
+        })
+        .unwrap();
+
+    // Both schools work while their links are down; Sophie works at home, through the hub.
     for link in &lab.links {
         link.set_up(false);
     }
-    let teacher = token(&demo.base(), "sophie.lebihan", DEMO_PASSWORD).await;
-    let ce = class_id(demo, "CE1-CE2");
     for n in 0..5 {
         entry(&demo.base(), &teacher, &ce, &format!("Lire la page {n}")).await;
     }
+    // The school puts a word before the details of an entry whose end Sophie edits at home.
+    set_details(&demo.base(), &teacher, &ce, &shared, "Avec le cahier rouge. Questions 1 à 4.").await;
     let class =
         post(&port.base(), &port_director, "/api/v1/classes", serde_json::json!({"name": "CP", "levels": ["CP"]}))
             .await;
     let cp = class["id"].as_str().unwrap().to_owned();
     entry(&port.base(), &port_director, &cp, "Apprendre la comptine").await;
+    edit_on(&laptop, &ce, &sophie, None, "Préparer l'exposé sur la rivière");
+    edit_on(&laptop, &ce, &sophie, Some(&shared), " Et relire la fiche.");
+    let run = client::sync_once(&laptop, &|_| {}).await;
+    assert!(run.ok && run.docs_up >= 1, "from home, through the hub: {run:?}");
     let (ok, out) = demo.sync_now();
     assert!(!ok && out.contains("injoignable"), "a cut link is reported in plain French: {out}");
     assert!(demo.runs()[0].error.as_deref().unwrap().starts_with("unreachable"));
@@ -100,21 +214,40 @@ async fn schools_working_cut_off_converge_over_a_bad_rural_link_and_a_revoked_on
     assert!(ok, "{out}\n{}", port.log());
     let run = &demo.runs()[0];
     eprintln!(
-        "bad rural: demo school's first sync {:?}, {} B up, {} B down, {} documents",
+        "bad rural: demo school's sync after the cut {:?}, {} B up, {} B down, {} documents",
         started.elapsed(),
         run.bytes_up,
         run.bytes_down,
         run.docs_up
     );
+    let run = client::sync_once(&laptop, &|_| {}).await;
+    assert!(run.ok, "{run:?}");
     assert_same(&lab, 0, DEMO_UAI);
     assert_same(&lab, 1, OTHER_UAI);
+    let on_laptop = documents(&dir.path().join("replica.db"), "school/");
+    let on_hub = lab.hub.documents("school/");
+    assert!(on_laptop.len() > 3);
+    for doc in &on_laptop {
+        assert!(on_hub.contains(doc), "the laptop and the hub hold {} at the same heads", doc.0);
+    }
     assert!(
         demo.documents(&format!("school/{OTHER_UAI}")).is_empty(),
         "the demo school never receives the other school"
     );
     assert!(port.documents(&format!("school/{DEMO_UAI}")).is_empty());
-    let titles = lab.hub.query("SELECT title FROM homework_entry");
-    assert!(titles.iter().any(|t| t == "Lire la page 4") && titles.iter().any(|t| t == "Apprendre la comptine"));
+    for node in [&lab.hub, demo] {
+        let titles = node.query("SELECT title FROM homework_entry");
+        for title in ["Lire la page 4", "Préparer l'exposé sur la rivière"] {
+            assert!(titles.iter().any(|t| t == title), "{title} is everywhere");
+        }
+        let details = node.query(&format!("SELECT details FROM homework_entry WHERE entry_id = '{shared}'"));
+        assert_eq!(
+            details,
+            ["Avec le cahier rouge. Questions 1 à 4. Et relire la fiche."],
+            "both edits of one entry survive"
+        );
+    }
+    assert!(lab.hub.query("SELECT title FROM homework_entry").iter().any(|t| t == "Apprendre la comptine"));
 
     // The académie revokes the second school's appliance: refused from its next sync on.
     let (_, list) = lab.hub.preau(&["hub", "list"]);
@@ -224,12 +357,9 @@ async fn the_hub_killed_during_a_sync_restarts_and_nothing_is_lost() {
 }
 
 /// Changes the replica of a stopped appliance behind its back, as a tampered machine would.
-fn tamper(
-    node: &common::netlab::Node,
-    edit: impl FnOnce(&mut preau_sync::Store, &preau_appliance::directory::Directory),
-) {
+fn tamper(node: &Node, edit: impl FnOnce(&mut preau_sync::Store, &Directory)) {
     let mut store = preau_sync::Store::open(&node.data.path().join("replica.db"), preau_sync::Scope::all()).unwrap();
-    let dir = preau_appliance::directory::Directory::load(&mut store).unwrap();
+    let dir = Directory::load(&mut store).unwrap();
     edit(&mut store, &dir);
 }
 
@@ -250,13 +380,10 @@ async fn forged_changes_from_tampered_appliances_are_quarantined_and_change_noth
     tamper(&lab.schools[1], |store, _| {
         let uai = preau_sync::Uai::parse(DEMO_UAI).unwrap();
         let partition = preau_sync::Partition::Class(uai, preau_sync::LocalId::parse(&ce).unwrap());
-        let book = preau_sync::DocAddress::new(
-            partition,
-            preau_sync::Kind::HomeworkBook,
-            preau_sync::DocKey::parse("2099-2100").unwrap(),
-        );
+        let book =
+            preau_sync::DocAddress::new(partition, Kind::HomeworkBook, preau_sync::DocKey::parse("2099-2100").unwrap());
         store
-            .change::<preau_sync::kinds::HomeworkBook, _>(&book, |b| {
+            .change::<HomeworkBook, _>(&book, |b| {
                 b.entries.insert("forged".into(), Default::default());
             })
             .unwrap();
@@ -273,7 +400,7 @@ async fn forged_changes_from_tampered_appliances_are_quarantined_and_change_noth
         let pupil = dir.pupils_of(&class.id)[0].id.as_str().to_owned();
         let book = preau_appliance::homework::book_address(dir.uai().unwrap(), class).unwrap();
         store
-            .change::<preau_sync::kinds::HomeworkBook, _>(&book, |b| {
+            .change::<HomeworkBook, _>(&book, |b| {
                 let e = b.entries.get_mut(&entry_id).unwrap();
                 e.title = "Pas de devoirs".into();
                 e.edited_by = pupil;

@@ -5,13 +5,11 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use common::{Browser, TestServer, set_up_school};
 use preau_appliance::config::Role;
 use preau_appliance::demo::DEMO_PASSWORD;
 use preau_appliance::directory::Directory;
-use preau_appliance::replication::client::{self, Replica};
+use preau_appliance::replication::client;
 use preau_appliance::replication::enrollment::{self, Subject};
 use preau_appliance::replication::links::Run;
 use preau_appliance::replication::{Links, schedule};
@@ -165,21 +163,6 @@ async fn changes_on_both_sides_converge_and_files_follow_their_documents() {
     assert_eq!(common::read_models(&spare), common::read_models(&school));
 }
 
-/// A teacher's laptop: a plain replica, enrolled with its school's appliance.
-fn laptop(dir: &std::path::Path, server: &TestServer) -> Replica {
-    let db = preau_appliance::db::Db::open(&dir.join("replica.db"), Scope::default()).unwrap();
-    let identity = db.run_blocking(|s| Ok(s.identity().clone())).unwrap();
-    Replica {
-        db,
-        links: Links::open(&dir.join("links.db")).unwrap(),
-        files: preau_appliance::files::FileStore::open(dir.join("files")).unwrap(),
-        identity,
-        policy: Arc::new(preau_appliance::policy::SchoolPolicy::new(server.directory())),
-        data_dir: dir.to_owned(),
-        server_ca: None,
-    }
-}
-
 #[tokio::test]
 async fn a_teacher_device_gets_only_its_classes_through_a_certificate_chained_to_the_hub() {
     let hub = hub().await;
@@ -194,7 +177,7 @@ async fn a_teacher_device_gets_only_its_classes_through_a_certificate_chained_to
     let code = page.body.split("class=\"code-display\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
 
     let dir = tempfile::tempdir().unwrap();
-    let device = laptop(dir.path(), &school);
+    let device = common::laptop(dir.path(), school.directory());
     let link = enrollment::enroll_with(&device.links, &device.identity, &school.base, None, &code).await.unwrap();
     // Device ← school ← hub: anyone who trusts the hub can check it.
     let hub_key = hub.state.replication.identity.public_key().to_bytes();
@@ -292,7 +275,7 @@ async fn forged_changes_are_quarantined_and_change_nothing_on_the_hub() {
 
     // A rogue replica enrolled as the Lilas school writes into the demo school's class.
     let dir = tempfile::tempdir().unwrap();
-    let rogue = laptop(dir.path(), &lilas);
+    let rogue = common::laptop(dir.path(), lilas.directory());
     let code = school_code(&hub, other.as_str());
     enrollment::enroll_with(&rogue.links, &rogue.identity, &hub.base, None, &code).await.unwrap();
     let demo_uai = school.directory().uai().unwrap().clone();

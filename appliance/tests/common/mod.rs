@@ -20,6 +20,25 @@ pub struct TestServer {
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
+/// A teacher's laptop: a plain replica in `dir`, checking what it receives against the
+/// rules of `directory` (kept up to date by the directory documents it receives).
+pub fn laptop(
+    dir: &std::path::Path,
+    directory: std::sync::Arc<Directory>,
+) -> preau_appliance::replication::client::Replica {
+    let db = preau_appliance::db::Db::open(&dir.join("replica.db"), preau_sync::Scope::default()).unwrap();
+    let identity = db.run_blocking(|s| Ok(s.identity().clone())).unwrap();
+    preau_appliance::replication::client::Replica {
+        db,
+        links: preau_appliance::replication::Links::open(&dir.join("links.db")).unwrap(),
+        files: preau_appliance::files::FileStore::open(dir.join("files")).unwrap(),
+        identity,
+        policy: std::sync::Arc::new(preau_appliance::policy::SchoolPolicy::new(directory)),
+        data_dir: dir.to_owned(),
+        server_ca: None,
+    }
+}
+
 impl TestServer {
     /// The demo school.
     pub async fn demo() -> Self {

@@ -193,6 +193,16 @@ pub fn ip(args: &[&str]) -> Result<(), String> {
     }
 }
 
+/// (document id, heads) of every document in partitions starting with `prefix` in the
+/// replica file `db` (SQLite allows this beside a running server).
+pub fn documents(db: &std::path::Path, prefix: &str) -> Vec<(String, Vec<u8>)> {
+    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    conn.busy_timeout(Duration::from_secs(5)).unwrap();
+    let mut st =
+        conn.prepare("SELECT doc_id, heads FROM document WHERE partition LIKE ?1 || '%' ORDER BY doc_id").unwrap();
+    st.query_map([prefix], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().collect::<Result<_, _>>().unwrap()
+}
+
 static LABS: AtomicU32 = AtomicU32::new(0);
 
 /// One replica's process and where it is.
@@ -277,18 +287,9 @@ impl Node {
         preau_appliance::replication::Links::open(&self.data.path().join("links.db")).unwrap().runs(50).unwrap()
     }
 
-    /// (document id, heads) of every document in partitions starting with `prefix`,
-    /// read from the replica's file (SQLite allows this beside the running server).
+    /// (document id, heads) of every document in partitions starting with `prefix`.
     pub fn documents(&self, prefix: &str) -> Vec<(String, Vec<u8>)> {
-        let conn = rusqlite::Connection::open_with_flags(
-            self.data.path().join("replica.db"),
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-        )
-        .unwrap();
-        conn.busy_timeout(Duration::from_secs(5)).unwrap();
-        let mut st =
-            conn.prepare("SELECT doc_id, heads FROM document WHERE partition LIKE ?1 || '%' ORDER BY doc_id").unwrap();
-        st.query_map([prefix], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().collect::<Result<_, _>>().unwrap()
+        documents(&self.data.path().join("replica.db"), prefix)
     }
 
     /// Runs one SQL query returning text on the replica file.
