@@ -16,7 +16,8 @@ fn help_lists_the_commands_and_version_names_schema_and_protocol() {
     assert!(ok);
     assert!(version.starts_with(&format!("preau {}", env!("CARGO_PKG_VERSION"))), "{version}");
     assert!(
-        version.contains(&format!("schema {}", preau_sync::store::SCHEMA_VERSION)) && version.contains("protocol 1"),
+        version.contains(&format!("schema {}", preau_sync::store::SCHEMA_VERSION))
+            && version.contains(&format!("protocol {}", preau_sync::replication::protocol::PROTOCOL_VERSION)),
         "{version}"
     );
     let (ok, _) = preau(&["no-such-command"]);

@@ -6,6 +6,7 @@
 
 pub mod bundle;
 pub mod frame;
+pub mod pack;
 pub mod protocol;
 pub mod session;
 pub mod thin;

@@ -6,10 +6,11 @@ use serde::{Deserialize, Serialize};
 use crate::error::Refusal;
 use crate::ids::{DocAddress, DocId, ReplicaId, Scope};
 use crate::replication::frame;
+use crate::replication::pack::{self, Packed};
 use crate::replication::thin::{Actors, ThinChange};
 
 /// Protocol version spoken by this build.
-pub const PROTOCOL_VERSION: u16 = 1;
+pub const PROTOCOL_VERSION: u16 = 2;
 
 /// Everything that travels between two replicas.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,6 +106,7 @@ fn decode_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Refusa
 
 /// Changes for one peer, since what the sender believes the peer acknowledged.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "WireBundle", try_from = "WireBundle")]
 pub struct Bundle {
     /// Random id, for idempotent re-application.
     pub id: [u8; 16],
@@ -122,6 +124,43 @@ pub struct Bundle {
     pub actors: Actors,
     /// The documents.
     pub docs: Vec<DocChanges>,
+}
+
+/// A bundle as it travels: its documents with their number of changes, and the changes of
+/// all of them packed column by column (see [`pack`]).
+#[derive(Serialize, Deserialize)]
+struct WireBundle {
+    id: [u8; 16],
+    from: ReplicaId,
+    to: ReplicaId,
+    scope_tag: [u8; 16],
+    through: u64,
+    complete: bool,
+    actors: Actors,
+    docs: Vec<(DocTarget, u32)>,
+    changes: Packed,
+}
+
+impl From<Bundle> for WireBundle {
+    fn from(b: Bundle) -> Self {
+        let changes = pack::pack(b.docs.iter().map(|d| &d.changes[..]));
+        let docs = b.docs.into_iter().map(|d| (d.target, d.changes.len() as u32)).collect();
+        let Bundle { id, from, to, scope_tag, through, complete, actors, .. } = b;
+        WireBundle { id, from, to, scope_tag, through, complete, actors, docs, changes }
+    }
+}
+
+impl TryFrom<WireBundle> for Bundle {
+    type Error = String;
+
+    fn try_from(w: WireBundle) -> Result<Self, String> {
+        let counts: Vec<u32> = w.docs.iter().map(|(_, n)| *n).collect();
+        let changes = pack::unpack(&w.changes, &counts)?;
+        let docs =
+            w.docs.into_iter().zip(changes).map(|((target, _), changes)| DocChanges { target, changes }).collect();
+        let WireBundle { id, from, to, scope_tag, through, complete, actors, .. } = w;
+        Ok(Bundle { id, from, to, scope_tag, through, complete, actors, docs })
+    }
 }
 
 /// The changes of one document.

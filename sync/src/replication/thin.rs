@@ -186,7 +186,7 @@ fn chunk_body(chunk: &[u8]) -> Result<&[u8], String> {
     chunk.get(at..).filter(|b| b.len() as u64 == len).ok_or_else(|| "chunk length mismatch".to_owned())
 }
 
-fn read_uleb(bytes: &[u8], mut at: usize) -> Result<(u64, usize), String> {
+pub(crate) fn read_uleb(bytes: &[u8], mut at: usize) -> Result<(u64, usize), String> {
     let mut value = 0u64;
     for shift in (0..64).step_by(7) {
         let byte = *bytes.get(at).ok_or("truncated integer")?;
@@ -199,7 +199,7 @@ fn read_uleb(bytes: &[u8], mut at: usize) -> Result<(u64, usize), String> {
     Err("integer too long".into())
 }
 
-fn write_uleb(out: &mut Vec<u8>, mut value: u64) {
+pub(crate) fn write_uleb(out: &mut Vec<u8>, mut value: u64) {
     loop {
         let byte = (value & 0x7f) as u8;
         value >>= 7;
