@@ -364,16 +364,23 @@ fn tamper(node: &Node, edit: impl FnOnce(&mut preau_sync::Store, &Directory)) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn forged_changes_from_tampered_appliances_are_quarantined_and_change_nothing_on_the_hub() {
-    let (mut lab, _) = two_schools(LAN).await;
+async fn forged_documents_from_tampered_appliances_are_quarantined_and_hold_back_nothing_else() {
+    let (mut lab, port_director) = two_schools(LAN).await;
     let teacher = token(&lab.schools[0].base(), "sophie.lebihan", DEMO_PASSWORD).await;
     let ce = class_id(&lab.schools[0], "CE1-CE2");
     let entry_id = entry(&lab.schools[0].base(), &teacher, &ce, "Réciter la poésie").await;
+    let port = lab.schools[1].base();
+    let class =
+        post(&port, &port_director, "/api/v1/classes", serde_json::json!({"name": "CP", "levels": ["CP"]})).await;
+    let cp = class["id"].as_str().unwrap().to_owned();
     for school in &lab.schools {
         let (ok, out) = school.sync_now();
         assert!(ok, "{out}");
     }
-    let before = lab.hub.documents("school/");
+    let demo_prefix = format!("school/{DEMO_UAI}");
+    let before = lab.hub.documents(&demo_prefix);
+    // The second school's own work of the day, which travels with the forgery below.
+    entry(&port, &port_director, &cp, "Chanter la comptine").await;
 
     // The second school's machine writes into the demo school's class.
     lab.schools[1].kill();
@@ -390,8 +397,10 @@ async fn forged_changes_from_tampered_appliances_are_quarantined_and_change_noth
     });
     lab.schools[1].start(&[], &[]);
     let (ok, out) = lab.schools[1].sync_now();
-    assert!(!ok && out.contains("refusé"), "{out}");
-    assert!(lab.schools[1].runs()[0].error.as_deref().unwrap().starts_with("quarantined:"));
+    assert!(ok && out.contains("refusé"), "the rest went through; the director is told: {out}");
+    assert!(lab.schools[1].runs()[0].error.as_deref().unwrap().starts_with("refused-outgoing:"));
+    let titles = lab.hub.query("SELECT title FROM homework_entry");
+    assert!(titles.iter().any(|t| t == "Chanter la comptine"), "one forged document holds back nothing else");
 
     // The demo school's machine passes a pupil off as the author of a teacher's entry.
     lab.schools[0].kill();
@@ -409,10 +418,10 @@ async fn forged_changes_from_tampered_appliances_are_quarantined_and_change_noth
     });
     lab.schools[0].start(&["--demo"], &[]);
     let (ok, out) = lab.schools[0].sync_now();
-    assert!(!ok && out.contains("refusé"), "{out}");
+    assert!(ok && out.contains("refusé"), "{out}");
 
-    // Nothing of either reached the hub; both bundles are kept there for inspection.
-    assert_eq!(lab.hub.documents("school/"), before, "the hub is unchanged");
+    // Nothing of either forgery reached the hub; both bundles are kept there for inspection.
+    assert_eq!(lab.hub.documents(&demo_prefix), before, "the demo school's documents are unchanged on the hub");
     assert!(lab.hub.query("SELECT title FROM homework_entry").iter().all(|t| t != "Pas de devoirs"));
     let kept = std::fs::read_dir(lab.hub.data.path().join("quarantine")).unwrap().count();
     assert_eq!(kept, 2, "both forged bundles are kept");

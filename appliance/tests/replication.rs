@@ -259,7 +259,7 @@ async fn a_revoked_appliance_is_refused_and_told_what_to_do() {
 }
 
 #[tokio::test]
-async fn forged_changes_are_quarantined_and_change_nothing_on_the_hub() {
+async fn forged_changes_are_quarantined_change_nothing_on_the_hub_and_can_be_discarded() {
     let hub = hub().await;
     let school = TestServer::demo().await;
     enrol_demo(&hub, &school).await;
@@ -294,11 +294,32 @@ async fn forged_changes_are_quarantined_and_change_nothing_on_the_hub() {
         })
         .unwrap();
     let run = client::sync_once(&rogue, &|_| {}).await;
-    assert!(run.error.as_deref().is_some_and(|e| e.starts_with("quarantined:")), "{run:?}");
-    assert_eq!(common::read_models(&hub), before, "nothing applied");
+    // The session goes through; the forged document is refused and the rogue is told.
+    assert!(run.ok && run.error.as_deref().is_some_and(|e| e.starts_with("refused-outgoing:")), "{run:?}");
+    assert_eq!(common::read_models(&hub), before, "nothing of it applied");
     let quarantined = hub.state.replication.links.quarantined(10).unwrap();
     assert_eq!(quarantined.len(), 1);
     assert!(std::path::Path::new(&quarantined[0].file).exists(), "the bundle is kept for inspection");
+    // Offered again at the next session, refused again, kept once.
+    let run = client::sync_once(&rogue, &|_| {}).await;
+    assert!(run.error.as_deref().is_some_and(|e| e.starts_with("refused-outgoing:")), "{run:?}");
+    let again = hub.state.replication.links.quarantined(10).unwrap();
+    assert_eq!(again.len(), 1, "the same refusal replaces the one kept");
+    assert!(!std::path::Path::new(&quarantined[0].file).exists());
+
+    // The académie's administrator deletes it from the hub's page.
+    let mut admin = hub.browser();
+    let password = preau_appliance::replication::status::new_admin_password(&hub.state.replication.links).unwrap();
+    admin.get("/").await;
+    admin.post("/hub/login", &[("password", &password)]).await;
+    let page = admin.get("/").await;
+    assert!(page.contains("Modifications refusées") && page.contains("outside the shared partitions"), "{}", page.body);
+    let id = again[0].id.to_string();
+    admin.post("/hub/quarantine/discard", &[("id", &id)]).await;
+    assert!(hub.state.replication.links.quarantined(10).unwrap().is_empty());
+    assert!(!std::path::Path::new(&again[0].file).exists(), "its bytes are gone");
+    assert!(!admin.get("/").await.contains("Modifications refusées"));
+    assert_eq!(admin.post("/hub/quarantine/discard", &[("id", &id)]).await.status, 404);
 }
 
 #[tokio::test]

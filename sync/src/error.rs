@@ -136,6 +136,20 @@ pub enum Refusal {
     },
 }
 
+impl Refusal {
+    /// Whether the refusal concerns one document of a bundle (its partition, bytes, schema or
+    /// rules), so that the rest of the bundle can still be applied.
+    pub fn is_per_document(&self) -> bool {
+        matches!(
+            self,
+            Refusal::OutOfPartition { .. }
+                | Refusal::BadChange { .. }
+                | Refusal::Schema { .. }
+                | Refusal::Rejected { .. }
+        )
+    }
+}
+
 /// Runs `f`, returning the message of a panic inside it instead of unwinding further.
 ///
 /// Automerge trusts its input and panics on some malformed bytes; every place that hands it

@@ -9,7 +9,7 @@ use preau_sync::error::Refusal;
 use preau_sync::kinds::homework::{HomeworkBook, HomeworkEntry};
 use preau_sync::replication::frame::{MAX_BODY_BYTES, MAX_FRAME_BYTES};
 use preau_sync::replication::thin::{Actors, HeldDeps, thin};
-use preau_sync::replication::{Bundle, DocChanges, DocTarget, OpenPolicy, PeerView, Policy, Session};
+use preau_sync::replication::{Applied, Bundle, DocChanges, DocTarget, OpenPolicy, PeerView, Policy, Session};
 use preau_sync::{Cell, DocAddress, DocKey, Error, Kind, Partition, ReplicaId, Scope, ScopeRule, Store, Uai};
 
 fn uai() -> Uai {
@@ -78,13 +78,18 @@ fn bundle_for_school(p: &mut Pair) -> Bundle {
     p.hub.build_bundle(&PeerView::new_peer(p.school.id(), &scope), &OpenPolicy).unwrap().bundle
 }
 
-fn apply(p: &mut Pair, bundle: &Bundle) -> Result<(), Error> {
-    p.school.apply_bundle(bundle, &Scope::all(), &OpenPolicy).map(|_| ())
+fn apply(p: &mut Pair, bundle: &Bundle) -> Result<Applied, Error> {
+    p.school.apply_bundle(bundle, &Scope::all(), &OpenPolicy)
 }
 
-fn refusal(result: Result<(), Error>) -> Refusal {
+/// The refusal of a whole bundle, or of its first refused document.
+fn refusal(result: Result<Applied, Error>) -> Refusal {
     match result {
         Err(Error::Refused(r)) => r,
+        Ok(applied) if !applied.refused.is_empty() => {
+            assert_eq!(applied.ack.refused.len(), applied.refused.len(), "the ack reports every refusal");
+            applied.refused[0].1.clone()
+        }
         other => panic!("expected a refusal, got {other:?}"),
     }
 }
@@ -141,7 +146,7 @@ fn damaged_frames_are_refused_before_anything_is_decoded() {
 }
 
 #[test]
-fn a_document_outside_the_shared_partitions_refuses_the_whole_bundle() {
+fn a_document_outside_the_shared_partitions_is_refused_and_the_rest_of_the_bundle_applies() {
     let mut p = pair();
     let mut bundle = bundle_for_school(&mut p);
     let before = state(&mut p.school);
@@ -160,18 +165,27 @@ fn a_document_outside_the_shared_partitions_refuses_the_whole_bundle() {
     bundle.docs = everything.bundle.docs.clone();
     assert!(bundle.docs.contains(&smuggled));
 
-    let err = refusal(apply(&mut p, &bundle));
+    let applied = apply(&mut p, &bundle).unwrap();
+    assert_eq!(applied.refused.len(), 1, "{:?}", applied.refused);
+    let (doc, err) = &applied.refused[0];
+    assert_eq!(*doc, smuggled.target.prefix());
     assert!(
-        matches!(err, Refusal::OutOfPartition { ref partition, .. } if partition == "school/0349999Z/class/cp"),
+        matches!(err, Refusal::OutOfPartition { partition, .. } if partition == "school/0349999Z/class/cp"),
         "{err:?}"
     );
-    assert_eq!(state(&mut p.school), before, "the valid documents of the bundle were not applied either");
+    assert_eq!(applied.ack.refused[0].doc, *doc);
+    assert!(applied.ack.refused[0].reason.contains("school/0349999Z/class/cp"));
+    let after = state(&mut p.school);
+    assert_ne!(after, before, "the bundle's other documents were applied");
+    assert_eq!(p.school.homework(&book("cp").partition, "", "9999").unwrap().len(), 1);
+    assert!(after.catalog.iter().all(|(id, ..)| *id != other.id().to_string()), "not the smuggled one");
+    let before = after;
 
     // A peer may not send documents outside its own declared scope either.
     let sound = bundle_for_school(&mut p);
     let narrow_sender = Scope::new(vec![ScopeRule::Exact(Partition::parse("school/0341234A/class/cp").unwrap())]);
-    let err = p.school.apply_bundle(&sound, &narrow_sender, &OpenPolicy).map(|_| ()).unwrap_err();
-    assert!(matches!(err, Error::Refused(Refusal::OutOfPartition { .. })), "{err:?}");
+    let err = refusal(p.school.apply_bundle(&sound, &narrow_sender, &OpenPolicy));
+    assert!(matches!(err, Refusal::OutOfPartition { .. }), "{err:?}");
     assert_eq!(state(&mut p.school), before);
 }
 
@@ -195,6 +209,7 @@ fn changes_that_break_the_schema_or_the_policy_or_do_not_decode_are_refused() {
 
     // Bytes that are not a change.
     let mut broken = bundle_for_school(&mut p);
+    broken.docs.truncate(1);
     broken.docs[0].changes[0].rest.truncate(3);
     let err = refusal(apply(&mut p, &broken));
     assert!(matches!(err, Refusal::BadChange { .. }), "{err:?}");
@@ -207,8 +222,8 @@ fn changes_that_break_the_schema_or_the_policy_or_do_not_decode_are_refused() {
         }
     }
     let sound = bundle_for_school(&mut p);
-    let err = p.school.apply_bundle(&sound, &Scope::all(), &NoHomeworkFromHub).map(|_| ()).unwrap_err();
-    assert!(matches!(err, Error::Refused(Refusal::Rejected { .. })), "{err:?}");
+    let err = refusal(p.school.apply_bundle(&sound, &Scope::all(), &NoHomeworkFromHub));
+    assert!(matches!(err, Refusal::Rejected { .. }), "{err:?}");
 
     // The same document twice, and a bundle meant for someone else.
     let mut twice = bundle_for_school(&mut p);
@@ -271,4 +286,45 @@ fn a_change_that_makes_automerge_panic_is_refused_and_the_replica_keeps_working(
     assert_eq!(state(&mut p.school), before);
     let sound = bundle_for_school(&mut p);
     apply(&mut p, &sound).unwrap();
+}
+
+#[test]
+fn a_refused_document_is_offered_again_at_each_session_until_the_rules_accept_it() {
+    use preau_sync::replication::sync_pair;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// Refuses the CE1 class's book while `strict` is set (say, its teacher is not yet in
+    /// the directory).
+    struct NotCe1Yet(AtomicBool);
+    impl Policy for NotCe1Yet {
+        fn validate(&self, _: ReplicaId, a: &DocAddress, _: &Automerge, _: &Automerge) -> Result<(), String> {
+            match self.0.load(Ordering::SeqCst) && a.partition.to_string().ends_with("/ce1") {
+                true => Err("l'enseignant de CE1 n'est pas encore connu".into()),
+                false => Ok(()),
+            }
+        }
+    }
+    let mut p = pair();
+    let policy = NotCe1Yet(AtomicBool::new(true));
+    let (school, hub) = sync_pair(&mut p.school, &mut p.hub, &policy).unwrap();
+    assert_eq!(school.refused_here.len(), 1, "{school:?}");
+    assert!(school.refused_here[0].reason.contains("CE1"));
+    assert_eq!(hub.refused_there, school.refused_here, "the sender is told");
+    assert!(!school.converged && !hub.converged);
+    assert_eq!(p.school.homework(&book("cp").partition, "", "9999").unwrap().len(), 1, "the rest arrived");
+    assert!(p.school.homework(&book("ce1").partition, "", "9999").unwrap().is_empty());
+    assert_eq!(p.hub.homework(&book("cm2").partition, "", "9999").unwrap().len(), 1, "and went up");
+
+    // Offered again, alone: what was acknowledged is not re-sent.
+    let (school, hub) = sync_pair(&mut p.school, &mut p.hub, &policy).unwrap();
+    assert_eq!((hub.docs_sent, school.refused_here.len()), (1, 1));
+    assert!(!hub.full_reconciliation, "a refusal is not a divergence");
+
+    // Once the rules accept it, it applies and both sides agree.
+    policy.0.store(false, Ordering::SeqCst);
+    let (school, _) = sync_pair(&mut p.school, &mut p.hub, &policy).unwrap();
+    assert!(school.refused_here.is_empty());
+    assert_eq!(p.school.homework(&book("ce1").partition, "", "9999").unwrap().len(), 1);
+    let (school, hub) = sync_pair(&mut p.school, &mut p.hub, &policy).unwrap();
+    assert!(school.converged && hub.converged, "{school:?} {hub:?}");
 }

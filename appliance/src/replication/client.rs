@@ -16,7 +16,7 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
 use super::links::{HubLink, Links, Run};
-use super::{CHUNK, FileMeta, FilesPlan, Open, Opened, PREFIX, Payload, auth, decode, encode, transfer};
+use super::{CHUNK, FileMeta, FilesPlan, Open, Opened, PREFIX, Payload, auth, decode, encode, quarantine, transfer};
 use crate::db::Db;
 use crate::files::FileStore;
 
@@ -454,11 +454,15 @@ async fn exchange(replica: &Replica, conn: &Conn<'_>, run: &mut Run) -> Result<S
         Ok(None) => return Err(SyncError::new("protocol", "the offer ended the session")),
         Err(preau_sync::Error::Refused(refusal)) => {
             let reason = refusal.to_string();
-            let _ = super::endpoints::keep_quarantined(&replica.links, &replica.data_dir, hub, &reason, &offer).await;
+            quarantine::keep(&replica.links, &replica.data_dir, hub, &reason, &offer).await;
             return Err(SyncError::new("refused-incoming", reason));
         }
         Err(e) => return Err(SyncError::new("internal", e.to_string())),
     };
+    if let Some(reason) = quarantine::refusals(&session.stats().refused_here) {
+        quarantine::keep(&replica.links, &replica.data_dir, hub, &reason, &offer).await;
+        run.error = Some(SyncError::new("refused-incoming", reason).to_string());
+    }
     run.docs_down = i64::from(session.stats().docs_received);
     run.docs_up = i64::from(session.stats().docs_sent);
     let payload = if reply.len() <= CHUNK {
@@ -475,11 +479,15 @@ async fn exchange(replica: &Replica, conn: &Conn<'_>, run: &mut Run) -> Result<S
         .call(reqwest::Method::POST, &format!("{PREFIX}/sessions/{sid}/reply"), encode(&payload), &[], true)
         .await?;
     let policy = replica.policy.clone();
-    replica
+    let session = replica
         .db
-        .run(move |store| Ok(session.receive(store, &*policy, &answer.body)))
+        .run(move |store| Ok(session.receive(store, &*policy, &answer.body).map(|_| session)))
         .await?
         .map_err(|e| SyncError::new("protocol", e.to_string()))?;
+    // The server refused some of our documents: they stay here, offered again next time.
+    if let Some(reason) = quarantine::refusals(&session.stats().refused_there) {
+        run.error = Some(SyncError::new("refused-outgoing", reason).to_string());
+    }
     Ok(sid)
 }
 

@@ -21,9 +21,8 @@ use serde::Deserialize;
 
 use super::auth::{self, Replays, Signed};
 use super::enrollment::{self, Subject};
-use super::links::Quarantined;
 use super::{CHUNK, FileMeta, FilesPlan, MAX_BUNDLE_BYTES, MAX_OPEN_BYTES, Open, Opened, PREFIX, Payload, Refused};
-use super::{decode, encode, transfer};
+use super::{decode, encode, quarantine, transfer};
 use crate::config::Role as ServerRole;
 use crate::directory::Directory;
 use crate::policy::SchoolPolicy;
@@ -527,56 +526,27 @@ async fn reply(
             .await?
     };
     s.core = Some(core);
+    let links = &state.replication.links;
     let ack = match outcome {
         Ok(Some(ack)) => ack,
         Ok(None) => return Err(Refused::malformed("the reply ended the session without an acknowledgement")),
         Err(preau_sync::Error::Refused(refusal)) => {
             s.core = None;
-            return Err(keep_quarantined(
-                &state.replication.links,
-                &state.config.data_dir,
-                peer,
-                &refusal.to_string(),
-                &bytes,
-            )
-            .await);
+            let reason = refusal.to_string();
+            quarantine::keep(links, &state.config.data_dir, peer, &reason, &bytes).await;
+            return Err(Refused::new(StatusCode::UNPROCESSABLE_ENTITY, "quarantined", reason));
         }
         Err(e) => return Err(crate::error::AppError::from(e).into()),
     };
+    if let Some(reason) = s.core.as_ref().and_then(|core| quarantine::refusals(&core.stats().refused_here)) {
+        quarantine::keep(links, &state.config.data_dir, peer, &reason, &bytes).await;
+    }
     if let Some(path) = s.offer.take() {
         let _ = tokio::fs::remove_file(path).await;
     }
     drop(s);
     after_merge(&state).await;
     Ok(signed_answer(&state, &signed.nonce, StatusCode::OK, ack))
-}
-
-/// Keeps a refused bundle for inspection (newest [`super::links::QUARANTINE_KEPT`]) and
-/// returns the 422 refusal that says why.
-pub async fn keep_quarantined(
-    links: &super::Links,
-    data_dir: &std::path::Path,
-    peer: ReplicaId,
-    reason: &str,
-    bytes: &[u8],
-) -> Refused {
-    let at = crate::now_ms();
-    let dir = data_dir.join("quarantine");
-    let file = dir.join(format!("{at}-{peer}.bundle"));
-    let write = async {
-        tokio::fs::create_dir_all(&dir).await?;
-        tokio::fs::write(&file, bytes).await
-    };
-    if let Err(e) = write.await {
-        tracing::error!(error = %e, "could not keep a quarantined bundle");
-    }
-    let entry = Quarantined { peer: peer.to_string(), at, reason: reason.to_owned(), file: file.display().to_string() };
-    match links.quarantine(&entry) {
-        Ok(old) => old.iter().for_each(|f| drop(std::fs::remove_file(f))),
-        Err(e) => tracing::error!(error = %e, "could not record a quarantined bundle"),
-    }
-    tracing::warn!(%peer, %reason, "bundle quarantined: nothing applied");
-    Refused::new(StatusCode::UNPROCESSABLE_ENTITY, "quarantined", reason)
 }
 
 /// After a peer's changes were committed: a school's appliance re-reads its directory.

@@ -148,9 +148,11 @@ pub struct Run {
     pub error: Option<String>,
 }
 
-/// A refused bundle, kept for inspection.
+/// A bundle with refused documents, kept for inspection.
 #[derive(Clone, Debug)]
 pub struct Quarantined {
+    /// Its number (ignored when recording one).
+    pub id: i64,
     /// The replica that sent it.
     pub peer: String,
     /// When.
@@ -394,16 +396,23 @@ impl Links {
 
     /// Records a quarantined bundle; returns the files of the entries dropped beyond
     /// [`QUARANTINE_KEPT`], for the caller to delete.
+    /// A peer re-offers refused documents at every session: the same refusal from the same
+    /// peer replaces the one kept before, rather than crowding out the others.
     pub fn quarantine(&self, entry: &Quarantined) -> Result<Vec<String>, AppError> {
         self.with(|c| {
+            let mut old: Vec<String> = c
+                .prepare("DELETE FROM quarantine WHERE peer = ? AND reason = ? RETURNING file")?
+                .query_map(params![entry.peer, entry.reason], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
             c.execute(
                 "INSERT INTO quarantine (peer, at, reason, file) VALUES (?, ?, ?, ?)",
                 params![entry.peer, entry.at, entry.reason, entry.file],
             )?;
-            let old: Vec<String> = c
+            let beyond = c
                 .prepare("SELECT file FROM quarantine ORDER BY id DESC LIMIT -1 OFFSET ?")?
                 .query_map([QUARANTINE_KEPT], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
+                .collect::<rusqlite::Result<Vec<String>>>()?;
+            old.extend(beyond);
             c.execute(
                 "DELETE FROM quarantine WHERE id NOT IN (SELECT id FROM quarantine ORDER BY id DESC LIMIT ?)",
                 [QUARANTINE_KEPT],
@@ -415,12 +424,17 @@ impl Links {
     /// The latest quarantined bundles, newest first.
     pub fn quarantined(&self, limit: i64) -> Result<Vec<Quarantined>, AppError> {
         self.with(|c| {
-            let mut st = c.prepare("SELECT peer, at, reason, file FROM quarantine ORDER BY id DESC LIMIT ?")?;
+            let mut st = c.prepare("SELECT id, peer, at, reason, file FROM quarantine ORDER BY id DESC LIMIT ?")?;
             st.query_map([limit], |r| {
-                Ok(Quarantined { peer: r.get(0)?, at: r.get(1)?, reason: r.get(2)?, file: r.get(3)? })
+                Ok(Quarantined { id: r.get(0)?, peer: r.get(1)?, at: r.get(2)?, reason: r.get(3)?, file: r.get(4)? })
             })?
             .collect()
         })
+    }
+
+    /// Forgets a quarantined bundle; returns where its bytes are, to delete them.
+    pub fn discard_quarantined(&self, id: i64) -> Result<Option<String>, AppError> {
+        self.with(|c| c.query_row("DELETE FROM quarantine WHERE id = ? RETURNING file", [id], |r| r.get(0)).optional())
     }
 
     /// The hub administrator's password hash, once set.

@@ -58,6 +58,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/admin/sync/now", post(sync_now_form))
         .route("/admin/sync/devices", post(device_code))
         .route("/admin/sync/revoke", post(revoke_form))
+        .route("/admin/sync/quarantine/discard", post(discard_form))
         .merge(local_routes())
 }
 
@@ -150,7 +151,7 @@ struct SyncPage {
     unsent: u64,
     running: Option<String>,
     runs: Vec<RunView>,
-    quarantined: Vec<(String, String)>,
+    quarantined: Vec<QuarantineView>,
     teachers: Vec<(String, String)>,
     devices: Vec<DeviceView>,
     new_code: Option<(String, String)>,
@@ -198,7 +199,7 @@ async fn page(
         unsent,
         running,
         runs: runs.iter().map(|r| run_view(l, r)).collect(),
-        quarantined: links.quarantined(10)?.into_iter().map(|q| (ago(l, q.at), q.reason)).collect(),
+        quarantined: quarantine_views(l, links, 10)?,
         teachers,
         devices,
         new_code,
@@ -274,6 +275,44 @@ async fn device_code(
     page(&state, &ctx, Some((label, code)), None).await
 }
 
+/// A quarantined bundle on a status page.
+struct QuarantineView {
+    id: i64,
+    when: String,
+    peer: String,
+    reason: String,
+}
+
+fn quarantine_views(l: Locale, links: &super::Links, limit: i64) -> Result<Vec<QuarantineView>, AppError> {
+    let kept = links.quarantined(limit)?;
+    Ok(kept
+        .into_iter()
+        .map(|q| QuarantineView { id: q.id, when: ago(l, q.at), peer: q.peer, reason: q.reason })
+        .collect())
+}
+
+#[derive(Deserialize)]
+struct DiscardForm {
+    id: i64,
+}
+
+/// The director (or the hub's administrator) deletes refused changes kept aside.
+async fn discard_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<DiscardForm>,
+) -> Result<Response, AppError> {
+    let user = ctx.user()?;
+    if !(user.profile == Profile::Director || user.profile == Profile::AcademyAdmin) {
+        return Err(AppError::Forbidden("quarantine".into()));
+    }
+    if !super::quarantine::discard(&state.replication.links, form.id)? {
+        return Err(AppError::NotFound);
+    }
+    tracing::info!(id = form.id, by = %user.user.as_str(), "quarantined changes discarded");
+    Ok(Redirect::to(if user.profile == Profile::AcademyAdmin { "/" } else { "/admin/sync" }).into_response())
+}
+
 #[derive(Deserialize)]
 struct RevokeForm {
     replica: String,
@@ -306,6 +345,7 @@ pub(crate) fn hub_routes() -> Router<AppState> {
         .route("/hub/logout", post(hub_logout))
         .route("/hub/codes", post(hub_code))
         .route("/hub/revoke", post(revoke_form))
+        .route("/hub/quarantine/discard", post(discard_form))
         .merge(local_routes())
 }
 
@@ -316,7 +356,7 @@ struct HubPage {
     signed_in: bool,
     schools: Vec<DeviceView>,
     codes: Vec<(String, String, String)>,
-    quarantined: Vec<(String, String, String)>,
+    quarantined: Vec<QuarantineView>,
     new_code: Option<(String, String)>,
     message: Option<String>,
 }
@@ -342,7 +382,7 @@ fn hub_view(
                 .into_iter()
                 .map(|(label, subject, exp)| (label, subject, crate::date_of_ms(exp)))
                 .collect(),
-            links.quarantined(20)?.into_iter().map(|q| (ago(l, q.at), q.peer, q.reason)).collect(),
+            quarantine_views(l, links, 20)?,
         )
     } else {
         Default::default()

@@ -8,7 +8,7 @@ use automerge::{Automerge, Change, ChangeHash, ReadDoc};
 use crate::error::{Refusal, Result, without_panic};
 use crate::ids::{DocAddress, DocId, ReplicaId, Scope};
 use crate::kinds::{self, Kind, Row};
-use crate::replication::protocol::{Ack, Bundle, DocChanges, DocTarget};
+use crate::replication::protocol::{Ack, Bundle, DocChanges, DocRefusal, DocTarget};
 use crate::replication::thin::{Actors, HeldDeps, ResolveHeld, ThickenError, thicken, thin};
 use crate::storage::{Tx, encode_heads};
 use crate::store::{CatalogEntry, Store, commit_doc, load, now_ms};
@@ -86,6 +86,8 @@ pub struct Applied {
     pub ack: Ack,
     /// The local sequence numbers taken by the documents this apply committed.
     pub committed: Vec<u64>,
+    /// The documents refused, and why (also in the ack, as text).
+    pub refused: Vec<([u8; 8], Refusal)>,
 }
 
 /// Fingerprint of what a receiver holding `receiver` gets from a sender holding `sender`.
@@ -174,8 +176,10 @@ impl Store {
     /// Applies a peer's bundle in one transaction and returns the acknowledgement.
     ///
     /// Every document is checked (partition binding, scopes, change integrity, schema,
-    /// `policy`) before anything is written: one refusal refuses the whole bundle and
-    /// leaves the replica untouched. A bundle already applied changes nothing.
+    /// `policy`) before anything of it is written. A refused document is left untouched and
+    /// reported in the acknowledgement, and the rest of the bundle applies: one bad document
+    /// never holds back a school's other work. Only a malformed bundle is refused whole. A
+    /// bundle already applied changes nothing.
     pub fn apply_bundle(&mut self, bundle: &Bundle, peer_scope: &Scope, policy: &dyn Policy) -> Result<Applied> {
         if bundle.to != self.id() {
             return Err(Refusal::WrongPeer { expected: self.id(), got: bundle.to }.into());
@@ -185,32 +189,68 @@ impl Store {
         let from = bundle.from;
         let expected_tag = shared_tag(&my_scope, peer_scope);
         self.storage.write(|tx| {
-            let mut missing = Vec::new();
-            let mut committed = Vec::new();
+            let (mut missing, mut committed, mut refused) = (Vec::new(), Vec::new(), Vec::new());
             if !tx.bundle_seen(from, &bundle.id)? {
                 let mut resolved = Vec::with_capacity(bundle.docs.len());
                 for doc in &bundle.docs {
-                    match resolve_address(tx, doc, &my_scope, peer_scope)? {
-                        Some(entry) => resolved.push((entry, doc)),
-                        None => missing.push(doc.target.prefix()),
+                    match per_document(resolve_address(tx, doc, &my_scope, peer_scope), doc, &mut refused)? {
+                        Some(Some(entry)) => resolved.push((entry, doc)),
+                        Some(None) => missing.push(doc.target.prefix()),
+                        None => {}
                     }
                 }
                 // The documents other rules read go first (see `Policy::accepted`).
                 resolved
                     .sort_by_key(|(entry, _)| !matches!(entry.address.kind, Kind::SchoolDirectory | Kind::Credentials));
                 for (entry, doc) in resolved {
-                    match apply_doc(tx, from, &entry, doc, &bundle.actors, policy)? {
-                        Merge::Committed(seq) => committed.push(seq),
-                        Merge::Unchanged => {}
-                        Merge::MissingHistory => missing.push(doc.target.prefix()),
+                    let merged = tx.savepoint(|tx| apply_doc(tx, from, &entry, doc, &bundle.actors, policy));
+                    match per_document(merged, doc, &mut refused)? {
+                        Some(Merge::Committed(seq)) => committed.push(seq),
+                        Some(Merge::Unchanged) | None => {}
+                        Some(Merge::MissingHistory) => missing.push(doc.target.prefix()),
                     }
                 }
-                record_receipt(tx, bundle, bundle.scope_tag == expected_tag, !missing.is_empty())?;
+                let current_scope = bundle.scope_tag == expected_tag;
+                record_receipt(tx, bundle, current_scope, !missing.is_empty(), !refused.is_empty())?;
             }
-            let ack = Ack { bundle: bundle.id, missing, digest: shared_digest(tx, peer_scope)?, quiet: false };
-            Ok(Applied { ack, committed })
+            let ack = Ack {
+                bundle: bundle.id,
+                missing,
+                digest: shared_digest(tx, peer_scope)?,
+                quiet: false,
+                refused: refused
+                    .iter()
+                    .map(|(doc, why): &([u8; 8], Refusal)| DocRefusal { doc: *doc, reason: truncated(why.to_string()) })
+                    .collect(),
+            };
+            Ok(Applied { ack, committed, refused })
         })
     }
+}
+
+/// A refusal of one document becomes an entry of `refused` (the document is skipped);
+/// anything else stops the whole apply.
+fn per_document<T>(result: Result<T>, doc: &DocChanges, refused: &mut Vec<([u8; 8], Refusal)>) -> Result<Option<T>> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(crate::Error::Refused(why)) if why.is_per_document() => {
+            tracing::warn!(reason = %why, "a document of a peer's bundle was refused; the rest applies");
+            refused.push((doc.target.prefix(), why));
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A refusal's text as sent back to its sender, bounded.
+fn truncated(mut reason: String) -> String {
+    const MAX: usize = 300;
+    if reason.len() > MAX {
+        let cut = (0..=MAX).rev().find(|&i| reason.is_char_boundary(i)).unwrap_or(0);
+        reason.truncate(cut);
+        reason.push('…');
+    }
+    reason
 }
 
 /// The changes of one document that a peer at `base` lacks (`None` if it lacks nothing).
@@ -412,11 +452,20 @@ fn heads_of(changes: &[Change]) -> Vec<ChangeHash> {
     changes.iter().map(Change::hash).filter(|h| !deps.contains(h)).collect()
 }
 
-/// Moves the watermark (only for a bundle built for our current shared scope, and never
-/// backwards) and remembers the bundle.
-fn record_receipt(tx: &Tx<'_>, bundle: &Bundle, current_scope: bool, lacking_history: bool) -> Result<()> {
+/// Moves the watermark (only for a bundle built for our current shared scope with nothing
+/// refused, and never backwards) and remembers the bundle. A refused document keeps the
+/// watermark where it was, so the sender offers it again at each session (its rules may
+/// accept it by then: a teacher newly given the class), while the documents acknowledged
+/// meanwhile are not re-sent, the sender knowing their heads.
+fn record_receipt(
+    tx: &Tx<'_>,
+    bundle: &Bundle,
+    current_scope: bool,
+    lacking_history: bool,
+    refused: bool,
+) -> Result<()> {
     let mut peer = tx.peer_get(bundle.from)?;
-    if current_scope {
+    if current_scope && !refused {
         let same_tag = peer.scope_tag == Some(bundle.scope_tag);
         peer.received_through = if same_tag { peer.received_through.max(bundle.through) } else { bundle.through };
         peer.scope_tag = Some(bundle.scope_tag);

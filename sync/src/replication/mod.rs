@@ -12,5 +12,5 @@ pub mod session;
 pub mod thin;
 
 pub use bundle::{Applied, OpenPolicy, Outgoing, PeerView, Policy};
-pub use protocol::{Ack, Bundle, DocChanges, DocTarget, Hello, Message};
+pub use protocol::{Ack, Bundle, DocChanges, DocRefusal, DocTarget, Hello, Message};
 pub use session::{Session, SessionStats, sync_pair};

@@ -213,4 +213,16 @@ pub struct Ack {
     /// True when, since the session began, the recipient's shared documents changed only
     /// through this session: only then does a digest mismatch prove a divergence.
     pub quiet: bool,
+    /// Documents the recipient refused (their rules, schema or bytes): nothing of them was
+    /// applied, the rest of the bundle was.
+    pub refused: Vec<DocRefusal>,
+}
+
+/// A document of a bundle that its recipient refused, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocRefusal {
+    /// The document's id prefix, as named in the bundle.
+    pub doc: [u8; 8],
+    /// The refusal, as the recipient logs it.
+    pub reason: String,
 }

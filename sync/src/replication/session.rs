@@ -20,7 +20,7 @@ use automerge::ChangeHash;
 use crate::error::{Refusal, Result};
 use crate::ids::{ReplicaId, Scope};
 use crate::replication::bundle::{Outgoing, PeerView, Policy, learn_peer_heads, shared_catalog, shared_digest};
-use crate::replication::protocol::{Ack, Bundle, DocTarget, Hello, Message, PROTOCOL_VERSION};
+use crate::replication::protocol::{Ack, Bundle, DocRefusal, DocTarget, Hello, Message, PROTOCOL_VERSION};
 use crate::store::{Store, now_ms};
 
 /// Counters of one session, for logs, the sync status page and benchmarks.
@@ -42,6 +42,10 @@ pub struct SessionStats {
     pub converged: bool,
     /// True when a hello carried a full catalog (a divergence was being repaired).
     pub full_reconciliation: bool,
+    /// Documents of the peer's bundle that this side refused (nothing of them applied).
+    pub refused_here: Vec<DocRefusal>,
+    /// Documents of this side's bundle that the peer refused.
+    pub refused_there: Vec<DocRefusal>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -253,6 +257,7 @@ impl Session {
         let scope = self.peer_scope.clone().unwrap_or_default();
         let applied = store.apply_bundle(bundle, &scope, policy)?;
         self.own_seqs.extend(applied.committed);
+        self.stats.refused_here.extend(applied.ack.refused.iter().cloned());
         self.stats.docs_received = bundle.docs.len() as u32;
         self.received_complete = bundle.complete;
         Ok(applied.ack)
@@ -265,24 +270,28 @@ impl Session {
         if ack.bundle != sent.bundle.id {
             return Err(Refusal::Unexpected("Ack for another bundle").into());
         }
+        self.stats.refused_there = ack.refused.clone();
         let both_complete = sent.bundle.complete && self.received_complete;
         let (digest, quiet) = self.shared_state(store)?;
         let peer = self.peer;
         self.stats.converged = store.storage.write(|tx| {
             for (doc, heads) in &sent.sent_heads {
-                if !ack.missing.contains(&DocTarget::known(*doc).prefix()) {
+                let prefix = DocTarget::known(*doc).prefix();
+                if !ack.missing.contains(&prefix) && !ack.refused.iter().any(|r| r.doc == prefix) {
                     let ours = tx.catalog_get(*doc)?.map(|e| e.heads).unwrap_or_default();
                     learn_peer_heads(tx, peer, *doc, heads, &ours)?;
                 }
             }
             let mut state = tx.peer_get(peer)?;
-            let converged = both_complete && ack.missing.is_empty() && digest == ack.digest;
+            // A refused document differs on purpose: neither converged nor a divergence.
+            let refused = !ack.refused.is_empty() || !self.stats.refused_here.is_empty();
+            let converged = both_complete && ack.missing.is_empty() && !refused && digest == ack.digest;
             if converged {
                 if state.needs_full {
                     tracing::info!(%peer, "replicas agree again after a full reconciliation");
                 }
                 state.needs_full = false;
-            } else if both_complete && quiet && ack.quiet {
+            } else if both_complete && quiet && ack.quiet && !refused {
                 // Nothing else touched either side: the difference is a real divergence, and
                 // our watermark of the peer's changes cannot be trusted either. The full
                 // reconciliation starts from the beginning and advances it with exact bundles.

@@ -163,6 +163,22 @@ fn migrate(conn: &mut Connection) -> Result<u32> {
 pub(crate) struct Tx<'a>(rusqlite::Transaction<'a>);
 
 impl Tx<'_> {
+    /// Runs `f` inside a savepoint: whatever it wrote is undone if it fails, and the rest of
+    /// the transaction goes on.
+    pub fn savepoint<R>(&self, f: impl FnOnce(&Self) -> Result<R>) -> Result<R> {
+        self.0.execute_batch("SAVEPOINT part")?;
+        match f(self) {
+            Ok(r) => {
+                self.0.execute_batch("RELEASE part")?;
+                Ok(r)
+            }
+            Err(e) => {
+                self.0.execute_batch("ROLLBACK TO part; RELEASE part")?;
+                Err(e)
+            }
+        }
+    }
+
     // ---- replica identity and counters ----
 
     /// The stored identity, if the replica was created.
