@@ -314,6 +314,7 @@ async fn forged_changes_are_quarantined_change_nothing_on_the_hub_and_can_be_dis
     admin.post("/hub/login", &[("password", &password)]).await;
     let page = admin.get("/").await;
     assert!(page.contains("Modifications refusées") && page.contains("outside the shared partitions"), "{}", page.body);
+    assert!(page.body.contains("École — <code>"), "the sender is named as enrolled: {}", page.body);
     let id = again[0].id.to_string();
     admin.post("/hub/quarantine/discard", &[("id", &id)]).await;
     assert!(hub.state.replication.links.quarantined(10).unwrap().is_empty());

@@ -156,26 +156,30 @@ impl Conn<'_> {
             for (k, v) in headers {
                 request = request.header(*k, v);
             }
-            self.sent.fetch_add(body.len() as u64, Ordering::Relaxed);
+            // A failure says whether anything may have gone through: not when the connection
+            // could not even be made (the link is down), else at most the whole attempt.
             let outcome = match request.send().await {
                 Ok(response) => {
                     let (status, headers) = (response.status(), response.headers().clone());
                     match response.bytes().await {
                         Ok(bytes) => Ok(Answer { status, headers, body: bytes.to_vec() }),
-                        Err(e) => Err(e.to_string()),
+                        Err(e) => Err((e.to_string(), true)),
                     }
                 }
-                Err(e) => Err(format!("{e:#}")),
+                Err(e) => Err((format!("{e:#}"), !e.is_connect())),
             };
             let answer = match outcome {
                 Ok(answer) => answer,
-                Err(detail) => {
+                Err((detail, went_out)) => {
                     let asked = headers
                         .iter()
                         .find(|(k, _)| *k == "range")
                         .and_then(|(_, v)| transfer::parse_range(v, u64::MAX))
                         .map_or(0, |(a, b)| b - a + 1);
-                    self.resent.fetch_add(body.len() as u64 + asked, Ordering::Relaxed);
+                    if went_out {
+                        self.sent.fetch_add(body.len() as u64, Ordering::Relaxed);
+                        self.resent.fetch_add(body.len() as u64 + asked, Ordering::Relaxed);
+                    }
                     let patience = if self.reached.load(Ordering::Relaxed) { PATIENCE } else { FIRST_CONTACT };
                     let since = self.last_ok.lock().unwrap_or_else(|p| p.into_inner()).elapsed();
                     if since + wait > patience {
@@ -187,6 +191,7 @@ impl Conn<'_> {
                     continue;
                 }
             };
+            self.sent.fetch_add(body.len() as u64, Ordering::Relaxed);
             self.received.fetch_add(answer.body.len() as u64, Ordering::Relaxed);
             *self.last_ok.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
             self.requests.fetch_add(1, Ordering::Relaxed);

@@ -284,11 +284,14 @@ struct QuarantineView {
 }
 
 fn quarantine_views(l: Locale, links: &super::Links, limit: i64) -> Result<Vec<QuarantineView>, AppError> {
-    let kept = links.quarantined(limit)?;
-    Ok(kept
-        .into_iter()
-        .map(|q| QuarantineView { id: q.id, when: ago(l, q.at), peer: q.peer, reason: q.reason })
-        .collect())
+    let mut views = Vec::new();
+    for q in links.quarantined(limit)? {
+        // The school or device that sent it, by name when we enrolled it.
+        let known = q.peer.parse().ok().map(|id| links.enrolled(id)).transpose()?.flatten();
+        let peer = known.map_or(q.peer, |e| e.label);
+        views.push(QuarantineView { id: q.id, when: ago(l, q.at), peer, reason: q.reason });
+    }
+    Ok(views)
 }
 
 #[derive(Deserialize)]

@@ -79,12 +79,25 @@ impl Link {
             link.connections.clone(),
         );
         tokio::spawn(async move {
+            let mut listener = Some(listener);
+            let mut watch = up_rx.clone();
             loop {
-                let Ok((client, _)) = listener.accept().await else { continue };
-                if !*up_rx.borrow() {
-                    drop(client);
-                    continue;
+                // While the link is down nothing listens: connections are refused, and not a
+                // byte gets through (accepting then dropping them would swallow a window).
+                if !*watch.borrow_and_update() {
+                    listener = None;
+                    continue_when_up(&mut watch).await;
                 }
+                let bound = match listener.take() {
+                    Some(bound) => bound,
+                    None => TcpListener::bind(addr).await.expect("bind the link relay again"),
+                };
+                let accepted = tokio::select! {
+                    accepted = bound.accept() => accepted,
+                    _ = watch.changed() => Err(std::io::ErrorKind::Interrupted.into()),
+                };
+                listener = Some(bound);
+                let Ok((client, _)) = accepted else { continue };
                 connections.fetch_add(1, Ordering::Relaxed);
                 let (profile, mut up_rx, to_hub, from_hub) =
                     (profile.clone(), up_rx.clone(), to_hub.clone(), from_hub.clone());
@@ -113,7 +126,8 @@ impl Link {
         link
     }
 
-    /// Cuts the link (`false`) or restores it (`true`).
+    /// Cuts the link (`false`) or restores it (`true`): a cut resets the connections in
+    /// flight, and new ones are refused until the link is back.
     pub fn set_up(&self, up: bool) {
         self.up.send_replace(up);
     }
@@ -121,6 +135,14 @@ impl Link {
     /// Changes the link's character.
     pub fn shape(&self, profile: Profile) {
         *self.profile.lock().unwrap() = profile;
+    }
+}
+
+async fn continue_when_up(watch: &mut tokio::sync::watch::Receiver<bool>) {
+    while !*watch.borrow_and_update() {
+        if watch.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
     }
 }
 
