@@ -396,6 +396,7 @@ impl Links {
 
     /// Records a quarantined bundle; returns the files of the entries dropped beyond
     /// [`QUARANTINE_KEPT`], for the caller to delete.
+    ///
     /// A peer re-offers refused documents at every session: the same refusal from the same
     /// peer replaces the one kept before, rather than crowding out the others.
     pub fn quarantine(&self, entry: &Quarantined) -> Result<Vec<String>, AppError> {

@@ -305,15 +305,26 @@ async fn discard_form(
     ctx: Ctx,
     CsrfForm(form): CsrfForm<DiscardForm>,
 ) -> Result<Response, AppError> {
-    let user = ctx.user()?;
-    if !(user.profile == Profile::Director || user.profile == Profile::AcademyAdmin) {
-        return Err(AppError::Forbidden("quarantine".into()));
-    }
+    let user = replication_admin(&ctx, "quarantine")?;
     if !super::quarantine::discard(&state.replication.links, form.id)? {
         return Err(AppError::NotFound);
     }
     tracing::info!(id = form.id, by = %user.user.as_str(), "quarantined changes discarded");
-    Ok(Redirect::to(if user.profile == Profile::AcademyAdmin { "/" } else { "/admin/sync" }).into_response())
+    Ok(back_to_status(user))
+}
+
+/// Who may act on replication: the school's director, or the hub's administrator.
+fn replication_admin<'a>(ctx: &'a Ctx, what: &str) -> Result<&'a SignedIn, AppError> {
+    let user = ctx.user()?;
+    if !(user.profile == Profile::Director || user.profile == Profile::AcademyAdmin) {
+        return Err(AppError::Forbidden(what.into()));
+    }
+    Ok(user)
+}
+
+/// Back to the status page the action came from.
+fn back_to_status(user: &SignedIn) -> Response {
+    Redirect::to(if user.profile == Profile::AcademyAdmin { "/" } else { "/admin/sync" }).into_response()
 }
 
 #[derive(Deserialize)]
@@ -326,16 +337,13 @@ async fn revoke_form(
     ctx: Ctx,
     CsrfForm(form): CsrfForm<RevokeForm>,
 ) -> Result<Response, AppError> {
-    let user = ctx.user()?;
-    if !(user.profile == Profile::Director || user.profile == Profile::AcademyAdmin) {
-        return Err(AppError::Forbidden("revocation".into()));
-    }
+    let user = replication_admin(&ctx, "revocation")?;
     let replica = form.replica.parse().map_err(|_| AppError::bad("error-bad-form", "replica id"))?;
     if !state.replication.links.revoke(replica)? {
         return Err(AppError::NotFound);
     }
     tracing::warn!(%replica, by = %user.user.as_str(), "replica revoked");
-    Ok(Redirect::to(if user.profile == Profile::AcademyAdmin { "/" } else { "/admin/sync" }).into_response())
+    Ok(back_to_status(user))
 }
 
 // ---- the hub ----
