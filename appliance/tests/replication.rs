@@ -11,7 +11,7 @@ use preau_appliance::demo::DEMO_PASSWORD;
 use preau_appliance::directory::Directory;
 use preau_appliance::replication::client;
 use preau_appliance::replication::enrollment::{self, Subject};
-use preau_appliance::replication::links::Run;
+use preau_appliance::replication::links::{HubLink, Run};
 use preau_appliance::replication::{Links, schedule};
 use preau_sync::kinds::HomeworkBook;
 use preau_sync::{Partition, ReplicaIdentity, Scope, ScopeRule, Uai};
@@ -242,6 +242,26 @@ async fn a_teacher_device_gets_only_its_classes_through_a_certificate_chained_to
     }
     let first_busy = errors.iter().position(|e| e.starts_with("busy:")).expect("the replica is slowed down");
     assert!(errors[..first_busy].iter().all(|e| e.starts_with("revoked:")), "{errors:?}");
+
+    // Taken home, it syncs with the hub directly: admitted until the school reports the
+    // revocation at its next sync, refused from then on.
+    let granted = grant.scope.clone();
+    device
+        .db
+        .run_blocking(|s| {
+            s.set_scope(granted);
+            Ok(())
+        })
+        .unwrap();
+    let upstream = school.state.replication.links.hub().unwrap();
+    let link = device.links.hub().unwrap();
+    let home = HubLink { url: hub.base.clone(), hub_id: upstream.hub_id, hub_key: upstream.hub_key, ..link };
+    device.links.set_hub(&home).unwrap();
+    let run = client::sync_once(&device, &|_| {}).await;
+    assert!(run.ok, "the hub has not heard of the revocation yet: {run:?}");
+    assert!(sync(&school).await.ok);
+    let run = client::sync_once(&device, &|_| {}).await;
+    assert!(run.error.as_deref().is_some_and(|e| e.starts_with("revoked:")), "{run:?}");
 }
 
 #[tokio::test]

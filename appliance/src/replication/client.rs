@@ -424,7 +424,7 @@ async fn exchange(replica: &Replica, conn: &Conn<'_>, run: &mut Run) -> Result<S
     (conn.progress)(Progress { phase: "connexion", done: 0, total: 0 });
     let hub = conn.link.hub_id;
     let (mut session, hello) = replica.db.run(move |store| Ok(Session::initiate(store, hub)?)).await?;
-    let open = Open { chain: conn.link.chain.clone(), hello };
+    let open = Open { chain: conn.link.chain.clone(), hello, revoked: replica.links.revoked_here()? };
     let answer = conn.call(reqwest::Method::POST, &format!("{PREFIX}/sessions"), encode(&open), &[], true).await?;
     let opened: Opened = decode(&answer.body).map_err(|e| SyncError::new("protocol", e.to_string()))?;
     if let Some(chain) = &opened.renewed {

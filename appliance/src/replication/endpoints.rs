@@ -194,7 +194,11 @@ fn admit(state: &AppState, chain: &preau_sync::certificate::Chain) -> Result<Gra
     })?;
     let own = state.replication.identity.public_key().to_bytes();
     for cert in &chain.0 {
+        // A device that its school revoked and reported, coming here directly.
         if cert.grant.issuer_key != own {
+            if state.replication.links.revoked_downstream(cert.grant.subject, &cert.grant.issuer_key)? {
+                return Err(forbidden("revoked", format!("replica {} was revoked by its school", cert.grant.subject)));
+            }
             continue;
         }
         match state.replication.links.enrolled(cert.grant.subject)? {
@@ -247,6 +251,10 @@ async fn open(
     }
     state.limits.fail(&opens);
     let leaf = admit(&state, &opening.chain)?;
+    // Only a school certifies devices; what it reports binds only the certificates it issued.
+    if leaf.role == Role::School && !opening.revoked.is_empty() {
+        state.replication.links.note_revoked_downstream(&leaf.subject_key, &opening.revoked)?;
+    }
     let hello = match Message::decode(&opening.hello) {
         Ok(Message::Hello(h)) => h,
         Ok(other) => return Err(Refused::malformed(format!("{} instead of Hello", other.name()))),

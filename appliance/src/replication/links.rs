@@ -38,6 +38,14 @@ CREATE TABLE IF NOT EXISTS enrolled (
     last_seen_at INTEGER,
     revoked_at INTEGER
 );
+-- Replicas that a downstream replica certified and then revoked (a school's teachers'
+-- devices), as that replica reported them: by the certificate's subject and issuer key.
+CREATE TABLE IF NOT EXISTS revoked_downstream (
+    replica TEXT NOT NULL,
+    issuer_key BLOB NOT NULL,
+    reported_at INTEGER NOT NULL,
+    PRIMARY KEY (replica, issuer_key)
+);
 CREATE TABLE IF NOT EXISTS sync_run (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     peer TEXT NOT NULL,
@@ -311,6 +319,37 @@ impl Links {
                 params![crate::now_ms(), replica.to_string()],
             )
             .map(|n| n > 0)
+        })
+    }
+
+    /// The replicas we certified and have revoked, to report upstream.
+    pub fn revoked_here(&self) -> Result<Vec<ReplicaId>, AppError> {
+        Ok(self.all_enrolled()?.into_iter().filter(|e| e.revoked_at.is_some()).map(|e| e.replica).collect())
+    }
+
+    /// Records the revocations a downstream replica (holder of `issuer_key`) reported.
+    pub fn note_revoked_downstream(&self, issuer_key: &[u8; 32], replicas: &[ReplicaId]) -> Result<(), AppError> {
+        self.with(|c| {
+            let mut st = c.prepare(
+                "INSERT OR IGNORE INTO revoked_downstream (replica, issuer_key, reported_at) VALUES (?, ?, ?)",
+            )?;
+            for replica in replicas {
+                st.execute(params![replica.to_string(), issuer_key.to_vec(), crate::now_ms()])?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Whether the holder of `issuer_key` reported `replica` revoked.
+    pub fn revoked_downstream(&self, replica: ReplicaId, issuer_key: &[u8; 32]) -> Result<bool, AppError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT 1 FROM revoked_downstream WHERE replica = ? AND issuer_key = ?",
+                params![replica.to_string(), issuer_key.to_vec()],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|found| found.is_some())
         })
     }
 

@@ -31,6 +31,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use preau_sync::ReplicaId;
 use preau_sync::certificate::Chain;
 use serde::{Deserialize, Serialize};
 
@@ -53,6 +54,9 @@ pub struct Open {
     pub chain: Chain,
     /// The framed `Hello` message.
     pub hello: Vec<u8>,
+    /// Replicas the client certified and has revoked (a school's teachers' devices): the
+    /// server refuses them too, should they come to it directly.
+    pub revoked: Vec<ReplicaId>,
 }
 
 /// A message too large for one request is stored and fetched or sent in pieces.
