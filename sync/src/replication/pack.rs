@@ -55,13 +55,8 @@ impl<'a> Body<'a> {
         let seq = r.uleb()?;
         let start_op = r.uleb()?;
         let time = r.sleb()?;
-        let len = r.len()?;
-        let message = r.take(len)?;
-        let mut others = Vec::new();
-        for _ in 0..r.uleb()? {
-            let len = r.len()?;
-            others.push(r.take(len)?);
-        }
+        let message = r.bytes()?;
+        let others = r.list()?;
         let mut layout = Vec::new();
         for _ in 0..r.uleb()? {
             layout.push((r.uleb()?, r.len()?));
@@ -78,10 +73,7 @@ impl<'a> Body<'a> {
         write_uleb(out, self.start_op);
         write_sleb(out, self.time);
         write_bytes(out, self.message);
-        write_uleb(out, self.others.len() as u64);
-        for actor in &self.others {
-            write_bytes(out, actor);
-        }
+        write_list(out, &self.others);
         write_uleb(out, self.columns.len() as u64);
         for (spec, data) in &self.columns {
             write_uleb(out, *spec);
@@ -145,10 +137,7 @@ pub fn pack<'a>(docs: impl IntoIterator<Item = &'a [ThinChange]>) -> Packed {
             write_uleb(heads, zigzag(body.time.wrapping_sub(prev.time)));
             prev = Previous { seq: body.seq, start_op: body.start_op, time: body.time };
             write_bytes(heads, body.message);
-            write_uleb(heads, body.others.len() as u64);
-            for actor in &body.others {
-                write_bytes(heads, actor);
-            }
+            write_list(heads, &body.others);
             write_bytes(heads, body.extra);
             write_uleb(&mut packed.layouts, body.columns.len() as u64);
             for (spec, data) in &body.columns {
@@ -197,24 +186,13 @@ pub fn unpack(packed: &Packed, counts: &[u32]) -> Result<Vec<Vec<ThinChange>>, S
             }
             let actor = u32::try_from(links.uleb()?).map_err(|_| "actor index")?;
             let rest = match heads.uleb()? {
-                WHOLE => {
-                    let len = heads.len()?;
-                    heads.take(len)?.to_vec()
-                }
+                WHOLE => heads.bytes()?.to_vec(),
                 COLUMNAR => {
                     let seq = prev.seq.wrapping_add(unzigzag(heads.uleb()?) as u64);
                     let start_op = prev.start_op.wrapping_add(unzigzag(heads.uleb()?) as u64);
                     let time = prev.time.wrapping_add(unzigzag(heads.uleb()?));
                     prev = Previous { seq, start_op, time };
-                    let len = heads.len()?;
-                    let message = heads.take(len)?;
-                    let mut others = Vec::new();
-                    for _ in 0..heads.uleb()? {
-                        let len = heads.len()?;
-                        others.push(heads.take(len)?);
-                    }
-                    let len = heads.len()?;
-                    let extra = heads.take(len)?;
+                    let (message, others, extra) = (heads.bytes()?, heads.list()?, heads.bytes()?);
                     let mut body_columns = Vec::new();
                     for _ in 0..layouts.uleb()? {
                         let spec = layouts.uleb()?;
@@ -275,6 +253,18 @@ impl<'a> Reader<'a> {
         usize::try_from(len).ok().filter(|&len| len <= self.remaining()).ok_or_else(|| format!("length {len} too long"))
     }
 
+    /// Length-prefixed bytes (see [`write_bytes`]).
+    fn bytes(&mut self) -> Result<&'a [u8], String> {
+        let len = self.len()?;
+        self.take(len)
+    }
+
+    /// A count-prefixed list of length-prefixed bytes (see [`write_list`]).
+    fn list(&mut self) -> Result<Vec<&'a [u8]>, String> {
+        let count = self.uleb()?;
+        (0..count).map(|_| self.bytes()).collect()
+    }
+
     fn take(&mut self, len: usize) -> Result<&'a [u8], String> {
         let end = self.at.checked_add(len).filter(|&end| end <= self.bytes.len()).ok_or("truncated")?;
         let taken = &self.bytes[self.at..end];
@@ -290,6 +280,13 @@ impl<'a> Reader<'a> {
 fn write_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
     write_uleb(out, bytes.len() as u64);
     out.extend_from_slice(bytes);
+}
+
+fn write_list(out: &mut Vec<u8>, items: &[&[u8]]) {
+    write_uleb(out, items.len() as u64);
+    for item in items {
+        write_bytes(out, item);
+    }
 }
 
 fn write_sleb(out: &mut Vec<u8>, mut value: i64) {
