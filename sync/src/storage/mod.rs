@@ -848,3 +848,32 @@ impl rusqlite::ToSql for SqlCell<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_savepoint_undoes_only_its_own_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut storage = Storage::open(&dir.path().join("replica.db")).unwrap();
+        storage
+            .write(|tx| {
+                tx.0.execute_batch("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1);")?;
+                let refused = tx.savepoint(|tx| {
+                    tx.0.execute("INSERT INTO t VALUES (2)", [])?;
+                    Err::<(), _>(Error::EditRefused)
+                });
+                assert!(matches!(refused, Err(Error::EditRefused)));
+                tx.savepoint(|tx| Ok(tx.0.execute("INSERT INTO t VALUES (3)", [])?))
+            })
+            .unwrap();
+        let kept: Vec<i64> = storage
+            .read(|tx| {
+                let mut st = tx.0.prepare("SELECT x FROM t ORDER BY x")?;
+                Ok(st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+            })
+            .unwrap();
+        assert_eq!(kept, [1, 3]);
+    }
+}
