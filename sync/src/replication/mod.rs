@@ -5,6 +5,7 @@
 //! network) is the caller's business.
 
 pub mod bundle;
+mod columns;
 pub mod frame;
 pub mod pack;
 pub mod protocol;

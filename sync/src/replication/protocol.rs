@@ -10,7 +10,7 @@ use crate::replication::pack::{self, Packed};
 use crate::replication::thin::{Actors, ThinChange};
 
 /// Protocol version spoken by this build.
-pub const PROTOCOL_VERSION: u16 = 2;
+pub const PROTOCOL_VERSION: u16 = 3;
 
 /// Everything that travels between two replicas.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
