@@ -48,7 +48,7 @@ pub(super) struct Change<'a> {
 /// when its rewrite would not give it back byte for byte.
 pub(super) fn model<'a>(spec: u64, data: &'a [u8], change: &Change<'_>) -> Option<Cow<'a, [u8]>> {
     let rewritten = match spec {
-        OBJ_CTR => counters(data, |v| Ok(object_code(v, change.start_op))),
+        OBJ_CTR => counters(data, |v| object_code(v, change.start_op)),
         KEY_CTR | PRED_CTR => deltas(data, Direction::Model, change.start_op),
         VALUE_META => value_lengths(data, Direction::Model, change.raw),
         _ => return Some(Cow::Borrowed(data)),
@@ -90,14 +90,12 @@ enum Direction {
     Unmodel,
 }
 
-/// `2v` for an absolute counter, `2·zigzag(v − start) + 1` for one near the change's start.
-fn object_code(v: u64, start: u64) -> u64 {
+/// `2v` for an absolute counter, `2·zigzag(v − start) + 1` for one near the change's start,
+/// whichever is smaller.
+fn object_code(v: u64, start: u64) -> Result<u64, String> {
     let absolute = v.checked_mul(2);
     let relative = zigzag(v.wrapping_sub(start) as i64).checked_mul(2).and_then(|c| c.checked_add(1));
-    match (absolute, relative) {
-        (Some(a), Some(r)) => a.min(r),
-        (a, r) => a.or(r).expect("zigzag of a u64 difference leaves room for one doubling or the other"),
-    }
+    absolute.into_iter().chain(relative).min().ok_or_else(|| format!("object counter {v} too large"))
 }
 
 fn object_counter(code: u64, start: u64) -> Result<u64, String> {
@@ -424,6 +422,9 @@ mod tests {
         let wire = model(OBJ_CTR, &column, &change).unwrap();
         assert_eq!(wire[..], rle(&[Some(1), Some(1), Some(13), Some(4)]));
         assert_eq!(unmodel(OBJ_CTR, &wire, &change).unwrap(), column);
+        // A counter no code can hold (from a peer's change, say) leaves the column as it is.
+        let huge = rle(&[Some(1 << 63)]);
+        assert!(model(OBJ_CTR, &huge, &Change { start_op: 0, raw: &[] }).is_none());
 
         // Keys of typed characters: HEAD (0), then each the one before, as deltas.
         let mut keys = Vec::new();
