@@ -133,10 +133,15 @@ fn tokens<'a, T>(
     }
 }
 
-/// Rewrites each value of an unsigned run-length column on its own (`map` must be
-/// injective, so runs stay runs).
-fn counters(data: &[u8], map: impl Fn(u64) -> Result<u64, String>) -> Result<Vec<u8>, String> {
-    let mut next = tokens(data, Reader::uleb);
+/// Rewrites a run-length column token by token (runs stay runs, literal values literal,
+/// nulls nulls). `value` reads a value; `map` writes its replacement, given the length of
+/// its run (`None` for a literal value).
+fn rewrite<'a>(
+    data: &'a [u8],
+    value: impl FnMut(&mut Reader<'a>) -> Result<u64, String>,
+    mut map: impl FnMut(&mut Vec<u8>, u64, Option<i64>) -> Result<(), String>,
+) -> Result<Vec<u8>, String> {
+    let mut next = tokens(data, value);
     let mut out = Vec::with_capacity(data.len());
     while let Some(token) = next()? {
         match token {
@@ -146,12 +151,12 @@ fn counters(data: &[u8], map: impl Fn(u64) -> Result<u64, String>) -> Result<Vec
             }
             Token::Run(n, v) => {
                 write_sleb(&mut out, n);
-                write_uleb(&mut out, map(v)?);
+                map(&mut out, v, Some(n))?;
             }
             Token::Literal(values) => {
                 write_sleb(&mut out, -(values.len() as i64));
                 for v in values {
-                    write_uleb(&mut out, map(v)?);
+                    map(&mut out, v, None)?;
                 }
             }
         }
@@ -159,78 +164,62 @@ fn counters(data: &[u8], map: impl Fn(u64) -> Result<u64, String>) -> Result<Vec
     Ok(out)
 }
 
+/// Rewrites each value of an unsigned run-length column on its own (`map` must be
+/// injective, so runs stay runs).
+fn counters(data: &[u8], map: impl Fn(u64) -> Result<u64, String>) -> Result<Vec<u8>, String> {
+    rewrite(data, Reader::uleb, |out, v, _| {
+        write_uleb(out, map(v)?);
+        Ok(())
+    })
+}
+
 /// Rewrites a delta-coded column. A run keeps its delta (`3·zigzag(d)`); a literal value
-/// becomes the shortest of its delta, the counter it lands on (`3t + 1`), or that counter
+/// becomes the smallest of its delta, the counter it lands on (`3t + 1`), or that counter
 /// relative to the change's start (`3·zigzag(t − start) + 2`).
 fn deltas(data: &[u8], direction: Direction, start: u64) -> Result<Vec<u8>, String> {
-    let mut next = tokens(data, |r| match direction {
-        Direction::Model => r.sleb().map(|d| d as u64),
-        Direction::Unmodel => r.uleb(),
-    });
-    let mut out = Vec::with_capacity(data.len());
     // The counter reached so far, as Automerge's delta decoder keeps it.
     let mut at = 0i64;
-    while let Some(token) = next()? {
-        match token {
-            Token::Nulls(n) => {
-                write_sleb(&mut out, 0);
-                write_uleb(&mut out, n);
+    let read = match direction {
+        Direction::Model => |r: &mut Reader<'_>| r.sleb().map(|d| d as u64),
+        Direction::Unmodel => |r: &mut Reader<'_>| r.uleb(),
+    };
+    rewrite(data, read, |out, v, run| {
+        let delta = match direction {
+            Direction::Model => {
+                let delta = v as i64;
+                write_uleb(out, delta_code(delta, at, start, run.is_none()).ok_or("counter too large")?);
+                delta
             }
-            Token::Run(n, v) => {
-                write_sleb(&mut out, n);
-                let delta = match direction {
-                    Direction::Model => {
-                        let delta = v as i64;
-                        write_uleb(&mut out, zigzag(delta).checked_mul(3).ok_or("delta too large")?);
-                        delta
-                    }
-                    Direction::Unmodel => {
-                        if v % 3 != 0 {
-                            return Err("a run of counters that are not deltas".into());
-                        }
-                        let delta = unzigzag(v / 3);
-                        write_sleb(&mut out, delta);
-                        delta
-                    }
-                };
-                at = at.wrapping_add(delta.wrapping_mul(n));
+            Direction::Unmodel => {
+                let delta = code_delta(v, at, start, run.is_none()).ok_or("a run of counters that are not deltas")?;
+                write_sleb(out, delta);
+                delta
             }
-            Token::Literal(values) => {
-                write_sleb(&mut out, -(values.len() as i64));
-                for v in values {
-                    let delta = match direction {
-                        Direction::Model => {
-                            let delta = v as i64;
-                            let target = at.wrapping_add(delta);
-                            let code = [
-                                zigzag(delta).checked_mul(3),
-                                u64::try_from(target).ok().and_then(|t| t.checked_mul(3)?.checked_add(1)),
-                                zigzag(target.wrapping_sub(start as i64)).checked_mul(3).and_then(|c| c.checked_add(2)),
-                            ]
-                            .into_iter()
-                            .flatten()
-                            .min()
-                            .ok_or("counter too large")?;
-                            write_uleb(&mut out, code);
-                            delta
-                        }
-                        Direction::Unmodel => {
-                            let target = match v % 3 {
-                                0 => at.wrapping_add(unzigzag(v / 3)),
-                                1 => (v / 3) as i64,
-                                _ => (start as i64).wrapping_add(unzigzag(v / 3)),
-                            };
-                            let delta = target.wrapping_sub(at);
-                            write_sleb(&mut out, delta);
-                            delta
-                        }
-                    };
-                    at = at.wrapping_add(delta);
-                }
-            }
-        }
+        };
+        at = at.wrapping_add(delta.wrapping_mul(run.unwrap_or(1)));
+        Ok(())
+    })
+}
+
+fn delta_code(delta: i64, at: i64, start: u64, lone: bool) -> Option<u64> {
+    let as_delta = zigzag(delta).checked_mul(3);
+    if !lone {
+        return as_delta;
     }
-    Ok(out)
+    let target = at.wrapping_add(delta);
+    let absolute = u64::try_from(target).ok().and_then(|t| t.checked_mul(3)?.checked_add(1));
+    let relative = zigzag(target.wrapping_sub(start as i64)).checked_mul(3).and_then(|c| c.checked_add(2));
+    [as_delta, absolute, relative].into_iter().flatten().min()
+}
+
+fn code_delta(code: u64, at: i64, start: u64, lone: bool) -> Option<i64> {
+    let target = match (code % 3, lone) {
+        (0, _) => return Some(unzigzag(code / 3)),
+        (_, false) => return None,
+        (1, true) => (code / 3) as i64,
+        (_, true) => (start as i64).wrapping_add(unzigzag(code / 3)),
+    };
+    Some(target.wrapping_sub(at))
 }
 
 /// Rewrites the value metadata column: a one-character string's entry becomes 0, any other
