@@ -358,6 +358,13 @@ pub struct Lab {
     namespaces: Vec<String>,
 }
 
+/// Tells whoever reads the test run what this machine could not give. Written to stderr
+/// directly: the test harness captures `eprintln!` of passing tests.
+fn say(note: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "NOTE: {note}");
+}
+
 /// The relay shapes every link, so that numbers compare across machines; where `tc netem`
 /// (what the issue asked for) is missing, the output says so once per test binary.
 fn say_if_netem_is_missing(ns: &str) {
@@ -371,11 +378,11 @@ fn say_if_netem_is_missing(ns: &str) {
                 let _ =
                     Command::new("ip").args(["netns", "exec", ns, "tc", "qdisc", "del", "dev", "lo", "root"]).status();
             }
-            Ok(out) => eprintln!(
-                "NOTE: tc netem is not available here ({}): the links are shaped by the lab's relay",
+            Ok(out) => say(&format!(
+                "tc netem is not available here ({}): the links are shaped by the lab's relay",
                 String::from_utf8_lossy(&out.stderr).trim()
-            ),
-            Err(e) => eprintln!("NOTE: tc is not available here ({e}): the links are shaped by the lab's relay"),
+            )),
+            Err(e) => say(&format!("tc is not available here ({e}): the links are shaped by the lab's relay")),
         }
     });
 }
@@ -398,10 +405,10 @@ impl Lab {
                 if std::env::var("PREAU_REQUIRE_NETNS").as_deref() == Ok("1") {
                     panic!("network namespaces are required here but unavailable: {reason}");
                 }
-                eprintln!(
-                    "NOTE: network namespaces are not permitted here ({reason}): the replicas run on \
+                say(&format!(
+                    "network namespaces are not permitted here ({reason}): the replicas run on \
                      loopback, their links through the throttling relay"
-                );
+                ));
                 Self::loopback(schools, profile).await
             }
         }
