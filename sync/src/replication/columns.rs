@@ -32,8 +32,7 @@ pub(super) const ACTION: u64 = 0x42;
 /// Value type of a UTF-8 string in a value metadata entry (`length << 4 | type`).
 const UTF8: u64 = 6;
 
-/// More values than any change of a bundle can hold: beyond, a column is refused rather
-/// than expanded.
+/// More literal values than any change of a bundle holds: beyond, a column is refused.
 const MAX_VALUES: u64 = 1 << 22;
 
 /// What a change's columns are rewritten against.
@@ -229,16 +228,8 @@ fn value_lengths(data: &[u8], direction: Direction, raw: &[u8]) -> Result<Vec<u8
     let mut next = tokens(data, Reader::uleb);
     let mut out = RleWriter::default();
     let mut offset = 0usize;
-    let mut count = 0u64;
-    let mut push = |meta: Option<u64>, out: &mut RleWriter| -> Result<(), String> {
-        count += 1;
-        if count > MAX_VALUES {
-            return Err("too many values".into());
-        }
-        let Some(meta) = meta else {
-            out.push(None);
-            return Ok(());
-        };
+    // One entry's replacement, once checked against the raw bytes its value takes.
+    let mut one = |meta: u64| -> Result<u64, String> {
         let lead = raw.get(offset).copied();
         let (written, original) = match direction {
             Direction::Model => {
@@ -258,14 +249,31 @@ fn value_lengths(data: &[u8], direction: Direction, raw: &[u8]) -> Result<Vec<u8
             .and_then(|len| offset.checked_add(len))
             .filter(|&end| end <= raw.len())
             .ok_or("values longer than the raw column")?;
-        out.push(Some(written));
-        Ok(())
+        Ok(written)
     };
     while let Some(token) = next()? {
         match token {
-            Token::Nulls(n) => (0..n).try_for_each(|_| push(None, &mut out))?,
-            Token::Run(n, v) => (0..n).try_for_each(|_| push(Some(v), &mut out))?,
-            Token::Literal(values) => values.into_iter().try_for_each(|v| push(Some(v), &mut out))?,
+            Token::Nulls(n) => out.push_run(None, n)?,
+            Token::Run(n, v) => {
+                // Entries whose values take no bytes are rewritten once for the whole run;
+                // the others each take at least one raw byte, which bounds the loop.
+                let empty = match direction {
+                    Direction::Model => v >> 4 == 0,
+                    Direction::Unmodel => v != 0 && (v - 1) >> 4 == 0,
+                };
+                if empty {
+                    out.push_run(Some(one(v)?), n as u64)?;
+                } else {
+                    for _ in 0..n {
+                        out.push(Some(one(v)?));
+                    }
+                }
+            }
+            Token::Literal(values) => {
+                for v in values {
+                    out.push(Some(one(v)?));
+                }
+            }
         }
     }
     Ok(out.finish())
@@ -304,8 +312,8 @@ impl RleWriter {
     fn push(&mut self, value: Option<u64>) {
         self.state = match (std::mem::take(&mut self.state), value) {
             (State::Empty, None) => State::InitialNulls(1),
-            (State::InitialNulls(n), None) => State::InitialNulls(n + 1),
-            (State::Nulls(n), None) => State::Nulls(n + 1),
+            (State::InitialNulls(n), None) => State::InitialNulls(n.saturating_add(1)),
+            (State::Nulls(n), None) => State::Nulls(n.saturating_add(1)),
             (state, None) => {
                 self.flush(state);
                 State::Nulls(1)
@@ -313,7 +321,7 @@ impl RleWriter {
             (State::Empty, Some(v)) => State::Lone(v),
             (State::Lone(other), Some(v)) if other == v => State::Run(v, 2),
             (State::Lone(other), Some(v)) => State::Literal(vec![other], v),
-            (State::Run(other, n), Some(v)) if other == v => State::Run(v, n + 1),
+            (State::Run(other, n), Some(v)) if other == v => State::Run(v, n.saturating_add(1)),
             (State::Literal(run, last), Some(v)) if last == v => {
                 self.literal(&run);
                 State::Run(v, 2)
@@ -327,6 +335,21 @@ impl RleWriter {
                 State::Lone(v)
             }
         };
+    }
+
+    /// `n` times the same value, in constant time.
+    fn push_run(&mut self, value: Option<u64>, n: u64) -> Result<(), String> {
+        for _ in 0..n.min(2) {
+            self.push(value);
+        }
+        let more = n.saturating_sub(2);
+        // Two equal values in a row leave a run (of nulls or of the value) open.
+        let longer = match &mut self.state {
+            State::InitialNulls(k) | State::Nulls(k) => k.checked_add(more).map(|sum| *k = sum),
+            State::Run(_, k) => i64::try_from(more).ok().and_then(|more| k.checked_add(more)).map(|sum| *k = sum),
+            _ => Some(()),
+        };
+        longer.ok_or_else(|| "a run too long".into())
     }
 
     fn flush(&mut self, state: State) {
@@ -400,6 +423,24 @@ mod tests {
         assert_eq!(unmodel(VALUE_META, &wire, &change).unwrap(), column);
         // Lengths beyond the raw values are not Automerge's: the column is not modelled.
         assert!(model(VALUE_META, &column, &Change { start_op: 1, raw: &raw[..4] }).is_none());
+    }
+
+    #[test]
+    fn long_runs_of_values_without_bytes_are_rewritten_without_being_expanded() {
+        // 2^62 nulls, then 2^62 − 1 times `false`, from a peer: a few bytes each way, at once.
+        let mut column = Vec::new();
+        write_sleb(&mut column, 0);
+        write_uleb(&mut column, 1 << 62);
+        write_sleb(&mut column, (1 << 62) - 1);
+        write_uleb(&mut column, 1);
+        let change = Change { start_op: 1, raw: &[] };
+        let wire = model(VALUE_META, &column, &change).unwrap();
+        assert_eq!(unmodel(VALUE_META, &wire, &change).unwrap(), column);
+        // A run of characters longer than the raw column is refused as soon as it runs out.
+        let mut chars = Vec::new();
+        write_sleb(&mut chars, i64::MAX);
+        write_uleb(&mut chars, 0);
+        assert!(unmodel(VALUE_META, &chars, &Change { start_op: 1, raw: b"abc" }).is_err());
     }
 
     #[test]
