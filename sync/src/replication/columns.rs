@@ -53,18 +53,19 @@ pub(super) fn model<'a>(spec: u64, data: &'a [u8], change: &Change<'_>) -> Optio
         _ => return Some(Cow::Borrowed(data)),
     };
     let rewritten = rewritten.ok()?;
-    (unmodel(spec, &rewritten, change).ok()? == data).then_some(Cow::Owned(rewritten))
+    (*unmodel(spec, &rewritten, change).ok()? == *data).then_some(Cow::Owned(rewritten))
 }
 
 /// The column Automerge wrote, from its wire form; columns that are not modelled are
 /// returned as they are.
-pub(super) fn unmodel(spec: u64, data: &[u8], change: &Change<'_>) -> Result<Vec<u8>, String> {
-    match spec {
+pub(super) fn unmodel<'a>(spec: u64, data: &'a [u8], change: &Change<'_>) -> Result<Cow<'a, [u8]>, String> {
+    let rewritten = match spec {
         OBJ_CTR => counters(data, |code| object_counter(code, change.start_op)),
         KEY_CTR | PRED_CTR => deltas(data, Direction::Unmodel, change.start_op),
         VALUE_META => value_lengths(data, Direction::Unmodel, change.raw),
-        _ => Ok(data.to_vec()),
-    }
+        _ => return Ok(Cow::Borrowed(data)),
+    };
+    rewritten.map(Cow::Owned)
 }
 
 /// The number of values of a run-length column (of a change's action column: its number of
@@ -98,7 +99,7 @@ fn object_code(v: u64, start: u64) -> Result<u64, String> {
 }
 
 fn object_counter(code: u64, start: u64) -> Result<u64, String> {
-    if code & 1 == 0 { Ok(code / 2) } else { Ok(start.wrapping_add(unzigzag(code / 2) as u64)) }
+    Ok(if code & 1 == 0 { code / 2 } else { start.wrapping_add(unzigzag(code / 2) as u64) })
 }
 
 /// One run-length token of an Automerge column: a run of one value, literal values, or nulls.

@@ -268,7 +268,7 @@ pub fn unpack(packed: &Packed, counts: &[u32]) -> Result<Vec<Vec<ThinChange>>, S
                         .map(|&(spec, data)| columns::unmodel(spec, data, &change))
                         .collect::<Result<Vec<_>, _>>()?;
                     for ((_, column), data) in body.columns.iter_mut().zip(&data) {
-                        *column = data;
+                        *column = &**data;
                     }
                     prev = Previous::of(&body);
                     let mut rest = Vec::new();
