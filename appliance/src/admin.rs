@@ -13,8 +13,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::accounts::{self, managed_account, manages_account, secrets};
-use crate::api::{ApiError, ApiUser, ErrorBody};
+use crate::accounts::{self, audit, managed_account, manages_account, secrets};
+use crate::api::{ApiError, ApiJson, ApiUser, ErrorBody};
 use crate::directory::{Class, ClassId, Directory, Member, Profile};
 use crate::error::AppError;
 use crate::web::session::CsrfForm;
@@ -24,10 +24,14 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/accounts", get(accounts_page))
         .route("/admin/letters", get(letters_index))
+        .route("/admin/audit", get(audit_page))
         .route("/classes/{id}", get(class_page))
         .route("/accounts/{id}/reset", post(reset))
         .route("/accounts/{id}/qr", post(new_qr_card))
         .route("/accounts/{id}/qr/revoke", post(revoke_qr_card))
+        .route("/accounts/{id}/unlock", post(unlock))
+        .route("/classes/{id}/tablet", post(mark_tablet))
+        .route("/classes/{id}/tablets/remove", post(remove_tablets))
         .route("/letters/class/{id}/pupils", get(class_pupil_letters))
         .route("/letters/class/{id}/parents", get(class_parent_letters))
         .route("/letters/account/{id}", get(account_letter))
@@ -72,8 +76,13 @@ pub struct AccountLine {
     pub activated: bool,
     /// Pupils: has a QR card.
     pub has_qr: bool,
-    /// The caller may reset it and print its letter.
+    /// The caller may print its letter (and, for a pupil, change its QR card).
     pub manageable: bool,
+    /// The caller may reset it: `yes`, `with-reason` (an activated adult account: the
+    /// director, who writes why), `director-only` (activated: the teacher cannot) or `no`.
+    pub reset: String,
+    /// Pupils: locked after wrong pictures, until their teacher unlocks them.
+    pub locked: bool,
 }
 
 fn line(dir: &Directory, user: &SignedIn, m: &Member, detail: String) -> AccountLine {
@@ -87,7 +96,23 @@ fn line(dir: &Directory, user: &SignedIn, m: &Member, detail: String) -> Account
         activated: cred.is_some_and(|c| !c.password_hash.is_empty()),
         has_qr: cred.is_some_and(|c| !c.qr_secret.is_empty()),
         manageable: manages_account(dir, user, m),
+        reset: match accounts::reset_rule(dir, user, m) {
+            accounts::ResetRule::Allowed => "yes",
+            accounts::ResetRule::WithReason => "with-reason",
+            accounts::ResetRule::DirectorOnly => "director-only",
+            accounts::ResetRule::Refused => "no",
+        }
+        .into(),
+        locked: false,
     }
+}
+
+/// Marks the pupils who wait for their teacher after wrong pictures.
+fn with_locks(state: &AppState, mut roster: Roster) -> Roster {
+    for p in &mut roster.pupils {
+        p.locked = crate::directory::UserId::parse(&p.id).is_ok_and(|id| accounts::pupil_locked(state, &id));
+    }
+    roster
 }
 
 /// A class's pupils and their parents.
@@ -236,12 +261,14 @@ fn class_letters(
         Who::Pupils => dir.pupils_of(&class.id),
         Who::Parents => parents_of_class(&dir, &class),
     };
+    audit::record(state, &user.user, people.iter().map(|m| &m.id), audit::Action::Letter, "")?;
     Ok(people.iter().map(|m| letter(state, l, &dir, m)).collect())
 }
 
 fn account_letter_of(state: &AppState, l: &crate::i18n::Locale, user: &SignedIn, id: &str) -> Result<Letter, AppError> {
     let dir = state.directory();
     let member = managed_account(&dir, user, id)?;
+    audit::record(state, &user.user, [&member.id], audit::Action::Letter, "")?;
     Ok(letter(state, l, &dir, &member))
 }
 
@@ -255,13 +282,20 @@ struct ClassPage {
     title: String,
     pupils: Vec<AccountLine>,
     parents: Vec<AccountLine>,
+    /// This browser is one of the class's tablets.
+    tablet_here: bool,
+    /// How many tablets the class has.
+    tablets: i64,
 }
 
 async fn class_page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, AppError> {
-    let roster = roster(&state.directory(), ctx.user()?, &id)?;
+    let roster = with_locks(&state, roster(&state.directory(), ctx.user()?, &id)?);
+    let class = ClassId::parse(&roster.class_id)?;
     render(&ClassPage {
         c: Chrome::new(&ctx),
         title: ctx.locale.ta("class-title", &[("class", &roster.name), ("year", &roster.school_year)]),
+        tablet_here: accounts::devices::tablet_classes(&state, &ctx)?.contains(&class),
+        tablets: state.replication.links.tablet_count(class.as_str())?,
         class_id: roster.class_id,
         pupils: roster.pupils,
         parents: roster.parents,
@@ -296,6 +330,58 @@ async fn accounts_page(State(state): State<AppState>, ctx: Ctx) -> Result<Respon
     })
 }
 
+/// One line of the account audit, as the director reads it.
+#[derive(Serialize, ToSchema)]
+pub struct AuditLine {
+    /// When, in the reader's words.
+    pub at: String,
+    /// Who did it.
+    pub by: String,
+    /// Whose account.
+    pub target: String,
+    /// What, in the reader's words.
+    pub action: String,
+    /// The reason written for a reset, if any.
+    pub reason: String,
+}
+
+/// The newest 500 lines of the account audit (the director).
+pub fn audit_lines(state: &AppState, user: &SignedIn, l: &crate::i18n::Locale) -> Result<Vec<AuditLine>, AppError> {
+    director(user)?;
+    let dir = state.directory();
+    let name = |id: &str| {
+        crate::directory::UserId::parse(id)
+            .ok()
+            .and_then(|u| dir.member(&u).map(Member::full_name))
+            .unwrap_or_else(|| id.to_owned())
+    };
+    Ok(state
+        .replication
+        .links
+        .audit_trail(None, 500)?
+        .into_iter()
+        .map(|e| AuditLine {
+            at: l.date_time(e.at),
+            by: name(&e.by),
+            target: name(&e.target),
+            action: l.t(&format!("audit-{}", e.action)),
+            reason: e.reason,
+        })
+        .collect())
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    c: Chrome,
+    lines: Vec<AuditLine>,
+}
+
+async fn audit_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+    let lines = audit_lines(&state, ctx.user()?, &ctx.locale)?;
+    render(&AuditPage { c: Chrome::new(&ctx), lines })
+}
+
 #[derive(Template)]
 #[template(path = "letters_index.html")]
 struct LettersIndex {
@@ -313,13 +399,22 @@ async fn letters_index(State(state): State<AppState>, ctx: Ctx) -> Result<Respon
 #[derive(Deserialize)]
 struct Empty {}
 
+/// A reset: the reason is required for an activated adult account.
+#[derive(Deserialize, Default, ToSchema)]
+pub struct ResetRequest {
+    /// Why (required to reset an account already activated: the director's written reason).
+    #[serde(default)]
+    #[schema(max_length = 300)]
+    pub reason: String,
+}
+
 async fn reset(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    CsrfForm(_): CsrfForm<Empty>,
+    CsrfForm(form): CsrfForm<ResetRequest>,
 ) -> Result<Response, AppError> {
-    let target = accounts::reset(&state, ctx.user()?, &id).await?;
+    let target = accounts::reset(&state, ctx.user()?, &id, &form.reason).await?;
     Ok(Redirect::to(&format!("/letters/account/{}", target.id)).into_response())
 }
 
@@ -343,6 +438,48 @@ async fn revoke_qr_card(
     let back =
         if target.person.class_id.is_empty() { "/".to_owned() } else { format!("/classes/{}", target.person.class_id) };
     Ok(Redirect::to(&back).into_response())
+}
+
+async fn unlock(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, AppError> {
+    let pupil = accounts::unlock_pupil(&state, ctx.user()?, &id)?;
+    Ok(Redirect::to(&format!("/classes/{}", pupil.person.class_id)).into_response())
+}
+
+/// Makes this browser a tablet of the class, ends the teacher's session on it and opens the
+/// class's login page: the tablet is ready for the pupils.
+async fn mark_tablet(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, AppError> {
+    let user = ctx.user()?;
+    let class = managed_class(&state.directory(), user, &id)?;
+    let token = accounts::devices::mark_tablet(&state, ctx.tablet.as_deref(), &class.id, &user.user)?;
+    let cookie = accounts::devices::tablet_cookie(&state, token)?;
+    state.sessions.end(&ctx.sid);
+    let mut response = Redirect::to(&format!("/classes/{}/login", class.id)).into_response();
+    response.headers_mut().append(axum::http::header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
+/// Withdraws every tablet of the class (one was lost or given away).
+async fn remove_tablets(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, AppError> {
+    let user = ctx.user()?;
+    let class = managed_class(&state.directory(), user, &id)?;
+    let removed = state.replication.links.remove_tablets(class.id.as_str())?;
+    tracing::info!(class = %class.id, by = %user.user, removed, "class tablets withdrawn");
+    Ok(Redirect::to(&format!("/classes/{}", class.id)).into_response())
 }
 
 #[derive(Template)]
@@ -389,6 +526,8 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api_roster))
         .routes(routes!(api_reset))
         .routes(routes!(api_new_qr, api_revoke_qr))
+        .routes(routes!(api_unlock))
+        .routes(routes!(api_audit))
         .routes(routes!(api_letter))
         .routes(routes!(api_class_letters))
 }
@@ -412,19 +551,46 @@ async fn api_roster(
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
 ) -> Result<Json<Roster>, ApiError> {
-    Ok(Json(roster(&state.directory(), &user, &id)?))
+    Ok(Json(with_locks(&state, roster(&state.directory(), &user, &id)?)))
 }
 
-/// New credentials for an account; returns its new letter.
+/// The newest 500 lines of the account audit: resets, letters, QR cards, unlocks (director).
+#[utoipa::path(get, path = "/api/v1/accounts/audit", tag = "accounts",
+    responses((status = 200, body = Vec<AuditLine>), (status = 403, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
+async fn api_audit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiUser(user): ApiUser,
+) -> Result<Json<Vec<AuditLine>>, ApiError> {
+    Ok(Json(audit_lines(&state, &user, &ctx.locale)?))
+}
+
+/// Lifts a pupil's lock after wrong pictures (their teachers and the director).
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/unlock", tag = "accounts", params(("id" = String, Path, description = "User id")),
+    responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
+async fn api_unlock(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    accounts::unlock_pupil(&state, &user, &id)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// New credentials for an account; returns its new letter. An account already activated
+/// is the director's to reset, with a reason.
 #[utoipa::path(post, path = "/api/v1/accounts/{id}/reset", tag = "accounts", params(("id" = String, Path, description = "User id")),
-    responses((status = 200, body = Letter), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
+    request_body(content = Option<ResetRequest>),
+    responses((status = 200, body = Letter), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("cookie" = [])))]
 async fn api_reset(
     State(state): State<AppState>,
     ctx: Ctx,
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
+    ApiJson(body): ApiJson<ResetRequest>,
 ) -> Result<Json<Letter>, ApiError> {
-    let target = accounts::reset(&state, &user, &id).await?;
+    let target = accounts::reset(&state, &user, &id, &body.reason).await?;
     Ok(Json(account_letter_of(&state, &ctx.locale, &user, target.id.as_str())?))
 }
 

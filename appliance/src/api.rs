@@ -141,16 +141,26 @@ pub fn error_response(error: &AppError, details: Vec<ErrorDetail>) -> Response {
 }
 
 /// A JSON body whose rejections (wrong content type, malformed or missing fields) are
-/// 4xx answers with the same error body.
+/// 4xx answers with the same error body. No body at all reads as `{}`, so an operation
+/// whose fields are all optional needs none.
 pub struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(ApiJson(v)),
-            Err(e) => Err(ApiError(AppError::bad("error-bad-request", e.body_text()))),
+        let bad = |detail: String| ApiError(AppError::bad("error-bad-request", detail));
+        let json_type =
+            req.headers().get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+                v.starts_with("application/json") || v.split(';').next().is_some_and(|t| t.ends_with("+json"))
+            });
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| bad(e.body_text()))?;
+        if bytes.is_empty() {
+            return serde_json::from_slice(b"{}").map(ApiJson).map_err(|e| bad(e.to_string()));
         }
+        if !json_type {
+            return Err(bad("expected a body with `Content-Type: application/json`".into()));
+        }
+        Json::<T>::from_bytes(&bytes).map(|Json(v)| ApiJson(v)).map_err(|e| bad(e.body_text()))
     }
 }
 

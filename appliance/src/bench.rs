@@ -1,6 +1,7 @@
 //! `preau bench sync`: bundle size for a school day, exchanges per sync, apply throughput
 //! and peak memory. Prints numbers; BENCHMARKS.md records them with the machine.
 
+use preau_appliance::out;
 use std::io::Write as _;
 use std::path::Path;
 use std::time::Instant;
@@ -586,12 +587,12 @@ fn school_day(dir: &Path) -> Result<()> {
         "messages": messages, "news": news}))?;
     let baseline = gzip9(&json)?;
     let wire = sent.bytes_sent + received.bytes_sent;
-    println!("\n## School day (30 classes × 3 homework entries + 300 messages + 30 news posts)");
-    println!("documents sent              {}", sent.docs_sent);
-    println!("school → hub bytes          {}", sent.bytes_sent);
-    println!("whole session bytes         {wire} ({} messages)", sent.messages_sent + received.messages_sent);
-    println!("same content as JSON        {} bytes, gzip -9: {baseline} bytes", json.len());
-    println!("ratio (session / gzip -9)   {:.2}  (target ≤ 1.20)", wire as f64 / baseline as f64);
+    out!("\n## School day (30 classes × 3 homework entries + 300 messages + 30 news posts)");
+    out!("documents sent              {}", sent.docs_sent);
+    out!("school → hub bytes          {}", sent.bytes_sent);
+    out!("whole session bytes         {wire} ({} messages)", sent.messages_sent + received.messages_sent);
+    out!("same content as JSON        {} bytes, gzip -9: {baseline} bytes", json.len());
+    out!("ratio (session / gzip -9)   {:.2}  (target ≤ 1.20)", wire as f64 / baseline as f64);
     Ok(())
 }
 
@@ -628,10 +629,15 @@ fn populate(store: &mut Store, n: usize, seed: u64) -> Result<u64> {
 /// Sessions between a school and the hub with `n` new documents, then `n` documents the
 /// hub already holds changed once more, then nothing changed.
 fn exchanges(dir: &Path, sizes: &[usize]) -> Result<()> {
-    println!("\n## Exchanges per sync (school → hub)");
-    println!(
+    out!("\n## Exchanges per sync (school → hub)");
+    out!(
         "{:>8} {:>24} {:>10} {:>12} {:>10} {:>10}",
-        "docs", "situation", "messages", "wire bytes", "bytes/doc", "seconds"
+        "docs",
+        "situation",
+        "messages",
+        "wire bytes",
+        "bytes/doc",
+        "seconds"
     );
     for &n in sizes {
         let mut school = Store::open(&dir.join(format!("ex-school-{n}.db")), school_scope())?;
@@ -643,7 +649,7 @@ fn exchanges(dir: &Path, sizes: &[usize]) -> Result<()> {
             let (a, b) = sync_pair(school, hub, &OpenPolicy)?;
             let wire = a.bytes_sent + b.bytes_sent;
             let docs = a.docs_sent.max(1) as f64;
-            println!(
+            out!(
                 "{n:>8} {situation:>24} {:>10} {wire:>12} {:>10.1} {:>10.2}",
                 a.messages_sent + b.messages_sent,
                 if a.docs_sent == 0 { 0.0 } else { wire as f64 / docs },
@@ -682,10 +688,10 @@ fn apply(dir: &Path, n: usize) -> Result<()> {
     let bundle = preau_sync::replication::Bundle::decode(&frame)?;
     target.apply_bundle(&bundle, &school_scope(), &OpenPolicy)?;
     let secs = started.elapsed().as_secs_f64();
-    println!("\n## Apply: {n} new documents ({changes} changes, bundle {} bytes) into an empty replica", frame.len());
-    println!("apply time                  {secs:.2} s");
-    println!("throughput                  {:.0} changes/s, {:.0} documents/s", changes as f64 / secs, n as f64 / secs);
-    println!(
+    out!("\n## Apply: {n} new documents ({changes} changes, bundle {} bytes) into an empty replica", frame.len());
+    out!("apply time                  {secs:.2} s");
+    out!("throughput                  {:.0} changes/s, {:.0} documents/s", changes as f64 / secs, n as f64 / secs);
+    out!(
         "peak resident memory        {} MiB{}",
         peak_rss_kib()? / 1024,
         if reset { " (apply only)" } else { " (whole process: could not reset the peak)" }
@@ -711,5 +717,5 @@ fn print_machine() {
         })
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    println!("# preau bench — preau {} on {cores} × {cpu}, {memory}", env!("CARGO_PKG_VERSION"));
+    out!("# preau bench — preau {} on {cores} × {cpu}, {memory}", env!("CARGO_PKG_VERSION"));
 }

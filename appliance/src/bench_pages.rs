@@ -1,6 +1,7 @@
 //! `preau bench pages`: what a tablet downloads and how long the server takes, per page
 //! type of the demo school, and what a login costs (argon2id).
 
+use preau_appliance::out;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -30,27 +31,35 @@ pub async fn run() -> Result<()> {
     let pupil = dir.pupils_of(&cp.id)[0].clone();
     let pupil_sid = state.sessions.start(SignedIn::new(pupil.id.clone(), Profile::Pupil, pupil.full_name(), false));
     let director = session("claire.martin");
+    let tablet = preau_appliance::accounts::devices::mark_tablet(
+        &state,
+        None,
+        &cp.id,
+        &dir.by_login("claire.martin").expect("demo director").id,
+    )?;
+    let tablet = Some(format!("preau_tablet={tablet}"));
+    let sid = |sid: String| Some(format!("preau_sid={sid}"));
     let pages: Vec<(&str, String, Option<String>)> = vec![
         ("public page", "/".into(), None),
         ("login", "/login".into(), None),
-        ("class picture login (24 pupils)", format!("/classes/{}/login", cp.id), None),
-        ("pictures keypad", format!("/classes/{}/login/{}", cp.id, pupil.id), None),
-        ("pupil home", "/".into(), Some(pupil_sid)),
-        ("parent home", "/".into(), Some(session("aurelie.kerherve"))),
-        ("teacher home", "/".into(), Some(session("sophie.lebihan"))),
-        ("director home", "/".into(), Some(director.clone())),
-        ("class roster", format!("/classes/{}", cp.id), Some(director.clone())),
-        ("CP pupils' letters (24 pages)", format!("/letters/class/{}/pupils", cp.id), Some(director.clone())),
+        ("class picture login (24 pupils)", format!("/classes/{}/login", cp.id), tablet.clone()),
+        ("pictures keypad", format!("/classes/{}/login/{}", cp.id, pupil.id), tablet),
+        ("pupil home", "/".into(), sid(pupil_sid)),
+        ("parent home", "/".into(), sid(session("aurelie.kerherve"))),
+        ("teacher home", "/".into(), sid(session("sophie.lebihan"))),
+        ("director home", "/".into(), sid(director.clone())),
+        ("class roster", format!("/classes/{}", cp.id), sid(director.clone())),
+        ("CP pupils' letters (24 pages)", format!("/letters/class/{}/pupils", cp.id), sid(director.clone())),
     ];
-    println!("\n## Pages (demo school; HTML only, median of {ROUNDS} in-process requests)");
-    println!("{:<34} {:>10} {:>12}", "page", "bytes", "server ms");
-    for (name, path, sid) in pages {
+    out!("\n## Pages (demo school; HTML only, median of {ROUNDS} in-process requests)");
+    out!("{:<34} {:>10} {:>12}", "page", "bytes", "server ms");
+    for (name, path, cookie) in pages {
         let mut times = Vec::with_capacity(ROUNDS);
         let mut bytes = 0;
         for _ in 0..ROUNDS {
             let mut request = Request::get(&path);
-            if let Some(sid) = &sid {
-                request = request.header(header::COOKIE, format!("preau_sid={sid}"));
+            if let Some(cookie) = &cookie {
+                request = request.header(header::COOKIE, cookie);
             }
             let started = Instant::now();
             let response = app.clone().oneshot(request.body(Body::empty())?).await?;
@@ -60,7 +69,7 @@ pub async fn run() -> Result<()> {
             bytes = body.len();
         }
         times.sort();
-        println!("{name:<34} {bytes:>10} {:>12.2}", times[ROUNDS / 2].as_secs_f64() * 1000.0);
+        out!("{name:<34} {bytes:>10} {:>12.2}", times[ROUNDS / 2].as_secs_f64() * 1000.0);
     }
     let css = web::assets::get_asset("style.css").map_or(0, |(b, _)| b.len());
     let pictures: usize = secrets::PICTURES
@@ -68,9 +77,9 @@ pub async fn run() -> Result<()> {
         .filter_map(|p| web::assets::get_asset(&format!("pictures/{p}.svg")))
         .map(|(b, _)| b.len())
         .sum();
-    println!("style.css: {css} bytes; the 16 login pictures: {pictures} bytes (cached an hour)");
+    out!("style.css: {css} bytes; the 16 login pictures: {pictures} bytes (cached an hour)");
 
-    println!("\n## Logins");
+    out!("\n## Logins");
     let hash = secrets::hash_password("un-mot-de-passe");
     let time = |f: &dyn Fn()| {
         let started = Instant::now();
@@ -82,6 +91,6 @@ pub async fn run() -> Result<()> {
     let verify: Duration = time(&|| {
         secrets::verify_password("un-mot-de-passe", &hash);
     });
-    println!("argon2id verify (one password login): {:.1} ms", verify.as_secs_f64() * 1000.0);
+    out!("argon2id verify (one password login): {:.1} ms", verify.as_secs_f64() * 1000.0);
     Ok(())
 }

@@ -207,7 +207,15 @@ impl Config {
 
     /// Whether cookies carry the `Secure` attribute.
     pub fn secure_cookies(&self) -> bool {
-        self.secure_cookies.unwrap_or_else(|| self.public_url.as_deref().is_some_and(|u| u.starts_with("https://")))
+        self.secure_cookies.unwrap_or_else(|| self.https())
+    }
+
+    /// Whether people reach this server over HTTPS: it serves TLS itself, or its public
+    /// address is `https://` (behind a proxy that terminates TLS). Then cookies are
+    /// `Secure` and answers carry HSTS.
+    pub fn https(&self) -> bool {
+        (self.tls_cert.is_some() && self.tls_key.is_some())
+            || self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
     }
 
     /// The replica database.

@@ -322,6 +322,9 @@ impl Directory {
                 qr_secret: r.text("qr_secret"),
                 disabled: r.int("disabled") != 0,
                 calendar_secret: r.text("calendar_secret"),
+                reset_by: r.text("reset_by"),
+                reset_at: r.int("reset_at"),
+                reset_reason: r.text("reset_reason"),
             };
             if !credential.login.is_empty() {
                 dir.logins.insert(credential.login.to_lowercase(), id.clone());

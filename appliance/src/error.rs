@@ -35,6 +35,17 @@ pub enum AppError {
         /// What the log says.
         detail: String,
     },
+    /// Logged in, allowed to see this, but not to do it: the message says who can.
+    #[error("refused: {detail}")]
+    Refused {
+        /// Localisation id of the user-facing message.
+        message: &'static str,
+        /// What the log says.
+        detail: String,
+    },
+    /// Picture logins are for the class's tablets only.
+    #[error("not a class tablet: {0}")]
+    TabletOnly(String),
     /// Wrong login, password, pictures or card.
     #[error("login failed: {detail}")]
     LoginFailed {
@@ -61,7 +72,9 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::Forbidden(_) | AppError::Csrf | AppError::TabletOnly(_) | AppError::Refused { .. } => {
+                StatusCode::FORBIDDEN
+            }
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -79,7 +92,10 @@ impl AppError {
             AppError::NotFound => "error-not-found",
             AppError::BadRequest { message, .. } => message,
             AppError::Csrf => "error-csrf",
-            AppError::TooManyAttempts { message, .. } | AppError::LoginFailed { message, .. } => message,
+            AppError::TabletOnly(_) => "pictures-tablet-only",
+            AppError::TooManyAttempts { message, .. }
+            | AppError::LoginFailed { message, .. }
+            | AppError::Refused { message, .. } => message,
             AppError::Store(preau_sync::Error::InvalidId { .. }) => "error-bad-request",
             AppError::Store(_) | AppError::Internal(_) => "error-internal",
         }

@@ -1001,9 +1001,9 @@ async fn done_form(
         "0" => false,
         other => return Err(AppError::bad("error-bad-form", format!("done {other:?}"))),
     };
+    // Back to the page the tick was made on.
+    let back = crate::web::local_path(&form.back, "/".into())?;
     set_done(&state, ctx.user()?, &pupil, &entry, done).await?;
-    // Back to the page the tick was made on (only local paths).
-    let back = if form.back.starts_with('/') && !form.back.starts_with("//") { form.back } else { "/".into() };
     Ok(Redirect::to(&back).into_response())
 }
 

@@ -106,6 +106,13 @@ impl Locale {
         }
     }
 
+    /// A Unix time in milliseconds as a date and a time of day, in UTC like every date the
+    /// appliance keeps (a school's clock is not trusted for time zones).
+    pub fn date_time(&self, ms: i64) -> String {
+        let minutes = ms.div_euclid(60_000).rem_euclid(24 * 60);
+        format!("{} {:02}:{:02} UTC", self.date(&crate::date_of_ms(ms)), minutes / 60, minutes % 60)
+    }
+
     /// A `YYYY-MM-DD` date with its weekday, as a page heading says it ("lundi 30 novembre").
     pub fn weekday_date(&self, iso: &str) -> String {
         let Ok(d) = crate::text::date(iso, "error-bad-request") else { return iso.to_owned() };

@@ -12,6 +12,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use preau_appliance::config::Config;
+use preau_appliance::out;
 
 /// Préau — l'ENT du premier degré qui fonctionne sans internet.
 #[derive(Parser)]
@@ -162,7 +163,7 @@ fn main() -> anyhow::Result<()> {
                 addr.set_ip([127, 0, 0, 1].into());
             }
             healthcheck(addr)?;
-            println!("ok");
+            out!("ok");
         }
         Some(Command::Import { what: Import::Onde { files, year, apply } }) => {
             let config = Config::load(cli.data_dir, env)?;
@@ -174,16 +175,16 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Discover { wait }) => {
             let found = preau_appliance::discovery::browse(Duration::from_secs(wait))?;
             if found.is_empty() {
-                println!("Aucun boîtier Préau entendu sur ce réseau.");
+                out!("Aucun boîtier Préau entendu sur ce réseau.");
             }
             for f in found {
                 let addrs: Vec<String> =
                     f.addresses.iter().map(|a| format!("http://{}", SocketAddr::new(*a, f.port))).collect();
-                println!("{}\tUAI {}\t{}\t{}", f.name, f.uai, f.host, addrs.join(" "));
+                out!("{}\tUAI {}\t{}\t{}", f.name, f.uai, f.host, addrs.join(" "));
             }
         }
         Some(Command::Version) => {
-            println!(
+            out!(
                 "preau {}\nschema {}\nprotocol {}",
                 env!("CARGO_PKG_VERSION"),
                 preau_sync::store::SCHEMA_VERSION,
@@ -205,7 +206,7 @@ fn main() -> anyhow::Result<()> {
             ))?;
             runtime.block_on(preau_appliance::replication::enrollment::hold_granted(&state, &link))?;
             let until = link.chain.leaf().map(|g| preau_appliance::date_of_ms(g.not_after as i64)).unwrap_or_default();
-            println!("Enrôlé auprès de {} (certificat valable jusqu'au {until}).", link.url);
+            out!("Enrôlé auprès de {} (certificat valable jusqu'au {until}).", link.url);
         }
         Some(Command::Sync { what: SyncCommand::Now { addr } }) => {
             let config = Config::load(cli.data_dir, env)?;
@@ -221,7 +222,7 @@ fn main() -> anyhow::Result<()> {
             for run in links.runs(20)? {
                 let state = if run.ok { "ok" } else { "échec" };
                 let ago = preau_appliance::replication::status::ago(l, run.ended_at);
-                println!(
+                out!(
                     "{ago}\t{state}\t↑{} ↓{} docs\t↑{} ↓{} fichiers\t{} octets\t{}",
                     run.docs_up,
                     run.docs_down,
@@ -239,8 +240,8 @@ fn main() -> anyhow::Result<()> {
             hub_command(&links, what)?;
         }
         None => {
-            println!("Préau {} — l'ENT du premier degré qui fonctionne sans internet.", env!("CARGO_PKG_VERSION"));
-            println!("`preau serve --demo` lance une école de démonstration ; `preau --help` liste les commandes.");
+            out!("Préau {} — l'ENT du premier degré qui fonctionne sans internet.", env!("CARGO_PKG_VERSION"));
+            out!("`preau serve --demo` lance une école de démonstration ; `preau --help` liste les commandes.");
         }
     }
     Ok(())
@@ -254,24 +255,24 @@ fn hub_command(links: &preau_appliance::replication::Links, what: HubCommand) ->
                 .map_err(|_| anyhow::anyhow!("UAI invalide : {uai:?} (sept chiffres et une lettre)"))?;
             let label = if name.trim().is_empty() { uai.to_string() } else { format!("{} ({uai})", name.trim()) };
             let code = create_code(links, &label, &Subject::School(uai))?;
-            println!("{code}");
+            out!("{code}");
         }
         HubCommand::Revoke { replica } => {
             let id = replica.parse().map_err(|_| anyhow::anyhow!("identifiant de réplique invalide : {replica:?}"))?;
             if !links.revoke(id)? {
                 bail!("aucune réplique enrôlée non révoquée n'a l'identifiant {replica}");
             }
-            println!("Réplique {replica} révoquée.");
+            out!("Réplique {replica} révoquée.");
         }
         HubCommand::List => {
             for e in links.all_enrolled()? {
                 let state = if e.revoked_at.is_some() { "révoqué" } else { "actif" };
-                println!("{}\t{}\t{}\t{state}", e.replica, e.subject, e.label);
+                out!("{}\t{}\t{}\t{state}", e.replica, e.subject, e.label);
             }
         }
         HubCommand::ResetPassword => {
             let password = preau_appliance::replication::status::new_admin_password(links)?;
-            println!("{password}");
+            out!("{password}");
         }
     }
     Ok(())
@@ -331,16 +332,16 @@ fn import_onde(config: Config, paths: &[PathBuf], year: Option<String>, apply: b
     bar.finish_and_clear();
     match outcome {
         Ok(summary) => {
-            println!("{}", l.t(if apply { "import-result" } else { "import-preview" }));
+            out!("{}", l.t(if apply { "import-result" } else { "import-preview" }));
             for (title, notes) in [("import-created", &summary.created), ("import-updated", &summary.updated)] {
-                println!("{} {}", l.t(title), notes.len());
+                out!("{} {}", l.t(title), notes.len());
                 for note in notes {
-                    println!("  {}", show(note));
+                    out!("  {}", show(note));
                 }
             }
-            println!("{} {}", l.t("import-unchanged"), summary.unchanged);
+            out!("{} {}", l.t("import-unchanged"), summary.unchanged);
             if !apply && !summary.is_empty() {
-                println!("(--apply pour importer)");
+                out!("(--apply pour importer)");
             }
             Ok(true)
         }

@@ -73,6 +73,15 @@ fn may_gather(
         .iter()
         .map(|p| member(dir, p).ok_or_else(|| format!("unknown participant {p}")))
         .collect::<Result<_, _>>()?;
+    // The creator writes only to people offered to them (`contacts`, the same rule), and a
+    // conversation about a child also reaches that child's legal guardians.
+    let author = member(dir, creator).ok_or("unknown creator")?;
+    let guardian_of_about =
+        |m: &Member| !about.is_empty() && UserId::parse(about).is_ok_and(|child| dir.is_legal_guardian(&m.id, &child));
+    if let Some(m) = people.iter().find(|m| m.id != author.id && !may_write_to(dir, author, m) && !guardian_of_about(m))
+    {
+        return Err(format!("{creator} may not write to {}", m.id));
+    }
     if let Partition::Staff(uai) = partition {
         if dir.uai() != Some(uai) || !about.is_empty() || people.iter().any(|m| !m.profile.is_staff()) {
             return Err("the staff room is for the school's staff only".into());
@@ -153,6 +162,9 @@ pub fn check_change(
         if pupil && class.is_some_and(|c| !c.class.unmoderated) && !m.held {
             return Err(format!("message {id}: a pupil's message skipped moderation"));
         }
+        if pupil && !pupils_may_write(dir, class, &after.participants) {
+            return Err(format!("message {id}: this class's pupils no longer write to each other"));
+        }
     }
     for (id, old) in &before.moderation {
         if after.moderation.get(id) != Some(old) {
@@ -172,6 +184,14 @@ pub fn check_change(
         return Err("a read mark of someone who does not take part".into());
     }
     Ok(())
+}
+
+/// Whether pupils may still write in a conversation with these participants: one among
+/// several pupils only while their class allows classmates to write to each other (the
+/// switch applies to conversations already started, too).
+pub fn pupils_may_write(dir: &Directory, class: Option<&Class>, participants: &[String]) -> bool {
+    let pupils = participants.iter().filter(|p| member(dir, p).is_some_and(|m| m.profile == Profile::Pupil)).count();
+    pupils <= 1 || class.is_some_and(|c| c.class.classmates)
 }
 
 fn conversation_address(partition: Partition, key: &str) -> Result<DocAddress, AppError> {
@@ -336,15 +356,25 @@ async fn find(state: &AppState, by: &SignedIn, key: &str) -> Result<(Conversatio
     let rows = state.db.run(move |store| Ok(store.conversations(&ConversationFilter::Key(&k))?)).await?;
     let row = rows.into_iter().next().ok_or(AppError::NotFound)?;
     let dir = state.directory();
-    let moderates = Partition::parse(&row.partition)
-        .ok()
-        .and_then(|p| dir.class_of_partition(&p).cloned())
-        .is_some_and(|c| dir.teaches(&by.user, &c));
+    // Teachers (and the director) moderate their classes' pupils' conversations; a family's
+    // conversation is read by its participants only, never opened by id by anyone else.
+    let moderates = row.about.is_empty()
+        && Partition::parse(&row.partition)
+            .ok()
+            .and_then(|p| dir.class_of_partition(&p).cloned())
+            .is_some_and(|c| dir.teaches(&by.user, &c));
     if row.participants.iter().any(|p| p == by.user.as_str()) || moderates {
         Ok((row, moderates))
     } else {
         Err(AppError::NotFound)
     }
+}
+
+/// Whether `user` may add a message to the conversation of `row` ([`pupils_may_write`]).
+fn may_reply(dir: &Directory, row: &ConversationRow, user: &UserId) -> bool {
+    let pupil = dir.member(user).is_some_and(|m| m.profile == Profile::Pupil);
+    let class = Partition::parse(&row.partition).ok().and_then(|p| dir.class_of_partition(&p));
+    !pupil || pupils_may_write(dir, class, &row.participants)
 }
 
 fn address_of(row: &ConversationRow) -> Result<DocAddress, AppError> {
@@ -365,6 +395,9 @@ pub async fn reply(
     }
     let body = body_of(body)?;
     let dir = state.directory();
+    if !may_reply(&dir, &row, &by.user) {
+        return Err(AppError::bad("messaging-classmates-closed", "classmates may no longer write to each other"));
+    }
     let me = dir.member(&by.user).ok_or(AppError::Unauthenticated)?;
     let address = address_of(&row)?;
     let message = new_message(&dir, &address.partition, me, body, store_files(state, files).await?);
@@ -552,6 +585,9 @@ pub struct ConversationView {
     pub takes_part: bool,
     /// The reader may approve or refuse held messages.
     pub moderates: bool,
+    /// The reader may write in it (a participant, and for a pupil among classmates, only
+    /// while the class allows it).
+    pub writable: bool,
     /// Messages, oldest first.
     pub messages: Vec<MessageView>,
 }
@@ -572,6 +608,7 @@ pub async fn read(state: &AppState, by: &SignedIn, key: &str) -> Result<Conversa
         id: row.key.clone(),
         subject: row.subject.clone(),
         participants: row.participants.iter().map(|p| display_name(&dir, p)).collect(),
+        writable: takes_part && may_reply(&dir, &row, &by.user),
         takes_part,
         moderates,
         messages: seen.into_iter().map(|m| message_view(&dir, m, me)).collect(),
@@ -589,72 +626,71 @@ pub struct Contact {
     pub kind: String,
 }
 
-/// Whom `by` may write to. Parents never see other parents: they pick their child's
-/// teachers or the director, and the child's other guardian is added by itself.
-pub fn contacts(dir: &Directory, by: &SignedIn) -> Vec<Contact> {
-    let Some(me) = dir.member(&by.user) else { return Vec::new() };
-    let person = |m: &Member, kind: &str| Contact {
-        id: m.id.to_string(),
-        name: display_name(dir, m.id.as_str()),
-        kind: kind.into(),
-    };
-    let class_staff = |class: &Class| -> Vec<Contact> {
-        dir.people
-            .values()
-            .filter(|m| m.id != me.id && !m.person.archived && dir.teaches(&m.id, class))
-            .map(|m| person(m, "teacher"))
-            .collect()
-    };
-    let mut out: Vec<Contact> = Vec::new();
+/// Whether `me` may write to `other`: the one rule behind the contacts a page or the API
+/// offers and the participants a new conversation may have ([`may_gather`]). Pupils write
+/// to their class's teachers (and classmates where the class allows it), never to the
+/// director unless she teaches the class; families to the staff who teach their children;
+/// teachers and the director to the pupils of the classes they teach and to the staff;
+/// other staff to the staff.
+pub fn may_write_to(dir: &Directory, me: &Member, other: &Member) -> bool {
+    if me.id == other.id || other.person.archived || me.person.archived {
+        return false;
+    }
     match me.profile {
-        Profile::Pupil => {
-            if let Some(class) = dir.class_of(me) {
-                out.extend(class.class.teachers.iter().filter_map(|t| member(dir, t)).map(|m| person(m, "teacher")));
-                if class.class.classmates {
-                    out.extend(
-                        dir.pupils_of(&class.id).into_iter().filter(|p| p.id != me.id).map(|m| person(m, "pupil")),
-                    );
-                }
-            }
-        }
+        Profile::Pupil => dir.class_of(me).is_some_and(|class| {
+            (other.profile.is_staff() && class.class.teachers.iter().any(|t| t == other.id.as_str()))
+                || (class.class.classmates
+                    && other.profile == Profile::Pupil
+                    && other.person.class_id == me.person.class_id)
+        }),
         Profile::Parent => {
-            for child in dir.children_of(&me.id) {
-                if let Some(class) = dir.class_of(child) {
-                    for c in class_staff(class) {
-                        if !out.iter().any(|o| o.id == c.id) {
-                            out.push(c);
-                        }
-                    }
-                }
-                if dir.is_legal_guardian(&me.id, &child.id) {
-                    out.push(Contact { id: child.id.to_string(), name: child.full_name(), kind: "family".into() });
-                }
-            }
+            other.profile.is_staff()
+                && dir.children_of(&me.id).iter().any(|c| dir.class_of(c).is_some_and(|k| dir.teaches(&other.id, k)))
         }
         Profile::Teacher | Profile::Director => {
-            for class in dir.current_classes().into_iter().filter(|c| dir.teaches(&me.id, c)) {
-                for pupil in dir.pupils_of(&class.id) {
-                    out.push(person(pupil, "pupil"));
-                    out.push(Contact { id: pupil.id.to_string(), name: pupil.full_name(), kind: "family".into() });
-                }
-            }
-            out.extend(
-                dir.people
-                    .values()
-                    .filter(|m| m.profile.is_staff() && m.id != me.id && !m.person.archived)
-                    .map(|m| person(m, "staff")),
-            );
+            other.profile.is_staff()
+                || (other.profile == Profile::Pupil && dir.class_of(other).is_some_and(|k| dir.teaches(&me.id, k)))
         }
-        Profile::Staff => {
-            out.extend(
-                dir.people
-                    .values()
-                    .filter(|m| m.profile.is_staff() && m.id != me.id && !m.person.archived)
-                    .map(|m| person(m, "staff")),
-            );
-        }
-        Profile::AcademyAdmin => {}
+        Profile::Staff => other.profile.is_staff(),
+        Profile::AcademyAdmin => false,
     }
+}
+
+/// Whom `by` may write to ([`may_write_to`]), and, for families and teachers, the children
+/// whose families they may write about. Parents never see other parents: they pick their
+/// child's teachers or the director, and the child's other guardian is added by itself.
+pub fn contacts(dir: &Directory, by: &SignedIn) -> Vec<Contact> {
+    let Some(me) = dir.member(&by.user) else { return Vec::new() };
+    let kind = |m: &Member| match (m.profile, me.profile.is_staff()) {
+        (Profile::Pupil, _) => "pupil",
+        (_, true) => "staff",
+        (_, false) => "teacher",
+    };
+    let mut out: Vec<Contact> = dir
+        .people
+        .values()
+        .filter(|m| may_write_to(dir, me, m))
+        .map(|m| Contact { id: m.id.to_string(), name: display_name(dir, m.id.as_str()), kind: kind(m).into() })
+        .collect();
+    let families: Vec<&Member> = match me.profile {
+        Profile::Parent => {
+            dir.children_of(&me.id).into_iter().filter(|c| dir.is_legal_guardian(&me.id, &c.id)).collect()
+        }
+        Profile::Teacher | Profile::Director => dir
+            .current_classes()
+            .into_iter()
+            .filter(|c| dir.teaches(&me.id, c))
+            .flat_map(|c| dir.pupils_of(&c.id))
+            .collect(),
+        _ => Vec::new(),
+    };
+    out.extend(families.into_iter().map(|c| Contact {
+        id: c.id.to_string(),
+        name: c.full_name(),
+        kind: "family".into(),
+    }));
+    let order = |k: &str| ["teacher", "pupil", "family", "staff"].iter().position(|o| *o == k);
+    out.sort_by(|a, b| (order(&a.kind), &a.name).cmp(&(order(&b.kind), &b.name)));
     out
 }
 
@@ -857,9 +893,8 @@ async fn moderate_form(
         "refuse" => false,
         other => return Err(AppError::bad("error-bad-form", format!("decision {other:?}"))),
     };
+    let back = crate::web::local_path(&form.back, format!("/messages/{id}"))?;
     moderate(&state, ctx.user()?, &id, &message, approved).await?;
-    let back =
-        if form.back.starts_with('/') && !form.back.starts_with("//") { form.back } else { format!("/messages/{id}") };
     Ok(Redirect::to(&back).into_response())
 }
 

@@ -1,6 +1,7 @@
 //! The replication policy: a change that arrives from another replica is checked, after the
 //! merge and before the commit, by the same rule as a local edit of its kind, against this
-//! replica's directory. A refusal rolls the whole bundle back (see ARCHITECTURE.md).
+//! replica's directory, and by who the sending replica is (its certificate's role). A
+//! refusal skips that document (see ARCHITECTURE.md).
 
 use std::sync::Arc;
 
@@ -52,16 +53,45 @@ fn check<K: DocKind>(
     rule(dir, &address.partition, &state_of::<K>(before)?, &state_of::<K>(after)?)
 }
 
+/// Who sends the changes, as the session's certificate says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sender {
+    /// The school's appliance, or the server this replica enrolled with (the hub, or for a
+    /// teacher's device its school's appliance), which relays what the appliance made.
+    School,
+    /// A teacher's device: it may carry its teacher's work, never the school's directory or
+    /// credentials, which only the school's appliance writes.
+    Device,
+}
+
+impl Sender {
+    /// The sender of a session opened under a certificate of `role`.
+    pub fn of(role: &preau_sync::certificate::Role) -> Self {
+        match role {
+            preau_sync::certificate::Role::Device => Sender::Device,
+            preau_sync::certificate::Role::Hub | preau_sync::certificate::Role::School => Sender::School,
+        }
+    }
+}
+
+/// Whether `sender` may change a document of `kind` at all, before its kind's rule: the
+/// directory (who is director, who teaches which class) and the credentials decide every
+/// other permission and a device's renewed certificate, so a device never writes them.
+pub fn sender_may_write(sender: Sender, kind: Kind) -> bool {
+    sender == Sender::School || !matches!(kind, Kind::SchoolDirectory | Kind::Credentials)
+}
+
 /// The rules of every document kind, against the school's directory: the snapshot it
 /// starts from, then as the bundle being applied changes it.
 pub struct SchoolPolicy {
     dir: std::sync::RwLock<Arc<Directory>>,
+    sender: Sender,
 }
 
 impl SchoolPolicy {
-    /// The policy as of this directory.
-    pub fn new(dir: Arc<Directory>) -> Self {
-        Self { dir: std::sync::RwLock::new(dir) }
+    /// The policy for changes from `sender`, as of this directory.
+    pub fn new(dir: Arc<Directory>, sender: Sender) -> Self {
+        Self { dir: std::sync::RwLock::new(dir), sender }
     }
 }
 
@@ -74,14 +104,17 @@ impl Policy for SchoolPolicy {
         after: &Automerge,
     ) -> Result<(), String> {
         let dir = &*self.dir.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let changed = before.get_heads() != after.get_heads();
         let outcome = match address.kind {
+            kind if changed && !sender_may_write(self.sender, kind) => {
+                Err(format!("a teacher's device may not change the school's {kind}"))
+            }
             Kind::HomeworkBook => check::<HomeworkBook>(crate::homework::check_change, dir, address, before, after),
             Kind::LiaisonNote => check::<LiaisonNote>(crate::liaison::check_change, dir, address, before, after),
             Kind::Conversation => check::<Conversation>(crate::messaging::check_change, dir, address, before, after),
             Kind::NewsPost => check::<NewsPost>(crate::news::check_change, dir, address, before, after),
             Kind::AgendaEvent => check::<AgendaEvent>(crate::agenda::check_change, dir, address, before, after),
-            // The directory and credentials are the director's; which replica may speak for
-            // the director is the enrolment's business (certificates).
+            // The director's, made on the school's appliance (checked above by sender).
             Kind::SchoolDirectory | Kind::Credentials => Ok(()),
         };
         if let Err(reason) = &outcome {

@@ -1,78 +1,165 @@
-//! Failed-login counters, per account and per client address, in memory: a burst of wrong
-//! guesses locks the target for a while, whatever the guessing method.
+//! Throttling, in memory: guesses (logins, codes) wait longer after each failure instead of
+//! locking anyone out, and a few rates are capped. The policy and its numbers are in
+//! ARCHITECTURE.md ("Logins and throttling"); the constants below are that policy.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// How many failures within which window lock a key.
+/// Growing delays: `free` failures cost nothing, then each next try must wait `first`,
+/// doubling per failure up to `max`, counted from the latest failure. A key quiet for
+/// `forget` starts afresh.
+#[derive(Clone, Copy, Debug)]
+pub struct Backoff {
+    /// Failures before any delay.
+    pub free: u32,
+    /// The first delay.
+    pub first: Duration,
+    /// The longest delay.
+    pub max: Duration,
+    /// Quiet time after which failures are forgotten.
+    pub forget: Duration,
+}
+
+const DAY: Duration = Duration::from_secs(24 * 3600);
+
+/// One account tried from one address (or one known device): the owner mistyping.
+pub const PAIR: Backoff =
+    Backoff { free: 5, first: Duration::from_secs(30), max: Duration::from_secs(3600), forget: DAY };
+/// One account tried from devices it does not know, whatever their address.
+pub const ACCOUNT: Backoff =
+    Backoff { free: 20, first: Duration::from_secs(60), max: Duration::from_secs(3600), forget: DAY };
+/// One address trying accounts from devices they do not know (password spraying).
+pub const ADDRESS: Backoff =
+    Backoff { free: 50, first: Duration::from_secs(30), max: Duration::from_secs(15 * 60), forget: DAY };
+/// One address showing unknown QR cards (256-bit secrets: this only keeps scanners slow).
+pub const QR_ADDRESS: Backoff =
+    Backoff { free: 20, first: Duration::from_secs(10), max: Duration::from_secs(15 * 60), forget: DAY };
+/// Wrong picture sequences in a row after which a pupil waits for their teacher.
+pub const PUPIL_LOCK_AFTER: u32 = 5;
+
+impl Backoff {
+    /// The delay owed after `failures` failures.
+    pub fn delay(&self, failures: u32) -> Duration {
+        if failures < self.free {
+            return Duration::ZERO;
+        }
+        let doublings = (failures - self.free).min(20);
+        self.first.saturating_mul(1 << doublings).min(self.max)
+    }
+}
+
+/// A cap on a rate: at most `failures` events within the sliding `window`.
 #[derive(Clone, Copy, Debug)]
 pub struct Limit {
-    /// Failures allowed within `window`.
+    /// Events allowed within `window`.
     pub failures: usize,
     /// The sliding window.
     pub window: Duration,
 }
 
-/// Per account: 5 wrong passwords in 15 minutes.
-pub const ACCOUNT: Limit = Limit { failures: 5, window: Duration::from_secs(15 * 60) };
-/// Per pupil for picture logins: small hands make mistakes, so 8 in 5 minutes.
-pub const PICTURES: Limit = Limit { failures: 8, window: Duration::from_secs(5 * 60) };
-/// Per client address, for password logins and QR cards: 30 failures in 15 minutes.
-pub const ADDRESS: Limit = Limit { failures: 30, window: Duration::from_secs(15 * 60) };
-/// Per client address for picture logins: a class's shared tablet sees many small mistakes,
-/// and each pupil is limited on their own (`PICTURES`).
-pub const PICTURES_ADDRESS: Limit = Limit { failures: 100, window: Duration::from_secs(15 * 60) };
+#[derive(Clone, Copy)]
+struct Failures {
+    count: u32,
+    last: Instant,
+}
 
 /// The counters.
 #[derive(Default)]
 pub struct RateLimits {
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+    backoffs: Mutex<HashMap<String, Failures>>,
+    events: Mutex<HashMap<String, VecDeque<Instant>>>,
+    /// Pupils who must wait for their teacher, with their failures in a row.
+    pupils: Mutex<HashMap<String, u32>>,
 }
 
+/// Bounded memory: past this many keys, the quiet ones are forgotten.
+const MAX_KEYS: usize = 100_000;
+
 impl RateLimits {
-    /// Whether `key` may try again now.
-    pub fn allowed(&self, key: &str, limit: Limit) -> bool {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(times) = map.get_mut(key) else { return true };
+    /// Counts one try against every key, unless one of them must still wait: then nothing
+    /// is counted and the longest wait is returned. Counted before the (slow) check, so
+    /// that parallel guesses cannot slip under the limits; [`RateLimits::succeeded`] takes
+    /// it back.
+    pub fn attempt(&self, keys: &[(&str, Backoff)]) -> Result<(), Duration> {
+        let mut map = self.backoffs.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        if map.len() > MAX_KEYS {
+            map.retain(|_, f| now.duration_since(f.last) < DAY);
+        }
+        let mut wait = Duration::ZERO;
+        for (key, backoff) in keys {
+            if let Some(f) = map.get(*key) {
+                let since = now.duration_since(f.last);
+                if since < backoff.forget {
+                    wait = wait.max(backoff.delay(f.count).saturating_sub(since));
+                }
+            }
+        }
+        if !wait.is_zero() {
+            return Err(wait);
+        }
+        for (key, backoff) in keys {
+            let f = map.entry((*key).to_owned()).or_insert(Failures { count: 0, last: now });
+            if now.duration_since(f.last) >= backoff.forget {
+                f.count = 0;
+            }
+            f.count += 1;
+            f.last = now;
+        }
+        Ok(())
+    }
+
+    /// The try counted by [`RateLimits::attempt`] succeeded: `cleared` keys start afresh,
+    /// `forgiven` keys lose that one failure (an attacker's count on the same account is
+    /// not wiped by its owner's success).
+    pub fn succeeded(&self, cleared: &[&str], forgiven: &[&str]) {
+        let mut map = self.backoffs.lock().unwrap_or_else(|p| p.into_inner());
+        for key in cleared {
+            map.remove(*key);
+        }
+        for key in forgiven {
+            if let Some(f) = map.get_mut(*key) {
+                f.count = f.count.saturating_sub(1);
+            }
+        }
+    }
+
+    /// Whether `key` may have one more event within `limit`; if so, counts it.
+    pub fn take(&self, key: &str, limit: Limit) -> bool {
+        let mut map = self.events.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > MAX_KEYS {
+            map.retain(|_, t| t.back().is_some_and(|t| t.elapsed() < limit.window));
+        }
+        let times = map.entry(key.to_owned()).or_default();
         while times.front().is_some_and(|t| t.elapsed() > limit.window) {
             times.pop_front();
         }
-        times.len() < limit.failures
-    }
-
-    /// Records a failure against `key`.
-    pub fn fail(&self, key: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        // Bounded memory: forget everything old when the table grows large.
-        if map.len() > 100_000 {
-            map.retain(|_, t| t.back().is_some_and(|t| t.elapsed() < Duration::from_secs(3600)));
+        if times.len() >= limit.failures {
+            return false;
         }
-        let times = map.entry(key.to_owned()).or_default();
         times.push_back(Instant::now());
-        if times.len() > 64 {
-            times.pop_front();
-        }
+        true
     }
 
-    /// Takes back the most recent failure of `key` (it was counted before a check that
-    /// then succeeded).
-    pub fn forgive(&self, key: &str) {
-        if let Some(times) = self.failures.lock().unwrap_or_else(|p| p.into_inner()).get_mut(key) {
-            times.pop_back();
-        }
+    /// Whether the pupil must wait for their teacher.
+    pub fn pupil_locked(&self, pupil: &str) -> bool {
+        self.pupils.lock().unwrap_or_else(|p| p.into_inner()).get(pupil).is_some_and(|n| *n >= PUPIL_LOCK_AFTER)
     }
 
-    /// Forgets `key`'s failures (after a success, or when a teacher unlocks a pupil).
-    pub fn clear(&self, key: &str) {
-        self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+    /// A wrong picture sequence; true when it locks the pupil.
+    pub fn pupil_failed(&self, pupil: &str) -> bool {
+        let mut map = self.pupils.lock().unwrap_or_else(|p| p.into_inner());
+        let n = map.entry(pupil.to_owned()).or_default();
+        *n += 1;
+        *n >= PUPIL_LOCK_AFTER
     }
-}
 
-/// The key for an account.
-pub fn account_key(login: &str) -> String {
-    format!("account:{}", login.trim().to_lowercase())
+    /// The pupil got in, or their teacher lifted the lock.
+    pub fn pupil_unlock(&self, pupil: &str) {
+        self.pupils.lock().unwrap_or_else(|p| p.into_inner()).remove(pupil);
+    }
 }
 
 /// The key for a client address (IPv6 clients by their /64, which one host usually owns).
@@ -88,25 +175,69 @@ pub fn address_key(ip: Option<IpAddr>) -> String {
     }
 }
 
+/// How a wait reads in a refusal: whole minutes, at least one.
+pub fn minutes(wait: Duration) -> String {
+    wait.as_secs().div_ceil(60).max(1).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const QUICK: Backoff =
+        Backoff { free: 2, first: Duration::from_millis(40), max: Duration::from_millis(100), forget: DAY };
+
     #[test]
-    fn a_burst_of_failures_locks_and_success_clears() {
+    fn delays_grow_after_the_free_failures_up_to_the_maximum() {
+        assert_eq!(PAIR.delay(4), Duration::ZERO);
+        assert_eq!(PAIR.delay(5), Duration::from_secs(30));
+        assert_eq!(PAIR.delay(6), Duration::from_secs(60));
+        assert_eq!(PAIR.delay(12), Duration::from_secs(3600));
+        assert_eq!(PAIR.delay(u32::MAX), Duration::from_secs(3600), "no overflow");
+    }
+
+    #[test]
+    fn a_key_that_must_wait_counts_nothing_and_a_success_clears_it() {
         let limits = RateLimits::default();
-        let limit = Limit { failures: 3, window: Duration::from_secs(60) };
-        for _ in 0..3 {
-            assert!(limits.allowed("k", limit));
-            limits.fail("k");
+        assert!(limits.attempt(&[("k", QUICK)]).is_ok());
+        assert!(limits.attempt(&[("k", QUICK)]).is_ok());
+        let wait = limits.attempt(&[("k", QUICK), ("other", QUICK)]).unwrap_err();
+        assert!(wait <= Duration::from_millis(40) && !wait.is_zero(), "{wait:?}");
+        assert!(limits.attempt(&[("other", QUICK)]).is_ok(), "nothing was counted against the other key");
+        std::thread::sleep(Duration::from_millis(45));
+        assert!(limits.attempt(&[("k", QUICK)]).is_ok(), "after the delay, one more try");
+        assert!(limits.attempt(&[("k", QUICK)]).unwrap_err() > Duration::from_millis(40), "and a longer delay");
+        limits.succeeded(&["k"], &[]);
+        assert!(limits.attempt(&[("k", QUICK)]).is_ok());
+    }
+
+    #[test]
+    fn forgiving_takes_back_one_failure_only() {
+        let limits = RateLimits::default();
+        assert!(limits.attempt(&[("acct", QUICK)]).is_ok() && limits.attempt(&[("acct", QUICK)]).is_ok());
+        limits.succeeded(&[], &["acct"]);
+        assert!(limits.attempt(&[("acct", QUICK)]).is_ok(), "one failure taken back: one more free try");
+        assert!(limits.attempt(&[("acct", QUICK)]).is_err(), "the other one still counts");
+    }
+
+    #[test]
+    fn a_capped_rate_refuses_past_its_limit() {
+        let limits = RateLimits::default();
+        let limit = Limit { failures: 2, window: Duration::from_millis(30) };
+        assert!(limits.take("s", limit) && limits.take("s", limit));
+        assert!(!limits.take("s", limit));
+        std::thread::sleep(Duration::from_millis(40));
+        assert!(limits.take("s", limit), "old events leave the window");
+    }
+
+    #[test]
+    fn a_pupil_is_locked_after_five_wrong_sequences_until_unlocked() {
+        let limits = RateLimits::default();
+        for i in 1..PUPIL_LOCK_AFTER {
+            assert!(!limits.pupil_failed("p"), "{i}");
         }
-        assert!(!limits.allowed("k", limit));
-        assert!(limits.allowed("other", limit), "keys are independent");
-        limits.clear("k");
-        assert!(limits.allowed("k", limit));
-        let short = Limit { failures: 1, window: Duration::from_millis(1) };
-        limits.fail("s");
-        std::thread::sleep(Duration::from_millis(5));
-        assert!(limits.allowed("s", short), "old failures leave the window");
+        assert!(limits.pupil_failed("p") && limits.pupil_locked("p"));
+        limits.pupil_unlock("p");
+        assert!(!limits.pupil_locked("p"));
     }
 }

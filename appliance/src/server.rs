@@ -29,7 +29,7 @@ pub fn open(config: Config, demo: bool) -> anyhow::Result<AppState> {
     let state = AppState::new(config, db, secrets.session_key()?).map_err(|e| anyhow::anyhow!("{e}"))?;
     if state.config.role == crate::config::Role::Hub && state.replication.links.admin_hash()?.is_none() {
         let password = crate::replication::status::new_admin_password(&state.replication.links)?;
-        println!("Hub académique : mot de passe de l'administrateur (affiché une seule fois) : {password}");
+        out!("Hub académique : mot de passe de l'administrateur (affiché une seule fois) : {password}");
     }
     Ok(state)
 }
@@ -39,14 +39,18 @@ fn seed_demo(db: &Db) -> anyhow::Result<()> {
         return Ok(());
     };
     let l = crate::i18n::Locale::default();
-    println!("École de démonstration créée : {}", logins.school);
-    println!("Comptes de démonstration (mot de passe : {}) :", crate::demo::DEMO_PASSWORD);
+    out!("École de démonstration créée : {}", logins.school);
+    out!("Comptes de démonstration (mot de passe : {}) :", crate::demo::DEMO_PASSWORD);
     for (label, login) in &logins.accounts {
-        println!("  {label:<28} {login}");
+        out!("  {label:<28} {login}");
     }
     let (first, class, _, pictures) = &logins.pupil;
     let pictures: Vec<String> = pictures.split(',').map(|p| l.t(&format!("picture-{p}"))).collect();
-    println!("  Élève : {first} ({class}) — « Élèves », sa classe, son prénom, puis : {}", pictures.join(", "));
+    out!(
+        "  Élève : {first} ({class}) — sur une tablette de la classe (son enseignant la prépare depuis la page \
+         de la classe), son prénom, puis : {}",
+        pictures.join(", ")
+    );
     Ok(())
 }
 

@@ -109,7 +109,12 @@ pub async fn set_up(state: &AppState, form: &SetupForm) -> Result<Member, SetupR
         errors.push("error-too-long");
     }
     let login_preview = format!("{}.{}", slug(&form.first_name), slug(&form.last_name));
-    if let Err(id) = secrets::check_new_password(&form.password, &form.confirm, &login_preview) {
+    if let Err(id) = secrets::check_new_password(
+        &form.password,
+        &form.confirm,
+        &login_preview,
+        &[&form.first_name, &form.last_name, &form.name, &form.commune],
+    ) {
         errors.push(id);
     }
     let uai = match uai {

@@ -1,6 +1,7 @@
 //! `preau sync now`: asks the running server to sync and draws its progress; without a
 //! running server, syncs directly.
 
+use preau_appliance::out;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -49,13 +50,13 @@ pub async fn now(config: Config, addr: Option<SocketAddr>) -> anyhow::Result<boo
     bar.finish_and_clear();
     let (ok, error, [up, down, files_up, files_down]) = outcome;
     if ok {
-        println!(
+        out!(
             "Synchronisation réussie : {up} document(s) envoyé(s), {down} reçu(s), {files_up} fichier(s) envoyé(s), {files_down} reçu(s)."
         );
     }
     if let Some(e) = error {
-        println!("{}", status::advice(l, &e));
-        println!("Détail : {e}");
+        out!("{}", status::advice(l, &e));
+        out!("Détail : {e}");
     }
     Ok(ok)
 }

@@ -99,7 +99,13 @@ async fn the_browser_session_works_in_the_api_only_with_the_csrf_header_for_chan
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     let body: Value = refused.json().await.unwrap();
     assert_eq!(body["error"], "error-csrf");
-    let accepted = client.post(&url).header("x-csrf-token", csrf).send().await.unwrap();
+    let accepted = client
+        .post(&url)
+        .header("x-csrf-token", csrf)
+        .json(&serde_json::json!({"reason": "ordinateur volé"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(accepted.status(), StatusCode::OK);
 }
 
@@ -140,7 +146,7 @@ async fn setup_and_import_through_the_api() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["details"].as_array().unwrap().len() >= 2, "every problem is listed: {body}");
     let setup = json!({"uai": "0351234A", "name": "École des Lilas", "commune": "Plouër", "first_name": "Anne",
-        "last_name": "Riou", "password": "lilas-2026", "confirm": "lilas-2026"});
+        "last_name": "Riou", "password": "cartable-vert-2026", "confirm": "cartable-vert-2026"});
     let (status, body) = api(&server, "POST", "/api/v1/setup", None, Some(setup.clone())).await;
     assert_eq!(status, StatusCode::OK);
     let token = body["token"].as_str().unwrap().to_owned();

@@ -203,10 +203,11 @@ async fn browser_for(server: &TestServer, who: Who) -> Browser {
     if let Some(login) = who.login() {
         b.login(login, DEMO_PASSWORD).await.assert_ok();
     } else if who == Pupil {
-        let (class, pupil, pictures) = the_pupil(server);
-        let path = format!("/classes/{class}/login/{pupil}");
-        b.get(&path).await;
-        b.post(&path, &[("entered", &pictures[..2].join(",")), ("add", &pictures[2])]).await.assert_redirect("/");
+        let (class, pupil, _) = the_pupil(server);
+        let member =
+            server.directory().member(&preau_appliance::directory::UserId::parse(&pupil).unwrap()).unwrap().clone();
+        b = common::pupil_browser(server, &member).await;
+        assert_eq!(class, member.person.class_id);
     }
     b.get("/").await;
     b
@@ -214,15 +215,17 @@ async fn browser_for(server: &TestServer, who: Who) -> Browser {
 
 /// A bearer token for `who` (None for anonymous).
 async fn token_for(server: &TestServer, who: Who) -> Option<String> {
-    let (path, body) = match who {
+    let body = match who {
         Anonymous => return None,
         Pupil => {
-            let (class, pupil, pictures) = the_pupil(server);
-            ("pictures", serde_json::json!({"class_id": class, "pupil_id": pupil, "pictures": pictures}))
+            let (_, pupil, _) = the_pupil(server);
+            let member =
+                server.directory().member(&preau_appliance::directory::UserId::parse(&pupil).unwrap()).unwrap().clone();
+            return Some(common::pupil_token(server, &member).await);
         }
-        _ => ("login", serde_json::json!({"login": who.login(), "password": DEMO_PASSWORD})),
+        _ => serde_json::json!({"login": who.login(), "password": DEMO_PASSWORD}),
     };
-    let (status, answer) = common::api(server, "POST", &format!("/api/v1/auth/{path}"), None, Some(body)).await;
+    let (status, answer) = common::api(server, "POST", "/api/v1/auth/login", None, Some(body)).await;
     assert_eq!(status, 200, "{who:?}");
     Some(answer["token"].as_str().unwrap().to_owned())
 }

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{TestServer, activated_browser, api, pupil_browser, read_models, token};
+use common::{TestServer, activated_browser, api, pupil_browser, pupil_token, read_models, token};
 use preau_appliance::demo::DEMO_PASSWORD;
 use preau_appliance::directory::{Class, Member};
 use preau_sync::kinds::Conversation;
@@ -21,16 +21,6 @@ fn class(server: &TestServer, name: &str) -> Class {
 
 fn pupils(server: &TestServer, class: &Class) -> Vec<Member> {
     server.directory().pupils_of(&class.id).into_iter().cloned().collect()
-}
-
-/// A pupil's bearer token (picture login through the API).
-async fn pupil_token(server: &TestServer, pupil: &Member) -> String {
-    let pictures: Vec<String> =
-        server.directory().credentials[&pupil.id].picture_secret.split(',').map(Into::into).collect();
-    let body = json!({"class_id": pupil.person.class_id, "pupil_id": pupil.id.to_string(), "pictures": pictures});
-    let (status, answer) = api(server, "POST", "/api/v1/auth/pictures", None, Some(body)).await;
-    assert_eq!(status, StatusCode::OK, "{answer}");
-    answer["token"].as_str().unwrap().to_owned()
 }
 
 async fn start(server: &TestServer, t: &str, body: Value) -> (StatusCode, Value) {
@@ -218,6 +208,77 @@ async fn families_write_to_the_childs_teachers_and_both_guardians_receive_it() {
     let key = path.rsplit('/').next().unwrap();
     let (status, _) = api(&server, "GET", &format!("/api/v1/conversations/{key}"), Some(&other), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // Nor can the director open a family's conversation she is not part of, by its id: a
+    // family writes to whom it chooses (she moderates only pupils' conversations).
+    let dt = token(&server, "claire.martin", DEMO_PASSWORD).await;
+    let (status, _) = api(&server, "GET", &format!("/api/v1/conversations/{key}"), Some(&dt), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let mut d = server.browser();
+    d.login("claire.martin", DEMO_PASSWORD).await;
+    assert_eq!(d.get(&path).await.status, StatusCode::NOT_FOUND);
+}
+
+/// The contacts a pupil is offered and the recipients accepted are one rule: the director,
+/// who does not teach the class, is neither, through the API or the form.
+#[tokio::test]
+async fn a_pupil_writes_only_to_whom_they_are_offered() {
+    let server = TestServer::demo().await;
+    let cp = class(&server, "CP");
+    let pupil = pupils(&server, &cp)[0].clone();
+    let director = server.member("claire.martin");
+    assert!(!cp.class.teachers.contains(&director.id.to_string()));
+    let pt = pupil_token(&server, &pupil).await;
+    let (_, contacts) = api(&server, "GET", "/api/v1/contacts", Some(&pt), None).await;
+    let offered: Vec<&str> = contacts.as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert!(!offered.contains(&director.id.as_str()) && !offered.is_empty(), "{contacts}");
+    let before = read_models(&server);
+    let (status, answer) =
+        start(&server, &pt, json!({"subject": "Bonjour", "to": [director.id.to_string()], "body": "Coucou"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    let mut b = pupil_browser(&server, &pupil).await;
+    let form = b.get("/messages/new").await;
+    assert!(!form.contains(director.id.as_str()));
+    let page =
+        b.post("/messages/new", &[("to", director.id.as_str()), ("subject", "Bonjour"), ("body", "Coucou")]).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert_eq!(read_models(&server), before, "nothing written");
+    // Every contact offered is accepted.
+    for id in offered {
+        let (status, answer) = start(&server, &pt, json!({"subject": "Bonjour", "to": [id], "body": "Coucou"})).await;
+        assert_eq!(status, StatusCode::CREATED, "{id}: {answer}");
+    }
+}
+
+/// Turning classmates' messages off closes the conversations already started between
+/// pupils too: still readable, no longer writable (page, API and another replica).
+#[tokio::test]
+async fn closing_classmates_messages_closes_existing_conversations() {
+    let server = TestServer::demo().await;
+    let ce = class(&server, "CE1-CE2");
+    let (a, b) = (pupils(&server, &ce)[0].clone(), pupils(&server, &ce)[1].clone());
+    let tt = token(&server, "sophie.lebihan", DEMO_PASSWORD).await;
+    let rules = |classmates: bool| json!({"moderated": false, "classmates": classmates});
+    let path = format!("/api/v1/classes/{}/messaging", ce.id);
+    assert_eq!(api(&server, "PUT", &path, Some(&tt), Some(rules(true))).await.0, StatusCode::NO_CONTENT);
+    let pt = pupil_token(&server, &a).await;
+    let (status, created) =
+        start(&server, &pt, json!({"subject": "Salut", "to": [b.id.to_string()], "body": "Coucou"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let key = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(api(&server, "PUT", &path, Some(&tt), Some(rules(false))).await.0, StatusCode::NO_CONTENT);
+
+    let before = read_models(&server);
+    let reply = json!({"body": "Encore moi"});
+    let (status, answer) =
+        api(&server, "POST", &format!("/api/v1/conversations/{key}/messages"), Some(&pt), Some(reply)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert_eq!(read_models(&server), before);
+    let mut page = pupil_browser(&server, &b).await;
+    let view = page.get(&format!("/messages/{key}")).await;
+    assert!(view.contains("Coucou") && view.contains("on ne peut plus y écrire") && !view.contains("name=\"body\""));
+    // The teacher still reads it, as its moderator.
+    let (status, _) = api(&server, "GET", &format!("/api/v1/conversations/{key}"), Some(&tt), None).await;
+    assert_eq!(status, StatusCode::OK);
 }
 
 #[tokio::test]

@@ -80,7 +80,7 @@ async fn two_schools(profile: common::netlab::Profile) -> (Lab, String) {
     lab.schools[1].start(&[], &[]);
     let setup = serde_json::json!({
         "uai": OTHER_UAI, "name": "École du Port", "commune": "Douarnenez",
-        "first_name": "Yann", "last_name": "Le Gall", "password": "port-2026-ecole", "confirm": "port-2026-ecole"
+        "first_name": "Yann", "last_name": "Le Gall", "password": "phare-vent-2026", "confirm": "phare-vent-2026"
     });
     let answer = reqwest::Client::new()
         .post(format!("{}/api/v1/setup", lab.schools[1].base()))
@@ -89,7 +89,7 @@ async fn two_schools(profile: common::netlab::Profile) -> (Lab, String) {
         .await
         .unwrap();
     assert!(answer.status().is_success(), "{}", answer.text().await.unwrap());
-    let director = token(&lab.schools[1].base(), "yann.legall", "port-2026-ecole").await;
+    let director = token(&lab.schools[1].base(), "yann.legall", "phare-vent-2026").await;
     (lab, director)
 }
 

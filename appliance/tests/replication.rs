@@ -264,6 +264,87 @@ async fn a_teacher_device_gets_only_its_classes_through_a_certificate_chained_to
     assert!(run.error.as_deref().is_some_and(|e| e.starts_with("revoked:")), "{run:?}");
 }
 
+/// A tampered laptop makes its teacher director and puts her in every class: the school's
+/// appliance and the hub both refuse the directory change (a device never writes it), keep
+/// it in quarantine, and the device's renewed certificate grants nothing more.
+#[tokio::test]
+async fn a_tampered_teacher_device_cannot_make_its_teacher_director() {
+    let hub = hub().await;
+    let school = TestServer::demo().await;
+    let mut d = enrol_demo(&hub, &school).await;
+    assert!(sync(&school).await.ok);
+    let uai = school.directory().uai().unwrap().clone();
+    let teacher = school.member("sophie.lebihan");
+    let page = d.post("/admin/sync/devices", &[("teacher", teacher.id.as_str())]).await;
+    let code = page.body.split("class=\"code-display\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let device = common::laptop(dir.path(), school.directory());
+    let link = enrollment::enroll_with(&device.links, &device.identity, &school.base, None, &code).await.unwrap();
+    let granted = link.chain.leaf().unwrap().scope.clone();
+    let scope = granted.clone();
+    device
+        .db
+        .run_blocking(move |s| {
+            s.set_scope(scope);
+            Ok(())
+        })
+        .unwrap();
+    assert!(client::sync_once(&device, &|_| {}).await.ok);
+    let school_before = common::read_models(&school);
+
+    // The tampering: straight into the device's own replica, as a modified app would.
+    let address = preau_appliance::directory::directory_address(&uai);
+    let me = teacher.id.to_string();
+    device
+        .db
+        .run_blocking(move |s| {
+            s.change::<preau_sync::kinds::SchoolDirectory, _>(&address, |dir| {
+                dir.people.get_mut(&me).unwrap().profile = "director".into();
+                for class in dir.classes.values_mut() {
+                    if !class.teachers.contains(&me) {
+                        class.teachers.push(me.clone());
+                    }
+                }
+            })?;
+            Ok(())
+        })
+        .unwrap();
+
+    // 1. With the school's appliance: the session goes on, the directory change is refused.
+    let run = client::sync_once(&device, &|_| {}).await;
+    assert!(run.ok && run.error.as_deref().is_some_and(|e| e.starts_with("refused-outgoing:")), "{run:?}");
+    assert_eq!(common::read_models(&school), school_before, "the school's replica is unchanged");
+    assert_eq!(school.member("sophie.lebihan").profile, preau_appliance::directory::Profile::Teacher);
+    let quarantined = school.state.replication.links.quarantined(10).unwrap();
+    assert!(quarantined.iter().any(|q| q.reason.contains("device may not change")), "{quarantined:?}");
+    // Renewal follows the school's directory, not the device's: no class was added.
+    let renewed = device.links.hub().unwrap().chain.leaf().unwrap().scope.clone();
+    assert_eq!(renewed, granted, "the renewed certificate grants exactly what the school granted");
+    // Her login as a director does not open the director's pages.
+    let mut b = school.browser();
+    b.login("sophie.lebihan", DEMO_PASSWORD).await.assert_ok();
+    assert_eq!(b.get("/admin/accounts").await.status, 403);
+
+    // 2. Taken home to the hub directly: refused there too, and nothing reaches the school.
+    let upstream = school.state.replication.links.hub().unwrap();
+    let home = HubLink {
+        url: hub.base.clone(),
+        hub_id: upstream.hub_id,
+        hub_key: upstream.hub_key,
+        ..device.links.hub().unwrap()
+    };
+    device.links.set_hub(&home).unwrap();
+    let hub_before = common::read_models(&hub);
+    let run = client::sync_once(&device, &|_| {}).await;
+    assert!(run.ok && run.error.as_deref().is_some_and(|e| e.starts_with("refused-outgoing:")), "{run:?}");
+    assert_eq!(common::read_models(&hub), hub_before, "the hub's replica is unchanged");
+    assert!(
+        hub.state.replication.links.quarantined(10).unwrap().iter().any(|q| q.reason.contains("device may not change"))
+    );
+    assert!(sync(&school).await.ok);
+    assert_eq!(school.member("sophie.lebihan").profile, preau_appliance::directory::Profile::Teacher);
+}
+
 #[tokio::test]
 async fn a_revoked_appliance_is_refused_and_told_what_to_do() {
     let hub = hub().await;
@@ -409,6 +490,15 @@ async fn a_hub_serving_https_is_trusted_only_through_its_authority() {
     assert!(run.ok && run.docs_up > 5, "{run:?}");
     // Plain HTTP to the TLS port gets nothing.
     assert!(reqwest::get(format!("{}/healthz", hub.base)).await.is_err());
+    // Over HTTPS, answers carry HSTS and cookies are Secure.
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(generated.cert.pem().as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let page = client.get(format!("{https}/")).send().await.unwrap();
+    assert!(page.headers()["strict-transport-security"].to_str().unwrap().contains("max-age="));
+    let cookie = page.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.contains("Secure") && cookie.contains("HttpOnly"), "{cookie}");
 }
 
 #[tokio::test]

@@ -30,7 +30,7 @@ async fn a_fresh_appliance_shows_only_setup_until_the_school_exists() {
                 ("commune", "Plouër"),
                 ("first_name", "Anne"),
                 ("last_name", "Riou"),
-                ("password", "lilas-2026"),
+                ("password", "cartable-vert-2026"),
                 ("confirm", "lilas-2027"),
             ],
         )
@@ -55,8 +55,8 @@ async fn a_fresh_appliance_shows_only_setup_until_the_school_exists() {
                 ("first_name", "Anne"),
                 ("last_name", "Riou"),
                 ("email", "anne.riou@example.org"),
-                ("password", "lilas-2026"),
-                ("confirm", "lilas-2026"),
+                ("password", "cartable-vert-2026"),
+                ("confirm", "cartable-vert-2026"),
             ],
         )
         .await;
@@ -69,7 +69,7 @@ async fn a_fresh_appliance_shows_only_setup_until_the_school_exists() {
     b.get("/setup").await.assert_redirect("/");
     let mut visitor = server.browser();
     assert!(visitor.get("/").await.contains("École des Lilas"));
-    let again = visitor.login("anne.riou", "lilas-2026").await;
+    let again = visitor.login("anne.riou", "cartable-vert-2026").await;
     assert!(again.contains("Comptes et classes"), "{}", again.body);
     server.stop().await;
 }
@@ -131,7 +131,7 @@ async fn a_parent_with_two_children_switches_between_them_and_sees_no_one_else()
 }
 
 #[tokio::test]
-async fn wrong_passwords_are_refused_and_a_burst_locks_the_account() {
+async fn wrong_passwords_are_refused_and_a_burst_from_one_device_waits() {
     let server = TestServer::demo().await;
     let mut b = server.browser();
     let page = b.login("claire.martin", "pas-le-bon").await;
@@ -178,7 +178,7 @@ async fn forms_without_the_right_csrf_token_change_nothing() {
 }
 
 #[tokio::test]
-async fn a_pupil_logs_in_with_pictures() {
+async fn a_teacher_makes_a_class_tablet_and_pupils_log_in_there_with_pictures() {
     let server = TestServer::demo().await;
     let dir = server.directory();
     let class = dir.current_classes().into_iter().find(|c| c.class.name == "CP").unwrap().clone();
@@ -186,15 +186,38 @@ async fn a_pupil_logs_in_with_pictures() {
     let secret: Vec<String> = dir.credentials[&pupil.id].picture_secret.split(',').map(Into::into).collect();
     assert_eq!(secret.len(), 3);
 
+    // Before: the login page lists no class and the class's page is closed.
     let mut b = server.browser();
     let login = b.get("/login").await;
-    assert!(login.contains(&format!("/classes/{}/login", class.id)), "the login page lists the classes");
+    assert!(!login.contains(&format!("/classes/{}/login", class.id)) && login.contains("tablette de la classe"));
+    let closed = b.get(&format!("/classes/{}/login", class.id)).await;
+    assert_eq!(closed.status, StatusCode::FORBIDDEN);
+    assert!(closed.contains("n&#39;est pas une tablette de la classe"), "{}", closed.body);
+
+    // The CP's teacher makes this device a tablet from the class page: it ends her session
+    // here and opens the class's login page.
+    b.login("julien.roche", DEMO_PASSWORD).await.assert_ok();
+    let page = b.get(&format!("/classes/{}", class.id)).await;
+    assert!(
+        page.contains("Faire de cet appareil une tablette de la classe") && page.contains("Tablettes de la classe : 0")
+    );
+    b.post(&format!("/classes/{}/tablet", class.id), &[])
+        .await
+        .assert_redirect(&format!("/classes/{}/login", class.id));
     let class_page = b.get(&format!("/classes/{}/login", class.id)).await;
     class_page.assert_ok();
     assert!(class_page.contains(&pupil.person.first_name));
+    assert!(!b.get("/").await.contains("Julien"), "the teacher is no longer signed in on the tablet");
+    assert!(
+        b.get("/login").await.contains(&format!("/classes/{}/login", class.id)),
+        "the login page leads to the class"
+    );
+    // Only that class: another class's pupils stay closed here.
+    let other = dir.current_classes().into_iter().find(|c| c.class.name != "CP").unwrap().clone();
+    assert_eq!(b.get(&format!("/classes/{}/login", other.id)).await.status, StatusCode::FORBIDDEN);
+
     let path = format!("/classes/{}/login/{}", class.id, pupil.id);
     b.get(&path).await.assert_ok();
-
     // A wrong sequence: back to the start, with a kind message.
     let wrong = if secret[0] == "cat" { "dog" } else { "cat" };
     let mut entered = String::new();
@@ -224,6 +247,88 @@ async fn a_pupil_logs_in_with_pictures() {
     assert!(home.contains(&format!("Bonjour {}", pupil.person.first_name)), "{}", home.body);
     assert!(home.contains("class=\"pupil\""), "the pupil layout");
     assert!(home.contains("Au revoir"));
+
+    // The teacher withdraws the class's tablets (one was lost): pictures stop working there.
+    let mut t = server.browser();
+    t.login("julien.roche", DEMO_PASSWORD).await;
+    assert!(t.get(&format!("/classes/{}", class.id)).await.contains("Tablettes de la classe : 1"));
+    t.post(&format!("/classes/{}/tablets/remove", class.id), &[])
+        .await
+        .assert_redirect(&format!("/classes/{}", class.id));
+    b.post("/logout", &[]).await;
+    assert_eq!(b.get(&path).await.status, StatusCode::FORBIDDEN);
+}
+
+/// The attacker of ARCHITECTURE.md's calculation: someone on the school network with their
+/// own device, a script, and the pupils' ids. Their device is no class tablet, so no guess is
+/// ever checked; and even on a class tablet, five wrong sequences lock the pupil until the
+/// teacher's one tap.
+#[tokio::test]
+async fn a_scripted_picture_guesser_never_gets_in() {
+    let server = TestServer::demo().await;
+    let dir = server.directory();
+    let class = dir.current_classes().into_iter().find(|c| c.class.name == "CP").unwrap().clone();
+    let pupils = dir.pupils_of(&class.id);
+    let (pupil, classmate) = (pupils[0].clone(), pupils[1].clone());
+    let secret: Vec<String> = dir.credentials[&pupil.id].picture_secret.split(',').map(Into::into).collect();
+    let api = |cookie: Option<String>, pictures: Vec<String>| {
+        let server = &server;
+        let pupil = pupil.clone();
+        async move {
+            let body = serde_json::json!({"class_id": pupil.person.class_id, "pupil_id": pupil.id.as_str(), "pictures": pictures});
+            let mut request = reqwest::Client::new().post(format!("{}/api/v1/auth/pictures", server.base)).json(&body);
+            if let Some(c) = cookie {
+                request = request.header("cookie", c);
+            }
+            request.send().await.unwrap().status()
+        }
+    };
+    let pictures = preau_appliance::accounts::secrets::PICTURES;
+    let guesses =
+        pictures.iter().flat_map(|a| pictures.iter().map(move |b| vec![a.to_string(), b.to_string(), "key".into()]));
+
+    // 1. Its own device: 300 guesses, a forged tablet cookie, and the right answer itself.
+    let forged = Some(format!("preau_tablet={}", "ab".repeat(32)));
+    for (n, guess) in guesses.clone().take(300).enumerate() {
+        let cookie = if n % 2 == 0 { None } else { forged.clone() };
+        assert_eq!(api(cookie, guess).await, StatusCode::FORBIDDEN);
+    }
+    assert_eq!(api(None, secret.clone()).await, StatusCode::FORBIDDEN, "never checked: no answer to learn from");
+    let (status, _) = common::api(&server, "GET", &format!("/api/v1/classes/{}/login", class.id), None, None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "and no list of the class's pupils");
+    assert!(!server.state.limits.pupil_locked(pupil.id.as_str()), "nor can it lock the pupil out");
+
+    // 2. On a class tablet: five wrong sequences, then the pupil waits for the teacher.
+    let tablet = Some(format!("preau_tablet={}", server.tablet_token(class.id.as_str())));
+    let wrong: Vec<Vec<String>> = guesses.filter(|g| *g != secret).take(5).collect();
+    for guess in &wrong[..4] {
+        assert_eq!(api(tablet.clone(), guess.clone()).await, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(api(tablet.clone(), wrong[4].clone()).await, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        api(tablet.clone(), secret.clone()).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "locked even for the right pictures"
+    );
+    let mut kid = server.tablet(class.id.as_str());
+    let path = format!("/classes/{}/login/{}", class.id, pupil.id);
+    kid.get(&path).await.assert_ok();
+    let locked = kid.post(&path, &[("entered", &secret[..2].join(",")), ("add", &secret[2])]).await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(locked.contains("Demande à ton enseignant de te débloquer"));
+    // A classmate on the same tablet is not held up.
+    common::pupil_browser(&server, &classmate).await;
+    // Hours pass: still locked. The teacher sees it on the class page and unlocks in one tap.
+    let mut t = server.browser();
+    t.login("julien.roche", DEMO_PASSWORD).await;
+    let page = t.get(&format!("/classes/{}", class.id)).await;
+    assert!(page.contains("Bloqué après 5 essais") && page.contains(&format!("/accounts/{}/unlock", pupil.id)));
+    t.post(&format!("/accounts/{}/unlock", pupil.id), &[]).await.assert_redirect(&format!("/classes/{}", class.id));
+    kid.post(&path, &[("entered", &secret[..2].join(",")), ("add", &secret[2])]).await.assert_redirect("/");
+    // Another class's teacher cannot unlock (or learn about) this pupil.
+    let mut other = server.browser();
+    other.login("sophie.lebihan", DEMO_PASSWORD).await;
+    assert_eq!(other.post(&format!("/accounts/{}/unlock", pupil.id), &[]).await.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
@@ -348,23 +453,68 @@ async fn pupil_logins_are_closed_outside_the_school_network() {
     use tower::ServiceExt;
     let app = preau_appliance::web::app(server.state.clone())
         .layer(axum::extract::connect_info::MockConnectInfo(common::internet_address()));
+    // Even a class tablet taken home.
+    let tablet = format!("preau_tablet={}", server.tablet_token(class.id.as_str()));
+    let get =
+        |path: &str| axum::http::Request::get(path).header("cookie", &tablet).body(axum::body::Body::empty()).unwrap();
     for path in [format!("/classes/{}/login", class.id), format!("/qr/{secret}")] {
-        let response = app.clone().oneshot(axum::http::Request::get(&path).body(axum::body::Body::empty()).unwrap());
+        let response = app.clone().oneshot(get(&path));
         assert_eq!(response.await.unwrap().status(), StatusCode::FORBIDDEN, "{path}");
     }
-    let login = app.clone().oneshot(axum::http::Request::get("/login").body(axum::body::Body::empty()).unwrap());
+    let login = app.clone().oneshot(get("/login"));
     let body = axum::body::to_bytes(login.await.unwrap().into_body(), 1 << 20).await.unwrap();
     assert!(!String::from_utf8_lossy(&body).contains("/login\">"), "no class picture-login links from outside");
     // The same in-process router from a school address answers: the refusal above is the
     // address, not a missing connection.
     let lan = preau_appliance::web::app(server.state.clone())
         .layer(axum::extract::connect_info::MockConnectInfo(std::net::SocketAddr::from(([192, 168, 1, 20], 50000))));
-    let response = lan.oneshot(
-        axum::http::Request::get(format!("/classes/{}/login", class.id)).body(axum::body::Body::empty()).unwrap(),
-    );
+    let response = lan.oneshot(get(&format!("/classes/{}/login", class.id)));
     assert_eq!(response.await.unwrap().status(), StatusCode::OK);
     // From the LAN (the test client is on loopback) they are open.
-    server.browser().get(&format!("/classes/{}/login", class.id)).await.assert_ok();
+    server.tablet(class.id.as_str()).get(&format!("/classes/{}/login", class.id)).await.assert_ok();
+}
+
+/// Every answer carries the security headers, the JSON API's fallbacks (404, 405) and
+/// refusals included; nothing personal is cached; no HSTS over plain HTTP.
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() {
+    let server = TestServer::demo().await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let requests = [
+        ("GET", "/"),
+        ("GET", "/login"),
+        ("GET", "/nowhere"),
+        ("GET", "/api/v1/nowhere"),
+        ("DELETE", "/api/v1/me"),
+        ("GET", "/api/v1/me"),
+        ("POST", "/api/v1/auth/login"),
+        ("GET", "/api/v1/openapi.json"),
+        ("GET", "/static/style.css"),
+        ("POST", "/logout"),
+        ("GET", "/healthz"),
+    ];
+    for (method, path) in requests {
+        let r = client.request(method.parse().unwrap(), format!("{}{path}", server.base)).send().await.unwrap();
+        let h = r.headers();
+        let status = r.status();
+        for name in [
+            "content-security-policy",
+            "x-content-type-options",
+            "referrer-policy",
+            "permissions-policy",
+            "cache-control",
+        ] {
+            assert!(h.contains_key(name), "{method} {path} ({status}) lacks {name}");
+        }
+        assert!(h["permissions-policy"].to_str().unwrap().contains("camera=()"));
+        assert!(!h.contains_key("strict-transport-security"), "no HSTS over plain HTTP");
+        if !path.starts_with("/static/") {
+            assert_eq!(h["cache-control"], "no-store", "{method} {path}");
+        }
+        if path.starts_with("/api/") && !status.is_success() {
+            assert!(h["content-type"].to_str().unwrap().starts_with("application/json"), "{method} {path}: {status}");
+        }
+    }
 }
 
 #[tokio::test]
@@ -410,43 +560,77 @@ async fn the_director_sees_the_appliance_address_as_text_and_qr_code_and_prints_
     assert!(label.contains(&address) && label.contains("<svg") && label.contains("letters.css"));
 }
 
+/// Guessing a password is slowed without locking anyone out: the attacker's tries wait
+/// longer and longer, from one address or from many; the owner still gets in from a device
+/// she used before, even from the attacker's own address, and with a new letter from
+/// anywhere; a tablet showing unknown QR cards holds up no one's password.
 #[tokio::test]
-async fn one_device_guessing_many_accounts_is_stopped_and_so_are_picture_guesses() {
+async fn guessing_passwords_is_slowed_while_the_owner_still_gets_in() {
     let server = TestServer::demo().await;
-    let mut b = server.browser();
-    // 30 wrong guesses spread over many accounts from one address...
-    for n in 0..30 {
-        let page = b.login(&format!("inconnu{n}"), "devine").await;
-        assert_eq!(page.status, StatusCode::UNAUTHORIZED);
-    }
-    // ...lock that address, even for a right password.
-    assert_eq!(b.login("sophie.lebihan", DEMO_PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);
+    let at = |n: u8| std::net::IpAddr::from([127, 0, 0, n]);
+    // The director logs in on her own computer once: it becomes a device her account knows.
+    let mut own = common::Browser::from_address(&server.base, at(200));
+    own.login("claire.martin", DEMO_PASSWORD).await.assert_ok();
+    own.post("/logout", &[]).await;
 
-    // Picture guesses against one pupil stop after 8, with a message for the child.
-    let server = TestServer::demo().await;
-    let dir = server.directory();
-    let class = dir.current_classes()[0].clone();
-    let pupil = dir.pupils_of(&class.id)[0].clone();
-    let secret = dir.credentials[&pupil.id].picture_secret.clone();
-    let wrong = if secret.starts_with("cat,") { "dog,dog" } else { "cat,cat" };
-    let path = format!("/classes/{}/login/{}", class.id, pupil.id);
-    let mut tablet = server.browser();
-    tablet.get(&path).await;
-    for _ in 0..8 {
-        assert_eq!(tablet.post(&path, &[("entered", wrong), ("add", "cat")]).await.status, StatusCode::UNAUTHORIZED);
+    // 1. One address: five free mistakes, then every try waits, the right password too.
+    let mut attacker = common::Browser::from_address(&server.base, at(2));
+    for _ in 0..5 {
+        assert_eq!(attacker.login("claire.martin", "devine-1234").await.status, StatusCode::UNAUTHORIZED);
     }
-    let pictures: Vec<&str> = secret.split(',').collect();
-    let locked = tablet.post(&path, &[("entered", &pictures[..2].join(",")), ("add", pictures[2])]).await;
-    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
-    assert!(locked.contains("Demande à ton enseignant"));
-    // The teacher's reset lifts the lock (and gives new pictures).
-    let mut teacher = server.browser();
-    teacher.login("claire.martin", DEMO_PASSWORD).await;
-    teacher.post(&format!("/accounts/{}/reset", pupil.id), &[]).await;
-    let fresh = server.directory().credentials[&pupil.id].picture_secret.clone();
-    let pictures: Vec<&str> = fresh.split(',').collect();
-    let ok = tablet.post(&path, &[("entered", &pictures[..2].join(",")), ("add", pictures[2])]).await;
-    ok.assert_redirect("/");
+    let slowed = attacker.login("claire.martin", DEMO_PASSWORD).await;
+    assert_eq!(slowed.status, StatusCode::TOO_MANY_REQUESTS, "a guess is not even checked while it must wait");
+    assert!(slowed.contains("allonge l&#39;attente"), "{}", slowed.body);
+    // Someone else at the school, on another machine, is not held up.
+    common::Browser::from_address(&server.base, at(3)).login("claire.martin", DEMO_PASSWORD).await.assert_ok();
+
+    // 2. Many addresses against the account: after 20 failures in all, devices the account
+    // does not know wait too...
+    for n in 10..14 {
+        let mut b = common::Browser::from_address(&server.base, at(n));
+        for _ in 0..5 {
+            b.login("claire.martin", "devine-5678").await;
+        }
+    }
+    let stranger = common::Browser::from_address(&server.base, at(99)).login("claire.martin", DEMO_PASSWORD).await;
+    assert_eq!(stranger.status, StatusCode::TOO_MANY_REQUESTS);
+    // ...but her own computer gets in at once, and so does she from the attacker's address
+    // on it (the school's single address, seen from the hub).
+    own.login("claire.martin", DEMO_PASSWORD).await.assert_ok();
+    own.post("/logout", &[]).await;
+    let known = own.cookie("preau_known").expect("her computer is remembered");
+    let mut own_at_attacker = common::Browser::build(&server.base, &format!("preau_known={known}"), Some(at(2)));
+    own_at_attacker.login("claire.martin", DEMO_PASSWORD).await.assert_ok();
+
+    // 3. A parent whose account is under attack gets a new letter from the director, and
+    // its activation code works from any device.
+    let parent = server.member("aurelie.kerherve");
+    for n in 20..25 {
+        let mut b = common::Browser::from_address(&server.base, at(n));
+        for _ in 0..5 {
+            b.login("aurelie.kerherve", "devine-9999").await;
+        }
+    }
+    let mut d = server.browser();
+    d.login("claire.martin", DEMO_PASSWORD).await;
+    d.post(&format!("/accounts/{}/reset", parent.id), &[("reason", "compte attaqué")]).await;
+    let code = server.directory().credentials[&parent.id].activation_code.clone();
+    common::Browser::from_address(&server.base, at(98)).login("aurelie.kerherve", &code).await.assert_ok();
+
+    // 4. One address trying many accounts (spraying) waits after 50...
+    let mut sprayer = common::Browser::from_address(&server.base, at(5));
+    for n in 0..50 {
+        assert_eq!(sprayer.login(&format!("inconnu{n}"), "devine").await.status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(sprayer.login("julien.roche", DEMO_PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);
+
+    // 5. A class tablet that shows unknown QR cards slows only its QR cards.
+    let mut tablet = common::Browser::from_address(&server.base, at(6));
+    for n in 0..30 {
+        tablet.get(&format!("/qr/{:064x}", n)).await;
+    }
+    assert_eq!(tablet.get(&format!("/qr/{:064x}", 99)).await.status, StatusCode::TOO_MANY_REQUESTS);
+    tablet.login("sophie.lebihan", DEMO_PASSWORD).await.assert_ok();
 }
 
 #[tokio::test]
@@ -531,4 +715,117 @@ async fn the_director_keeps_classes_groups_and_the_team() {
     let mut t = server.browser();
     t.login("sophie.lebihan", DEMO_PASSWORD).await;
     assert_eq!(t.post("/admin/groups", &[("name", "Club")]).await.status, StatusCode::FORBIDDEN);
+}
+
+/// Who may reset what, and the trail it leaves: a teacher resets pupils and never-activated
+/// family accounts, never an activated parent's; the director does, with a written reason;
+/// the parent is told at her next login, her calendar address dies with her password; the
+/// director reads every reset, letter and card in the account log.
+#[tokio::test]
+async fn an_activated_account_is_reset_only_by_the_director_with_a_reason_and_its_owner_is_told() {
+    let server = TestServer::demo().await;
+    let dir = server.directory();
+    let ce = dir.current_classes().into_iter().find(|c| c.class.name == "CE1-CE2").unwrap().clone();
+    // A parent whose children are all in CE1-CE2 (the teacher manages her account), who
+    // activated it with her letter.
+    let parent = dir
+        .people
+        .values()
+        .find(|m| {
+            m.profile == Profile::Parent
+                && dir.children_of(&m.id).iter().all(|c| c.person.class_id == ce.id.as_str())
+                && !dir.children_of(&m.id).is_empty()
+        })
+        .expect("a CE1-CE2 parent")
+        .clone();
+    let login = dir.credentials[&parent.id].login.clone();
+    let mut p = common::activated_browser(&server, &parent, "maman-2026").await;
+    let (_, feed) = common::api(
+        &server,
+        "POST",
+        "/api/v1/agenda/feed",
+        Some(&common::token(&server, &login, "maman-2026").await),
+        None,
+    )
+    .await;
+    let calendar = feed["url"].as_str().unwrap().split_once("/calendar/").unwrap().1.to_owned();
+    assert_eq!(server.browser().get(&format!("/calendar/{calendar}")).await.status, StatusCode::OK);
+
+    // 1. The class's teacher: not hers to reset (the page says whose it is); nothing changes.
+    let mut t = server.browser();
+    t.login("sophie.lebihan", DEMO_PASSWORD).await;
+    let roster = t.get(&format!("/classes/{}", ce.id)).await;
+    assert!(roster.contains("Compte activé : la direction peut le réinitialiser"));
+    let before = common::read_models(&server);
+    let refused = t.post(&format!("/accounts/{}/reset", parent.id), &[]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.contains("seule la direction"), "{}", refused.body);
+    let tt = common::token(&server, "sophie.lebihan", DEMO_PASSWORD).await;
+    let (status, _) =
+        common::api(&server, "POST", &format!("/api/v1/accounts/{}/reset", parent.id), Some(&tt), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(common::read_models(&server), before);
+    // She still resets a pupil of her class.
+    let pupil = dir.pupils_of(&ce.id)[0].clone();
+    t.post(&format!("/accounts/{}/reset", pupil.id), &[])
+        .await
+        .assert_redirect(&format!("/letters/account/{}", pupil.id));
+
+    // 2. The director: a reason is required, then the reset goes through.
+    let mut d = server.browser();
+    d.login("claire.martin", DEMO_PASSWORD).await;
+    assert_eq!(
+        d.post(&format!("/accounts/{}/reset", parent.id), &[("reason", "  ")]).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert!(!server.directory().credentials[&parent.id].password_hash.is_empty(), "nothing changed");
+    d.post(&format!("/accounts/{}/reset", parent.id), &[("reason", "Mot de passe oublié, demande au guichet")])
+        .await
+        .assert_redirect(&format!("/letters/account/{}", parent.id));
+    assert!(!p.get("/").await.contains("Déconnexion"), "her sessions ended");
+    assert_eq!(
+        server.browser().get(&format!("/calendar/{calendar}")).await.status,
+        StatusCode::NOT_FOUND,
+        "and her calendar address"
+    );
+
+    // 3. At her next login, she is told by whom, when and why.
+    let code = server.directory().credentials[&parent.id].activation_code.clone();
+    let page = p.login(&login, &code).await;
+    assert!(
+        page.contains("Votre compte a été réinitialisé le")
+            && page.contains("par Claire Martin")
+            && page.contains("Mot de passe oublié, demande au guichet"),
+        "{}",
+        page.body
+    );
+    p.post("/password", &[("new", "nouveau-depart-2026"), ("confirm", "nouveau-depart-2026")])
+        .await
+        .assert_redirect("/");
+    assert!(!p.get("/password").await.contains("réinitialisé"), "told once");
+    // A new password also retires a calendar address.
+    let pt = common::token(&server, &login, "nouveau-depart-2026").await;
+    let (_, feed) = common::api(&server, "POST", "/api/v1/agenda/feed", Some(&pt), None).await;
+    let calendar = feed["url"].as_str().unwrap().split_once("/calendar/").unwrap().1.to_owned();
+    assert_eq!(server.browser().get(&format!("/calendar/{calendar}")).await.status, StatusCode::OK);
+    p.get("/password").await;
+    p.post(
+        "/password",
+        &[("current", "nouveau-depart-2026"), ("new", "autre-depart-2027"), ("confirm", "autre-depart-2027")],
+    )
+    .await
+    .assert_redirect("/");
+    assert_eq!(server.browser().get(&format!("/calendar/{calendar}")).await.status, StatusCode::NOT_FOUND);
+
+    // 4. The log: both resets, the letters printed, who did them.
+    t.get(&format!("/letters/class/{}/pupils", ce.id)).await.assert_ok();
+    let log = d.get("/admin/audit").await;
+    log.assert_ok();
+    assert!(log.contains("Mot de passe oublié, demande au guichet") && log.contains("Sophie Le Bihan"), "{}", log.body);
+    let dt = common::token(&server, "claire.martin", DEMO_PASSWORD).await;
+    let (_, lines) = common::api(&server, "GET", "/api/v1/accounts/audit", Some(&dt), None).await;
+    let actions: Vec<&str> = lines.as_array().unwrap().iter().map(|l| l["action"].as_str().unwrap()).collect();
+    assert_eq!(actions.iter().filter(|a| **a == "Réinitialisation").count(), 2, "{actions:?}");
+    assert!(actions.iter().filter(|a| **a == "Fiche de connexion").count() >= dir.pupils_of(&ce.id).len());
+    assert_eq!(t.get("/admin/audit").await.status, StatusCode::FORBIDDEN, "the director's only");
 }

@@ -103,7 +103,7 @@ async fn setup_story(b: &mut Browser) -> anyhow::Result<()> {
         ("commune", "Saint-Aubin-des-Prés"),
         ("first_name", "Anne"),
         ("last_name", "Riou"),
-        ("password", "lilas-2026"),
+        ("password", "cartable-vert-2026"),
         ("confirm", "lilas-2027"),
     ];
     for (id, value) in fields {
@@ -113,8 +113,8 @@ async fn setup_story(b: &mut Browser) -> anyhow::Result<()> {
     let error = b.text(".error[role=alert]").await?;
     assert!(error.contains("pas identiques"), "{error}");
     b.audit("setup, with errors").await?;
-    b.type_in("#password", "lilas-2026").await?;
-    b.type_in("#confirm", "lilas-2026").await?;
+    b.type_in("#password", "cartable-vert-2026").await?;
+    b.type_in("#confirm", "cartable-vert-2026").await?;
     b.click("form[action='/setup'] button[type=submit]").await?;
     let hello = b.text("h1").await?;
     assert_eq!(hello, "Bonjour Anne !");
@@ -195,7 +195,8 @@ fn in_days(n: i64) -> String {
     preau_appliance::date_of_ms(preau_appliance::now_ms() + n * 86_400_000)
 }
 
-/// A CP pupil taps the class, their first name, three pictures (wrong once, then right).
+/// The CP's teacher makes this browser a class tablet; a CP pupil taps the class, their
+/// first name, three pictures (wrong once, then right).
 async fn pupil_story(b: &mut Browser, server: &TestServer) -> anyhow::Result<()> {
     let dir = server.state.directory();
     let class = dir.current_classes().into_iter().find(|c| c.class.name == "CP").expect("a CP class");
@@ -203,6 +204,11 @@ async fn pupil_story(b: &mut Browser, server: &TestServer) -> anyhow::Result<()>
     let secret: Vec<&str> = dir.credentials[&pupil.id].picture_secret.split(',').collect();
     assert_eq!(secret.len(), 3);
 
+    b.login(server, "julien.roche", DEMO_PASSWORD).await?;
+    b.goto(server, &format!("/classes/{}", class.id)).await?;
+    b.audit("class roster, with its tablets").await?;
+    b.click(&format!("form[action='/classes/{}/tablet'] button[type=submit]", class.id)).await?;
+    assert_eq!(b.path().await?, format!("/classes/{}/login", class.id), "the tablet is ready for the pupils");
     b.goto(server, "/login").await?;
     let tile = b.find(&format!("a.tile[href='/classes/{}/login']", class.id)).await?;
     assert_eq!(tile.text().await?, "CP");

@@ -65,7 +65,7 @@ async fn login(
     ctx: Ctx,
     ApiJson(body): ApiJson<PasswordLogin>,
 ) -> Result<Json<Token>, ApiError> {
-    let (member, must_change) = super::password_login(&state, ctx.client_ip, &body.login, &body.password).await?;
+    let (member, must_change) = super::password_login(&state, &ctx, &body.login, &body.password).await?;
     Ok(token(&state, &member, must_change))
 }
 
@@ -88,7 +88,7 @@ async fn pictures(
     ctx: Ctx,
     ApiJson(body): ApiJson<PictureLogin>,
 ) -> Result<Json<Token>, ApiError> {
-    let member = super::picture_login(&state, ctx.client_ip, &body.class_id, &body.pupil_id, &body.pictures)?;
+    let member = super::picture_login(&state, &ctx, &body.class_id, &body.pupil_id, &body.pictures)?;
     Ok(token(&state, &member, false))
 }
 

@@ -3,6 +3,8 @@
 //! are the one implementation behind both the HTML pages (`pages`) and the JSON API (`api`).
 
 pub mod api;
+pub mod audit;
+pub mod devices;
 pub mod pages;
 pub mod secrets;
 
@@ -15,8 +17,8 @@ use preau_sync::kinds::directory::Person;
 use crate::config::PupilLoginFrom;
 use crate::directory::{ClassId, Directory, Member, Profile, UserId, credentials_address, slug};
 use crate::error::AppError;
-use crate::ratelimit::{self, account_key, address_key};
-use crate::web::{AppState, SignedIn};
+use crate::ratelimit::{self, address_key};
+use crate::web::{AppState, Ctx, SignedIn};
 
 pub use pages::{PupilTile, pupil_tiles, sign_in_response};
 
@@ -25,31 +27,48 @@ pub(crate) fn routes() -> axum::Router<AppState> {
 }
 
 /// Checks a login and a password, or the account's one-time activation code (then the
-/// session must choose a password). Rate limited per account and per client address.
+/// session must choose a password). Throttled without locking anyone out (ARCHITECTURE.md,
+/// "Logins and throttling"): per account and address, and, for devices the account does not
+/// know, per account and per address; a device that logged into this account before is
+/// only slowed by its own mistakes.
 pub async fn password_login(
     state: &AppState,
-    client: Option<IpAddr>,
+    ctx: &Ctx,
     login: &str,
     password: &str,
 ) -> Result<(Member, bool), AppError> {
-    let addr = address_key(client);
-    let account = account_key(login);
-    if !state.limits.allowed(&addr, ratelimit::ADDRESS) || !state.limits.allowed(&account, ratelimit::ACCOUNT) {
-        return Err(AppError::TooManyAttempts { message: "login-too-many", detail: format!("{login:?} from {addr}") });
-    }
+    let addr = address_key(ctx.client_ip);
     let failed = || AppError::LoginFailed { message: "login-failed", detail: format!("{login:?} from {addr}") };
     if login.len() > 200 || password.len() > secrets::MAX_PASSWORD_LEN * 4 {
         return Err(failed());
     }
-    // Counted before the (slow) check, so that parallel guesses cannot all slip under the
-    // limit; forgiven on success.
-    state.limits.fail(&account);
-    state.limits.fail(&addr);
     let dir = state.directory();
     let found = dir
         .by_login(login)
         .filter(|m| !m.person.archived)
         .and_then(|m| dir.credentials.get(&m.id).map(|c| (m.clone(), c.clone())));
+    let known = found.as_ref().is_some_and(|(m, c)| devices::is_known(state, ctx, &m.id, &c.password_hash));
+    // A letter's activation code has ~59 bits: guessing it is hopeless, so typing one is
+    // never held up by what strangers did to the account (the director's new letter is
+    // how an owner gets in during an attack).
+    let code_shaped = found.as_ref().is_some_and(|(_, c)| !c.activation_code.is_empty())
+        && secrets::normalize_code(password).len() == secrets::CODE_LEN;
+    let account = format!("account:{}", login.trim().to_lowercase());
+    let pair = if known { format!("{account}:known") } else { format!("{account}:{addr}") };
+    let spray = format!("{addr}:passwords");
+    let mut keys = vec![(pair.as_str(), ratelimit::PAIR)];
+    if !known {
+        keys.push((spray.as_str(), ratelimit::ADDRESS));
+        if !code_shaped {
+            keys.push((account.as_str(), ratelimit::ACCOUNT));
+        }
+    }
+    if let Err(wait) = state.limits.attempt(&keys) {
+        return Err(AppError::TooManyAttempts {
+            message: "login-too-many",
+            detail: format!("{login:?} from {addr}: {}s to wait", wait.as_secs()),
+        });
+    }
     let password = password.to_owned();
     let outcome = argon2(state, move || match found {
         Some((member, cred)) if !cred.disabled => {
@@ -69,62 +88,81 @@ pub async fn password_login(
     })
     .await?;
     let Some((member, must_change)) = outcome else { return Err(failed()) };
-    state.limits.clear(&account);
-    state.limits.forgive(&addr);
-    tracing::info!(user = %member.id, profile = member.profile.as_str(), "login");
+    state.limits.succeeded(&[&pair], &[&account, &spray]);
+    tracing::info!(user = %member.id, profile = member.profile.as_str(), known, "login");
     Ok((member, must_change))
 }
 
-/// Checks a pupil's picture sequence (from the school's network only).
+/// Checks a pupil's picture sequence: only on a tablet of the pupil's class (and from the
+/// school's network), and never after five wrong sequences in a row until their teacher
+/// lifts the lock (ARCHITECTURE.md, "Logins and throttling").
 pub fn picture_login(
     state: &AppState,
-    client: Option<IpAddr>,
+    ctx: &Ctx,
     class: &str,
     pupil: &str,
     pictures: &[String],
 ) -> Result<Member, AppError> {
-    require_lan(state, client)?;
+    require_lan(state, ctx.client_ip)?;
+    devices::require_tablet(state, ctx, &ClassId::parse(class)?)?;
     let dir = state.directory();
     let (member, cred) = find_pupil(&dir, class, pupil)?;
-    let key = picture_key(&member.id);
-    let addr = address_key(client);
-    if !state.limits.allowed(&key, ratelimit::PICTURES)
-        || !state.limits.allowed(&format!("{addr}:pictures"), ratelimit::PICTURES_ADDRESS)
-    {
-        return Err(AppError::TooManyAttempts {
-            message: "pictures-too-many",
-            detail: format!("{} from {addr}", member.id),
-        });
+    let locked =
+        || AppError::TooManyAttempts { message: "pictures-too-many", detail: format!("{} is locked", member.id) };
+    if state.limits.pupil_locked(member.id.as_str()) {
+        return Err(locked());
     }
     let ok = !cred.disabled
         && !cred.picture_secret.is_empty()
         && secrets::constant_eq(pictures.join(",").as_bytes(), cred.picture_secret.as_bytes());
     if !ok {
-        state.limits.fail(&key);
-        state.limits.fail(&format!("{addr}:pictures"));
-        return Err(AppError::LoginFailed { message: "pictures-wrong", detail: format!("{} from {addr}", member.id) });
+        tracing::info!(user = %member.id, client = ?ctx.client_ip, "wrong pictures");
+        if state.limits.pupil_failed(member.id.as_str()) {
+            return Err(locked());
+        }
+        return Err(AppError::LoginFailed {
+            message: "pictures-wrong",
+            detail: format!("{} wrong pictures", member.id),
+        });
     }
-    state.limits.clear(&key);
+    state.limits.pupil_unlock(member.id.as_str());
     tracing::info!(user = %member.id, "picture login");
     Ok(member.clone())
 }
 
-/// Whose QR card `secret` is (from the school's network only; failures count against the
-/// client address).
+/// Whether `pupil` must wait for their teacher after wrong pictures.
+pub fn pupil_locked(state: &AppState, pupil: &UserId) -> bool {
+    state.limits.pupil_locked(pupil.as_str())
+}
+
+/// Lifts a pupil's picture lock (their teacher, in one tap).
+pub fn unlock_pupil(state: &AppState, by: &SignedIn, id: &str) -> Result<Member, AppError> {
+    let target = managed_account(&state.directory(), by, id)?;
+    if target.profile != Profile::Pupil {
+        return Err(AppError::NotFound);
+    }
+    state.limits.pupil_unlock(target.id.as_str());
+    audit::record(state, &by.user, [&target.id], audit::Action::Unlock, "")?;
+    tracing::info!(by = %by.user, user = %target.id, "pupil unlocked");
+    Ok(target)
+}
+
+/// Whose QR card `secret` is (from the school's network only). Unknown cards slow down
+/// their address only for QR cards: a class's tablet never holds up anyone's password.
 pub fn qr_holder(state: &AppState, client: Option<IpAddr>, secret: &str) -> Result<Member, AppError> {
     require_lan(state, client)?;
-    let addr = address_key(client);
-    if !state.limits.allowed(&addr, ratelimit::ADDRESS) {
-        return Err(AppError::TooManyAttempts { message: "error-too-many-attempts", detail: addr });
+    let key = format!("{}:qr", address_key(client));
+    if state.limits.attempt(&[(&key, ratelimit::QR_ADDRESS)]).is_err() {
+        return Err(AppError::TooManyAttempts { message: "error-too-many-attempts", detail: key });
     }
     let dir = state.directory();
     let usable = |m: &&Member| !m.person.archived && dir.credentials.get(&m.id).is_some_and(|c| !c.disabled);
     match dir.by_qr_secret(secret).filter(usable) {
-        Some(member) => Ok(member.clone()),
-        None => {
-            state.limits.fail(&addr);
-            Err(AppError::bad("qr-unknown", format!("unknown or revoked QR card from {addr}")))
+        Some(member) => {
+            state.limits.succeeded(&[], &[&key]);
+            Ok(member.clone())
         }
+        None => Err(AppError::bad("qr-unknown", format!("unknown or revoked QR card from {key}"))),
     }
 }
 
@@ -143,8 +181,9 @@ pub async fn change_password(
     // password: once the account is activated, an old code session cannot take it over.
     let activating = user.must_change_password && !cred.activation_code.is_empty();
     if !activating {
-        let account = account_key(&cred.login);
-        if !state.limits.allowed(&account, ratelimit::ACCOUNT) {
+        // A session left open must not become a way to guess the password.
+        let key = format!("password-change:{}", user.user);
+        if state.limits.attempt(&[(&key, ratelimit::PAIR)]).is_err() {
             return Err(AppError::TooManyAttempts {
                 message: "login-too-many",
                 detail: format!("password change {}", user.user),
@@ -152,17 +191,27 @@ pub async fn change_password(
         }
         let (current, hash) = (current.to_owned(), cred.password_hash.clone());
         if !argon2(state, move || secrets::verify_password(&current, &hash)).await? {
-            state.limits.fail(&account);
             return Err(AppError::bad("password-current-wrong", "wrong current password"));
         }
+        state.limits.succeeded(&[&key], &[]);
     }
-    secrets::check_new_password(new, confirm, &cred.login).map_err(|id| AppError::bad(id, "new password refused"))?;
+    let dir = state.directory();
+    let school = dir.school.as_ref().map(|s| s.info.name.clone()).unwrap_or_default();
+    let person = dir.member(&user.user).map(|m| m.person.clone()).unwrap_or_default();
+    secrets::check_new_password(new, confirm, &cred.login, &[&person.first_name, &person.last_name, &school])
+        .map_err(|id| AppError::bad(id, "new password refused"))?;
     let new = new.to_owned();
     let hash = argon2(state, move || secrets::hash_password(&new)).await?;
     update_credential(state, &user.user, move |c| {
         c.password_hash = hash;
         c.activation_code.clear();
         c.must_change_password = false;
+        // A new password also retires the secret calendar address (it may have leaked
+        // with the old password) and the notice of a reset, now seen.
+        c.calendar_secret.clear();
+        c.reset_by.clear();
+        c.reset_at = 0;
+        c.reset_reason.clear();
     })
     .await?;
     state.sessions.end_all_of(&user.user, Some(sid));
@@ -199,28 +248,94 @@ pub fn managed_account(dir: &Directory, user: &SignedIn, id: &str) -> Result<Mem
     if manages_account(dir, user, member) { Ok(member.clone()) } else { Err(AppError::NotFound) }
 }
 
+/// Longest reason for a reset.
+pub const MAX_REASON: usize = 300;
+
+/// Whether `user` may reset `target`'s credentials, and on what condition. An account
+/// already activated belongs to an adult who chose a password: taking it over would let
+/// whoever resets it read that family's or colleague's messages, so only the director may,
+/// with a written reason; a teacher resets their pupils and the accounts of their classes'
+/// families that were never activated.
+pub fn reset_rule(dir: &Directory, user: &SignedIn, target: &Member) -> ResetRule {
+    if !manages_account(dir, user, target) {
+        return ResetRule::Refused;
+    }
+    let activated_adult = target.profile != Profile::Pupil
+        && dir.credentials.get(&target.id).is_some_and(|c| !c.password_hash.is_empty());
+    match (activated_adult, user.profile) {
+        (false, _) => ResetRule::Allowed,
+        (true, Profile::Director) => ResetRule::WithReason,
+        (true, _) => ResetRule::DirectorOnly,
+    }
+}
+
+/// See [`reset_rule`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResetRule {
+    /// Not the user's to touch (answered "not found").
+    Refused,
+    /// An activated adult account: the director's.
+    DirectorOnly,
+    /// Allowed, with a written reason.
+    WithReason,
+    /// Allowed.
+    Allowed,
+}
+
 /// New credentials for an account: a fresh activation code (the letter must be printed
-/// again), and for a pupil new pictures. Ends the account's sessions and lifts its locks.
-pub async fn reset(state: &AppState, by: &SignedIn, id: &str) -> Result<Member, AppError> {
+/// again), and for a pupil new pictures. Ends the account's sessions, forgets its known
+/// devices and its calendar address, lifts its locks, tells its owner at the next login,
+/// and goes into the account audit.
+pub async fn reset(state: &AppState, by: &SignedIn, id: &str, reason: &str) -> Result<Member, AppError> {
     let dir = state.directory();
     let target = managed_account(&dir, by, id)?;
+    let reason = match reset_rule(&dir, by, &target) {
+        ResetRule::Refused => return Err(AppError::NotFound),
+        ResetRule::DirectorOnly => {
+            return Err(AppError::Refused {
+                message: "reset-director-only",
+                detail: format!("{} may not reset the activated account {}", by.user, target.id),
+            });
+        }
+        ResetRule::WithReason => crate::text::required_line(reason, MAX_REASON, "reset-reason-required")?,
+        ResetRule::Allowed => crate::text::one_line(reason, MAX_REASON, "reset-reason-required")?,
+    };
     let pupil = target.profile == Profile::Pupil;
+    let (by_id, why) = (by.user.to_string(), reason.clone());
     update_credential(state, &target.id, move |c| {
         c.password_hash.clear();
         c.activation_code = secrets::new_activation_code();
         c.must_change_password = true;
+        c.calendar_secret.clear();
+        c.reset_by = by_id;
+        c.reset_at = crate::now_ms();
+        c.reset_reason = why;
         if pupil {
             c.picture_secret = secrets::new_picture_secret();
         }
     })
     .await?;
     state.sessions.end_all_of(&target.id, None);
-    if let Some(cred) = dir.credentials.get(&target.id) {
-        state.limits.clear(&account_key(&cred.login));
-    }
-    state.limits.clear(&picture_key(&target.id));
+    state.limits.pupil_unlock(target.id.as_str());
+    audit::record(state, &by.user, [&target.id], audit::Action::Reset, &reason)?;
     tracing::info!(by = %by.user, user = %target.id, "credentials reset");
     Ok(target)
+}
+
+/// What the owner of a reset account is told at their next login: « Votre compte a été
+/// réinitialisé le … par … ». `None` when it never was.
+pub fn reset_notice(state: &AppState, l: &crate::i18n::Locale, user: &UserId) -> Option<String> {
+    let dir = state.directory();
+    let c = dir.credentials.get(user).filter(|c| !c.reset_by.is_empty())?;
+    let by = UserId::parse(&c.reset_by).ok().and_then(|id| dir.member(&id).map(Member::full_name));
+    let date = l.date(&crate::date_of_ms(c.reset_at));
+    let by = by.unwrap_or_else(|| l.t("reset-by-school"));
+    let mut notice = l.ta("reset-notice", &[("date", &date), ("by", &by)]);
+    if !c.reset_reason.is_empty() {
+        notice.push(' ');
+        notice.push_str(&l.ta("reset-notice-reason", &[("reason", &c.reset_reason)]));
+    }
+    Some(notice)
 }
 
 /// Issues a pupil a new QR card (`reissue`) or revokes the current one; the old card stops
@@ -236,6 +351,8 @@ pub async fn qr_card(state: &AppState, by: &SignedIn, id: &str, reissue: bool) -
     .await?;
     // A found card may have opened a session: it ends with the card.
     state.sessions.end_all_of(&target.id, None);
+    let action = if reissue { audit::Action::QrCard } else { audit::Action::QrRevoke };
+    audit::record(state, &by.user, [&target.id], action, "")?;
     tracing::info!(by = %by.user, user = %target.id, reissue, "QR card changed");
     Ok(target)
 }
@@ -325,10 +442,6 @@ pub fn find_pupil<'d>(dir: &'d Directory, class: &str, pupil: &str) -> Result<(&
     }
     let cred = dir.credentials.get(&member.id).ok_or(AppError::NotFound)?;
     Ok((member, cred))
-}
-
-fn picture_key(user: &UserId) -> String {
-    format!("pictures:{user}")
 }
 
 /// Runs argon2 work off the async runtime, a few at a time: each verification holds 19 MiB,

@@ -8,7 +8,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{change_password, find_pupil, picture_login, pupil_login_allowed, qr_holder, require_lan, secrets};
+use super::{
+    change_password, devices, find_pupil, picture_login, pupil_login_allowed, qr_holder, require_lan, secrets,
+};
 use crate::directory::{ClassId, Member};
 use crate::error::AppError;
 use crate::web::session::CsrfForm;
@@ -45,11 +47,15 @@ async fn login_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response,
 
 fn login_form(state: &AppState, ctx: &Ctx, login: String, error: Option<&AppError>) -> Result<Response, AppError> {
     let dir = state.directory();
-    let classes = if pupil_login_allowed(state, ctx.client_ip) {
-        dir.current_classes().iter().map(|c| (c.id.to_string(), c.class.name.clone())).collect()
-    } else {
-        Vec::new()
-    };
+    // Only the classes this browser is a tablet of: anyone else's device learns no pupil.
+    let tablet =
+        if pupil_login_allowed(state, ctx.client_ip) { devices::tablet_classes(state, ctx)? } else { Vec::new() };
+    let classes = dir
+        .current_classes()
+        .iter()
+        .filter(|c| tablet.contains(&c.id))
+        .map(|c| (c.id.to_string(), c.class.name.clone()))
+        .collect();
     let page = LoginPage { c: Chrome::new(ctx), login, error: error.map(|e| ctx.locale.t(e.message_id())), classes };
     render_status(&page, error.map_or(StatusCode::OK, AppError::status))
 }
@@ -65,15 +71,26 @@ async fn login(
     ctx: Ctx,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Result<Response, AppError> {
-    match super::password_login(&state, ctx.client_ip, &form.login, &form.password).await {
+    match super::password_login(&state, &ctx, &form.login, &form.password).await {
         Ok((member, must_change)) => {
-            Ok(sign_in_response(&state, &ctx, &member, must_change, if must_change { "/password" } else { "/" }))
+            let mut response =
+                sign_in_response(&state, &ctx, &member, must_change, if must_change { "/password" } else { "/" });
+            remember_device(&state, &ctx, &member.id, &mut response);
+            Ok(response)
         }
         Err(e @ (AppError::LoginFailed { .. } | AppError::TooManyAttempts { .. })) => {
             tracing::info!(error = %e, "login refused");
             login_form(&state, &ctx, form.login, Some(&e))
         }
         Err(e) => Err(e),
+    }
+}
+
+/// Remembers this browser as one the account knows (after a password is proven).
+fn remember_device(state: &AppState, ctx: &Ctx, user: &crate::directory::UserId, response: &mut Response) {
+    let hash = state.directory().credentials.get(user).map(|c| c.password_hash.clone()).unwrap_or_default();
+    if let Some(cookie) = devices::remember(state, ctx, user, &hash) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
     }
 }
 
@@ -121,11 +138,19 @@ struct PasswordPage {
     forced: bool,
     error: Option<String>,
     min_len: usize,
+    /// « Votre compte a été réinitialisé le … par … », at the first login after a reset.
+    reset_notice: Option<String>,
 }
 
-async fn password_page(ctx: Ctx) -> Result<Response, AppError> {
-    let forced = ctx.user()?.must_change_password;
-    render(&PasswordPage { forced, c: Chrome::new(&ctx), error: None, min_len: secrets::MIN_PASSWORD_LEN })
+async fn password_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+    let user = ctx.user()?;
+    render(&PasswordPage {
+        forced: user.must_change_password,
+        reset_notice: super::reset_notice(&state, &ctx.locale, &user.user),
+        c: Chrome::new(&ctx),
+        error: None,
+        min_len: secrets::MIN_PASSWORD_LEN,
+    })
 }
 
 #[derive(Deserialize)]
@@ -145,11 +170,14 @@ async fn password(
     match change_password(&state, &ctx.sid, &user, &form.current, &form.new, &form.confirm).await {
         Ok(()) => {
             state.sessions.update(&ctx.sid, |s| s.must_change_password = false);
-            Ok(Redirect::to("/").into_response())
+            let mut response = Redirect::to("/").into_response();
+            remember_device(&state, &ctx, &user.user, &mut response);
+            Ok(response)
         }
         Err(e @ AppError::BadRequest { .. }) => {
             let page = PasswordPage {
                 forced: user.must_change_password,
+                reset_notice: super::reset_notice(&state, &ctx.locale, &user.user),
                 c: Chrome::new(&ctx),
                 error: Some(ctx.locale.t(e.message_id())),
                 min_len: secrets::MIN_PASSWORD_LEN,
@@ -212,15 +240,17 @@ pub fn pupil_tiles(pupils: &[&Member]) -> Vec<PupilTile> {
         .collect()
 }
 
-/// A class's pupils for its login page (from the school's network only).
+/// A class's pupils for its login page (on the class's tablets only).
 pub fn class_login_tiles(
     state: &AppState,
     ctx: &Ctx,
     class: &str,
 ) -> Result<(crate::directory::Class, Vec<PupilTile>), AppError> {
     require_lan(state, ctx.client_ip)?;
+    let class = ClassId::parse(class)?;
+    devices::require_tablet(state, ctx, &class)?;
     let dir = state.directory();
-    let class = dir.classes.get(&ClassId::parse(class)?).filter(|c| !c.class.archived).ok_or(AppError::NotFound)?;
+    let class = dir.classes.get(&class).filter(|c| !c.class.archived).ok_or(AppError::NotFound)?;
     Ok((class.clone(), pupil_tiles(&dir.pupils_of(&class.id))))
 }
 
@@ -284,6 +314,7 @@ async fn pictures_page(
     Path((class, pupil)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     require_lan(&state, ctx.client_ip)?;
+    devices::require_tablet(&state, &ctx, &ClassId::parse(&class)?)?;
     let dir = state.directory();
     let (member, _) = find_pupil(&dir, &class, &pupil)?;
     pictures_form(&ctx, &class, member, &[], None)
@@ -306,6 +337,7 @@ async fn pictures(
     CsrfForm(form): CsrfForm<PictureForm>,
 ) -> Result<Response, AppError> {
     require_lan(&state, ctx.client_ip)?;
+    devices::require_tablet(&state, &ctx, &ClassId::parse(&class)?)?;
     let dir = state.directory();
     let (member, _) = find_pupil(&dir, &class, &pupil)?;
     let mut entered: Vec<String> =
@@ -321,7 +353,7 @@ async fn pictures(
     if entered.len() < secrets::PICTURE_SECRET_LEN {
         return pictures_form(&ctx, &class, member, &entered, None);
     }
-    match picture_login(&state, ctx.client_ip, &class, &pupil, &entered) {
+    match picture_login(&state, &ctx, &class, &pupil, &entered) {
         Ok(member) => Ok(sign_in_response(&state, &ctx, &member, false, "/")),
         Err(e @ (AppError::LoginFailed { .. } | AppError::TooManyAttempts { .. })) => {
             tracing::info!(error = %e, "picture login refused");

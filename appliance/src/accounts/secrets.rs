@@ -17,6 +17,9 @@ pub const MIN_PASSWORD_LEN: usize = 8;
 /// Longest accepted password (argon2 is costly; nobody types more).
 pub const MAX_PASSWORD_LEN: usize = 256;
 
+/// Symbols in an activation code (`XXXX-XXXX-XXXX`).
+pub const CODE_LEN: usize = 12;
+
 /// Letters and digits nobody confuses on paper (no 0/O, 1/I/L).
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 
@@ -33,7 +36,7 @@ fn random_index(n: usize) -> usize {
 
 /// A one-time activation code for a login letter: `XXXX-XXXX-XXXX` (about 59 bits).
 pub fn new_activation_code() -> String {
-    let chars: Vec<char> = (0..12).map(|_| CODE_ALPHABET[random_index(CODE_ALPHABET.len())] as char).collect();
+    let chars: Vec<char> = (0..CODE_LEN).map(|_| CODE_ALPHABET[random_index(CODE_ALPHABET.len())] as char).collect();
     chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
 }
 
@@ -80,8 +83,15 @@ pub fn burn_verification() {
     let _ = verify_password("x", DUMMY.get_or_init(|| hash_password("préau")));
 }
 
-/// Checks a new password; the error is a localisation id.
-pub fn check_new_password(password: &str, confirm: &str, login: &str) -> Result<(), &'static str> {
+/// Fewest guesses a new password must need, as zxcvbn estimates them (its 30,000 common
+/// passwords, names, words, dates, repeats, sequences and keyboard rows, and the account's
+/// own words). Online, the throttles leave a guesser about 17,500 tries a year
+/// (ARCHITECTURE.md): a million is more than 50 years of them.
+pub const MIN_GUESSES: u64 = 1_000_000;
+
+/// Checks a new password; the error is a localisation id. `personal` are the words a
+/// guesser tries first for this account: its login, the person's names, the school's name.
+pub fn check_new_password(password: &str, confirm: &str, login: &str, personal: &[&str]) -> Result<(), &'static str> {
     let len = password.chars().count();
     if len < MIN_PASSWORD_LEN {
         return Err("password-too-short");
@@ -92,10 +102,45 @@ pub fn check_new_password(password: &str, confirm: &str, login: &str) -> Result<
     if password != confirm {
         return Err("password-mismatch");
     }
-    if password.to_lowercase() == login.to_lowercase() {
+    let folded = crate::text::fold(password);
+    if folded == crate::text::fold(login) {
         return Err("password-is-login");
     }
-    Ok(())
+    // The account's words (a school's name is several), accents aside: a guesser tries
+    // them first, so what is left once they are taken out must be strong on its own.
+    let mut words: Vec<String> = vec![crate::text::fold(login), "preau".into(), "ecole".into()];
+    for text in personal {
+        let text = crate::text::fold(text);
+        words.extend(text.split(|c: char| !c.is_alphanumeric()).filter(|w| w.chars().count() >= 4).map(str::to_owned));
+        words.push(text);
+    }
+    let inputs: Vec<&str> = words.iter().map(String::as_str).collect();
+    let guesses = |p: &str| zxcvbn::zxcvbn(p, &inputs);
+    let rest = words.iter().filter(|w| w.chars().count() >= 4).fold(folded.clone(), |p, w| p.replace(w.as_str(), ""));
+    if rest != folded && (rest.chars().count() < MIN_PASSWORD_LEN / 2 || guesses(&rest).guesses() < MIN_GUESSES) {
+        return Err("password-personal");
+    }
+    let estimate = guesses(password);
+    if estimate.guesses() >= MIN_GUESSES {
+        return Ok(());
+    }
+    use zxcvbn::feedback::Warning;
+    Err(match estimate.feedback().and_then(|f| f.warning()) {
+        Some(
+            Warning::ThisIsATop10Password
+            | Warning::ThisIsATop100Password
+            | Warning::ThisIsACommonPassword
+            | Warning::ThisIsSimilarToACommonlyUsedPassword,
+        ) => "password-common",
+        Some(
+            Warning::RepeatsLikeAaaAreEasyToGuess
+            | Warning::RepeatsLikeAbcAbcAreOnlySlightlyHarderToGuess
+            | Warning::SequencesLikeAbcAreEasyToGuess
+            | Warning::StraightRowsOfKeysAreEasyToGuess
+            | Warning::ShortKeyboardPatternsAreEasyToGuess,
+        ) => "password-pattern",
+        _ => "password-weak",
+    })
 }
 
 /// Byte comparison whose time does not depend on where the inputs differ.
@@ -135,9 +180,24 @@ mod tests {
 
     #[test]
     fn new_passwords_are_checked() {
-        assert_eq!(check_new_password("court", "court", "a.b"), Err("password-too-short"));
-        assert_eq!(check_new_password("assez-long", "assez-lonG", "a.b"), Err("password-mismatch"));
-        assert_eq!(check_new_password("lea.martin", "lea.martin", "Lea.Martin"), Err("password-is-login"));
-        assert_eq!(check_new_password("tilleuls-2026", "tilleuls-2026", "a.b"), Ok(()));
+        let school = ["Léa", "Martin", "École élémentaire Les Tilleuls"];
+        let check = |p: &str| check_new_password(p, p, "lea.martin", &school);
+        assert_eq!(check_new_password("court", "court", "a.b", &[]), Err("password-too-short"));
+        assert_eq!(check_new_password("assez-long", "assez-lonG", "a.b", &[]), Err("password-mismatch"));
+        assert_eq!(check("Lea.Martin"), Err("password-is-login"));
+        for common in ["password", "azertyuiop", "123456789", "iloveyou", "sunshine1"] {
+            assert_eq!(check(common), Err("password-common"), "{common}");
+        }
+        for pattern in ["aaaaaaaaaaaa", "abcdefghij", "qwertyuiop123"] {
+            assert!(matches!(check(pattern), Err("password-pattern" | "password-common")), "{pattern}");
+        }
+        for personal in ["tilleuls-2026", "lea.martin2026", "martinlea", "ecole-tilleuls"] {
+            assert_eq!(check(personal), Err("password-personal"), "{personal}");
+        }
+        for good in
+            ["cahier-de-textes", "maman-2026", "papa-2026", "pirate-pirate", "mon-nouveau-mdp", "autre-depart-2027"]
+        {
+            assert_eq!(check(good), Ok(()), "{good}: {} guesses", zxcvbn::zxcvbn(good, &[]).guesses());
+        }
     }
 }

@@ -367,10 +367,15 @@ impl Run<'_> {
                     ),
                     (_, [id]) => children.push(id.clone()),
                     // Never guess whose child it is: a wrong link shows a family another's child.
+                    // With no class to go by, the file can say which; within one class, homonyms
+                    // cannot be told apart by the file, and the line has to wait.
+                    (_, [_, _, ..]) if child.class_name.is_empty() => {
+                        self.error(file, row.line, Note::new("import-ambiguous-child", &[("name", &name)]))
+                    }
                     (_, [_, _, ..]) => self.error(
                         file,
                         row.line,
-                        Note::new("import-ambiguous-child", &[("name", &name), ("class", &child.class_name)]),
+                        Note::new("import-homonyms", &[("name", &name), ("class", &child.class_name)]),
                     ),
                     (_, []) => self.error(
                         file,

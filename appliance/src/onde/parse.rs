@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 
+use crate::text::fold;
 use encoding_rs::WINDOWS_1252;
 
 /// Largest accepted file. A large school's ONDE extraction weighs well under 1 MiB.
@@ -128,7 +129,7 @@ pub struct TeacherRow {
 }
 
 /// A problem found at one line of the file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RowError {
     /// Physical line (header = 1); 0 for a problem with the whole file.
     pub line: usize,
@@ -137,7 +138,7 @@ pub struct RowError {
 }
 
 /// What is wrong with a file or one of its lines. Values quoted back are cut to a short excerpt.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Problem {
     /// The file holds no data row.
     Empty,
@@ -188,11 +189,12 @@ pub enum Problem {
     },
     /// A quoted cell spans lines: an opening `"` is never closed.
     UnbalancedQuote,
-    /// A row has non-empty cells beyond the header's columns.
-    ExtraFields {
+    /// A row has fewer or more cells than the header (a cut line, a stray `;`): its values
+    /// would land in the wrong columns.
+    FieldCount {
         /// Columns in the header.
         expected: usize,
-        /// Columns up to the row's last non-empty cell.
+        /// Cells in the row.
         found: usize,
     },
     /// A guardian row ends in the middle of a four-column child block.
@@ -229,7 +231,8 @@ impl Problem {
             Problem::BadYesNo { .. } => "onde-bad-yes-no",
             Problem::BadEncoding { .. } => "onde-bad-encoding",
             Problem::UnbalancedQuote => "onde-unbalanced-quote",
-            Problem::ExtraFields { .. } => "onde-extra-fields",
+            Problem::FieldCount { expected, found } if found < expected => "onde-missing-fields",
+            Problem::FieldCount { .. } => "onde-extra-fields",
             Problem::PartialChildBlock { .. } => "onde-partial-child-block",
             Problem::NoChild => "onde-no-child",
             Problem::DuplicatePupil { .. } => "onde-duplicate-pupil",
@@ -253,7 +256,7 @@ impl Problem {
             Problem::BadYesNo { column, value } | Problem::BadEncoding { column, value } => {
                 vec![("column", column.clone()), ("value", value.clone())]
             }
-            Problem::ExtraFields { expected, found } => {
+            Problem::FieldCount { expected, found } => {
                 vec![("expected", expected.to_string()), ("found", found.to_string())]
             }
             Problem::PartialChildBlock { child } => vec![("child", child.to_string())],
@@ -299,16 +302,21 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, Vec<RowError>> {
     if errors.is_empty() {
         Ok(Parsed { extraction, encoding, simple_format: kind == Kind::Simple })
     } else {
-        // Stable: problems of one line stay in column order.
-        errors.sort_by_key(|e| e.line);
-        Err(errors)
+        Err(in_order(errors))
     }
 }
 
 /// The problems found so far and the one that stops the parse, sorted by line.
 fn refuse(mut errors: Vec<RowError>, last: RowError) -> Vec<RowError> {
     errors.push(last);
+    in_order(errors)
+}
+
+/// Problems by line, each once (a row's problems stay in column order).
+fn in_order(mut errors: Vec<RowError>) -> Vec<RowError> {
     errors.sort_by_key(|e| e.line);
+    let mut seen = std::collections::HashSet::new();
+    errors.retain(|e| seen.insert(e.clone()));
     errors
 }
 
@@ -635,28 +643,6 @@ fn name_key(name: &str) -> String {
     fold(name).replace(['-', '\''], " ").split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Lowercase without the accents of French (and a few neighbours).
-fn fold(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars().flat_map(char::to_lowercase) {
-        match c {
-            'à' | 'â' | 'ä' | 'á' | 'ã' | 'å' => out.push('a'),
-            'é' | 'è' | 'ê' | 'ë' => out.push('e'),
-            'î' | 'ï' | 'í' | 'ì' => out.push('i'),
-            'ô' | 'ö' | 'ó' | 'ò' | 'õ' => out.push('o'),
-            'ù' | 'û' | 'ü' | 'ú' => out.push('u'),
-            'ÿ' | 'ý' => out.push('y'),
-            'ç' => out.push('c'),
-            'ñ' => out.push('n'),
-            'œ' => out.push_str("oe"),
-            'æ' => out.push_str("ae"),
-            '’' | '‘' | '`' | '´' => out.push('\''),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// Reports cells that cannot be right whatever the column: control characters (from bytes
 /// windows-1252 leaves undefined, or a binary file) and UTF-8 read as windows-1252 (`Ã©` for
 /// `é`), which is what a file half-saved in each encoding gives.
@@ -765,13 +751,12 @@ impl<'a> Cells<'a> {
         }
     }
 
-    /// Cells past the header's last column must be empty: otherwise a stray `;` shifted them.
-    fn no_extra_fields(&mut self, header: &Header) {
-        let expected = header.labels.len();
-        if let Some(last) = self.row.fields.iter().rposition(|f| !f.is_empty())
-            && last >= expected
-        {
-            self.report(Problem::ExtraFields { expected, found: last + 1 });
+    /// A row has exactly the header's cells: fewer is a cut line, more a stray `;`, and
+    /// either shifts values into other columns (a pupil's class read as empty).
+    fn same_width(&mut self, header: &Header) {
+        let (expected, found) = (header.labels.len(), self.row.fields.len());
+        if found != expected {
+            self.report(Problem::FieldCount { expected, found });
         }
     }
 }
@@ -835,7 +820,7 @@ fn pupils(header: &Header, data: &[Row], simple: bool, errors: &mut Vec<RowError
     let mut out = Vec::with_capacity(data.len());
     for row in data {
         let mut cells = Cells { row, errors: &mut *errors };
-        cells.no_extra_fields(header);
+        cells.same_width(header);
         let pupil = PupilRow {
             line: row.line,
             last_name: cells.required(&last),
@@ -872,7 +857,7 @@ fn teachers(header: &Header, data: &[Row], errors: &mut Vec<RowError>) -> Vec<Te
     let mut out = Vec::with_capacity(data.len());
     for row in data {
         let mut cells = Cells { row, errors: &mut *errors };
-        cells.no_extra_fields(header);
+        cells.same_width(header);
         out.push(TeacherRow {
             line: row.line,
             civility: cells.text(&civility),
@@ -1463,9 +1448,21 @@ mod tests {
     }
 
     #[test]
-    fn a_stray_separator_shifting_cells_is_reported() {
-        let text = "Nom;Prénom;Date de naissance;Sexe;Classe\nDUPONT;Marie;01/02/2018;F;CP;;\nMARTIN;Paul;01/02/2018;M;CP;CE1\n";
-        assert_eq!(errors(text.as_bytes()), [(3, Problem::ExtraFields { expected: 5, found: 6 })]);
+    fn a_cut_line_or_a_stray_separator_is_reported_once() {
+        // A cut line would have updated Marie with an empty class; a stray `;` where the last
+        // cell was empty shifts every value silently: both are refused, each once.
+        let text = "Nom;Prénom;Date de naissance;Sexe;Classe\nDUPONT;Marie;01/02/2018;F\n\
+                    MARTIN;Paul;01/02/2018;M;CP;CE1\nDURAND;Léa;;01/02/2018;F;\n";
+        assert_eq!(
+            errors(text.as_bytes()),
+            [
+                (2, Problem::FieldCount { expected: 5, found: 4 }),
+                (3, Problem::FieldCount { expected: 5, found: 6 }),
+                (4, Problem::FieldCount { expected: 5, found: 6 }),
+                (4, missing_value("Date de naissance")),
+                (4, Problem::BadSex { value: s("01/02/2018") }),
+            ]
+        );
     }
 
     #[test]
@@ -1492,7 +1489,7 @@ mod tests {
             Problem::BadYesNo { .. } => 8,
             Problem::BadEncoding { .. } => 9,
             Problem::UnbalancedQuote => 10,
-            Problem::ExtraFields { .. } => 11,
+            Problem::FieldCount { .. } => 11,
             Problem::PartialChildBlock { .. } => 12,
             Problem::NoChild => 13,
             Problem::DuplicatePupil { .. } => 14,
@@ -1513,12 +1510,18 @@ mod tests {
             Problem::BadYesNo { column: s("Directeur"), value: s("Peut-être") },
             bad_encoding("Nom", "Ã©"),
             Problem::UnbalancedQuote,
-            Problem::ExtraFields { expected: 4, found: 5 },
+            Problem::FieldCount { expected: 4, found: 5 },
             Problem::PartialChildBlock { child: 2 },
             Problem::NoChild,
             Problem::DuplicatePupil { first_line: 2 },
             Problem::BadRow { detail: s("?") },
         ]
+    }
+
+    #[test]
+    fn a_cut_line_and_a_stray_separator_have_their_own_messages() {
+        assert_eq!(Problem::FieldCount { expected: 5, found: 4 }.fluent_id(), "onde-missing-fields");
+        assert_eq!(Problem::FieldCount { expected: 5, found: 6 }.fluent_id(), "onde-extra-fields");
     }
 
     /// The `$variables` of message `id` in a Fluent file, `None` when the message is missing.

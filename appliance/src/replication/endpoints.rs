@@ -25,7 +25,7 @@ use super::{CHUNK, FileMeta, FilesPlan, MAX_BUNDLE_BYTES, MAX_OPEN_BYTES, Open, 
 use super::{decode, encode, quarantine, transfer};
 use crate::config::Role as ServerRole;
 use crate::directory::Directory;
-use crate::policy::SchoolPolicy;
+use crate::policy::{SchoolPolicy, Sender};
 use crate::web::AppState;
 
 /// Sessions open at once, all peers together.
@@ -242,14 +242,13 @@ async fn open(
     state.replication.server.authenticate(&signed, &claimed.subject_key, &method, &uri, &body)?;
     // A replica syncs hourly, or a few times more when asked or retrying: far fewer than this.
     let opens = format!("{}:sessions", signed.replica);
-    if !state.limits.allowed(&opens, SESSION_OPENS) {
+    if !state.limits.take(&opens, SESSION_OPENS) {
         return Err(Refused::new(
             StatusCode::TOO_MANY_REQUESTS,
             "busy",
             format!("{} opens too many sessions", signed.replica),
         ));
     }
-    state.limits.fail(&opens);
     let leaf = admit(&state, &opening.chain)?;
     // Only a school certifies devices; what it reports binds only the certificates it issued.
     if leaf.role == Role::School && !opening.revoked.is_empty() {
@@ -277,7 +276,7 @@ async fn open(
         }
         _ => state.directory(),
     };
-    let policy = Arc::new(SchoolPolicy::new(dir.clone()));
+    let policy = Arc::new(SchoolPolicy::new(dir.clone(), Sender::of(&leaf.role)));
     let (core, offer) = {
         let (policy, hello) = (policy.clone(), opening.hello);
         state

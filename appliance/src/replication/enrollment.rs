@@ -165,7 +165,7 @@ pub async fn enroll(
 ) -> Result<Json<EnrollResponse>, Refused> {
     let addr = crate::ratelimit::address_key(ctx.client_ip);
     let key = format!("{addr}:enroll");
-    if !state.limits.allowed(&key, crate::ratelimit::ACCOUNT) {
+    if state.limits.attempt(&[(&key, crate::ratelimit::PAIR)]).is_err() {
         return Err(Refused::new(StatusCode::TOO_MANY_REQUESTS, "too-many", format!("enrolment attempts from {addr}")));
     }
     let mut public_key = [0u8; 32];
@@ -175,9 +175,9 @@ pub async fn enroll(
         .map_err(|_| Refused::malformed("not an Ed25519 public key"))?;
     let links = &state.replication.links;
     let Some((label, subject)) = links.redeem(code_hash(&req.code), req.replica, public_key)? else {
-        state.limits.fail(&key);
         return Err(Refused::new(StatusCode::FORBIDDEN, "bad-code", "unknown, used or expired enrolment code"));
     };
+    state.limits.succeeded(&[&key], &[]);
     let subject = Subject::parse(&subject).ok_or_else(|| Refused::malformed(format!("stored subject {subject:?}")))?;
     let identity = state.replication.identity.clone();
     let scope = scope_of(&subject, &state.directory());

@@ -70,6 +70,25 @@ CREATE TABLE IF NOT EXISTS quarantine (
     reason TEXT NOT NULL,
     file TEXT NOT NULL
 );
+-- Class tablets (accounts::devices): the hash of a tablet's token, per class it serves.
+CREATE TABLE IF NOT EXISTS class_tablet (
+    token_hash BLOB NOT NULL,
+    class TEXT NOT NULL,
+    marked_by TEXT NOT NULL,
+    marked_at INTEGER NOT NULL,
+    PRIMARY KEY (token_hash, class)
+);
+CREATE INDEX IF NOT EXISTS class_tablet_class ON class_tablet (class);
+-- The account audit (accounts::audit): every reset, letter, QR card and unlock, by whom.
+CREATE TABLE IF NOT EXISTS account_audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    by_user TEXT NOT NULL,
+    target TEXT NOT NULL,
+    action TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS account_audit_target ON account_audit (target, at);
 CREATE TABLE IF NOT EXISTS admin (
     one INTEGER PRIMARY KEY CHECK (one = 1),
     password_hash TEXT NOT NULL
@@ -78,6 +97,24 @@ CREATE TABLE IF NOT EXISTS admin (
 
 /// How many sync runs are kept per peer (older ones are deleted).
 const RUNS_KEPT: i64 = 200;
+/// How many account audit entries are kept (a school's several years of resets and letters).
+pub const AUDIT_KEPT: i64 = 50_000;
+
+/// One line of the account audit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// When (Unix milliseconds).
+    pub at: i64,
+    /// Who did it (user id).
+    pub by: String,
+    /// Whose account (user id).
+    pub target: String,
+    /// `reset`, `letter`, `qr-card`, `qr-revoke`, `unlock`.
+    pub action: String,
+    /// The reason written for a reset of an activated adult account.
+    pub reason: String,
+}
+
 /// How many quarantined bundles are kept (their files too).
 pub const QUARANTINE_KEPT: i64 = 100;
 
@@ -475,6 +512,66 @@ impl Links {
     /// Forgets a quarantined bundle; returns where its bytes are, to delete them.
     pub fn discard_quarantined(&self, id: i64) -> Result<Option<String>, AppError> {
         self.with(|c| c.query_row("DELETE FROM quarantine WHERE id = ? RETURNING file", [id], |r| r.get(0)).optional())
+    }
+
+    /// The classes the tablet with this token hash serves.
+    pub fn tablet_classes(&self, token_hash: &[u8; 32]) -> Result<Vec<String>, AppError> {
+        self.with(|c| {
+            let mut st = c.prepare_cached("SELECT class FROM class_tablet WHERE token_hash = ? ORDER BY class")?;
+            st.query_map([&token_hash[..]], |r| r.get(0))?.collect()
+        })
+    }
+
+    /// Makes the tablet with this token hash one of `class`'s.
+    pub fn add_tablet(&self, token_hash: &[u8; 32], class: &str, by: &str) -> Result<(), AppError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT OR REPLACE INTO class_tablet (token_hash, class, marked_by, marked_at) VALUES (?, ?, ?, ?)",
+                params![&token_hash[..], class, by, crate::now_ms()],
+            )
+            .map(drop)
+        })
+    }
+
+    /// How many tablets serve `class`.
+    pub fn tablet_count(&self, class: &str) -> Result<i64, AppError> {
+        self.with(|c| c.query_row("SELECT count(*) FROM class_tablet WHERE class = ?", [class], |r| r.get(0)))
+    }
+
+    /// Withdraws every tablet of `class` (one was lost): they no longer open its pupils' logins.
+    pub fn remove_tablets(&self, class: &str) -> Result<usize, AppError> {
+        self.with(|c| c.execute("DELETE FROM class_tablet WHERE class = ?", [class]))
+    }
+
+    /// Appends to the account audit, keeping the newest [`AUDIT_KEPT`] entries.
+    pub fn audit(&self, entries: &[AuditEntry]) -> Result<(), AppError> {
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            {
+                let mut st = tx.prepare_cached(
+                    "INSERT INTO account_audit (at, by_user, target, action, reason) VALUES (?, ?, ?, ?, ?)",
+                )?;
+                for e in entries {
+                    st.execute(params![e.at, e.by, e.target, e.action, e.reason])?;
+                }
+            }
+            tx.execute("DELETE FROM account_audit WHERE id <= (SELECT max(id) FROM account_audit) - ?", [AUDIT_KEPT])?;
+            tx.commit()
+        })
+    }
+
+    /// The newest audit entries, newest first; only `target`'s when given.
+    pub fn audit_trail(&self, target: Option<&str>, limit: i64) -> Result<Vec<AuditEntry>, AppError> {
+        self.with(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT at, by_user, target, action, reason FROM account_audit \
+                 WHERE ?1 IS NULL OR target = ?1 ORDER BY id DESC LIMIT ?2",
+            )?;
+            st.query_map(params![target, limit], |r| {
+                Ok(AuditEntry { at: r.get(0)?, by: r.get(1)?, target: r.get(2)?, action: r.get(3)?, reason: r.get(4)? })
+            })?
+            .collect()
+        })
     }
 
     /// The hub administrator's password hash, once set.

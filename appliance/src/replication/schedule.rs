@@ -13,7 +13,7 @@ use rand::RngExt;
 use super::client::{self, Progress, Replica};
 use super::links::Run;
 use crate::config::Role;
-use crate::policy::SchoolPolicy;
+use crate::policy::{SchoolPolicy, Sender};
 use crate::web::AppState;
 
 /// The first retry after a failure; each next one doubles, up to the interval.
@@ -89,7 +89,8 @@ pub fn replica_of(state: &AppState) -> Replica {
         links: state.replication.links.clone(),
         files: state.files.clone(),
         identity: state.replication.identity.clone(),
-        policy: std::sync::Arc::new(SchoolPolicy::new(state.directory())),
+        // The server we enrolled with: the hub, or for a device its school's appliance.
+        policy: std::sync::Arc::new(SchoolPolicy::new(state.directory(), Sender::School)),
         data_dir: state.config.data_dir.clone(),
         server_ca: state.config.hub_ca.clone(),
     }

@@ -416,16 +416,16 @@ async fn hub_login(
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Result<Response, AppError> {
     let key = format!("{}:hub-admin", crate::ratelimit::address_key(ctx.client_ip));
-    if !state.limits.allowed(&key, crate::ratelimit::ACCOUNT) {
+    if state.limits.attempt(&[(&key, crate::ratelimit::PAIR)]).is_err() {
         return Err(AppError::TooManyAttempts { message: "login-too-many", detail: key });
     }
     let hash = state.replication.links.admin_hash()?.unwrap_or_default();
     let password = form.password;
     let ok = crate::accounts::argon2(&state, move || secrets::verify_password(&password, &hash)).await?;
     if !ok {
-        state.limits.fail(&key);
         return hub_view(&state, &ctx, None, Some(ctx.locale.t("login-failed")));
     }
+    state.limits.succeeded(&[&key], &[]);
     // The hub has one administrator account; its id only names its sessions.
     let admin_id = UserId::parse("0000000000000000")?;
     let sid =

@@ -11,7 +11,7 @@ use std::sync::{Arc, RwLock};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -172,6 +172,26 @@ impl AppState {
     }
 }
 
+/// Where a form asks to go back to: a path of this site, parsed, or `default` when the form
+/// names none. Anything else is refused (400) before the form changes anything: browsers
+/// read `//host`, `/\\host` and control characters as another site, and an invalid header
+/// value must never reach the redirect.
+pub fn local_path(back: &str, default: String) -> Result<String, AppError> {
+    if back.is_empty() {
+        return Ok(default);
+    }
+    let refused = || AppError::bad("error-bad-form", format!("back {back:?} is not a path of this site"));
+    if !back.starts_with('/')
+        || back.starts_with("//")
+        || back.contains('\\')
+        || back.chars().any(|c| c.is_control() || c.is_whitespace())
+    {
+        return Err(refused());
+    }
+    let parsed: axum::http::uri::PathAndQuery = back.parse().map_err(|_| refused())?;
+    Ok(parsed.as_str().to_owned())
+}
+
 /// The address printed on letters and QR cards: `public_url`, else the first LAN address.
 pub fn base_url(state: &AppState) -> String {
     if let Some(url) = &state.config.public_url {
@@ -207,9 +227,10 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), require_setup))
         .layer(middleware::from_fn_with_state(state.clone(), session::layer))
-        .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(crate::api::errors_as_json))
         .layer(axum::extract::DefaultBodyLimit::max(max_upload))
+        // Outside everything that may replace an answer, so that every answer has them.
+        .layer(middleware::from_fn_with_state(state.clone(), security_headers))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -224,7 +245,7 @@ fn hub_app(state: AppState) -> Router {
         .merge(crate::replication::endpoints::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), session::layer))
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), security_headers))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -284,8 +305,9 @@ async fn require_setup(State(state): State<AppState>, request: Request, next: Ne
     next.run(request).await
 }
 
-async fn security_headers(request: Request, next: Next) -> Response {
-    let is_get = request.method() == Method::GET;
+/// Headers on every answer: what a page may load and do, no sniffing, no caching of
+/// anything personal (static assets set their own), and HSTS over HTTPS.
+async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let h = response.headers_mut();
     h.insert(
@@ -297,8 +319,18 @@ async fn security_headers(request: Request, next: Next) -> Response {
     );
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-    if is_get && !h.contains_key(header::CACHE_CONTROL) {
+    h.insert(
+        header::HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static(
+            "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), \
+             interest-cohort=()",
+        ),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if state.config.https() {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
     }
     response
 }
@@ -369,5 +401,33 @@ impl ErrorPage {
     /// The page's HTML (a plain fallback if the template itself fails).
     pub fn render_html(&self) -> String {
         self.render().unwrap_or_else(|_| format!("<!doctype html><title>Préau</title><p>{}</p>", self.message))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn back_is_a_path_of_this_site_or_refused() {
+        for ok in ["/", "/homework", "/classes/abc/homework?from=2026-11-30&to=2026-12-06", "/child/x#todo"] {
+            assert_eq!(local_path(ok, "/d".into()).unwrap(), ok.split('#').next().unwrap(), "{ok}");
+        }
+        assert_eq!(local_path("", "/d".into()).unwrap(), "/d");
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "\t//evil.example",
+            "/\t/evil.example",
+            "https://evil.example",
+            "evil",
+            "/a\r\nSet-Cookie: x=y",
+            "/a\nb",
+            " /a",
+            "/a b",
+        ] {
+            let e = local_path(bad, "/d".into()).unwrap_err();
+            assert_eq!(e.status(), axum::http::StatusCode::BAD_REQUEST, "{bad:?}");
+        }
     }
 }

@@ -81,10 +81,19 @@ impl Sessions {
 
     /// The CSRF token of a sid.
     pub fn csrf_for(&self, sid: &str) -> String {
+        self.keyed_hash("csrf", &[sid])[..32].to_owned()
+    }
+
+    /// A hex MAC of `parts` under the server's secret key, for `context` (what it signs).
+    pub fn keyed_hash(&self, context: &str, parts: &[&str]) -> String {
         let mut hasher = blake3::Hasher::new_keyed(&self.key);
-        hasher.update(b"csrf\0");
-        hasher.update(sid.as_bytes());
-        hasher.finalize().to_hex()[..32].to_owned()
+        hasher.update(context.as_bytes());
+        for part in parts {
+            hasher.update(b"\0");
+            hasher.update(&(part.len() as u64).to_le_bytes());
+            hasher.update(part.as_bytes());
+        }
+        hasher.finalize().to_hex().to_string()
     }
 
     fn touch(&self, sid: &str) -> Option<SignedIn> {
@@ -172,6 +181,10 @@ pub struct Ctx {
     pub bearer: bool,
     /// The « dernière synchronisation » line, for staff.
     pub sync_note: Option<String>,
+    /// Known-device tokens this browser carries (`accounts::devices`).
+    pub known_devices: Vec<String>,
+    /// The class-tablet token this browser carries, if any.
+    pub tablet: Option<String>,
 }
 
 impl Ctx {
@@ -240,15 +253,19 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip())
         .or_else(|| request.extensions().get::<MockConnectInfo<SocketAddr>>().map(|c| c.0.ip()));
-    let existing = request
+    let cookies: Vec<Cookie<'static>> = request
         .headers()
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(Cookie::split_parse)
+        .flat_map(|v| Cookie::split_parse(v.to_owned()))
         .filter_map(Result::ok)
+        .collect();
+    let existing = cookies
+        .iter()
         .find(|c| c.name() == COOKIE && c.value().len() == 64 && c.value().bytes().all(|b| b.is_ascii_hexdigit()))
         .map(|c| c.value().to_owned());
+    let (known_devices, tablet) = crate::accounts::devices::from_cookies(&cookies);
     let bearer_token = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -275,7 +292,17 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
         .as_ref()
         .filter(|s| s.profile.is_staff())
         .and_then(|_| crate::replication::status::footer_note(&state, locale));
-    request.extensions_mut().insert(Ctx { locale, client_ip, sid: sid.clone(), csrf, signed_in, bearer, sync_note });
+    request.extensions_mut().insert(Ctx {
+        locale,
+        client_ip,
+        sid: sid.clone(),
+        csrf,
+        signed_in,
+        bearer,
+        sync_note,
+        known_devices,
+        tablet,
+    });
     let mut response = next.run(request).await;
     if fresh
         && !response.headers().contains_key(header::SET_COOKIE)

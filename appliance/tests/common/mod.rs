@@ -7,6 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use preau_appliance::config::Config;
 use preau_appliance::directory::{Directory, Member};
+use preau_appliance::policy::Sender;
 use preau_appliance::web::{self, AppState};
 use reqwest::StatusCode;
 use reqwest::redirect::Policy;
@@ -33,7 +34,7 @@ pub fn laptop(
         links: preau_appliance::replication::Links::open(&dir.join("links.db")).unwrap(),
         files: preau_appliance::files::FileStore::open(dir.join("files")).unwrap(),
         identity,
-        policy: std::sync::Arc::new(preau_appliance::policy::SchoolPolicy::new(directory)),
+        policy: std::sync::Arc::new(preau_appliance::policy::SchoolPolicy::new(directory, Sender::School)),
         data_dir: dir.to_owned(),
         server_ca: None,
     }
@@ -90,6 +91,21 @@ impl TestServer {
         self.state.directory()
     }
 
+    /// A browser that is one of `class`'s tablets (`tests/server.rs` marks one through the
+    /// class page, as a teacher does).
+    pub fn tablet(&self, class: &str) -> Browser {
+        Browser::with_cookie(&self.base, &format!("preau_tablet={}", self.tablet_token(class)))
+    }
+
+    /// The token of a new tablet of `class` (for API clients, sent as the tablet cookie).
+    pub fn tablet_token(&self, class: &str) -> String {
+        let class = preau_appliance::directory::ClassId::parse(class).unwrap();
+        let dir = self.directory();
+        let director = dir.people.values().find(|m| m.profile == preau_appliance::directory::Profile::Director);
+        let by = director.map_or_else(preau_appliance::directory::UserId::random, |d| d.id.clone());
+        preau_appliance::accounts::devices::mark_tablet(&self.state, None, &class, &by).unwrap()
+    }
+
     /// The member with this login.
     pub fn member(&self, login: &str) -> Member {
         self.directory().by_login(login).unwrap_or_else(|| panic!("no account {login}")).clone()
@@ -105,6 +121,7 @@ impl TestServer {
 /// One browser: its own cookies, no automatic redirects, French.
 pub struct Browser {
     client: reqwest::Client,
+    jar: std::sync::Arc<reqwest::cookie::Jar>,
     base: String,
     pub csrf: String,
 }
@@ -138,15 +155,44 @@ pub fn csrf_in(body: &str) -> Option<String> {
 
 impl Browser {
     pub fn new(base: &str) -> Self {
+        Self::with_cookie(base, "")
+    }
+
+    /// A browser that already holds `cookie` (`name=value`).
+    pub fn with_cookie(base: &str, cookie: &str) -> Self {
+        Self::build(base, cookie, None)
+    }
+
+    /// A browser on another machine of the network: its requests come from `local`
+    /// (any 127.x.y.z address reaches a server on 127.0.0.1).
+    pub fn from_address(base: &str, local: IpAddr) -> Self {
+        Self::build(base, "", Some(local))
+    }
+
+    /// A browser holding `cookie` (`name=value`, or nothing), its requests from `local`.
+    pub fn build(base: &str, cookie: &str, local: Option<IpAddr>) -> Self {
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert(reqwest::header::ACCEPT_LANGUAGE, "fr-FR,fr;q=0.9".parse().unwrap());
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        if !cookie.is_empty() {
+            jar.add_cookie_str(cookie, &base.parse().unwrap());
+        }
         let client = reqwest::Client::builder()
-            .cookie_store(true)
+            .cookie_provider(jar.clone())
+            .local_address(local)
             .redirect(Policy::none())
             .default_headers(headers)
             .build()
             .unwrap();
-        Self { client, base: base.to_owned(), csrf: String::new() }
+        Self { client, jar, base: base.to_owned(), csrf: String::new() }
+    }
+
+    /// The value of one of this browser's cookies.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        use reqwest::cookie::CookieStore;
+        let all = self.jar.cookies(&self.base.parse().unwrap())?;
+        let prefix = format!("{name}=");
+        all.to_str().ok()?.split("; ").find_map(|c| c.strip_prefix(&prefix).map(str::to_owned))
     }
 
     async fn page(&mut self, response: reqwest::Response) -> Page {
@@ -190,7 +236,7 @@ impl Browser {
 /// Runs one sync session between `store` and the server's replica, under the server's rules.
 /// A document refused either way makes it an error, with the reasons.
 pub fn sync_with(server: &TestServer, store: &mut preau_sync::Store) -> Result<(), String> {
-    let policy = preau_appliance::policy::SchoolPolicy::new(server.directory());
+    let policy = preau_appliance::policy::SchoolPolicy::new(server.directory(), Sender::School);
     let (mine, theirs) = server
         .state
         .db
@@ -238,7 +284,7 @@ impl Browser {
     }
 }
 
-/// A fresh server set up with a director (`anne.riou` / `lilas-2026`), logged in.
+/// A fresh server set up with a director (`anne.riou` / `cartable-vert-2026`), logged in.
 pub async fn set_up_school() -> (TestServer, Browser) {
     let server = TestServer::fresh().await;
     let mut b = server.browser();
@@ -249,8 +295,8 @@ pub async fn set_up_school() -> (TestServer, Browser) {
         ("commune", "Saint-Aubin-des-Prés"),
         ("first_name", "Anne"),
         ("last_name", "Riou"),
-        ("password", "lilas-2026"),
-        ("confirm", "lilas-2026"),
+        ("password", "cartable-vert-2026"),
+        ("confirm", "cartable-vert-2026"),
     ];
     b.post("/setup", &fields).await.assert_redirect("/");
     b.get("/").await;
@@ -279,11 +325,30 @@ pub async fn api(
     (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
 }
 
-/// A browser in which `pupil` logged in with their pictures.
+/// A bearer token for `pupil`, logged in with their pictures on a tablet of their class.
+pub async fn pupil_token(server: &TestServer, pupil: &Member) -> String {
+    let pictures: Vec<String> =
+        server.directory().credentials[&pupil.id].picture_secret.split(',').map(Into::into).collect();
+    let tablet = server.tablet_token(&pupil.person.class_id);
+    let body =
+        serde_json::json!({"class_id": pupil.person.class_id, "pupil_id": pupil.id.as_str(), "pictures": pictures});
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/v1/auth/pictures", server.base))
+        .header("cookie", format!("preau_tablet={tablet}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let answer: serde_json::Value = response.json().await.unwrap();
+    answer["token"].as_str().unwrap().to_owned()
+}
+
+/// A browser in which `pupil` logged in with their pictures, on a tablet of their class.
 pub async fn pupil_browser(server: &TestServer, pupil: &Member) -> Browser {
     let pictures: Vec<String> =
         server.directory().credentials[&pupil.id].picture_secret.split(',').map(Into::into).collect();
-    let mut b = server.browser();
+    let mut b = server.tablet(&pupil.person.class_id);
     let path = format!("/classes/{}/login/{}", pupil.person.class_id, pupil.id);
     b.get(&path).await.assert_ok();
     b.post(&path, &[("entered", &pictures[..2].join(",")), ("add", &pictures[2])]).await.assert_redirect("/");

@@ -37,6 +37,13 @@ pub struct Credential {
     pub disabled: bool,
     /// The secret of the account's calendar feed address; empty when none.
     pub calendar_secret: String,
+    /// Who last reset the account (user id); empty if never. Its owner is told at the next
+    /// login.
+    pub reset_by: String,
+    /// When (Unix milliseconds).
+    pub reset_at: i64,
+    /// Why, as the director wrote it (resets of activated adult accounts).
+    pub reset_reason: String,
 }
 
 impl std::fmt::Debug for Credential {
@@ -68,6 +75,9 @@ impl DocKind for Credentials {
                     c.qr_secret.as_str().into(),
                     i64::from(c.disabled).into(),
                     c.calendar_secret.as_str().into(),
+                    c.reset_by.as_str().into(),
+                    c.reset_at.into(),
+                    c.reset_reason.as_str().into(),
                 ],
             ));
         }

@@ -329,6 +329,9 @@ impl Table {
                 "qr_secret",
                 "disabled",
                 "calendar_secret",
+                "reset_by",
+                "reset_at",
+                "reset_reason",
             ],
             Table::LiaisonNote => &[
                 "doc_id",

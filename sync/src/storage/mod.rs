@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_agenda.sql"),
     include_str!("migrations/0008_news_photos.sql"),
     include_str!("migrations/0009_message_files.sql"),
+    include_str!("migrations/0010_credential_resets.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -26,3 +26,4 @@ messaging-bad-subject = Give the conversation a subject (120 characters at most)
 messaging-bad-body = Write the message (5,000 characters at most).
 messaging-not-allowed = You cannot write to these people together. Choose among the recipients offered.
 messaging-attach = Attach files (optional, 5 at most)
+messaging-classmates-closed = Your teacher has closed messages between the class's pupils: this conversation can still be read, but no longer written in.

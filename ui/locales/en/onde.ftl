@@ -12,6 +12,7 @@ onde-bad-sex = The sex "{ $value }" is not recognised (expected: M or F).
 onde-bad-yes-no = In the column "{ $column }", "{ $value }" is not recognised (expected: Oui, Non or an empty cell).
 onde-bad-encoding = In the column "{ $column }", "{ $value }" holds unreadable characters: the file probably mixes two encodings. Export it again from ONDE without editing it, or save it again as "CSV UTF-8".
 onde-unbalanced-quote = A quotation mark (") opened on this line is never closed: the rest of the file cannot be read correctly.
+onde-missing-fields = This line has { $found } columns while the first line announces { $expected }: it was probably cut. Export the file from ONDE again without editing it.
 onde-extra-fields = This line has { $found } columns while the first line announces only { $expected }: a semicolon may have slipped into a value.
 onde-partial-child-block = The details of child number { $child } are incomplete: each child takes four columns (usage name, family name, first name, class).
 onde-no-child = This guardian is linked to no child.

@@ -26,3 +26,4 @@ messaging-bad-subject = Donnez un sujet à la conversation (120 caractères au p
 messaging-bad-body = Écrivez le message (5 000 caractères au plus).
 messaging-not-allowed = Vous ne pouvez pas écrire à ces personnes ensemble. Choisissez parmi les destinataires proposés.
 messaging-attach = Joindre des fichiers (facultatif, 5 au plus)
+messaging-classmates-closed = Votre enseignant a fermé les messages entre élèves de la classe : cette conversation se lit toujours, mais on ne peut plus y écrire.

@@ -12,6 +12,7 @@ onde-bad-sex = Le sexe « { $value } » n'est pas reconnu (attendu : M ou F).
 onde-bad-yes-no = Dans la colonne « { $column } », « { $value } » n'est pas reconnu (attendu : Oui, Non ou une case vide).
 onde-bad-encoding = Dans la colonne « { $column } », « { $value } » contient des caractères illisibles : le fichier mélange sans doute deux encodages. Exportez-le à nouveau depuis ONDE sans le retoucher, ou réenregistrez-le en « CSV UTF-8 ».
 onde-unbalanced-quote = Un guillemet (") ouvert sur cette ligne n'est jamais refermé : la suite du fichier ne peut pas être lue correctement.
+onde-missing-fields = Cette ligne compte { $found } colonnes alors que la première ligne en annonce { $expected } : elle a sans doute été coupée. Exportez de nouveau le fichier depuis ONDE sans le retoucher.
 onde-extra-fields = Cette ligne compte { $found } colonnes alors que la première ligne n'en annonce que { $expected } : un point-virgule s'est peut-être glissé dans une valeur.
 onde-partial-child-block = Les informations de l'enfant n° { $child } sont incomplètes : chaque enfant occupe quatre colonnes (nom d'usage, nom de famille, prénom, classe).
 onde-no-child = Ce responsable n'est rattaché à aucun enfant.
