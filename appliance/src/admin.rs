@@ -3,11 +3,10 @@
 //! in the JSON API.
 
 use askama::Template;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -17,26 +16,27 @@ use crate::accounts::{self, audit, managed_account, manages_account, secrets};
 use crate::api::{ApiError, ApiJson, ApiUser, ErrorBody};
 use crate::directory::{Class, ClassId, Directory, Member, Profile};
 use crate::error::AppError;
+use crate::web::Routes;
 use crate::web::session::CsrfForm;
 use crate::web::{AppState, Chrome, Ctx, SignedIn, render};
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/admin/accounts", get(accounts_page))
-        .route("/admin/letters", get(letters_index))
-        .route("/admin/audit", get(audit_page))
-        .route("/classes/{id}", get(class_page))
-        .route("/accounts/{id}/reset", post(reset))
-        .route("/accounts/{id}/qr", post(new_qr_card))
-        .route("/accounts/{id}/qr/revoke", post(revoke_qr_card))
-        .route("/accounts/{id}/unlock", post(unlock))
-        .route("/classes/{id}/tablet", post(mark_tablet))
-        .route("/classes/{id}/tablets/remove", post(remove_tablets))
-        .route("/letters/class/{id}/pupils", get(class_pupil_letters))
-        .route("/letters/class/{id}/parents", get(class_parent_letters))
-        .route("/letters/account/{id}", get(account_letter))
-        .route("/admin/appliance", get(appliance_page))
-        .route("/admin/appliance/label", get(appliance_label))
+pub(crate) fn routes() -> Routes {
+    Routes::new()
+        .get("/admin/accounts", accounts_page)
+        .get("/admin/letters", letters_index)
+        .get("/admin/audit", audit_page)
+        .get("/classes/{id}", class_page)
+        .post("/accounts/{id}/reset", reset)
+        .post("/accounts/{id}/qr", new_qr_card)
+        .post("/accounts/{id}/qr/revoke", revoke_qr_card)
+        .post("/accounts/{id}/unlock", unlock)
+        .post("/classes/{id}/tablet", mark_tablet)
+        .post("/classes/{id}/tablets/remove", remove_tablets)
+        .get("/letters/class/{id}/pupils", class_pupil_letters)
+        .get("/letters/class/{id}/parents", class_parent_letters)
+        .get("/letters/account/{id}", account_letter)
+        .get("/admin/appliance", appliance_page)
+        .get("/admin/appliance/label", appliance_label)
 }
 
 // ---- who may do what ----

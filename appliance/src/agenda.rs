@@ -5,11 +5,10 @@
 //! event; pages and feeds read `agenda_event`.
 
 use askama::Template;
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use icalendar::{Calendar, Component, EventLike};
 use preau_sync::kinds::AgendaEvent;
 use preau_sync::kinds::agenda::{CATEGORIES, EventRow};
@@ -24,6 +23,7 @@ use crate::directory::{ClassId, Directory, Member, Profile, UserId};
 use crate::error::AppError;
 use crate::homework::class_partition;
 use crate::text;
+use crate::web::Routes;
 use crate::web::session::CsrfForm;
 use crate::web::{AppState, Chrome, Ctx, SignedIn, base_url, render, render_status};
 
@@ -471,13 +471,15 @@ pub async fn feed(state: &AppState, secret: &str) -> Result<String, AppError> {
 
 // ---- pages ----
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/agenda", get(agenda_page).post(add_form))
-        .route("/agenda/feed", post(feed_form))
-        .route("/agenda/{id}", get(event_page).post(edit_form))
-        .route("/agenda/{id}/withdraw", post(withdraw_form))
-        .route("/calendar/{file}", get(feed_file))
+pub(crate) fn routes() -> Routes {
+    Routes::new()
+        .get("/agenda", agenda_page)
+        .post("/agenda", add_form)
+        .post("/agenda/feed", feed_form)
+        .get("/agenda/{id}", event_page)
+        .post("/agenda/{id}", edit_form)
+        .post("/agenda/{id}/withdraw", withdraw_form)
+        .get("/calendar/{file}", feed_file)
 }
 
 /// `?from=` (a day; today by default).

@@ -3,10 +3,9 @@
 //! JSON API.
 
 use askama::Template;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::routing::get;
-use axum::{Json, Router};
 use preau_sync::Partition;
 use preau_sync::store::NewsFilter;
 use serde::Serialize;
@@ -20,10 +19,11 @@ use crate::directory::{Class, Directory, Member, Profile, UserId};
 use crate::error::AppError;
 use crate::homework::TodoList;
 use crate::i18n::Locale;
+use crate::web::Routes;
 use crate::web::{AppState, Chrome, Ctx, SignedIn, render};
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new().route("/", get(home)).route("/child/{id}", get(child_home)).route("/team", get(team))
+pub(crate) fn routes() -> Routes {
+    Routes::new().get("/", home).get("/child/{id}", child_home).get("/team", team)
 }
 
 /// A person's role as people say it ("Directrice", "ATSEM", ...).

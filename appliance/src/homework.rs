@@ -9,11 +9,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use askama::Template;
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use preau_sync::kinds::HomeworkBook;
 use preau_sync::kinds::homework::{DoneMark, HomeworkEntry, HomeworkItem};
 use preau_sync::{DocAddress, DocKey, Kind, LocalId, Partition, Uai};
@@ -26,6 +25,7 @@ use crate::api::{ApiError, ApiJson, ApiUser, Created, ErrorBody};
 use crate::directory::{Class, ClassId, Directory, Member, Profile, UserId};
 use crate::error::AppError;
 use crate::text;
+use crate::web::Routes;
 use crate::web::session::CsrfForm;
 use crate::web::upload::{FormWithFiles, MultipartForm};
 use crate::web::{AppState, Chrome, Ctx, SignedIn, render, render_status};
@@ -620,15 +620,17 @@ pub async fn entry_with_ticks(
 
 // ---- pages ----
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/classes/{id}/homework", get(week_page).post(create_form))
-        .route("/classes/{id}/homework/print", get(print_page))
-        .route("/classes/{id}/homework/{entry}", get(entry_page).post(update_form))
-        .route("/classes/{id}/homework/{entry}/remove", post(remove_form))
-        .route("/classes/{id}/homework/{entry}/files/{hash}", get(file_download))
-        .route("/homework", get(my_todo_page))
-        .route("/pupils/{id}/homework/{entry}/done", post(done_form))
+pub(crate) fn routes() -> Routes {
+    Routes::new()
+        .get("/classes/{id}/homework", week_page)
+        .post("/classes/{id}/homework", create_form)
+        .get("/classes/{id}/homework/print", print_page)
+        .get("/classes/{id}/homework/{entry}", entry_page)
+        .post("/classes/{id}/homework/{entry}", update_form)
+        .post("/classes/{id}/homework/{entry}/remove", remove_form)
+        .get("/classes/{id}/homework/{entry}/files/{hash}", file_download)
+        .get("/homework", my_todo_page)
+        .post("/pupils/{id}/homework/{entry}/done", done_form)
 }
 
 /// `?week=YYYY-MM-DD` (any day of the week shown).
@@ -1091,6 +1093,8 @@ async fn api_attach(
     Path((id, entry)): Path<(String, String)>,
     multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<StatusCode, ApiError> {
+    // Allowed before the files are read.
+    state.directory().taught_class(&user.user, &id)?;
     let form = MultipartForm::read(multipart, MAX_FILES, "homework-too-many-files").await?;
     let add = form.files.into_iter().filter(|f| f.field == "files").collect();
     change_files(&state, &user, &id, &entry, FileChanges { add, remove: Vec::new() }).await?;

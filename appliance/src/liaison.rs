@@ -7,11 +7,10 @@
 use std::collections::BTreeSet;
 
 use askama::Template;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use preau_sync::kinds::LiaisonNote;
 use preau_sync::kinds::liaison::{ASKS, NoteRow, Signature, SignatureRow};
 use preau_sync::store::NoteFilter;
@@ -26,6 +25,7 @@ use crate::directory::{Class, ClassId, Directory, Member, Profile, UserId};
 use crate::error::AppError;
 use crate::homework::class_partition;
 use crate::text;
+use crate::web::Routes;
 use crate::web::session::CsrfForm;
 use crate::web::{AppState, Chrome, Ctx, SignedIn, render, render_status};
 
@@ -86,6 +86,10 @@ pub fn check_change(
         }
         if !ASKS.contains(&after.ask.as_str()) {
             return Err(format!("unknown request {:?}", after.ask));
+        }
+        let unique: BTreeSet<&String> = after.recipients.iter().collect();
+        if unique.len() != after.recipients.len() {
+            return Err("a recipient named twice".into());
         }
         let added = after.recipients.iter().filter(|p| !before.recipients.contains(p));
         for pupil in added {
@@ -479,14 +483,16 @@ pub async fn unsigned_count(state: &AppState, by: &SignedIn) -> Result<usize, Ap
 
 // ---- pages ----
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/classes/{id}/liaison", get(class_page).post(post_form))
-        .route("/classes/{id}/liaison/{note}", get(note_page).post(edit_form))
-        .route("/classes/{id}/liaison/{note}/remind", post(remind_form))
-        .route("/classes/{id}/liaison/{note}/withdraw", post(withdraw_form))
-        .route("/liaison", get(family_page))
-        .route("/liaison/{note}/sign", post(sign_form))
+pub(crate) fn routes() -> Routes {
+    Routes::new()
+        .get("/classes/{id}/liaison", class_page)
+        .post("/classes/{id}/liaison", post_form)
+        .get("/classes/{id}/liaison/{note}", note_page)
+        .post("/classes/{id}/liaison/{note}", edit_form)
+        .post("/classes/{id}/liaison/{note}/remind", remind_form)
+        .post("/classes/{id}/liaison/{note}/withdraw", withdraw_form)
+        .get("/liaison", family_page)
+        .post("/liaison/{note}/sign", sign_form)
 }
 
 #[derive(Template)]

@@ -13,12 +13,11 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use askama::Template;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use preau_sync::kinds::Conversation;
 use preau_sync::kinds::conversation::{ConversationRow, Message, MessageRow, Moderation};
 use preau_sync::kinds::homework::Attachment;
@@ -34,6 +33,7 @@ use crate::directory::{Class, ClassId, Directory, Member, Profile, UserId};
 use crate::error::AppError;
 use crate::homework::class_partition;
 use crate::text;
+use crate::web::Routes;
 use crate::web::session::CsrfForm;
 use crate::web::upload::{FormWithFiles, Uploaded};
 use crate::web::{AppState, Chrome, Ctx, SignedIn, render, render_status};
@@ -251,7 +251,10 @@ fn context_of(dir: &Directory, by: &Member, to: &[&Member], about: Option<&Membe
         (Profile::Staff, None) => Some(Partition::Staff(uai.clone())),
         (Profile::Parent | Profile::AcademyAdmin, None) => None,
     };
-    partition.ok_or_else(|| AppError::bad("messaging-not-allowed", "no context for this conversation"))
+    partition.ok_or_else(|| AppError::Refused {
+        message: "messaging-not-allowed",
+        detail: "no context for this conversation".into(),
+    })
 }
 
 fn body_of(body: &str) -> Result<String, AppError> {
@@ -302,8 +305,6 @@ pub async fn start(
 ) -> Result<String, AppError> {
     let dir = state.directory();
     let me = dir.member(&by.user).ok_or(AppError::Unauthenticated)?;
-    let subject = text::required_line(&new.subject, MAX_SUBJECT, "messaging-bad-subject")?;
-    let body = body_of(&new.body)?;
     let to: Vec<&Member> = new
         .to
         .iter()
@@ -324,8 +325,11 @@ pub async fn start(
     let mut seen = BTreeSet::new();
     participants.retain(|p| seen.insert(p.clone()));
     let about = about.map(|c| c.id.to_string()).unwrap_or_default();
+    // Who may write to whom is decided before anything typed is looked at.
     may_gather(&dir, &partition, me.id.as_str(), &participants, &about)
-        .map_err(|detail| AppError::bad("messaging-not-allowed", detail))?;
+        .map_err(|detail| AppError::Refused { message: "messaging-not-allowed", detail })?;
+    let subject = text::required_line(&new.subject, MAX_SUBJECT, "messaging-bad-subject")?;
+    let body = body_of(&new.body)?;
     let key = ClassId::random().to_string();
     let first = new_message(&dir, &partition, me, body, store_files(state, files).await?);
     let address = conversation_address(partition, &key)?;
@@ -370,6 +374,22 @@ async fn find(state: &AppState, by: &SignedIn, key: &str) -> Result<(Conversatio
     }
 }
 
+/// The conversation `by` may add a message to: one they take part in, still open to them
+/// ([`may_reply`]).
+async fn writable(state: &AppState, by: &SignedIn, key: &str) -> Result<ConversationRow, AppError> {
+    let (row, _) = find(state, by, key).await?;
+    if !row.participants.iter().any(|p| p == by.user.as_str()) {
+        return Err(AppError::NotFound);
+    }
+    if !may_reply(&state.directory(), &row, &by.user) {
+        return Err(AppError::Refused {
+            message: "messaging-classmates-closed",
+            detail: "classmates may no longer write to each other".into(),
+        });
+    }
+    Ok(row)
+}
+
 /// Whether `user` may add a message to the conversation of `row` ([`pupils_may_write`]).
 fn may_reply(dir: &Directory, row: &ConversationRow, user: &UserId) -> bool {
     let pupil = dir.member(user).is_some_and(|m| m.profile == Profile::Pupil);
@@ -389,15 +409,9 @@ pub async fn reply(
     body: &str,
     files: Vec<Uploaded>,
 ) -> Result<(), AppError> {
-    let (row, _) = find(state, by, key).await?;
-    if !row.participants.iter().any(|p| p == by.user.as_str()) {
-        return Err(AppError::NotFound);
-    }
+    let row = writable(state, by, key).await?;
     let body = body_of(body)?;
     let dir = state.directory();
-    if !may_reply(&dir, &row, &by.user) {
-        return Err(AppError::bad("messaging-classmates-closed", "classmates may no longer write to each other"));
-    }
     let me = dir.member(&by.user).ok_or(AppError::Unauthenticated)?;
     let address = address_of(&row)?;
     let message = new_message(&dir, &address.partition, me, body, store_files(state, files).await?);
@@ -725,15 +739,18 @@ pub async fn held(
 
 // ---- pages ----
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/messages", get(inbox_page))
-        .route("/messages/new", get(new_page).post(new_form))
-        .route("/messages/events", get(events))
-        .route("/messages/{id}", get(conversation_page).post(reply_form))
-        .route("/messages/{id}/{message}/moderate", post(moderate_form))
-        .route("/messages/{id}/files/{hash}", get(file_download))
-        .route("/classes/{id}/messaging", get(class_messaging_page).post(class_rules_form))
+pub(crate) fn routes() -> Routes {
+    Routes::new()
+        .get("/messages", inbox_page)
+        .get("/messages/new", new_page)
+        .post("/messages/new", new_form)
+        .get("/messages/events", events)
+        .get("/messages/{id}", conversation_page)
+        .post("/messages/{id}", reply_form)
+        .post("/messages/{id}/{message}/moderate", moderate_form)
+        .get("/messages/{id}/files/{hash}", file_download)
+        .get("/classes/{id}/messaging", class_messaging_page)
+        .post("/classes/{id}/messaging", class_rules_form)
 }
 
 #[derive(Template)]
@@ -1042,6 +1059,8 @@ async fn api_reply_with_files(
     Path(id): Path<String>,
     multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<StatusCode, ApiError> {
+    // Allowed before the files are read.
+    writable(&state, &user, &id).await?;
     let form = crate::web::upload::MultipartForm::read(multipart, MAX_FILES, "error-too-many-files").await?;
     let body = form.value("body");
     let files = form.files.into_iter().filter(|f| f.field == "files").collect();

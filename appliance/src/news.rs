@@ -4,11 +4,10 @@
 //! `NewsPost` document per post, in its audience's partition; pages read `news_post`.
 
 use askama::Template;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use preau_sync::kinds::NewsPost;
 use preau_sync::kinds::news::{AUDIENCES, NewsRow, Photo};
 use preau_sync::store::NewsFilter;
@@ -23,6 +22,7 @@ use crate::directory::{ClassId, Directory, Member, Profile, UserId};
 use crate::error::AppError;
 use crate::homework::class_partition;
 use crate::text;
+use crate::web::Routes;
 use crate::web::session::CsrfForm;
 use crate::web::upload::FormWithFiles;
 use crate::web::{AppState, Chrome, Ctx, SignedIn, render, render_status};
@@ -264,7 +264,10 @@ pub async fn publish(state: &AppState, by: &SignedIn, input: PostInput, photos: 
     let dir = state.directory();
     let place = Place::parse(&input.place)?;
     if !writes(&dir, &by.user, &place) {
-        return Err(AppError::bad("news-bad-place", format!("{} does not publish at {place:?}", by.user)));
+        return Err(AppError::Refused {
+            message: "news-bad-place",
+            detail: format!("{} does not publish at {place:?}", by.user),
+        });
     }
     if input.public && place != Place::School {
         return Err(AppError::bad("news-public-school-only", "public outside the school's posts"));
@@ -445,13 +448,15 @@ pub async fn one(state: &AppState, l: &crate::i18n::Locale, by: &SignedIn, id: &
 
 // ---- pages ----
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/news", get(news_page).post(publish_form))
-        .route("/staffroom", get(staffroom_page))
-        .route("/news/{id}", get(post_page).post(edit_form))
-        .route("/news/{id}/withdraw", post(withdraw_form))
-        .route("/news/{id}/photos/{hash}", get(photo))
+pub(crate) fn routes() -> Routes {
+    Routes::new()
+        .get("/news", news_page)
+        .post("/news", publish_form)
+        .get("/staffroom", staffroom_page)
+        .get("/news/{id}", post_page)
+        .post("/news/{id}", edit_form)
+        .post("/news/{id}/withdraw", withdraw_form)
+        .get("/news/{id}/photos/{hash}", photo)
 }
 
 #[derive(Template)]

@@ -2,11 +2,9 @@
 //! nothing else is reachable (see `web::require_setup`).
 
 use askama::Template;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
 use preau_sync::kinds::credentials::Credential;
 use preau_sync::kinds::directory::{Person, SchoolInfo};
 use preau_sync::{Store, Uai};
@@ -19,11 +17,12 @@ use crate::accounts::secrets;
 use crate::api::{ApiError, ApiJson, ErrorBody};
 use crate::directory::{Directory, Member, Profile, SchoolDocs, UserId, slug};
 use crate::error::AppError;
+use crate::web::Routes;
 use crate::web::session::CsrfForm;
 use crate::web::{AppState, Chrome, Ctx, render, render_status};
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new().route("/setup", get(setup_page).post(setup))
+pub(crate) fn routes() -> Routes {
+    Routes::new().get("/setup", setup_page).post("/setup", setup)
 }
 
 pub(crate) fn api_routes() -> OpenApiRouter<AppState> {

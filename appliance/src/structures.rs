@@ -3,11 +3,10 @@
 //! and staff, who are not in ONDE) — as pages and in the JSON API.
 
 use askama::Template;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use preau_sync::kinds::directory::{Group, Person, SchoolClass};
 use preau_sync::kinds::{Credentials, SchoolDirectory};
 use serde::{Deserialize, Serialize};
@@ -21,6 +20,7 @@ use crate::api::{ApiError, ApiJson, ApiUser, Created, ErrorBody};
 use crate::directory::{ClassId, Profile, STAFF_ROLES, SchoolDocs, UserId};
 use crate::error::AppError;
 use crate::onde::import::{LEVELS, is_school_year, school_year_of};
+use crate::web::Routes;
 use crate::web::session::CsrfForm;
 use crate::web::{AppState, Chrome, Ctx, SignedIn, render_status};
 
@@ -214,14 +214,14 @@ pub async fn set_members(state: &AppState, by: &SignedIn, group: &str, members: 
 
 // ---- pages ----
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/admin/structures", get(page))
-        .route("/admin/people", post(people_form))
-        .route("/admin/classes", post(class_form))
-        .route("/admin/classes/{id}/teachers", post(teacher_form))
-        .route("/admin/groups", post(group_form))
-        .route("/admin/groups/{id}/members", post(member_form))
+pub(crate) fn routes() -> Routes {
+    Routes::new()
+        .get("/admin/structures", page)
+        .post("/admin/people", people_form)
+        .post("/admin/classes", class_form)
+        .post("/admin/classes/{id}/teachers", teacher_form)
+        .post("/admin/groups", group_form)
+        .post("/admin/groups/{id}/members", member_form)
 }
 
 /// A group as the page shows it.

@@ -192,61 +192,16 @@ async fn setup_and_import_through_the_api() {
 
 /// Garbage to every documented operation, signed in as the director: never a 5xx, always
 /// a JSON error body for refusals.
+/// Unknown paths and wrong methods answer in JSON too (every operation's garbage is in
+/// `tests/authorization.rs`, which has real ids to fill its paths with).
 #[tokio::test]
-async fn garbage_never_gets_a_server_error() {
+async fn unknown_paths_and_methods_answer_in_json() {
     let server = TestServer::demo().await;
     let (_, body) = login(&server, "claire.martin", DEMO_PASSWORD).await;
     let token = body["token"].as_str().unwrap().to_owned();
-    let doc: Value = reqwest::get(format!("{}/api/v1/openapi.json", server.base)).await.unwrap().json().await.unwrap();
-    let client = reqwest::Client::new();
-    let ids = ["x", "0000000000000000", "%2e%2e%2fadmin", &"f".repeat(300), "' OR 1=1 --", "<script>", "%ff%fe"];
-    let bodies: Vec<(Option<&str>, Vec<u8>)> = vec![
-        (None, Vec::new()),
-        (Some("application/json"), b"{".to_vec()),
-        (Some("application/json"), b"[]".to_vec()),
-        (Some("application/json"), br#"{"login": 1, "password": null, "pictures": "cat"}"#.to_vec()),
-        (Some("application/json"), vec![0xff, 0xfe, 0x00]),
-        (Some("text/plain"), b"hello".to_vec()),
-        (Some("multipart/form-data; boundary=zzz"), b"--zzz\r\nbroken".to_vec()),
-    ];
-    let mut seen = 0;
-    for (path, ops) in doc["paths"].as_object().unwrap() {
-        if path.contains("logout") {
-            continue;
-        }
-        for method in ops.as_object().unwrap().keys() {
-            for id in ids {
-                let url =
-                    format!("{}{}", server.base, path.replace("{id}", id).replace("{token}", id).replace("{who}", id));
-                for (content_type, body) in &bodies {
-                    let mut request = client
-                        .request(method.to_uppercase().parse().unwrap(), &url)
-                        .bearer_auth(&token)
-                        .body(body.clone());
-                    if let Some(ct) = content_type {
-                        request = request.header("content-type", *ct);
-                    }
-                    let response = request.send().await.unwrap();
-                    let status = response.status();
-                    assert!(status.as_u16() < 500, "{method} {url} {content_type:?}: {status}");
-                    if !status.is_success() {
-                        let text = response.text().await.unwrap();
-                        let v: Value =
-                            serde_json::from_str(&text).unwrap_or_else(|_| panic!("{method} {url}: not JSON: {text}"));
-                        assert!(v["message"].is_string(), "{method} {url}: {text}");
-                    }
-                    seen += 1;
-                }
-            }
-        }
-    }
-    assert!(seen > 300, "{seen} requests");
-    // Unknown paths and wrong methods answer in JSON too.
     for (method, path) in [("GET", "/api/v1/nothing-here"), ("DELETE", "/api/v1/me"), ("PATCH", "/api/v1/school")] {
         let (status, body) = api(&server, method, path, Some(&token), None).await;
         assert!(status.is_client_error(), "{method} {path}: {status}");
         assert!(body["message"].is_string(), "{method} {path}: {body}");
     }
-    // And the director can still log in: nothing was broken.
-    assert_eq!(login(&server, "claire.martin", DEMO_PASSWORD).await.0, StatusCode::OK);
 }

@@ -1,305 +1,885 @@
-//! The authorization matrix: every profile × every route × read/write, through the pages and
-//! through the API. A pupil never sees another class, a parent only their own children, a
-//! teacher only their classes unless director; a refused write changes nothing.
+//! The authorization matrix, complete by construction: every route the appliance serves
+//! (its own route list, `web::school_routes`) and every operation of its OpenAPI document
+//! has a row below saying which of nine profiles may use it, or the test fails. Each row
+//! is tried by each profile with real ids, on a demo school with real homework, notes,
+//! news, events and conversations: the profiles it names must get past authorization (a
+//! success, a redirect elsewhere than the login page, or a refusal of the input); the others
+//! must be refused (401, 403, 404 or the login page), and a refused write must leave every
+//! read model unchanged. `PREAU_MATRIX_RECORD=1` prints what each profile got instead.
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use common::{Browser, TestServer};
-use preau_appliance::demo::DEMO_PASSWORD;
-use preau_appliance::directory::{Directory, Profile};
+use common::TestServer;
+use preau_appliance::directory::{Directory, Member, Profile};
+use preau_appliance::replication::enrollment::{self, Subject};
+use preau_appliance::replication::links::Quarantined;
+use preau_appliance::web::SignedIn;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
 
-/// Who is asking.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// Who is asking, in the order of a row's flags.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Who {
     Anonymous,
     Director,
-    /// Teaches CE1-CE2.
+    /// Teaches CE1-CE2, the class every row's ids belong to.
     Teacher,
     /// Teaches CP only.
     OtherTeacher,
     Atsem,
-    /// Two children (one in CE1-CE2 or elsewhere).
+    /// Legal guardian of a CE1-CE2 pupil (the one the rows name), all of whose children are there.
     Parent,
-    /// A CP pupil.
+    /// A parent with no child in CE1-CE2.
+    OtherParent,
+    /// The CE1-CE2 pupil the rows name.
     Pupil,
-}
-
-const EVERYONE: [Who; 7] = [Anonymous, Director, Teacher, OtherTeacher, Atsem, Parent, Pupil];
-
-/// The ids routes are filled with.
-struct Ids(BTreeMap<&'static str, String>);
-
-impl Ids {
-    fn of(dir: &Directory) -> Self {
-        let class =
-            |name: &str| dir.current_classes().into_iter().find(|c| c.class.name == name).unwrap().id.to_string();
-        // A teacher who is not one of the actors below: resetting them must not log anyone out.
-        let teacher = dir.by_login("nadia.benhamou").unwrap();
-        let ce = class("CE1-CE2");
-        let cp = class("CP");
-        let ce_id = preau_appliance::directory::ClassId::parse(&ce).unwrap();
-        let ce_pupil = dir.pupils_of(&ce_id)[0].clone();
-        // A parent whose children are all in CE1-CE2.
-        let ce_parent = dir
-            .people
-            .values()
-            .find(|m| {
-                m.profile == Profile::Parent
-                    && !dir.children_of(&m.id).is_empty()
-                    && dir.children_of(&m.id).iter().all(|c| c.person.class_id == ce)
-            })
-            .unwrap();
-        let parent = dir.by_login("aurelie.kerherve").unwrap();
-        // Her children are in two classes, one of them CP: its teacher (OtherTeacher) must not
-        // reach her account, which opens her other child's class too.
-        assert!(dir.children_of(&parent.id).iter().any(|c| c.person.class_id == cp));
-        assert!(dir.children_of(&parent.id).iter().any(|c| c.person.class_id != cp));
-        let own_child = dir.children_of(&parent.id)[0].id.to_string();
-        let stranger = dir
-            .people
-            .values()
-            .find(|m| m.profile == Profile::Pupil && !dir.children_of(&parent.id).iter().any(|c| c.id == m.id))
-            .unwrap();
-        Self(BTreeMap::from([
-            ("ce", ce),
-            ("cp", cp),
-            ("ce_pupil", ce_pupil.id.to_string()),
-            ("ce_parent", ce_parent.id.to_string()),
-            ("own_child", own_child),
-            ("stranger_child", stranger.id.to_string()),
-            ("teacher", teacher.id.to_string()),
-            ("multi_parent", parent.id.to_string()),
-        ]))
-    }
-
-    fn fill(&self, route: &str) -> String {
-        self.0.iter().fold(route.to_owned(), |r, (k, v)| r.replace(&format!("{{{k}}}"), v))
-    }
-}
-
-/// One row: a route and who may use it.
-struct Rule {
-    method: &'static str,
-    route: &'static str,
-    allowed: &'static [Who],
+    /// A CP pupil.
+    OtherPupil,
 }
 
 use Who::*;
 
-const STAFF: &[Who] = &[Director, Teacher, OtherTeacher, Atsem];
-const SIGNED_IN: &[Who] = &[Director, Teacher, OtherTeacher, Atsem, Parent, Pupil];
+const WHO: [Who; 9] = [Anonymous, Director, Teacher, OtherTeacher, Atsem, Parent, OtherParent, Pupil, OtherPupil];
+/// One letter per profile, in the order of [`WHO`]; a row's flags are these letters for the
+/// profiles that may, `.` for the others.
+const LETTERS: [char; 9] = ['a', 'D', 'T', 't', 'S', 'P', 'p', 'E', 'e'];
 
-/// The pages.
-const PAGES: &[Rule] = &[
-    Rule { method: "GET", route: "/team", allowed: STAFF },
-    Rule { method: "GET", route: "/admin/accounts", allowed: &[Director] },
-    Rule { method: "GET", route: "/admin/letters", allowed: &[Director] },
-    Rule { method: "GET", route: "/admin/import", allowed: &[Director] },
-    Rule { method: "GET", route: "/admin/appliance", allowed: &[Director] },
-    Rule { method: "GET", route: "/admin/structures", allowed: &[Director] },
-    Rule { method: "GET", route: "/admin/appliance/label", allowed: &[Director] },
-    Rule { method: "GET", route: "/classes/{ce}", allowed: &[Director, Teacher] },
-    Rule { method: "GET", route: "/classes/{cp}", allowed: &[Director, OtherTeacher] },
-    Rule { method: "GET", route: "/letters/class/{ce}/pupils", allowed: &[Director, Teacher] },
-    Rule { method: "GET", route: "/letters/class/{ce}/parents", allowed: &[Director, Teacher] },
-    Rule { method: "GET", route: "/letters/class/{cp}/pupils", allowed: &[Director, OtherTeacher] },
-    Rule { method: "GET", route: "/letters/account/{ce_pupil}", allowed: &[Director, Teacher] },
-    Rule { method: "GET", route: "/letters/account/{ce_parent}", allowed: &[Director, Teacher] },
-    Rule { method: "GET", route: "/letters/account/{teacher}", allowed: &[Director] },
-    Rule { method: "GET", route: "/letters/account/{multi_parent}", allowed: &[Director] },
-    Rule { method: "GET", route: "/child/{own_child}", allowed: &[Parent] },
-    Rule { method: "GET", route: "/child/{stranger_child}", allowed: &[] },
-    Rule { method: "GET", route: "/password", allowed: SIGNED_IN },
-    Rule { method: "POST", route: "/accounts/{ce_pupil}/reset", allowed: &[Director, Teacher] },
-    Rule { method: "POST", route: "/accounts/{ce_pupil}/qr", allowed: &[Director, Teacher] },
-    Rule { method: "POST", route: "/accounts/{ce_pupil}/qr/revoke", allowed: &[Director, Teacher] },
-    Rule { method: "POST", route: "/accounts/{ce_parent}/reset", allowed: &[Director, Teacher] },
-    Rule { method: "POST", route: "/accounts/{teacher}/reset", allowed: &[Director] },
-    Rule { method: "GET", route: "/classes/{ce}/homework", allowed: &[Director, Teacher] },
-    Rule { method: "GET", route: "/classes/{cp}/homework", allowed: &[Director, OtherTeacher] },
-    Rule {
-        method: "GET",
-        route: "/classes/{ce}/homework/print?from=2026-11-30&to=2026-12-06",
-        allowed: &[Director, Teacher],
-    },
-    Rule { method: "GET", route: "/homework", allowed: &[Pupil] },
-    Rule { method: "GET", route: "/classes/{ce}/liaison", allowed: &[Director, Teacher] },
-    Rule { method: "GET", route: "/classes/{cp}/liaison", allowed: &[Director, OtherTeacher] },
-    Rule { method: "GET", route: "/liaison", allowed: &[Parent] },
-    Rule { method: "GET", route: "/messages", allowed: SIGNED_IN },
-    Rule { method: "GET", route: "/news", allowed: SIGNED_IN },
-    Rule { method: "GET", route: "/agenda", allowed: SIGNED_IN },
-    Rule { method: "GET", route: "/staffroom", allowed: STAFF },
-    Rule { method: "GET", route: "/messages/new", allowed: SIGNED_IN },
-    Rule { method: "GET", route: "/classes/{ce}/messaging", allowed: &[Director, Teacher] },
-    Rule { method: "GET", route: "/classes/{cp}/messaging", allowed: &[Director, OtherTeacher] },
+/// A request body.
+#[derive(Clone, Copy)]
+enum Body {
+    None,
+    /// A form (the session's CSRF token is added).
+    Form(&'static [(&'static str, &'static str)]),
+    /// JSON, with `{placeholders}`.
+    Json(&'static str),
+}
+
+/// One route, one request, and who may.
+struct Row {
+    method: &'static str,
+    /// The route as the router or the OpenAPI document names it.
+    route: &'static str,
+    /// The request's path and query, with `{placeholders}` for real ids.
+    path: &'static str,
+    body: Body,
+    /// [`LETTERS`] of the profiles that get past authorization.
+    allowed: &'static str,
+}
+
+const fn row(method: &'static str, route: &'static str, path: &'static str, allowed: &'static str) -> Row {
+    Row { method, route, path, body: Body::None, allowed }
+}
+
+const fn form(
+    method: &'static str,
+    route: &'static str,
+    path: &'static str,
+    fields: &'static [(&'static str, &'static str)],
+    allowed: &'static str,
+) -> Row {
+    Row { method, route, path, body: Body::Form(fields), allowed }
+}
+
+const fn json_row(
+    method: &'static str,
+    route: &'static str,
+    path: &'static str,
+    body: &'static str,
+    allowed: &'static str,
+) -> Row {
+    Row { method, route, path, body: Body::Json(body), allowed }
+}
+
+// Shorthands for common sets.
+const ALL: &str = "aDTtSPpEe";
+const SIGNED_IN: &str = ".DTtSPpEe";
+const NOBODY: &str = ".........";
+const DIRECTOR: &str = ".D.......";
+const CLASS_STAFF: &str = ".DT......";
+const STAFF: &str = ".DTtS....";
+
+/// The pages and endpoints (`web::school_routes`), in the order they are tried: reads,
+/// then writes, then what ends or removes things.
+const PAGES: &[Row] = &[
+    row("GET", "/healthz", "/healthz", ALL),
+    row("GET", "/static/{*path}", "/static/style.css", ALL),
+    // After setup the setup page leads home, and setting up again is refused to everyone.
+    row("GET", "/setup", "/setup", ALL),
+    form("POST", "/setup", "/setup", &[], NOBODY),
+    row("GET", "/login", "/login", ALL),
+    form("POST", "/login", "/login", &[("login", "julien.roche"), ("password", "preau-demo")], ALL),
+    row("GET", "/password", "/password", SIGNED_IN),
+    // The pupil logins need a class tablet, which no profile here holds.
+    row("GET", "/classes/{class}/login", "/classes/{ce}/login", NOBODY),
+    row("GET", "/classes/{class}/login/{pupil}", "/classes/{ce}/login/{ce_pupil}", NOBODY),
+    form("POST", "/classes/{class}/login/{pupil}", "/classes/{ce}/login/{ce_pupil}", &[("add", "cat")], NOBODY),
+    row("GET", "/qr/{secret}", "/qr/{qr}", ALL),
+    row("GET", "/", "/", ALL),
+    row("GET", "/child/{id}", "/child/{ce_pupil}", ".....P..."),
+    row("GET", "/team", "/team", STAFF),
+    row("GET", "/admin/accounts", "/admin/accounts", DIRECTOR),
+    row("GET", "/admin/letters", "/admin/letters", DIRECTOR),
+    row("GET", "/admin/audit", "/admin/audit", DIRECTOR),
+    row("GET", "/classes/{id}", "/classes/{ce}", CLASS_STAFF),
+    row("GET", "/letters/class/{id}/pupils", "/letters/class/{ce}/pupils", CLASS_STAFF),
+    row("GET", "/letters/class/{id}/parents", "/letters/class/{ce}/parents", CLASS_STAFF),
+    row("GET", "/letters/account/{id}", "/letters/account/{ce_pupil}", CLASS_STAFF),
+    row("GET", "/admin/appliance", "/admin/appliance", DIRECTOR),
+    row("GET", "/admin/appliance/label", "/admin/appliance/label", DIRECTOR),
+    row("GET", "/admin/import", "/admin/import", DIRECTOR),
+    row("GET", "/admin/structures", "/admin/structures", DIRECTOR),
+    row("GET", "/classes/{id}/homework", "/classes/{ce}/homework", CLASS_STAFF),
+    row(
+        "GET",
+        "/classes/{id}/homework/print",
+        "/classes/{ce}/homework/print?from=2026-11-30&to=2026-12-06",
+        CLASS_STAFF,
+    ),
+    row("GET", "/classes/{id}/homework/{entry}", "/classes/{ce}/homework/{entry}", CLASS_STAFF),
+    row(
+        "GET",
+        "/classes/{id}/homework/{entry}/files/{hash}",
+        "/classes/{ce}/homework/{entry}/files/{hash}",
+        ".DT..P.E.",
+    ),
+    row("GET", "/homework", "/homework", ".......Ee"),
+    row("GET", "/classes/{id}/liaison", "/classes/{ce}/liaison", CLASS_STAFF),
+    row("GET", "/classes/{id}/liaison/{note}", "/classes/{ce}/liaison/{note}", CLASS_STAFF),
+    row("GET", "/liaison", "/liaison", ".....Pp.."),
+    row("GET", "/messages", "/messages", SIGNED_IN),
+    row("GET", "/messages/new", "/messages/new", SIGNED_IN),
+    row("GET", "/messages/{id}", "/messages/{conversation}", ".DT....E."),
+    row("GET", "/messages/{id}/files/{hash}", "/messages/{conversation}/files/{hash}", NOBODY),
+    row("GET", "/classes/{id}/messaging", "/classes/{ce}/messaging", CLASS_STAFF),
+    row("GET", "/news", "/news", SIGNED_IN),
+    row("GET", "/staffroom", "/staffroom", STAFF),
+    row("GET", "/news/{id}", "/news/{news}", ".DT..P.E."),
+    row("GET", "/news/{id}/photos/{hash}", "/news/{news}/photos/{hash}", NOBODY),
+    row("GET", "/agenda", "/agenda", SIGNED_IN),
+    row("GET", "/agenda/{id}", "/agenda/{event}", ".DT..P.E."),
+    row("GET", "/calendar/{file}", "/calendar/{feed}", ALL),
+    row("GET", "/admin/sync", "/admin/sync", DIRECTOR),
+    row("GET", "/messages/events", "/messages/events", SIGNED_IN),
+    // The loopback control of `preau sync now`: anyone on the appliance itself.
+    row("GET", "/replication/v1/local/sync", "/replication/v1/local/sync", ALL),
+    // Enrolment is open: its one-time code is the credential (throttled per address).
+    row("POST", "/replication/v1/enroll", "/replication/v1/enroll", ALL),
+    // The rest of replication answers signed requests only.
+    row("POST", "/replication/v1/sessions", "/replication/v1/sessions", NOBODY),
+    row("GET", "/replication/v1/sessions/{sid}/offer", "/replication/v1/sessions/{sid}/offer", NOBODY),
+    row(
+        "HEAD",
+        "/replication/v1/sessions/{sid}/uploads/{hash}",
+        "/replication/v1/sessions/{sid}/uploads/{hash}",
+        NOBODY,
+    ),
+    row(
+        "PATCH",
+        "/replication/v1/sessions/{sid}/uploads/{hash}",
+        "/replication/v1/sessions/{sid}/uploads/{hash}",
+        NOBODY,
+    ),
+    row("POST", "/replication/v1/sessions/{sid}/reply", "/replication/v1/sessions/{sid}/reply", NOBODY),
+    row("POST", "/replication/v1/sessions/{sid}/files", "/replication/v1/sessions/{sid}/files", NOBODY),
+    row("GET", "/replication/v1/sessions/{sid}/files/{hash}", "/replication/v1/sessions/{sid}/files/{hash}", NOBODY),
+    row("HEAD", "/replication/v1/sessions/{sid}/files/{hash}", "/replication/v1/sessions/{sid}/files/{hash}", NOBODY),
+    row("PATCH", "/replication/v1/sessions/{sid}/files/{hash}", "/replication/v1/sessions/{sid}/files/{hash}", NOBODY),
+    // Writes.
+    form("POST", "/accounts/{id}/qr", "/accounts/{ce_pupil}/qr", &[], CLASS_STAFF),
+    form("POST", "/accounts/{id}/qr/revoke", "/accounts/{ce_pupil}/qr/revoke", &[], CLASS_STAFF),
+    form("POST", "/accounts/{id}/unlock", "/accounts/{ce_pupil}/unlock", &[], CLASS_STAFF),
+    form("POST", "/accounts/{id}/reset", "/accounts/{ce_pupil}/reset", &[], CLASS_STAFF),
+    form("POST", "/admin/import", "/admin/import", &[], DIRECTOR),
+    form("POST", "/admin/import/apply", "/admin/import/apply", &[("token", "{import}")], DIRECTOR),
+    form(
+        "POST",
+        "/admin/people",
+        "/admin/people",
+        &[("profile", "teacher"), ("first_name", "Inès"), ("last_name", "Morel")],
+        DIRECTOR,
+    ),
+    form("POST", "/admin/classes", "/admin/classes", &[("name", "CM1 B"), ("level", "CM1")], DIRECTOR),
+    form(
+        "POST",
+        "/admin/classes/{id}/teachers",
+        "/admin/classes/{ce}/teachers",
+        &[("who", "{teacher}"), ("action", "add")],
+        DIRECTOR,
+    ),
+    form("POST", "/admin/groups", "/admin/groups", &[("name", "Chorale")], DIRECTOR),
+    form(
+        "POST",
+        "/admin/groups/{id}/members",
+        "/admin/groups/{group}/members",
+        &[("who", "{ce_pupil}"), ("action", "add")],
+        DIRECTOR,
+    ),
+    form(
+        "POST",
+        "/classes/{id}/homework",
+        "/classes/{ce}/homework",
+        &[("audience", "all"), ("subject", "Maths"), ("assigned_on", "2026-12-01"), ("lesson", "Tables")],
+        CLASS_STAFF,
+    ),
+    form(
+        "POST",
+        "/classes/{id}/homework/{entry}",
+        "/classes/{ce}/homework/{entry}",
+        &[("audience", "all"), ("subject", "Maths"), ("assigned_on", "2026-12-01"), ("lesson", "Tables de 3")],
+        CLASS_STAFF,
+    ),
+    form(
+        "POST",
+        "/pupils/{id}/homework/{entry}/done",
+        "/pupils/{ce_pupil}/homework/{entry}/done",
+        &[("done", "1")],
+        ".....P.E.",
+    ),
+    form(
+        "POST",
+        "/classes/{id}/liaison",
+        "/classes/{ce}/liaison",
+        &[("title", "Piscine"), ("body", "Lundi.")],
+        CLASS_STAFF,
+    ),
+    form(
+        "POST",
+        "/classes/{id}/liaison/{note}",
+        "/classes/{ce}/liaison/{note}",
+        &[("title", "Piscine"), ("body", "Mardi.")],
+        CLASS_STAFF,
+    ),
+    form("POST", "/classes/{id}/liaison/{note}/remind", "/classes/{ce}/liaison/{note}/remind", &[], CLASS_STAFF),
+    form("POST", "/liaison/{note}/sign", "/liaison/{note}/sign", &[("child", "{ce_pupil}")], ".....P..."),
+    // To the CE1-CE2 teacher: her colleagues and her pupils; a family writes about its child.
+    form(
+        "POST",
+        "/messages/new",
+        "/messages/new",
+        &[("to", "{ce_teacher}"), ("subject", "Bonjour"), ("body", "Un mot.")],
+        ".D.tS..E.",
+    ),
+    form(
+        "POST",
+        "/messages/new",
+        "/messages/new",
+        &[("to", "{ce_teacher}"), ("about", "{ce_pupil}"), ("subject", "Absence"), ("body", "Un mot.")],
+        ".DT..P...",
+    ),
+    form("POST", "/messages/{id}", "/messages/{conversation}", &[("body", "Merci.")], "..T....E."),
+    form(
+        "POST",
+        "/messages/{id}/{message}/moderate",
+        "/messages/{conversation}/{held}/moderate",
+        &[("decision", "approve")],
+        CLASS_STAFF,
+    ),
+    form("POST", "/classes/{id}/messaging", "/classes/{ce}/messaging", &[("moderated", "on")], CLASS_STAFF),
+    form("POST", "/news", "/news", &[("place", "class:{ce}"), ("title", "Sortie"), ("body", "Au musée.")], CLASS_STAFF),
+    form("POST", "/news/{id}", "/news/{news}", &[("title", "Sortie"), ("body", "Au musée, jeudi.")], CLASS_STAFF),
+    form(
+        "POST",
+        "/agenda",
+        "/agenda",
+        &[("place", "personal"), ("title", "Réunion"), ("starts_on", "2026-12-10")],
+        SIGNED_IN,
+    ),
+    form("POST", "/agenda/{id}", "/agenda/{event}", &[("title", "Piscine"), ("starts_on", "2026-12-11")], CLASS_STAFF),
+    form("POST", "/agenda/feed", "/agenda/feed", &[], SIGNED_IN),
+    form(
+        "POST",
+        "/admin/sync/enroll",
+        "/admin/sync/enroll",
+        &[("hub", "http://127.0.0.1:9"), ("code", "AAAA-AAAA-AAAA")],
+        DIRECTOR,
+    ),
+    form("POST", "/admin/sync/now", "/admin/sync/now", &[], DIRECTOR),
+    form("POST", "/admin/sync/devices", "/admin/sync/devices", &[("teacher", "{ce_teacher}")], DIRECTOR),
+    form("POST", "/admin/sync/revoke", "/admin/sync/revoke", &[("replica", "{replica}")], DIRECTOR),
+    form(
+        "POST",
+        "/admin/sync/quarantine/discard",
+        "/admin/sync/quarantine/discard",
+        &[("id", "{quarantined}")],
+        DIRECTOR,
+    ),
+    form("POST", "/replication/v1/local/sync", "/replication/v1/local/sync", &[], ALL),
+    // What ends or removes things, last.
+    form("POST", "/classes/{id}/liaison/{note}/withdraw", "/classes/{ce}/liaison/{note}/withdraw", &[], CLASS_STAFF),
+    form("POST", "/classes/{id}/homework/{entry}/remove", "/classes/{ce}/homework/{entry}/remove", &[], CLASS_STAFF),
+    form("POST", "/news/{id}/withdraw", "/news/{news}/withdraw", &[], CLASS_STAFF),
+    form("POST", "/agenda/{id}/withdraw", "/agenda/{event}/withdraw", &[], CLASS_STAFF),
+    form("POST", "/qr", "/qr", &[("secret", "{qr}")], ALL),
+    form("POST", "/classes/{id}/tablets/remove", "/classes/{ce}/tablets/remove", &[], CLASS_STAFF),
+    form("POST", "/classes/{id}/tablet", "/classes/{ce}/tablet", &[], CLASS_STAFF),
+    form("POST", "/password", "/password", &[("current", "x"), ("new", "x"), ("confirm", "x")], SIGNED_IN),
+    form("POST", "/logout", "/logout", &[], ALL),
 ];
 
-/// The same operations in the API.
-const API: &[Rule] = &[
-    Rule { method: "GET", route: "/api/v1/me", allowed: SIGNED_IN },
-    Rule { method: "GET", route: "/api/v1/team", allowed: STAFF },
-    Rule { method: "GET", route: "/api/v1/accounts", allowed: &[Director] },
-    Rule { method: "GET", route: "/api/v1/classes/{ce}/roster", allowed: &[Director, Teacher] },
-    Rule { method: "GET", route: "/api/v1/classes/{cp}/roster", allowed: &[Director, OtherTeacher] },
-    Rule { method: "GET", route: "/api/v1/classes/{ce}/letters/pupils", allowed: &[Director, Teacher] },
-    Rule { method: "GET", route: "/api/v1/classes/{ce}/letters/parents", allowed: &[Director, Teacher] },
-    Rule { method: "GET", route: "/api/v1/accounts/{ce_pupil}/letter", allowed: &[Director, Teacher] },
-    Rule { method: "GET", route: "/api/v1/accounts/{teacher}/letter", allowed: &[Director] },
-    Rule { method: "GET", route: "/api/v1/accounts/{multi_parent}/letter", allowed: &[Director] },
-    Rule { method: "POST", route: "/api/v1/accounts/{ce_pupil}/reset", allowed: &[Director, Teacher] },
-    Rule { method: "POST", route: "/api/v1/accounts/{ce_pupil}/qr", allowed: &[Director, Teacher] },
-    Rule { method: "DELETE", route: "/api/v1/accounts/{ce_pupil}/qr", allowed: &[Director, Teacher] },
-    Rule { method: "POST", route: "/api/v1/accounts/{ce_parent}/reset", allowed: &[Director, Teacher] },
-    Rule { method: "POST", route: "/api/v1/accounts/{teacher}/reset", allowed: &[Director] },
-    Rule { method: "GET", route: "/api/v1/groups", allowed: &[Director] },
-    Rule {
-        method: "GET",
-        route: "/api/v1/classes/{ce}/homework?from=2026-11-30&to=2026-12-06",
-        allowed: &[Director, Teacher],
-    },
-    Rule {
-        method: "GET",
-        route: "/api/v1/classes/{cp}/homework?from=2026-11-30&to=2026-12-06",
-        allowed: &[Director, OtherTeacher],
-    },
-    Rule { method: "GET", route: "/api/v1/pupils/{ce_pupil}/homework", allowed: &[Director, Teacher] },
-    Rule { method: "GET", route: "/api/v1/classes/{ce}/liaison", allowed: &[Director, Teacher] },
-    Rule { method: "GET", route: "/api/v1/classes/{cp}/liaison", allowed: &[Director, OtherTeacher] },
-    Rule { method: "GET", route: "/api/v1/liaison", allowed: SIGNED_IN },
-    Rule { method: "GET", route: "/api/v1/conversations", allowed: SIGNED_IN },
-    Rule { method: "GET", route: "/api/v1/news", allowed: SIGNED_IN },
-    Rule { method: "GET", route: "/api/v1/agenda?from=2026-11-30&to=2026-12-06", allowed: SIGNED_IN },
-    Rule { method: "GET", route: "/api/v1/contacts", allowed: SIGNED_IN },
+/// The JSON API (its OpenAPI document), the same way.
+const API: &[Row] = &[
+    row("GET", "/api/v1/auth/csrf", "/api/v1/auth/csrf", ALL),
+    json_row(
+        "POST",
+        "/api/v1/auth/login",
+        "/api/v1/auth/login",
+        r#"{"login": "julien.roche", "password": "preau-demo"}"#,
+        ALL,
+    ),
+    json_row(
+        "POST",
+        "/api/v1/auth/pictures",
+        "/api/v1/auth/pictures",
+        r#"{"class_id": "{ce}", "pupil_id": "{ce_pupil}", "pictures": ["cat", "cat", "cat"]}"#,
+        NOBODY,
+    ),
+    json_row("POST", "/api/v1/auth/qr", "/api/v1/auth/qr", r#"{"secret": "{qr}"}"#, ALL),
+    json_row("POST", "/api/v1/setup", "/api/v1/setup", "{}", NOBODY),
+    row("GET", "/api/v1/school", "/api/v1/school", ALL),
+    row("GET", "/api/v1/me", "/api/v1/me", SIGNED_IN),
+    row("GET", "/api/v1/team", "/api/v1/team", STAFF),
+    row("GET", "/api/v1/accounts", "/api/v1/accounts", DIRECTOR),
+    row("GET", "/api/v1/accounts/audit", "/api/v1/accounts/audit", DIRECTOR),
+    row("GET", "/api/v1/accounts/{id}/letter", "/api/v1/accounts/{ce_pupil}/letter", CLASS_STAFF),
+    row("GET", "/api/v1/classes/{id}/login", "/api/v1/classes/{ce}/login", NOBODY),
+    row("GET", "/api/v1/classes/{id}/roster", "/api/v1/classes/{ce}/roster", CLASS_STAFF),
+    row("GET", "/api/v1/classes/{id}/letters/{who}", "/api/v1/classes/{ce}/letters/pupils", CLASS_STAFF),
+    row("GET", "/api/v1/groups", "/api/v1/groups", DIRECTOR),
+    row(
+        "GET",
+        "/api/v1/classes/{id}/homework",
+        "/api/v1/classes/{ce}/homework?from=2026-11-30&to=2026-12-06",
+        CLASS_STAFF,
+    ),
+    row("GET", "/api/v1/classes/{id}/homework/{entry}/done", "/api/v1/classes/{ce}/homework/{entry}/done", CLASS_STAFF),
+    row("GET", "/api/v1/pupils/{id}/homework", "/api/v1/pupils/{ce_pupil}/homework", ".DT..P.E."),
+    row("GET", "/api/v1/classes/{id}/liaison", "/api/v1/classes/{ce}/liaison", CLASS_STAFF),
+    row("GET", "/api/v1/classes/{id}/liaison/{note}", "/api/v1/classes/{ce}/liaison/{note}", CLASS_STAFF),
+    row("GET", "/api/v1/liaison", "/api/v1/liaison", SIGNED_IN),
+    row("GET", "/api/v1/contacts", "/api/v1/contacts", SIGNED_IN),
+    row("GET", "/api/v1/conversations", "/api/v1/conversations", SIGNED_IN),
+    row("GET", "/api/v1/conversations/{id}", "/api/v1/conversations/{conversation}", ".DT....E."),
+    row("GET", "/api/v1/news", "/api/v1/news", SIGNED_IN),
+    row("GET", "/api/v1/news/{id}", "/api/v1/news/{news}", ".DT..P.E."),
+    row("GET", "/api/v1/agenda", "/api/v1/agenda?from=2026-11-30&to=2026-12-06", SIGNED_IN),
+    // Writes.
+    json_row("POST", "/api/v1/accounts/{id}/qr", "/api/v1/accounts/{ce_pupil}/qr", "{}", CLASS_STAFF),
+    json_row("DELETE", "/api/v1/accounts/{id}/qr", "/api/v1/accounts/{ce_pupil}/qr", "{}", CLASS_STAFF),
+    json_row("POST", "/api/v1/accounts/{id}/unlock", "/api/v1/accounts/{ce_pupil}/unlock", "{}", CLASS_STAFF),
+    json_row("POST", "/api/v1/accounts/{id}/reset", "/api/v1/accounts/{ce_pupil}/reset", "{}", CLASS_STAFF),
+    json_row(
+        "POST",
+        "/api/v1/people",
+        "/api/v1/people",
+        r#"{"profile": "teacher", "first_name": "Inès", "last_name": "Morel"}"#,
+        DIRECTOR,
+    ),
+    json_row("POST", "/api/v1/classes", "/api/v1/classes", r#"{"name": "CM1 B", "levels": ["CM1"]}"#, DIRECTOR),
+    json_row(
+        "PUT",
+        "/api/v1/classes/{id}/teachers",
+        "/api/v1/classes/{ce}/teachers",
+        r#"{"ids": ["{ce_teacher}"]}"#,
+        DIRECTOR,
+    ),
+    json_row("POST", "/api/v1/groups", "/api/v1/groups", r#"{"name": "Chorale"}"#, DIRECTOR),
+    json_row(
+        "PUT",
+        "/api/v1/groups/{id}/members",
+        "/api/v1/groups/{group}/members",
+        r#"{"ids": ["{ce_pupil}"]}"#,
+        DIRECTOR,
+    ),
+    json_row("POST", "/api/v1/imports/onde", "/api/v1/imports/onde", "{}", DIRECTOR),
+    json_row("POST", "/api/v1/imports/onde/{token}/apply", "/api/v1/imports/onde/{import}/apply", "{}", DIRECTOR),
+    json_row(
+        "POST",
+        "/api/v1/classes/{id}/homework",
+        "/api/v1/classes/{ce}/homework",
+        r#"{"subject": "Maths", "assigned_on": "2026-12-01", "lesson": "Tables"}"#,
+        CLASS_STAFF,
+    ),
+    json_row(
+        "PUT",
+        "/api/v1/classes/{id}/homework/{entry}",
+        "/api/v1/classes/{ce}/homework/{entry}",
+        r#"{"subject": "Maths", "assigned_on": "2026-12-01", "lesson": "Tables de 3"}"#,
+        CLASS_STAFF,
+    ),
+    json_row(
+        "POST",
+        "/api/v1/classes/{id}/homework/{entry}/files",
+        "/api/v1/classes/{ce}/homework/{entry}/files",
+        "{}",
+        CLASS_STAFF,
+    ),
+    json_row(
+        "PUT",
+        "/api/v1/pupils/{id}/homework/{entry}/done",
+        "/api/v1/pupils/{ce_pupil}/homework/{entry}/done",
+        r#"{"done": true}"#,
+        ".....P.E.",
+    ),
+    json_row(
+        "POST",
+        "/api/v1/classes/{id}/liaison",
+        "/api/v1/classes/{ce}/liaison",
+        r#"{"title": "Piscine", "body": "Lundi."}"#,
+        CLASS_STAFF,
+    ),
+    json_row(
+        "PUT",
+        "/api/v1/classes/{id}/liaison/{note}",
+        "/api/v1/classes/{ce}/liaison/{note}",
+        r#"{"title": "Piscine", "body": "Mardi."}"#,
+        CLASS_STAFF,
+    ),
+    json_row(
+        "POST",
+        "/api/v1/classes/{id}/liaison/{note}/remind",
+        "/api/v1/classes/{ce}/liaison/{note}/remind",
+        "{}",
+        CLASS_STAFF,
+    ),
+    json_row(
+        "POST",
+        "/api/v1/liaison/{note}/sign",
+        "/api/v1/liaison/{note}/sign",
+        r#"{"child": "{ce_pupil}"}"#,
+        ".....P...",
+    ),
+    json_row(
+        "POST",
+        "/api/v1/conversations",
+        "/api/v1/conversations",
+        r#"{"subject": "Bonjour", "to": ["{ce_teacher}"], "body": "Un mot."}"#,
+        ".D.tS..E.",
+    ),
+    json_row(
+        "POST",
+        "/api/v1/conversations",
+        "/api/v1/conversations",
+        r#"{"subject": "Absence", "to": ["{ce_teacher}"], "about": "{ce_pupil}", "body": "Un mot."}"#,
+        ".DT..P...",
+    ),
+    json_row(
+        "POST",
+        "/api/v1/conversations/{id}/messages",
+        "/api/v1/conversations/{conversation}/messages",
+        r#"{"body": "Merci."}"#,
+        "..T....E.",
+    ),
+    json_row(
+        "POST",
+        "/api/v1/conversations/{id}/messages/with-files",
+        "/api/v1/conversations/{conversation}/messages/with-files",
+        "{}",
+        "..T....E.",
+    ),
+    json_row(
+        "POST",
+        "/api/v1/conversations/{id}/messages/{message}/moderation",
+        "/api/v1/conversations/{conversation}/messages/{held}/moderation",
+        r#"{"approved": true}"#,
+        CLASS_STAFF,
+    ),
+    json_row(
+        "PUT",
+        "/api/v1/classes/{id}/messaging",
+        "/api/v1/classes/{ce}/messaging",
+        r#"{"moderated": true, "classmates": false}"#,
+        CLASS_STAFF,
+    ),
+    json_row(
+        "POST",
+        "/api/v1/news",
+        "/api/v1/news",
+        r#"{"place": "class:{ce}", "title": "Sortie", "body": "Au musée."}"#,
+        CLASS_STAFF,
+    ),
+    json_row(
+        "PUT",
+        "/api/v1/news/{id}",
+        "/api/v1/news/{news}",
+        r#"{"title": "Sortie", "body": "Au musée, jeudi."}"#,
+        CLASS_STAFF,
+    ),
+    json_row(
+        "POST",
+        "/api/v1/agenda",
+        "/api/v1/agenda",
+        r#"{"place": "personal", "title": "Réunion", "starts_on": "2026-12-10"}"#,
+        SIGNED_IN,
+    ),
+    json_row(
+        "PUT",
+        "/api/v1/agenda/{id}",
+        "/api/v1/agenda/{event}",
+        r#"{"title": "Piscine", "starts_on": "2026-12-11"}"#,
+        CLASS_STAFF,
+    ),
+    json_row("POST", "/api/v1/agenda/feed", "/api/v1/agenda/feed", "{}", SIGNED_IN),
+    json_row(
+        "PUT",
+        "/api/v1/me/password",
+        "/api/v1/me/password",
+        r#"{"current": "x", "new": "x", "confirm": "x"}"#,
+        SIGNED_IN,
+    ),
+    // What removes or ends things, last.
+    json_row(
+        "DELETE",
+        "/api/v1/classes/{id}/homework/{entry}/files/{hash}",
+        "/api/v1/classes/{ce}/homework/{entry}/files/{hash}",
+        "{}",
+        CLASS_STAFF,
+    ),
+    json_row("DELETE", "/api/v1/classes/{id}/liaison/{note}", "/api/v1/classes/{ce}/liaison/{note}", "{}", CLASS_STAFF),
+    json_row(
+        "DELETE",
+        "/api/v1/classes/{id}/homework/{entry}",
+        "/api/v1/classes/{ce}/homework/{entry}",
+        "{}",
+        CLASS_STAFF,
+    ),
+    json_row("DELETE", "/api/v1/news/{id}", "/api/v1/news/{news}", "{}", CLASS_STAFF),
+    json_row("DELETE", "/api/v1/agenda/{id}", "/api/v1/agenda/{event}", "{}", CLASS_STAFF),
+    json_row("POST", "/api/v1/auth/logout", "/api/v1/auth/logout", "{}", SIGNED_IN),
 ];
 
-impl Who {
-    /// The demo login of a password user.
-    fn login(self) -> Option<&'static str> {
-        match self {
-            Director => Some("claire.martin"),
-            Teacher => Some("sophie.lebihan"),
-            OtherTeacher => Some("julien.roche"),
-            Atsem => Some("martine.guillemot"),
-            Parent => Some("aurelie.kerherve"),
-            Anonymous | Pupil => None,
-        }
+/// The school the rows act on: real ids and a few things made by the CE1-CE2 teacher.
+struct Fixture {
+    ids: BTreeMap<&'static str, String>,
+    members: BTreeMap<&'static str, Member>,
+}
+
+impl Fixture {
+    async fn new(server: &TestServer) -> Self {
+        let dir = server.directory();
+        let class = |name: &str| dir.current_classes().into_iter().find(|c| c.class.name == name).unwrap().clone();
+        let (ce, cp) = (class("CE1-CE2"), class("CP"));
+        let all_in = |m: &Member, class: &str| {
+            let children = dir.children_of(&m.id);
+            !children.is_empty() && children.iter().all(|c| c.person.class_id == class)
+        };
+        let parent = dir
+            .people
+            .values()
+            .find(|m| m.profile == Profile::Parent && all_in(m, ce.id.as_str()) && legal_of_some(&dir, m))
+            .expect("a parent of CE1-CE2 only")
+            .clone();
+        let child =
+            dir.children_of(&parent.id).into_iter().find(|c| dir.is_legal_guardian(&parent.id, &c.id)).unwrap().clone();
+        let other_parent =
+            dir.people.values().find(|m| m.profile == Profile::Parent && all_in(m, cp.id.as_str())).unwrap().clone();
+        let other_pupil = dir.pupils_of(&cp.id)[0].clone();
+        let members = BTreeMap::from([
+            ("director", server.member("claire.martin")),
+            ("teacher", server.member("sophie.lebihan")),
+            ("other_teacher", server.member("julien.roche")),
+            ("atsem", server.member("martine.guillemot")),
+            ("parent", parent),
+            ("other_parent", other_parent),
+            ("pupil", child.clone()),
+            ("other_pupil", other_pupil),
+        ]);
+        let teacher = &members["teacher"];
+        let t = session(server, teacher);
+        let api = |method: &'static str, path: String, body: Value| {
+            let t = t.clone();
+            async move {
+                let (status, answer) = common::api(server, method, &path, Some(&t), Some(body)).await;
+                assert!(status.is_success(), "{method} {path}: {status} {answer}");
+                answer
+            }
+        };
+        let entry = api(
+            "POST",
+            format!("/api/v1/classes/{}/homework", ce.id),
+            json!({"subject": "Français", "assigned_on": "2026-12-01", "title": "Lire la page 3", "due_on": "2026-12-02"}),
+        )
+        .await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let form = reqwest::multipart::Form::new()
+            .part("files", reqwest::multipart::Part::bytes(b"%PDF-1.4 fiche".to_vec()).file_name("fiche.pdf"));
+        let url = format!("{}/api/v1/classes/{}/homework/{entry}/files", server.base, ce.id);
+        let status = reqwest::Client::new().post(&url).bearer_auth(&t).multipart(form).send().await.unwrap().status();
+        assert!(status.is_success(), "attach: {status}");
+        let hash = {
+            let (_, entries) = common::api(
+                server,
+                "GET",
+                &format!("/api/v1/classes/{}/homework?from=2026-11-30&to=2026-12-06", ce.id),
+                Some(&t),
+                None,
+            )
+            .await;
+            let text = entries.to_string();
+            let at = text.find("\"hash\":\"").expect("the file's hash") + 8;
+            text[at..at + 64].to_owned()
+        };
+        let note = api(
+            "POST",
+            format!("/api/v1/classes/{}/liaison", ce.id),
+            json!({"title": "Sortie", "body": "Signez.", "ask": "signature"}),
+        )
+        .await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let news = api(
+            "POST",
+            "/api/v1/news".into(),
+            json!({"place": format!("class:{}", ce.id), "title": "Jardin", "body": "Les semis."}),
+        )
+        .await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let event = api(
+            "POST",
+            "/api/v1/agenda".into(),
+            json!({"place": format!("class:{}", ce.id), "title": "Piscine", "starts_on": "2026-12-08"}),
+        )
+        .await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let feed = api("POST", "/api/v1/agenda/feed".into(), json!({})).await["url"].as_str().unwrap().to_owned();
+        let feed = feed.split_once("/calendar/").unwrap().1.to_owned();
+        // The pupil writes to the teacher; the class is moderated, so the message is held.
+        let p = session(server, &members["pupil"]);
+        let (status, conversation) = common::api(
+            server,
+            "POST",
+            "/api/v1/conversations",
+            Some(&p),
+            Some(json!({"subject": "Question", "to": [teacher.id.to_string()], "body": "Je n'ai pas compris."})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{conversation}");
+        let conversation = conversation["id"].as_str().unwrap().to_owned();
+        let (_, view) =
+            common::api(server, "GET", &format!("/api/v1/conversations/{conversation}"), Some(&t), None).await;
+        let held = view["messages"][0]["id"].as_str().expect("a held message").to_owned();
+        let d = session(server, &members["director"]);
+        let (_, group) =
+            common::api(server, "POST", "/api/v1/groups", Some(&d), Some(json!({"name": "Atelier"}))).await;
+        let csv = "Nom;Prénom;Date de naissance;Sexe\nNOUVEL;Jade;01/02/2019;F\n";
+        let preview = reqwest::multipart::Form::new()
+            .text("year", "2026-2027")
+            .part("files", reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("liste.csv"));
+        let answer: Value = reqwest::Client::new()
+            .post(format!("{}/api/v1/imports/onde", server.base))
+            .bearer_auth(&d)
+            .multipart(preview)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let import = answer["token"].as_str().unwrap_or("0000").to_owned();
+        // A teacher's device enrolled with the appliance, and a quarantined bundle.
+        let code =
+            enrollment::create_code(&server.state.replication.links, "Portable", &Subject::Device(teacher.id.clone()))
+                .unwrap();
+        let laptop_dir = tempfile::tempdir().unwrap();
+        let laptop = common::laptop(laptop_dir.path(), server.directory());
+        enrollment::enroll_with(&laptop.links, &laptop.identity, &server.base, None, &code).await.unwrap();
+        let file = server.dir.path().join("quarantined.bin");
+        std::fs::write(&file, b"bundle").unwrap();
+        server
+            .state
+            .replication
+            .links
+            .quarantine(&Quarantined {
+                id: 0,
+                peer: laptop.identity.id().to_string(),
+                at: 0,
+                reason: "test".into(),
+                file: file.display().to_string(),
+            })
+            .unwrap();
+        let quarantined = server.state.replication.links.quarantined(1).unwrap()[0].id.to_string();
+        let dir = server.directory();
+        let ids = BTreeMap::from([
+            ("ce", ce.id.to_string()),
+            ("cp", cp.id.to_string()),
+            ("ce_pupil", child.id.to_string()),
+            ("ce_teacher", teacher.id.to_string()),
+            ("teacher", server.member("nadia.benhamou").id.to_string()),
+            ("qr", dir.credentials[&child.id].qr_secret.clone()),
+            ("entry", entry),
+            ("hash", hash),
+            ("note", note),
+            ("news", news),
+            ("event", event),
+            ("feed", feed),
+            ("conversation", conversation),
+            ("held", held),
+            ("group", group["id"].as_str().unwrap_or_default().to_owned()),
+            ("import", import),
+            ("sid", "00".repeat(16)),
+            ("replica", laptop.identity.id().to_string()),
+            ("quarantined", quarantined),
+        ]);
+        Self { ids, members }
+    }
+
+    fn fill(&self, text: &str) -> String {
+        self.ids.iter().fold(text.to_owned(), |t, (k, v)| t.replace(&format!("{{{k}}}"), v))
+    }
+
+    fn member(&self, who: Who) -> Option<&Member> {
+        let key = match who {
+            Anonymous => return None,
+            Director => "director",
+            Teacher => "teacher",
+            OtherTeacher => "other_teacher",
+            Atsem => "atsem",
+            Parent => "parent",
+            OtherParent => "other_parent",
+            Pupil => "pupil",
+            OtherPupil => "other_pupil",
+        };
+        Some(&self.members[key])
     }
 }
 
-/// The CP pupil who plays `Pupil`: their class, id and picture sequence.
-fn the_pupil(server: &TestServer) -> (String, String, Vec<String>) {
-    let dir = server.directory();
-    let cp = dir.current_classes().into_iter().find(|c| c.class.name == "CP").unwrap().clone();
-    let pupil = dir.pupils_of(&cp.id)[0].clone();
-    let pictures = dir.credentials[&pupil.id].picture_secret.split(',').map(Into::into).collect();
-    (cp.id.to_string(), pupil.id.to_string(), pictures)
+fn legal_of_some(dir: &Directory, m: &Member) -> bool {
+    dir.children_of(&m.id).iter().any(|c| dir.is_legal_guardian(&m.id, &c.id))
 }
 
-async fn browser_for(server: &TestServer, who: Who) -> Browser {
-    let mut b = server.browser();
-    if let Some(login) = who.login() {
-        b.login(login, DEMO_PASSWORD).await.assert_ok();
-    } else if who == Pupil {
-        let (class, pupil, _) = the_pupil(server);
-        let member =
-            server.directory().member(&preau_appliance::directory::UserId::parse(&pupil).unwrap()).unwrap().clone();
-        b = common::pupil_browser(server, &member).await;
-        assert_eq!(class, member.person.class_id);
-    }
-    b.get("/").await;
-    b
+/// A signed-in session for `member`, straight from the session table (no argon2 per row).
+fn session(server: &TestServer, member: &Member) -> String {
+    server.state.sessions.start(SignedIn::new(member.id.clone(), member.profile, member.full_name(), false))
 }
 
-/// A bearer token for `who` (None for anonymous).
-async fn token_for(server: &TestServer, who: Who) -> Option<String> {
-    let body = match who {
-        Anonymous => return None,
-        Pupil => {
-            let (_, pupil, _) = the_pupil(server);
-            let member =
-                server.directory().member(&preau_appliance::directory::UserId::parse(&pupil).unwrap()).unwrap().clone();
-            return Some(common::pupil_token(server, &member).await);
+/// What a profile got: past authorization, or refused.
+fn got_through(status: StatusCode, location: Option<&str>) -> bool {
+    let refused = matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND)
+        || (status.is_redirection() && location == Some("/login"));
+    !refused
+}
+
+/// Tries every row as `who` on a fresh demo school; returns the flags it got and the
+/// refused writes that changed something.
+async fn run(who: Who, rows: &[Row], api: bool) -> (Vec<String>, Vec<String>) {
+    let server = TestServer::demo().await;
+    let fixture = Fixture::new(&server).await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let (mut got, mut changed) = (Vec::new(), Vec::new());
+    for row in rows {
+        let url = format!("{}{}", server.base, fixture.fill(row.path));
+        let method = reqwest::Method::from_bytes(row.method.as_bytes()).unwrap();
+        let mut request = client.request(method, &url);
+        // A fresh session for each row (a QR-card login or a logout ends the one it came
+        // with); an anonymous visitor has a session id and its CSRF token too, as a browser.
+        let sid = fixture.member(who).map_or_else(|| "ab".repeat(32), |m| session(&server, m));
+        let csrf = server.state.sessions.csrf_for(&sid);
+        request = if api {
+            if who == Anonymous { request } else { request.bearer_auth(&sid) }
+        } else {
+            request.header("cookie", format!("preau_sid={sid}"))
+        };
+        request = match row.body {
+            Body::None => request,
+            Body::Form(fields) => {
+                let mut pairs: Vec<(String, String)> =
+                    fields.iter().map(|(k, v)| ((*k).to_owned(), fixture.fill(v))).collect();
+                pairs.push(("csrf".into(), csrf.clone()));
+                request.form(&pairs)
+            }
+            Body::Json(text) => request.header("content-type", "application/json").body(fixture.fill(text)),
+        };
+        let before = (row.method != "GET").then(|| common::read_models(&server));
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let location = response.headers().get("location").map(|v| v.to_str().unwrap().to_owned());
+        let through = got_through(status, location.as_deref());
+        got.push(format!("{status}{}", if through { "" } else { " refused" }));
+        if !through
+            && let Some(before) = before
+            && common::read_models(&server) != before
+        {
+            changed.push(format!(
+                "{} {} as {who:?} was refused ({status}) but changed a read model",
+                row.method, row.route
+            ));
         }
-        _ => serde_json::json!({"login": who.login(), "password": DEMO_PASSWORD}),
-    };
-    let (status, answer) = common::api(server, "POST", "/api/v1/auth/login", None, Some(body)).await;
-    assert_eq!(status, 200, "{who:?}");
-    Some(answer["token"].as_str().unwrap().to_owned())
+    }
+    (got, changed)
 }
 
-fn allowed_status(status: reqwest::StatusCode, location: Option<&str>) -> bool {
-    status.is_success() || (status.is_redirection() && location != Some("/login"))
+/// Every route of the server has a row, and every row a route.
+fn check_complete(rows: &[Row], served: &BTreeSet<(String, String)>, what: &str) -> Vec<String> {
+    let listed: BTreeSet<(String, String)> = rows.iter().map(|r| (r.method.to_owned(), r.route.to_owned())).collect();
+    let mut problems: Vec<String> =
+        served.difference(&listed).map(|(m, r)| format!("{what}: {m} {r} is served but has no row")).collect();
+    problems.extend(listed.difference(served).map(|(m, r)| format!("{what}: the row {m} {r} names no route")));
+    problems
 }
 
 #[tokio::test]
-async fn every_profile_reaches_exactly_what_it_may_through_pages_and_api() {
+async fn every_route_has_an_expectation_for_every_profile_and_each_holds() {
+    // 1. Complete: every route of the router and of the OpenAPI document has a row.
+    let served: BTreeSet<(String, String)> =
+        preau_appliance::web::school_routes().served().iter().map(|(m, p)| (m.to_string(), p.clone())).collect();
     let server = TestServer::demo().await;
-    let dir = server.directory();
-    let ids = Ids::of(&dir);
-    let mut failures = Vec::new();
-    for who in EVERYONE {
-        let mut b = browser_for(&server, who).await;
-        for rule in PAGES {
-            let path = ids.fill(rule.route);
-            let before = server.directory().credentials.clone();
-            let page = if rule.method == "GET" { b.get(&path).await } else { b.post(&path, &[]).await };
-            let got = allowed_status(page.status, page.location.as_deref());
-            let want = rule.allowed.contains(&who);
-            if got != want {
-                failures.push(format!(
-                    "page {} {} as {who:?}: {} (want {})",
-                    rule.method,
-                    rule.route,
-                    page.status,
-                    if want { "allowed" } else { "refused" }
-                ));
-            }
-            if !want && rule.method != "GET" && server.directory().credentials != before {
-                failures.push(format!(
-                    "page {} {} as {who:?} was refused but changed credentials",
-                    rule.method, rule.route
-                ));
-            }
-            // Re-read the CSRF token (resets end no session of the caller, but pages change).
-            b.get("/").await;
+    let doc: Value = reqwest::get(format!("{}/api/v1/openapi.json", server.base)).await.unwrap().json().await.unwrap();
+    let operations: BTreeSet<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, ops)| ops.as_object().unwrap().keys().map(move |m| (m.to_uppercase(), path.clone())))
+        .collect();
+    let mut problems = check_complete(PAGES, &served, "page");
+    problems.extend(check_complete(API, &operations, "api"));
+    for row in PAGES.iter().chain(API) {
+        if row.allowed.len() != 9 || row.allowed.chars().zip(LETTERS).any(|(c, l)| c != '.' && c != l) {
+            problems.push(format!(
+                "{} {}: flags {:?} are not in the order {LETTERS:?}",
+                row.method, row.route, row.allowed
+            ));
         }
+    }
+    assert!(problems.is_empty(), "the matrix is incomplete:\n{}", problems.join("\n"));
 
-        let token = token_for(&server, who).await;
-        let client = reqwest::Client::new();
-        for rule in API {
-            let url = format!("{}{}", server.base, ids.fill(rule.route));
-            let before = server.directory().credentials.clone();
-            let method = reqwest::Method::from_bytes(rule.method.as_bytes()).unwrap();
-            let mut request = client.request(method, &url);
-            if let Some(t) = &token {
-                request = request.bearer_auth(t);
-            }
-            let response = request.send().await.unwrap();
-            let status = response.status();
-            let body = response.text().await.unwrap();
-            let want = rule.allowed.contains(&who);
-            if status.is_success() != want {
-                let excerpt: String = body.chars().take(160).collect();
-                failures.push(format!("api {} {} as {who:?}: {status} {excerpt}", rule.method, rule.route));
-            }
-            if !status.is_success() {
-                let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-                if v["error"].as_str().is_none() || v["message"].as_str().is_none() {
+    // 2. Each profile, on its own demo school, gets exactly what its rows say.
+    let record = std::env::var_os("PREAU_MATRIX_RECORD").is_some();
+    let mut failures = Vec::new();
+    let mut observed: BTreeMap<(bool, usize), String> = BTreeMap::new();
+    for (i, who) in WHO.into_iter().enumerate() {
+        for (api, rows) in [(false, PAGES), (true, API)] {
+            let (got, changed) = run(who, rows, api).await;
+            failures.extend(changed);
+            for (n, (row, got)) in rows.iter().zip(got).enumerate() {
+                let through = !got.ends_with("refused");
+                observed
+                    .entry((api, n))
+                    .or_insert_with(|| ".".repeat(9))
+                    .replace_range(i..=i, &if through { LETTERS[i].to_string() } else { ".".into() });
+                let want = row.allowed.chars().nth(i) != Some('.');
+                if through != want {
                     failures.push(format!(
-                        "api {} {} as {who:?}: refusal without an error body: {body}",
-                        rule.method, rule.route
-                    ));
-                }
-                if rule.method != "GET" && server.directory().credentials != before {
-                    failures.push(format!(
-                        "api {} {} as {who:?} was refused but changed credentials",
-                        rule.method, rule.route
+                        "{} {} as {who:?}: {got} (want {})",
+                        row.method,
+                        row.route,
+                        if want { "through" } else { "refused" }
                     ));
                 }
             }
+        }
+    }
+    if record {
+        for ((api, n), flags) in &observed {
+            let row = if *api { &API[*n] } else { &PAGES[*n] };
+            println!("{flags} {} {}", row.method, row.route);
         }
     }
     assert!(failures.is_empty(), "{} authorization failures:\n{}", failures.len(), failures.join("\n"));
@@ -308,19 +888,20 @@ async fn every_profile_reaches_exactly_what_it_may_through_pages_and_api() {
 #[tokio::test]
 async fn a_pupil_never_sees_another_class_and_a_parent_only_their_children() {
     let server = TestServer::demo().await;
-    let dir = server.directory();
-    let ids = Ids::of(&dir);
+    let fixture = Fixture::new(&server).await;
     // The pupil's own view of the school: /api/v1/me lists only their class.
-    let token = token_for(&server, Pupil).await.unwrap();
+    let pupil = fixture.member(OtherPupil).unwrap();
+    let token = session(&server, pupil);
     let (_, me) = common::api(&server, "GET", "/api/v1/me", Some(&token), None).await;
     let classes = me["classes"].as_array().unwrap();
     assert_eq!(classes.len(), 1);
     assert_eq!(classes[0]["name"], "CP");
     assert!(me["children"].as_array().unwrap().is_empty());
-    // The parent's: exactly their two children.
-    let token = token_for(&server, Parent).await.unwrap();
+    // A parent's: exactly their children.
+    let dir = server.directory();
+    let parent = dir.by_login("aurelie.kerherve").unwrap().clone();
+    let token = common::token(&server, "aurelie.kerherve", preau_appliance::demo::DEMO_PASSWORD).await;
     let (_, me) = common::api(&server, "GET", "/api/v1/me", Some(&token), None).await;
-    let parent = dir.by_login("aurelie.kerherve").unwrap();
     let mut expected: Vec<String> = dir.children_of(&parent.id).iter().map(|c| c.id.to_string()).collect();
     let mut got: Vec<String> =
         me["children"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect();
@@ -328,9 +909,83 @@ async fn a_pupil_never_sees_another_class_and_a_parent_only_their_children() {
     got.sort();
     assert_eq!(got, expected);
     // The parent's page for a stranger's child is a 404, whatever the id looks like.
-    let mut b = browser_for(&server, Parent).await;
-    for bad in [ids.fill("{stranger_child}"), "not-an-id".into(), "0000000000000000".into(), "../admin".into()] {
+    let stranger = dir
+        .people
+        .values()
+        .find(|m| m.profile == Profile::Pupil && !dir.children_of(&parent.id).iter().any(|c| c.id == m.id))
+        .unwrap()
+        .id
+        .to_string();
+    let mut b = server.browser();
+    b.login("aurelie.kerherve", preau_appliance::demo::DEMO_PASSWORD).await;
+    for bad in [stranger, "not-an-id".into(), "0000000000000000".into(), "../admin".into()] {
         let page = b.get(&format!("/child/{bad}")).await;
-        assert_eq!(page.status, reqwest::StatusCode::NOT_FOUND, "{bad}");
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{bad}");
     }
+}
+
+/// Garbage to every operation of the API, as the director: bodies that are no JSON, the
+/// wrong JSON, the wrong type; every path parameter filled with real ids and with garbage.
+/// Never a server error, always the JSON error body; the director still logs in after.
+#[tokio::test]
+async fn garbage_never_gets_a_server_error() {
+    let server = TestServer::demo().await;
+    let fixture = Fixture::new(&server).await;
+    let token = session(&server, fixture.member(Director).unwrap());
+    let client = reqwest::Client::new();
+    let ids = ["x", "0000000000000000", "%2e%2e%2fadmin", &"f".repeat(300), "' OR 1=1 --", "<script>", "%ff%fe"];
+    let bodies: Vec<(Option<&str>, Vec<u8>)> = vec![
+        (None, Vec::new()),
+        (Some("application/json"), b"{".to_vec()),
+        (Some("application/json"), b"[]".to_vec()),
+        (
+            Some("application/json"),
+            br#"{"login": 1, "password": null, "pictures": "cat", "ids": 3, "done": "oui"}"#.to_vec(),
+        ),
+        (Some("application/json"), vec![0xff, 0xfe, 0x00]),
+        (Some("text/plain"), b"hello".to_vec()),
+        (Some("multipart/form-data; boundary=zzz"), b"--zzz\r\nbroken".to_vec()),
+    ];
+    let mut seen = 0;
+    for row in API.iter().filter(|r| !r.route.contains("logout")) {
+        // The row's own path with real ids, then the route with garbage in every parameter.
+        let mut paths = vec![fixture.fill(row.path)];
+        for id in ids {
+            let mut path = String::new();
+            for (i, part) in row.route.split(['{', '}']).enumerate() {
+                path.push_str(if i % 2 == 1 { id } else { part });
+            }
+            paths.push(path);
+        }
+        for path in &paths {
+            for (content_type, body) in &bodies {
+                let url = format!("{}{path}", server.base);
+                let mut request =
+                    client.request(row.method.parse().unwrap(), &url).bearer_auth(&token).body(body.clone());
+                if let Some(ct) = content_type {
+                    request = request.header("content-type", *ct);
+                }
+                let response = request.send().await.unwrap();
+                let status = response.status();
+                assert!(status.as_u16() < 500, "{} {url} {content_type:?}: {status}", row.method);
+                if !status.is_success() {
+                    let text = response.text().await.unwrap();
+                    let v: Value = serde_json::from_str(&text)
+                        .unwrap_or_else(|_| panic!("{} {url}: not JSON: {text}", row.method));
+                    assert!(v["message"].is_string(), "{} {url}: {text}", row.method);
+                }
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen > 3000, "{seen} requests");
+    let (status, _) = common::api(
+        &server,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"login": "claire.martin", "password": preau_appliance::demo::DEMO_PASSWORD})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "nothing was broken");
 }

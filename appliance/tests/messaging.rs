@@ -103,14 +103,14 @@ async fn pupils_write_to_classmates_only_where_the_class_allows_it() {
     let before = read_models(&server);
     let (status, answer) =
         start(&server, &pt, json!({"subject": "Salut", "to": [b.id.to_string()], "body": "Coucou"})).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
     assert!(answer["message"].as_str().unwrap().contains("Vous ne pouvez pas écrire"));
     assert_eq!(read_models(&server), before);
     // Another class's pupil or teacher: never.
     let cp = class(&server, "CP");
     for other in [pupils(&server, &cp)[0].id.to_string(), server.member("julien.roche").id.to_string()] {
         let (status, _) = start(&server, &pt, json!({"subject": "Salut", "to": [other], "body": "Coucou"})).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(status, StatusCode::FORBIDDEN);
     }
     // The teacher allows classmates: now it works (and is still moderated).
     let tt = token(&server, "sophie.lebihan", DEMO_PASSWORD).await;
@@ -200,7 +200,7 @@ async fn families_write_to_the_childs_teachers_and_both_guardians_receive_it() {
         json!({"subject": "x", "about": child.id.to_string(), "to": [server.member("julien.roche").id.to_string()], "body": "x"}),
     ] {
         let (status, answer) = start(&server, &mt, body.clone()).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}: {answer}");
     }
     assert_eq!(read_models(&server), before);
     // Someone outside the conversation cannot read it.
@@ -234,13 +234,13 @@ async fn a_pupil_writes_only_to_whom_they_are_offered() {
     let before = read_models(&server);
     let (status, answer) =
         start(&server, &pt, json!({"subject": "Bonjour", "to": [director.id.to_string()], "body": "Coucou"})).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
     let mut b = pupil_browser(&server, &pupil).await;
     let form = b.get("/messages/new").await;
     assert!(!form.contains(director.id.as_str()));
     let page =
         b.post("/messages/new", &[("to", director.id.as_str()), ("subject", "Bonjour"), ("body", "Coucou")]).await;
-    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
     assert_eq!(read_models(&server), before, "nothing written");
     // Every contact offered is accepted.
     for id in offered {
@@ -271,7 +271,7 @@ async fn closing_classmates_messages_closes_existing_conversations() {
     let reply = json!({"body": "Encore moi"});
     let (status, answer) =
         api(&server, "POST", &format!("/api/v1/conversations/{key}/messages"), Some(&pt), Some(reply)).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
     assert_eq!(read_models(&server), before);
     let mut page = pupil_browser(&server, &b).await;
     let view = page.get(&format!("/messages/{key}")).await;
@@ -294,10 +294,10 @@ async fn staff_talk_among_themselves_and_the_atsem_does_not_write_to_families() 
     let pupil = pupils(&server, &ce)[0].id.to_string();
     for to in [parent, pupil.clone()] {
         let (status, _) = start(&server, &at, json!({"subject": "x", "to": [to], "body": "x"})).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(status, StatusCode::FORBIDDEN);
     }
     let (status, _) = start(&server, &at, json!({"subject": "x", "about": pupil, "to": [], "body": "x"})).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]

@@ -107,16 +107,18 @@ async fn teachers_publish_only_where_they_may_and_bad_posts_change_nothing() {
     let atsem = token(&server, "martine.guillemot", DEMO_PASSWORD).await;
     let parent = token(&server, "aurelie.kerherve", DEMO_PASSWORD).await;
     let before = read_models(&server);
-    for (t, place, public, message) in [
-        (&teacher, "school".to_owned(), false, "pas publier à cet endroit"),
-        (&teacher, format!("class:{}", cp.id), false, "pas publier à cet endroit"),
-        (&teacher, format!("class:{}", ce.id), true, "Seule une actualité pour toute"),
-        (&teacher, "nowhere".to_owned(), false, "pas publier à cet endroit"),
-        (&atsem, "staff".to_owned(), false, "pas publier à cet endroit"),
-        (&parent, "parents".to_owned(), false, "pas publier à cet endroit"),
+    // Where one may not publish is a refusal (403); what cannot be right, bad input (400).
+    let (refused, bad) = (StatusCode::FORBIDDEN, StatusCode::BAD_REQUEST);
+    for (t, place, public, message, want) in [
+        (&teacher, "school".to_owned(), false, "pas publier à cet endroit", refused),
+        (&teacher, format!("class:{}", cp.id), false, "pas publier à cet endroit", refused),
+        (&teacher, format!("class:{}", ce.id), true, "Seule une actualité pour toute", bad),
+        (&teacher, "nowhere".to_owned(), false, "pas publier à cet endroit", bad),
+        (&atsem, "staff".to_owned(), false, "pas publier à cet endroit", refused),
+        (&parent, "parents".to_owned(), false, "pas publier à cet endroit", refused),
     ] {
         let (status, answer) = publish(&server, t, &place, "Titre", public).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{place}: {answer}");
+        assert_eq!(status, want, "{place}: {answer}");
         assert!(answer["message"].as_str().unwrap().contains(message), "{place}: {answer}");
     }
     for body in

@@ -18,11 +18,12 @@ use crate::config::PupilLoginFrom;
 use crate::directory::{ClassId, Directory, Member, Profile, UserId, credentials_address, slug};
 use crate::error::AppError;
 use crate::ratelimit::{self, address_key};
+use crate::web::Routes;
 use crate::web::{AppState, Ctx, SignedIn};
 
 pub use pages::{PupilTile, pupil_tiles, sign_in_response};
 
-pub(crate) fn routes() -> axum::Router<AppState> {
+pub(crate) fn routes() -> Routes {
     pages::routes()
 }
 

@@ -1,11 +1,9 @@
 //! The login and password pages: HTML forms over the functions of [`super`].
 
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::{
@@ -13,18 +11,22 @@ use super::{
 };
 use crate::directory::{ClassId, Member};
 use crate::error::AppError;
+use crate::web::Routes;
 use crate::web::session::CsrfForm;
 use crate::web::{AppState, Chrome, Ctx, SignedIn, render, render_status};
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/login", get(login_page).post(login))
-        .route("/logout", post(logout))
-        .route("/password", get(password_page).post(password))
-        .route("/classes/{class}/login", get(class_login_page))
-        .route("/classes/{class}/login/{pupil}", get(pictures_page).post(pictures))
-        .route("/qr/{secret}", get(qr_page))
-        .route("/qr", post(qr_login))
+pub(crate) fn routes() -> Routes {
+    Routes::new()
+        .get("/login", login_page)
+        .post("/login", login)
+        .post("/logout", logout)
+        .get("/password", password_page)
+        .post("/password", password)
+        .get("/classes/{class}/login", class_login_page)
+        .get("/classes/{class}/login/{pupil}", pictures_page)
+        .post("/classes/{class}/login/{pupil}", pictures)
+        .get("/qr/{secret}", qr_page)
+        .post("/qr", qr_login)
 }
 
 // ---- password login ----

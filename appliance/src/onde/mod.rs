@@ -13,11 +13,11 @@ use askama::Template;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
 
+use crate::web::Routes;
 use crate::web::upload::MultipartForm;
+use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use preau_sync::{Store, Uai};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -106,8 +106,8 @@ impl Pending {
     }
 }
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new().route("/admin/import", get(form).post(preview)).route("/admin/import/apply", post(apply))
+pub(crate) fn routes() -> Routes {
+    Routes::new().get("/admin/import", form).post("/admin/import", preview).post("/admin/import/apply", apply)
 }
 
 /// A line of the preview or of the error list, in the reader's language.
@@ -361,6 +361,10 @@ async fn api_preview(
     ApiUser(user): ApiUser,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
+    // The director's, before the files are read.
+    if let Err(e) = crate::admin::director(&user) {
+        return ApiError(e).into_response();
+    }
     let upload = match read_upload(multipart).await {
         Ok(u) => u,
         Err(e) => return ApiError(e).into_response(),

@@ -7,12 +7,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use preau_sync::certificate::{CertError, Grant, Role};
 use preau_sync::replication::Session;
 use preau_sync::replication::protocol::Message;
@@ -27,6 +25,7 @@ use crate::config::Role as ServerRole;
 use crate::directory::Directory;
 use crate::policy::{SchoolPolicy, Sender};
 use crate::web::AppState;
+use crate::web::Routes;
 
 /// Sessions open at once, all peers together.
 const MAX_SESSIONS: usize = 64;
@@ -127,18 +126,20 @@ impl Sessions {
 }
 
 /// The replication endpoints.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(&format!("{PREFIX}/enroll"), post(enrollment::enroll))
-        .route(&format!("{PREFIX}/sessions"), post(open))
-        .route(&format!("{PREFIX}/sessions/{{sid}}/offer"), get(offer))
-        .route(&format!("{PREFIX}/sessions/{{sid}}/uploads/{{hash}}"), axum::routing::head(upload_offset).patch(upload))
-        .route(&format!("{PREFIX}/sessions/{{sid}}/reply"), post(reply))
-        .route(&format!("{PREFIX}/sessions/{{sid}}/files"), post(files_plan))
-        .route(
-            &format!("{PREFIX}/sessions/{{sid}}/files/{{hash}}"),
-            get(file_download).head(file_offset).patch(file_upload),
-        )
+pub fn routes() -> Routes {
+    let session = format!("{PREFIX}/sessions/{{sid}}");
+    let (upload_path, file_path) = (format!("{session}/uploads/{{hash}}"), format!("{session}/files/{{hash}}"));
+    Routes::new()
+        .post(&format!("{PREFIX}/enroll"), enrollment::enroll)
+        .post(&format!("{PREFIX}/sessions"), open)
+        .get(&format!("{session}/offer"), offer)
+        .head(&upload_path, upload_offset)
+        .patch(&upload_path, upload)
+        .post(&format!("{session}/reply"), reply)
+        .post(&format!("{session}/files"), files_plan)
+        .get(&file_path, file_download)
+        .head(&file_path, file_offset)
+        .patch(&file_path, file_upload)
         .layer(DefaultBodyLimit::max(MAX_OPEN_BYTES))
 }
 
@@ -478,13 +479,15 @@ async fn upload_offset(
 async fn upload(
     State(state): State<AppState>,
     Path((sid, hash)): Path<(String, String)>,
-    Query(Length { length }): Query<Length>,
+    length: Result<Query<Length>, axum::extract::rejection::QueryRejection>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Refused> {
     let (_, session) = session_for(&state, &sid, &method, &uri, &headers, &body).await?;
+    // Read once the request is known to come from the session's peer.
+    let Query(Length { length }) = length.map_err(|e| Refused::malformed(e.body_text()))?;
     if length > MAX_BUNDLE_BYTES || body.len() > MAX_PIECE {
         return Err(Refused::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", format!("{length} bytes announced")));
     }

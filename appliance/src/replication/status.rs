@@ -4,11 +4,10 @@
 //! the loopback-only control endpoint `preau sync now` uses.
 
 use askama::Template;
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use preau_sync::Uai;
 use serde::Deserialize;
 
@@ -20,6 +19,7 @@ use crate::admin::director;
 use crate::directory::{Profile, UserId};
 use crate::error::AppError;
 use crate::i18n::Locale;
+use crate::web::Routes;
 use crate::web::session::CsrfForm;
 use crate::web::{AppState, Chrome, Ctx, SignedIn, render};
 
@@ -51,20 +51,22 @@ pub fn advice(l: Locale, error: &str) -> String {
     if text == id { l.t("sync-advice-other") } else { text }
 }
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/admin/sync", get(sync_page))
-        .route("/admin/sync/enroll", post(enroll_form))
-        .route("/admin/sync/now", post(sync_now_form))
-        .route("/admin/sync/devices", post(device_code))
-        .route("/admin/sync/revoke", post(revoke_form))
-        .route("/admin/sync/quarantine/discard", post(discard_form))
+pub(crate) fn routes() -> Routes {
+    Routes::new()
+        .get("/admin/sync", sync_page)
+        .post("/admin/sync/enroll", enroll_form)
+        .post("/admin/sync/now", sync_now_form)
+        .post("/admin/sync/devices", device_code)
+        .post("/admin/sync/revoke", revoke_form)
+        .post("/admin/sync/quarantine/discard", discard_form)
         .merge(local_routes())
 }
 
 /// `preau sync now` talks to the running server here, from the same machine only.
-fn local_routes() -> Router<AppState> {
-    Router::new().route(&format!("{}/local/sync", super::PREFIX), get(local_state).post(local_trigger))
+fn local_routes() -> Routes {
+    Routes::new()
+        .get(&format!("{}/local/sync", super::PREFIX), local_state)
+        .post(&format!("{}/local/sync", super::PREFIX), local_trigger)
 }
 
 fn loopback(ctx: &Ctx) -> Result<(), AppError> {
@@ -349,14 +351,14 @@ async fn revoke_form(
 // ---- the hub ----
 
 /// The hub's pages: its administrator's login and dashboard.
-pub(crate) fn hub_routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(hub_page))
-        .route("/hub/login", post(hub_login))
-        .route("/hub/logout", post(hub_logout))
-        .route("/hub/codes", post(hub_code))
-        .route("/hub/revoke", post(revoke_form))
-        .route("/hub/quarantine/discard", post(discard_form))
+pub(crate) fn hub_routes() -> Routes {
+    Routes::new()
+        .get("/", hub_page)
+        .post("/hub/login", hub_login)
+        .post("/hub/logout", hub_logout)
+        .post("/hub/codes", hub_code)
+        .post("/hub/revoke", revoke_form)
+        .post("/hub/quarantine/discard", discard_form)
         .merge(local_routes())
 }
 

@@ -1,21 +1,18 @@
 //! Static assets (CSS, icons, pictures), embedded in the binary.
 
-use axum::Router;
+use super::Routes;
 use axum::extract::Path;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use rust_embed::RustEmbed;
-
-use super::AppState;
 
 #[derive(RustEmbed)]
 #[folder = "../ui/static"]
 #[exclude = "*.md"]
 struct Static;
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new().route("/static/{*path}", get(asset))
+pub(super) fn routes() -> Routes {
+    Routes::new().get("/static/{*path}", asset)
 }
 
 /// An asset's bytes and content type (for measurements).

@@ -2,6 +2,7 @@
 //! page chrome every template shares. Domain modules add their own routes.
 
 pub mod assets;
+pub mod routes;
 pub mod session;
 pub mod upload;
 
@@ -14,7 +15,6 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
 use tokio::net::TcpListener;
 
 use crate::config::{Config, Role};
@@ -23,6 +23,7 @@ use crate::directory::Directory;
 use crate::error::AppError;
 use crate::i18n::Locale;
 use crate::ratelimit::RateLimits;
+pub use routes::Routes;
 pub use session::{Ctx, Sessions, SignedIn};
 
 /// What every request can reach.
@@ -201,14 +202,11 @@ pub fn base_url(state: &AppState) -> String {
     crate::server::lan_urls(bound).into_iter().next().unwrap_or_else(|| format!("http://{bound}"))
 }
 
-/// The whole application, without a socket (tests call it with `oneshot`).
-pub fn app(state: AppState) -> Router {
-    if state.config.role == Role::Hub {
-        return hub_app(state);
-    }
-    let max_upload = state.config.max_upload_bytes;
-    Router::new()
-        .route("/healthz", get(healthz))
+/// Every page and endpoint of a school appliance but the JSON API (whose routes its OpenAPI
+/// document lists).
+pub fn school_routes() -> Routes {
+    Routes::new()
+        .get("/healthz", healthz)
         .merge(assets::routes())
         .merge(crate::setup::routes())
         .merge(crate::accounts::routes())
@@ -223,6 +221,26 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::agenda::routes())
         .merge(crate::replication::status::routes())
         .merge(crate::replication::endpoints::routes())
+}
+
+/// Every page and endpoint of the academy hub: replication, and its administrator's page
+/// (the families' portal and the academy console come later).
+pub fn hub_routes() -> Routes {
+    Routes::new()
+        .get("/healthz", healthz)
+        .merge(assets::routes())
+        .merge(crate::replication::status::hub_routes())
+        .merge(crate::replication::endpoints::routes())
+}
+
+/// The whole application, without a socket (tests call it with `oneshot`).
+pub fn app(state: AppState) -> Router {
+    if state.config.role == Role::Hub {
+        return hub_app(state);
+    }
+    let max_upload = state.config.max_upload_bytes;
+    school_routes()
+        .into_router()
         .merge(crate::api::router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), require_setup))
@@ -235,14 +253,9 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The academy hub: replication, and its administrator's page (the families' portal and
-/// the academy console come later).
 fn hub_app(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .merge(assets::routes())
-        .merge(crate::replication::status::hub_routes())
-        .merge(crate::replication::endpoints::routes())
+    hub_routes()
+        .into_router()
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), session::layer))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers))

@@ -125,7 +125,10 @@ impl DocKind for LiaisonNote {
                 state.recipients.join(",").into(),
             ],
         ));
-        for pupil in &state.recipients {
+        // Two replicas that both wrote the same recipient leave it twice in the merged list:
+        // one row each, or the table's key would refuse the whole bundle.
+        let recipients: std::collections::BTreeSet<&String> = state.recipients.iter().collect();
+        for pupil in recipients {
             out.push(Row::new(Table::LiaisonRecipient, vec![doc.as_str().into(), pupil.as_str().into()]));
         }
         for (key, s) in &state.signatures {
