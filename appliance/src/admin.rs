@@ -633,7 +633,7 @@ async fn api_letter(
 
 /// A class's letters: `pupils` or `parents`.
 #[utoipa::path(get, path = "/api/v1/classes/{id}/letters/{who}", tag = "accounts",
-    params(("id" = String, Path, description = "Class id"), ("who" = Who, Path, description = "pupils or parents")),
+    params(("id" = String, Path, description = "Class id"), ("who" = inline(Who), Path, description = "pupils or parents")),
     responses((status = 200, body = Vec<Letter>), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 async fn api_class_letters(
     State(state): State<AppState>,

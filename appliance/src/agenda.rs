@@ -168,25 +168,33 @@ pub fn check_change(
 pub struct EventInput {
     /// `school`, `personal` or `class:{id}` (ignored when editing).
     #[serde(default)]
+    #[schema(pattern = "^(|school|personal|class:[a-z0-9_-]{1,64})$")]
     pub place: String,
     /// Title.
+    #[schema(min_length = 1, max_length = 120)]
     pub title: String,
     /// More about it.
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub description: String,
     /// Where.
     #[serde(default)]
+    #[schema(max_length = 120)]
     pub location: String,
     /// First day, `YYYY-MM-DD`.
+    #[schema(format = Date)]
     pub starts_on: String,
     /// Last day, `YYYY-MM-DD` (the first day when empty).
     #[serde(default)]
+    #[schema(format = Date)]
     pub ends_on: String,
     /// `HH:MM`, or empty for a whole-day event.
     #[serde(default)]
+    #[schema(pattern = "^(|[01][0-9]:[0-5][0-9]|2[0-3]:[0-5][0-9])$")]
     pub start_time: String,
     /// `HH:MM`, or empty.
     #[serde(default)]
+    #[schema(pattern = "^(|[01][0-9]:[0-5][0-9]|2[0-3]:[0-5][0-9])$")]
     pub end_time: String,
     /// School holidays (the school's calendar only).
     #[serde(default)]
@@ -695,7 +703,7 @@ pub struct FeedAddress {
 
 /// The caller's events that meet a span of days.
 #[utoipa::path(get, path = "/api/v1/agenda", tag = "agenda",
-    params(("from" = String, Query, description = "First day, YYYY-MM-DD"), ("to" = String, Query, description = "Last day, YYYY-MM-DD")),
+    params(("from" = String, Query, format = Date, description = "First day, YYYY-MM-DD"), ("to" = String, Query, format = Date, description = "Last day, YYYY-MM-DD")),
     responses((status = 200, body = Vec<EventView>), (status = 400, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 async fn api_events(
     State(state): State<AppState>,

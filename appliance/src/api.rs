@@ -51,6 +51,56 @@ impl Modify for Security {
     }
 }
 
+/// Every operation may be refused, whatever its own annotations say: the error body under
+/// 400 (input), 401 (no session), 403 (not allowed), 404 (no such thing, or not yours), 413
+/// (too large) and 429 (too many tries). Added to the document once here, so that no
+/// operation can forget one and a schema-driven client knows every answer it can get.
+struct Refusals;
+
+impl Modify for Refusals {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let refusal = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build(),
+                )
+                .build()
+        };
+        let statuses = [
+            ("400", "The input is refused; `message` says why, in French."),
+            ("401", "No session, or it ended."),
+            ("403", "Not allowed to do this."),
+            ("404", "No such thing, or not visible to the caller."),
+            ("413", "The body is too large."),
+            ("429", "Too many tries: wait before the next."),
+        ];
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+                &mut item.head,
+                &mut item.options,
+                &mut item.trace,
+            ];
+            for operation in operations.into_iter().flatten() {
+                for (status, description) in statuses {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| refusal(description).into());
+                }
+            }
+        }
+    }
+}
+
 /// The API router and its OpenAPI document.
 pub fn router() -> Router<AppState> {
     let (router, doc) = OpenApiRouter::with_openapi(Doc::openapi())
@@ -66,6 +116,9 @@ pub fn router() -> Router<AppState> {
         .merge(crate::news::api_routes())
         .merge(crate::agenda::api_routes())
         .split_for_parts();
+    // After the merge: the operations only exist from here on.
+    let mut doc = doc;
+    Refusals.modify(&mut doc);
     let doc = std::sync::Arc::new(doc);
     router
         .route("/api/v1/openapi.json", axum::routing::get(move || async move { Json(doc.as_ref().clone()) }))

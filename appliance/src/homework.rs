@@ -183,20 +183,26 @@ pub struct EntryInput {
     #[serde(default)]
     pub audience: String,
     /// Discipline.
+    #[schema(min_length = 1, max_length = 60)]
     pub subject: String,
     /// The class day, `YYYY-MM-DD`.
+    #[schema(format = Date)]
     pub assigned_on: String,
     /// What was done in class.
     #[serde(default)]
+    #[schema(max_length = 5000)]
     pub lesson: String,
     /// The work to do, in one line.
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub title: String,
     /// More about the work.
     #[serde(default)]
+    #[schema(max_length = 5000)]
     pub details: String,
     /// When the work is due, `YYYY-MM-DD`; required when there is work.
     #[serde(default)]
+    #[schema(format = Date)]
     pub due_on: String,
 }
 
@@ -1031,7 +1037,7 @@ pub struct Done {
 
 /// A class's cahier for a span of days (its teachers and the director).
 #[utoipa::path(get, path = "/api/v1/classes/{id}/homework", tag = "homework", params(("id" = String, Path, description = "Class id"),
-        ("from" = String, Query, description = "First day, YYYY-MM-DD"), ("to" = String, Query, description = "Last day, YYYY-MM-DD")),
+        ("from" = String, Query, format = Date, description = "First day, YYYY-MM-DD"), ("to" = String, Query, format = Date, description = "Last day, YYYY-MM-DD")),
     responses((status = 200, body = Vec<EntryView>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 async fn api_class_entries(
     State(state): State<AppState>,

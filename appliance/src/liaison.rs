@@ -142,11 +142,14 @@ async fn edit_note<R: Send + 'static>(
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 pub struct NoteInput {
     /// Title.
+    #[schema(min_length = 1, max_length = 120)]
     pub title: String,
     /// Text.
+    #[schema(min_length = 1, max_length = 5000)]
     pub body: String,
     /// `""` (to read), `"signature"` or `"reply"`.
     #[serde(default)]
+    #[schema(pattern = "^(|signature|reply)$")]
     pub ask: String,
     /// The pupils whose families it is for; empty for the whole class.
     #[serde(default)]

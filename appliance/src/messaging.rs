@@ -226,14 +226,17 @@ pub struct Update {
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 pub struct NewConversation {
     /// Subject.
+    #[schema(min_length = 1, max_length = 120)]
     pub subject: String,
     /// The people written to (user ids; see `/api/v1/contacts`).
     #[serde(default)]
+    #[schema(max_items = 60)]
     pub to: Vec<String>,
     /// A child: the conversation is with their family (every legal guardian is added).
     #[serde(default)]
     pub about: String,
     /// The first message.
+    #[schema(min_length = 1, max_length = 5000)]
     pub body: String,
 }
 

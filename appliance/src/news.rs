@@ -231,10 +231,13 @@ fn may_publish_photo_of(dir: &Directory, pupil: &str) -> bool {
 pub struct PostInput {
     /// `school`, `parents`, `staff` or `class:{id}` (ignored when editing).
     #[serde(default)]
+    #[schema(pattern = "^(|school|parents|staff|class:[a-z0-9_-]{1,64})$")]
     pub place: String,
     /// Title.
+    #[schema(min_length = 1, max_length = 120)]
     pub title: String,
     /// Text.
+    #[schema(min_length = 1, max_length = 10000)]
     pub body: String,
     /// Also on the school's public page (school posts only).
     #[serde(default)]

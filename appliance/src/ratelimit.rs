@@ -175,11 +175,6 @@ pub fn address_key(ip: Option<IpAddr>) -> String {
     }
 }
 
-/// How a wait reads in a refusal: whole minutes, at least one.
-pub fn minutes(wait: Duration) -> String {
-    wait.as_secs().div_ceil(60).max(1).to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -43,6 +43,34 @@ async fn the_openapi_document_describes_every_operation() {
     assert!(paths.keys().all(|p| p.starts_with("/api/v1/")));
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+    // Every reference resolves (a client generator or a fuzzer refuses the document else).
+    fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+        match v {
+            Value::Object(map) => {
+                if let Some(Value::String(r)) = map.get("$ref") {
+                    out.push(r);
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    refs(&doc, &mut found);
+    for r in found {
+        let name = r.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("unexpected reference {r}"));
+        assert!(doc["components"]["schemas"][name].is_object(), "{r} does not resolve");
+    }
+    // Every operation documents every refusal, with the error body.
+    for (path, ops) in paths {
+        for (method, op) in ops.as_object().unwrap() {
+            for status in ["400", "401", "403", "404", "413", "429"] {
+                let schema = &op["responses"][status]["content"]["application/json"]["schema"]["$ref"];
+                assert_eq!(schema, "#/components/schemas/ErrorBody", "{method} {path}: {status}");
+            }
+        }
+    }
 }
 
 #[tokio::test]

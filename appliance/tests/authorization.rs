@@ -595,15 +595,13 @@ impl Fixture {
                 answer
             }
         };
-        let entry = api(
+        let created = |answer: Value| answer["id"].as_str().expect("the new thing's id").to_owned();
+        let entry = created(api(
             "POST",
             format!("/api/v1/classes/{}/homework", ce.id),
             json!({"subject": "Français", "assigned_on": "2026-12-01", "title": "Lire la page 3", "due_on": "2026-12-02"}),
         )
-        .await["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        .await);
         let form = reqwest::multipart::Form::new()
             .part("files", reqwest::multipart::Part::bytes(b"%PDF-1.4 fiche".to_vec()).file_name("fiche.pdf"));
         let url = format!("{}/api/v1/classes/{}/homework/{entry}/files", server.base, ce.id);
@@ -622,33 +620,30 @@ impl Fixture {
             let at = text.find("\"hash\":\"").expect("the file's hash") + 8;
             text[at..at + 64].to_owned()
         };
-        let note = api(
-            "POST",
-            format!("/api/v1/classes/{}/liaison", ce.id),
-            json!({"title": "Sortie", "body": "Signez.", "ask": "signature"}),
-        )
-        .await["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let news = api(
-            "POST",
-            "/api/v1/news".into(),
-            json!({"place": format!("class:{}", ce.id), "title": "Jardin", "body": "Les semis."}),
-        )
-        .await["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let event = api(
-            "POST",
-            "/api/v1/agenda".into(),
-            json!({"place": format!("class:{}", ce.id), "title": "Piscine", "starts_on": "2026-12-08"}),
-        )
-        .await["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let note = created(
+            api(
+                "POST",
+                format!("/api/v1/classes/{}/liaison", ce.id),
+                json!({"title": "Sortie", "body": "Signez.", "ask": "signature"}),
+            )
+            .await,
+        );
+        let news = created(
+            api(
+                "POST",
+                "/api/v1/news".into(),
+                json!({"place": format!("class:{}", ce.id), "title": "Jardin", "body": "Les semis."}),
+            )
+            .await,
+        );
+        let event = created(
+            api(
+                "POST",
+                "/api/v1/agenda".into(),
+                json!({"place": format!("class:{}", ce.id), "title": "Piscine", "starts_on": "2026-12-08"}),
+            )
+            .await,
+        );
         let feed = api("POST", "/api/v1/agenda/feed".into(), json!({})).await["url"].as_str().unwrap().to_owned();
         let feed = feed.split_once("/calendar/").unwrap().1.to_owned();
         // The pupil writes to the teacher; the class is moderated, so the message is held.

@@ -53,6 +53,13 @@ async fn enrol_demo(hub: &TestServer, school: &TestServer) -> Browser {
     d
 }
 
+/// A code for `teacher`'s computer, from the director's page.
+async fn device_code(director: &mut Browser, teacher: &preau_appliance::directory::Member) -> String {
+    let page = director.post("/admin/sync/devices", &[("teacher", teacher.id.as_str())]).await;
+    assert!(page.contains("Ordinateur de"), "{}", page.body);
+    page.body.split("class=\"code-display\">").nth(1).unwrap().split('<').next().unwrap().to_owned()
+}
+
 async fn sync(server: &TestServer) -> Run {
     schedule::run_now(&server.state).await
 }
@@ -172,9 +179,7 @@ async fn a_teacher_device_gets_only_its_classes_through_a_certificate_chained_to
     let uai = school.directory().uai().unwrap().clone();
 
     let teacher = school.member("sophie.lebihan");
-    let page = d.post("/admin/sync/devices", &[("teacher", teacher.id.as_str())]).await;
-    assert!(page.contains("Ordinateur de"), "{}", page.body);
-    let code = page.body.split("class=\"code-display\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    let code = device_code(&mut d, &teacher).await;
 
     let dir = tempfile::tempdir().unwrap();
     let device = common::laptop(dir.path(), school.directory());
@@ -275,8 +280,7 @@ async fn a_tampered_teacher_device_cannot_make_its_teacher_director() {
     assert!(sync(&school).await.ok);
     let uai = school.directory().uai().unwrap().clone();
     let teacher = school.member("sophie.lebihan");
-    let page = d.post("/admin/sync/devices", &[("teacher", teacher.id.as_str())]).await;
-    let code = page.body.split("class=\"code-display\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    let code = device_code(&mut d, &teacher).await;
     let dir = tempfile::tempdir().unwrap();
     let device = common::laptop(dir.path(), school.directory());
     let link = enrollment::enroll_with(&device.links, &device.identity, &school.base, None, &code).await.unwrap();

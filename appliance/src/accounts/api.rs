@@ -96,6 +96,7 @@ async fn pictures(
 #[derive(Deserialize, ToSchema)]
 pub struct QrLogin {
     /// The secret printed in the card's QR code.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
     pub secret: String,
 }
 
