@@ -210,8 +210,14 @@ pub struct Letter {
     pub picture_labels: Vec<(String, String)>,
 }
 
-fn letter(state: &AppState, l: &crate::i18n::Locale, dir: &Directory, m: &Member) -> Letter {
-    let cred = dir.credentials.get(&m.id).cloned().unwrap_or_default();
+/// `m`'s letter as `viewer` may print it: the activation code only if the viewer may also
+/// reset the account (a teacher never reads the code of an account that is, or was, an
+/// adult's own: the director's new code after a reset is the family's, not the class's).
+fn letter(state: &AppState, l: &crate::i18n::Locale, dir: &Directory, viewer: &SignedIn, m: &Member) -> Letter {
+    let mut cred = dir.credentials.get(&m.id).cloned().unwrap_or_default();
+    if accounts::reset_rule(dir, viewer, m) == accounts::ResetRule::DirectorOnly {
+        cred.activation_code.clear();
+    }
     let base = crate::web::base_url(state);
     let pupil = m.profile == Profile::Pupil;
     let detail = if pupil {
@@ -259,17 +265,19 @@ fn class_letters(
     let class = managed_class(&dir, user, id)?;
     let people = match who {
         Who::Pupils => dir.pupils_of(&class.id),
-        Who::Parents => parents_of_class(&dir, &class),
+        // Only the parents whose account the caller manages: a parent with a child in
+        // another class too is the director's.
+        Who::Parents => parents_of_class(&dir, &class).into_iter().filter(|m| manages_account(&dir, user, m)).collect(),
     };
     audit::record(state, &user.user, people.iter().map(|m| &m.id), audit::Action::Letter, "")?;
-    Ok(people.iter().map(|m| letter(state, l, &dir, m)).collect())
+    Ok(people.iter().map(|m| letter(state, l, &dir, user, m)).collect())
 }
 
 fn account_letter_of(state: &AppState, l: &crate::i18n::Locale, user: &SignedIn, id: &str) -> Result<Letter, AppError> {
     let dir = state.directory();
     let member = managed_account(&dir, user, id)?;
     audit::record(state, &user.user, [&member.id], audit::Action::Letter, "")?;
-    Ok(letter(state, l, &dir, &member))
+    Ok(letter(state, l, &dir, user, &member))
 }
 
 // ---- pages ----
@@ -465,6 +473,7 @@ async fn mark_tablet(
     state.sessions.end(&ctx.sid);
     let mut response = Redirect::to(&format!("/classes/{}/login", class.id)).into_response();
     response.headers_mut().append(axum::http::header::SET_COOKIE, cookie);
+    response.headers_mut().append(axum::http::header::SET_COOKIE, accounts::devices::forget_known());
     Ok(response)
 }
 

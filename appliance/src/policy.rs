@@ -5,9 +5,11 @@
 
 use std::sync::Arc;
 
-use preau_sync::kinds::{AgendaEvent, Conversation, DocKind, HomeworkBook, LiaisonNote, NewsPost, state_of};
+use preau_sync::kinds::{
+    AgendaEvent, Conversation, DocKind, HomeworkBook, LiaisonNote, NewsPost, SchoolDirectory, state_of,
+};
 use preau_sync::replication::Policy;
-use preau_sync::{Automerge, DocAddress, Kind, Partition, ReplicaId};
+use preau_sync::{Automerge, DocAddress, Kind, Partition, ReplicaId, Scope};
 
 use crate::directory::Directory;
 use crate::error::AppError;
@@ -54,31 +56,54 @@ fn check<K: DocKind>(
 }
 
 /// Who sends the changes, as the session's certificate says.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Sender {
     /// The school's appliance, or the server this replica enrolled with (the hub, or for a
     /// teacher's device its school's appliance), which relays what the appliance made.
     School,
-    /// A teacher's device: it may carry its teacher's work, never the school's directory or
-    /// credentials, which only the school's appliance writes.
-    Device,
+    /// A teacher's device, with the partitions its certificate grants: it carries its
+    /// teacher's work, never the credentials, and of the school's directory only the
+    /// messaging switches of the classes it holds (what its teacher may turn herself).
+    Device(Scope),
 }
 
 impl Sender {
-    /// The sender of a session opened under a certificate of `role`.
-    pub fn of(role: &preau_sync::certificate::Role) -> Self {
-        match role {
-            preau_sync::certificate::Role::Device => Sender::Device,
+    /// The sender of a session opened under this certificate.
+    pub fn of(grant: &preau_sync::certificate::Grant) -> Self {
+        match grant.role {
+            preau_sync::certificate::Role::Device => Sender::Device(grant.scope.clone()),
             preau_sync::certificate::Role::Hub | preau_sync::certificate::Role::School => Sender::School,
         }
     }
 }
 
-/// Whether `sender` may change a document of `kind` at all, before its kind's rule: the
-/// directory (who is director, who teaches which class) and the credentials decide every
-/// other permission and a device's renewed certificate, so a device never writes them.
-pub fn sender_may_write(sender: Sender, kind: Kind) -> bool {
-    sender == Sender::School || !matches!(kind, Kind::SchoolDirectory | Kind::Credentials)
+/// Whether `sender` may make this change at all, before its kind's rule: the directory (who
+/// is director, who teaches which class) and the credentials decide every other permission
+/// and a device's renewed certificate, so a device writes neither, but for the switches of
+/// its own classes.
+fn sender_may_write(
+    sender: &Sender,
+    address: &DocAddress,
+    before: &Automerge,
+    after: &Automerge,
+) -> Result<(), String> {
+    let Sender::Device(scope) = sender else { return Ok(()) };
+    let refused = || format!("a teacher's device may not change the school's {}", address.kind);
+    match (address.kind, &address.partition) {
+        (Kind::SchoolDirectory, Partition::School(uai)) => {
+            let (mut was, now) = (state_of::<SchoolDirectory>(before)?, state_of::<SchoolDirectory>(after)?);
+            for (id, class) in &mut was.classes {
+                let held =
+                    preau_sync::LocalId::parse(id).is_ok_and(|c| scope.contains(&Partition::Class(uai.clone(), c)));
+                if let (true, Some(new)) = (held, now.classes.get(id)) {
+                    (class.unmoderated, class.classmates) = (new.unmoderated, new.classmates);
+                }
+            }
+            if was == now { Ok(()) } else { Err(refused()) }
+        }
+        (Kind::SchoolDirectory | Kind::Credentials, _) => Err(refused()),
+        _ => Ok(()),
+    }
 }
 
 /// The rules of every document kind, against the school's directory: the snapshot it
@@ -106,9 +131,7 @@ impl Policy for SchoolPolicy {
         let dir = &*self.dir.read().unwrap_or_else(|p| p.into_inner()).clone();
         let changed = before.get_heads() != after.get_heads();
         let outcome = match address.kind {
-            kind if changed && !sender_may_write(self.sender, kind) => {
-                Err(format!("a teacher's device may not change the school's {kind}"))
-            }
+            _ if changed && let Err(refused) = sender_may_write(&self.sender, address, before, after) => Err(refused),
             Kind::HomeworkBook => check::<HomeworkBook>(crate::homework::check_change, dir, address, before, after),
             Kind::LiaisonNote => check::<LiaisonNote>(crate::liaison::check_change, dir, address, before, after),
             Kind::Conversation => check::<Conversation>(crate::messaging::check_change, dir, address, before, after),

@@ -148,12 +148,16 @@ impl RateLimits {
         self.pupils.lock().unwrap_or_else(|p| p.into_inner()).get(pupil).is_some_and(|n| *n >= PUPIL_LOCK_AFTER)
     }
 
-    /// A wrong picture sequence; true when it locks the pupil.
-    pub fn pupil_failed(&self, pupil: &str) -> bool {
+    /// Counts one picture try, unless the pupil is locked (then false): counted before the
+    /// check and under one lock, so parallel tries cannot slip past the fifth.
+    pub fn pupil_try(&self, pupil: &str) -> bool {
         let mut map = self.pupils.lock().unwrap_or_else(|p| p.into_inner());
         let n = map.entry(pupil.to_owned()).or_default();
+        if *n >= PUPIL_LOCK_AFTER {
+            return false;
+        }
         *n += 1;
-        *n >= PUPIL_LOCK_AFTER
+        true
     }
 
     /// The pupil got in, or their teacher lifted the lock.
@@ -162,9 +166,14 @@ impl RateLimits {
     }
 }
 
-/// The key for a client address (IPv6 clients by their /64, which one host usually owns).
+/// The key for a client address: IPv6 clients from the internet by their /64, which one
+/// host usually owns; on the school's network (where every device shares one /64), by
+/// their own address.
 pub fn address_key(ip: Option<IpAddr>) -> String {
     match ip {
+        Some(ip @ IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() && crate::accounts::is_lan(ip) => {
+            format!("addr:{ip}")
+        }
         Some(IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
             let s = v6.segments();
             format!("addr:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
@@ -226,13 +235,13 @@ mod tests {
     }
 
     #[test]
-    fn a_pupil_is_locked_after_five_wrong_sequences_until_unlocked() {
+    fn a_pupil_is_locked_after_five_tries_until_unlocked() {
         let limits = RateLimits::default();
-        for i in 1..PUPIL_LOCK_AFTER {
-            assert!(!limits.pupil_failed("p"), "{i}");
+        for i in 1..=PUPIL_LOCK_AFTER {
+            assert!(!limits.pupil_locked("p") && limits.pupil_try("p"), "{i}");
         }
-        assert!(limits.pupil_failed("p") && limits.pupil_locked("p"));
+        assert!(limits.pupil_locked("p") && !limits.pupil_try("p"));
         limits.pupil_unlock("p");
-        assert!(!limits.pupil_locked("p"));
+        assert!(!limits.pupil_locked("p") && limits.pupil_try("p"));
     }
 }

@@ -100,6 +100,15 @@ async fn a_teacher_writes_the_cahier_pupils_and_parents_tick_and_the_teacher_see
     let home = p.get("/").await;
     assert!(home.contains("Exercices 3 et 4 p. 42") && home.contains("ai fini"), "{}", home.body);
     let tick = format!("/pupils/{}/homework/{entry}/done", pupil.id);
+    // Back only to a path of this site: another host, or a header smuggled in, is a 400
+    // and ticks nothing.
+    let before = read_models(&server);
+    for back in
+        ["//evil.example", "/\\evil.example", "\t//evil.example", "/a\r\nSet-Cookie: x=y", "https://evil.example"]
+    {
+        assert_eq!(p.post(&tick, &[("done", "1"), ("back", back)]).await.status, StatusCode::BAD_REQUEST, "{back:?}");
+    }
+    assert_eq!(read_models(&server), before);
     p.post(&tick, &[("done", "1"), ("back", "/")]).await.assert_redirect("/");
     assert!(p.get("/").await.contains("Fini !"));
     assert!(p.get("/homework").await.contains("Fini !"));

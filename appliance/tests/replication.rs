@@ -294,10 +294,27 @@ async fn a_tampered_teacher_device_cannot_make_its_teacher_director() {
         })
         .unwrap();
     assert!(client::sync_once(&device, &|_| {}).await.ok);
+
+    // What her device may change in the directory: her own class's messaging switches.
+    let address = preau_appliance::directory::directory_address(&uai);
+    let own = school.directory().classes_taught_by(&teacher.id)[0].id.to_string();
+    let (a, own_class) = (address.clone(), own.clone());
+    device
+        .db
+        .run_blocking(move |s| {
+            s.change::<preau_sync::kinds::SchoolDirectory, _>(&a, |dir| {
+                dir.classes.get_mut(&own_class).unwrap().classmates = true;
+            })?;
+            Ok(())
+        })
+        .unwrap();
+    let run = client::sync_once(&device, &|_| {}).await;
+    assert!(run.ok && run.error.is_none(), "{run:?}");
+    let id = preau_appliance::directory::ClassId::parse(&own).unwrap();
+    assert!(school.directory().classes[&id].class.classmates, "the switch reached the school");
     let school_before = common::read_models(&school);
 
     // The tampering: straight into the device's own replica, as a modified app would.
-    let address = preau_appliance::directory::directory_address(&uai);
     let me = teacher.id.to_string();
     device
         .db

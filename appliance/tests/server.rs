@@ -201,9 +201,11 @@ async fn a_teacher_makes_a_class_tablet_and_pupils_log_in_there_with_pictures() 
     assert!(
         page.contains("Faire de cet appareil une tablette de la classe") && page.contains("Tablettes de la classe : 0")
     );
+    assert!(b.cookie("preau_known").is_some(), "her login made this browser one she knows");
     b.post(&format!("/classes/{}/tablet", class.id), &[])
         .await
         .assert_redirect(&format!("/classes/{}/login", class.id));
+    assert!(b.cookie("preau_known").is_none(), "a class tablet forgets the accounts it knew");
     let class_page = b.get(&format!("/classes/{}/login", class.id)).await;
     class_page.assert_ok();
     assert!(class_page.contains(&pupil.person.first_name));
@@ -436,8 +438,14 @@ async fn a_teacher_resets_a_pupils_pictures_and_prints_the_class_letters() {
     assert!(letters.contains("/static/letters.css") && !letters.contains("https://"), "prints with no internet");
     let parents = t.get(&format!("/letters/class/{}/parents", class.id)).await;
     parents.assert_ok();
-    let guardians: std::collections::BTreeSet<_> =
-        pupils.iter().flat_map(|p| dir.guardians_of(&p.id)).map(|(m, _)| m.id.clone()).collect();
+    // One per parent whose children are all in the class (the others are the director's).
+    let guardians: std::collections::BTreeSet<_> = pupils
+        .iter()
+        .flat_map(|p| dir.guardians_of(&p.id))
+        .map(|(m, _)| m)
+        .filter(|m| dir.children_of(&m.id).iter().all(|c| c.person.class_id == class.id.as_str()))
+        .map(|m| m.id.clone())
+        .collect();
     assert_eq!(parents.body.matches("class=\"letter\"").count(), guardians.len(), "one letter per parent");
     assert!(parents.contains("Code d&#39;activation") || parents.contains("Code d'activation"));
 }
@@ -594,6 +602,13 @@ async fn guessing_passwords_is_slowed_while_the_owner_still_gets_in() {
     }
     let stranger = common::Browser::from_address(&server.base, at(99)).login("claire.martin", DEMO_PASSWORD).await;
     assert_eq!(stranger.status, StatusCode::TOO_MANY_REQUESTS);
+    // Logins typed to look like her own device's counters land elsewhere.
+    let mut forger = common::Browser::from_address(&server.base, at(7));
+    for login in ["claire.martin:known", "claire.martin/known", "CLAIRE.MARTIN ", "claire.martin:addr:127.0.0.200"] {
+        for _ in 0..6 {
+            forger.login(login, "devine-0000").await;
+        }
+    }
     // ...but her own computer gets in at once, and so does she from the attacker's address
     // on it (the school's single address, seen from the hub).
     own.login("claire.martin", DEMO_PASSWORD).await.assert_ok();
@@ -611,9 +626,9 @@ async fn guessing_passwords_is_slowed_while_the_owner_still_gets_in() {
             b.login("aurelie.kerherve", "devine-9999").await;
         }
     }
-    let mut d = server.browser();
-    d.login("claire.martin", DEMO_PASSWORD).await;
-    d.post(&format!("/accounts/{}/reset", parent.id), &[("reason", "compte attaqué")]).await;
+    // (The director resets it from her own computer: her account is under attack too.)
+    own.login("claire.martin", DEMO_PASSWORD).await.assert_ok();
+    own.post(&format!("/accounts/{}/reset", parent.id), &[("reason", "compte attaqué")]).await;
     let code = server.directory().credentials[&parent.id].activation_code.clone();
     common::Browser::from_address(&server.base, at(98)).login("aurelie.kerherve", &code).await.assert_ok();
 
@@ -789,6 +804,12 @@ async fn an_activated_account_is_reset_only_by_the_director_with_a_reason_and_it
         "and her calendar address"
     );
 
+    // Between the director's reset and her return, the account is still not the teacher's:
+    // no code on the teacher's letter, no reset.
+    let letter = t.get(&format!("/letters/account/{}", parent.id)).await;
+    assert!(!letter.contains(&server.directory().credentials[&parent.id].activation_code), "{}", letter.body);
+    assert_eq!(t.post(&format!("/accounts/{}/reset", parent.id), &[]).await.status, StatusCode::FORBIDDEN);
+
     // 3. At her next login, she is told by whom, when and why.
     let code = server.directory().credentials[&parent.id].activation_code.clone();
     let page = p.login(&login, &code).await;
@@ -828,4 +849,14 @@ async fn an_activated_account_is_reset_only_by_the_director_with_a_reason_and_it
     assert_eq!(actions.iter().filter(|a| **a == "Réinitialisation").count(), 2, "{actions:?}");
     assert!(actions.iter().filter(|a| **a == "Fiche de connexion").count() >= dir.pupils_of(&ce.id).len());
     assert_eq!(t.get("/admin/audit").await.status, StatusCode::FORBIDDEN, "the director's only");
+
+    // A class's parents' letters leave out those with a child in another class (the
+    // director's), as their single letters and resets do.
+    let multi = server.member("aurelie.kerherve");
+    let cp = dir.classes_taught_by(&server.member("julien.roche").id)[0].clone();
+    let mut j = server.browser();
+    j.login("julien.roche", DEMO_PASSWORD).await;
+    let letters = j.get(&format!("/letters/class/{}/parents", cp.id)).await;
+    letters.assert_ok();
+    assert!(!letters.contains(&multi.full_name()), "{}", letters.body);
 }

@@ -24,29 +24,32 @@ const KNOWN_PER_DEVICE: usize = 8;
 
 /// The known-device token of `user` on a browser, valid until `expires` (Unix seconds).
 /// Bound to the account's password hash: a reset or a new password forgets every device.
-fn known_token(state: &AppState, user: &UserId, password_hash: &str, expires: u64) -> String {
+fn sign_known(state: &AppState, user: &UserId, password_hash: &str, expires: u64) -> String {
     let mac = state.sessions.keyed_hash("known-device", &[user.as_str(), &expires.to_string(), password_hash]);
     format!("{}.{expires}.{}", user.as_str(), &mac[..32])
 }
 
-/// Whether this browser logged into `user`'s account before, with its current password.
-pub fn is_known(state: &AppState, ctx: &Ctx, user: &UserId, password_hash: &str) -> bool {
+/// Whether this browser logged into `user`'s account before, with its current password:
+/// then its token's MAC, which names this device among the account's known ones.
+pub fn known_token(state: &AppState, ctx: &Ctx, user: &UserId, password_hash: &str) -> Option<String> {
     if password_hash.is_empty() {
-        return false;
+        return None;
     }
     let now = crate::now_ms() as u64 / 1000;
-    ctx.known_devices.iter().any(|token| {
+    ctx.known_devices.iter().find_map(|token| {
         let mut parts = token.split('.');
-        let (Some(id), Some(expires), Some(_), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
-            return false;
+        let (Some(id), Some(expires), Some(mac), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return None;
         };
-        let Ok(expires) = expires.parse::<u64>() else { return false };
-        id == user.as_str()
+        let expires = expires.parse::<u64>().ok()?;
+        let valid = id == user.as_str()
             && expires > now
             && crate::accounts::secrets::constant_eq(
                 token.as_bytes(),
-                known_token(state, user, password_hash, expires).as_bytes(),
-            )
+                sign_known(state, user, password_hash, expires).as_bytes(),
+            );
+        valid.then(|| mac.to_owned())
     })
 }
 
@@ -57,7 +60,7 @@ pub fn remember(state: &AppState, ctx: &Ctx, user: &UserId, password_hash: &str)
     }
     let expires = crate::now_ms() as u64 / 1000 + KNOWN_TTL.as_secs();
     let prefix = format!("{}.", user.as_str());
-    let mut tokens = vec![known_token(state, user, password_hash, expires)];
+    let mut tokens = vec![sign_known(state, user, password_hash, expires)];
     tokens.extend(ctx.known_devices.iter().filter(|t| !t.starts_with(&prefix)).take(KNOWN_PER_DEVICE - 1).cloned());
     cookie(state, KNOWN_COOKIE, tokens.join("~"))
 }
@@ -102,6 +105,12 @@ pub fn mark_tablet(state: &AppState, token: Option<&str>, class: &ClassId, by: &
     state.replication.links.add_tablet(&tablet_hash(&token), class.as_str(), by.as_str())?;
     tracing::info!(%class, by = %by, "class tablet marked");
     Ok(token)
+}
+
+/// The `Set-Cookie` that makes a browser forget the accounts it knew (it becomes a class
+/// tablet: pupils' mistakes must not count against a teacher's own devices).
+pub fn forget_known() -> HeaderValue {
+    HeaderValue::from_static("preau_known=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax")
 }
 
 /// The `Set-Cookie` that makes a browser the tablet holding `token`.

@@ -48,17 +48,27 @@ pub async fn password_login(
         .by_login(login)
         .filter(|m| !m.person.archived)
         .and_then(|m| dir.credentials.get(&m.id).map(|c| (m.clone(), c.clone())));
-    let known = found.as_ref().is_some_and(|(m, c)| devices::is_known(state, ctx, &m.id, &c.password_hash));
+    // The known-device token this browser holds for the account, if any: its own key.
+    let known = found.as_ref().and_then(|(m, c)| devices::known_token(state, ctx, &m.id, &c.password_hash));
     // A letter's activation code has ~59 bits: guessing it is hopeless, so typing one is
     // never held up by what strangers did to the account (the director's new letter is
     // how an owner gets in during an attack).
     let code_shaped = found.as_ref().is_some_and(|(_, c)| !c.activation_code.is_empty())
         && secrets::normalize_code(password).len() == secrets::CODE_LEN;
-    let account = format!("account:{}", login.trim().to_lowercase());
-    let pair = if known { format!("{account}:known") } else { format!("{account}:{addr}") };
-    let spray = format!("{addr}:passwords");
+    // Keys are built from what nobody types: the account's id (or, for no account, a hash of
+    // the login as typed) and the device's token, never the raw login, so no typed login can
+    // land on another account's counters.
+    let account = match &found {
+        Some((m, _)) => format!("account/{}", m.id),
+        None => format!("account/?{}", &blake3::hash(login.trim().to_lowercase().as_bytes()).to_hex()[..32]),
+    };
+    let pair = match &known {
+        Some(token) => format!("{account}/known/{token}"),
+        None => format!("{account}/{addr}"),
+    };
+    let spray = format!("{addr}/passwords");
     let mut keys = vec![(pair.as_str(), ratelimit::PAIR)];
-    if !known {
+    if known.is_none() {
         keys.push((spray.as_str(), ratelimit::ADDRESS));
         if !code_shaped {
             keys.push((account.as_str(), ratelimit::ACCOUNT));
@@ -89,8 +99,10 @@ pub async fn password_login(
     })
     .await?;
     let Some((member, must_change)) = outcome else { return Err(failed()) };
-    state.limits.succeeded(&[&pair], &[&account, &spray]);
-    tracing::info!(user = %member.id, profile = member.profile.as_str(), known, "login");
+    // Take back this try's failure only from the keys it was counted against.
+    let counted: Vec<&str> = keys[1..].iter().map(|(k, _)| *k).collect();
+    state.limits.succeeded(&[&pair], &counted);
+    tracing::info!(user = %member.id, profile = member.profile.as_str(), known = known.is_some(), "login");
     Ok((member, must_change))
 }
 
@@ -110,7 +122,7 @@ pub fn picture_login(
     let (member, cred) = find_pupil(&dir, class, pupil)?;
     let locked =
         || AppError::TooManyAttempts { message: "pictures-too-many", detail: format!("{} is locked", member.id) };
-    if state.limits.pupil_locked(member.id.as_str()) {
+    if !state.limits.pupil_try(member.id.as_str()) {
         return Err(locked());
     }
     let ok = !cred.disabled
@@ -118,7 +130,7 @@ pub fn picture_login(
         && secrets::constant_eq(pictures.join(",").as_bytes(), cred.picture_secret.as_bytes());
     if !ok {
         tracing::info!(user = %member.id, client = ?ctx.client_ip, "wrong pictures");
-        if state.limits.pupil_failed(member.id.as_str()) {
+        if state.limits.pupil_locked(member.id.as_str()) {
             return Err(locked());
         }
         return Err(AppError::LoginFailed {
@@ -142,8 +154,8 @@ pub fn unlock_pupil(state: &AppState, by: &SignedIn, id: &str) -> Result<Member,
     if target.profile != Profile::Pupil {
         return Err(AppError::NotFound);
     }
-    state.limits.pupil_unlock(target.id.as_str());
     audit::record(state, &by.user, [&target.id], audit::Action::Unlock, "")?;
+    state.limits.pupil_unlock(target.id.as_str());
     tracing::info!(by = %by.user, user = %target.id, "pupil unlocked");
     Ok(target)
 }
@@ -261,8 +273,10 @@ pub fn reset_rule(dir: &Directory, user: &SignedIn, target: &Member) -> ResetRul
     if !manages_account(dir, user, target) {
         return ResetRule::Refused;
     }
+    // Activated, or reset by the director and not yet taken back by its owner (her reason
+    // is the mark): between the two, a teacher must not get the new code either.
     let activated_adult = target.profile != Profile::Pupil
-        && dir.credentials.get(&target.id).is_some_and(|c| !c.password_hash.is_empty());
+        && dir.credentials.get(&target.id).is_some_and(|c| !c.password_hash.is_empty() || !c.reset_reason.is_empty());
     match (activated_adult, user.profile) {
         (false, _) => ResetRule::Allowed,
         (true, Profile::Director) => ResetRule::WithReason,
@@ -299,8 +313,11 @@ pub async fn reset(state: &AppState, by: &SignedIn, id: &str, reason: &str) -> R
             });
         }
         ResetRule::WithReason => crate::text::required_line(reason, MAX_REASON, "reset-reason-required")?,
-        ResetRule::Allowed => crate::text::one_line(reason, MAX_REASON, "reset-reason-required")?,
+        // A reason is kept only for the director's resets of adults' accounts (it marks them).
+        ResetRule::Allowed => String::new(),
     };
+    // Recorded first: a reset that happened is never missing from the audit.
+    audit::record(state, &by.user, [&target.id], audit::Action::Reset, &reason)?;
     let pupil = target.profile == Profile::Pupil;
     let (by_id, why) = (by.user.to_string(), reason.clone());
     update_credential(state, &target.id, move |c| {
@@ -318,7 +335,6 @@ pub async fn reset(state: &AppState, by: &SignedIn, id: &str, reason: &str) -> R
     .await?;
     state.sessions.end_all_of(&target.id, None);
     state.limits.pupil_unlock(target.id.as_str());
-    audit::record(state, &by.user, [&target.id], audit::Action::Reset, &reason)?;
     tracing::info!(by = %by.user, user = %target.id, "credentials reset");
     Ok(target)
 }
@@ -346,14 +362,14 @@ pub async fn qr_card(state: &AppState, by: &SignedIn, id: &str, reissue: bool) -
     if target.profile != Profile::Pupil {
         return Err(AppError::bad("error-bad-request", "QR cards are for pupils"));
     }
+    let action = if reissue { audit::Action::QrCard } else { audit::Action::QrRevoke };
+    audit::record(state, &by.user, [&target.id], action, "")?;
     update_credential(state, &target.id, move |c| {
         c.qr_secret = if reissue { secrets::new_qr_secret() } else { String::new() };
     })
     .await?;
     // A found card may have opened a session: it ends with the card.
     state.sessions.end_all_of(&target.id, None);
-    let action = if reissue { audit::Action::QrCard } else { audit::Action::QrRevoke };
-    audit::record(state, &by.user, [&target.id], action, "")?;
     tracing::info!(by = %by.user, user = %target.id, reissue, "QR card changed");
     Ok(target)
 }

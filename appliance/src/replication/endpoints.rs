@@ -277,7 +277,7 @@ async fn open(
         }
         _ => state.directory(),
     };
-    let policy = Arc::new(SchoolPolicy::new(dir.clone(), Sender::of(&leaf.role)));
+    let policy = Arc::new(SchoolPolicy::new(dir.clone(), Sender::of(&leaf)));
     let (core, offer) = {
         let (policy, hello) = (policy.clone(), opening.hello);
         state
