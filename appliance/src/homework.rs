@@ -1004,6 +1004,7 @@ async fn done_form(
     Path((pupil, entry)): Path<(String, String)>,
     CsrfForm(form): CsrfForm<DoneForm>,
 ) -> Result<Response, AppError> {
+    let user = ctx.user()?;
     let done = match form.done.as_str() {
         "1" => true,
         "0" => false,
@@ -1011,7 +1012,7 @@ async fn done_form(
     };
     // Back to the page the tick was made on.
     let back = crate::web::local_path(&form.back, "/".into())?;
-    set_done(&state, ctx.user()?, &pupil, &entry, done).await?;
+    set_done(&state, user, &pupil, &entry, done).await?;
     Ok(Redirect::to(&back).into_response())
 }
 

@@ -908,13 +908,14 @@ async fn moderate_form(
     Path((id, message)): Path<(String, String)>,
     CsrfForm(form): CsrfForm<ModerateForm>,
 ) -> Result<Response, AppError> {
+    let user = ctx.user()?;
     let approved = match form.decision.as_str() {
         "approve" => true,
         "refuse" => false,
         other => return Err(AppError::bad("error-bad-form", format!("decision {other:?}"))),
     };
     let back = crate::web::local_path(&form.back, format!("/messages/{id}"))?;
-    moderate(&state, ctx.user()?, &id, &message, approved).await?;
+    moderate(&state, user, &id, &message, approved).await?;
     Ok(Redirect::to(&back).into_response())
 }
 

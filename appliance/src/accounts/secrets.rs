@@ -120,7 +120,8 @@ pub fn check_new_password(password: &str, confirm: &str, login: &str, personal: 
     if rest != folded && (rest.chars().count() < MIN_PASSWORD_LEN / 2 || guesses(&rest).guesses() < MIN_GUESSES) {
         return Err("password-personal");
     }
-    let estimate = guesses(password);
+    // Accents aside, like the account's words (`Léa2026` is `lea2026` to a guesser).
+    let estimate = guesses(&folded);
     if estimate.guesses() >= MIN_GUESSES {
         return Ok(());
     }
