@@ -186,7 +186,8 @@ const PAGES: &[Row] = &[
     row("GET", "/replication/v1/sessions/{sid}/files/{hash}", "/replication/v1/sessions/{sid}/files/{hash}", NOBODY),
     row("HEAD", "/replication/v1/sessions/{sid}/files/{hash}", "/replication/v1/sessions/{sid}/files/{hash}", NOBODY),
     row("PATCH", "/replication/v1/sessions/{sid}/files/{hash}", "/replication/v1/sessions/{sid}/files/{hash}", NOBODY),
-    // Writes.
+    // Writes (a QR-card login first: the rows after it change the card).
+    form("POST", "/qr", "/qr", &[("secret", "{qr}")], ALL),
     form("POST", "/accounts/{id}/qr", "/accounts/{ce_pupil}/qr", &[], CLASS_STAFF),
     form("POST", "/accounts/{id}/qr/revoke", "/accounts/{ce_pupil}/qr/revoke", &[], CLASS_STAFF),
     form("POST", "/accounts/{id}/unlock", "/accounts/{ce_pupil}/unlock", &[], CLASS_STAFF),
@@ -311,7 +312,6 @@ const PAGES: &[Row] = &[
     form("POST", "/classes/{id}/homework/{entry}/remove", "/classes/{ce}/homework/{entry}/remove", &[], CLASS_STAFF),
     form("POST", "/news/{id}/withdraw", "/news/{news}/withdraw", &[], CLASS_STAFF),
     form("POST", "/agenda/{id}/withdraw", "/agenda/{event}/withdraw", &[], CLASS_STAFF),
-    form("POST", "/qr", "/qr", &[("secret", "{qr}")], ALL),
     form("POST", "/classes/{id}/tablets/remove", "/classes/{ce}/tablets/remove", &[], CLASS_STAFF),
     form("POST", "/classes/{id}/tablet", "/classes/{ce}/tablet", &[], CLASS_STAFF),
     form("POST", "/password", "/password", &[("current", "x"), ("new", "x"), ("confirm", "x")], SIGNED_IN),

@@ -369,7 +369,7 @@ async fn a_qr_card_opens_a_session_until_the_teacher_revokes_it() {
     );
     let mut other_tablet = server.browser();
     let refused = other_tablet.get(&format!("/qr/{secret}")).await;
-    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
     assert!(
         refused.contains("carte de connexion n&#39;est pas valable")
             || refused.contains("carte de connexion n'est pas valable")

@@ -102,7 +102,7 @@ pub struct QrLogin {
 
 /// Logs a pupil in with their QR card (school network only).
 #[utoipa::path(post, path = "/api/v1/auth/qr", tag = "auth", request_body = QrLogin,
-    responses((status = 200, body = Token), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Token), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn qr(State(state): State<AppState>, ctx: Ctx, ApiJson(body): ApiJson<QrLogin>) -> Result<Json<Token>, ApiError> {
     let member = super::qr_holder(&state, ctx.client_ip, &body.secret)?;
     Ok(token(&state, &member, false))

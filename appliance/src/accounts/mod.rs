@@ -175,7 +175,11 @@ pub fn qr_holder(state: &AppState, client: Option<IpAddr>, secret: &str) -> Resu
             state.limits.succeeded(&[], &[&key]);
             Ok(member.clone())
         }
-        None => Err(AppError::bad("qr-unknown", format!("unknown or revoked QR card from {key}"))),
+        // A card that opens nothing is a failed login, like a wrong password.
+        None => Err(AppError::LoginFailed {
+            message: "qr-unknown",
+            detail: format!("unknown or revoked QR card from {key}"),
+        }),
     }
 }
 
