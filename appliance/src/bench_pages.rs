@@ -92,5 +92,14 @@ pub async fn run() -> Result<()> {
         secrets::verify_password("un-mot-de-passe", &hash);
     });
     out!("argon2id verify (one password login): {:.1} ms", verify.as_secs_f64() * 1000.0);
+    let check: Duration = time(&|| {
+        let _ = secrets::check_new_password(
+            "cartable-vert-2026",
+            "cartable-vert-2026",
+            "lea.martin",
+            &["Léa", "Martin", "École élémentaire Les Tilleuls"],
+        );
+    });
+    out!("new password check (zxcvbn, the account's words): {:.1} ms", check.as_secs_f64() * 1000.0);
     Ok(())
 }
