@@ -271,7 +271,7 @@ pub async fn add(state: &AppState, by: &SignedIn, input: EventInput) -> Result<S
 
 async fn find(state: &AppState, by: &SignedIn, id: &str) -> Result<(EventRow, Place), AppError> {
     let key = id.to_owned();
-    let rows = state.db.run(move |store| Ok(store.events(&[], "", "", Some(&key))?)).await?;
+    let rows = state.db.read(|store| Ok(store.events(&[], "", "", Some(&key))?))?;
     let row = rows.into_iter().next().ok_or(AppError::NotFound)?;
     let dir = state.directory();
     let place = Partition::parse(&row.partition).ok().and_then(|p| Place::of(&dir, &p)).ok_or(AppError::NotFound)?;
@@ -387,7 +387,7 @@ async fn visible(
     let partitions: Vec<String> =
         places.iter().map(|p| p.partition(&dir).map(|p| p.to_string())).collect::<Result<_, _>>()?;
     let (from, to) = (from.to_owned(), to.to_owned());
-    let rows = state.db.run(move |store| Ok(store.events(&partitions, &from, &to, None)?)).await?;
+    let rows = state.db.read(|store| Ok(store.events(&partitions, &from, &to, None)?))?;
     Ok(rows
         .into_iter()
         .filter_map(|row| {

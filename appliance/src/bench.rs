@@ -43,7 +43,9 @@ pub fn run(what: Bench) -> Result<()> {
         }
         Bench::Pages => {
             print_machine();
-            tokio::runtime::Runtime::new()?.block_on(crate::bench_pages::run())
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(crate::bench_pages::run())?;
+            runtime.block_on(crate::bench_load::run())
         }
     }
 }

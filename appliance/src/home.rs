@@ -89,7 +89,7 @@ pub struct PublicSchool {
 pub async fn public_school(state: &AppState) -> Result<PublicSchool, AppError> {
     let school = state.directory().school.clone().ok_or(AppError::NotFound)?;
     let partition = Partition::School(school.uai.clone());
-    let posts = state.db.run(move |store| Ok(store.news(&NewsFilter::Public(&partition), 20)?)).await?;
+    let posts = state.db.read(|store| Ok(store.news(&NewsFilter::Public(&partition), 20)?))?;
     Ok(PublicSchool {
         uai: school.uai.to_string(),
         name: school.info.name,

@@ -527,10 +527,9 @@ pub async fn class_entries(
     let class = dir.taught_class(&by.user, class)?;
     let (from, to) = span(from, to)?;
     let address = book_address(&school(&dir)?, &class)?;
-    let (items, marks) = state
-        .db
-        .run(move |store| Ok((store.homework(&address.partition, &from, &to)?, store.homework_done(address.id())?)))
-        .await?;
+    let (items, marks) = state.db.read(|store| {
+        Ok((store.homework(&address.partition, &from, &to)?, store.homework_done(address.id(), None)?))
+    })?;
     let pupils = dir.pupils_of(&class.id);
     let ids: BTreeSet<&str> = pupils.iter().map(|p| p.id.as_str()).collect();
     let mut done: BTreeMap<String, usize> = BTreeMap::new();
@@ -555,13 +554,12 @@ pub async fn todo(state: &AppState, by: &SignedIn, pupil: &str) -> Result<(Membe
     let (pupil, class) = visible_pupil(&dir, by, pupil)?;
     let address = book_address(&school(&dir)?, &class)?;
     let today = crate::today();
-    let (items, marks) = state
-        .db
-        .run(move |store| {
-            Ok((store.homework(&address.partition, &today, "9999-12-31")?, store.homework_done(address.id())?))
-        })
-        .await?;
-    let today = crate::today();
+    let (items, marks) = state.db.read(|store| {
+        Ok((
+            store.homework(&address.partition, &today, "9999-12-31")?,
+            store.homework_done(address.id(), Some(pupil.id.as_str()))?,
+        ))
+    })?;
     let ticked: BTreeSet<String> =
         marks.into_iter().filter(|m| m.done && m.pupil == pupil.id.as_str()).map(|m| m.entry_id).collect();
     let views = items
@@ -599,12 +597,9 @@ pub async fn entry_with_ticks(
     let dir = state.directory();
     let class = dir.taught_class(&by.user, class)?;
     let address = book_address(&school(&dir)?, &class)?;
-    let (items, marks) = state
-        .db
-        .run(move |store| {
-            Ok((store.homework(&address.partition, "0000-01-01", "9999-12-31")?, store.homework_done(address.id())?))
-        })
-        .await?;
+    let (items, marks) = state.db.read(|store| {
+        Ok((store.homework(&address.partition, "0000-01-01", "9999-12-31")?, store.homework_done(address.id(), None)?))
+    })?;
     let item = items.into_iter().find(|i| i.entry_id == entry).ok_or(AppError::NotFound)?;
     let entry = view(&dir, &class.id, item);
     let ticks = dir
@@ -942,7 +937,7 @@ async fn file_download(
     let class =
         dir.classes.get(&ClassId::parse(&id)?).filter(|c| reads_book(&dir, &user.user, c)).ok_or(AppError::NotFound)?;
     let address = book_address(&school(&dir)?, class)?;
-    let items = state.db.run(move |store| Ok(store.homework(&address.partition, "0000-01-01", "9999-12-31")?)).await?;
+    let items = state.db.read(|store| Ok(store.homework(&address.partition, "0000-01-01", "9999-12-31")?))?;
     let item = items.into_iter().find(|i| i.entry_id == entry).ok_or(AppError::NotFound)?;
     let attachment = item.attachments.into_iter().find(|a| a.hash == hash).ok_or(AppError::NotFound)?;
     // A file whose bytes have not reached this replica yet is missing, like an unknown one.

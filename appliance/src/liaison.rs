@@ -288,7 +288,7 @@ pub async fn sign(state: &AppState, by: &SignedIn, note: &str, child: &str, repl
 
 async fn find_note(state: &AppState, note: &str) -> Result<NoteRow, AppError> {
     let id = note.to_owned();
-    let rows = state.db.run(move |store| Ok(store.liaison_notes(&NoteFilter::Id(&id))?)).await?;
+    let rows = state.db.read(|store| Ok(store.liaison_notes(&NoteFilter::Id(&id))?))?;
     rows.into_iter().next().ok_or(AppError::NotFound)
 }
 
@@ -389,7 +389,7 @@ fn note_view(dir: &Directory, class: &Class, note: &NoteRow, lines: &[SignatureL
 
 async fn signatures_of(state: &AppState, notes: &[NoteRow]) -> Result<Vec<SignatureRow>, AppError> {
     let docs: Vec<String> = notes.iter().map(|n| n.doc_id.clone()).collect();
-    state.db.run(move |store| Ok(store.liaison_signatures(&docs)?)).await
+    state.db.read(|store| Ok(store.liaison_signatures(&docs)?))
 }
 
 /// A class's notes, newest first, with their signature counts (the class's writers).
@@ -397,7 +397,7 @@ pub async fn class_notes(state: &AppState, by: &SignedIn, class: &str) -> Result
     let dir = state.directory();
     let class = dir.taught_class(&by.user, class)?;
     let partition = class_partition(dir.uai().ok_or(AppError::NotFound)?, &class.id);
-    let notes = state.db.run(move |store| Ok(store.liaison_notes(&NoteFilter::Class(&partition))?)).await?;
+    let notes = state.db.read(|store| Ok(store.liaison_notes(&NoteFilter::Class(&partition))?))?;
     let signatures = signatures_of(state, &notes).await?;
     let views = notes.iter().map(|n| note_view(&dir, &class, n, &signature_lines(&dir, n, &signatures))).collect();
     Ok((class, views))
@@ -450,7 +450,7 @@ pub async fn family_notes(state: &AppState, by: &SignedIn, only: Option<&UserId>
         return Err(AppError::NotFound);
     }
     let ids: Vec<String> = children.iter().map(|c| c.id.to_string()).collect();
-    let notes = state.db.run(move |store| Ok(store.liaison_notes(&NoteFilter::Pupils(&ids))?)).await?;
+    let notes = state.db.read(|store| Ok(store.liaison_notes(&NoteFilter::Pupils(&ids))?))?;
     let signatures = signatures_of(state, &notes).await?;
     let mut out = Vec::new();
     for note in &notes {

@@ -1,6 +1,7 @@
 //! `preau`: the school appliance server and its maintenance commands.
 
 mod bench;
+mod bench_load;
 mod bench_pages;
 mod sync;
 

@@ -360,7 +360,7 @@ pub async fn start(
 /// A conversation `by` takes part in (or moderates).
 async fn find(state: &AppState, by: &SignedIn, key: &str) -> Result<(ConversationRow, bool), AppError> {
     let k = key.to_owned();
-    let rows = state.db.run(move |store| Ok(store.conversations(&ConversationFilter::Key(&k))?)).await?;
+    let rows = state.db.read(|store| Ok(store.conversations(&ConversationFilter::Key(&k))?))?;
     let row = rows.into_iter().next().ok_or(AppError::NotFound)?;
     let dir = state.directory();
     // Teachers (and the director) moderate their classes' pupils' conversations; a family's
@@ -554,14 +554,11 @@ fn message_view(dir: &Directory, m: &MessageRow, reader: &str) -> MessageView {
 /// The reader's conversations, the most recent first, with unread counts.
 pub async fn inbox(state: &AppState, by: &SignedIn) -> Result<Vec<ConversationSummary>, AppError> {
     let user = by.user.to_string();
-    let (rows, messages, marks) = state
-        .db
-        .run(move |store| {
-            let rows = store.conversations(&ConversationFilter::Participant(&user))?;
-            let docs: Vec<String> = rows.iter().map(|r| r.doc_id.clone()).collect();
-            Ok((rows, store.messages(&docs)?, store.read_marks(&user, &docs)?))
-        })
-        .await?;
+    let (rows, messages, marks) = state.db.read(|store| {
+        let rows = store.conversations(&ConversationFilter::Participant(&user))?;
+        let docs: Vec<String> = rows.iter().map(|r| r.doc_id.clone()).collect();
+        Ok((rows, store.messages(&docs)?, store.read_marks(&user, &docs)?))
+    })?;
     let dir = state.directory();
     let marks: BTreeMap<String, i64> = marks.into_iter().collect();
     let me = by.user.as_str();
@@ -586,7 +583,7 @@ pub async fn inbox(state: &AppState, by: &SignedIn) -> Result<Vec<ConversationSu
 /// indexed count, not the inbox, since every home page asks.
 pub async fn unread_count(state: &AppState, by: &SignedIn) -> Result<usize, AppError> {
     let user = by.user.to_string();
-    Ok(state.db.run(move |store| Ok(store.unread_messages(&user)?)).await? as usize)
+    Ok(state.db.read(|store| Ok(store.unread_messages(&user)?))? as usize)
 }
 
 /// A conversation and its messages as the reader may see them; marks them read.
@@ -613,7 +610,7 @@ pub struct ConversationView {
 pub async fn read(state: &AppState, by: &SignedIn, key: &str) -> Result<ConversationView, AppError> {
     let (row, moderates) = find(state, by, key).await?;
     let doc = vec![row.doc_id.clone()];
-    let messages = state.db.run(move |store| Ok(store.messages(&doc)?)).await?;
+    let messages = state.db.read(|store| Ok(store.messages(&doc)?))?;
     let me = by.user.as_str();
     let takes_part = row.participants.iter().any(|p| p == me);
     let seen: Vec<&MessageRow> = messages.iter().filter(|m| visible(m, me, moderates)).collect();
@@ -722,14 +719,11 @@ pub async fn held(
         return Err(AppError::NotFound);
     }
     let partition = class_partition(dir.uai().ok_or(AppError::NotFound)?, &class.id);
-    let (rows, messages) = state
-        .db
-        .run(move |store| {
-            let rows = store.conversations(&ConversationFilter::Partition(&partition))?;
-            let docs: Vec<String> = rows.iter().map(|r| r.doc_id.clone()).collect();
-            Ok((rows, store.messages(&docs)?))
-        })
-        .await?;
+    let (rows, messages) = state.db.read(|store| {
+        let rows = store.conversations(&ConversationFilter::Partition(&partition))?;
+        let docs: Vec<String> = rows.iter().map(|r| r.doc_id.clone()).collect();
+        Ok((rows, store.messages(&docs)?))
+    })?;
     Ok(messages
         .iter()
         .filter(|m| m.status == 1)
@@ -884,7 +878,7 @@ async fn file_download(
     let user = ctx.user()?;
     let (row, moderates) = find(&state, user, &id).await?;
     let doc = vec![row.doc_id.clone()];
-    let messages = state.db.run(move |store| Ok(store.messages(&doc)?)).await?;
+    let messages = state.db.read(|store| Ok(store.messages(&doc)?))?;
     let file = messages
         .into_iter()
         .filter(|m| visible(m, user.user.as_str(), moderates))

@@ -315,7 +315,7 @@ pub async fn publish(state: &AppState, by: &SignedIn, input: PostInput, photos: 
 
 async fn find(state: &AppState, id: &str) -> Result<NewsRow, AppError> {
     let id = id.to_owned();
-    let rows = state.db.run(move |store| Ok(store.news(&NewsFilter::Id(&id), 1)?)).await?;
+    let rows = state.db.read(|store| Ok(store.news(&NewsFilter::Id(&id), 1)?))?;
     rows.into_iter().next().ok_or(AppError::NotFound)
 }
 
@@ -414,7 +414,7 @@ pub async fn feed(
     places.retain(|p| reads(&dir, &me, p) && only.as_ref().is_none_or(|o| o == p));
     let partitions: Vec<String> =
         places.iter().map(|p| p.partition(&dir).map(|(p, _)| p.to_string())).collect::<Result<_, _>>()?;
-    let rows = state.db.run(move |store| Ok(store.news(&NewsFilter::In(&partitions), PAGE)?)).await?;
+    let rows = state.db.read(|store| Ok(store.news(&NewsFilter::In(&partitions), PAGE)?))?;
     Ok(rows.into_iter().filter_map(|row| view(&dir, l, &me, &row)).collect())
 }
 

@@ -1,7 +1,6 @@
 //! The replica's store: typed document changes, their storage as chunks and snapshots,
 //! the catalog, and the read models kept in step with every change.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -11,12 +10,8 @@ use automerge::{ActorId, Automerge, ChangeHash};
 use crate::error::{Error, Result, without_panic};
 use crate::identity::{ReplicaIdentity, fill_random};
 use crate::ids::{DocAddress, DocId, Partition, ReplicaId, Scope};
-use crate::kinds::agenda::EventRow;
-use crate::kinds::conversation::{ConversationRow, MessageRow};
-use crate::kinds::homework::{DoneRow, HomeworkItem};
-use crate::kinds::liaison::{NoteRow, SignatureRow};
-use crate::kinds::news::NewsRow;
-use crate::kinds::{self, Cell, DocKind, Kind, Row, Table};
+use crate::kinds::{self, DocKind, Kind, Row};
+use crate::reader::Reader;
 use crate::replication::thin::only_document_and_change_chunks;
 use crate::storage::{Storage, Tx};
 
@@ -28,11 +23,20 @@ const COMPACT_AFTER_CHUNKS: u32 = 32;
 /// One replica's local store. It is the replica's single writer: every method that
 /// changes data takes `&mut self` and runs in one short SQLite transaction.
 pub struct Store {
-    pub(crate) storage: Storage,
+    /// The writer's connection, which reads too (every read method, through `Deref`).
+    pub(crate) reader: Reader,
     identity: ReplicaIdentity,
     actor: ActorId,
     scope: Scope,
     pub(crate) bundle_budget: usize,
+}
+
+impl std::ops::Deref for Store {
+    type Target = Reader;
+
+    fn deref(&self) -> &Reader {
+        &self.reader
+    }
 }
 
 impl Store {
@@ -60,7 +64,7 @@ impl Store {
         fill_random(&mut salt);
         actor.extend_from_slice(&salt);
         let mut store = Self {
-            storage,
+            reader: Reader { storage },
             identity,
             actor: ActorId::from(actor),
             scope,
@@ -124,7 +128,7 @@ impl Store {
         self.check_scope(&address.partition)?;
         let actor = self.actor.clone();
         let mut refused = None;
-        let written = self.storage.write(|tx| {
+        let written = self.reader.storage.write(|tx| {
             let id = address.id();
             let old = tx.catalog_get(id)?;
             if let Some(old) = &old
@@ -163,35 +167,9 @@ impl Store {
         }
     }
 
-    /// The current state of a document (loads it: for writers and tests, not for pages).
-    pub fn get<K: DocKind>(&mut self, id: DocId) -> Result<Option<K::State>> {
-        self.storage.read(|tx| {
-            let Some(entry) = tx.catalog_get(id)? else { return Ok(None) };
-            if entry.address.kind != K::KIND {
-                return Err(Error::WrongKind {
-                    id,
-                    expected: K::KIND.as_str(),
-                    actual: entry.address.kind.as_str().to_owned(),
-                });
-            }
-            let doc = load(tx, entry.address.kind, Some(&entry))?;
-            autosurgeon::hydrate(&doc).map(Some).map_err(|e| corrupt(id, e))
-        })
-    }
-
-    /// One catalog entry.
-    pub fn catalog_entry(&mut self, id: DocId) -> Result<Option<CatalogEntry>> {
-        self.storage.read(|tx| tx.catalog_get(id))
-    }
-
-    /// The whole catalog, in change order.
-    pub fn catalog(&mut self) -> Result<Vec<CatalogEntry>> {
-        self.storage.read(|tx| tx.catalog_scan(&Scope::all(), 0))
-    }
-
     /// Rewrites a document as one snapshot, dropping the chunks it supersedes (one transaction).
     pub fn compact(&mut self, id: DocId) -> Result<()> {
-        self.storage.write(|tx| {
+        self.reader.storage.write(|tx| {
             let Some(mut entry) = tx.catalog_get(id)? else { return Ok(()) };
             let doc = load(tx, entry.address.kind, Some(&entry))?;
             compact(tx, &doc, &mut entry)?;
@@ -201,7 +179,7 @@ impl Store {
 
     /// Regenerates every read model from the documents, in one transaction.
     pub fn rebuild_read_models(&mut self) -> Result<()> {
-        self.storage.write(|tx| {
+        self.reader.storage.write(|tx| {
             tx.rows_clear_all()?;
             for entry in tx.catalog_scan(&Scope::all(), 0)? {
                 let doc = load(tx, entry.address.kind, Some(&entry))?;
@@ -212,101 +190,22 @@ impl Store {
         })
     }
 
-    /// Every read-model row, table by table, sorted (for comparing replicas and rebuilds).
-    pub fn read_models(&mut self) -> Result<BTreeMap<&'static str, Vec<Vec<Cell>>>> {
-        self.storage.read(|tx| tx.rows_dump())
-    }
-
-    /// Every row of one read-model table, fully ordered (small tables such as the directory).
-    pub fn rows(&mut self, table: Table) -> Result<Vec<Vec<Cell>>> {
-        self.storage.read(|tx| tx.rows(table))
-    }
-
-    /// A class's live homework entries whose class day or due date is in `[from, to]`
-    /// (inclusive, `YYYY-MM-DD`): plain indexed SQL.
-    pub fn homework(&mut self, class: &Partition, from: &str, to: &str) -> Result<Vec<HomeworkItem>> {
-        self.storage.read(|tx| tx.homework(class, from, to))
-    }
-
-    /// The files that documents reference, with each one's partition.
-    pub fn file_references(&mut self) -> Result<Vec<(Partition, kinds::homework::Attachment)>> {
-        let cells = self.storage.read(|tx| tx.file_references())?;
-        Ok(cells
-            .into_iter()
-            .filter_map(|(partition, cell)| Some((Partition::parse(&partition).ok()?, cell)))
-            .flat_map(|(partition, cell)| {
-                kinds::homework::parse_attachments_cell(&cell).into_iter().map(move |a| (partition.clone(), a))
-            })
-            .collect())
-    }
-
-    /// Documents that have changed since `peer` last acknowledged them (the sync status).
-    pub fn unsent_documents(&mut self, peer: ReplicaId) -> Result<u64> {
-        self.storage.read(|tx| tx.unsent_documents(peer))
-    }
-
-    /// Every pupil's ticks in one homework book.
-    pub fn homework_done(&mut self, book: DocId) -> Result<Vec<DoneRow>> {
-        self.storage.read(|tx| tx.homework_done(book))
-    }
-
-    /// Liaison notes (not withdrawn), newest first.
-    pub fn liaison_notes(&mut self, filter: &NoteFilter<'_>) -> Result<Vec<NoteRow>> {
-        self.storage.read(|tx| tx.liaison_notes(filter))
-    }
-
-    /// The signatures of some notes (by document id).
-    pub fn liaison_signatures(&mut self, docs: &[String]) -> Result<Vec<SignatureRow>> {
-        self.storage.read(|tx| tx.liaison_signatures(docs))
-    }
-
-    /// Conversations, the most recently active first.
-    pub fn conversations(&mut self, filter: &ConversationFilter<'_>) -> Result<Vec<ConversationRow>> {
-        self.storage.read(|tx| tx.conversations(filter))
-    }
-
-    /// The messages of some conversations, oldest first.
-    pub fn messages(&mut self, docs: &[String]) -> Result<Vec<MessageRow>> {
-        self.storage.read(|tx| tx.messages(docs))
-    }
-
-    /// Delivered messages from others that `user` has not read (the home page's counter).
-    pub fn unread_messages(&mut self, user: &str) -> Result<u64> {
-        self.storage.read(|tx| tx.unread_messages(user))
-    }
-
-    /// One person's read marks in some conversations: (document id, read up to).
-    pub fn read_marks(&mut self, user: &str, docs: &[String]) -> Result<Vec<(String, i64)>> {
-        self.storage.read(|tx| tx.read_marks(user, docs))
-    }
-
-    /// Events (not withdrawn) of some partitions that meet `[from, to]`, by start; or one by
-    /// id.
-    pub fn events(&mut self, partitions: &[String], from: &str, to: &str, id: Option<&str>) -> Result<Vec<EventRow>> {
-        self.storage.read(|tx| tx.events(partitions, from, to, id))
-    }
-
-    /// News posts (not withdrawn), newest first, at most `limit`.
-    pub fn news(&mut self, filter: &NewsFilter<'_>, limit: usize) -> Result<Vec<NewsRow>> {
-        self.storage.read(|tx| tx.news(filter, limit))
-    }
-
     /// Writes a consistent copy of the replica to `dest` (a new file), while it keeps running.
     /// A replica restored from it is the same replica, back in time: its peers notice the
     /// divergence at the next sync and send it back what it lost.
     pub fn backup_to(&self, dest: &Path) -> Result<()> {
-        self.storage.backup_to(dest)
+        self.reader.storage.backup_to(dest)
     }
 
     /// `PRAGMA integrity_check` ("ok" when sound).
     pub fn integrity_check(&self) -> Result<String> {
-        self.storage.integrity_check()
+        self.reader.storage.integrity_check()
     }
 
     /// Folds the write-ahead log into the database (housekeeping: the log never grows
     /// without bound between two quiet moments).
     pub fn checkpoint(&self) -> Result<()> {
-        self.storage.checkpoint()
+        self.reader.storage.checkpoint()
     }
 
     pub(crate) fn check_scope(&self, partition: &Partition) -> Result<()> {
@@ -318,7 +217,7 @@ pub(crate) fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
-fn corrupt(id: DocId, e: impl ToString) -> Error {
+pub(crate) fn corrupt(id: DocId, e: impl ToString) -> Error {
     Error::CorruptDocument { id, reason: e.to_string() }
 }
 

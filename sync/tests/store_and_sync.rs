@@ -349,8 +349,13 @@ mod projections {
                 let address = address(0, Kind::Conversation, &format!("c{conversation}"));
                 edit::<Conversation>(&mut replicas[on], &address, |c| {
                     let body = "Bonjour".into();
-                    let message =
-                        Message { author: format!("r{on}"), sent_at: i64::from(id), body, ..Default::default() };
+                    let author = format!("r{on}");
+                    // Both replicas may add the same author at once: the merged list names
+                    // them twice, which the participants' table must take.
+                    if !c.participants.contains(&author) {
+                        c.participants.push(author.clone());
+                    }
+                    let message = Message { author, sent_at: i64::from(id), body, ..Default::default() };
                     c.messages.insert(format!("m{id}"), message);
                 });
             }

@@ -26,9 +26,21 @@ use crate::ratelimit::RateLimits;
 pub use routes::Routes;
 pub use session::{Ctx, Sessions, SignedIn};
 
-/// What every request can reach.
+/// What every request can reach: one shared allocation, so that handing it to a request
+/// costs one reference count (the extractors clone it several times per request).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The server's state, behind [`AppState`].
+pub struct Shared {
     /// Settings.
     pub config: Arc<Config>,
     /// The replica.
@@ -87,7 +99,7 @@ impl AppState {
         let sessions = Sessions::new(session_key, &config);
         let files = crate::files::FileStore::open(config.data_dir.join("files"))
             .map_err(|e| AppError::Internal(format!("opening the file store: {e}")))?;
-        Ok(Self {
+        Ok(Self(Arc::new(Shared {
             config: Arc::new(config),
             db,
             directory: Arc::new(RwLock::new(Arc::new(directory))),
@@ -102,7 +114,7 @@ impl AppState {
             files,
             updates: tokio::sync::broadcast::channel(256).0,
             replication,
-        })
+        })))
     }
 
     /// Tells open pages that a conversation changed (nobody listening is fine).
@@ -290,7 +302,7 @@ pub async fn serve(
 /// Healthy when the storage answers a query (cheap enough to poll; `integrity_check` is
 /// for the maintenance commands).
 async fn healthz(State(state): State<AppState>) -> Response {
-    match state.db.run(|store| Ok(store.rows(preau_sync::Table::School)?)).await {
+    match state.db.read(|store| Ok(store.rows(preau_sync::Table::School)?)) {
         Ok(_) => (StatusCode::OK, "ok\n").into_response(),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("storage: {e}\n")).into_response(),
     }

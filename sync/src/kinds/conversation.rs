@@ -100,6 +100,10 @@ impl DocKind for Conversation {
                 ],
             ));
         }
+        // A set: the table's key is (conversation, participant).
+        for user in state.participants.iter().collect::<std::collections::BTreeSet<_>>() {
+            out.push(Row::new(Table::ConversationParticipant, vec![id.as_str().into(), user.as_str().into()]));
+        }
         for (user, at) in &state.read {
             out.push(Row::new(Table::ReadMark, vec![id.as_str().into(), user.as_str().into(), (*at).into()]));
         }

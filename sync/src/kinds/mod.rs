@@ -90,7 +90,9 @@ impl Kind {
     pub fn tables(self) -> &'static [Table] {
         match self {
             Kind::HomeworkBook => &[Table::HomeworkEntry, Table::HomeworkDone],
-            Kind::Conversation => &[Table::Conversation, Table::Message, Table::ReadMark],
+            Kind::Conversation => {
+                &[Table::Conversation, Table::Message, Table::ReadMark, Table::ConversationParticipant]
+            }
             Kind::NewsPost => &[Table::NewsPost],
             Kind::SchoolDirectory => {
                 &[Table::School, Table::SchoolClass, Table::SchoolGroup, Table::Person, Table::Guardianship]
@@ -167,6 +169,8 @@ pub enum Table {
     Message,
     /// `read_mark`: one row per conversation and participant who read it.
     ReadMark,
+    /// `conversation_participant`: one row per conversation and participant.
+    ConversationParticipant,
     /// `news_post`: one row per post.
     NewsPost,
     /// `school`: one row per school directory.
@@ -193,12 +197,13 @@ pub enum Table {
 
 impl Table {
     /// Every table.
-    pub const ALL: [Table; 16] = [
+    pub const ALL: [Table; 17] = [
         Table::HomeworkEntry,
         Table::HomeworkDone,
         Table::Conversation,
         Table::Message,
         Table::ReadMark,
+        Table::ConversationParticipant,
         Table::NewsPost,
         Table::School,
         Table::SchoolClass,
@@ -220,6 +225,7 @@ impl Table {
             Table::Conversation => "conversation",
             Table::Message => "message",
             Table::ReadMark => "read_mark",
+            Table::ConversationParticipant => "conversation_participant",
             Table::NewsPost => "news_post",
             Table::School => "school",
             Table::SchoolClass => "school_class",
@@ -269,6 +275,7 @@ impl Table {
             ],
             Table::Message => &["doc_id", "message_id", "author", "sent_at", "body", "status", "attachments"],
             Table::ReadMark => &["doc_id", "user_id", "read_at"],
+            Table::ConversationParticipant => &["doc_id", "user_id"],
             Table::NewsPost => &[
                 "doc_id",
                 "partition",

@@ -129,7 +129,7 @@ impl Store {
     pub fn build_bundle(&mut self, peer: &PeerView<'_>, policy: &dyn Policy) -> Result<Outgoing> {
         let (me, mut budget) = (self.id(), self.bundle_budget);
         let tag = shared_tag(peer.scope, self.scope());
-        self.storage.read(|tx| {
+        self.reader.storage.read(|tx| {
             let full = peer.catalog.is_some();
             // The peer's watermark only counts for the shared scope it was recorded for. A
             // peer repairing a divergence reset it when it saw the divergence, so during a
@@ -188,7 +188,7 @@ impl Store {
         let my_scope = self.scope().clone();
         let from = bundle.from;
         let expected_tag = shared_tag(&my_scope, peer_scope);
-        self.storage.write(|tx| {
+        self.reader.storage.write(|tx| {
             let (mut missing, mut committed, mut refused) = (Vec::new(), Vec::new(), Vec::new());
             if !tx.bundle_seen(from, &bundle.id)? {
                 let mut resolved = Vec::with_capacity(bundle.docs.len());

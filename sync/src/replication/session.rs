@@ -150,7 +150,7 @@ impl Session {
     fn new(store: &mut Store, id: [u8; 16], peer: ReplicaId, awaiting: Awaiting) -> Result<Self> {
         Ok(Session {
             id,
-            seq_at_start: store.storage.read(|tx| tx.last_seq())?,
+            seq_at_start: store.reader.storage.read(|tx| tx.last_seq())?,
             own_seqs: BTreeSet::new(),
             peer,
             peer_scope: None,
@@ -164,7 +164,7 @@ impl Session {
     /// Digest of our shared documents, and whether only this session changed them.
     fn shared_state(&self, store: &mut Store) -> Result<([u8; 32], bool)> {
         let scope = self.peer_scope.clone().unwrap_or_default();
-        store.storage.read(|tx| {
+        store.reader.storage.read(|tx| {
             let quiet = tx.catalog_scan(&scope, self.seq_at_start)?.iter().all(|e| self.own_seqs.contains(&e.seq));
             Ok((shared_digest(tx, &scope)?, quiet))
         })
@@ -183,7 +183,7 @@ impl Session {
         let (from, scope) = (store.id(), store.scope().clone());
         let peer_scope = self.peer_scope.clone();
         let peer = self.peer;
-        store.storage.read(|tx| {
+        store.reader.storage.read(|tx| {
             let state = tx.peer_get(peer)?;
             let catalog = match (state.needs_full, peer_scope.or(state.scope)) {
                 (true, Some(their_scope)) => Some(shared_catalog(tx, &their_scope)?),
@@ -216,7 +216,7 @@ impl Session {
         }
         self.peer_scope = Some(theirs.scope.clone());
         let peer = self.peer;
-        store.storage.write(|tx| {
+        store.reader.storage.write(|tx| {
             let mut state = tx.peer_get(peer)?;
             state.scope = Some(theirs.scope.clone());
             tx.peer_put(peer, &state)?;
@@ -274,7 +274,7 @@ impl Session {
         let both_complete = sent.bundle.complete && self.received_complete;
         let (digest, quiet) = self.shared_state(store)?;
         let peer = self.peer;
-        self.stats.converged = store.storage.write(|tx| {
+        self.stats.converged = store.reader.storage.write(|tx| {
             for (doc, heads) in &sent.sent_heads {
                 let prefix = DocTarget::known(*doc).prefix();
                 if !ack.missing.contains(&prefix) && !ack.refused.iter().any(|r| r.doc == prefix) {

@@ -12,88 +12,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::AppError;
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS hub_link (
-    one INTEGER PRIMARY KEY CHECK (one = 1),
-    url TEXT NOT NULL,
-    hub_id TEXT NOT NULL,
-    hub_key BLOB NOT NULL,
-    chain BLOB NOT NULL,
-    enrolled_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS enrollment_code (
-    code_hash BLOB PRIMARY KEY,
-    label TEXT NOT NULL,
-    subject TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL,
-    used_by TEXT
-);
-CREATE TABLE IF NOT EXISTS enrolled (
-    replica TEXT PRIMARY KEY,
-    public_key BLOB NOT NULL,
-    label TEXT NOT NULL,
-    subject TEXT NOT NULL,
-    enrolled_at INTEGER NOT NULL,
-    last_seen_at INTEGER,
-    revoked_at INTEGER
-);
--- Replicas that a downstream replica certified and then revoked (a school's teachers'
--- devices), as that replica reported them: by the certificate's subject and issuer key.
-CREATE TABLE IF NOT EXISTS revoked_downstream (
-    replica TEXT NOT NULL,
-    issuer_key BLOB NOT NULL,
-    reported_at INTEGER NOT NULL,
-    PRIMARY KEY (replica, issuer_key)
-);
-CREATE TABLE IF NOT EXISTS sync_run (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    peer TEXT NOT NULL,
-    started_at INTEGER NOT NULL,
-    ended_at INTEGER NOT NULL,
-    ok INTEGER NOT NULL,
-    docs_up INTEGER NOT NULL,
-    docs_down INTEGER NOT NULL,
-    files_up INTEGER NOT NULL,
-    files_down INTEGER NOT NULL,
-    bytes_up INTEGER NOT NULL,
-    bytes_down INTEGER NOT NULL,
-    bytes_resent INTEGER NOT NULL DEFAULT 0,
-    requests INTEGER NOT NULL DEFAULT 0,
-    error TEXT
-);
-CREATE INDEX IF NOT EXISTS sync_run_peer ON sync_run (peer, ended_at);
-CREATE TABLE IF NOT EXISTS quarantine (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    peer TEXT NOT NULL,
-    at INTEGER NOT NULL,
-    reason TEXT NOT NULL,
-    file TEXT NOT NULL
-);
--- Class tablets (accounts::devices): the hash of a tablet's token, per class it serves.
-CREATE TABLE IF NOT EXISTS class_tablet (
-    token_hash BLOB NOT NULL,
-    class TEXT NOT NULL,
-    marked_by TEXT NOT NULL,
-    marked_at INTEGER NOT NULL,
-    PRIMARY KEY (token_hash, class)
-);
-CREATE INDEX IF NOT EXISTS class_tablet_class ON class_tablet (class);
--- The account audit (accounts::audit): every reset, letter, QR card and unlock, by whom.
-CREATE TABLE IF NOT EXISTS account_audit (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    at INTEGER NOT NULL,
-    by_user TEXT NOT NULL,
-    target TEXT NOT NULL,
-    action TEXT NOT NULL,
-    reason TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS account_audit_target ON account_audit (target, at);
-CREATE TABLE IF NOT EXISTS admin (
-    one INTEGER PRIMARY KEY CHECK (one = 1),
-    password_hash TEXT NOT NULL
-);
-";
+/// Numbered migrations, compiled in; version N is `MIGRATIONS[N - 1]` (as the replica's).
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
 
 /// How many sync runs are kept per peer (older ones are deleted).
 const RUNS_KEPT: i64 = 200;
@@ -215,10 +135,11 @@ fn db(e: rusqlite::Error) -> AppError {
 impl Links {
     /// Opens (or creates) `links.db` in the data directory.
     pub fn open(path: &Path) -> Result<Self, AppError> {
-        let conn = Connection::open(path).map_err(db)?;
-        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;")
+        let mut conn = Connection::open(path).map_err(db)?;
+        // FULL: it holds enrolments and revocations, which a power cut must not take back.
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;")
             .map_err(db)?;
-        conn.execute_batch(SCHEMA).map_err(db)?;
+        migrate(&mut conn)?;
         let conn = Arc::new(Mutex::new(conn));
         let hub = read_hub(&conn.lock().unwrap_or_else(|p| p.into_inner()))?;
         Ok(Self { conn, hub: Arc::new(std::sync::RwLock::new(hub)) })
@@ -590,6 +511,26 @@ impl Links {
     }
 }
 
+/// Applies the missing migrations, each in its transaction; refuses a newer database.
+fn migrate(conn: &mut Connection) -> Result<(), AppError> {
+    let found: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(db)?;
+    let found = found as usize;
+    if found > MIGRATIONS.len() {
+        return Err(AppError::Internal(format!(
+            "links database: schema version {found} is newer than this binary's ({}); upgrade Préau",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found) {
+        let tx = conn.transaction().map_err(db)?;
+        tx.execute_batch(sql).map_err(db)?;
+        tx.pragma_update(None, "user_version", i as u32 + 1).map_err(db)?;
+        tx.commit().map_err(db)?;
+        tracing::info!(version = i + 1, "links database: applied migration");
+    }
+    Ok(())
+}
+
 fn read_hub(conn: &Connection) -> Result<Option<HubLink>, AppError> {
     let row = conn
         .query_row("SELECT url, hub_id, hub_key, chain, enrolled_at FROM hub_link", [], |r| {
@@ -612,4 +553,29 @@ fn read_hub(conn: &Connection) -> Result<Option<HubLink>, AppError> {
         chain: Chain::from_bytes(&chain).map_err(|_| corrupt("certificate"))?,
         enrolled_at,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Links, MIGRATIONS};
+
+    #[test]
+    fn links_db_is_numbered_durable_and_refuses_a_newer_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("links.db");
+        let links = Links::open(&path).unwrap();
+        links.add_tablet(&[7; 32], "cp", "u1").unwrap();
+        drop(links);
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(version as usize, MIGRATIONS.len());
+        // Reopening applies nothing again and keeps what was written.
+        let links = Links::open(&path).unwrap();
+        assert_eq!(links.tablet_classes(&[7; 32]).unwrap(), ["cp"]);
+        let synchronous: i64 = links.with(|c| c.pragma_query_value(None, "synchronous", |r| r.get(0))).unwrap();
+        assert_eq!(synchronous, 2, "synchronous=FULL");
+        drop(links);
+        conn.pragma_update(None, "user_version", MIGRATIONS.len() as u32 + 1).unwrap();
+        assert!(Links::open(&path).is_err());
+    }
 }

@@ -1,0 +1,80 @@
+//! The carnet de liaison's read model: notes, their recipients and signatures.
+
+use super::{Tx, placeholders};
+use crate::error::Result;
+use crate::ids::Partition;
+use crate::kinds::liaison::{NoteRow, SignatureRow};
+
+/// Which liaison notes to read.
+pub enum NoteFilter<'a> {
+    /// A class's notes.
+    Class(&'a Partition),
+    /// The notes for any of these pupils.
+    Pupils(&'a [String]),
+    /// One note, by its id.
+    Id(&'a str),
+}
+
+impl Tx<'_> {
+    /// Liaison notes (not withdrawn), newest first: those of a class partition, or those
+    /// for some pupils, or one note by id.
+    pub fn liaison_notes(&self, filter: &NoteFilter<'_>) -> Result<Vec<NoteRow>> {
+        const COLUMNS: &str = "n.doc_id, n.partition, n.note_id, n.title, n.body, n.ask, n.author, n.posted_at,
+                               n.edited_at, n.reminded_at, n.recipients";
+        let (sql, args): (String, Vec<String>) = match filter {
+            NoteFilter::Class(p) => (
+                format!("SELECT {COLUMNS} FROM liaison_note n WHERE n.partition = ?1 AND n.withdrawn = 0"),
+                vec![p.to_string()],
+            ),
+            NoteFilter::Pupils(pupils) => (
+                format!(
+                    "SELECT DISTINCT {COLUMNS} FROM liaison_note n JOIN liaison_recipient r ON r.doc_id = n.doc_id
+                     WHERE n.withdrawn = 0 AND r.pupil IN ({})",
+                    placeholders(pupils.len())
+                ),
+                pupils.to_vec(),
+            ),
+            NoteFilter::Id(id) => (
+                format!("SELECT {COLUMNS} FROM liaison_note n WHERE n.note_id = ?1 AND n.withdrawn = 0"),
+                vec![id.to_string()],
+            ),
+        };
+        let mut st = self.0.prepare_cached(&format!("{sql} ORDER BY n.posted_at DESC, n.note_id"))?;
+        let rows = st.query_map(rusqlite::params_from_iter(args), |r| {
+            Ok(NoteRow {
+                doc_id: r.get(0)?,
+                partition: r.get(1)?,
+                note_id: r.get(2)?,
+                title: r.get(3)?,
+                body: r.get(4)?,
+                ask: r.get(5)?,
+                author: r.get(6)?,
+                posted_at: r.get(7)?,
+                edited_at: r.get(8)?,
+                reminded_at: r.get(9)?,
+                recipients: r.get::<_, String>(10)?.split(',').filter(|s| !s.is_empty()).map(Into::into).collect(),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The signatures of some notes (by document id).
+    pub fn liaison_signatures(&self, docs: &[String]) -> Result<Vec<SignatureRow>> {
+        let sql = format!(
+            "SELECT doc_id, child, guardian, signed_at, reply FROM liaison_signature WHERE doc_id IN ({})
+             ORDER BY doc_id, child, guardian",
+            placeholders(docs.len())
+        );
+        let mut st = self.0.prepare_cached(&sql)?;
+        let rows = st.query_map(rusqlite::params_from_iter(docs), |r| {
+            Ok(SignatureRow {
+                doc_id: r.get(0)?,
+                child: r.get(1)?,
+                guardian: r.get(2)?,
+                at: r.get(3)?,
+                reply: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}

@@ -1,0 +1,91 @@
+//! Messaging's read model: conversations, messages and read marks.
+
+use super::{Tx, placeholders};
+use crate::error::Result;
+use crate::ids::Partition;
+use crate::kinds::conversation::{ConversationRow, MessageRow};
+use crate::kinds::homework::parse_attachments_cell;
+
+/// Which conversations to read.
+pub enum ConversationFilter<'a> {
+    /// Those someone takes part in.
+    Participant(&'a str),
+    /// One, by its id.
+    Key(&'a str),
+    /// Those of a partition (a class's, for its moderators).
+    Partition(&'a Partition),
+}
+
+impl Tx<'_> {
+    /// Conversations, the most recently active first.
+    pub fn conversations(&self, filter: &ConversationFilter<'_>) -> Result<Vec<ConversationRow>> {
+        let (condition, arg) = match filter {
+            ConversationFilter::Participant(user) => {
+                ("doc_id IN (SELECT doc_id FROM conversation_participant WHERE user_id = ?1)", user.to_string())
+            }
+            ConversationFilter::Key(key) => ("conversation_id = ?1", key.to_string()),
+            ConversationFilter::Partition(p) => ("partition = ?1", p.to_string()),
+        };
+        let mut st = self.0.prepare_cached(&format!(
+            "SELECT doc_id, partition, conversation_id, subject, participants, about, created_by FROM conversation
+             WHERE {condition} ORDER BY last_message_at DESC, doc_id"
+        ))?;
+        let rows = st.query_map([arg], |r| {
+            Ok(ConversationRow {
+                doc_id: r.get(0)?,
+                partition: r.get(1)?,
+                key: r.get(2)?,
+                subject: r.get(3)?,
+                participants: r.get::<_, String>(4)?.split(',').filter(|s| !s.is_empty()).map(Into::into).collect(),
+                about: r.get(5)?,
+                created_by: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The messages of some conversations (by document id), oldest first.
+    pub fn messages(&self, docs: &[String]) -> Result<Vec<MessageRow>> {
+        let sql = format!(
+            "SELECT doc_id, message_id, author, sent_at, body, status, attachments FROM message WHERE doc_id IN ({})
+             ORDER BY sent_at, message_id",
+            placeholders(docs.len())
+        );
+        let mut st = self.0.prepare_cached(&sql)?;
+        let rows = st.query_map(rusqlite::params_from_iter(docs), |r| {
+            Ok(MessageRow {
+                doc_id: r.get(0)?,
+                message_id: r.get(1)?,
+                author: r.get(2)?,
+                sent_at: r.get(3)?,
+                body: r.get(4)?,
+                status: r.get(5)?,
+                attachments: parse_attachments_cell(&r.get::<_, String>(6)?),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Delivered messages from others that `user` has not read, in all their conversations.
+    pub fn unread_messages(&self, user: &str) -> Result<u64> {
+        let mut st = self.0.prepare_cached(
+            "SELECT count(*) FROM conversation_participant p
+             JOIN message m ON m.doc_id = p.doc_id
+             LEFT JOIN read_mark r ON r.doc_id = p.doc_id AND r.user_id = ?1
+             WHERE p.user_id = ?1 AND m.status = 2 AND m.author <> ?1 AND m.sent_at > coalesce(r.read_at, 0)",
+        )?;
+        Ok(st.query_row([user], |r| r.get::<_, i64>(0))? as u64)
+    }
+
+    /// One person's read marks in some conversations: (document id, read up to).
+    pub fn read_marks(&self, user: &str, docs: &[String]) -> Result<Vec<(String, i64)>> {
+        let sql = format!(
+            "SELECT doc_id, read_at FROM read_mark WHERE user_id = ? AND doc_id IN ({})",
+            placeholders(docs.len())
+        );
+        let mut st = self.0.prepare_cached(&sql)?;
+        let args = std::iter::once(user.to_owned()).chain(docs.iter().cloned());
+        let rows = st.query_map(rusqlite::params_from_iter(args), |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}

@@ -1,0 +1,51 @@
+//! News' read model: posts.
+
+use super::{Tx, placeholders};
+use crate::error::Result;
+use crate::ids::Partition;
+use crate::kinds::homework::parse_attachments_cell;
+use crate::kinds::news::NewsRow;
+
+/// Which news posts to read.
+pub enum NewsFilter<'a> {
+    /// Those of these partitions.
+    In(&'a [String]),
+    /// The public ones of a partition.
+    Public(&'a Partition),
+    /// One, by its id.
+    Id(&'a str),
+}
+
+impl Tx<'_> {
+    /// Posts that are not withdrawn, newest first: those of some partitions, or only the
+    /// public ones of a partition, or one by id; at most `limit`.
+    pub fn news(&self, filter: &NewsFilter<'_>, limit: usize) -> Result<Vec<NewsRow>> {
+        let (condition, args): (String, Vec<String>) = match filter {
+            NewsFilter::In(partitions) => {
+                (format!("partition IN ({})", placeholders(partitions.len())), partitions.to_vec())
+            }
+            NewsFilter::Public(p) => ("partition = ? AND public = 1".into(), vec![p.to_string()]),
+            NewsFilter::Id(id) => ("post_id = ?".into(), vec![id.to_string()]),
+        };
+        let sql = format!(
+            "SELECT partition, post_id, title, body, author, published_at, public, audience, edited_at, photos FROM news_post
+             WHERE withdrawn = 0 AND {condition} ORDER BY published_at DESC, post_id LIMIT {limit}"
+        );
+        let mut st = self.0.prepare_cached(&sql)?;
+        let rows = st.query_map(rusqlite::params_from_iter(args), |r| {
+            Ok(NewsRow {
+                partition: r.get(0)?,
+                post_id: r.get(1)?,
+                title: r.get(2)?,
+                body: r.get(3)?,
+                author: r.get(4)?,
+                published_at: r.get(5)?,
+                public: r.get(6)?,
+                audience: r.get(7)?,
+                edited_at: r.get(8)?,
+                photos: parse_attachments_cell(&r.get::<_, String>(9)?),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}

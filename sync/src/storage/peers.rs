@@ -1,0 +1,126 @@
+//! What a replica knows of its peers: their scope, what they hold, the bundles applied.
+
+use automerge::ChangeHash;
+use rusqlite::{OptionalExtension, params};
+
+use super::{Tx, corrupt_meta, decode_heads, encode_heads};
+use crate::error::Result;
+use crate::ids::{DocId, ReplicaId, Scope};
+
+/// How many applied-bundle ids to remember per peer (replays older than that are still
+/// harmless: Automerge ignores changes it already has).
+const APPLIED_BUNDLES_KEPT: i64 = 256;
+
+/// Per-peer replication state.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct PeerState {
+    pub scope: Option<Scope>,
+    pub scope_tag: Option<[u8; 16]>,
+    pub received_through: u64,
+    pub needs_full: bool,
+    pub last_sync_at: Option<i64>,
+}
+
+impl Tx<'_> {
+    /// A peer's state (default if never seen).
+    pub fn peer_get(&self, peer: ReplicaId) -> Result<PeerState> {
+        let mut st = self.0.prepare_cached(
+            "SELECT peer_scope, scope_tag, received_through, needs_full, last_sync_at FROM peer WHERE peer_id = ?1",
+        )?;
+        let row = st
+            .query_row([peer.to_string()], |r| {
+                Ok((
+                    r.get::<_, Option<Vec<u8>>>(0)?,
+                    r.get::<_, Option<Vec<u8>>>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, bool>(3)?,
+                    r.get::<_, Option<i64>>(4)?,
+                ))
+            })
+            .optional()?;
+        let Some((scope, tag, through, needs_full, last_sync_at)) = row else {
+            return Ok(PeerState::default());
+        };
+        Ok(PeerState {
+            scope: scope.map(|s| postcard::from_bytes(&s)).transpose().map_err(|_| corrupt_meta("peer scope"))?,
+            scope_tag: tag.map(|t| t.try_into()).transpose().map_err(|_| corrupt_meta("peer scope tag"))?,
+            received_through: through as u64,
+            needs_full,
+            last_sync_at,
+        })
+    }
+
+    /// Stores a peer's state.
+    pub fn peer_put(&self, peer: ReplicaId, s: &PeerState) -> Result<()> {
+        let scope = s.scope.as_ref().map(postcard::to_allocvec).transpose().map_err(|_| corrupt_meta("peer scope"))?;
+        let mut st = self.0.prepare_cached(
+            "INSERT INTO peer (peer_id, peer_scope, scope_tag, received_through, needs_full, last_sync_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (peer_id) DO UPDATE SET peer_scope = ?2, scope_tag = ?3, received_through = ?4,
+                 needs_full = ?5, last_sync_at = ?6",
+        )?;
+        st.execute(params![
+            peer.to_string(),
+            scope,
+            s.scope_tag.map(|t| t.to_vec()),
+            s.received_through as i64,
+            s.needs_full,
+            s.last_sync_at
+        ])?;
+        Ok(())
+    }
+
+    /// What we believe `peer` holds of `doc`.
+    pub fn belief_get(&self, peer: ReplicaId, doc: DocId) -> Result<Option<Vec<ChangeHash>>> {
+        let mut st = self.0.prepare_cached("SELECT heads FROM peer_doc WHERE peer_id = ?1 AND doc_id = ?2")?;
+        let heads: Option<Vec<u8>> = st.query_row([peer.to_string(), doc.to_string()], |r| r.get(0)).optional()?;
+        heads.map(|h| decode_heads(&h)).transpose()
+    }
+
+    /// Records what `peer` holds of `doc`.
+    pub fn belief_put(&self, peer: ReplicaId, doc: DocId, heads: &[ChangeHash]) -> Result<()> {
+        let mut st = self.0.prepare_cached(
+            "INSERT INTO peer_doc (peer_id, doc_id, heads) VALUES (?1, ?2, ?3)
+             ON CONFLICT (peer_id, doc_id) DO UPDATE SET heads = ?3",
+        )?;
+        st.execute(params![peer.to_string(), doc.to_string(), encode_heads(heads)])?;
+        Ok(())
+    }
+
+    /// Documents whose heads differ from what we believe `peer` holds: what waits to go
+    /// to it (an over-estimate when the peer holds changes we have not seen yet).
+    pub fn unsent_documents(&self, peer: ReplicaId) -> Result<u64> {
+        let mut st = self.0.prepare_cached(
+            "SELECT count(*) FROM document d LEFT JOIN peer_doc p ON p.doc_id = d.doc_id AND p.peer_id = ?1
+             WHERE p.heads IS NULL OR p.heads <> d.heads",
+        )?;
+        Ok(st.query_row([peer.to_string()], |r| r.get::<_, i64>(0))? as u64)
+    }
+
+    /// Forgets everything we believed about `peer`'s documents.
+    pub fn beliefs_clear(&self, peer: ReplicaId) -> Result<()> {
+        self.0.execute("DELETE FROM peer_doc WHERE peer_id = ?1", [peer.to_string()])?;
+        Ok(())
+    }
+
+    /// Whether a bundle from `peer` was already applied.
+    pub fn bundle_seen(&self, peer: ReplicaId, bundle: &[u8; 16]) -> Result<bool> {
+        let mut st = self.0.prepare_cached("SELECT 1 FROM applied_bundle WHERE peer_id = ?1 AND bundle_id = ?2")?;
+        Ok(st.exists(params![peer.to_string(), bundle.as_slice()])?)
+    }
+
+    /// Remembers an applied bundle (and forgets the oldest beyond a bound).
+    pub fn bundle_record(&self, peer: ReplicaId, bundle: &[u8; 16], now: i64) -> Result<()> {
+        let p = peer.to_string();
+        self.0.execute(
+            "INSERT OR IGNORE INTO applied_bundle (peer_id, bundle_id, applied_at) VALUES (?1, ?2, ?3)",
+            params![p, bundle.as_slice(), now],
+        )?;
+        self.0.execute(
+            "DELETE FROM applied_bundle WHERE peer_id = ?1 AND bundle_id NOT IN
+               (SELECT bundle_id FROM applied_bundle WHERE peer_id = ?1 ORDER BY applied_at DESC LIMIT ?2)",
+            params![p, APPLIED_BUNDLES_KEPT],
+        )?;
+        Ok(())
+    }
+}
