@@ -1,6 +1,7 @@
 //! `preau`: the school appliance server and its maintenance commands.
 
 mod bench;
+mod bench_memory;
 mod bench_pages;
 mod sync;
 
