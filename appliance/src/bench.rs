@@ -28,6 +28,8 @@ pub enum Bench {
     },
     /// Pages: bytes and server time per page type of the demo school, and login costs.
     Pages,
+    /// The server's resident memory over a school morning of logins and pages.
+    Memory(crate::bench_memory::Args),
 }
 
 /// Runs a benchmark and prints its results.
@@ -46,6 +48,10 @@ pub fn run(what: Bench) -> Result<()> {
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(crate::bench_pages::run())?;
             runtime.block_on(crate::bench_load::run())
+        }
+        Bench::Memory(args) => {
+            print_machine();
+            tokio::runtime::Runtime::new()?.block_on(crate::bench_memory::run(args))
         }
     }
 }

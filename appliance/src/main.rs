@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_load;
+mod bench_memory;
 mod bench_pages;
 mod sync;
 

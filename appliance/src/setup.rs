@@ -121,7 +121,7 @@ pub async fn set_up(state: &AppState, form: &SetupForm) -> Result<Member, SetupR
         _ => return Err(SetupRefusal::Invalid(errors)),
     };
     let password = form.password.clone();
-    let hash = crate::accounts::argon2(state, move || secrets::hash_password(&password)).await?;
+    let hash = crate::accounts::argon2(state, move |memory| memory.hash(&password)).await?;
     let info = SchoolInfo {
         name: form.name.trim().into(),
         address: form.address.trim().into(),

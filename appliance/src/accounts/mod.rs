@@ -9,6 +9,7 @@ pub mod pages;
 pub mod secrets;
 
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 
 use preau_sync::kinds::Credentials;
 use preau_sync::kinds::credentials::Credential;
@@ -81,19 +82,19 @@ pub async fn password_login(
         });
     }
     let password = password.to_owned();
-    let outcome = argon2(state, move || match found {
+    let outcome = argon2(state, move |memory| match found {
         Some((member, cred)) if !cred.disabled => {
             // Every failure costs one verification, whether the account exists, is activated
             // or not: the answer's timing says nothing about who is at the school.
             if cred.password_hash.is_empty() {
-                secrets::burn_verification();
-            } else if secrets::verify_password(&password, &cred.password_hash) {
+                memory.burn();
+            } else if memory.verify(&password, &cred.password_hash) {
                 return Some((member, cred.must_change_password));
             }
             secrets::code_matches(&password, &cred.activation_code).then_some((member, true))
         }
         _ => {
-            secrets::burn_verification();
+            memory.burn();
             None
         }
     })
@@ -207,7 +208,7 @@ pub async fn change_password(
             });
         }
         let (current, hash) = (current.to_owned(), cred.password_hash.clone());
-        if !argon2(state, move || secrets::verify_password(&current, &hash)).await? {
+        if !argon2(state, move |memory| memory.verify(&current, &hash)).await? {
             return Err(AppError::bad("password-current-wrong", "wrong current password"));
         }
         state.limits.succeeded(&[&key], &[]);
@@ -218,7 +219,7 @@ pub async fn change_password(
     secrets::check_new_password(new, confirm, &cred.login, &[&person.first_name, &person.last_name, &school])
         .map_err(|id| AppError::bad(id, "new password refused"))?;
     let new = new.to_owned();
-    let hash = argon2(state, move || secrets::hash_password(&new)).await?;
+    let hash = argon2(state, move |memory| memory.hash(&new)).await?;
     update_credential(state, &user.user, move |c| {
         c.password_hash = hash;
         c.activation_code.clear();
@@ -465,22 +466,92 @@ pub fn find_pupil<'d>(dir: &'d Directory, class: &str, pupil: &str) -> Result<(&
     Ok((member, cred))
 }
 
-/// Runs argon2 work off the async runtime, a few at a time: each verification holds 19 MiB,
-/// so a burst of logins waits its turn instead of exhausting memory and blocking threads.
+/// Argon2 work, a few computations at a time, each in memory kept from one to the next:
+/// at most `permits` × 19 MiB, whatever the number of logins and threads (ARCHITECTURE.md,
+/// "Memory of password checks").
+pub struct Argon2Pool {
+    permits: Arc<tokio::sync::Semaphore>,
+    /// The memories of the permits not in use (allocated on first need: an idle
+    /// appliance holds none).
+    idle: Mutex<Vec<secrets::Argon2Memory>>,
+}
+
+impl Argon2Pool {
+    /// At most `permits` computations at once.
+    pub fn new(permits: usize) -> Self {
+        Self { permits: Arc::new(tokio::sync::Semaphore::new(permits)), idle: Mutex::default() }
+    }
+
+    /// One computation per core, up to four (76 MiB): more would not make a school's
+    /// morning faster on an appliance, and would only raise the bound.
+    pub fn for_this_machine() -> Self {
+        Self::new(std::thread::available_parallelism().map_or(2, std::num::NonZero::get).min(4))
+    }
+
+    /// Runs `f` on a blocking thread once a permit is free (within 10 s), with the
+    /// permit's memory.
+    pub async fn run<T: Send + 'static>(
+        self: Arc<Self>,
+        f: impl FnOnce(&mut secrets::Argon2Memory) -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        let busy = || AppError::TooManyAttempts { message: "error-busy", detail: "argon2 queue full".into() };
+        let permit = tokio::time::timeout(std::time::Duration::from_secs(10), self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| busy())?
+            .map_err(|_| busy())?;
+        tokio::task::spawn_blocking(move || {
+            // A memory is taken only with a permit and given back before the permit is
+            // released, so there are never more memories than permits.
+            let mut memory = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop().unwrap_or_default();
+            let out = f(&mut memory);
+            self.idle.lock().unwrap_or_else(|p| p.into_inner()).push(memory);
+            drop(permit);
+            out
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))
+    }
+}
+
+/// Runs argon2 work off the async runtime, with one of the pool's memories: a burst of
+/// logins waits its turn instead of exhausting memory and blocking threads.
 pub async fn argon2<T: Send + 'static>(
     state: &AppState,
-    f: impl FnOnce() -> T + Send + 'static,
+    f: impl FnOnce(&mut secrets::Argon2Memory) -> T + Send + 'static,
 ) -> Result<T, AppError> {
-    let busy = || AppError::TooManyAttempts { message: "error-busy", detail: "argon2 queue full".into() };
-    let permit = tokio::time::timeout(std::time::Duration::from_secs(10), state.argon2.clone().acquire_owned())
-        .await
-        .map_err(|_| busy())?
-        .map_err(|_| busy())?;
-    tokio::task::spawn_blocking(move || {
-        let out = f();
-        drop(permit);
-        out
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.to_string()))
+    state.argon2.clone().run(f).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn argon2_work_reuses_one_memory_per_permit() {
+        let pool = Arc::new(Argon2Pool::new(2));
+        let running = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let most = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..16)
+            .map(|i| {
+                let (pool, running, most) = (pool.clone(), running.clone(), most.clone());
+                tokio::spawn(async move {
+                    pool.run(move |memory| {
+                        use std::sync::atomic::Ordering::SeqCst;
+                        most.fetch_max(running.fetch_add(1, SeqCst) + 1, SeqCst);
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                        running.fetch_sub(1, SeqCst);
+                        // The memory works, whoever used it before.
+                        let hash = if i % 4 == 0 { memory.hash("x") } else { return true };
+                        memory.verify("x", &hash)
+                    })
+                    .await
+                })
+            })
+            .collect();
+        for task in tasks {
+            assert!(task.await.unwrap().unwrap());
+        }
+        assert_eq!(most.load(std::sync::atomic::Ordering::SeqCst), 2, "two at a time");
+        assert_eq!(pool.idle.lock().unwrap().len(), 2, "two memories, kept for the next logins");
+    }
 }

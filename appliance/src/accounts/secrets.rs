@@ -1,9 +1,8 @@
 //! Making and checking secrets: argon2id password hashes, activation codes, picture
 //! sequences and QR-card secrets.
 
-use argon2::Argon2;
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 
 /// The pictures a picture secret is made of (files under `ui/static/pictures/`).
 pub const PICTURES: [&str; 16] = [
@@ -60,27 +59,90 @@ pub fn new_qr_secret() -> String {
     hex::encode(crate::random_bytes::<32>())
 }
 
-/// An argon2id hash (PHC string) of `password`.
-pub fn hash_password(password: &str) -> String {
-    Argon2::default()
-        .hash_password(password.as_bytes())
-        .expect("argon2 with default parameters cannot fail")
-        .to_string()
-}
+/// Working memory for one argon2id computation at Préau's parameters (the crate's
+/// defaults, m = 19 MiB, t = 2, p = 1), kept and reused from one computation to the next.
+/// The server keeps one per argon2 permit ([`crate::accounts::argon2`]): freeing 19 MiB
+/// after each login left it in whichever thread's malloc arena ran it, and the process
+/// grew by that much per blocking thread (ARCHITECTURE.md, "Memory of password checks").
+pub struct Argon2Memory(Vec<Block>);
 
-/// Whether `password` matches the PHC string `hash` (false for an empty or unreadable hash).
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    match PasswordHash::new(hash) {
-        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
-        Err(_) => false,
+impl Default for Argon2Memory {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
-/// Spends the time of one verification, so that an unknown login answers as slowly as a
-/// known one.
-pub fn burn_verification() {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let _ = verify_password("x", DUMMY.get_or_init(|| hash_password("préau")));
+impl Argon2Memory {
+    /// Allocates the memory (19 MiB).
+    pub fn new() -> Self {
+        Self(vec![Block::new(); Params::DEFAULT.block_count()])
+    }
+
+    /// An argon2id hash (PHC string) of `password`, at the default parameters, with a
+    /// fresh 16-byte salt: the same string `Argon2::default().hash_password` makes.
+    pub fn hash(&mut self, password: &str) -> String {
+        let params = Params::DEFAULT;
+        let salt = Salt::new(&crate::random_bytes::<{ Salt::RECOMMENDED_LENGTH }>()).expect("16 bytes is a valid salt");
+        let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+            .hash_password_into_with_memory(password.as_bytes(), &salt, &mut out, &mut self.0)
+            .expect("argon2 with default parameters cannot fail");
+        PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(&params).expect("default parameters are valid"),
+            salt: Some(salt),
+            hash: Some(Output::new(&out).expect("32 bytes is a valid output")),
+        }
+        .to_string()
+    }
+
+    /// Whether `password` matches the PHC string `hash` (false for an empty or unreadable
+    /// hash), computed with the hash's own algorithm, version and parameters, like the
+    /// crate's `PasswordVerifier`. A hash asking for more memory than this one (Préau never
+    /// makes one) gets its own allocation, as before.
+    pub fn verify(&mut self, password: &str, hash: &str) -> bool {
+        self.matches(password, hash).unwrap_or(false)
+    }
+
+    fn matches(&mut self, password: &str, hash: &str) -> Option<bool> {
+        let parsed = PasswordHash::new(hash).ok()?;
+        let algorithm = Algorithm::try_from(parsed.algorithm.as_str()).ok()?;
+        let version = parsed.version.map(Version::try_from).transpose().ok()?.unwrap_or_default();
+        let params = Params::try_from(&parsed).ok()?;
+        let (salt, expected) = (parsed.salt?, parsed.hash?);
+        let mut out = [0u8; Output::MAX_LENGTH];
+        let out = out.get_mut(..expected.len())?;
+        let argon2 = Argon2::new(algorithm, version, params.clone());
+        let done = if params.block_count() <= self.0.len() {
+            argon2.hash_password_into_with_memory(password.as_bytes(), &salt, out, &mut self.0)
+        } else {
+            argon2.hash_password_into(password.as_bytes(), &salt, out)
+        };
+        done.ok()?;
+        Some(constant_eq(out, expected.as_bytes()))
+    }
+
+    /// Spends the time of one verification, so that an unknown login answers as slowly as a
+    /// known one.
+    pub fn burn(&mut self) {
+        static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let dummy = DUMMY.get_or_init(|| self.hash("préau"));
+        let _ = self.verify("x", dummy);
+    }
+}
+
+/// An argon2id hash (PHC string) of `password`, in memory of its own: for one-off uses
+/// outside the server's requests (seeding, the command line). The server hashes through
+/// [`crate::accounts::argon2`].
+pub fn hash_password(password: &str) -> String {
+    Argon2Memory::new().hash(password)
+}
+
+/// Whether `password` matches the PHC string `hash`, in memory of its own (see
+/// [`hash_password`]).
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    Argon2Memory::new().verify(password, hash)
 }
 
 /// Fewest guesses a new password must need, as zxcvbn estimates them (its 30,000 common
@@ -160,6 +222,42 @@ mod tests {
         assert!(verify_password("cahier-de-textes", &h));
         assert!(!verify_password("cahier-de-texte", &h));
         assert!(!verify_password("anything", ""));
+    }
+
+    #[test]
+    fn hashes_agree_with_the_argon2_crate_both_ways() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let mut memory = Argon2Memory::new();
+        // Ours, checked by the crate's verifier (with parameters read from the string).
+        let ours = memory.hash("cahier-de-textes");
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(Argon2::default().verify_password(b"cahier-de-textes", &parsed).is_ok(), "{ours}");
+        assert!(Argon2::default().verify_password(b"cahier-de-texte", &parsed).is_err());
+        // The crate's, as stored before this memory was reused: same shape, verified here.
+        let theirs = Argon2::default().hash_password(b"cahier-de-textes").unwrap().to_string();
+        let shape = |h: &str| h.rsplitn(3, '$').nth(2).unwrap().to_owned();
+        assert_eq!(shape(&ours), shape(&theirs), "{ours} against {theirs}");
+        assert!(memory.verify("cahier-de-textes", &theirs));
+        assert!(!memory.verify("cahier-de-texte", &theirs), "a wrong password");
+        assert!(!memory.verify("cahier-de-textes", &theirs.replace("$argon2id$", "$argon2i$")));
+        // A hash stored by the previous code (the crate's `hash_password`), and one at other
+        // parameters (less memory, another algorithm and output length).
+        let stored =
+            "$argon2id$v=19$m=19456,t=2,p=1$vybUmAB/DYlAwrExCGMlqw$S7ZfgRlVcgP1haZffE2xodXjpMPu6lZ8R8FFmF5sGjs";
+        assert!(memory.verify("cartable-vert-2026", stored));
+        assert!(!memory.verify("cartable-vert-2027", stored));
+        let other = Argon2::new(Algorithm::Argon2i, Version::V0x13, Params::new(64, 3, 1, Some(16)).unwrap())
+            .hash_password(b"autre")
+            .unwrap()
+            .to_string();
+        assert!(memory.verify("autre", &other), "{other}");
+        assert!(!memory.verify("Autre", &other));
+        // Memory reused after a larger computation still gives the same answers.
+        assert!(memory.verify("cahier-de-textes", &ours));
+        assert!(verify_password("cahier-de-textes", &hash_password("cahier-de-textes")));
+        for broken in ["", "$argon2id$", "argon2id", &ours[..ours.len() - 4]] {
+            assert!(!memory.verify("cahier-de-textes", broken), "{broken:?}");
+        }
     }
 
     #[test]

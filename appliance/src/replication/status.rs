@@ -423,7 +423,7 @@ async fn hub_login(
     }
     let hash = state.replication.links.admin_hash()?.unwrap_or_default();
     let password = form.password;
-    let ok = crate::accounts::argon2(&state, move || secrets::verify_password(&password, &hash)).await?;
+    let ok = crate::accounts::argon2(&state, move |memory| memory.verify(&password, &hash)).await?;
     if !ok {
         return hub_view(&state, &ctx, None, Some(ctx.locale.t("login-failed")));
     }

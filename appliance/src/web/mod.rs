@@ -51,8 +51,8 @@ pub struct Shared {
     pub sessions: Arc<Sessions>,
     /// Failed-login counters.
     pub limits: Arc<RateLimits>,
-    /// Argon2 computations allowed at once (one per core).
-    pub argon2: Arc<tokio::sync::Semaphore>,
+    /// Argon2 computations allowed at once (one per core, up to four), and their memory.
+    pub argon2: Arc<crate::accounts::Argon2Pool>,
     /// ONDE imports between preview and application.
     pub imports: Arc<crate::onde::Pending>,
     /// The address the server listens on, once bound.
@@ -105,9 +105,7 @@ impl AppState {
             directory: Arc::new(RwLock::new(Arc::new(directory))),
             sessions: Arc::new(sessions),
             limits: Arc::new(RateLimits::default()),
-            argon2: Arc::new(tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
-            )),
+            argon2: Arc::new(crate::accounts::Argon2Pool::for_this_machine()),
             imports: Arc::default(),
             bound: Arc::default(),
             discovery: Arc::default(),
