@@ -250,8 +250,8 @@ struct Visit {
 /// Who logs in: every pupil, two parents in three, every teacher; in a shuffled order
 /// (classes arrive together, not in alphabetical order).
 fn plan(data: &Path) -> Result<Vec<Visit>> {
-    let mut store = preau_sync::Store::open(&data.join("replica.db"), Scope::default())?;
-    let dir = Directory::load(&mut store).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let store = preau_sync::Store::open(&data.join("replica.db"), Scope::default())?;
+    let dir = Directory::load(&store).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut accounts: Vec<_> = dir.credentials.iter().collect();
     accounts.sort_by(|a, b| a.1.login.cmp(&b.1.login));
     let mut visits = Vec::new();

@@ -8,7 +8,7 @@ use std::fmt;
 use preau_sync::kinds::credentials::{CREDENTIALS_KEY, Credential};
 use preau_sync::kinds::directory::{DIRECTORY_KEY, Group, Person, SchoolClass, SchoolInfo};
 use preau_sync::kinds::{Credentials, SchoolDirectory};
-use preau_sync::{Cell, DocAddress, DocKey, Kind, Partition, Row, Store, Table, Uai};
+use preau_sync::{Cell, DocAddress, DocKey, Kind, Partition, Reader, Row, Store, Table, Uai};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -204,24 +204,15 @@ impl RowReader<'_> {
 
 impl Directory {
     /// Reads the directory from the store's read models (a school appliance holds one school).
-    pub fn load(store: &mut Store) -> Result<Self, AppError> {
-        Self::load_rows(store, None)
+    pub fn load(store: &Reader) -> Result<Self, AppError> {
+        Self::from_tables(|table: Table| Ok(store.rows(table)?))
     }
 
-    /// Reads one school's directory on a replica that holds several (the academy hub).
-    pub fn load_school(store: &mut Store, uai: &Uai) -> Result<Self, AppError> {
+    /// Reads one school's directory on a replica that holds several (the academy hub):
+    /// that school's two documents' rows, by index.
+    pub fn load_school(store: &Reader, uai: &Uai) -> Result<Self, AppError> {
         let docs = [directory_address(uai).id().to_string(), credentials_address(uai).id().to_string()];
-        Self::load_rows(store, Some(&docs))
-    }
-
-    fn load_rows(store: &mut Store, docs: Option<&[String]>) -> Result<Self, AppError> {
-        Self::from_tables(|table: Table| -> Result<Vec<Vec<Cell>>, AppError> {
-            let mut rows = store.rows(table)?;
-            if let Some(docs) = docs {
-                rows.retain(|cells| matches!(&cells[0], Cell::Text(id) if docs.contains(id)));
-            }
-            Ok(rows)
-        })
+        Self::from_tables(|table: Table| Ok(store.rows_of(table, &docs)?))
     }
 
     /// This directory with one of the school's two documents replaced by its new

@@ -359,7 +359,7 @@ async fn the_hub_killed_during_a_sync_restarts_and_nothing_is_lost() {
 /// Changes the replica of a stopped appliance behind its back, as a tampered machine would.
 fn tamper(node: &Node, edit: impl FnOnce(&mut preau_sync::Store, &Directory)) {
     let mut store = preau_sync::Store::open(&node.data.path().join("replica.db"), preau_sync::Scope::all()).unwrap();
-    let dir = Directory::load(&mut store).unwrap();
+    let dir = Directory::load(&store).unwrap();
     edit(&mut store, &dir);
 }
 

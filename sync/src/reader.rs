@@ -64,6 +64,11 @@ impl Reader {
         self.storage.read(|tx| tx.rows(table))
     }
 
+    /// The rows of one table that some documents (by id) wrote, fully ordered: indexed.
+    pub fn rows_of(&self, table: Table, docs: &[String]) -> Result<Vec<Vec<Cell>>> {
+        self.storage.read(|tx| tx.rows_of(table, docs))
+    }
+
     /// A class's live homework entries whose class day or due date is in `[from, to]`
     /// (inclusive, `YYYY-MM-DD`): plain indexed SQL.
     pub fn homework(&self, class: &Partition, from: &str, to: &str) -> Result<Vec<HomeworkItem>> {

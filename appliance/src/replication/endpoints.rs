@@ -273,7 +273,7 @@ async fn open(
     let dir = match (state.config.role, &school) {
         (ServerRole::Hub, Some(uai)) => {
             let uai = uai.clone();
-            Arc::new(state.db.run(move |store| Directory::load_school(store, &uai)).await?)
+            Arc::new(state.db.read(|store| Directory::load_school(store, &uai))?)
         }
         _ => state.directory(),
     };

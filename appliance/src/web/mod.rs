@@ -73,7 +73,7 @@ impl AppState {
         // The hub holds every school: no one directory is its own.
         let directory = match config.role {
             Role::Hub => Directory::default(),
-            Role::School => db.run_blocking(Directory::load)?,
+            Role::School => db.read(Directory::load)?,
         };
         let scope = match (config.role, directory.uai()) {
             (Role::Hub, _) => Some(preau_sync::Scope::all()),

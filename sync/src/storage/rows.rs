@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
 
-use super::Tx;
+use super::{Tx, placeholders};
 use crate::error::Result;
 use crate::ids::DocId;
 use crate::kinds::{Cell, Row, Table};
@@ -58,10 +58,26 @@ impl Tx<'_> {
 
     /// Every row of one read-model table, fully ordered.
     pub fn rows(&self, table: Table) -> Result<Vec<Vec<Cell>>> {
+        self.rows_where(table, &[], None)
+    }
+
+    /// The rows of one table that some documents wrote (one school's directory on a hub
+    /// that holds every school's), fully ordered: through the `doc_id` that starts every
+    /// read-model table's key.
+    pub fn rows_of(&self, table: Table, docs: &[String]) -> Result<Vec<Vec<Cell>>> {
+        self.rows_where(table, docs, Some(format!("WHERE doc_id IN ({})", placeholders(docs.len()))))
+    }
+
+    fn rows_where(&self, table: Table, args: &[String], condition: Option<String>) -> Result<Vec<Vec<Cell>>> {
         let cols = table.columns();
-        let sql = format!("SELECT {0} FROM {1} ORDER BY {0}", cols.join(", "), table.name());
+        let sql = format!(
+            "SELECT {0} FROM {1} {2} ORDER BY {0}",
+            cols.join(", "),
+            table.name(),
+            condition.unwrap_or_default()
+        );
         let mut st = self.0.prepare_cached(&sql)?;
-        let rows = st.query_map([], |r| {
+        let rows = st.query_map(rusqlite::params_from_iter(args), |r| {
             (0..cols.len())
                 .map(|i| match r.get_ref(i)? {
                     ValueRef::Integer(n) => Ok(Cell::Int(n)),
