@@ -26,7 +26,8 @@ pub enum Bench {
         #[arg(long, default_value_t = 10_000)]
         docs: usize,
     },
-    /// Pages: bytes and server time per page type of the demo school, and login costs.
+    /// Pages: bytes and server time per page type of the demo school, login costs, and what
+    /// a pupil's first visit transfers, uncompressed, gzip and brotli.
     Pages,
     /// The server's resident memory over a school morning of logins and pages.
     Memory(crate::bench_memory::Args),
@@ -47,7 +48,8 @@ pub fn run(what: Bench) -> Result<()> {
             print_machine();
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(crate::bench_pages::run())?;
-            runtime.block_on(crate::bench_load::run())
+            runtime.block_on(crate::bench_load::run())?;
+            runtime.block_on(crate::bench_pages::first_visit())
         }
         Bench::Memory(args) => {
             print_machine();

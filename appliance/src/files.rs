@@ -144,14 +144,17 @@ pub fn download(attachment: &Attachment, bytes: Vec<u8>) -> axum::response::Resp
             if b.is_ascii_alphanumeric() || b"._-".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }
         })
         .collect();
-    (
+    let mut response = (
         [
             (header::CONTENT_TYPE, attachment.mime.clone()),
             (header::CONTENT_DISPOSITION, format!("attachment; filename*=UTF-8''{encoded}")),
         ],
         bytes,
     )
-        .into_response()
+        .into_response();
+    // Photos, PDFs and office files compress themselves; leave the appliance's CPU alone.
+    response.extensions_mut().insert(crate::web::Uncompressed);
+    response
 }
 
 /// The response that shows an image in a page (only images; anything else downloads).
@@ -161,11 +164,13 @@ pub fn image(attachment: &Attachment, bytes: Vec<u8>) -> axum::response::Respons
     if !attachment.mime.starts_with("image/") {
         return download(attachment, bytes);
     }
-    (
+    let mut response = (
         [(header::CONTENT_TYPE, attachment.mime.clone()), (header::CACHE_CONTROL, "private, max-age=86400".to_owned())],
         bytes,
     )
-        .into_response()
+        .into_response();
+    response.extensions_mut().insert(crate::web::Uncompressed);
+    response
 }
 
 #[cfg(test)]

@@ -301,7 +301,11 @@ async fn the_cahier_of_a_period_prints_day_by_day() {
     let page = teacher.get(&format!("/classes/{}/homework/print?from={}&to={}", ce.id, day(-7), day(0))).await;
     page.assert_ok();
     assert!(page.contains("La semaine dernière") && page.contains("Ce jour") && !page.contains("Le mois prochain"));
-    assert!(page.contains("/static/letters.css") && !page.contains("http://") && !page.contains("https://"));
+    assert!(
+        page.contains(&preau_appliance::web::asset("letters.css"))
+            && !page.contains("http://")
+            && !page.contains("https://")
+    );
     for bad in ["from=2026-01-01&to=2025-01-01", "from=2020-01-01&to=2026-01-01", "from=x&to=y"] {
         let page = teacher.get(&format!("/classes/{}/homework/print?{bad}", ce.id)).await;
         assert_eq!(page.status, StatusCode::BAD_REQUEST, "{bad}");

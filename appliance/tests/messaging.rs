@@ -338,8 +338,9 @@ async fn an_open_page_hears_of_a_new_message_at_once() {
     let mut b = server.browser();
     b.login("claire.martin", DEMO_PASSWORD).await;
     let page = b.get(&format!("/messages/{key}")).await;
-    assert!(page.contains("<script src=\"/static/live.js\" defer></script>") && page.contains("Le car est là."));
-    let js = b.get("/static/live.js").await;
+    let live = preau_appliance::web::asset("live.js");
+    assert!(page.contains(&format!("<script src=\"{live}\" defer></script>")) && page.contains("Le car est là."));
+    let js = b.get(&live).await;
     assert!(js.contains("EventSource"));
 }
 

@@ -435,7 +435,10 @@ async fn a_teacher_resets_a_pupils_pictures_and_prints_the_class_letters() {
     letters.assert_ok();
     assert_eq!(letters.body.matches("class=\"letter\"").count(), pupils.len(), "one letter per pupil");
     assert_eq!(letters.body.matches("<svg").count(), pupils.len(), "each with its QR card");
-    assert!(letters.contains("/static/letters.css") && !letters.contains("https://"), "prints with no internet");
+    assert!(
+        letters.contains(&preau_appliance::web::asset("letters.css")) && !letters.contains("https://"),
+        "prints with no internet"
+    );
     let parents = t.get(&format!("/letters/class/{}/parents", class.id)).await;
     parents.assert_ok();
     // One per parent whose children are all in the class (the others are the director's).
@@ -565,7 +568,11 @@ async fn the_director_sees_the_appliance_address_as_text_and_qr_code_and_prints_
     assert!(page.contains("<svg"), "and its QR code");
     let label = b.get("/admin/appliance/label").await;
     label.assert_ok();
-    assert!(label.contains(&address) && label.contains("<svg") && label.contains("letters.css"));
+    assert!(
+        label.contains(&address)
+            && label.contains("<svg")
+            && label.contains(&preau_appliance::web::asset("letters.css"))
+    );
 }
 
 /// Guessing a password is slowed without locking anyone out: the attacker's tries wait

@@ -671,6 +671,19 @@ impl Browser {
             // Only deferred enhancements from /static/ (live messages): pages work without them.
             self.problem(format!("{page}: carries {} inline or blocking <script> elements", facts[1]));
         }
+        // The assets at their hashed URLs: every stylesheet applied, every image drawn.
+        let missing = self
+            .client
+            .execute(
+                "return Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)
+                   .concat(Array.from(document.querySelectorAll('link[rel=stylesheet]'))
+                     .filter(l => !l.sheet || l.sheet.cssRules.length === 0).map(l => l.href))",
+                vec![],
+            )
+            .await?;
+        if missing.as_array().is_some_and(|m| !m.is_empty()) {
+            self.problem(format!("{page}: assets not loaded: {missing}"));
+        }
         self.client.execute(&self.axe, vec![]).await.context("injecting axe-core")?;
         for (size, name) in [(DESKTOP, "desktop"), (TABLET, "tablet")] {
             self.viewport(size).await?;

@@ -23,6 +23,7 @@ use crate::directory::Directory;
 use crate::error::AppError;
 use crate::i18n::Locale;
 use crate::ratelimit::RateLimits;
+pub use assets::url as asset;
 pub use routes::Routes;
 pub use session::{Ctx, Sessions, SignedIn};
 
@@ -249,6 +250,7 @@ pub fn app(state: AppState) -> Router {
         return hub_app(state);
     }
     let max_upload = state.config.max_upload_bytes;
+    assets::prepare();
     school_routes()
         .into_router()
         .merge(crate::api::router())
@@ -257,20 +259,94 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), session::layer))
         .layer(middleware::from_fn(crate::api::errors_as_json))
         .layer(axum::extract::DefaultBodyLimit::max(max_upload))
+        // Hashes the answer as the handler made it, before any compression.
+        .layer(middleware::from_fn(api_etag))
         // Outside everything that may replace an answer, so that every answer has them.
         .layer(middleware::from_fn_with_state(state.clone(), security_headers))
+        .layer(middleware::from_fn(compress))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
 
 fn hub_app(state: AppState) -> Router {
+    assets::prepare();
     hub_routes()
         .into_router()
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), session::layer))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers))
+        .layer(middleware::from_fn(compress))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Marks an answer that the compression layer passes as it is: attached files (their formats
+/// mostly compress themselves, and the appliance's two cores have better to do) and static
+/// assets (compressed once, at start-up).
+#[derive(Clone, Copy, Debug)]
+pub struct Uncompressed;
+
+/// Answers under this size go as they are: they fit in one TCP segment either way.
+const COMPRESS_FROM_BYTES: u64 = 1024;
+
+/// gzip or brotli (tower-http), as the client's `Accept-Encoding` asks, for pages, the JSON
+/// API and the like. Never for server-sent events (each event must leave at once, not wait
+/// in an encoder's buffer), images, [`Uncompressed`] answers or small ones; and replication
+/// is not even offered to the layer: its bundles are zstd frames with their own protocol.
+async fn compress(request: Request, next: Next) -> Response {
+    use tower::{Layer as _, ServiceExt as _};
+    use tower_http::compression::predicate::{NotForContentType, Predicate as _, SizeAbove};
+    if request.uri().path().starts_with(crate::replication::PREFIX) {
+        return next.run(request).await;
+    }
+    let unmarked = |_: StatusCode, _: axum::http::Version, _: &axum::http::HeaderMap, e: &axum::http::Extensions| {
+        e.get::<Uncompressed>().is_none()
+    };
+    let when =
+        SizeAbove::new(COMPRESS_FROM_BYTES).and(NotForContentType::SSE).and(NotForContentType::IMAGES).and(unmarked);
+    let layer = tower_http::compression::CompressionLayer::new().compress_when(when);
+    match layer.layer(next).oneshot(request).await {
+        Ok(response) => response.map(axum::body::Body::new),
+        Err(never) => match never {},
+    }
+}
+
+/// JSON API reads carry a validator, a hash of the answer (weak: the compression layer
+/// makes several encodings of it); a client that kept an answer asks again with
+/// `If-None-Match` and gets 304 with no body. Pages carry none: see ARCHITECTURE.md
+/// (« Over the wire »).
+async fn api_etag(request: Request, next: Next) -> Response {
+    if request.method() != axum::http::Method::GET || !request.uri().path().starts_with("/api/") {
+        return next.run(request).await;
+    }
+    let if_none_match: axum::http::HeaderMap =
+        request.headers().get_all(header::IF_NONE_MATCH).iter().map(|v| (header::IF_NONE_MATCH, v.clone())).collect();
+    let response = next.run(request).await;
+    let json =
+        response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if response.status() != StatusCode::OK || !json || response.headers().contains_key(header::ETAG) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    // Answers made in memory are hashed; one that streams keeps streaming.
+    if axum::body::HttpBody::size_hint(&body).exact().is_none() {
+        return Response::from_parts(parts, body);
+    }
+    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => bytes,
+        Err(e) => return AppError::Internal(format!("reading an answer: {e}")).into_response(),
+    };
+    let etag = format!("W/\"{}\"", &blake3::hash(&bytes).to_hex()[..32]);
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        parts.headers.insert(header::ETAG, value);
+    }
+    if assets::etag_matches(&if_none_match, &etag) {
+        parts.status = StatusCode::NOT_MODIFIED;
+        parts.headers.remove(header::CONTENT_TYPE);
+        parts.headers.remove(header::CONTENT_LENGTH);
+        return Response::from_parts(parts, axum::body::Body::empty());
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 /// Serves `app` on an already bound listener until `shutdown` resolves: HTTPS when the

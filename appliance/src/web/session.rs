@@ -1,7 +1,8 @@
 //! Sessions and CSRF. Every visitor carries a random `preau_sid` cookie (HttpOnly,
 //! SameSite=Lax, Secure when served over HTTPS); logged-in sessions are kept in memory
 //! against it and end after an idle time that is shorter for pupils. A form's CSRF token is
-//! a keyed hash of the sid, so it needs no storage and changes when the sid does (at login).
+//! a keyed hash of the sid, so it needs no storage and changes when the sid does (at login);
+//! each answer carries it under a fresh random mask, since answers are compressed (BREACH).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -173,8 +174,10 @@ pub struct Ctx {
     pub client_ip: Option<IpAddr>,
     /// The session id cookie.
     pub sid: String,
-    /// The CSRF token forms must carry.
+    /// The CSRF token forms must carry, masked afresh for this answer ([`mask_csrf`]).
     pub csrf: String,
+    /// The session's unmasked token, which submitted ones are checked against.
+    session_csrf: String,
     /// The signed-in session.
     pub signed_in: Option<SignedIn>,
     /// The session came as a bearer token (API clients): no cookie, so no CSRF to fear.
@@ -203,14 +206,37 @@ impl Ctx {
         Ok(pairs)
     }
 
-    /// Checks a submitted CSRF token.
+    /// Checks a submitted CSRF token: masked, as pages and the API hand it out, or bare (the
+    /// bare token never appears in an answer, so sizes cannot give it away).
     pub fn check_csrf(&self, token: &str) -> Result<(), AppError> {
+        let token = unmask_csrf(token).unwrap_or_else(|| token.to_owned());
         // Both are hex of the same length; a timing difference would reveal nothing usable
         // since the token is bound to the sid, but compare in constant time anyway.
-        let ok = token.len() == self.csrf.len()
-            && token.bytes().zip(self.csrf.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+        let ok = token.len() == self.session_csrf.len()
+            && token.bytes().zip(self.session_csrf.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
         if ok { Ok(()) } else { Err(AppError::Csrf) }
     }
+}
+
+/// The session's CSRF token under a fresh random mask: the mask, then the token XOR the mask,
+/// in hex. Pages are compressed; a secret repeated byte for byte in every page, next to text
+/// someone else chose (a message's subject), could be guessed a character at a time from the
+/// compressed sizes (BREACH). A different mask in each answer leaves nothing to guess.
+pub fn mask_csrf(token: &str) -> String {
+    let Some(raw) = hex::decode(token).ok().filter(|raw| raw.len() == 16) else { return token.to_owned() };
+    let mask: [u8; 16] = crate::random_bytes();
+    let masked: Vec<u8> = raw.iter().zip(mask).map(|(t, m)| t ^ m).collect();
+    format!("{}{}", hex::encode(mask), hex::encode(masked))
+}
+
+/// The token a [`mask_csrf`] output carries, or `None` if `token` is not one.
+fn unmask_csrf(token: &str) -> Option<String> {
+    let bytes = hex::decode(token).ok()?;
+    if bytes.len() != 32 {
+        return None;
+    }
+    let (mask, masked) = bytes.split_at(16);
+    Some(hex::encode(mask.iter().zip(masked).map(|(m, t)| m ^ t).collect::<Vec<u8>>()))
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Ctx {
@@ -287,7 +313,8 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
             return Redirect::to("/password").into_response();
         }
     }
-    let csrf = state.sessions.csrf_for(&sid);
+    let session_csrf = state.sessions.csrf_for(&sid);
+    let csrf = mask_csrf(&session_csrf);
     let sync_note = signed_in
         .as_ref()
         .filter(|s| s.profile.is_staff())
@@ -297,6 +324,7 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
         client_ip,
         sid: sid.clone(),
         csrf,
+        session_csrf,
         signed_in,
         bearer,
         sync_note,
@@ -351,6 +379,18 @@ mod tests {
         assert_eq!(a.csrf_for("sid"), a.csrf_for("sid"));
         assert_ne!(a.csrf_for("sid"), a.csrf_for("other"));
         assert_ne!(a.csrf_for("sid"), b.csrf_for("sid"));
+    }
+
+    #[test]
+    fn each_answer_masks_the_csrf_token_afresh() {
+        let token = Sessions::with_idle([1; 32], false, Duration::ZERO, Duration::ZERO).csrf_for("sid");
+        let (one, two) = (mask_csrf(&token), mask_csrf(&token));
+        assert_ne!(one, two, "a fresh mask each time");
+        assert!(!one.contains(&token) && one.len() == 2 * token.len());
+        assert_eq!(unmask_csrf(&one).as_deref(), Some(token.as_str()));
+        assert_eq!(unmask_csrf(&two).as_deref(), Some(token.as_str()));
+        assert_eq!(unmask_csrf(&token), None, "a bare token is not a masked one");
+        assert_eq!(unmask_csrf("forged"), None);
     }
 
     #[test]
