@@ -42,9 +42,13 @@ pub async fn run() -> Result<()> {
     let pupil = dir.pupils_of(&cp.id)[0].clone();
     let sid = state.sessions.start(SignedIn::new(pupil.id.clone(), Profile::Pupil, pupil.full_name(), false));
     let cookie = format!("preau_sid={sid}");
+    // The week's page is the class's writers': its teacher's.
+    let teacher = dir.by_login("julien.roche").context("the demo CP's teacher")?;
+    let teacher = state.sessions.start(SignedIn::new(teacher.id.clone(), teacher.profile, teacher.full_name(), false));
+    let teacher = format!("preau_sid={teacher}");
     let base = format!("http://{addr}");
     let home = get(&format!("{base}/"), Some(&cookie)).await?;
-    let week = get(&format!("{base}/classes/{}/homework", cp.id), Some(&cookie)).await?;
+    let week = get(&format!("{base}/classes/{}/homework", cp.id), Some(&teacher)).await?;
     let stylesheet = stylesheet_path(&home).context("the home page names no stylesheet")?;
 
     // nginx serves the same bytes as static files, on its own port, as its own process.
@@ -63,9 +67,9 @@ pub async fn run() -> Result<()> {
     let rows = [
         ("pupil home", format!("{base}/"), Some(&cookie), home.len(), Some(nginx_home.rps)),
         (
-            "cahier de textes week (pupil)",
+            "cahier de textes week (teacher)",
             format!("{base}/classes/{}/homework", cp.id),
-            Some(&cookie),
+            Some(&teacher),
             week.len(),
             None,
         ),
@@ -75,9 +79,11 @@ pub async fn run() -> Result<()> {
     ];
     let mut ratios = Vec::new();
     for (name, url, cookie, bytes, _) in &rows {
+        // Refused, redirected or missing is not the page measured.
+        get(url, cookie.map(String::as_str)).await?;
         let run = wrk_run(&wrk, url, cookie.map(String::as_str))?;
         run.print(name, *bytes);
-        if *name == "cahier de textes week (pupil)" {
+        if *name == "cahier de textes week (teacher)" {
             let nginx_week = wrk_run(&wrk, &format!("{reference}/week.html"), None)?;
             nginx_week.print("nginx: the week's bytes, static", week.len());
             ratios.push((name.to_string(), run.rps / nginx_week.rps));
@@ -136,12 +142,14 @@ fn free_port() -> Result<SocketAddr> {
 }
 
 async fn get(url: &str, cookie: Option<&str>) -> Result<Vec<u8>> {
-    let mut request = reqwest::Client::new().get(url);
+    // No redirect followed: a page that sends elsewhere is not the page measured.
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let mut request = client.get(url);
     if let Some(cookie) = cookie {
         request = request.header(reqwest::header::COOKIE, cookie);
     }
     let response = request.send().await?;
-    ensure!(response.status().is_success(), "{url}: {}", response.status());
+    ensure!(response.status().is_success(), "{url}: {} {:?}", response.status(), response.headers().get("location"));
     Ok(response.bytes().await?.to_vec())
 }
 
