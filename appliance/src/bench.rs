@@ -47,9 +47,10 @@ pub fn run(what: Bench) -> Result<()> {
         Bench::Pages => {
             print_machine();
             let runtime = tokio::runtime::Runtime::new()?;
-            runtime.block_on(crate::bench_pages::run())?;
-            runtime.block_on(crate::bench_load::run())?;
-            runtime.block_on(crate::bench_pages::first_visit())
+            let demo = crate::bench_pages::Demo::open()?;
+            runtime.block_on(crate::bench_pages::run(&demo))?;
+            runtime.block_on(crate::bench_load::run(&demo))?;
+            runtime.block_on(crate::bench_pages::first_visit(&demo))
         }
         Bench::Memory(args) => {
             print_machine();

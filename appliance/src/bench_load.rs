@@ -9,49 +9,40 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
-use preau_appliance::config::Config;
-use preau_appliance::directory::Profile;
 use preau_appliance::error::AppError;
 use preau_appliance::out;
-use preau_appliance::web::{self, SignedIn};
+use preau_appliance::web;
 use preau_sync::kinds::conversation::{Conversation, Message};
 use preau_sync::replication::{Bundle, OpenPolicy, PeerView};
 use preau_sync::{DocAddress, DocKey, Kind, LocalId, Partition, Store};
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 
+use crate::bench_pages::Demo;
+
 /// Connections of the load generators (as the measurements in issue 14 were taken).
 const CONNECTIONS: usize = 16;
 /// Seconds of each `wrk` run.
 const SECONDS: u32 = 8;
 
-pub async fn run() -> Result<()> {
+pub async fn run(demo: &Demo) -> Result<()> {
     let wrk = tool(&["wrk"])?;
     let nginx = tool(&["nginx", "/usr/sbin/nginx"])?;
-    let data = tempfile::tempdir()?;
-    let mut config = Config::load(Some(data.path().join("appliance")), |_| None)?;
-    config.discovery = false;
-    let state = preau_appliance::server::open(config, true)?;
+    let (state, cp) = (&demo.state, &demo.cp);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     state.set_bound(addr);
     tokio::spawn(web::serve(listener, state.clone(), std::future::pending()));
-
-    let dir = state.directory();
-    let cp = dir.current_classes().into_iter().find(|c| c.class.name == "CP").context("demo CP")?.clone();
-    let pupil = dir.pupils_of(&cp.id)[0].clone();
-    let sid = state.sessions.start(SignedIn::new(pupil.id.clone(), Profile::Pupil, pupil.full_name(), false));
-    let cookie = format!("preau_sid={sid}");
+    let cookie = demo.cookie(None)?;
     // The week's page is the class's writers': its teacher's.
-    let teacher = dir.by_login("julien.roche").context("the demo CP's teacher")?;
-    let teacher = state.sessions.start(SignedIn::new(teacher.id.clone(), teacher.profile, teacher.full_name(), false));
-    let teacher = format!("preau_sid={teacher}");
+    let teacher = demo.cookie(Some("julien.roche"))?;
     let base = format!("http://{addr}");
     let home = get(&format!("{base}/"), Some(&cookie)).await?;
     let week = get(&format!("{base}/classes/{}/homework", cp.id), Some(&teacher)).await?;
     let stylesheet = stylesheet_path(&home).context("the home page names no stylesheet")?;
 
     // nginx serves the same bytes as static files, on its own port, as its own process.
+    let data = tempfile::tempdir()?;
     let www = data.path().join("www");
     std::fs::create_dir_all(&www)?;
     std::fs::write(www.join("home.html"), &home)?;
@@ -96,7 +87,7 @@ pub async fn run() -> Result<()> {
     }
 
     // Latency while the writer applies a 24 MiB bundle, beside the same load idle.
-    let bundle = large_bundle(&state, data.path(), &cp.id).await?;
+    let bundle = large_bundle(state, data.path(), &cp.id).await?;
     out!("\n## Latency under a steady load ({CONNECTIONS} connections on a pupil's home, /healthz probed every 10 ms)");
     out!("{:<40} {:>10} {:>9} {:>9} {:>9}", "situation", "requests", "p50 ms", "p99 ms", "max ms");
     let idle = under_load(&base, &cookie, Duration::from_secs(5), async {}).await;

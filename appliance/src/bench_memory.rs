@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail, ensure};
 use futures_util::StreamExt;
 use preau_appliance::config::Config;
+use preau_appliance::demo::{SCHOOL_YEAR, SURNAMES};
 use preau_appliance::directory::{ClassId, Directory, Profile, SchoolDocs, UserId, slug};
 use preau_appliance::web::SignedIn;
 use preau_appliance::{accounts, agenda, homework, liaison, messaging, news, out};
@@ -44,7 +45,6 @@ pub struct Args {
 /// Every generated account's password.
 const PASSWORD: &str = "cartable-vert-2026";
 const UAI: &str = "0990002Y";
-const SCHOOL_YEAR: &str = "2026-2027";
 /// Classes: name and levels.
 const CLASSES: [(&str, &[&str]); 12] = [
     ("CP A", &["CP"]),
@@ -87,48 +87,6 @@ const ADULT_NAMES: &[&str] = &[
     "Nadia",
     "Hélène",
     "Yann",
-];
-const SURNAMES: &[&str] = &[
-    "Le Gall",
-    "Moreau",
-    "Kerhervé",
-    "Fournier",
-    "Lemoine",
-    "Garnier",
-    "Rolland",
-    "Perrin",
-    "Guillou",
-    "Lebreton",
-    "Caradec",
-    "Marchand",
-    "Barbier",
-    "Tanguy",
-    "Hamon",
-    "Jégou",
-    "Collin",
-    "Renaud",
-    "Prigent",
-    "Morvan",
-    "Bouvier",
-    "Le Roux",
-    "Daniel",
-    "Guégan",
-    "Riou",
-    "Cadiou",
-    "Menez",
-    "Picard",
-    "Vasseur",
-    "Chevalier",
-    "Benoît",
-    "Diallo",
-    "Nguyen",
-    "Da Silva",
-    "Haddad",
-    "Martins",
-    "Kowalski",
-    "Benali",
-    "Ferreira",
-    "Le Bihan",
 ];
 const SUBJECTS: &[&str] =
     &["Mathématiques", "Français", "Lecture", "Questionner le monde", "Histoire", "Anglais", "Poésie", "Musique"];

@@ -4,52 +4,82 @@
 use preau_appliance::out;
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use axum::body::Body;
 use axum::http::{Request, header};
 use preau_appliance::accounts::secrets;
 use preau_appliance::config::Config;
-use preau_appliance::directory::Profile;
-use preau_appliance::web::{self, SignedIn};
+use preau_appliance::directory::{Class, Member};
+use preau_appliance::web::{self, AppState, SignedIn};
 use tower::ServiceExt;
 
 const ROUNDS: usize = 50;
 
-pub async fn run() -> Result<()> {
-    let data = tempfile::tempdir()?;
-    let mut config = Config::load(Some(data.path().into()), |_| None)?;
-    config.discovery = false;
-    let state = preau_appliance::server::open(config, true)?;
-    let app = web::app(state.clone())
-        .layer(axum::extract::connect_info::MockConnectInfo(std::net::SocketAddr::from(([127, 0, 0, 1], 9))));
+/// The demo school on a fresh data directory, which every page benchmark measures: its CP
+/// and the CP's first pupil.
+pub struct Demo {
+    /// The data directory, kept as long as the demo (removed when dropped).
+    _data: tempfile::TempDir,
+    /// The server's state.
+    pub state: AppState,
+    /// The demo CP.
+    pub cp: Class,
+    /// Its first pupil.
+    pub pupil: Member,
+}
+
+impl Demo {
+    pub fn open() -> Result<Self> {
+        let data = tempfile::tempdir()?;
+        let mut config = Config::load(Some(data.path().into()), |_| None)?;
+        config.discovery = false;
+        let state = preau_appliance::server::open(config, true)?;
+        let dir = state.directory();
+        let cp = dir.current_classes().into_iter().find(|c| c.class.name == "CP").context("the demo CP")?.clone();
+        let pupil = dir.pupils_of(&cp.id).first().context("a demo CP pupil")?.to_owned().clone();
+        Ok(Self { _data: data, state, cp, pupil })
+    }
+
+    /// A session of a demo login (or of the pupil, with `None`): the cookie that carries it.
+    pub fn cookie(&self, login: Option<&str>) -> Result<String> {
+        let dir = self.state.directory();
+        let m = match login {
+            Some(login) => dir.by_login(login).with_context(|| format!("the demo's {login}"))?,
+            None => &self.pupil,
+        };
+        let sid = self.state.sessions.start(SignedIn::new(m.id.clone(), m.profile, m.full_name(), false));
+        Ok(format!("preau_sid={sid}"))
+    }
+
+    /// The router, as in-process requests reach it (from a LAN address).
+    pub fn app(&self) -> axum::Router {
+        web::app(self.state.clone())
+            .layer(axum::extract::connect_info::MockConnectInfo(std::net::SocketAddr::from(([127, 0, 0, 1], 9))))
+    }
+}
+
+pub async fn run(demo: &Demo) -> Result<()> {
+    let (state, cp, app) = (&demo.state, &demo.cp, demo.app());
     let dir = state.directory();
-    let session = |login: &str| {
-        let m = dir.by_login(login).expect("demo login");
-        state.sessions.start(SignedIn::new(m.id.clone(), m.profile, m.full_name(), false))
-    };
-    let cp = dir.current_classes().into_iter().find(|c| c.class.name == "CP").expect("demo CP").clone();
-    let pupil = dir.pupils_of(&cp.id)[0].clone();
-    let pupil_sid = state.sessions.start(SignedIn::new(pupil.id.clone(), Profile::Pupil, pupil.full_name(), false));
-    let director = session("claire.martin");
+    let director = demo.cookie(Some("claire.martin"))?;
     let tablet = preau_appliance::accounts::devices::mark_tablet(
-        &state,
+        state,
         None,
         &cp.id,
         &dir.by_login("claire.martin").expect("demo director").id,
     )?;
     let tablet = Some(format!("preau_tablet={tablet}"));
-    let sid = |sid: String| Some(format!("preau_sid={sid}"));
     let pages: Vec<(&str, String, Option<String>)> = vec![
         ("public page", "/".into(), None),
         ("login", "/login".into(), None),
         ("class picture login (24 pupils)", format!("/classes/{}/login", cp.id), tablet.clone()),
-        ("pictures keypad", format!("/classes/{}/login/{}", cp.id, pupil.id), tablet),
-        ("pupil home", "/".into(), sid(pupil_sid)),
-        ("parent home", "/".into(), sid(session("aurelie.kerherve"))),
-        ("teacher home", "/".into(), sid(session("sophie.lebihan"))),
-        ("director home", "/".into(), sid(director.clone())),
-        ("class roster", format!("/classes/{}", cp.id), sid(director.clone())),
-        ("CP pupils' letters (24 pages)", format!("/letters/class/{}/pupils", cp.id), sid(director.clone())),
+        ("pictures keypad", format!("/classes/{}/login/{}", cp.id, demo.pupil.id), tablet),
+        ("pupil home", "/".into(), Some(demo.cookie(None)?)),
+        ("parent home", "/".into(), Some(demo.cookie(Some("aurelie.kerherve"))?)),
+        ("teacher home", "/".into(), Some(demo.cookie(Some("sophie.lebihan"))?)),
+        ("director home", "/".into(), Some(director.clone())),
+        ("class roster", format!("/classes/{}", cp.id), Some(director.clone())),
+        ("CP pupils' letters (24 pages)", format!("/letters/class/{}/pupils", cp.id), Some(director)),
     ];
     out!("\n## Pages (demo school; HTML only, median of {ROUNDS} in-process requests)");
     out!("{:<34} {:>10} {:>12}", "page", "bytes", "server ms");
@@ -110,19 +140,10 @@ pub async fn run() -> Result<()> {
 /// (`<link href>`, `src`, and the stylesheets' `url()`s), as sent to a client that asks for
 /// no encoding, for gzip, and for `gzip, br` (as browsers do), beside `gzip -9` (flate2,
 /// level 9) of the same bytes. Bodies only, no HTTP headers.
-pub async fn first_visit() -> Result<()> {
+pub async fn first_visit(demo: &Demo) -> Result<()> {
     use std::io::Write as _;
-    let data = tempfile::tempdir()?;
-    let mut config = Config::load(Some(data.path().into()), |_| None)?;
-    config.discovery = false;
-    let state = preau_appliance::server::open(config, true)?;
-    let app = web::app(state.clone())
-        .layer(axum::extract::connect_info::MockConnectInfo(std::net::SocketAddr::from(([127, 0, 0, 1], 9))));
-    let dir = state.directory();
-    let cp = dir.current_classes().into_iter().find(|c| c.class.name == "CP").expect("demo CP").clone();
-    let pupil = dir.pupils_of(&cp.id)[0].clone();
-    let sid = state.sessions.start(SignedIn::new(pupil.id.clone(), Profile::Pupil, pupil.full_name(), false));
-    let cookie = format!("preau_sid={sid}");
+    let app = demo.app();
+    let cookie = demo.cookie(None)?;
     // The bytes as sent, for one Accept-Encoding (None: the header is left out).
     let fetch = |path: String, accept: Option<&'static str>| {
         let app = app.clone();

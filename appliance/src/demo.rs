@@ -63,7 +63,8 @@ const BOYS: &[&str] = &[
     "Gabriel", "Léo", "Raphaël", "Louis", "Arthur", "Jules", "Adam", "Maël", "Lucas", "Hugo", "Noah", "Paul", "Nathan",
     "Sacha", "Tom", "Théo", "Aaron", "Eden", "Malo", "Timéo", "Gaspard", "Baptiste", "Émile", "Axel", "Noé",
 ];
-const SURNAMES: &[&str] = &[
+/// Family names of the demo school (and of the memory benchmark's generated one).
+pub const SURNAMES: &[&str] = &[
     "Le Gall",
     "Moreau",
     "Kerhervé",
