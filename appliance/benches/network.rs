@@ -7,7 +7,7 @@
 //! 2. bytes on the wire per change against `gzip -9` of the same changes as JSON;
 //! 3. round trips (HTTP requests) per sync for 1, 100 and 10,000 changed documents.
 
-#[path = "../tests/common/netlab.rs"]
+#[path = "../tests/it/common/netlab.rs"]
 #[allow(dead_code)]
 mod netlab;
 

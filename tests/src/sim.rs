@@ -83,7 +83,7 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "simulation seed {} failed: {}\n  reproduce: PREAU_SIM_SEED={} cargo test -p preau-tests --test simulation -- --nocapture",
+            "simulation seed {} failed: {}\n  reproduce: PREAU_SIM_SEED={} cargo test -p preau-tests --test it simulation:: -- --nocapture",
             self.seed, self.reason, self.seed
         )
     }

@@ -1,5 +1,5 @@
 //! A module's pages and endpoints: the axum router, and the list of what it serves (method
-//! and path). The authorization matrix (`appliance/tests/authorization.rs`) reads that list,
+//! and path). The authorization matrix (`appliance/tests/it/authorization.rs`) reads that list,
 //! so a route added anywhere is checked against every profile without anyone keeping a
 //! second list by hand; the JSON API's routes come from its OpenAPI document the same way.
 

@@ -6,13 +6,12 @@
 //! are cut off from a teacher's laptop at home (a plain replica, as in `replication.rs`),
 //! until the families' portal writes on the hub itself.
 
-mod common;
-
 use std::time::Duration;
 
 use std::sync::Arc;
 
-use common::netlab::{BAD_RURAL, LAN, Lab, Link, Node, RURAL_ADSL, documents, token};
+use crate::common;
+use crate::common::netlab::{BAD_RURAL, LAN, Lab, Link, Node, RURAL_ADSL, documents, token};
 use preau_appliance::demo::{DEMO_PASSWORD, DEMO_UAI};
 use preau_appliance::directory::Directory;
 use preau_appliance::replication::Links;

@@ -1,9 +1,7 @@
 //! The appliance as its users meet it: a real server on 127.0.0.1:0, driven over HTTP by
 //! the director, a teacher, parents and pupils.
 
-mod common;
-
-use common::{TestServer, csrf_in};
+use crate::common::{self, TestServer, csrf_in};
 use preau_appliance::demo::DEMO_PASSWORD;
 use preau_appliance::directory::Profile;
 use reqwest::StatusCode;

@@ -2,11 +2,9 @@
 //! teacher approves them, both guardians in what concerns their child, unread counters,
 //! live arrival, and forgeries from another replica refused.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{TestServer, activated_browser, api, pupil_browser, pupil_token, read_models, token};
+use crate::common::{self, TestServer, activated_browser, api, pupil_browser, pupil_token, read_models, token};
 use preau_appliance::demo::DEMO_PASSWORD;
 use preau_appliance::directory::{Class, Member};
 use preau_sync::kinds::Conversation;

@@ -1,5 +1,4 @@
 //! A real server on 127.0.0.1:0 and a cookie-keeping client that fills in CSRF tokens.
-#![allow(dead_code)]
 
 pub mod netlab;
 
@@ -91,7 +90,7 @@ impl TestServer {
         self.state.directory()
     }
 
-    /// A browser that is one of `class`'s tablets (`tests/server.rs` marks one through the
+    /// A browser that is one of `class`'s tablets (`server.rs` marks one through the
     /// class page, as a teacher does).
     pub fn tablet(&self, class: &str) -> Browser {
         Browser::with_cookie(&self.base, &format!("preau_tablet={}", self.tablet_token(class)))

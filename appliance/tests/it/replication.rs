@@ -1,11 +1,9 @@
 //! Replication over HTTP between real servers on loopback: a hub, school appliances and a
 //! teacher's device (a plain replica), with enrolment, certificates, revocation, files and
 //! quarantine. The same flows over impaired links, as separate processes in network
-//! namespaces, are in `tests/tests/network.rs`.
+//! namespaces, are in `network.rs`.
 
-mod common;
-
-use common::{Browser, TestServer, set_up_school};
+use crate::common::{self, Browser, TestServer, set_up_school};
 use preau_appliance::config::Role;
 use preau_appliance::demo::DEMO_PASSWORD;
 use preau_appliance::directory::Directory;

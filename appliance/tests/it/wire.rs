@@ -2,13 +2,11 @@
 //! streams and files left alone, assets at content-hashed URLs kept a year, API reads
 //! revalidated with their ETag. A real server, real HTTP, encodings decoded here.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::io::Read as _;
 use std::time::Duration;
 
-use common::{TestServer, api, pupil_browser, token};
+use crate::common::{TestServer, api, pupil_browser, token};
 use preau_appliance::demo::DEMO_PASSWORD;
 use preau_appliance::web::assets::{HASH_LEN, IMMUTABLE};
 use reqwest::StatusCode;

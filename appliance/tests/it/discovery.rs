@@ -3,12 +3,10 @@
 //! elsewhere the test says it was skipped and why, unless PREAU_REQUIRE_NETNS=1 makes that
 //! a failure.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use common::netlab::ip;
+use crate::common::netlab::ip;
 
 /// Two namespaces joined by a veth pair; removed on drop.
 struct Lan {

@@ -1,9 +1,7 @@
 //! The JSON API as a script or an app would use it: the OpenAPI document, bearer and cookie
 //! authentication, clear 4xx refusals, and garbage sent to every documented operation.
 
-mod common;
-
-use common::{TestServer, api};
+use crate::common::{self, TestServer, api};
 use preau_appliance::demo::DEMO_PASSWORD;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -221,7 +219,7 @@ async fn setup_and_import_through_the_api() {
 /// Garbage to every documented operation, signed in as the director: never a 5xx, always
 /// a JSON error body for refusals.
 /// Unknown paths and wrong methods answer in JSON too (every operation's garbage is in
-/// `tests/authorization.rs`, which has real ids to fill its paths with).
+/// `authorization.rs`, which has real ids to fill its paths with).
 #[tokio::test]
 async fn unknown_paths_and_methods_answer_in_json() {
     let server = TestServer::demo().await;

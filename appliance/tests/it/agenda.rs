@@ -2,12 +2,10 @@
 //! independent parser (Python's `icalendar`), revocation of its address, bad input, and
 //! forgeries from another replica.
 
-mod common;
-
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use common::{TestServer, api, pupil_browser, read_models, token};
+use crate::common::{self, TestServer, api, pupil_browser, read_models, token};
 use preau_appliance::demo::DEMO_PASSWORD;
 use preau_sync::kinds::AgendaEvent;
 use preau_sync::{DocAddress, DocKey, Kind, LocalId, Partition};

@@ -7,11 +7,9 @@
 //! must be refused (401, 403, 404 or the login page), and a refused write must leave every
 //! read model unchanged. `PREAU_MATRIX_RECORD=1` prints what each profile got instead.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::TestServer;
+use crate::common::{self, TestServer};
 use preau_appliance::directory::{Directory, Member, Profile};
 use preau_appliance::replication::enrollment::{self, Subject};
 use preau_appliance::replication::links::Quarantined;

@@ -2,9 +2,7 @@
 //! signature, each guardian signs separately, the teacher sees who has and reminds the
 //! others; edits keep signatures; bad input and other replicas' forgeries change nothing.
 
-mod common;
-
-use common::{Browser, TestServer, activated_browser, api, read_models, token};
+use crate::common::{self, Browser, TestServer, activated_browser, api, read_models, token};
 use preau_appliance::demo::DEMO_PASSWORD;
 use preau_appliance::directory::{Class, Member};
 use preau_sync::kinds::LiaisonNote;

@@ -1,9 +1,7 @@
 //! Importing ONDE extractions, from the director's page and from `preau import onde`:
 //! preview, apply, re-import, next year, and files with errors that change nothing.
 
-mod common;
-
-use common::set_up_school;
+use crate::common::{self, set_up_school};
 use preau_appliance::directory::Profile;
 use reqwest::StatusCode;
 

@@ -6,12 +6,10 @@
 //! so, and fails when `PREAU_REQUIRE_SCHEMATHESIS=1` (as in `scripts/test`, which installs
 //! it in `~/.cache/preau/venv`).
 
-mod common;
-
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::TestServer;
+use crate::common::{self, TestServer};
 use preau_appliance::demo::DEMO_PASSWORD;
 
 /// Examples per operation and phase.

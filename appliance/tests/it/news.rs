@@ -2,9 +2,7 @@
 //! its readers, public posts show without login, and forgeries from another replica are
 //! refused.
 
-mod common;
-
-use common::{TestServer, activated_browser, api, pupil_browser, read_models, token};
+use crate::common::{self, TestServer, activated_browser, api, pupil_browser, read_models, token};
 use preau_appliance::demo::DEMO_PASSWORD;
 use preau_sync::kinds::NewsPost;
 use preau_sync::{DocAddress, DocKey, Kind, LocalId, Partition};

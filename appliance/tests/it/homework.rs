@@ -2,9 +2,7 @@
 //! tick, the teacher sees who did; bad input changes nothing; another replica's changes obey
 //! the same rules.
 
-mod common;
-
-use common::{Browser, TestServer, api, pupil_browser, read_models, token};
+use crate::common::{self, Browser, TestServer, api, pupil_browser, read_models, token};
 use preau_appliance::demo::DEMO_PASSWORD;
 use preau_appliance::directory::{Class, Member, Profile};
 use preau_appliance::homework::book_address;

@@ -3,9 +3,7 @@
 //! laptop), each a real server, joined by the store's sync core under the school's rules.
 //! What was done on each side while apart is all there, on both, once they meet again.
 
-mod common;
-
-use common::{TestServer, activated_browser, api, pupil_browser, read_models, sync_servers, token};
+use crate::common::{TestServer, activated_browser, api, pupil_browser, read_models, sync_servers, token};
 use preau_appliance::demo::DEMO_PASSWORD;
 use preau_appliance::directory::Member;
 use reqwest::StatusCode;
