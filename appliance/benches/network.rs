@@ -16,7 +16,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use netlab::{BAD_RURAL, LAN, Lab};
-use preau_appliance::demo::{DEMO_PASSWORD, DEMO_UAI};
+use preau_appliance::school::demo::{DEMO_PASSWORD, DEMO_UAI};
 use rand::{RngExt, SeedableRng};
 
 struct Api {
@@ -134,7 +134,7 @@ async fn main() {
         .map(|class| (class, director.clone()))
         .collect();
     let mut rng = rand::rngs::StdRng::seed_from_u64(2026);
-    let today = preau_appliance::today();
+    let today = preau_appliance::platform::clock::today();
     let mut json = Vec::new();
     let mut ids = Vec::new();
     let started = Instant::now();

@@ -1,10 +1,6 @@
 //! `preau`: the school appliance server and its maintenance commands.
 
-mod bench;
-mod bench_load;
-mod bench_memory;
-mod bench_pages;
-mod sync;
+mod cli;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -13,8 +9,8 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use preau_appliance::config::Config;
 use preau_appliance::out;
+use preau_appliance::platform::config::Config;
 
 /// Préau — l'ENT du premier degré qui fonctionne sans internet.
 #[derive(Parser)]
@@ -39,7 +35,7 @@ enum Command {
         listen: Option<SocketAddr>,
         /// What to run: a school's appliance (default) or the academy hub (overrides `role`).
         #[arg(long, value_enum)]
-        role: Option<preau_appliance::config::Role>,
+        role: Option<preau_appliance::platform::config::Role>,
     },
     /// Link this appliance to the academy hub (or a teacher's device to its school's appliance).
     Enroll {
@@ -82,7 +78,7 @@ enum Command {
     /// Measure Préau (prints numbers; see BENCHMARKS.md).
     Bench {
         #[command(subcommand)]
-        what: bench::Bench,
+        what: cli::bench::Bench,
     },
 }
 
@@ -155,8 +151,8 @@ fn main() -> anyhow::Result<()> {
                 config.role = role;
             }
             tracing::info!(?config, "starting");
-            let state = preau_appliance::server::open(config, demo)?;
-            tokio::runtime::Runtime::new()?.block_on(preau_appliance::server::run(state))?;
+            let state = preau_appliance::platform::server::open(config, demo)?;
+            tokio::runtime::Runtime::new()?.block_on(preau_appliance::platform::server::run(state))?;
         }
         Some(Command::Healthcheck { addr }) => {
             let config = Config::load(cli.data_dir, env)?;
@@ -175,7 +171,7 @@ fn main() -> anyhow::Result<()> {
             }
         }
         Some(Command::Discover { wait }) => {
-            let found = preau_appliance::discovery::browse(Duration::from_secs(wait))?;
+            let found = preau_appliance::platform::discovery::browse(Duration::from_secs(wait))?;
             if found.is_empty() {
                 out!("Aucun boîtier Préau entendu sur ce réseau.");
             }
@@ -193,10 +189,10 @@ fn main() -> anyhow::Result<()> {
                 preau_sync::replication::protocol::PROTOCOL_VERSION
             );
         }
-        Some(Command::Bench { what }) => bench::run(what)?,
+        Some(Command::Bench { what }) => cli::bench::run(what)?,
         Some(Command::Enroll { hub, code }) => {
             let config = Config::load(cli.data_dir, env)?;
-            let state = preau_appliance::server::open(config, false)?;
+            let state = preau_appliance::platform::server::open(config, false)?;
             let replication = &state.replication;
             let runtime = tokio::runtime::Runtime::new()?;
             let link = runtime.block_on(preau_appliance::replication::enrollment::enroll_with(
@@ -207,12 +203,16 @@ fn main() -> anyhow::Result<()> {
                 &code,
             ))?;
             runtime.block_on(preau_appliance::replication::enrollment::hold_granted(&state, &link))?;
-            let until = link.chain.leaf().map(|g| preau_appliance::date_of_ms(g.not_after as i64)).unwrap_or_default();
+            let until = link
+                .chain
+                .leaf()
+                .map(|g| preau_appliance::platform::clock::date_of_ms(g.not_after as i64))
+                .unwrap_or_default();
             out!("Enrôlé auprès de {} (certificat valable jusqu'au {until}).", link.url);
         }
         Some(Command::Sync { what: SyncCommand::Now { addr } }) => {
             let config = Config::load(cli.data_dir, env)?;
-            let ok = tokio::runtime::Runtime::new()?.block_on(sync::now(config, addr))?;
+            let ok = tokio::runtime::Runtime::new()?.block_on(cli::sync::now(config, addr))?;
             if !ok {
                 std::process::exit(1);
             }
@@ -220,7 +220,7 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Sync { what: SyncCommand::Status }) => {
             let config = Config::load(cli.data_dir, env)?;
             let links = preau_appliance::replication::Links::open(&config.data_dir.join("links.db"))?;
-            let l = preau_appliance::i18n::Locale::default();
+            let l = preau_appliance::platform::i18n::Locale::default();
             for run in links.runs(20)? {
                 let state = if run.ok { "ok" } else { "échec" };
                 let ago = preau_appliance::replication::status::ago(l, run.ended_at);
@@ -282,13 +282,13 @@ fn hub_command(links: &preau_appliance::replication::Links, what: HubCommand) ->
 
 /// `preau import onde`: the same preview and import as the director's page.
 fn import_onde(config: Config, paths: &[PathBuf], year: Option<String>, apply: bool) -> anyhow::Result<bool> {
-    use preau_appliance::onde::{self, import};
-    let l = preau_appliance::i18n::Locale::default();
+    use preau_appliance::school::onde::{self, import};
+    let l = preau_appliance::platform::i18n::Locale::default();
     let show = |note: &import::Note| {
         let args: Vec<(&str, &str)> = note.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
         l.ta(note.id, &args)
     };
-    let year = year.unwrap_or_else(|| import::school_year_of(&preau_appliance::today()));
+    let year = year.unwrap_or_else(|| import::school_year_of(&preau_appliance::platform::clock::today()));
     if !import::is_school_year(&year) {
         bail!("{}", l.t("import-bad-year"));
     }
@@ -321,7 +321,7 @@ fn import_onde(config: Config, paths: &[PathBuf], year: Option<String>, apply: b
             return Ok(false);
         }
     };
-    let state = preau_appliance::server::open(config, false)?;
+    let state = preau_appliance::platform::server::open(config, false)?;
     let Some(uai) = state.directory().uai().cloned() else {
         bar.finish_and_clear();
         bail!("no school yet: run `preau serve` and complete the setup page first");

@@ -64,7 +64,7 @@ pub fn sign_request(
     ts: i64,
     body: &[u8],
 ) -> (String, [u8; 16]) {
-    let nonce = crate::random_bytes::<16>();
+    let nonce = crate::platform::random_bytes::<16>();
     let sig = key.sign(&request_message(method, path, ts, &nonce, body));
     (format!("Preau id={replica},ts={ts},nonce={},sig={}", hex::encode(nonce), hex::encode(sig.to_bytes())), nonce)
 }

@@ -17,8 +17,8 @@ use reqwest::header::HeaderMap;
 
 use super::links::{HubLink, Links, Run};
 use super::{CHUNK, FileMeta, FilesPlan, Open, Opened, PREFIX, Payload, auth, decode, encode, quarantine, transfer};
-use crate::db::Db;
-use crate::files::FileStore;
+use crate::platform::db::Db;
+use crate::platform::files::FileStore;
 
 /// Why a run stopped, with a stable code the status page turns into advice.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -37,8 +37,8 @@ impl SyncError {
     }
 }
 
-impl From<crate::error::AppError> for SyncError {
-    fn from(e: crate::error::AppError) -> Self {
+impl From<crate::platform::error::AppError> for SyncError {
+    fn from(e: crate::platform::error::AppError) -> Self {
         Self::new("internal", e.to_string())
     }
 }
@@ -145,7 +145,7 @@ impl Conn<'_> {
         let mut wait = Duration::from_millis(500);
         let mut clock_retry = true;
         loop {
-            let ts = crate::now_ms() + self.skew.load(Ordering::Relaxed);
+            let ts = crate::platform::clock::now_ms() + self.skew.load(Ordering::Relaxed);
             let (authorization, nonce) =
                 auth::sign_request(self.identity.signing_key(), self.identity.id(), method.as_str(), path, ts, &body);
             let mut request = self
@@ -202,9 +202,9 @@ impl Conn<'_> {
                 s if s.is_success() => {}
                 StatusCode::UNAUTHORIZED if code == "clock" && clock_retry => {
                     if let Some(theirs) = header_num(&answer.headers, auth::TIME_HEADER) {
-                        self.skew.store(theirs as i64 - crate::now_ms(), Ordering::Relaxed);
+                        self.skew.store(theirs as i64 - crate::platform::clock::now_ms(), Ordering::Relaxed);
                         tracing::warn!(
-                            skew_ms = theirs as i64 - crate::now_ms(),
+                            skew_ms = theirs as i64 - crate::platform::clock::now_ms(),
                             "our clock differs from the server's"
                         );
                     }
@@ -342,7 +342,10 @@ impl Sink for PartFile {
 }
 
 /// The files documents of `scope` reference: hash and size.
-pub async fn referenced_files(db: &Db, scope: Scope) -> Result<HashMap<[u8; 32], u64>, crate::error::AppError> {
+pub async fn referenced_files(
+    db: &Db,
+    scope: Scope,
+) -> Result<HashMap<[u8; 32], u64>, crate::platform::error::AppError> {
     let refs = db.run(|store| Ok(store.file_references()?)).await?;
     let mut out = HashMap::new();
     for (partition, a) in refs {
@@ -356,11 +359,11 @@ pub async fn referenced_files(db: &Db, scope: Scope) -> Result<HashMap<[u8; 32],
 
 /// Runs one sync with the upstream server; returns what happened (also when it failed).
 pub async fn sync_once(replica: &Replica, progress: &(dyn Fn(Progress) + Send + Sync)) -> Run {
-    let started_at = crate::now_ms();
+    let started_at = crate::platform::clock::now_ms();
     let mut run = Run { started_at, ..Run::default() };
     let Some(link) = replica.links.hub() else {
         run.error = Some(SyncError::new("not-enrolled", "this replica is not enrolled with a server").to_string());
-        run.ended_at = crate::now_ms();
+        run.ended_at = crate::platform::clock::now_ms();
         return run;
     };
     run.peer = link.hub_id.to_string();
@@ -369,7 +372,7 @@ pub async fn sync_once(replica: &Replica, progress: &(dyn Fn(Progress) + Send + 
             Ok(c) => c,
             Err(e) => {
                 run.error = Some(SyncError::new("internal", e).to_string());
-                run.ended_at = crate::now_ms();
+                run.ended_at = crate::platform::clock::now_ms();
                 return run;
             }
         },
@@ -415,7 +418,7 @@ pub async fn sync_once(replica: &Replica, progress: &(dyn Fn(Progress) + Send + 
     run.bytes_down = conn.received.load(Ordering::Relaxed) as i64;
     run.bytes_resent = conn.resent.load(Ordering::Relaxed) as i64;
     run.requests = conn.requests.load(Ordering::Relaxed) as i64;
-    run.ended_at = crate::now_ms();
+    run.ended_at = crate::platform::clock::now_ms();
     run
 }
 

@@ -21,9 +21,9 @@ use super::auth::{self, Replays, Signed};
 use super::enrollment::{self, Subject};
 use super::{CHUNK, FileMeta, FilesPlan, MAX_BUNDLE_BYTES, MAX_OPEN_BYTES, Open, Opened, PREFIX, Payload, Refused};
 use super::{decode, encode, quarantine, transfer};
-use crate::config::Role as ServerRole;
-use crate::directory::Directory;
-use crate::policy::{SchoolPolicy, Sender};
+use crate::platform::config::Role as ServerRole;
+use crate::school::directory::Directory;
+use crate::school::rule::{SchoolPolicy, Sender};
 use crate::web::AppState;
 use crate::web::Routes;
 
@@ -32,8 +32,8 @@ const MAX_SESSIONS: usize = 64;
 /// A session unused for this long is dropped (its client starts a new one).
 const SESSION_IDLE: Duration = Duration::from_secs(30 * 60);
 /// Sessions one replica may open in a window (each open counts, successful or not).
-const SESSION_OPENS: crate::ratelimit::Limit =
-    crate::ratelimit::Limit { failures: 60, window: Duration::from_secs(10 * 60) };
+const SESSION_OPENS: crate::platform::ratelimit::Limit =
+    crate::platform::ratelimit::Limit { failures: 60, window: Duration::from_secs(10 * 60) };
 /// The largest piece of an upload accepted in one request.
 const MAX_PIECE: usize = 4 * CHUNK;
 
@@ -118,7 +118,7 @@ impl Sessions {
         signed
             .verify(key, method.as_str(), path, body)
             .map_err(|e| Refused::new(StatusCode::UNAUTHORIZED, "signature", e.to_string()))?;
-        self.replays.check(signed, crate::now_ms()).map_err(|e| match e {
+        self.replays.check(signed, crate::platform::clock::now_ms()).map_err(|e| match e {
             auth::AuthError::Clock { .. } => Refused::new(StatusCode::UNAUTHORIZED, "clock", e.to_string()),
             _ => Refused::new(StatusCode::UNAUTHORIZED, "replay", e.to_string()),
         })
@@ -189,7 +189,7 @@ fn forbidden(code: &'static str, detail: impl Into<String>) -> Refused {
 /// Who may open a session here: the leaf of a valid chain, each certificate we issued in it
 /// still enrolled and not revoked, of a role this server serves.
 fn admit(state: &AppState, chain: &preau_sync::certificate::Chain) -> Result<Grant, Refused> {
-    let leaf = chain.verify(&trusted_roots(state)?, crate::now_ms() as u64).map_err(|e| match e {
+    let leaf = chain.verify(&trusted_roots(state)?, crate::platform::clock::now_ms() as u64).map_err(|e| match e {
         CertError::Expired { .. } => forbidden("expired", e.to_string()),
         _ => forbidden("certificate", e.to_string()),
     })?;
@@ -287,14 +287,14 @@ async fn open(
             .map_err(|e| Refused::malformed(e.to_string()))?
     };
     let renewed = renew(&state, &leaf, &opening.chain, &dir)?;
-    let sid = crate::random_bytes::<16>();
+    let sid = crate::platform::random_bytes::<16>();
     let (payload, stored) = if offer.len() <= CHUNK {
         (Payload::Inline(offer), None)
     } else {
         let path = state.replication.server.dir().join(format!("offer-{}", hex::encode(sid)));
         let hash = *blake3::hash(&offer).as_bytes();
         let len = offer.len() as u64;
-        tokio::fs::write(&path, offer).await.map_err(|e| crate::error::AppError::Internal(e.to_string()))?;
+        tokio::fs::write(&path, offer).await.map_err(|e| crate::platform::error::AppError::Internal(e.to_string()))?;
         (Payload::Stored { len, hash }, Some(path))
     };
     state.replication.server.insert(
@@ -384,8 +384,8 @@ async fn ranged(path: PathBuf, headers: &HeaderMap) -> Result<Response, Refused>
     };
     let bytes = tokio::task::spawn_blocking(move || transfer::read_range(&path, start, end))
         .await
-        .map_err(|e| crate::error::AppError::Internal(e.to_string()))?
-        .map_err(|e| crate::error::AppError::Internal(e.to_string()))?;
+        .map_err(|e| crate::platform::error::AppError::Internal(e.to_string()))?
+        .map_err(|e| crate::platform::error::AppError::Internal(e.to_string()))?;
     let status = if partial { StatusCode::PARTIAL_CONTENT } else { StatusCode::OK };
     Ok((
         status,
@@ -496,7 +496,7 @@ async fn upload(
     let at = upload_at(&headers)?;
     let offset = tokio::task::spawn_blocking(move || transfer::append(&path, at, &body, length))
         .await
-        .map_err(|e| crate::error::AppError::Internal(e.to_string()))??;
+        .map_err(|e| crate::platform::error::AppError::Internal(e.to_string()))??;
     Ok(offset_answer(offset))
 }
 
@@ -517,7 +517,8 @@ async fn reply(
             if len > MAX_BUNDLE_BYTES || !transfer::verify(&path, len, &hash)? {
                 return Err(Refused::new(StatusCode::CONFLICT, "incomplete", "the reply's upload is not complete"));
             }
-            let bytes = tokio::fs::read(&path).await.map_err(|e| crate::error::AppError::Internal(e.to_string()))?;
+            let bytes =
+                tokio::fs::read(&path).await.map_err(|e| crate::platform::error::AppError::Internal(e.to_string()))?;
             let _ = tokio::fs::remove_file(&path).await;
             bytes
         }
@@ -546,7 +547,7 @@ async fn reply(
             quarantine::keep(links, &state.config.data_dir, peer, &reason, &bytes).await;
             return Err(Refused::new(StatusCode::UNPROCESSABLE_ENTITY, "quarantined", reason));
         }
-        Err(e) => return Err(crate::error::AppError::from(e).into()),
+        Err(e) => return Err(crate::platform::error::AppError::from(e).into()),
     };
     if let Some(reason) = s.core.as_ref().and_then(|core| quarantine::refusals(&core.stats().refused_here)) {
         quarantine::keep(links, &state.config.data_dir, peer, &reason, &bytes).await;
@@ -684,7 +685,7 @@ async fn file_upload(
         let path = path.clone();
         tokio::task::spawn_blocking(move || transfer::append(&path, at, &body, size))
             .await
-            .map_err(|e| crate::error::AppError::Internal(e.to_string()))??
+            .map_err(|e| crate::platform::error::AppError::Internal(e.to_string()))??
     };
     if offset == size && transfer::verify(&path, size, &hash)? {
         state.files.adopt(&hex::encode(hash), &path).await?;

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Refused;
 use super::links::{HubLink, Links};
-use crate::directory::{Directory, UserId};
+use crate::school::directory::{Directory, UserId};
 use crate::web::AppState;
 
 /// How long a code stays valid.
@@ -55,11 +55,11 @@ impl Subject {
 }
 
 /// A fresh code, `XXXX-XXXX-XXXX` (60 bits), stored only as its hash.
-pub fn create_code(links: &Links, label: &str, subject: &Subject) -> Result<String, crate::error::AppError> {
-    let raw = crate::random_bytes::<12>();
+pub fn create_code(links: &Links, label: &str, subject: &Subject) -> Result<String, crate::platform::error::AppError> {
+    let raw = crate::platform::random_bytes::<12>();
     let code: String = raw.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect();
     let code = format!("{}-{}-{}", &code[..4], &code[4..8], &code[8..]);
-    let expires = crate::now_ms() + CODE_TTL.as_millis() as i64;
+    let expires = crate::platform::clock::now_ms() + CODE_TTL.as_millis() as i64;
     links.add_code(code_hash(&code), label, &subject.as_text(), expires)?;
     Ok(code)
 }
@@ -73,7 +73,7 @@ fn code_hash(code: &str) -> [u8; 32] {
 /// The partitions a subject may hold, as of `dir` (a device's follow its teacher's classes).
 pub fn scope_of(subject: &Subject, dir: &Directory) -> Scope {
     match subject {
-        Subject::School(uai) => crate::school_scope(uai),
+        Subject::School(uai) => crate::school::scope(uai),
         Subject::Device(user) => {
             let Some(uai) = dir.uai() else { return Scope::default() };
             let mut rules = vec![
@@ -82,7 +82,7 @@ pub fn scope_of(subject: &Subject, dir: &Directory) -> Scope {
                 ScopeRule::Exact(Partition::Academy),
             ];
             for class in dir.classes_taught_by(user) {
-                rules.push(ScopeRule::Exact(crate::homework::class_partition(uai, &class.id)));
+                rules.push(ScopeRule::Exact(crate::services::homework::class_partition(uai, &class.id)));
                 for pupil in dir.pupils_of(&class.id) {
                     if let Ok(id) = preau_sync::LocalId::parse(pupil.id.as_str()) {
                         rules.push(ScopeRule::Exact(Partition::Pupil(uai.clone(), id)));
@@ -102,7 +102,7 @@ pub fn certify(
     subject: &Subject,
     scope: Scope,
 ) -> Certificate {
-    let now = crate::now_ms() as u64;
+    let now = crate::platform::clock::now_ms() as u64;
     let role = match subject {
         Subject::School(_) => Role::School,
         Subject::Device(_) => Role::Device,
@@ -111,7 +111,7 @@ pub fn certify(
         issuer.signing_key(),
         Grant {
             version: 1,
-            serial: crate::random_bytes::<16>(),
+            serial: crate::platform::random_bytes::<16>(),
             subject: replica,
             subject_key: key,
             role,
@@ -163,9 +163,9 @@ pub async fn enroll(
     ctx: crate::web::Ctx,
     Json(req): Json<EnrollRequest>,
 ) -> Result<Json<EnrollResponse>, Refused> {
-    let addr = crate::ratelimit::address_key(ctx.client_ip);
+    let addr = crate::platform::ratelimit::address_key(ctx.client_ip);
     let key = format!("{addr}:enroll");
-    if state.limits.attempt(&[(&key, crate::ratelimit::PAIR)]).is_err() {
+    if state.limits.attempt(&[(&key, crate::platform::ratelimit::PAIR)]).is_err() {
         return Err(Refused::new(StatusCode::TOO_MANY_REQUESTS, "too-many", format!("enrolment attempts from {addr}")));
     }
     let mut public_key = [0u8; 32];
@@ -246,14 +246,14 @@ pub async fn enroll_with(
     if leaf.subject != identity.id() || leaf.subject_key != identity.public_key().to_bytes() {
         return Err(EnrollError::Refused("the certificate is not for this replica".into()));
     }
-    let link = HubLink { url, hub_id: answer.server, hub_key, chain, enrolled_at: crate::now_ms() };
+    let link = HubLink { url, hub_id: answer.server, hub_key, chain, enrolled_at: crate::platform::clock::now_ms() };
     links.set_hub(&link).map_err(|e| EnrollError::Refused(e.to_string()))?;
     Ok(link)
 }
 
 /// An appliance enrolled before its school exists here (a replacement for a broken one)
 /// holds what its certificate grants, so its first sync brings the school back.
-pub async fn hold_granted(state: &AppState, link: &HubLink) -> Result<(), crate::error::AppError> {
+pub async fn hold_granted(state: &AppState, link: &HubLink) -> Result<(), crate::platform::error::AppError> {
     if state.directory().school.is_some() {
         return Ok(());
     }

@@ -127,8 +127,8 @@ impl Refused {
     }
 }
 
-impl From<crate::error::AppError> for Refused {
-    fn from(e: crate::error::AppError) -> Self {
+impl From<crate::platform::error::AppError> for Refused {
+    fn from(e: crate::platform::error::AppError) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
     }
 }
@@ -142,7 +142,7 @@ impl IntoResponse for Refused {
         }
         let mut response = (self.status, format!("{}: {}\n", self.code, self.detail)).into_response();
         if self.code == "clock" {
-            response.headers_mut().insert(auth::TIME_HEADER, crate::now_ms().into());
+            response.headers_mut().insert(auth::TIME_HEADER, crate::platform::clock::now_ms().into());
         }
         response
     }
@@ -182,12 +182,13 @@ impl Replication {
     pub fn open(
         data_dir: &std::path::Path,
         identity: preau_sync::ReplicaIdentity,
-    ) -> Result<Self, crate::error::AppError> {
+    ) -> Result<Self, crate::platform::error::AppError> {
         let links = Links::open(&data_dir.join("links.db"))?;
         let last = links.last_success()?.map_or(0, |r| r.ended_at);
         let transfers = data_dir.join("transfers");
-        std::fs::create_dir_all(&transfers)
-            .map_err(|e| crate::error::AppError::Internal(format!("creating {}: {e}", transfers.display())))?;
+        std::fs::create_dir_all(&transfers).map_err(|e| {
+            crate::platform::error::AppError::Internal(format!("creating {}: {e}", transfers.display()))
+        })?;
         Ok(Self {
             identity,
             links,
@@ -203,7 +204,7 @@ impl Replication {
     }
 
     /// Records a run (and, when it succeeded, the time shown on staff pages).
-    pub fn record(&self, run: &links::Run) -> Result<(), crate::error::AppError> {
+    pub fn record(&self, run: &links::Run) -> Result<(), crate::platform::error::AppError> {
         if run.ok {
             self.last_success.store(run.ended_at, Ordering::Relaxed);
         }

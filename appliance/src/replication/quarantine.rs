@@ -5,7 +5,7 @@
 use preau_sync::ReplicaId;
 
 use super::links::Quarantined;
-use crate::error::AppError;
+use crate::platform::error::AppError;
 
 /// The refused documents of a bundle, in one line (`None` when nothing was refused).
 pub fn refusals(refused: &[preau_sync::replication::DocRefusal]) -> Option<String> {
@@ -16,7 +16,7 @@ pub fn refusals(refused: &[preau_sync::replication::DocRefusal]) -> Option<Strin
 /// Keeps a bundle with refused documents for inspection (newest
 /// [`super::links::QUARANTINE_KEPT`]), with why they were refused.
 pub async fn keep(links: &super::Links, data_dir: &std::path::Path, peer: ReplicaId, reason: &str, bytes: &[u8]) {
-    let at = crate::now_ms();
+    let at = crate::platform::clock::now_ms();
     let dir = data_dir.join("quarantine");
     let file = dir.join(format!("{at}-{peer}.bundle"));
     let write = async {

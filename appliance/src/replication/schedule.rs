@@ -12,8 +12,8 @@ use rand::RngExt;
 
 use super::client::{self, Progress, Replica};
 use super::links::Run;
-use crate::config::Role;
-use crate::policy::{SchoolPolicy, Sender};
+use crate::platform::config::Role;
+use crate::school::rule::{SchoolPolicy, Sender};
 use crate::web::AppState;
 
 /// The first retry after a failure; each next one doubles, up to the interval.
@@ -204,8 +204,15 @@ pub async fn run(state: AppState) {
             run_now(&state).await;
         }
         let last_ok = state.replication.last_success();
-        wait = automatic
-            .then(|| next_wait(interval, window, runner.failures.load(Ordering::SeqCst), crate::now_ms(), last_ok));
+        wait = automatic.then(|| {
+            next_wait(
+                interval,
+                window,
+                runner.failures.load(Ordering::SeqCst),
+                crate::platform::clock::now_ms(),
+                last_ok,
+            )
+        });
         tracing::debug!(?wait, "next sync");
     }
 }

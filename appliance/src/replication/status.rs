@@ -14,18 +14,18 @@ use serde::Deserialize;
 use super::enrollment::{self, Subject};
 use super::links::Run;
 use super::schedule::RunnerState;
-use crate::accounts::secrets;
-use crate::admin::director;
-use crate::directory::{Profile, UserId};
-use crate::error::AppError;
-use crate::i18n::Locale;
+use crate::platform::error::AppError;
+use crate::platform::i18n::Locale;
+use crate::school::accounts::secrets;
+use crate::school::admin::director;
+use crate::school::directory::{Profile, UserId};
 use crate::web::Routes;
 use crate::web::session::CsrfForm;
 use crate::web::{AppState, Chrome, Ctx, SignedIn, render};
 
 /// « il y a 3 h »: how long ago a Unix-ms time was.
 pub fn ago(l: Locale, at_ms: i64) -> String {
-    let m = (crate::now_ms() - at_ms).max(0) / 60_000;
+    let m = (crate::platform::clock::now_ms() - at_ms).max(0) / 60_000;
     match m {
         0 => l.t("ago-now"),
         1..=59 => l.ta("ago-minutes", &[("n", &m.to_string())]),
@@ -193,7 +193,7 @@ async fn page(
         c: Chrome::new(ctx),
         valid_until: hub
             .as_ref()
-            .and_then(|h| h.chain.leaf().map(|g| crate::date_of_ms(g.not_after as i64)))
+            .and_then(|h| h.chain.leaf().map(|g| crate::platform::clock::date_of_ms(g.not_after as i64)))
             .unwrap_or_default(),
         hub: hub.map(|h| h.url),
         last_ok: state.replication.last_success().map(|t| ago(l, t)),
@@ -393,7 +393,7 @@ fn hub_view(
             links
                 .pending_codes()?
                 .into_iter()
-                .map(|(label, subject, exp)| (label, subject, crate::date_of_ms(exp)))
+                .map(|(label, subject, exp)| (label, subject, crate::platform::clock::date_of_ms(exp)))
                 .collect(),
             quarantine_views(l, links, 20)?,
         )
@@ -417,13 +417,13 @@ async fn hub_login(
     ctx: Ctx,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Result<Response, AppError> {
-    let key = format!("{}:hub-admin", crate::ratelimit::address_key(ctx.client_ip));
-    if state.limits.attempt(&[(&key, crate::ratelimit::PAIR)]).is_err() {
+    let key = format!("{}:hub-admin", crate::platform::ratelimit::address_key(ctx.client_ip));
+    if state.limits.attempt(&[(&key, crate::platform::ratelimit::PAIR)]).is_err() {
         return Err(AppError::TooManyAttempts { message: "login-too-many", detail: key });
     }
     let hash = state.replication.links.admin_hash()?.unwrap_or_default();
     let password = form.password;
-    let ok = crate::accounts::argon2(&state, move |memory| memory.verify(&password, &hash)).await?;
+    let ok = crate::school::accounts::argon2(&state, move |memory| memory.verify(&password, &hash)).await?;
     if !ok {
         return hub_view(&state, &ctx, None, Some(ctx.locale.t("login-failed")));
     }
@@ -467,7 +467,7 @@ async fn hub_code(
             (StatusCode::BAD_REQUEST, hub_view(&state, &ctx, None, Some(ctx.locale.t("hub-bad-uai")))?).into_response()
         );
     };
-    let name = crate::text::one_line(&form.name, 120, "hub-bad-name")?;
+    let name = crate::platform::text::one_line(&form.name, 120, "hub-bad-name")?;
     let label = if name.is_empty() { uai.to_string() } else { format!("{name} ({uai})") };
     let code = enrollment::create_code(&state.replication.links, &label, &Subject::School(uai))?;
     hub_view(&state, &ctx, Some((label, code)), None)
@@ -476,7 +476,7 @@ async fn hub_code(
 /// The hub administrator's password: created at the hub's first start (printed once) or
 /// replaced by `preau hub reset-password`.
 pub fn new_admin_password(links: &super::Links) -> Result<String, AppError> {
-    let password = hex::encode(crate::random_bytes::<10>());
+    let password = hex::encode(crate::platform::random_bytes::<10>());
     links.set_admin_hash(&secrets::hash_password(&password))?;
     Ok(password)
 }

@@ -29,7 +29,9 @@ pub fn append(path: &Path, at: u64, chunk: &[u8], total: u64) -> Result<u64, Ref
             format!("{} bytes at {at} go past the announced length {total}", chunk.len()),
         ));
     }
-    let io = |e: std::io::Error| Refused::from(crate::error::AppError::Internal(format!("{}: {e}", path.display())));
+    let io = |e: std::io::Error| {
+        Refused::from(crate::platform::error::AppError::Internal(format!("{}: {e}", path.display())))
+    };
     let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(io)?;
     file.write_all(chunk).map_err(io)?;
     file.sync_data().map_err(io)?;
@@ -44,8 +46,10 @@ pub fn verify(path: &Path, len: u64, hash: &[u8; 32]) -> Result<bool, Refused> {
     }
     let mut hasher = blake3::Hasher::new();
     hasher
-        .update_reader(std::fs::File::open(path).map_err(|e| crate::error::AppError::Internal(e.to_string()))?)
-        .map_err(|e| crate::error::AppError::Internal(e.to_string()))?;
+        .update_reader(
+            std::fs::File::open(path).map_err(|e| crate::platform::error::AppError::Internal(e.to_string()))?,
+        )
+        .map_err(|e| crate::platform::error::AppError::Internal(e.to_string()))?;
     if hasher.finalize().as_bytes() != hash {
         let _ = std::fs::remove_file(path);
         return Err(Refused::new(

@@ -401,7 +401,7 @@ mod tests {
                 assert!(ASSETS.contains_key(name), "{}: no asset {name}", path.display());
             }
         }
-        for picture in crate::accounts::secrets::PICTURES {
+        for picture in crate::school::accounts::secrets::PICTURES {
             assert!(ASSETS.contains_key(&format!("pictures/{picture}.svg")), "{picture}");
         }
     }

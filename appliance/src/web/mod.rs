@@ -1,6 +1,7 @@
 //! The HTTP edge: the router, the shared state, sessions and CSRF, static assets and the
 //! page chrome every template shares. Domain modules add their own routes.
 
+pub mod api;
 pub mod assets;
 pub mod routes;
 pub mod session;
@@ -17,12 +18,12 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use tokio::net::TcpListener;
 
-use crate::config::{Config, Role};
-use crate::db::Db;
-use crate::directory::Directory;
-use crate::error::AppError;
-use crate::i18n::Locale;
-use crate::ratelimit::RateLimits;
+use crate::platform::config::{Config, Role};
+use crate::platform::db::Db;
+use crate::platform::error::AppError;
+use crate::platform::i18n::Locale;
+use crate::platform::ratelimit::RateLimits;
+use crate::school::directory::Directory;
 pub use assets::url as asset;
 pub use routes::Routes;
 pub use session::{Ctx, Sessions, SignedIn};
@@ -53,17 +54,17 @@ pub struct Shared {
     /// Failed-login counters.
     pub limits: Arc<RateLimits>,
     /// Argon2 computations allowed at once (one per core, up to four), and their memory.
-    pub argon2: Arc<crate::accounts::Argon2Pool>,
+    pub argon2: Arc<crate::school::accounts::Argon2Pool>,
     /// ONDE imports between preview and application.
-    pub imports: Arc<crate::onde::Pending>,
+    pub imports: Arc<crate::school::onde::Pending>,
     /// The address the server listens on, once bound.
     bound: Arc<std::sync::OnceLock<SocketAddr>>,
     /// The mDNS advertisement, when discovery is on.
-    discovery: Arc<std::sync::Mutex<Option<crate::discovery::Advertisement>>>,
+    discovery: Arc<std::sync::Mutex<Option<crate::platform::discovery::Advertisement>>>,
     /// Attached files.
-    pub files: crate::files::FileStore,
+    pub files: crate::platform::files::FileStore,
     /// Changed conversations, for open pages (server-sent events).
-    updates: tokio::sync::broadcast::Sender<Arc<crate::messaging::Update>>,
+    updates: tokio::sync::broadcast::Sender<Arc<crate::services::messaging::Update>>,
     /// Enrolment, sessions with other replicas, the sync schedule and status.
     pub replication: crate::replication::Replication,
 }
@@ -78,7 +79,7 @@ impl AppState {
         };
         let scope = match (config.role, directory.uai()) {
             (Role::Hub, _) => Some(preau_sync::Scope::all()),
-            (Role::School, Some(uai)) => Some(crate::school_scope(uai)),
+            (Role::School, Some(uai)) => Some(crate::school::scope(uai)),
             (Role::School, None) => None,
         };
         let identity = db.run_blocking(|store| {
@@ -98,7 +99,7 @@ impl AppState {
             })?;
         }
         let sessions = Sessions::new(session_key, &config);
-        let files = crate::files::FileStore::open(config.data_dir.join("files"))
+        let files = crate::platform::files::FileStore::open(config.data_dir.join("files"))
             .map_err(|e| AppError::Internal(format!("opening the file store: {e}")))?;
         Ok(Self(Arc::new(Shared {
             config: Arc::new(config),
@@ -106,7 +107,7 @@ impl AppState {
             directory: Arc::new(RwLock::new(Arc::new(directory))),
             sessions: Arc::new(sessions),
             limits: Arc::new(RateLimits::default()),
-            argon2: Arc::new(crate::accounts::Argon2Pool::for_this_machine()),
+            argon2: Arc::new(crate::school::accounts::Argon2Pool::for_this_machine()),
             imports: Arc::default(),
             bound: Arc::default(),
             discovery: Arc::default(),
@@ -117,12 +118,12 @@ impl AppState {
     }
 
     /// Tells open pages that a conversation changed (nobody listening is fine).
-    pub fn announce(&self, update: Arc<crate::messaging::Update>) {
+    pub fn announce(&self, update: Arc<crate::services::messaging::Update>) {
         let _ = self.updates.send(update);
     }
 
     /// Listens to conversation changes.
-    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Arc<crate::messaging::Update>> {
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Arc<crate::services::messaging::Update>> {
         self.updates.subscribe()
     }
 
@@ -141,14 +142,14 @@ impl AppState {
         let mut slot = self.discovery.lock().unwrap_or_else(|p| p.into_inner());
         // Withdraw the old announcement before the new one takes the same host name.
         *slot = None;
-        let announce = crate::discovery::Announce {
+        let announce = crate::platform::discovery::Announce {
             name: &name,
             uai: &uai,
             hostname: &self.config.hostname,
             port: bound.port(),
             interfaces: &self.config.discovery_interfaces,
         };
-        match crate::discovery::advertise(&announce) {
+        match crate::platform::discovery::advertise(&announce) {
             Ok(ad) => *slot = Some(ad),
             Err(e) => tracing::warn!(error = format!("{e:#}"), "mDNS discovery unavailable"),
         }
@@ -210,7 +211,7 @@ pub fn base_url(state: &AppState) -> String {
         return url.trim_end_matches('/').to_owned();
     }
     let bound = state.bound.get().copied().unwrap_or(state.config.listen);
-    crate::server::lan_urls(bound).into_iter().next().unwrap_or_else(|| format!("http://{bound}"))
+    crate::platform::server::lan_urls(bound).into_iter().next().unwrap_or_else(|| format!("http://{bound}"))
 }
 
 /// Every page and endpoint of a school appliance but the JSON API (whose routes its OpenAPI
@@ -219,17 +220,17 @@ pub fn school_routes() -> Routes {
     Routes::new()
         .get("/healthz", healthz)
         .merge(assets::routes())
-        .merge(crate::setup::routes())
-        .merge(crate::accounts::routes())
-        .merge(crate::home::routes())
-        .merge(crate::admin::routes())
-        .merge(crate::onde::routes())
-        .merge(crate::structures::routes())
-        .merge(crate::homework::routes())
-        .merge(crate::liaison::routes())
-        .merge(crate::messaging::routes())
-        .merge(crate::news::routes())
-        .merge(crate::agenda::routes())
+        .merge(crate::school::setup::routes())
+        .merge(crate::school::accounts::routes())
+        .merge(crate::school::home::routes())
+        .merge(crate::school::admin::routes())
+        .merge(crate::school::onde::routes())
+        .merge(crate::school::structures::routes())
+        .merge(crate::services::homework::routes())
+        .merge(crate::services::liaison::routes())
+        .merge(crate::services::messaging::routes())
+        .merge(crate::services::news::routes())
+        .merge(crate::services::agenda::routes())
         .merge(crate::replication::status::routes())
         .merge(crate::replication::endpoints::routes())
 }
@@ -253,11 +254,11 @@ pub fn app(state: AppState) -> Router {
     assets::prepare();
     school_routes()
         .into_router()
-        .merge(crate::api::router())
+        .merge(api::router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), require_setup))
         .layer(middleware::from_fn_with_state(state.clone(), session::layer))
-        .layer(middleware::from_fn(crate::api::errors_as_json))
+        .layer(middleware::from_fn(api::errors_as_json))
         .layer(axum::extract::DefaultBodyLimit::max(max_upload))
         // Hashes the answer as the handler made it, before any compression.
         .layer(middleware::from_fn(api_etag))
@@ -397,7 +398,7 @@ async fn require_setup(State(state): State<AppState>, request: Request, next: Ne
         || path == "/api/v1/openapi.json";
     if state.directory().school.is_none() && !open {
         if path.starts_with("/api/") {
-            return crate::api::error_response(&AppError::bad("setup-required", "no school yet"), Vec::new());
+            return api::error_response(&AppError::bad("setup-required", "no school yet"), Vec::new());
         }
         return Redirect::to("/setup").into_response();
     }
@@ -455,7 +456,7 @@ impl Chrome {
         Self {
             l: ctx.locale,
             user_name: ctx.signed_in.as_ref().map(|s| s.display_name.clone()),
-            pupil: ctx.signed_in.as_ref().is_some_and(|s| s.profile == crate::directory::Profile::Pupil),
+            pupil: ctx.signed_in.as_ref().is_some_and(|s| s.profile == crate::school::directory::Profile::Pupil),
             csrf: ctx.csrf.clone(),
             sync_note: ctx.sync_note.clone(),
         }

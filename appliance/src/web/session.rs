@@ -19,10 +19,10 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::de::DeserializeOwned;
 
 use super::AppState;
-use crate::config::Config;
-use crate::directory::{Profile, UserId};
-use crate::error::AppError;
-use crate::i18n::Locale;
+use crate::platform::config::Config;
+use crate::platform::error::AppError;
+use crate::platform::i18n::Locale;
+use crate::school::directory::{Profile, UserId};
 
 const COOKIE: &str = "preau_sid";
 /// Logged-in sessions kept at most; the oldest idle ones go first.
@@ -110,7 +110,7 @@ impl Sessions {
 
     /// Starts a session; returns the new sid (the caller sets it as the cookie).
     pub fn start(&self, session: SignedIn) -> String {
-        let sid = hex::encode(crate::random_bytes::<32>());
+        let sid = hex::encode(crate::platform::random_bytes::<32>());
         let mut map = self.by_sid.lock().unwrap_or_else(|p| p.into_inner());
         // One person cannot crowd others out of the table.
         let mut mine: Vec<(String, Instant)> =
@@ -224,7 +224,7 @@ impl Ctx {
 /// compressed sizes (BREACH). A different mask in each answer leaves nothing to guess.
 pub fn mask_csrf(token: &str) -> String {
     let Some(raw) = hex::decode(token).ok().filter(|raw| raw.len() == 16) else { return token.to_owned() };
-    let mask: [u8; 16] = crate::random_bytes();
+    let mask: [u8; 16] = crate::platform::random_bytes();
     let masked: Vec<u8> = raw.iter().zip(mask).map(|(t, m)| t ^ m).collect();
     format!("{}{}", hex::encode(mask), hex::encode(masked))
 }
@@ -291,7 +291,7 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
         .iter()
         .find(|c| c.name() == COOKIE && c.value().len() == 64 && c.value().bytes().all(|b| b.is_ascii_hexdigit()))
         .map(|c| c.value().to_owned());
-    let (known_devices, tablet) = crate::accounts::devices::from_cookies(&cookies);
+    let (known_devices, tablet) = crate::school::accounts::devices::from_cookies(&cookies);
     let bearer_token = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -302,7 +302,7 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
         .map(str::to_owned);
     let bearer = bearer_token.is_some();
     let fresh = existing.is_none() && !bearer;
-    let sid = bearer_token.or(existing).unwrap_or_else(|| hex::encode(crate::random_bytes::<32>()));
+    let sid = bearer_token.or(existing).unwrap_or_else(|| hex::encode(crate::platform::random_bytes::<32>()));
     let signed_in = state.sessions.touch(&sid);
     if let Some(s) = &signed_in {
         let path = request.uri().path();

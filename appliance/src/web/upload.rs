@@ -4,7 +4,7 @@
 use axum::extract::multipart::{MultipartError, MultipartRejection};
 use axum::extract::{FromRequest, Multipart};
 
-use crate::error::AppError;
+use crate::platform::error::AppError;
 
 /// A file sent with a form.
 pub struct Uploaded {

@@ -6,14 +6,14 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use crate::common::{self, TestServer, api, pupil_browser, read_models, token};
-use preau_appliance::demo::DEMO_PASSWORD;
+use preau_appliance::school::demo::DEMO_PASSWORD;
 use preau_sync::kinds::AgendaEvent;
 use preau_sync::{DocAddress, DocKey, Kind, LocalId, Partition};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 fn day(n: i64) -> String {
-    preau_appliance::date_of_ms(preau_appliance::now_ms() + n * 86_400_000)
+    preau_appliance::platform::clock::date_of_ms(preau_appliance::platform::clock::now_ms() + n * 86_400_000)
 }
 
 async fn add(server: &TestServer, t: &str, body: Value) -> (StatusCode, Value) {

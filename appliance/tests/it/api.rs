@@ -2,7 +2,7 @@
 //! authentication, clear 4xx refusals, and garbage sent to every documented operation.
 
 use crate::common::{self, TestServer, api};
-use preau_appliance::demo::DEMO_PASSWORD;
+use preau_appliance::school::demo::DEMO_PASSWORD;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -87,7 +87,8 @@ async fn a_bearer_token_acts_with_the_same_rights_as_the_pages() {
     let class = me["classes"][0]["id"].as_str().unwrap().to_owned();
     let (_, roster) = api(&server, "GET", &format!("/api/v1/classes/{class}/roster"), Some(&token), None).await;
     let pupil = roster["pupils"][0]["id"].as_str().unwrap().to_owned();
-    let before = server.directory().credentials[&preau_appliance::directory::UserId::parse(&pupil).unwrap()].clone();
+    let before =
+        server.directory().credentials[&preau_appliance::school::directory::UserId::parse(&pupil).unwrap()].clone();
     let (_, letter) = api(&server, "POST", &format!("/api/v1/accounts/{pupil}/reset"), Some(&token), None).await;
     assert_ne!(letter["activation_code"].as_str().unwrap(), before.activation_code);
     assert_eq!(letter["pictures"].as_array().unwrap().len(), 3);
@@ -143,7 +144,7 @@ async fn an_activation_code_session_may_only_change_its_password() {
         .people
         .values()
         .find(|m| {
-            m.profile == preau_appliance::directory::Profile::Parent
+            m.profile == preau_appliance::school::directory::Profile::Parent
                 && !dir.credentials[&m.id].activation_code.is_empty()
         })
         .unwrap();

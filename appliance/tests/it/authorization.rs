@@ -10,9 +10,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::common::{self, TestServer};
-use preau_appliance::directory::{Directory, Member, Profile};
 use preau_appliance::replication::enrollment::{self, Subject};
 use preau_appliance::replication::links::Quarantined;
+use preau_appliance::school::directory::{Directory, Member, Profile};
 use preau_appliance::web::SignedIn;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -893,7 +893,7 @@ async fn a_pupil_never_sees_another_class_and_a_parent_only_their_children() {
     // A parent's: exactly their children.
     let dir = server.directory();
     let parent = dir.by_login("aurelie.kerherve").unwrap().clone();
-    let token = common::token(&server, "aurelie.kerherve", preau_appliance::demo::DEMO_PASSWORD).await;
+    let token = common::token(&server, "aurelie.kerherve", preau_appliance::school::demo::DEMO_PASSWORD).await;
     let (_, me) = common::api(&server, "GET", "/api/v1/me", Some(&token), None).await;
     let mut expected: Vec<String> = dir.children_of(&parent.id).iter().map(|c| c.id.to_string()).collect();
     let mut got: Vec<String> =
@@ -910,7 +910,7 @@ async fn a_pupil_never_sees_another_class_and_a_parent_only_their_children() {
         .id
         .to_string();
     let mut b = server.browser();
-    b.login("aurelie.kerherve", preau_appliance::demo::DEMO_PASSWORD).await;
+    b.login("aurelie.kerherve", preau_appliance::school::demo::DEMO_PASSWORD).await;
     for bad in [stranger, "not-an-id".into(), "0000000000000000".into(), "../admin".into()] {
         let page = b.get(&format!("/child/{bad}")).await;
         assert_eq!(page.status, StatusCode::NOT_FOUND, "{bad}");
@@ -977,7 +977,7 @@ async fn garbage_never_gets_a_server_error() {
         "POST",
         "/api/v1/auth/login",
         None,
-        Some(json!({"login": "claire.martin", "password": preau_appliance::demo::DEMO_PASSWORD})),
+        Some(json!({"login": "claire.martin", "password": preau_appliance::school::demo::DEMO_PASSWORD})),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "nothing was broken");

@@ -3,9 +3,9 @@
 //! the same rules.
 
 use crate::common::{self, Browser, TestServer, api, pupil_browser, read_models, token};
-use preau_appliance::demo::DEMO_PASSWORD;
-use preau_appliance::directory::{Class, Member, Profile};
-use preau_appliance::homework::book_address;
+use preau_appliance::school::demo::DEMO_PASSWORD;
+use preau_appliance::school::directory::{Class, Member, Profile};
+use preau_appliance::services::homework::book_address;
 use preau_sync::Store;
 use preau_sync::kinds::HomeworkBook;
 use preau_sync::kinds::homework::{DoneMark, HomeworkEntry};
@@ -22,7 +22,7 @@ fn pupils(server: &TestServer, class: &Class, level: &str) -> Vec<Member> {
 
 /// A day `n` days from today, `YYYY-MM-DD`.
 fn day(n: i64) -> String {
-    preau_appliance::date_of_ms(preau_appliance::now_ms() + n * 86_400_000)
+    preau_appliance::platform::clock::date_of_ms(preau_appliance::platform::clock::now_ms() + n * 86_400_000)
 }
 
 /// A legal guardian whose children are all in `class`, and one of those children.
@@ -328,7 +328,7 @@ async fn changes_from_another_replica_obey_the_same_rules_as_the_pages() {
     // A replica of the school (a teacher's laptop) that was given the book.
     let tmp = tempfile::tempdir().unwrap();
     let laptop_at = |name: &str| {
-        let mut laptop = Store::open(&tmp.path().join(name), preau_appliance::school_scope(&uai)).unwrap();
+        let mut laptop = Store::open(&tmp.path().join(name), preau_appliance::school::scope(&uai)).unwrap();
         common::sync_with(&server, &mut laptop).unwrap();
         laptop
     };

@@ -3,8 +3,8 @@
 //! others; edits keep signatures; bad input and other replicas' forgeries change nothing.
 
 use crate::common::{self, Browser, TestServer, activated_browser, api, read_models, token};
-use preau_appliance::demo::DEMO_PASSWORD;
-use preau_appliance::directory::{Class, Member};
+use preau_appliance::school::demo::DEMO_PASSWORD;
+use preau_appliance::school::directory::{Class, Member};
 use preau_sync::kinds::LiaisonNote;
 use preau_sync::kinds::liaison::Signature;
 use preau_sync::{DocAddress, DocKey, Kind, LocalId, Partition, Store};
@@ -230,7 +230,7 @@ async fn signatures_and_notes_from_another_replica_obey_the_same_rules() {
 
     let tmp = tempfile::tempdir().unwrap();
     let laptop_at = |name: &str| {
-        let mut laptop = Store::open(&tmp.path().join(name), preau_appliance::school_scope(&uai)).unwrap();
+        let mut laptop = Store::open(&tmp.path().join(name), preau_appliance::school::scope(&uai)).unwrap();
         common::sync_with(&server, &mut laptop).unwrap();
         laptop
     };

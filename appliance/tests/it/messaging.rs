@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use crate::common::{self, TestServer, activated_browser, api, pupil_browser, pupil_token, read_models, token};
-use preau_appliance::demo::DEMO_PASSWORD;
-use preau_appliance::directory::{Class, Member};
+use preau_appliance::school::demo::DEMO_PASSWORD;
+use preau_appliance::school::directory::{Class, Member};
 use preau_sync::kinds::Conversation;
 use preau_sync::kinds::conversation::{Message, Moderation};
 use preau_sync::{DocAddress, DocKey, Kind, LocalId, Partition, Store};
@@ -380,7 +380,7 @@ async fn conversations_from_another_replica_obey_the_same_rules() {
     };
     let tmp = tempfile::tempdir().unwrap();
     let laptop_at = |name: &str| {
-        let mut laptop = Store::open(&tmp.path().join(name), preau_appliance::school_scope(&uai)).unwrap();
+        let mut laptop = Store::open(&tmp.path().join(name), preau_appliance::school::scope(&uai)).unwrap();
         common::sync_with(&server, &mut laptop).unwrap();
         laptop
     };

@@ -12,12 +12,12 @@ use std::sync::Arc;
 
 use crate::common;
 use crate::common::netlab::{BAD_RURAL, LAN, Lab, Link, Node, RURAL_ADSL, documents, token};
-use preau_appliance::demo::{DEMO_PASSWORD, DEMO_UAI};
-use preau_appliance::directory::Directory;
 use preau_appliance::replication::Links;
 use preau_appliance::replication::client::{self, Replica};
 use preau_appliance::replication::enrollment;
 use preau_appliance::replication::links::HubLink;
+use preau_appliance::school::demo::{DEMO_PASSWORD, DEMO_UAI};
+use preau_appliance::school::directory::Directory;
 use preau_sync::Kind;
 use preau_sync::kinds::homework::{HomeworkBook, HomeworkEntry};
 
@@ -35,14 +35,14 @@ async fn post(base: &str, token: &str, path: &str, body: serde_json::Value) -> s
 
 /// A homework entry by the teacher holding `token`; returns its id.
 async fn entry(base: &str, token: &str, class: &str, title: &str) -> String {
-    let today = preau_appliance::today();
+    let today = preau_appliance::platform::clock::today();
     let body = serde_json::json!({"subject": "Français", "assigned_on": today, "title": title, "due_on": today});
     post(base, token, &format!("/api/v1/classes/{class}/homework"), body).await["id"].as_str().unwrap().to_owned()
 }
 
 /// Rewrites the details of the entry `id` (titled "Lire le chapitre 3").
 async fn set_details(base: &str, token: &str, class: &str, id: &str, details: &str) {
-    let today = preau_appliance::today();
+    let today = preau_appliance::platform::clock::today();
     let body = serde_json::json!({"subject": "Français", "assigned_on": today, "title": "Lire le chapitre 3",
         "due_on": today, "details": details});
     let response = reqwest::Client::new()
@@ -124,12 +124,12 @@ fn edit_on(replica: &Replica, class: &str, teacher: &str, entry: Option<&str>, t
         .run_blocking(|store| {
             let dir = Directory::load(store)?;
             let class = dir.classes.values().find(|c| c.id.as_str() == class).expect("the class");
-            let book = preau_appliance::homework::book_address(dir.uai().unwrap(), class)?;
+            let book = preau_appliance::services::homework::book_address(dir.uai().unwrap(), class)?;
             store.change::<HomeworkBook, _>(&book, |book| {
                 let e = match entry {
                     Some(id) => book.entries.get_mut(id).expect("the entry"),
                     None => {
-                        let today = preau_appliance::today();
+                        let today = preau_appliance::platform::clock::today();
                         let new = HomeworkEntry {
                             subject: "Français".into(),
                             title: text.to_owned(),
@@ -144,7 +144,7 @@ fn edit_on(replica: &Replica, class: &str, teacher: &str, entry: Option<&str>, t
                 let end = e.details.as_str().len();
                 e.details.splice(end, 0, text);
                 e.edited_by = teacher.to_owned();
-                e.edited_at = preau_appliance::now_ms();
+                e.edited_at = preau_appliance::platform::clock::now_ms();
             })?;
             Ok(())
         })
@@ -406,7 +406,7 @@ async fn forged_documents_from_tampered_appliances_are_quarantined_and_hold_back
     tamper(&lab.schools[0], |store, dir| {
         let class = dir.classes.values().find(|c| c.id.as_str() == ce).unwrap();
         let pupil = dir.pupils_of(&class.id)[0].id.as_str().to_owned();
-        let book = preau_appliance::homework::book_address(dir.uai().unwrap(), class).unwrap();
+        let book = preau_appliance::services::homework::book_address(dir.uai().unwrap(), class).unwrap();
         store
             .change::<HomeworkBook, _>(&book, |b| {
                 let e = b.entries.get_mut(&entry_id).unwrap();

@@ -3,7 +3,7 @@
 //! refused.
 
 use crate::common::{self, TestServer, activated_browser, api, pupil_browser, read_models, token};
-use preau_appliance::demo::DEMO_PASSWORD;
+use preau_appliance::school::demo::DEMO_PASSWORD;
 use preau_sync::kinds::NewsPost;
 use preau_sync::{DocAddress, DocKey, Kind, LocalId, Partition};
 use reqwest::StatusCode;

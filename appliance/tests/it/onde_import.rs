@@ -2,7 +2,7 @@
 //! preview, apply, re-import, next year, and files with errors that change nothing.
 
 use crate::common::{self, set_up_school};
-use preau_appliance::directory::Profile;
+use preau_appliance::school::directory::Profile;
 use reqwest::StatusCode;
 
 const PUPILS_HEADER: &str = "Nom Elève;Nom d'usage Elève;Prénom Elève;Date naissance;Sexe;Adresse1;Cp1;Commune1;Pays1;Adresse2;Cp2;Commune2;Pays2;\" Cycle\";Niveau;Classe;Attestation fournie;Autorisations associations;Autorisations photos;Décision de passage";
@@ -217,8 +217,8 @@ fn the_command_line_previews_then_applies() {
     let preau = env!("CARGO_BIN_EXE_preau");
     // A school to import into: the demo one.
     {
-        let config = preau_appliance::config::Config::load(Some(data.path().into()), |_| None).unwrap();
-        preau_appliance::server::open(config, true).unwrap();
+        let config = preau_appliance::platform::config::Config::load(Some(data.path().into()), |_| None).unwrap();
+        preau_appliance::platform::server::open(config, true).unwrap();
     }
     let file = data.path().join("eleves.csv");
     std::fs::write(&file, pupils_2026()).unwrap();

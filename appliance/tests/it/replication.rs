@@ -4,13 +4,13 @@
 //! namespaces, are in `network.rs`.
 
 use crate::common::{self, Browser, TestServer, set_up_school};
-use preau_appliance::config::Role;
-use preau_appliance::demo::DEMO_PASSWORD;
-use preau_appliance::directory::Directory;
+use preau_appliance::platform::config::Role;
 use preau_appliance::replication::client;
 use preau_appliance::replication::enrollment::{self, Subject};
 use preau_appliance::replication::links::{HubLink, Run};
 use preau_appliance::replication::{Links, schedule};
+use preau_appliance::school::demo::DEMO_PASSWORD;
+use preau_appliance::school::directory::Directory;
 use preau_sync::kinds::HomeworkBook;
 use preau_sync::{Partition, ReplicaIdentity, Scope, ScopeRule, Uai};
 
@@ -35,7 +35,7 @@ async fn enrol_demo(hub: &TestServer, school: &TestServer) -> Browser {
     assert!(!d.get("/").await.contains("synchronis"), "no sync line before enrolment");
     let page = d.get("/admin/sync").await;
     assert!(page.contains("Relier ce boîtier au hub académique"), "{}", page.body);
-    let code = school_code(hub, preau_appliance::demo::DEMO_UAI);
+    let code = school_code(hub, preau_appliance::school::demo::DEMO_UAI);
     let page = d.post("/admin/sync/enroll", &[("hub", &hub.base), ("code", &code.to_lowercase())]).await;
     assert!(page.contains("Le boîtier est relié au hub"), "{}", page.body);
     // The code works once.
@@ -52,7 +52,7 @@ async fn enrol_demo(hub: &TestServer, school: &TestServer) -> Browser {
 }
 
 /// A code for `teacher`'s computer, from the director's page.
-async fn device_code(director: &mut Browser, teacher: &preau_appliance::directory::Member) -> String {
+async fn device_code(director: &mut Browser, teacher: &preau_appliance::school::directory::Member) -> String {
     let page = director.post("/admin/sync/devices", &[("teacher", teacher.id.as_str())]).await;
     assert!(page.contains("Ordinateur de"), "{}", page.body);
     page.body.split("class=\"code-display\">").nth(1).unwrap().split('<').next().unwrap().to_owned()
@@ -100,7 +100,7 @@ async fn a_school_enrols_syncs_with_the_hub_and_shows_its_status() {
         .directory()
         .people
         .values()
-        .find(|m| m.profile == preau_appliance::directory::Profile::Pupil)
+        .find(|m| m.profile == preau_appliance::school::directory::Profile::Pupil)
         .unwrap()
         .clone();
     let mut p = common::pupil_browser(&school, &pupil).await;
@@ -133,7 +133,7 @@ async fn changes_on_both_sides_converge_and_files_follow_their_documents() {
     let ce = school.directory().classes.values().find(|c| c.class.name == "CE1-CE2").unwrap().clone();
     teacher.get(&format!("/classes/{}/homework", ce.id)).await;
     let pdf: Vec<u8> = (0..700_000u32).map(|i| (i % 251) as u8).collect();
-    let today = preau_appliance::today();
+    let today = preau_appliance::platform::clock::today();
     let page = teacher
         .post_files(
             &format!("/classes/{}/homework", ce.id),
@@ -150,7 +150,7 @@ async fn changes_on_both_sides_converge_and_files_follow_their_documents() {
     // A replacement appliance (the first one broke) enrols and gets everything back,
     // file included.
     let spare = TestServer::fresh().await;
-    let code = school_code(&hub, preau_appliance::demo::DEMO_UAI);
+    let code = school_code(&hub, preau_appliance::school::demo::DEMO_UAI);
     let link = enrollment::enroll_with(
         &spare.state.replication.links,
         &spare.state.replication.identity,
@@ -184,13 +184,13 @@ async fn a_teacher_device_gets_only_its_classes_through_a_certificate_chained_to
     let link = enrollment::enroll_with(&device.links, &device.identity, &school.base, None, &code).await.unwrap();
     // Device ← school ← hub: anyone who trusts the hub can check it.
     let hub_key = hub.state.replication.identity.public_key().to_bytes();
-    let grant = link.chain.verify(&[hub_key], preau_appliance::now_ms() as u64).unwrap();
+    let grant = link.chain.verify(&[hub_key], preau_appliance::platform::clock::now_ms() as u64).unwrap();
     assert_eq!(link.chain.0.len(), 2);
     let taught: Vec<Partition> = school
         .directory()
         .classes_taught_by(&teacher.id)
         .iter()
-        .map(|c| preau_appliance::homework::class_partition(&uai, &c.id))
+        .map(|c| preau_appliance::services::homework::class_partition(&uai, &c.id))
         .collect();
     assert!(taught.iter().all(|p| grant.scope.contains(p)));
     assert!(!grant.scope.contains(&Partition::Accounts(uai.clone())), "never the credentials");
@@ -294,7 +294,7 @@ async fn a_tampered_teacher_device_cannot_make_its_teacher_director() {
     assert!(client::sync_once(&device, &|_| {}).await.ok);
 
     // What her device may change in the directory: her own class's messaging switches.
-    let address = preau_appliance::directory::directory_address(&uai);
+    let address = preau_appliance::school::directory::directory_address(&uai);
     let own = school.directory().classes_taught_by(&teacher.id)[0].id.to_string();
     let (a, own_class) = (address.clone(), own.clone());
     device
@@ -308,7 +308,7 @@ async fn a_tampered_teacher_device_cannot_make_its_teacher_director() {
         .unwrap();
     let run = client::sync_once(&device, &|_| {}).await;
     assert!(run.ok && run.error.is_none(), "{run:?}");
-    let id = preau_appliance::directory::ClassId::parse(&own).unwrap();
+    let id = preau_appliance::school::directory::ClassId::parse(&own).unwrap();
     assert!(school.directory().classes[&id].class.classmates, "the switch reached the school");
     let school_before = common::read_models(&school);
 
@@ -333,7 +333,7 @@ async fn a_tampered_teacher_device_cannot_make_its_teacher_director() {
     let run = client::sync_once(&device, &|_| {}).await;
     assert!(run.ok && run.error.as_deref().is_some_and(|e| e.starts_with("refused-outgoing:")), "{run:?}");
     assert_eq!(common::read_models(&school), school_before, "the school's replica is unchanged");
-    assert_eq!(school.member("sophie.lebihan").profile, preau_appliance::directory::Profile::Teacher);
+    assert_eq!(school.member("sophie.lebihan").profile, preau_appliance::school::directory::Profile::Teacher);
     let quarantined = school.state.replication.links.quarantined(10).unwrap();
     assert!(quarantined.iter().any(|q| q.reason.contains("device may not change")), "{quarantined:?}");
     // Renewal follows the school's directory, not the device's: no class was added.
@@ -361,7 +361,7 @@ async fn a_tampered_teacher_device_cannot_make_its_teacher_director() {
         hub.state.replication.links.quarantined(10).unwrap().iter().any(|q| q.reason.contains("device may not change"))
     );
     assert!(sync(&school).await.ok);
-    assert_eq!(school.member("sophie.lebihan").profile, preau_appliance::directory::Profile::Teacher);
+    assert_eq!(school.member("sophie.lebihan").profile, preau_appliance::school::directory::Profile::Teacher);
 }
 
 #[tokio::test]
@@ -400,7 +400,7 @@ async fn forged_changes_are_quarantined_change_nothing_on_the_hub_and_can_be_dis
     enrollment::enroll_with(&rogue.links, &rogue.identity, &hub.base, None, &code).await.unwrap();
     let demo_uai = school.directory().uai().unwrap().clone();
     let ce = school.directory().classes.values().next().unwrap().clone();
-    let address = preau_appliance::homework::book_address(&demo_uai, &ce).unwrap();
+    let address = preau_appliance::services::homework::book_address(&demo_uai, &ce).unwrap();
     rogue
         .db
         .run_blocking(|s| {
@@ -409,7 +409,7 @@ async fn forged_changes_are_quarantined_change_nothing_on_the_hub_and_can_be_dis
                 b.entries.insert("forged".into(), Default::default());
             })?;
             // It declares only its own school, but carries the other one's partition.
-            s.set_scope(preau_appliance::school_scope(&other));
+            s.set_scope(preau_appliance::school::scope(&other));
             Ok(())
         })
         .unwrap();
@@ -488,7 +488,7 @@ async fn a_hub_serving_https_is_trusted_only_through_its_authority() {
 
     // A school that does not know the hub's authority cannot even enrol.
     let stranger = TestServer::demo().await;
-    let code = school_code(&hub, preau_appliance::demo::DEMO_UAI);
+    let code = school_code(&hub, preau_appliance::school::demo::DEMO_UAI);
     let refused = enrollment::enroll_with(
         &stranger.state.replication.links,
         &stranger.state.replication.identity,
@@ -534,7 +534,7 @@ async fn a_school_over_its_quota_gets_its_documents_through_and_a_clear_refusal_
     teacher.login("sophie.lebihan", DEMO_PASSWORD).await.assert_ok();
     let ce = school.directory().classes.values().find(|c| c.class.name == "CE1-CE2").unwrap().clone();
     teacher.get(&format!("/classes/{}/homework", ce.id)).await;
-    let today = preau_appliance::today();
+    let today = preau_appliance::platform::clock::today();
     let small = vec![7u8; 30_000];
     let big: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
     let page = teacher

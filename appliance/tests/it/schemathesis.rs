@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use crate::common::{self, TestServer};
-use preau_appliance::demo::DEMO_PASSWORD;
+use preau_appliance::school::demo::DEMO_PASSWORD;
 
 /// Examples per operation and phase.
 const EXAMPLES: &str = "30";

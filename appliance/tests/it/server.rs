@@ -2,8 +2,8 @@
 //! the director, a teacher, parents and pupils.
 
 use crate::common::{self, TestServer, csrf_in};
-use preau_appliance::demo::DEMO_PASSWORD;
-use preau_appliance::directory::Profile;
+use preau_appliance::school::demo::DEMO_PASSWORD;
+use preau_appliance::school::directory::Profile;
 use reqwest::StatusCode;
 
 #[tokio::test]
@@ -283,7 +283,7 @@ async fn a_scripted_picture_guesser_never_gets_in() {
             request.send().await.unwrap().status()
         }
     };
-    let pictures = preau_appliance::accounts::secrets::PICTURES;
+    let pictures = preau_appliance::school::accounts::secrets::PICTURES;
     let guesses =
         pictures.iter().flat_map(|a| pictures.iter().map(move |b| vec![a.to_string(), b.to_string(), "key".into()]));
 

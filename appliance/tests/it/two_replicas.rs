@@ -4,13 +4,13 @@
 //! What was done on each side while apart is all there, on both, once they meet again.
 
 use crate::common::{TestServer, activated_browser, api, pupil_browser, read_models, sync_servers, token};
-use preau_appliance::demo::DEMO_PASSWORD;
-use preau_appliance::directory::Member;
+use preau_appliance::school::demo::DEMO_PASSWORD;
+use preau_appliance::school::directory::Member;
 use reqwest::StatusCode;
 use serde_json::json;
 
 fn day(n: i64) -> String {
-    preau_appliance::date_of_ms(preau_appliance::now_ms() + n * 86_400_000)
+    preau_appliance::platform::clock::date_of_ms(preau_appliance::platform::clock::now_ms() + n * 86_400_000)
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use std::io::Read as _;
 use std::time::Duration;
 
 use crate::common::{TestServer, api, pupil_browser, token};
-use preau_appliance::demo::DEMO_PASSWORD;
+use preau_appliance::school::demo::DEMO_PASSWORD;
 use preau_appliance::web::assets::{HASH_LEN, IMMUTABLE};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;

@@ -20,9 +20,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use fantoccini::{Client, ClientBuilder, Locator};
-use preau_appliance::config::Config;
-use preau_appliance::demo::DEMO_PASSWORD;
-use preau_appliance::directory::{Directory, Member, Profile};
+use preau_appliance::platform::config::Config;
+use preau_appliance::school::demo::DEMO_PASSWORD;
+use preau_appliance::school::directory::{Directory, Member, Profile};
 use preau_appliance::web::{AppState, SignedIn};
 use serde_json::{Value, json};
 
@@ -192,7 +192,7 @@ async fn homework_story(b: &mut Browser, server: &TestServer, class: &str) -> an
 
 /// `YYYY-MM-DD`, `n` days from today.
 fn in_days(n: i64) -> String {
-    preau_appliance::date_of_ms(preau_appliance::now_ms() + n * 86_400_000)
+    preau_appliance::platform::clock::date_of_ms(preau_appliance::platform::clock::now_ms() + n * 86_400_000)
 }
 
 /// The CP's teacher makes this browser a class tablet; a CP pupil taps the class, their
@@ -391,15 +391,16 @@ async fn messages_story(b: &mut Browser, server: &TestServer, pupil: &Member) ->
 
     let signed_in = SignedIn::new(teacher.id.clone(), teacher.profile, teacher.full_name(), false);
     let state = &server.state;
-    let view = preau_appliance::messaging::read(state, &signed_in, &key).await?;
-    preau_appliance::messaging::moderate(state, &signed_in, &key, &view.messages[0].id, true).await?;
+    let view = preau_appliance::services::messaging::read(state, &signed_in, &key).await?;
+    preau_appliance::services::messaging::moderate(state, &signed_in, &key, &view.messages[0].id, true).await?;
     let lyrics = preau_appliance::web::upload::Uploaded {
         field: "files".into(),
         name: "paroles.txt".into(),
         mime: "text/plain".into(),
         bytes: "Au clair de la lune".into(),
     };
-    preau_appliance::messaging::reply(state, &signed_in, &key, "Bravo, chante-la demain !", vec![lyrics]).await?;
+    preau_appliance::services::messaging::reply(state, &signed_in, &key, "Bravo, chante-la demain !", vec![lyrics])
+        .await?;
     let deadline = Instant::now() + Duration::from_secs(10);
     while !b.text("#live").await?.contains("Bravo, chante-la demain !") {
         if Instant::now() > deadline {
@@ -899,7 +900,7 @@ impl TestServer {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::load(Some(dir.path().into()), |_| None).unwrap();
         config.discovery = false;
-        let state = preau_appliance::server::open(config, demo).unwrap();
+        let state = preau_appliance::platform::server::open(config, demo).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         state.set_bound(addr);

@@ -10,7 +10,7 @@ use preau_sync::ReplicaId;
 use preau_sync::certificate::Chain;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::error::AppError;
+use crate::platform::error::AppError;
 
 /// Numbered migrations, compiled in; version N is `MIGRATIONS[N - 1]` (as the replica's).
 const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
@@ -182,7 +182,7 @@ impl Links {
         self.with(|c| {
             c.execute(
                 "INSERT INTO enrollment_code (code_hash, label, subject, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-                params![code_hash.to_vec(), label, subject, crate::now_ms(), expires_at],
+                params![code_hash.to_vec(), label, subject, crate::platform::clock::now_ms(), expires_at],
             )
             .map(drop)
         })
@@ -198,7 +198,7 @@ impl Links {
     ) -> Result<Option<(String, String)>, AppError> {
         let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         let tx = conn.transaction().map_err(db)?;
-        let now = crate::now_ms();
+        let now = crate::platform::clock::now_ms();
         let found: Option<(String, String)> = tx
             .query_row(
                 "SELECT label, subject FROM enrollment_code WHERE code_hash = ? AND used_by IS NULL AND expires_at > ?",
@@ -228,7 +228,7 @@ impl Links {
             let mut st = c.prepare(
                 "SELECT label, subject, expires_at FROM enrollment_code WHERE used_by IS NULL AND expires_at > ? ORDER BY created_at",
             )?;
-            st.query_map([crate::now_ms()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect()
+            st.query_map([crate::platform::clock::now_ms()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect()
         })
     }
 
@@ -274,7 +274,7 @@ impl Links {
         self.with(|c| {
             c.execute(
                 "UPDATE enrolled SET revoked_at = ? WHERE replica = ? AND revoked_at IS NULL",
-                params![crate::now_ms(), replica.to_string()],
+                params![crate::platform::clock::now_ms(), replica.to_string()],
             )
             .map(|n| n > 0)
         })
@@ -292,7 +292,7 @@ impl Links {
                 "INSERT OR IGNORE INTO revoked_downstream (replica, issuer_key, reported_at) VALUES (?, ?, ?)",
             )?;
             for replica in replicas {
-                st.execute(params![replica.to_string(), issuer_key.to_vec(), crate::now_ms()])?;
+                st.execute(params![replica.to_string(), issuer_key.to_vec(), crate::platform::clock::now_ms()])?;
             }
             Ok(())
         })
@@ -316,7 +316,7 @@ impl Links {
         self.with(|c| {
             c.execute(
                 "UPDATE enrolled SET last_seen_at = ? WHERE replica = ?",
-                params![crate::now_ms(), replica.to_string()],
+                params![crate::platform::clock::now_ms(), replica.to_string()],
             )
             .map(drop)
         })
@@ -448,7 +448,7 @@ impl Links {
         self.with(|c| {
             c.execute(
                 "INSERT OR REPLACE INTO class_tablet (token_hash, class, marked_by, marked_at) VALUES (?, ?, ?, ?)",
-                params![&token_hash[..], class, by, crate::now_ms()],
+                params![&token_hash[..], class, by, crate::platform::clock::now_ms()],
             )
             .map(drop)
         })

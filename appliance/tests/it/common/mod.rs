@@ -4,9 +4,9 @@ pub mod netlab;
 
 use std::net::{IpAddr, SocketAddr};
 
-use preau_appliance::config::Config;
-use preau_appliance::directory::{Directory, Member};
-use preau_appliance::policy::Sender;
+use preau_appliance::platform::config::Config;
+use preau_appliance::school::directory::{Directory, Member};
+use preau_appliance::school::rule::Sender;
 use preau_appliance::web::{self, AppState};
 use reqwest::StatusCode;
 use reqwest::redirect::Policy;
@@ -26,14 +26,14 @@ pub fn laptop(
     dir: &std::path::Path,
     directory: std::sync::Arc<Directory>,
 ) -> preau_appliance::replication::client::Replica {
-    let db = preau_appliance::db::Db::open(&dir.join("replica.db"), preau_sync::Scope::default()).unwrap();
+    let db = preau_appliance::platform::db::Db::open(&dir.join("replica.db"), preau_sync::Scope::default()).unwrap();
     let identity = db.run_blocking(|s| Ok(s.identity().clone())).unwrap();
     preau_appliance::replication::client::Replica {
         db,
         links: preau_appliance::replication::Links::open(&dir.join("links.db")).unwrap(),
-        files: preau_appliance::files::FileStore::open(dir.join("files")).unwrap(),
+        files: preau_appliance::platform::files::FileStore::open(dir.join("files")).unwrap(),
         identity,
-        policy: std::sync::Arc::new(preau_appliance::policy::SchoolPolicy::new(directory, Sender::School)),
+        policy: std::sync::Arc::new(preau_appliance::school::rule::SchoolPolicy::new(directory, Sender::School)),
         data_dir: dir.to_owned(),
         server_ca: None,
     }
@@ -61,7 +61,7 @@ impl TestServer {
         let uai = self.directory().uai().unwrap().clone();
         {
             let mut store =
-                preau_sync::Store::open(&dir.path().join("replica.db"), preau_appliance::school_scope(&uai)).unwrap();
+                preau_sync::Store::open(&dir.path().join("replica.db"), preau_appliance::school::scope(&uai)).unwrap();
             sync_with(self, &mut store).unwrap();
         }
         Self::start_in(dir, false, |_| {}).await
@@ -71,7 +71,7 @@ impl TestServer {
         let mut config = Config::load(Some(dir.path().into()), |_| None).unwrap();
         config.discovery = false;
         tweak(&mut config);
-        let state = preau_appliance::server::open(config, demo).unwrap();
+        let state = preau_appliance::platform::server::open(config, demo).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         state.set_bound(addr);
@@ -98,11 +98,11 @@ impl TestServer {
 
     /// The token of a new tablet of `class` (for API clients, sent as the tablet cookie).
     pub fn tablet_token(&self, class: &str) -> String {
-        let class = preau_appliance::directory::ClassId::parse(class).unwrap();
+        let class = preau_appliance::school::directory::ClassId::parse(class).unwrap();
         let dir = self.directory();
-        let director = dir.people.values().find(|m| m.profile == preau_appliance::directory::Profile::Director);
-        let by = director.map_or_else(preau_appliance::directory::UserId::random, |d| d.id.clone());
-        preau_appliance::accounts::devices::mark_tablet(&self.state, None, &class, &by).unwrap()
+        let director = dir.people.values().find(|m| m.profile == preau_appliance::school::directory::Profile::Director);
+        let by = director.map_or_else(preau_appliance::school::directory::UserId::random, |d| d.id.clone());
+        preau_appliance::school::accounts::devices::mark_tablet(&self.state, None, &class, &by).unwrap()
     }
 
     /// The member with this login.
@@ -235,7 +235,7 @@ impl Browser {
 /// Runs one sync session between `store` and the server's replica, under the server's rules.
 /// A document refused either way makes it an error, with the reasons.
 pub fn sync_with(server: &TestServer, store: &mut preau_sync::Store) -> Result<(), String> {
-    let policy = preau_appliance::policy::SchoolPolicy::new(server.directory(), Sender::School);
+    let policy = preau_appliance::school::rule::SchoolPolicy::new(server.directory(), Sender::School);
     let (mine, theirs) = server
         .state
         .db
@@ -393,7 +393,7 @@ pub fn assert_forgeries_refused<K: preau_sync::DocKind>(
     let uai = server.directory().uai().unwrap().clone();
     for (i, (what, forge)) in forgeries.iter().enumerate() {
         let path = tmp.path().join(format!("forged{i}.db"));
-        let mut replica = preau_sync::Store::open(&path, preau_appliance::school_scope(&uai)).unwrap();
+        let mut replica = preau_sync::Store::open(&path, preau_appliance::school::scope(&uai)).unwrap();
         sync_with(server, &mut replica).unwrap();
         replica.change::<K, _>(address, |doc| forge(doc)).unwrap();
         let before = read_models(server);

@@ -1,0 +1,457 @@
+//! Home pages: the school's public page (vitrine) for visitors, a home page per profile with
+//! its services as large tiles, a parent's children, the school team — as pages and in the
+//! JSON API.
+
+use askama::Template;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use preau_sync::Partition;
+use preau_sync::store::NewsFilter;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::platform::error::AppError;
+use crate::platform::i18n::Locale;
+use crate::school::accounts::{PupilTile, pupil_tiles};
+use crate::school::directory::{Class, Directory, Member, Profile, UserId};
+use crate::services::homework::TodoList;
+use crate::web::Routes;
+use crate::web::api::{ApiError, ApiUser, ErrorBody};
+use crate::web::{AppState, Chrome, Ctx, SignedIn, render};
+
+pub(crate) fn routes() -> Routes {
+    Routes::new().get("/", home).get("/child/{id}", child_home).get("/team", team)
+}
+
+/// A person's role as people say it ("Directrice", "ATSEM", ...).
+pub fn role_label(l: &Locale, m: &Member) -> String {
+    match m.profile {
+        Profile::Director => l.t("profile-director"),
+        Profile::Teacher => l.t("profile-teacher"),
+        Profile::Parent => l.t("profile-parent"),
+        Profile::Pupil => String::new(),
+        Profile::AcademyAdmin => l.t("profile-academy-admin"),
+        Profile::Staff => {
+            l.t(&format!("staff-role-{}", if m.person.staff_role.is_empty() { "other" } else { &m.person.staff_role }))
+        }
+    }
+}
+
+fn teacher_names(dir: &Directory, class: &Class) -> Vec<String> {
+    class
+        .class
+        .teachers
+        .iter()
+        .filter_map(|t| UserId::parse(t).ok())
+        .filter_map(|t| dir.member(&t))
+        .map(|t| format!("{} {}", t.person.civility, t.person.last_name).trim().to_owned())
+        .collect()
+}
+
+// ---- the public page ----
+
+/// A news post shown without login.
+#[derive(Serialize, ToSchema)]
+pub struct PublicPost {
+    /// Title.
+    pub title: String,
+    /// Addresses of its photos.
+    pub photos: Vec<String>,
+    /// Text.
+    pub body: String,
+    /// `YYYY-MM-DD`.
+    pub date: String,
+}
+
+/// What anyone may read about the school.
+#[derive(Serialize, ToSchema)]
+pub struct PublicSchool {
+    /// UAI.
+    pub uai: String,
+    /// Name.
+    pub name: String,
+    /// Street address.
+    pub address: String,
+    /// Postcode.
+    pub postcode: String,
+    /// Commune.
+    pub commune: String,
+    /// Académie.
+    pub academy: String,
+    /// News marked public, newest first (20 at most).
+    pub news: Vec<PublicPost>,
+}
+
+/// The school's public information, news from the read model.
+pub async fn public_school(state: &AppState) -> Result<PublicSchool, AppError> {
+    let school = state.directory().school.clone().ok_or(AppError::NotFound)?;
+    let partition = Partition::School(school.uai.clone());
+    let posts = state.db.read(|store| Ok(store.news(&NewsFilter::Public(&partition), 20)?))?;
+    Ok(PublicSchool {
+        uai: school.uai.to_string(),
+        name: school.info.name,
+        address: school.info.address,
+        postcode: school.info.postcode,
+        commune: school.info.commune,
+        academy: school.info.academy,
+        news: posts
+            .into_iter()
+            .map(|p| PublicPost {
+                photos: p.photos.iter().map(|f| format!("/news/{}/photos/{}", p.post_id, f.hash)).collect(),
+                title: p.title,
+                body: p.body,
+                date: crate::platform::clock::date_of_ms(p.published_at),
+            })
+            .collect(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "public.html")]
+struct PublicPage {
+    c: Chrome,
+    school: PublicSchool,
+}
+
+impl PublicPage {
+    fn shown_date(&self, iso: &str) -> String {
+        self.c.l.date(iso)
+    }
+}
+
+// ---- homes ----
+
+/// A service tile.
+pub struct Tile {
+    /// Where it leads.
+    pub href: String,
+    /// Icon file under `/static/icons/`.
+    pub icon: &'static str,
+    /// Label.
+    pub label: String,
+}
+
+impl Tile {
+    fn new(href: impl Into<String>, icon: &'static str, label: String) -> Self {
+        Self { href: href.into(), icon, label }
+    }
+}
+
+/// A class as its members see it.
+#[derive(Serialize, ToSchema)]
+pub struct ClassInfo {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Levels.
+    pub levels: Vec<String>,
+    /// School year.
+    pub school_year: String,
+    /// Teachers ("Mme Le Bihan").
+    pub teachers: Vec<String>,
+}
+
+fn class_info(dir: &Directory, class: &Class) -> ClassInfo {
+    ClassInfo {
+        id: class.id.to_string(),
+        name: class.class.name.clone(),
+        levels: class.class.levels.clone(),
+        school_year: class.class.school_year.clone(),
+        teachers: teacher_names(dir, class),
+    }
+}
+
+/// A parent's child.
+#[derive(Serialize, ToSchema)]
+pub struct Child {
+    /// Id.
+    pub id: String,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Level this year.
+    pub level: String,
+    /// Class.
+    pub class: Option<ClassInfo>,
+}
+
+/// Who is signed in and what they belong to.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    /// Id.
+    pub id: String,
+    /// Profile.
+    pub profile: String,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Role label.
+    pub role: String,
+    /// Classes taught (staff) or attended (pupils).
+    pub classes: Vec<ClassInfo>,
+    /// Parents: their children.
+    pub children: Vec<Child>,
+}
+
+fn me(dir: &Directory, l: &Locale, user: &SignedIn) -> Result<Me, AppError> {
+    let m = dir.member(&user.user).ok_or(AppError::Unauthenticated)?;
+    let classes = match m.profile {
+        Profile::Pupil => dir.class_of(m).map(|c| class_info(dir, c)).into_iter().collect(),
+        _ => dir.classes_taught_by(&m.id).into_iter().map(|c| class_info(dir, c)).collect(),
+    };
+    let children = dir
+        .children_of(&m.id)
+        .into_iter()
+        .map(|c| Child {
+            id: c.id.to_string(),
+            first_name: c.person.first_name.clone(),
+            last_name: c.person.last_name.clone(),
+            level: c.person.level.clone(),
+            class: dir.class_of(c).map(|k| class_info(dir, k)),
+        })
+        .collect();
+    Ok(Me {
+        id: m.id.to_string(),
+        profile: m.profile.as_str().into(),
+        first_name: m.person.first_name.clone(),
+        last_name: m.person.last_name.clone(),
+        role: role_label(l, m),
+        classes,
+        children,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    c: Chrome,
+    greeting: String,
+    subtitle: String,
+    tiles: Vec<Tile>,
+    avatar: Option<PupilTile>,
+    children: Vec<(PupilTile, bool)>,
+    child: Option<Child>,
+    /// A pupil's (or the chosen child's) work to do.
+    todo: Option<TodoList>,
+    /// Where a tick on the list returns to.
+    back: String,
+}
+
+impl HomePage {
+    fn date(&self, iso: &str) -> String {
+        self.c.l.weekday_date(iso)
+    }
+}
+
+async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+    let Some(user) = ctx.signed_in.clone() else {
+        return render(&PublicPage { c: Chrome::new(&ctx), school: public_school(&state).await? });
+    };
+    let dir = state.directory();
+    let first_child = dir.children_of(&user.user).first().map(|c| c.id.clone());
+    let counters = Counters::of(&state, &user).await?;
+    let mut page = home_page(&ctx, &dir, &user, first_child.clone(), counters)?;
+    let pupil = if user.profile == Profile::Pupil { Some(user.user.clone()) } else { first_child };
+    if let Some(pupil) = pupil {
+        page.todo = Some(TodoList::of(&state, &user, &pupil).await?);
+    }
+    render(&page)
+}
+
+async fn child_home(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, AppError> {
+    let user = ctx.user()?;
+    let child = UserId::parse(&id)?;
+    let dir = state.directory();
+    if !dir.children_of(&user.user).iter().any(|c| c.id == child) {
+        return Err(AppError::NotFound);
+    }
+    let counters = Counters::of(&state, user).await?;
+    let mut page = home_page(&ctx, &dir, user, Some(child.clone()), counters)?;
+    page.todo = Some(TodoList::of(&state, user, &child).await?);
+    page.back = format!("/child/{child}");
+    render(&page)
+}
+
+/// What a home page's tiles count.
+#[derive(Default)]
+struct Counters {
+    /// Liaison notes a parent has still to sign.
+    to_sign: usize,
+    /// Unread messages.
+    unread: usize,
+}
+
+impl Counters {
+    async fn of(state: &AppState, user: &SignedIn) -> Result<Self, AppError> {
+        let to_sign = if user.profile == Profile::Parent {
+            crate::services::liaison::unsigned_count(state, user).await?
+        } else {
+            0
+        };
+        Ok(Self { to_sign, unread: crate::services::messaging::unread_count(state, user).await? })
+    }
+}
+
+/// A home page.
+fn home_page(
+    ctx: &Ctx,
+    dir: &Directory,
+    user: &SignedIn,
+    selected: Option<UserId>,
+    counters: Counters,
+) -> Result<HomePage, AppError> {
+    let l = &ctx.locale;
+    let me = me(dir, l, user)?;
+    let member = dir.member(&user.user).ok_or(AppError::Unauthenticated)?;
+    let mut tiles = Vec::new();
+    let class_tiles = |tiles: &mut Vec<Tile>| {
+        for class in &me.classes {
+            tiles.push(Tile::new(format!("/classes/{}", class.id), "classes", class.name.clone()));
+            let label = format!("{} — {}", l.t("tile-homework"), class.name);
+            tiles.push(Tile::new(format!("/classes/{}/homework", class.id), "homework", label));
+            let label = format!("{} — {}", l.t("tile-liaison"), class.name);
+            tiles.push(Tile::new(format!("/classes/{}/liaison", class.id), "liaison", label));
+        }
+    };
+    let mut subtitle = me.role.clone();
+    match member.profile {
+        Profile::Director => {
+            tiles.push(Tile::new("/admin/accounts", "directory", l.t("tile-accounts")));
+            tiles.push(Tile::new("/admin/structures", "school", l.t("tile-structures")));
+            tiles.push(Tile::new("/admin/import", "import", l.t("tile-import")));
+            tiles.push(Tile::new("/admin/letters", "letters", l.t("tile-letters")));
+            tiles.push(Tile::new("/admin/appliance", "qr", l.t("tile-appliance")));
+            tiles.push(Tile::new("/admin/sync", "sync", l.t("tile-sync")));
+            class_tiles(&mut tiles);
+            tiles.push(Tile::new("/team", "staffroom", l.t("tile-team")));
+        }
+        Profile::Teacher => {
+            class_tiles(&mut tiles);
+            tiles.push(Tile::new("/team", "staffroom", l.t("tile-team")));
+        }
+        Profile::Staff => tiles.push(Tile::new("/team", "staffroom", l.t("tile-team"))),
+        Profile::Pupil => {
+            tiles.push(Tile::new("/homework", "homework", l.t("tile-my-homework")));
+            if let Some(class) = me.classes.first() {
+                subtitle = l.ta("pupil-class", &[("class", &class.name), ("teachers", &class.teachers.join(", "))]);
+            }
+        }
+        Profile::Parent => {
+            let label = match counters.to_sign {
+                0 => l.t("tile-liaison"),
+                n => l.ta("tile-liaison-waiting", &[("count", &n.to_string())]),
+            };
+            tiles.push(Tile::new("/liaison", "liaison", label));
+        }
+        Profile::AcademyAdmin => {}
+    }
+    if member.profile != Profile::AcademyAdmin {
+        tiles.push(Tile::new("/news", "news", l.t("tile-news")));
+        tiles.push(Tile::new("/agenda", "agenda", l.t("tile-agenda")));
+        if member.profile.is_staff() {
+            tiles.push(Tile::new("/staffroom", "staffroom", l.t("tile-staffroom")));
+        }
+        let label = match counters.unread {
+            0 => l.t("tile-messages"),
+            n => l.ta("tile-messages-unread", &[("count", &n.to_string())]),
+        };
+        tiles.push(Tile::new("/messages", "messages", label));
+    }
+    let children = pupil_tiles(&dir.children_of(&member.id))
+        .into_iter()
+        .map(|t| {
+            let chosen = selected.as_ref().is_some_and(|s| s.as_str() == t.id);
+            (t, chosen)
+        })
+        .collect();
+    Ok(HomePage {
+        c: Chrome::new(ctx),
+        greeting: l.ta("home-hello", &[("name", &member.person.first_name)]),
+        subtitle,
+        tiles,
+        avatar: (member.profile == Profile::Pupil).then(|| PupilTile::of(member)),
+        children,
+        child: me.children.into_iter().find(|c| selected.as_ref().is_some_and(|s| s.as_str() == c.id)),
+        todo: None,
+        back: "/".to_owned(),
+    })
+}
+
+// ---- the team ----
+
+/// A staff member.
+#[derive(Serialize, ToSchema)]
+pub struct TeamMember {
+    /// "Mme Claire Martin".
+    pub name: String,
+    /// Role.
+    pub role: String,
+    /// Classes taught.
+    pub classes: Vec<String>,
+}
+
+fn team_of(dir: &Directory, l: &Locale, user: &SignedIn) -> Result<Vec<TeamMember>, AppError> {
+    if !user.profile.is_staff() {
+        return Err(AppError::NotFound);
+    }
+    let mut members: Vec<TeamMember> = dir
+        .people
+        .values()
+        .filter(|m| m.profile.is_staff() && !m.person.archived)
+        .map(|m| TeamMember {
+            name: format!("{} {} {}", m.person.civility, m.person.first_name, m.person.last_name).trim().to_owned(),
+            role: role_label(l, m),
+            classes: dir.classes_taught_by(&m.id).iter().map(|c| c.class.name.clone()).collect(),
+        })
+        .collect();
+    members.sort_by(|a, b| a.role.cmp(&b.role).then_with(|| a.name.cmp(&b.name)));
+    Ok(members)
+}
+
+#[derive(Template)]
+#[template(path = "team.html")]
+struct TeamPage {
+    c: Chrome,
+    members: Vec<TeamMember>,
+}
+
+async fn team(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+    let members = team_of(&state.directory(), &ctx.locale, ctx.user()?)?;
+    render(&TeamPage { c: Chrome::new(&ctx), members })
+}
+
+// ---- API ----
+
+pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(api_school)).routes(routes!(api_me)).routes(routes!(api_team))
+}
+
+/// The school's public information and public news (no login).
+#[utoipa::path(get, path = "/api/v1/school", tag = "school", responses((status = 200, body = PublicSchool)))]
+async fn api_school(State(state): State<AppState>) -> Result<Json<PublicSchool>, ApiError> {
+    Ok(Json(public_school(&state).await?))
+}
+
+/// Who is signed in: profile, classes, children.
+#[utoipa::path(get, path = "/api/v1/me", tag = "school",
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
+async fn api_me(State(state): State<AppState>, ctx: Ctx, ApiUser(user): ApiUser) -> Result<Json<Me>, ApiError> {
+    Ok(Json(me(&state.directory(), &ctx.locale, &user)?))
+}
+
+/// The school team (staff only).
+#[utoipa::path(get, path = "/api/v1/team", tag = "school",
+    responses((status = 200, body = Vec<TeamMember>), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
+async fn api_team(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiUser(user): ApiUser,
+) -> Result<Json<Vec<TeamMember>>, ApiError> {
+    Ok(Json(team_of(&state.directory(), &ctx.locale, &user)?))
+}

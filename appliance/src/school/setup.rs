@@ -1,0 +1,218 @@
+//! First start: the setup page creates the school and the director's account. Until then
+//! nothing else is reachable (see `web::require_setup`).
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use preau_sync::kinds::credentials::Credential;
+use preau_sync::kinds::directory::{Person, SchoolInfo};
+use preau_sync::{Store, Uai};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::platform::error::AppError;
+use crate::school::accounts::secrets;
+use crate::school::directory::{Directory, Member, Profile, SchoolDocs, UserId, slug};
+use crate::web::Routes;
+use crate::web::api::{ApiError, ApiJson, ErrorBody};
+use crate::web::session::CsrfForm;
+use crate::web::{AppState, Chrome, Ctx, render, render_status};
+
+pub(crate) fn routes() -> Routes {
+    Routes::new().get("/setup", setup_page).post("/setup", setup)
+}
+
+pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(api_setup))
+}
+
+/// Creates the school and the director's account on a fresh appliance; returns the
+/// director's session.
+#[utoipa::path(post, path = "/api/v1/setup", tag = "school", request_body = SetupForm,
+    responses((status = 200, body = crate::school::accounts::api::Token), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn api_setup(State(state): State<AppState>, ApiJson(form): ApiJson<SetupForm>) -> Result<Response, ApiError> {
+    match set_up(&state, &form).await {
+        Ok(member) => Ok(crate::school::accounts::api::token(&state, &member, false).into_response()),
+        Err(SetupRefusal::Done) => Err(AppError::Forbidden("setup is already done".into()).into()),
+        Err(SetupRefusal::Invalid(errors)) => {
+            let l = crate::platform::i18n::Locale::default();
+            let first = errors.first().copied().unwrap_or("error-bad-request");
+            let details = errors
+                .iter()
+                .map(|e| crate::web::api::ErrorDetail { file: String::new(), line: 0, message: l.t(e) })
+                .collect();
+            Ok(crate::web::api::error_response(&AppError::bad(first, "setup form refused"), details))
+        }
+        Err(SetupRefusal::Failed(e)) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "setup.html")]
+struct SetupPage {
+    c: Chrome,
+    form: SetupForm,
+    errors: Vec<String>,
+    min_len: usize,
+}
+
+/// The setup form (also the API's request body).
+#[derive(Clone, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct SetupForm {
+    uai: String,
+    name: String,
+    address: String,
+    postcode: String,
+    commune: String,
+    academy: String,
+    civility: String,
+    first_name: String,
+    last_name: String,
+    email: String,
+    password: String,
+    confirm: String,
+}
+
+async fn setup_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+    if state.directory().school.is_some() {
+        return Ok(Redirect::to("/").into_response());
+    }
+    render(&SetupPage {
+        c: Chrome::new(&ctx),
+        form: SetupForm::default(),
+        errors: vec![],
+        min_len: secrets::MIN_PASSWORD_LEN,
+    })
+}
+
+/// Creates the school and its director from the setup form. Refusals list every problem
+/// (localisation ids); nothing is created then.
+pub async fn set_up(state: &AppState, form: &SetupForm) -> Result<Member, SetupRefusal> {
+    if state.directory().school.is_some() {
+        return Err(SetupRefusal::Done);
+    }
+    let mut errors = Vec::new();
+    let uai = Uai::parse(form.uai.trim());
+    if uai.is_err() {
+        errors.push("setup-bad-uai");
+    }
+    if [&form.name, &form.commune, &form.first_name, &form.last_name].iter().any(|v| v.trim().is_empty()) {
+        errors.push("setup-missing");
+    }
+    let fields = [&form.name, &form.address, &form.postcode, &form.commune, &form.academy, &form.civility];
+    if fields.iter().chain([&form.first_name, &form.last_name, &form.email].iter()).any(|v| v.len() > 200) {
+        errors.push("error-too-long");
+    }
+    let login_preview = format!("{}.{}", slug(&form.first_name), slug(&form.last_name));
+    if let Err(id) = secrets::check_new_password(
+        &form.password,
+        &form.confirm,
+        &login_preview,
+        &[&form.first_name, &form.last_name, &form.name, &form.commune],
+    ) {
+        errors.push(id);
+    }
+    let uai = match uai {
+        Ok(uai) if errors.is_empty() => uai,
+        _ => return Err(SetupRefusal::Invalid(errors)),
+    };
+    let password = form.password.clone();
+    let hash = crate::school::accounts::argon2(state, move |memory| memory.hash(&password)).await?;
+    let info = SchoolInfo {
+        name: form.name.trim().into(),
+        address: form.address.trim().into(),
+        postcode: form.postcode.trim().into(),
+        commune: form.commune.trim().into(),
+        academy: form.academy.trim().into(),
+    };
+    let director = Person {
+        profile: Profile::Director.as_str().into(),
+        civility: form.civility.trim().into(),
+        first_name: form.first_name.trim().into(),
+        last_name: form.last_name.trim().into(),
+        email: form.email.trim().into(),
+        ..Person::default()
+    };
+    let id = state
+        .db
+        .run(move |store| {
+            if Directory::load(store)?.school.is_some() {
+                return Ok(None);
+            }
+            let credential = Credential { password_hash: hash, must_change_password: false, ..Credential::default() };
+            create_school(store, &uai, info, director, credential).map(Some)
+        })
+        .await?
+        .ok_or(SetupRefusal::Done)?;
+    let dir = state.reload_directory().await?;
+    tracing::info!(school = ?dir.uai(), "school set up");
+    state.refresh_discovery();
+    dir.member(&id).cloned().ok_or_else(|| AppError::Internal("director missing after setup".into()).into())
+}
+
+/// Why setup refused.
+pub enum SetupRefusal {
+    /// The school exists already.
+    Done,
+    /// The form's problems (localisation ids).
+    Invalid(Vec<&'static str>),
+    /// A storage failure.
+    Failed(AppError),
+}
+
+impl From<AppError> for SetupRefusal {
+    fn from(e: AppError) -> Self {
+        SetupRefusal::Failed(e)
+    }
+}
+
+async fn setup(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<SetupForm>,
+) -> Result<Response, AppError> {
+    match set_up(&state, &form).await {
+        Ok(member) => Ok(crate::school::accounts::sign_in_response(&state, &ctx, &member, false, "/")),
+        Err(SetupRefusal::Done) => Err(AppError::Forbidden("setup is already done".into())),
+        Err(SetupRefusal::Invalid(errors)) => refuse(&ctx, form, &errors),
+        Err(SetupRefusal::Failed(e)) => Err(e),
+    }
+}
+
+fn refuse(ctx: &Ctx, mut form: SetupForm, errors: &[&str]) -> Result<Response, AppError> {
+    form.password.clear();
+    form.confirm.clear();
+    let page = SetupPage {
+        c: Chrome::new(ctx),
+        form,
+        errors: errors.iter().map(|e| ctx.locale.t(e)).collect(),
+        min_len: secrets::MIN_PASSWORD_LEN,
+    };
+    render_status(&page, StatusCode::BAD_REQUEST)
+}
+
+/// Creates a school's directory with its director, and the director's credentials (login
+/// chosen here). Sets the store's scope to the school. Returns the director's id.
+pub fn create_school(
+    store: &mut Store,
+    uai: &Uai,
+    info: SchoolInfo,
+    director: Person,
+    mut credential: Credential,
+) -> Result<UserId, AppError> {
+    store.set_scope(crate::school::scope(uai));
+    let id = UserId::random();
+    SchoolDocs::edit(store, uai, |docs| {
+        credential.login =
+            crate::school::accounts::new_credential(&docs.credentials, &director, Profile::Director).login;
+        docs.credentials.accounts.insert(id.to_string(), credential);
+        docs.directory.school = info;
+        docs.directory.people.insert(id.to_string(), director);
+        Ok(())
+    })?;
+    Ok(id)
+}

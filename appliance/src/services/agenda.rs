@@ -1,0 +1,761 @@
+//! The agenda: school events and holidays (the director), class events (the class's
+//! teachers), personal events (each staff member, for themselves); everyone sees those of
+//! their school and classes. Each person has a secret, revocable address of an iCalendar
+//! (RFC 5545) feed that calendar applications subscribe to. One `AgendaEvent` document per
+//! event; pages and feeds read `agenda_event`.
+
+use askama::Template;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use icalendar::{Calendar, Component, EventLike};
+use preau_sync::kinds::AgendaEvent;
+use preau_sync::kinds::agenda::{CATEGORIES, EventRow};
+use preau_sync::{DocAddress, DocKey, Kind, Partition};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::platform::error::AppError;
+use crate::platform::text;
+use crate::school::directory::{ClassId, Directory, Member, Profile, UserId};
+use crate::services::homework::class_partition;
+use crate::web::Routes;
+use crate::web::api::{ApiError, ApiJson, ApiUser, Created, ErrorBody};
+use crate::web::session::CsrfForm;
+use crate::web::{AppState, Chrome, Ctx, SignedIn, base_url, render, render_status};
+
+/// Longest title.
+const MAX_TITLE: usize = 120;
+/// Longest description.
+const MAX_TEXT: usize = 2_000;
+/// Longest event, in days.
+const MAX_DAYS: i64 = 120;
+/// How far the feed looks back and ahead, in days.
+const FEED_DAYS: i64 = 400;
+
+// ---- where events live, and who reads and writes them ----
+
+/// Where an event is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// The school's (events, holidays).
+    School,
+    /// One class's.
+    Class(ClassId),
+    /// A staff member's own.
+    Personal,
+}
+
+impl Place {
+    /// Parses `school`, `personal` or `class:{id}`.
+    pub fn parse(s: &str) -> Result<Self, AppError> {
+        match s {
+            "school" => Ok(Place::School),
+            "personal" => Ok(Place::Personal),
+            other => other
+                .strip_prefix("class:")
+                .and_then(|id| ClassId::parse(id).ok())
+                .map(Place::Class)
+                .ok_or_else(|| AppError::bad("agenda-bad-place", format!("place {s:?}"))),
+        }
+    }
+
+    fn as_string(&self) -> String {
+        match self {
+            Place::School => "school".into(),
+            Place::Personal => "personal".into(),
+            Place::Class(id) => format!("class:{id}"),
+        }
+    }
+
+    fn of(dir: &Directory, partition: &Partition) -> Option<Self> {
+        match partition {
+            Partition::School(u) if dir.uai() == Some(u) => Some(Place::School),
+            Partition::Staff(u) if dir.uai() == Some(u) => Some(Place::Personal),
+            Partition::Class(..) => dir.class_of_partition(partition).map(|c| Place::Class(c.id.clone())),
+            _ => None,
+        }
+    }
+
+    fn partition(&self, dir: &Directory) -> Result<Partition, AppError> {
+        let uai = dir.uai().ok_or(AppError::NotFound)?.clone();
+        Ok(match self {
+            Place::School => Partition::School(uai),
+            Place::Personal => Partition::Staff(uai),
+            Place::Class(id) => class_partition(&uai, id),
+        })
+    }
+}
+
+/// Whether `user` writes events at `place`.
+fn writes(dir: &Directory, user: &UserId, place: &Place) -> bool {
+    let Some(m) = dir.member(user).filter(|m| !m.person.archived) else { return false };
+    match place {
+        Place::School => m.profile == Profile::Director,
+        Place::Class(id) => dir.classes.get(id).is_some_and(|c| dir.teaches(user, c)),
+        Place::Personal => m.profile.is_staff(),
+    }
+}
+
+/// The partitions whose events `reader` sees (personal events are filtered by owner).
+fn readable(dir: &Directory, reader: &Member) -> Vec<Place> {
+    let mut places = vec![Place::School];
+    if reader.profile.is_staff() {
+        places.push(Place::Personal);
+    }
+    let classes: Vec<ClassId> = match reader.profile {
+        Profile::Pupil => dir.class_of(reader).map(|c| c.id.clone()).into_iter().collect(),
+        Profile::Parent => {
+            dir.children_of(&reader.id).iter().filter_map(|c| dir.class_of(c)).map(|c| c.id.clone()).collect()
+        }
+        Profile::Director | Profile::Teacher => {
+            dir.current_classes().into_iter().filter(|c| dir.teaches(&reader.id, c)).map(|c| c.id.clone()).collect()
+        }
+        Profile::Staff | Profile::AcademyAdmin => Vec::new(),
+    };
+    places.extend(classes.into_iter().map(Place::Class));
+    places.dedup();
+    places
+}
+
+/// Whether `after` may follow `before` in an event at `partition`: its editor writes there
+/// (the director for the school, the class's teachers for a class, the owner alone for a
+/// personal event); its author and owner never change; dates are real and in order.
+pub fn check_change(
+    dir: &Directory,
+    partition: &Partition,
+    before: &AgendaEvent,
+    after: &AgendaEvent,
+) -> Result<(), String> {
+    if before == after {
+        return Ok(());
+    }
+    let place = Place::of(dir, partition).ok_or_else(|| format!("{partition}: no event lives there"))?;
+    let editor = UserId::parse(&after.edited_by).map_err(|_| "event without an editor".to_owned())?;
+    if !writes(dir, &editor, &place) {
+        return Err(format!("{editor} does not write this calendar"));
+    }
+    let new = before.author.is_empty();
+    if (new && after.author != after.edited_by)
+        || (!new && (after.author != before.author || after.owner != before.owner))
+    {
+        return Err("an event's author and owner never change".into());
+    }
+    if (place == Place::Personal) == after.owner.is_empty()
+        || (place == Place::Personal && after.owner != after.edited_by)
+    {
+        return Err("personal events live in the staff room's partition, written by their owner only".into());
+    }
+    if !CATEGORIES.contains(&after.category.as_str()) || (after.category == "holiday" && place != Place::School) {
+        return Err(format!("category {:?} here", after.category));
+    }
+    let (Ok(start), Ok(end)) = (text::date(&after.starts_on, "x"), text::date(&after.ends_on, "x")) else {
+        return Err("dates are not real dates".into());
+    };
+    if end < start {
+        return Err("the event ends before it starts".into());
+    }
+    Ok(())
+}
+
+// ---- writes ----
+
+/// An event as it is filled in.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+pub struct EventInput {
+    /// `school`, `personal` or `class:{id}` (ignored when editing).
+    #[serde(default)]
+    #[schema(pattern = "^(|school|personal|class:[a-z0-9_-]{1,64})$")]
+    pub place: String,
+    /// Title.
+    #[schema(min_length = 1, max_length = 120)]
+    pub title: String,
+    /// More about it.
+    #[serde(default)]
+    #[schema(max_length = 2000)]
+    pub description: String,
+    /// Where.
+    #[serde(default)]
+    #[schema(max_length = 120)]
+    pub location: String,
+    /// First day, `YYYY-MM-DD`.
+    #[schema(format = Date)]
+    pub starts_on: String,
+    /// Last day, `YYYY-MM-DD` (the first day when empty).
+    #[serde(default)]
+    #[schema(format = Date)]
+    pub ends_on: String,
+    /// `HH:MM`, or empty for a whole-day event.
+    #[serde(default)]
+    #[schema(pattern = "^(|[01][0-9]:[0-5][0-9]|2[0-3]:[0-5][0-9])$")]
+    pub start_time: String,
+    /// `HH:MM`, or empty.
+    #[serde(default)]
+    #[schema(pattern = "^(|[01][0-9]:[0-5][0-9]|2[0-3]:[0-5][0-9])$")]
+    pub end_time: String,
+    /// School holidays (the school's calendar only).
+    #[serde(default)]
+    pub holiday: bool,
+}
+
+fn time_of(value: &str) -> Result<String, AppError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Ok(String::new());
+    }
+    let ok = v.len() == 5
+        && v.as_bytes()[2] == b':'
+        && v[..2].parse::<u8>().is_ok_and(|h| h < 24)
+        && v[3..].parse::<u8>().is_ok_and(|m| m < 60);
+    if ok { Ok(v.to_owned()) } else { Err(AppError::bad("agenda-bad-time", format!("time {value:?}"))) }
+}
+
+/// The checked event (without author fields).
+fn checked(input: &EventInput) -> Result<AgendaEvent, AppError> {
+    let title = text::required_line(&input.title, MAX_TITLE, "agenda-bad-title")?;
+    let description = text::paragraphs(&input.description, MAX_TEXT, "agenda-bad-text")?;
+    let location = text::one_line(&input.location, MAX_TITLE, "agenda-bad-text")?;
+    let start = text::date(&input.starts_on, "agenda-bad-date")?;
+    let end = if input.ends_on.trim().is_empty() { start } else { text::date(&input.ends_on, "agenda-bad-date")? };
+    if end < start || (end - start).whole_days() > MAX_DAYS {
+        return Err(AppError::bad("agenda-bad-span", format!("{start}..{end}")));
+    }
+    let (start_time, end_time) = (time_of(&input.start_time)?, time_of(&input.end_time)?);
+    if start_time.is_empty() && !end_time.is_empty() || (start == end && !end_time.is_empty() && end_time < start_time)
+    {
+        return Err(AppError::bad("agenda-bad-time", format!("{start_time}..{end_time}")));
+    }
+    Ok(AgendaEvent {
+        title,
+        description,
+        location,
+        starts_on: text::iso(start),
+        ends_on: text::iso(end),
+        start_time,
+        end_time,
+        category: if input.holiday { "holiday".into() } else { String::new() },
+        ..AgendaEvent::default()
+    })
+}
+
+/// Adds an event; returns its id.
+pub async fn add(state: &AppState, by: &SignedIn, input: EventInput) -> Result<String, AppError> {
+    let dir = state.directory();
+    let place = Place::parse(&input.place)?;
+    if !writes(&dir, &by.user, &place) {
+        return Err(AppError::bad("agenda-bad-place", format!("{} does not write {place:?}", by.user)));
+    }
+    if input.holiday && place != Place::School {
+        return Err(AppError::bad("agenda-bad-place", "holidays are the school's"));
+    }
+    let mut event = checked(&input)?;
+    let id = ClassId::random().to_string();
+    let address = DocAddress::new(place.partition(&dir)?, Kind::AgendaEvent, DocKey::parse(&id).expect("hex"));
+    let user = by.user.to_string();
+    event.author = user.clone();
+    event.edited_by = user.clone();
+    event.edited_at = crate::platform::clock::now_ms();
+    if place == Place::Personal {
+        event.owner = user;
+    }
+    crate::school::rule::edit::<AgendaEvent, ()>(state, address, check_change, move |e| {
+        *e = event;
+        Ok(())
+    })
+    .await?;
+    Ok(id)
+}
+
+async fn find(state: &AppState, by: &SignedIn, id: &str) -> Result<(EventRow, Place), AppError> {
+    let key = id.to_owned();
+    let rows = state.db.read(|store| Ok(store.events(&[], "", "", Some(&key))?))?;
+    let row = rows.into_iter().next().ok_or(AppError::NotFound)?;
+    let dir = state.directory();
+    let place = Partition::parse(&row.partition).ok().and_then(|p| Place::of(&dir, &p)).ok_or(AppError::NotFound)?;
+    let me = dir.member(&by.user).ok_or(AppError::Unauthenticated)?;
+    let sees = readable(&dir, me).contains(&place) && (place != Place::Personal || row.event.owner == by.user.as_str());
+    if sees { Ok((row, place)) } else { Err(AppError::NotFound) }
+}
+
+/// Rewrites an event (`None`: withdraws it): whoever writes its calendar.
+async fn change(state: &AppState, by: &SignedIn, id: &str, input: Option<EventInput>) -> Result<(), AppError> {
+    let (_, place) = find(state, by, id).await?;
+    let dir = state.directory();
+    if !writes(&dir, &by.user, &place) {
+        return Err(AppError::NotFound);
+    }
+    let fresh = input.as_ref().map(checked).transpose()?;
+    if fresh.as_ref().is_some_and(|f| f.category == "holiday") && place != Place::School {
+        return Err(AppError::bad("agenda-bad-place", "holidays are the school's"));
+    }
+    let address =
+        DocAddress::new(place.partition(&dir)?, Kind::AgendaEvent, DocKey::parse(id).map_err(|_| AppError::NotFound)?);
+    let (user, now) = (by.user.to_string(), crate::platform::clock::now_ms());
+    crate::school::rule::edit::<AgendaEvent, ()>(state, address, check_change, move |e| {
+        match fresh {
+            Some(f) => *e = AgendaEvent { author: e.author.clone(), owner: e.owner.clone(), ..f },
+            None => e.withdrawn = true,
+        }
+        e.edited_by = user;
+        e.edited_at = now;
+        Ok(())
+    })
+    .await
+}
+
+/// Gives `by` a new calendar feed address; the old one stops working.
+pub async fn new_feed(state: &AppState, by: &SignedIn) -> Result<String, AppError> {
+    let secret = crate::school::accounts::secrets::new_qr_secret();
+    let (user, s) = (by.user.to_string(), secret.clone());
+    crate::school::structures::edit_directory(state, move |_, creds| {
+        creds.accounts.get_mut(&user).ok_or(AppError::NotFound)?.calendar_secret = s;
+        Ok(())
+    })
+    .await?;
+    Ok(secret)
+}
+
+// ---- reads ----
+
+/// An event as people see it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct EventView {
+    /// Id.
+    pub id: String,
+    /// `school`, `personal` or `class:{id}`.
+    pub place: String,
+    /// Where, in words.
+    pub place_label: String,
+    /// Title.
+    pub title: String,
+    /// More about it.
+    pub description: String,
+    /// Where.
+    pub location: String,
+    /// First day.
+    pub starts_on: String,
+    /// Last day.
+    pub ends_on: String,
+    /// `HH:MM` or empty.
+    pub start_time: String,
+    /// `HH:MM` or empty.
+    pub end_time: String,
+    /// School holidays.
+    pub holiday: bool,
+    /// The reader may change it.
+    pub editable: bool,
+}
+
+impl EventView {
+    /// The event as its form's fields.
+    fn as_form(&self) -> EventForm {
+        EventForm {
+            place: self.place.clone(),
+            title: self.title.clone(),
+            description: self.description.clone(),
+            location: self.location.clone(),
+            starts_on: self.starts_on.clone(),
+            ends_on: self.ends_on.clone(),
+            start_time: self.start_time.clone(),
+            end_time: self.end_time.clone(),
+            holiday: if self.holiday { "on".into() } else { String::new() },
+        }
+    }
+}
+
+fn place_label(dir: &Directory, l: &crate::platform::i18n::Locale, place: &Place) -> String {
+    match place {
+        Place::School => l.t("agenda-place-school"),
+        Place::Personal => l.t("agenda-place-personal"),
+        Place::Class(id) => dir.classes.get(id).map(|c| c.class.name.clone()).unwrap_or_default(),
+    }
+}
+
+/// The events `reader` sees that meet `[from, to]`.
+async fn visible(
+    state: &AppState,
+    l: &crate::platform::i18n::Locale,
+    reader: &Member,
+    from: &str,
+    to: &str,
+) -> Result<Vec<EventView>, AppError> {
+    let dir = state.directory();
+    let places = readable(&dir, reader);
+    let partitions: Vec<String> =
+        places.iter().map(|p| p.partition(&dir).map(|p| p.to_string())).collect::<Result<_, _>>()?;
+    let (from, to) = (from.to_owned(), to.to_owned());
+    let rows = state.db.read(|store| Ok(store.events(&partitions, &from, &to, None)?))?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let place = Place::of(&dir, &Partition::parse(&row.partition).ok()?)?;
+            if place == Place::Personal && row.event.owner != reader.id.as_str() {
+                return None;
+            }
+            let e = row.event;
+            Some(EventView {
+                id: row.event_id,
+                place: place.as_string(),
+                place_label: place_label(&dir, l, &place),
+                editable: writes(&dir, &reader.id, &place),
+                title: e.title,
+                description: e.description,
+                location: e.location,
+                starts_on: e.starts_on,
+                ends_on: e.ends_on,
+                start_time: e.start_time,
+                end_time: e.end_time,
+                holiday: e.category == "holiday",
+            })
+        })
+        .collect())
+}
+
+/// `by`'s events that meet `[from, to]` (checked dates, a span of at most 400 days).
+pub async fn events(
+    state: &AppState,
+    l: &crate::platform::i18n::Locale,
+    by: &SignedIn,
+    from: &str,
+    to: &str,
+) -> Result<Vec<EventView>, AppError> {
+    let (a, b) = (text::date(from, "agenda-bad-date")?, text::date(to, "agenda-bad-date")?);
+    if b < a || (b - a).whole_days() > FEED_DAYS {
+        return Err(AppError::bad("agenda-bad-span", format!("{a}..{b}")));
+    }
+    let dir = state.directory();
+    let me = dir.member(&by.user).ok_or(AppError::Unauthenticated)?;
+    visible(state, l, me, &text::iso(a), &text::iso(b)).await
+}
+
+/// The iCalendar feed of the person whose feed secret this is.
+pub async fn feed(state: &AppState, secret: &str) -> Result<String, AppError> {
+    let dir = state.directory();
+    let me = dir.by_calendar_secret(secret).ok_or(AppError::NotFound)?.clone();
+    let today = text::date(&crate::platform::clock::today(), "x")?;
+    let (from, to) =
+        (text::iso(today - time::Duration::days(FEED_DAYS)), text::iso(today + time::Duration::days(FEED_DAYS)));
+    let l = crate::platform::i18n::Locale::default();
+    let views = visible(state, &l, &me, &from, &to).await?;
+    let school = dir.school.as_ref().map(|s| s.info.name.clone()).unwrap_or_default();
+    let host = base_url(state).split("//").nth(1).unwrap_or("preau").split('/').next().unwrap_or("preau").to_owned();
+    let mut calendar = Calendar::new();
+    calendar.name(&format!("{school} — {}", me.full_name()));
+    for v in views {
+        let mut event = icalendar::Event::new();
+        event.uid(&format!("{}@{host}", v.id)).summary(&v.title);
+        if !v.description.is_empty() {
+            event.description(&v.description);
+        }
+        if !v.location.is_empty() {
+            event.location(&v.location);
+        }
+        let day = |iso: &str| {
+            chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d").map_err(|e| AppError::Internal(e.to_string()))
+        };
+        let (start, end) = (day(&v.starts_on)?, day(&v.ends_on)?);
+        if v.start_time.is_empty() {
+            // Whole days: the end is exclusive (RFC 5545, 3.6.1).
+            event.starts(start).ends(end + chrono::Duration::days(1));
+        } else {
+            let at = |d: chrono::NaiveDate, hm: &str| {
+                chrono::NaiveTime::parse_from_str(hm, "%H:%M")
+                    .map(|t| d.and_time(t))
+                    .map_err(|e| AppError::Internal(e.to_string()))
+            };
+            let end_time = if v.end_time.is_empty() { v.start_time.clone() } else { v.end_time.clone() };
+            event.starts(at(start, &v.start_time)?).ends(at(end, &end_time)?);
+        }
+        if v.holiday {
+            event.add_property("CATEGORIES", "HOLIDAY");
+        }
+        calendar.push(event.done());
+    }
+    Ok(calendar.done().to_string())
+}
+
+// ---- pages ----
+
+pub(crate) fn routes() -> Routes {
+    Routes::new()
+        .get("/agenda", agenda_page)
+        .post("/agenda", add_form)
+        .post("/agenda/feed", feed_form)
+        .get("/agenda/{id}", event_page)
+        .post("/agenda/{id}", edit_form)
+        .post("/agenda/{id}/withdraw", withdraw_form)
+        .get("/calendar/{file}", feed_file)
+}
+
+/// `?from=` (a day; today by default).
+#[derive(Deserialize)]
+struct FromQuery {
+    #[serde(default)]
+    from: String,
+}
+
+#[derive(Template)]
+#[template(path = "agenda.html")]
+struct AgendaPage {
+    c: Chrome,
+    events: Vec<EventView>,
+    from: String,
+    next: String,
+    places: Vec<(String, String)>,
+    feed_url: Option<String>,
+    form: EventForm,
+    error: Option<String>,
+}
+
+impl AgendaPage {
+    fn date(&self, iso: &str) -> String {
+        self.c.l.weekday_date(iso)
+    }
+}
+
+/// The event form's fields.
+#[derive(Clone, Default, Deserialize)]
+struct EventForm {
+    #[serde(default)]
+    place: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    location: String,
+    #[serde(default)]
+    starts_on: String,
+    #[serde(default)]
+    ends_on: String,
+    #[serde(default)]
+    start_time: String,
+    #[serde(default)]
+    end_time: String,
+    #[serde(default)]
+    holiday: String,
+}
+
+impl From<EventForm> for EventInput {
+    fn from(f: EventForm) -> Self {
+        EventInput {
+            place: f.place,
+            title: f.title,
+            description: f.description,
+            location: f.location,
+            starts_on: f.starts_on,
+            ends_on: f.ends_on,
+            start_time: f.start_time,
+            end_time: f.end_time,
+            holiday: f.holiday == "on",
+        }
+    }
+}
+
+fn feed_url(state: &AppState, secret: &str) -> String {
+    format!("{}/calendar/{secret}.ics", base_url(state))
+}
+
+async fn show_agenda(
+    state: &AppState,
+    ctx: &Ctx,
+    from: &str,
+    form: EventForm,
+    error: Option<&AppError>,
+) -> Result<Response, AppError> {
+    let user = ctx.user()?;
+    let l = &ctx.locale;
+    let start =
+        if from.is_empty() { crate::platform::clock::today() } else { text::iso(text::date(from, "agenda-bad-date")?) };
+    let day = text::date(&start, "agenda-bad-date")?;
+    let end = text::iso(day + time::Duration::days(60));
+    let events = events(state, l, user, &start, &end).await?;
+    let dir = state.directory();
+    let mut places = vec![Place::School, Place::Personal];
+    places.extend(dir.current_classes().into_iter().map(|c| Place::Class(c.id.clone())));
+    places.retain(|p| writes(&dir, &user.user, p));
+    let secret = dir.credentials.get(&user.user).map(|c| c.calendar_secret.clone()).unwrap_or_default();
+    let page = AgendaPage {
+        c: Chrome::new(ctx),
+        events,
+        next: text::iso(day + time::Duration::days(61)),
+        from: start,
+        places: places.iter().map(|p| (p.as_string(), place_label(&dir, l, p))).collect(),
+        feed_url: (!secret.is_empty()).then(|| feed_url(state, &secret)),
+        form,
+        error: error.map(|e| l.t(e.message_id())),
+    };
+    render_status(&page, error.map_or(StatusCode::OK, AppError::status))
+}
+
+async fn agenda_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<FromQuery>,
+) -> Result<Response, AppError> {
+    show_agenda(&state, &ctx, &q.from, EventForm::default(), None).await
+}
+
+async fn add_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<EventForm>,
+) -> Result<Response, AppError> {
+    match add(&state, ctx.user()?, form.clone().into()).await {
+        Ok(_) => Ok(Redirect::to(&format!("/agenda?from={}", form.starts_on)).into_response()),
+        Err(e @ AppError::BadRequest { .. }) => show_agenda(&state, &ctx, "", form, Some(&e)).await,
+        Err(e) => Err(e),
+    }
+}
+
+async fn feed_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> Result<Response, AppError> {
+    new_feed(&state, ctx.user()?).await?;
+    Ok(Redirect::to("/agenda#feed").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "agenda_event.html")]
+struct EventPage {
+    c: Chrome,
+    event: EventView,
+    error: Option<String>,
+}
+
+async fn event_page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, AppError> {
+    let event = one(&state, &ctx, &id).await?;
+    render(&EventPage { c: Chrome::new(&ctx), event, error: None })
+}
+
+async fn one(state: &AppState, ctx: &Ctx, id: &str) -> Result<EventView, AppError> {
+    let user = ctx.user()?;
+    let (row, _) = find(state, user, id).await?;
+    let all = events(state, &ctx.locale, user, &row.event.starts_on, &row.event.starts_on).await?;
+    all.into_iter().find(|e| e.id == id).ok_or(AppError::NotFound)
+}
+
+async fn edit_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<EventForm>,
+) -> Result<Response, AppError> {
+    match change(&state, ctx.user()?, &id, Some(form.into())).await {
+        Ok(()) => Ok(Redirect::to(&format!("/agenda/{id}")).into_response()),
+        Err(e @ AppError::BadRequest { .. }) => {
+            let event = one(&state, &ctx, &id).await?;
+            render_status(
+                &EventPage { c: Chrome::new(&ctx), event, error: Some(ctx.locale.t(e.message_id())) },
+                e.status(),
+            )
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn withdraw_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> Result<Response, AppError> {
+    change(&state, ctx.user()?, &id, None).await?;
+    Ok(Redirect::to("/agenda").into_response())
+}
+
+/// `GET /calendar/{secret}.ics`: no session; the secret is the key.
+async fn feed_file(State(state): State<AppState>, Path(file): Path<String>) -> Result<Response, AppError> {
+    let secret = file.strip_suffix(".ics").ok_or(AppError::NotFound)?;
+    let body = feed(&state, secret).await?;
+    Ok(([(header::CONTENT_TYPE, "text/calendar; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], body)
+        .into_response())
+}
+
+// ---- API ----
+
+pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api_events, api_add))
+        .routes(routes!(api_edit, api_withdraw))
+        .routes(routes!(api_new_feed))
+}
+
+/// A span of days.
+#[derive(Deserialize)]
+pub struct Span {
+    /// First day.
+    pub from: String,
+    /// Last day.
+    pub to: String,
+}
+
+/// The calendar feed's address.
+#[derive(Serialize, ToSchema)]
+pub struct FeedAddress {
+    /// Subscribe to it in a calendar application; keep it secret.
+    pub url: String,
+}
+
+/// The caller's events that meet a span of days.
+#[utoipa::path(get, path = "/api/v1/agenda", tag = "agenda",
+    params(("from" = String, Query, format = Date, description = "First day, YYYY-MM-DD"), ("to" = String, Query, format = Date, description = "Last day, YYYY-MM-DD")),
+    responses((status = 200, body = Vec<EventView>), (status = 400, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
+async fn api_events(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiUser(user): ApiUser,
+    Query(q): Query<Span>,
+) -> Result<Json<Vec<EventView>>, ApiError> {
+    Ok(Json(events(&state, &ctx.locale, &user, &q.from, &q.to).await?))
+}
+
+/// Adds an event (the director: school; teachers: their classes; staff: personal).
+#[utoipa::path(post, path = "/api/v1/agenda", tag = "agenda", request_body = EventInput,
+    responses((status = 201, body = Created), (status = 400, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
+async fn api_add(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiJson(body): ApiJson<EventInput>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let id = add(&state, &user, body).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// Rewrites an event.
+#[utoipa::path(put, path = "/api/v1/agenda/{id}", tag = "agenda", params(("id" = String, Path, description = "Event id")), request_body = EventInput,
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
+async fn api_edit(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<EventInput>,
+) -> Result<StatusCode, ApiError> {
+    change(&state, &user, &id, Some(body)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Withdraws an event.
+#[utoipa::path(delete, path = "/api/v1/agenda/{id}", tag = "agenda", params(("id" = String, Path, description = "Event id")),
+    responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
+async fn api_withdraw(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    change(&state, &user, &id, None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Gives the caller a new calendar feed address (the old one stops working).
+#[utoipa::path(post, path = "/api/v1/agenda/feed", tag = "agenda",
+    responses((status = 200, body = FeedAddress), (status = 401, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
+async fn api_new_feed(State(state): State<AppState>, ApiUser(user): ApiUser) -> Result<Json<FeedAddress>, ApiError> {
+    let secret = new_feed(&state, &user).await?;
+    Ok(Json(FeedAddress { url: feed_url(&state, &secret) }))
+}
