@@ -1,1 +1,193 @@
-//! The composition root.
+//! The composition root: the one place that lists the school's parts and the services,
+//! merges their pages and APIs, gathers the rules of their document kinds and what they keep
+//! in memory, and builds and runs the server. Adding a service adds one line to
+//! [`SERVICES`] (see ARCHITECTURE.md, « Adding a service »).
+
+use anyhow::Context;
+use axum::Router;
+use axum::middleware;
+use tokio::net::TcpListener;
+
+use crate::platform::config::{Config, Role, Secrets};
+use crate::platform::db::Db;
+use crate::platform::error::AppError;
+use crate::replication::Replication;
+use crate::school::directory::Directory;
+use crate::school::rule::Rules;
+use crate::web::service::{Service, Services};
+use crate::web::{self, AppState, PageNote, Parts, Routes};
+use crate::{replication, school, services};
+
+/// Every part of a school appliance, in the order of their tiles on a home page.
+pub const SERVICES: &[&Service] = &[
+    &school::setup::SERVICE,
+    &school::accounts::SERVICE,
+    &school::admin::SERVICE,
+    &school::structures::SERVICE,
+    &school::onde::SERVICE,
+    &replication::status::SERVICE,
+    &school::home::SERVICE,
+    &services::homework::SERVICE,
+    &services::liaison::SERVICE,
+    &services::news::SERVICE,
+    &services::agenda::SERVICE,
+    &services::messaging::SERVICE,
+];
+
+/// Every page and endpoint of a school appliance but the JSON API (whose routes its OpenAPI
+/// document lists).
+pub fn school_routes() -> Routes {
+    SERVICES
+        .iter()
+        .fold(Routes::new().get("/healthz", web::healthz).merge(web::assets::routes()), |routes, s| {
+            routes.merge((s.pages)())
+        })
+        .merge(replication::endpoints::routes())
+}
+
+/// Every page and endpoint of the academy hub: replication, and its administrator's page
+/// (the families' portal and the academy console come later).
+pub fn hub_routes() -> Routes {
+    Routes::new()
+        .get("/healthz", web::healthz)
+        .merge(web::assets::routes())
+        .merge(replication::status::hub_routes())
+        .merge(replication::endpoints::routes())
+}
+
+/// The JSON API of every service, and its OpenAPI document.
+fn api() -> Router<AppState> {
+    let routes = SERVICES.iter().fold(utoipa_axum::router::OpenApiRouter::new(), |api, s| api.merge((s.api)()));
+    let tags: Vec<_> = SERVICES.iter().flat_map(|s| s.tags.iter().copied()).collect();
+    web::api::router(routes, &tags)
+}
+
+/// Every kind's rule, from the services that own them.
+pub fn rules() -> Rules {
+    Rules::new(SERVICES.iter().flat_map(|s| s.rules))
+}
+
+/// The whole application, without a socket (tests call it with `oneshot`).
+pub fn router(state: AppState) -> Router {
+    web::assets::prepare();
+    let routes = match state.config.role {
+        Role::Hub => hub_routes()
+            .into_router()
+            .fallback(web::not_found)
+            .layer(middleware::from_fn_with_state(state.clone(), web::session::layer)),
+        Role::School => school_routes()
+            .into_router()
+            .merge(api())
+            .fallback(web::not_found)
+            .layer(middleware::from_fn_with_state(state.clone(), web::require_setup))
+            .layer(middleware::from_fn_with_state(state.clone(), web::session::layer))
+            .layer(middleware::from_fn(web::api::errors_as_json))
+            .layer(axum::extract::DefaultBodyLimit::max(state.config.max_upload_bytes))
+            // Hashes the answer as the handler made it, before any compression.
+            .layer(middleware::from_fn(web::api_etag)),
+    };
+    routes
+        // Outside everything that may replace an answer, so that every answer has them.
+        .layer(middleware::from_fn_with_state(state.clone(), web::security_headers))
+        .layer(middleware::from_fn(web::compress))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// The server's state over an opened replica: the directory snapshot, the replica's scope,
+/// replication, and what each service keeps in memory.
+pub fn state(config: Config, db: Db, session_key: [u8; 32]) -> Result<AppState, AppError> {
+    // The hub holds every school: no one directory is its own.
+    let directory = match config.role {
+        Role::Hub => Directory::default(),
+        Role::School => db.read(Directory::load)?,
+    };
+    let scope = match (config.role, directory.uai()) {
+        (Role::Hub, _) => Some(preau_sync::Scope::all()),
+        (Role::School, Some(uai)) => Some(school::scope(uai)),
+        (Role::School, None) => None,
+    };
+    let identity = db.run_blocking(|store| {
+        if let Some(scope) = &scope {
+            store.set_scope(scope.clone());
+        }
+        Ok(store.identity().clone())
+    })?;
+    let replication = Replication::open(&config.data_dir, identity)?;
+    if scope.is_none()
+        && let Some(granted) = replication.links.hub().and_then(|h| h.chain.leaf().map(|g| g.scope.clone()))
+    {
+        // Enrolled, school not arrived yet: hold what the certificate grants.
+        db.run_blocking(|store| {
+            store.set_scope(granted);
+            Ok(())
+        })?;
+    }
+    let mut parts = Parts::default();
+    parts.insert(replication);
+    parts.insert(rules());
+    parts.insert(Services(SERVICES));
+    parts.insert(PageNote(replication::status::footer_note));
+    for service in SERVICES {
+        (service.parts)(&mut parts);
+    }
+    AppState::new(config, db, session_key, directory, parts)
+}
+
+/// Opens everything under the data directory (creating it, private, on first start); with
+/// `demo`, first seeds the demo school if the replica has none and prints its logins.
+pub fn open(config: Config, demo: bool) -> anyhow::Result<AppState> {
+    replication::client::install_tls();
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    let secrets = Secrets::load_or_create(&config.data_dir)?;
+    let db = Db::open(&config.replica_path(), preau_sync::Scope::default())
+        .with_context(|| format!("opening {}", config.replica_path().display()))?;
+    if demo && config.role == Role::School {
+        school::demo::seed_and_print(&db)?;
+    }
+    let state = state(config, db, secrets.session_key()?).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let links = &state.part::<Replication>().links;
+    if state.config.role == Role::Hub && links.admin_hash()?.is_none() {
+        let password = replication::status::new_admin_password(links)?;
+        out!("Hub académique : mot de passe de l'administrateur (affiché une seule fois) : {password}");
+    }
+    Ok(state)
+}
+
+/// Binds, prints where to connect, and serves until a shutdown signal.
+pub async fn run(state: AppState) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(state.config.listen)
+        .await
+        .with_context(|| format!("listening on {}", state.config.listen))?;
+    let local = listener.local_addr()?;
+    state.set_bound(local);
+    // Advertise before printing: the printed addresses mean "ready".
+    state.refresh_discovery();
+    crate::platform::server::print_addresses(local, state.config.public_url.as_deref());
+    tracing::info!(%local, role = ?state.config.role, "serving");
+    tokio::spawn(replication::schedule::run(state.clone()));
+    tokio::spawn(replication::schedule::housekeeping(state.clone()));
+    serve(listener, state.clone(), crate::platform::server::shutdown_signal()).await?;
+    state.stop_discovery();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Serves the application on an already bound listener until `shutdown` resolves: HTTPS
+/// when the configuration names a certificate and key, else HTTP.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let tls = match (&state.config.tls_cert, &state.config.tls_key) {
+        (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
+        _ => None,
+    };
+    crate::platform::server::serve(listener, router(state), tls, shutdown).await
+}

@@ -11,6 +11,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use preau_appliance::out;
 use preau_appliance::platform::config::Config;
+use preau_appliance::replication::Replication;
 
 /// Préau — l'ENT du premier degré qui fonctionne sans internet.
 #[derive(Parser)]
@@ -151,8 +152,8 @@ fn main() -> anyhow::Result<()> {
                 config.role = role;
             }
             tracing::info!(?config, "starting");
-            let state = preau_appliance::platform::server::open(config, demo)?;
-            tokio::runtime::Runtime::new()?.block_on(preau_appliance::platform::server::run(state))?;
+            let state = preau_appliance::app::open(config, demo)?;
+            tokio::runtime::Runtime::new()?.block_on(preau_appliance::app::run(state))?;
         }
         Some(Command::Healthcheck { addr }) => {
             let config = Config::load(cli.data_dir, env)?;
@@ -192,8 +193,8 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Bench { what }) => cli::bench::run(what)?,
         Some(Command::Enroll { hub, code }) => {
             let config = Config::load(cli.data_dir, env)?;
-            let state = preau_appliance::platform::server::open(config, false)?;
-            let replication = &state.replication;
+            let state = preau_appliance::app::open(config, false)?;
+            let replication = &state.part::<Replication>();
             let runtime = tokio::runtime::Runtime::new()?;
             let link = runtime.block_on(preau_appliance::replication::enrollment::enroll_with(
                 &replication.links,
@@ -321,7 +322,7 @@ fn import_onde(config: Config, paths: &[PathBuf], year: Option<String>, apply: b
             return Ok(false);
         }
     };
-    let state = preau_appliance::platform::server::open(config, false)?;
+    let state = preau_appliance::app::open(config, false)?;
     let Some(uai) = state.directory().uai().cloned() else {
         bar.finish_and_clear();
         bail!("no school yet: run `preau serve` and complete the setup page first");

@@ -42,7 +42,7 @@ pub async fn now(config: Config, addr: Option<SocketAddr>) -> anyhow::Result<boo
         }
         Err(_) => {
             // No server running: sync from this process.
-            let state = preau_appliance::platform::server::open(config, false)?;
+            let state = preau_appliance::app::open(config, false)?;
             let run = schedule::run_now(&state).await;
             (run.ok, run.error, [run.docs_up, run.docs_down, run.files_up, run.files_down])
         }

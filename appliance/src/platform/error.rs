@@ -1,8 +1,7 @@
-//! The one mapping from errors to HTTP responses: users get a clear French page (or JSON
-//! body), logs get the detail.
+//! Every error a request can end with, its HTTP status and the message users see; the page
+//! that shows it is `web::error_page`, the JSON body `web::api`.
 
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
 
 /// Everything a handler can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -101,26 +100,12 @@ impl AppError {
         }
     }
 
-    fn log(&self) {
+    /// Logs the error: server errors as errors, refusals as information.
+    pub fn log(&self) {
         if self.status().is_server_error() {
             tracing::error!(error = %self, "request failed");
         } else {
             tracing::info!(error = %self, "request refused");
         }
-    }
-}
-
-impl IntoResponse for AppError {
-    fn into_response(self) -> Response {
-        self.log();
-        let status = self.status();
-        let l10n = crate::platform::i18n::Locale::default();
-        let page = crate::web::ErrorPage { l: l10n, title: l10n.t("error-title"), message: l10n.t(self.message_id()) };
-        let mut response = (status, Html(page.render_html())).into_response();
-        if matches!(self, AppError::Unauthenticated) {
-            response.headers_mut().insert(axum::http::header::LOCATION, axum::http::HeaderValue::from_static("/login"));
-            *response.status_mut() = StatusCode::SEE_OTHER;
-        }
-        response
     }
 }

@@ -9,6 +9,7 @@ pub mod discovery;
 pub mod error;
 pub mod files;
 pub mod i18n;
+pub mod net;
 pub mod qr;
 pub mod ratelimit;
 pub mod server;

@@ -171,7 +171,7 @@ impl RateLimits {
 /// their own address.
 pub fn address_key(ip: Option<IpAddr>) -> String {
     match ip {
-        Some(ip @ IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() && crate::school::accounts::is_lan(ip) => {
+        Some(ip @ IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() && crate::platform::net::is_lan(ip) => {
             format!("addr:{ip}")
         }
         Some(IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {

@@ -22,8 +22,9 @@ use super::enrollment::{self, Subject};
 use super::{CHUNK, FileMeta, FilesPlan, MAX_BUNDLE_BYTES, MAX_OPEN_BYTES, Open, Opened, PREFIX, Payload, Refused};
 use super::{decode, encode, quarantine, transfer};
 use crate::platform::config::Role as ServerRole;
+use crate::replication::Replication;
+use crate::replication::policy::{SchoolPolicy, Sender};
 use crate::school::directory::Directory;
-use crate::school::rule::{SchoolPolicy, Sender};
 use crate::web::AppState;
 use crate::web::Routes;
 
@@ -153,7 +154,7 @@ fn signed_header(headers: &HeaderMap) -> Result<Signed, Refused> {
 
 /// An answer signed by this server for the request with `nonce`.
 fn signed_answer(state: &AppState, nonce: &[u8; 16], status: StatusCode, body: Vec<u8>) -> Response {
-    let sig = auth::sign_response(state.replication.identity.signing_key(), nonce, status.as_u16(), &body);
+    let sig = auth::sign_response(state.part::<Replication>().identity.signing_key(), nonce, status.as_u16(), &body);
     let mut response = (status, body).into_response();
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
@@ -166,8 +167,8 @@ fn signed_answer(state: &AppState, nonce: &[u8; 16], status: StatusCode, body: V
 /// The keys whose certificates this server accepts: its own (replicas it enrolled) and its
 /// hub's (schools the hub certified, for devices chained through them).
 fn trusted_roots(state: &AppState) -> Result<Vec<[u8; 32]>, Refused> {
-    let mut roots = vec![state.replication.identity.public_key().to_bytes()];
-    if let Some(hub) = state.replication.links.hub() {
+    let mut roots = vec![state.part::<Replication>().identity.public_key().to_bytes()];
+    if let Some(hub) = state.part::<Replication>().links.hub() {
         roots.push(hub.hub_key);
     }
     Ok(roots)
@@ -193,16 +194,16 @@ fn admit(state: &AppState, chain: &preau_sync::certificate::Chain) -> Result<Gra
         CertError::Expired { .. } => forbidden("expired", e.to_string()),
         _ => forbidden("certificate", e.to_string()),
     })?;
-    let own = state.replication.identity.public_key().to_bytes();
+    let own = state.part::<Replication>().identity.public_key().to_bytes();
     for cert in &chain.0 {
         // A device that its school revoked and reported, coming here directly.
         if cert.grant.issuer_key != own {
-            if state.replication.links.revoked_downstream(cert.grant.subject, &cert.grant.issuer_key)? {
+            if state.part::<Replication>().links.revoked_downstream(cert.grant.subject, &cert.grant.issuer_key)? {
                 return Err(forbidden("revoked", format!("replica {} was revoked by its school", cert.grant.subject)));
             }
             continue;
         }
-        match state.replication.links.enrolled(cert.grant.subject)? {
+        match state.part::<Replication>().links.enrolled(cert.grant.subject)? {
             Some(e) if e.revoked_at.is_some() => {
                 return Err(forbidden("revoked", format!("replica {} was revoked", cert.grant.subject)));
             }
@@ -240,7 +241,7 @@ async fn open(
     if claimed.subject != signed.replica {
         return Err(forbidden("certificate", "the certificate is not the signer's"));
     }
-    state.replication.server.authenticate(&signed, &claimed.subject_key, &method, &uri, &body)?;
+    state.part::<Replication>().server.authenticate(&signed, &claimed.subject_key, &method, &uri, &body)?;
     // A replica syncs hourly, or a few times more when asked or retrying: far fewer than this.
     let opens = format!("{}:sessions", signed.replica);
     if !state.limits.take(&opens, SESSION_OPENS) {
@@ -253,7 +254,7 @@ async fn open(
     let leaf = admit(&state, &opening.chain)?;
     // Only a school certifies devices; what it reports binds only the certificates it issued.
     if leaf.role == Role::School && !opening.revoked.is_empty() {
-        state.replication.links.note_revoked_downstream(&leaf.subject_key, &opening.revoked)?;
+        state.part::<Replication>().links.note_revoked_downstream(&leaf.subject_key, &opening.revoked)?;
     }
     let hello = match Message::decode(&opening.hello) {
         Ok(Message::Hello(h)) => h,
@@ -277,7 +278,8 @@ async fn open(
         }
         _ => state.directory(),
     };
-    let policy = Arc::new(SchoolPolicy::new(dir.clone(), Sender::of(&leaf)));
+    let policy =
+        Arc::new(SchoolPolicy::new(dir.clone(), Sender::of(&leaf), state.part_arc::<crate::school::rule::Rules>()));
     let (core, offer) = {
         let (policy, hello) = (policy.clone(), opening.hello);
         state
@@ -291,13 +293,13 @@ async fn open(
     let (payload, stored) = if offer.len() <= CHUNK {
         (Payload::Inline(offer), None)
     } else {
-        let path = state.replication.server.dir().join(format!("offer-{}", hex::encode(sid)));
+        let path = state.part::<Replication>().server.dir().join(format!("offer-{}", hex::encode(sid)));
         let hash = *blake3::hash(&offer).as_bytes();
         let len = offer.len() as u64;
         tokio::fs::write(&path, offer).await.map_err(|e| crate::platform::error::AppError::Internal(e.to_string()))?;
         (Payload::Stored { len, hash }, Some(path))
     };
-    state.replication.server.insert(
+    state.part::<Replication>().server.insert(
         sid,
         ServerSession {
             peer: leaf.subject,
@@ -312,7 +314,7 @@ async fn open(
             last_used: Instant::now(),
         },
     )?;
-    state.replication.links.seen(leaf.subject)?;
+    state.part::<Replication>().links.seen(leaf.subject)?;
     tracing::info!(peer = %leaf.subject, session = %hex::encode(sid), "replication session opened");
     let answer = Opened { session: sid, offer: payload, renewed };
     Ok(signed_answer(&state, &signed.nonce, StatusCode::OK, encode(&answer)))
@@ -326,18 +328,18 @@ fn renew(
     chain: &preau_sync::certificate::Chain,
     dir: &Directory,
 ) -> Result<Option<preau_sync::certificate::Chain>, Refused> {
-    let identity = &state.replication.identity;
+    let identity = &state.part::<Replication>().identity;
     if leaf.issuer_key != identity.public_key().to_bytes() {
         return Ok(None);
     }
-    let Some(enrolled) = state.replication.links.enrolled(leaf.subject)? else { return Ok(None) };
+    let Some(enrolled) = state.part::<Replication>().links.enrolled(leaf.subject)? else { return Ok(None) };
     let Some(subject) = Subject::parse(&enrolled.subject) else { return Ok(None) };
     let cert =
         enrollment::certify(identity, leaf.subject, leaf.subject_key, &subject, enrollment::scope_of(&subject, dir));
     let mut renewed = chain.clone();
     renewed.0[0] = cert;
     // Our own certificate may have been renewed since: present the current one.
-    if let Some(hub) = state.replication.links.hub() {
+    if let Some(hub) = state.part::<Replication>().links.hub() {
         renewed.0.truncate(1);
         renewed.0.extend(hub.chain.0);
     }
@@ -354,7 +356,7 @@ async fn session_for(
     body: &[u8],
 ) -> Result<(Signed, Arc<tokio::sync::Mutex<ServerSession>>), Refused> {
     let signed = signed_header(headers)?;
-    let session = state.replication.server.get(sid)?;
+    let session = state.part::<Replication>().server.get(sid)?;
     let key = {
         let mut s = session.lock().await;
         if s.peer != signed.replica {
@@ -363,7 +365,7 @@ async fn session_for(
         s.last_used = Instant::now();
         s.key
     };
-    state.replication.server.authenticate(&signed, &key, method, uri, body)?;
+    state.part::<Replication>().server.authenticate(&signed, &key, method, uri, body)?;
     Ok((signed, session))
 }
 
@@ -435,7 +437,7 @@ fn part_path(state: &AppState, part: Part, peer: ReplicaId, hash: &[u8; 32]) -> 
         Part::Reply => "up",
         Part::File => "file",
     };
-    state.replication.server.dir().join(format!("{prefix}-{peer}-{}", hex::encode(hash)))
+    state.part::<Replication>().server.dir().join(format!("{prefix}-{peer}-{}", hex::encode(hash)))
 }
 
 /// `HEAD` of an upload: how far it has got (tus-style).
@@ -537,7 +539,7 @@ async fn reply(
             .await?
     };
     s.core = Some(core);
-    let links = &state.replication.links;
+    let links = &state.part::<Replication>().links;
     let ack = match outcome {
         Ok(Some(ack)) => ack,
         Ok(None) => return Err(Refused::malformed("the reply ended the session without an acknowledgement")),

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Refused;
 use super::links::{HubLink, Links};
+use crate::replication::Replication;
 use crate::school::directory::{Directory, UserId};
 use crate::web::AppState;
 
@@ -173,13 +174,13 @@ pub async fn enroll(
         .map_err(|_| Refused::malformed("public_key must be 64 hex digits"))?;
     ed25519_dalek::VerifyingKey::from_bytes(&public_key)
         .map_err(|_| Refused::malformed("not an Ed25519 public key"))?;
-    let links = &state.replication.links;
+    let links = &state.part::<Replication>().links;
     let Some((label, subject)) = links.redeem(code_hash(&req.code), req.replica, public_key)? else {
         return Err(Refused::new(StatusCode::FORBIDDEN, "bad-code", "unknown, used or expired enrolment code"));
     };
     state.limits.succeeded(&[&key], &[]);
     let subject = Subject::parse(&subject).ok_or_else(|| Refused::malformed(format!("stored subject {subject:?}")))?;
-    let identity = state.replication.identity.clone();
+    let identity = state.part::<Replication>().identity.clone();
     let scope = scope_of(&subject, &state.directory());
     let leaf = certify(&identity, req.replica, public_key, &subject, scope);
     let chain = chain_for(leaf, links.hub().as_ref());

@@ -21,6 +21,7 @@ pub mod client;
 pub mod endpoints;
 pub mod enrollment;
 pub mod links;
+pub mod policy;
 pub mod quarantine;
 pub mod schedule;
 pub mod status;

@@ -13,7 +13,8 @@ use rand::RngExt;
 use super::client::{self, Progress, Replica};
 use super::links::Run;
 use crate::platform::config::Role;
-use crate::school::rule::{SchoolPolicy, Sender};
+use crate::replication::Replication;
+use crate::replication::policy::{SchoolPolicy, Sender};
 use crate::web::AppState;
 
 /// The first retry after a failure; each next one doubles, up to the interval.
@@ -86,11 +87,15 @@ impl Runner {
 pub fn replica_of(state: &AppState) -> Replica {
     Replica {
         db: state.db.clone(),
-        links: state.replication.links.clone(),
+        links: state.part::<Replication>().links.clone(),
         files: state.files.clone(),
-        identity: state.replication.identity.clone(),
+        identity: state.part::<Replication>().identity.clone(),
         // The server we enrolled with: the hub, or for a device its school's appliance.
-        policy: std::sync::Arc::new(SchoolPolicy::new(state.directory(), Sender::School)),
+        policy: std::sync::Arc::new(SchoolPolicy::new(
+            state.directory(),
+            Sender::School,
+            state.part_arc::<crate::school::rule::Rules>(),
+        )),
         data_dir: state.config.data_dir.clone(),
         server_ca: state.config.hub_ca.clone(),
     }
@@ -98,7 +103,7 @@ pub fn replica_of(state: &AppState) -> Replica {
 
 /// Runs one sync now and records it (the scheduler, and `preau sync now` without a server).
 pub async fn run_now(state: &AppState) -> Run {
-    let runner = state.replication.runner.clone();
+    let runner = state.part::<Replication>().runner.clone();
     runner.started.fetch_add(1, Ordering::SeqCst);
     runner.set(Some(Progress { phase: "connexion", done: 0, total: 0 }));
     let replica = replica_of(state);
@@ -107,7 +112,7 @@ pub async fn run_now(state: &AppState) -> Run {
         move |p: Progress| runner.set(Some(p))
     };
     let run = client::sync_once(&replica, &report).await;
-    if let Err(e) = state.replication.record(&run) {
+    if let Err(e) = state.part::<Replication>().record(&run) {
         tracing::error!(error = %e, "recording a sync run");
     }
     if run.docs_down > 0 || run.files_down > 0 {
@@ -189,7 +194,7 @@ pub async fn run(state: AppState) {
     }
     // No interval and no window: syncs only when asked.
     let automatic = !interval.is_zero() || window.is_some();
-    let runner = state.replication.runner.clone();
+    let runner = state.part::<Replication>().runner.clone();
     // A first sync shortly after start: the appliance may have been off for days.
     let mut wait = automatic.then_some(Duration::from_secs(5));
     loop {
@@ -200,10 +205,10 @@ pub async fn run(state: AppState) {
             },
             None => runner.trigger.notified().await,
         }
-        if state.replication.links.hub().is_some() {
+        if state.part::<Replication>().links.hub().is_some() {
             run_now(&state).await;
         }
-        let last_ok = state.replication.last_success();
+        let last_ok = state.part::<Replication>().last_success();
         wait = automatic.then(|| {
             next_wait(
                 interval,
@@ -222,11 +227,11 @@ pub async fn housekeeping(state: AppState) {
     loop {
         tokio::time::sleep(HOUSEKEEPING).await;
         // Partial downloads of this replica's own runs live in the same directory.
-        let swept = state.replication.server.sweep();
+        let swept = state.part::<Replication>().server.sweep();
         if swept > 0 {
             tracing::info!(swept, "abandoned partial transfers removed");
         }
-        if let Err(e) = state.replication.links.checkpoint() {
+        if let Err(e) = state.part::<Replication>().links.checkpoint() {
             tracing::warn!(error = %e, "checkpointing links.db");
         }
         if let Err(e) = state.db.run(|store| Ok(store.checkpoint()?)).await {

@@ -16,10 +16,12 @@ use super::links::Run;
 use super::schedule::RunnerState;
 use crate::platform::error::AppError;
 use crate::platform::i18n::Locale;
+use crate::replication::Replication;
 use crate::school::accounts::secrets;
 use crate::school::admin::director;
 use crate::school::directory::{Profile, UserId};
 use crate::web::Routes;
+use crate::web::service::{Home, HomePart, Place, Service, Tile};
 use crate::web::session::CsrfForm;
 use crate::web::{AppState, Chrome, Ctx, SignedIn, render};
 
@@ -36,8 +38,8 @@ pub fn ago(l: Locale, at_ms: i64) -> String {
 
 /// The line every staff page shows once the appliance is enrolled.
 pub fn footer_note(state: &AppState, l: Locale) -> Option<String> {
-    state.replication.links.hub()?;
-    Some(match state.replication.last_success() {
+    state.part::<Replication>().links.hub()?;
+    Some(match state.part::<Replication>().last_success() {
         Some(at) => l.ta("sync-last", &[("ago", &ago(l, at))]),
         None => l.t("sync-never"),
     })
@@ -77,8 +79,8 @@ fn loopback(ctx: &Ctx) -> Result<(), AppError> {
 }
 
 fn runner_state(state: &AppState) -> Result<RunnerState, AppError> {
-    let last = state.replication.links.runs(1)?.pop();
-    Ok(state.replication.runner.state(last.as_ref()))
+    let last = state.part::<Replication>().links.runs(1)?.pop();
+    Ok(state.part::<Replication>().runner.state(last.as_ref()))
 }
 
 async fn local_state(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
@@ -88,10 +90,10 @@ async fn local_state(State(state): State<AppState>, ctx: Ctx) -> Result<Response
 
 async fn local_trigger(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
     loopback(&ctx)?;
-    if state.replication.links.hub().is_none() {
+    if state.part::<Replication>().links.hub().is_none() {
         return Err(AppError::bad("sync-advice-not-enrolled", "not enrolled"));
     }
-    let wanted = state.replication.runner.trigger();
+    let wanted = state.part::<Replication>().runner.trigger();
     Ok(Json(serde_json::json!({ "wanted": wanted })).into_response())
 }
 
@@ -167,7 +169,7 @@ async fn page(
     message: Option<String>,
 ) -> Result<Response, AppError> {
     let l = ctx.locale;
-    let links = &state.replication.links;
+    let links = &state.part::<Replication>().links;
     let hub = links.hub();
     let unsent = match &hub {
         Some(h) => {
@@ -188,7 +190,7 @@ async fn page(
         .map(|m| (m.id.as_str().to_owned(), m.full_name()))
         .collect();
     teachers.sort_by(|a, b| a.1.cmp(&b.1));
-    let running = state.replication.runner.state(None).phase;
+    let running = state.part::<Replication>().runner.state(None).phase;
     render(&SyncPage {
         c: Chrome::new(ctx),
         valid_until: hub
@@ -196,7 +198,7 @@ async fn page(
             .and_then(|h| h.chain.leaf().map(|g| crate::platform::clock::date_of_ms(g.not_after as i64)))
             .unwrap_or_default(),
         hub: hub.map(|h| h.url),
-        last_ok: state.replication.last_success().map(|t| ago(l, t)),
+        last_ok: state.part::<Replication>().last_success().map(|t| ago(l, t)),
         error,
         unsent,
         running,
@@ -230,11 +232,12 @@ async fn enroll_form(
     if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 300 {
         return page(&state, &ctx, None, Some(ctx.locale.t("sync-bad-hub-url"))).await;
     }
-    let (links, identity, ca) = (&state.replication.links, &state.replication.identity, state.config.hub_ca.as_deref());
+    let (links, identity, ca) =
+        (&state.part::<Replication>().links, &state.part::<Replication>().identity, state.config.hub_ca.as_deref());
     let message = match enrollment::enroll_with(links, identity, url, ca, &form.code).await {
         Ok(link) => {
             enrollment::hold_granted(&state, &link).await?;
-            state.replication.runner.trigger();
+            state.part::<Replication>().runner.trigger();
             ctx.locale.t("sync-enrolled")
         }
         Err(e) => e.to_string(),
@@ -248,7 +251,7 @@ async fn sync_now_form(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, AppError> {
     director(ctx.user()?)?;
-    state.replication.runner.trigger();
+    state.part::<Replication>().runner.trigger();
     Ok(Redirect::to("/admin/sync").into_response())
 }
 
@@ -273,7 +276,8 @@ async fn device_code(
         .filter(|m| matches!(m.profile, Profile::Teacher | Profile::Director))
         .ok_or(AppError::NotFound)?;
     let label = ctx.locale.ta("sync-device-label", &[("name", &member.full_name())]);
-    let code = enrollment::create_code(&state.replication.links, &label, &Subject::Device(member.id.clone()))?;
+    let code =
+        enrollment::create_code(&state.part::<Replication>().links, &label, &Subject::Device(member.id.clone()))?;
     page(&state, &ctx, Some((label, code)), None).await
 }
 
@@ -308,7 +312,7 @@ async fn discard_form(
     CsrfForm(form): CsrfForm<DiscardForm>,
 ) -> Result<Response, AppError> {
     let user = replication_admin(&ctx, "quarantine")?;
-    if !super::quarantine::discard(&state.replication.links, form.id)? {
+    if !super::quarantine::discard(&state.part::<Replication>().links, form.id)? {
         return Err(AppError::NotFound);
     }
     tracing::info!(id = form.id, by = %user.user.as_str(), "quarantined changes discarded");
@@ -341,7 +345,7 @@ async fn revoke_form(
 ) -> Result<Response, AppError> {
     let user = replication_admin(&ctx, "revocation")?;
     let replica = form.replica.parse().map_err(|_| AppError::bad("error-bad-form", "replica id"))?;
-    if !state.replication.links.revoke(replica)? {
+    if !state.part::<Replication>().links.revoke(replica)? {
         return Err(AppError::NotFound);
     }
     tracing::warn!(%replica, by = %user.user.as_str(), "replica revoked");
@@ -385,7 +389,7 @@ fn hub_view(
     message: Option<String>,
 ) -> Result<Response, AppError> {
     let l = ctx.locale;
-    let links = &state.replication.links;
+    let links = &state.part::<Replication>().links;
     let signed_in = admin(ctx);
     let (schools, codes, quarantined) = if signed_in {
         (
@@ -421,7 +425,7 @@ async fn hub_login(
     if state.limits.attempt(&[(&key, crate::platform::ratelimit::PAIR)]).is_err() {
         return Err(AppError::TooManyAttempts { message: "login-too-many", detail: key });
     }
-    let hash = state.replication.links.admin_hash()?.unwrap_or_default();
+    let hash = state.part::<Replication>().links.admin_hash()?.unwrap_or_default();
     let password = form.password;
     let ok = crate::school::accounts::argon2(&state, move |memory| memory.verify(&password, &hash)).await?;
     if !ok {
@@ -469,7 +473,7 @@ async fn hub_code(
     };
     let name = crate::platform::text::one_line(&form.name, 120, "hub-bad-name")?;
     let label = if name.is_empty() { uai.to_string() } else { format!("{name} ({uai})") };
-    let code = enrollment::create_code(&state.replication.links, &label, &Subject::School(uai))?;
+    let code = enrollment::create_code(&state.part::<Replication>().links, &label, &Subject::School(uai))?;
     hub_view(&state, &ctx, Some((label, code)), None)
 }
 
@@ -479,4 +483,14 @@ pub fn new_admin_password(links: &super::Links) -> Result<String, AppError> {
     let password = hex::encode(crate::platform::random_bytes::<10>());
     links.set_admin_hash(&secrets::hash_password(&password))?;
     Ok(password)
+}
+
+/// The sync page of a school's director, and the footer note of staff pages.
+pub const SERVICE: Service =
+    Service { name: "sync", pages: routes, home: |h| Box::pin(home_tiles(h)), ..Service::NOTHING };
+
+async fn home_tiles(h: &Home<'_>) -> Result<HomePart, AppError> {
+    let tiles = (h.member.profile == Profile::Director)
+        .then(|| Tile::new(Place::Admin, "/admin/sync", "sync", h.l().t("tile-sync")));
+    Ok(HomePart { tiles: tiles.into_iter().collect(), panel: None })
 }

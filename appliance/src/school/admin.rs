@@ -13,10 +13,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::platform::error::AppError;
+use crate::replication::Replication;
 use crate::school::accounts::{self, audit, managed_account, manages_account, secrets};
 use crate::school::directory::{Class, ClassId, Directory, Member, Profile};
 use crate::web::Routes;
 use crate::web::api::{ApiError, ApiJson, ApiUser, ErrorBody};
+use crate::web::service::{Home, HomePart, Place, Service, Tile};
 use crate::web::session::CsrfForm;
 use crate::web::{AppState, Chrome, Ctx, SignedIn, render};
 
@@ -318,7 +320,7 @@ async fn class_page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Stri
         c: Chrome::new(&ctx),
         title: ctx.locale.ta("class-title", &[("class", &roster.name), ("year", &roster.school_year)]),
         tablet_here: accounts::devices::tablet_classes(&state, &ctx)?.contains(&class),
-        tablets: state.replication.links.tablet_count(class.as_str())?,
+        tablets: state.part::<Replication>().links.tablet_count(class.as_str())?,
         class_id: roster.class_id,
         pupils: roster.pupils,
         parents: roster.parents,
@@ -383,7 +385,7 @@ pub fn audit_lines(
             .unwrap_or_else(|| id.to_owned())
     };
     Ok(state
-        .replication
+        .part::<Replication>()
         .links
         .audit_trail(None, 500)?
         .into_iter()
@@ -505,7 +507,7 @@ async fn remove_tablets(
 ) -> Result<Response, AppError> {
     let user = ctx.user()?;
     let class = managed_class(&state.directory(), user, &id)?;
-    let removed = state.replication.links.remove_tablets(class.id.as_str())?;
+    let removed = state.part::<Replication>().links.remove_tablets(class.id.as_str())?;
     tracing::info!(class = %class.id, by = %user.user, removed, "class tablets withdrawn");
     Ok(Redirect::to(&format!("/classes/{}", class.id)).into_response())
 }
@@ -695,7 +697,7 @@ fn whereabouts(state: &AppState) -> Whereabouts {
     let base = crate::web::base_url(state);
     let mut urls = vec![base.clone()];
     if let Some(bound) = state.bound() {
-        urls.extend(crate::platform::server::lan_urls(bound).into_iter().filter(|u| *u != base));
+        urls.extend(crate::platform::net::lan_urls(bound).into_iter().filter(|u| *u != base));
     }
     let port = state.bound().map_or(state.config.listen.port(), |b| b.port());
     Whereabouts {
@@ -728,4 +730,22 @@ struct ApplianceLabel {
 async fn appliance_label(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
     director(ctx.user()?)?;
     render(&ApplianceLabel { c: Chrome::new(&ctx), w: whereabouts(&state) })
+}
+
+/// The director's pages (accounts, letters, the audit, the appliance) and the class pages.
+pub const SERVICE: Service =
+    Service { name: "admin", pages: routes, api: api_routes, home: |h| Box::pin(home_tiles(h)), ..Service::NOTHING };
+
+async fn home_tiles(h: &Home<'_>) -> Result<HomePart, AppError> {
+    let l = h.l();
+    let mut tiles = Vec::new();
+    if h.member.profile == Profile::Director {
+        tiles.push(Tile::new(Place::Admin, "/admin/accounts", "directory", l.t("tile-accounts")));
+        tiles.push(Tile::new(Place::Admin, "/admin/letters", "letters", l.t("tile-letters")));
+        tiles.push(Tile::new(Place::Admin, "/admin/appliance", "qr", l.t("tile-appliance")));
+    }
+    for (i, class) in h.classes.iter().enumerate() {
+        tiles.push(Tile::new(Place::Class(i), format!("/classes/{}", class.id), "classes", class.class.name.clone()));
+    }
+    Ok(HomePart { tiles, panel: None })
 }

@@ -379,3 +379,24 @@ fn seed_homework(
     }
     Ok(())
 }
+
+/// Seeds the demo school if the replica has none, and prints its logins.
+pub fn seed_and_print(db: &crate::platform::db::Db) -> anyhow::Result<()> {
+    let Some(logins) = db.run_blocking(seed).map_err(|e| anyhow::anyhow!("{e}"))? else {
+        return Ok(());
+    };
+    let l = crate::platform::i18n::Locale::default();
+    out!("École de démonstration créée : {}", logins.school);
+    out!("Comptes de démonstration (mot de passe : {}) :", DEMO_PASSWORD);
+    for (label, login) in &logins.accounts {
+        out!("  {label:<28} {login}");
+    }
+    let (first, class, _, pictures) = &logins.pupil;
+    let pictures: Vec<String> = pictures.split(',').map(|p| l.t(&format!("picture-{p}"))).collect();
+    out!(
+        "  Élève : {first} ({class}) — sur une tablette de la classe (son enseignant la prépare depuis la page \
+         de la classe), son prénom, puis : {}",
+        pictures.join(", ")
+    );
+    Ok(())
+}

@@ -17,9 +17,9 @@ use crate::platform::error::AppError;
 use crate::platform::i18n::Locale;
 use crate::school::accounts::{PupilTile, pupil_tiles};
 use crate::school::directory::{Class, Directory, Member, Profile, UserId};
-use crate::services::homework::TodoList;
 use crate::web::Routes;
 use crate::web::api::{ApiError, ApiUser, ErrorBody};
+use crate::web::service::{Home, HomePart, Place, Service, Services, Tile};
 use crate::web::{AppState, Chrome, Ctx, SignedIn, render};
 
 pub(crate) fn routes() -> Routes {
@@ -124,22 +124,6 @@ impl PublicPage {
 
 // ---- homes ----
 
-/// A service tile.
-pub struct Tile {
-    /// Where it leads.
-    pub href: String,
-    /// Icon file under `/static/icons/`.
-    pub icon: &'static str,
-    /// Label.
-    pub label: String,
-}
-
-impl Tile {
-    fn new(href: impl Into<String>, icon: &'static str, label: String) -> Self {
-        Self { href: href.into(), icon, label }
-    }
-}
-
 /// A class as its members see it.
 #[derive(Serialize, ToSchema)]
 pub struct ClassInfo {
@@ -237,16 +221,8 @@ struct HomePage {
     avatar: Option<PupilTile>,
     children: Vec<(PupilTile, bool)>,
     child: Option<Child>,
-    /// A pupil's (or the chosen child's) work to do.
-    todo: Option<TodoList>,
-    /// Where a tick on the list returns to.
-    back: String,
-}
-
-impl HomePage {
-    fn date(&self, iso: &str) -> String {
-        self.c.l.weekday_date(iso)
-    }
+    /// The services' panels (a pupil's work to do), rendered by the services.
+    panels: Vec<String>,
 }
 
 async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
@@ -255,13 +231,8 @@ async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppEr
     };
     let dir = state.directory();
     let first_child = dir.children_of(&user.user).first().map(|c| c.id.clone());
-    let counters = Counters::of(&state, &user).await?;
-    let mut page = home_page(&ctx, &dir, &user, first_child.clone(), counters)?;
-    let pupil = if user.profile == Profile::Pupil { Some(user.user.clone()) } else { first_child };
-    if let Some(pupil) = pupil {
-        page.todo = Some(TodoList::of(&state, &user, &pupil).await?);
-    }
-    render(&page)
+    let pupil = if user.profile == Profile::Pupil { Some(user.user.clone()) } else { first_child.clone() };
+    render(&home_page(&state, &ctx, &dir, &user, first_child, pupil.as_ref(), "/").await?)
 }
 
 async fn child_home(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, AppError> {
@@ -271,98 +242,43 @@ async fn child_home(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Stri
     if !dir.children_of(&user.user).iter().any(|c| c.id == child) {
         return Err(AppError::NotFound);
     }
-    let counters = Counters::of(&state, user).await?;
-    let mut page = home_page(&ctx, &dir, user, Some(child.clone()), counters)?;
-    page.todo = Some(TodoList::of(&state, user, &child).await?);
-    page.back = format!("/child/{child}");
-    render(&page)
+    let back = format!("/child/{child}");
+    render(&home_page(&state, &ctx, &dir, user, Some(child.clone()), Some(&child), &back).await?)
 }
 
-/// What a home page's tiles count.
-#[derive(Default)]
-struct Counters {
-    /// Liaison notes a parent has still to sign.
-    to_sign: usize,
-    /// Unread messages.
-    unread: usize,
-}
-
-impl Counters {
-    async fn of(state: &AppState, user: &SignedIn) -> Result<Self, AppError> {
-        let to_sign = if user.profile == Profile::Parent {
-            crate::services::liaison::unsigned_count(state, user).await?
-        } else {
-            0
-        };
-        Ok(Self { to_sign, unread: crate::services::messaging::unread_count(state, user).await? })
-    }
-}
-
-/// A home page.
-fn home_page(
+/// A home page: the person, a parent's children, and what every service puts on it.
+async fn home_page(
+    state: &AppState,
     ctx: &Ctx,
     dir: &Directory,
     user: &SignedIn,
     selected: Option<UserId>,
-    counters: Counters,
+    pupil: Option<&UserId>,
+    back: &str,
 ) -> Result<HomePage, AppError> {
     let l = &ctx.locale;
     let me = me(dir, l, user)?;
     let member = dir.member(&user.user).ok_or(AppError::Unauthenticated)?;
-    let mut tiles = Vec::new();
-    let class_tiles = |tiles: &mut Vec<Tile>| {
-        for class in &me.classes {
-            tiles.push(Tile::new(format!("/classes/{}", class.id), "classes", class.name.clone()));
-            let label = format!("{} — {}", l.t("tile-homework"), class.name);
-            tiles.push(Tile::new(format!("/classes/{}/homework", class.id), "homework", label));
-            let label = format!("{} — {}", l.t("tile-liaison"), class.name);
-            tiles.push(Tile::new(format!("/classes/{}/liaison", class.id), "liaison", label));
-        }
+    let chrome = Chrome::new(ctx);
+    let taught = match member.profile {
+        Profile::Director | Profile::Teacher => dir.classes_taught_by(&member.id),
+        _ => Vec::new(),
     };
-    let mut subtitle = me.role.clone();
-    match member.profile {
-        Profile::Director => {
-            tiles.push(Tile::new("/admin/accounts", "directory", l.t("tile-accounts")));
-            tiles.push(Tile::new("/admin/structures", "school", l.t("tile-structures")));
-            tiles.push(Tile::new("/admin/import", "import", l.t("tile-import")));
-            tiles.push(Tile::new("/admin/letters", "letters", l.t("tile-letters")));
-            tiles.push(Tile::new("/admin/appliance", "qr", l.t("tile-appliance")));
-            tiles.push(Tile::new("/admin/sync", "sync", l.t("tile-sync")));
-            class_tiles(&mut tiles);
-            tiles.push(Tile::new("/team", "staffroom", l.t("tile-team")));
-        }
-        Profile::Teacher => {
-            class_tiles(&mut tiles);
-            tiles.push(Tile::new("/team", "staffroom", l.t("tile-team")));
-        }
-        Profile::Staff => tiles.push(Tile::new("/team", "staffroom", l.t("tile-team"))),
-        Profile::Pupil => {
-            tiles.push(Tile::new("/homework", "homework", l.t("tile-my-homework")));
-            if let Some(class) = me.classes.first() {
-                subtitle = l.ta("pupil-class", &[("class", &class.name), ("teachers", &class.teachers.join(", "))]);
-            }
-        }
-        Profile::Parent => {
-            let label = match counters.to_sign {
-                0 => l.t("tile-liaison"),
-                n => l.ta("tile-liaison-waiting", &[("count", &n.to_string())]),
-            };
-            tiles.push(Tile::new("/liaison", "liaison", label));
-        }
-        Profile::AcademyAdmin => {}
+    let home = Home { state, chrome: &chrome, dir, user, member, classes: &taught, pupil, back };
+    let (mut tiles, mut panels) = (Vec::new(), Vec::new());
+    for service in state.part::<Services>().0 {
+        let part = (service.home)(&home).await?;
+        tiles.extend(part.tiles);
+        panels.extend(part.panel);
     }
-    if member.profile != Profile::AcademyAdmin {
-        tiles.push(Tile::new("/news", "news", l.t("tile-news")));
-        tiles.push(Tile::new("/agenda", "agenda", l.t("tile-agenda")));
-        if member.profile.is_staff() {
-            tiles.push(Tile::new("/staffroom", "staffroom", l.t("tile-staffroom")));
+    // Stable: within a place, the services' order.
+    tiles.sort_by_key(|t| t.place);
+    let subtitle = match (member.profile, me.classes.first()) {
+        (Profile::Pupil, Some(class)) => {
+            l.ta("pupil-class", &[("class", &class.name), ("teachers", &class.teachers.join(", "))])
         }
-        let label = match counters.unread {
-            0 => l.t("tile-messages"),
-            n => l.ta("tile-messages-unread", &[("count", &n.to_string())]),
-        };
-        tiles.push(Tile::new("/messages", "messages", label));
-    }
+        _ => me.role.clone(),
+    };
     let children = pupil_tiles(&dir.children_of(&member.id))
         .into_iter()
         .map(|t| {
@@ -371,15 +287,14 @@ fn home_page(
         })
         .collect();
     Ok(HomePage {
-        c: Chrome::new(ctx),
+        c: chrome,
         greeting: l.ta("home-hello", &[("name", &member.person.first_name)]),
         subtitle,
         tiles,
         avatar: (member.profile == Profile::Pupil).then(|| PupilTile::of(member)),
         children,
         child: me.children.into_iter().find(|c| selected.as_ref().is_some_and(|s| s.as_str() == c.id)),
-        todo: None,
-        back: "/".to_owned(),
+        panels,
     })
 }
 
@@ -454,4 +369,20 @@ async fn api_team(
     ApiUser(user): ApiUser,
 ) -> Result<Json<Vec<TeamMember>>, ApiError> {
     Ok(Json(team_of(&state.directory(), &ctx.locale, &user)?))
+}
+
+/// The public page, the home pages and the team.
+pub const SERVICE: Service = Service {
+    name: "home",
+    pages: routes,
+    api: api_routes,
+    tags: &[("school", "The school, its classes and people")],
+    home: |h| Box::pin(home_tiles(h)),
+    ..Service::NOTHING
+};
+
+async fn home_tiles(h: &Home<'_>) -> Result<HomePart, AppError> {
+    let team = matches!(h.member.profile, Profile::Director | Profile::Teacher | Profile::Staff)
+        .then(|| Tile::new(Place::School, "/team", "staffroom", h.l().t("tile-team")));
+    Ok(HomePart { tiles: team.into_iter().collect(), panel: None })
 }

@@ -18,6 +18,7 @@ use crate::school::accounts::secrets;
 use crate::school::directory::{Directory, Member, Profile, SchoolDocs, UserId, slug};
 use crate::web::Routes;
 use crate::web::api::{ApiError, ApiJson, ErrorBody};
+use crate::web::service::Service;
 use crate::web::session::CsrfForm;
 use crate::web::{AppState, Chrome, Ctx, render, render_status};
 
@@ -216,3 +217,6 @@ pub fn create_school(
     })?;
     Ok(id)
 }
+
+/// Setting the school up, on first start.
+pub const SERVICE: Service = Service { name: "setup", pages: routes, api: api_routes, ..Service::NOTHING };

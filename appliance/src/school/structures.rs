@@ -21,6 +21,7 @@ use crate::school::directory::{ClassId, Profile, STAFF_ROLES, SchoolDocs, UserId
 use crate::school::onde::import::{LEVELS, is_school_year, school_year_of};
 use crate::web::Routes;
 use crate::web::api::{ApiError, ApiJson, ApiUser, Created, ErrorBody};
+use crate::web::service::{Home, HomePart, Place, Service, Tile};
 use crate::web::session::CsrfForm;
 use crate::web::{AppState, Chrome, Ctx, SignedIn, render_status};
 
@@ -513,4 +514,19 @@ async fn api_set_members(
 ) -> Result<StatusCode, ApiError> {
     set_members(&state, &user, &id, body.ids).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Classes, groups and people, by hand.
+pub const SERVICE: Service = Service {
+    name: "structures",
+    pages: routes,
+    api: api_routes,
+    home: |h| Box::pin(home_tiles(h)),
+    ..Service::NOTHING
+};
+
+async fn home_tiles(h: &Home<'_>) -> Result<HomePart, AppError> {
+    let tiles = (h.member.profile == Profile::Director)
+        .then(|| Tile::new(Place::Admin, "/admin/structures", "school", h.l().t("tile-structures")));
+    Ok(HomePart { tiles: tiles.into_iter().collect(), panel: None })
 }

@@ -24,6 +24,7 @@ use crate::school::directory::{ClassId, Directory, Member, Profile, UserId};
 use crate::services::homework::class_partition;
 use crate::web::Routes;
 use crate::web::api::{ApiError, ApiJson, ApiUser, Created, ErrorBody};
+use crate::web::service::{Home, HomePart, Place as TilePlace, Service, Tile};
 use crate::web::session::CsrfForm;
 use crate::web::{AppState, Chrome, Ctx, SignedIn, base_url, render, render_status};
 
@@ -758,4 +759,21 @@ async fn api_withdraw(
 async fn api_new_feed(State(state): State<AppState>, ApiUser(user): ApiUser) -> Result<Json<FeedAddress>, ApiError> {
     let secret = new_feed(&state, &user).await?;
     Ok(Json(FeedAddress { url: feed_url(&state, &secret) }))
+}
+
+/// School, class and personal events, and their iCalendar feeds.
+pub const SERVICE: Service = Service {
+    name: "agenda",
+    pages: routes,
+    api: api_routes,
+    tags: &[("agenda", "School, class and personal events; the iCalendar feed")],
+    rules: &[crate::kind_rule!(AgendaEvent, check_change)],
+    home: |h| Box::pin(home_tiles(h)),
+    ..Service::NOTHING
+};
+
+async fn home_tiles(h: &Home<'_>) -> Result<HomePart, AppError> {
+    let tile = (h.member.profile != Profile::AcademyAdmin)
+        .then(|| Tile::new(TilePlace::School, "/agenda", "agenda", h.l().t("tile-agenda")));
+    Ok(HomePart { tiles: tile.into_iter().collect(), panel: None })
 }

@@ -26,6 +26,7 @@ use crate::platform::text;
 use crate::school::directory::{Class, ClassId, Directory, Member, Profile, UserId};
 use crate::web::Routes;
 use crate::web::api::{ApiError, ApiJson, ApiUser, Created, ErrorBody};
+use crate::web::service::{Home, HomePart, Place, Service, Tile};
 use crate::web::session::CsrfForm;
 use crate::web::upload::{FormWithFiles, MultipartForm};
 use crate::web::{AppState, Chrome, Ctx, SignedIn, render, render_status};
@@ -1151,4 +1152,51 @@ async fn api_set_done(
 ) -> Result<StatusCode, ApiError> {
     set_done(&state, &user, &id, &entry, body.done).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The cahier de textes.
+pub const SERVICE: Service = Service {
+    name: "homework",
+    pages: routes,
+    api: api_routes,
+    tags: &[("homework", "The cahier de textes: lessons, work to do, pupils' ticks")],
+    rules: &[crate::kind_rule!(HomeworkBook, check_change)],
+    home: |h| Box::pin(home(h)),
+    ..Service::NOTHING
+};
+
+/// A pupil's « à faire » list, as a home page shows it.
+#[derive(Template)]
+#[template(path = "_todo.html")]
+struct TodoPanel<'a> {
+    c: &'a Chrome,
+    todo: TodoList,
+    back: &'a str,
+}
+
+impl TodoPanel<'_> {
+    fn date(&self, iso: &str) -> String {
+        self.c.l.weekday_date(iso)
+    }
+}
+
+async fn home(h: &Home<'_>) -> Result<HomePart, AppError> {
+    let l = h.l();
+    let mut tiles = Vec::new();
+    for (i, class) in h.classes.iter().enumerate() {
+        let label = format!("{} — {}", l.t("tile-homework"), class.class.name);
+        tiles.push(Tile::new(Place::Class(i), format!("/classes/{}/homework", class.id), "homework", label));
+    }
+    if h.member.profile == Profile::Pupil {
+        tiles.push(Tile::new(Place::Own, "/homework", "homework", l.t("tile-my-homework")));
+    }
+    let panel = match h.pupil {
+        Some(pupil) => {
+            let todo = TodoList::of(h.state, h.user, pupil).await?;
+            let html = TodoPanel { c: h.chrome, todo, back: h.back }.render();
+            Some(html.map_err(|e| AppError::Internal(format!("template: {e}")))?)
+        }
+        None => None,
+    };
+    Ok(HomePart { tiles, panel })
 }

@@ -26,6 +26,7 @@ use crate::school::directory::{Class, ClassId, Directory, Member, Profile, UserI
 use crate::services::homework::class_partition;
 use crate::web::Routes;
 use crate::web::api::{ApiError, ApiJson, ApiUser, Created, ErrorBody};
+use crate::web::service::{Home, HomePart, Place, Service, Tile};
 use crate::web::session::CsrfForm;
 use crate::web::{AppState, Chrome, Ctx, SignedIn, render, render_status};
 
@@ -827,4 +828,32 @@ async fn api_sign(
 ) -> Result<StatusCode, ApiError> {
     sign(&state, &user, &note, &body.child, &body.reply).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The carnet de liaison.
+pub const SERVICE: Service = Service {
+    name: "liaison",
+    pages: routes,
+    api: api_routes,
+    tags: &[("liaison", "The carnet de liaison: notes to families, signatures, answers")],
+    rules: &[crate::kind_rule!(LiaisonNote, check_change)],
+    home: |h| Box::pin(home_tiles(h)),
+    ..Service::NOTHING
+};
+
+async fn home_tiles(h: &Home<'_>) -> Result<HomePart, AppError> {
+    let l = h.l();
+    let mut tiles = Vec::new();
+    for (i, class) in h.classes.iter().enumerate() {
+        let label = format!("{} — {}", l.t("tile-liaison"), class.class.name);
+        tiles.push(Tile::new(Place::Class(i), format!("/classes/{}/liaison", class.id), "liaison", label));
+    }
+    if h.member.profile == Profile::Parent {
+        let label = match unsigned_count(h.state, h.user).await? {
+            0 => l.t("tile-liaison"),
+            n => l.ta("tile-liaison-waiting", &[("count", &n.to_string())]),
+        };
+        tiles.push(Tile::new(Place::Own, "/liaison", "liaison", label));
+    }
+    Ok(HomePart { tiles, panel: None })
 }

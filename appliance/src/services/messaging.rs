@@ -34,6 +34,7 @@ use crate::school::directory::{Class, ClassId, Directory, Member, Profile, UserI
 use crate::services::homework::class_partition;
 use crate::web::Routes;
 use crate::web::api::{ApiError, ApiJson, ApiUser, Created, ErrorBody};
+use crate::web::service::{Home, HomePart, Place, Service, Tile};
 use crate::web::session::CsrfForm;
 use crate::web::upload::{FormWithFiles, Uploaded};
 use crate::web::{AppState, Chrome, Ctx, SignedIn, render, render_status};
@@ -207,7 +208,8 @@ async fn edit_conversation<R: Send + 'static>(
 ) -> Result<R, AppError> {
     let key = address.key.as_str().to_owned();
     let result = crate::school::rule::edit::<Conversation, R>(state, address, check_change, edit).await?;
-    state.announce(Arc::new(Update { key, participants }));
+    // Nobody listening is fine.
+    let _ = state.part::<Updates>().0.send(Arc::new(Update { key, participants }));
     Ok(result)
 }
 
@@ -218,6 +220,15 @@ pub struct Update {
     pub key: String,
     /// Who takes part.
     pub participants: Vec<String>,
+}
+
+/// Changed conversations, for open pages (server-sent events).
+pub struct Updates(tokio::sync::broadcast::Sender<Arc<Update>>);
+
+impl Default for Updates {
+    fn default() -> Self {
+        Self(tokio::sync::broadcast::channel(256).0)
+    }
 }
 
 // ---- writes ----
@@ -960,7 +971,7 @@ async fn class_rules_form(
 /// conversations changes, so an open page shows new messages without reloading.
 async fn events(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
     let user = ctx.user()?.user.to_string();
-    let receiver = state.subscribe();
+    let receiver = state.part::<Updates>().0.subscribe();
     let stream = futures_util::stream::unfold((receiver, user), |(mut receiver, user)| async move {
         loop {
             match receiver.recv().await {
@@ -1100,4 +1111,27 @@ async fn api_class_rules(
 ) -> Result<StatusCode, ApiError> {
     set_class_rules(&state, &user, &id, body).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Conversations, and the moderation of pupils' messages.
+pub const SERVICE: Service = Service {
+    name: "messaging",
+    pages: routes,
+    api: api_routes,
+    tags: &[("messaging", "Conversations between allowed people, moderation of pupils' messages")],
+    rules: &[crate::kind_rule!(Conversation, check_change)],
+    parts: |parts| parts.insert(Updates::default()),
+    home: |h| Box::pin(home_tiles(h)),
+};
+
+async fn home_tiles(h: &Home<'_>) -> Result<HomePart, AppError> {
+    if h.member.profile == Profile::AcademyAdmin {
+        return Ok(HomePart::default());
+    }
+    let l = h.l();
+    let label = match unread_count(h.state, h.user).await? {
+        0 => l.t("tile-messages"),
+        n => l.ta("tile-messages-unread", &[("count", &n.to_string())]),
+    };
+    Ok(HomePart { tiles: vec![Tile::new(Place::School, "/messages", "messages", label)], panel: None })
 }

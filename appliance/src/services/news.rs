@@ -23,6 +23,7 @@ use crate::school::directory::{ClassId, Directory, Member, Profile, UserId};
 use crate::services::homework::class_partition;
 use crate::web::Routes;
 use crate::web::api::{ApiError, ApiJson, ApiUser, Created, ErrorBody};
+use crate::web::service::{Home, HomePart, Place as TilePlace, Service, Tile};
 use crate::web::session::CsrfForm;
 use crate::web::upload::FormWithFiles;
 use crate::web::{AppState, Chrome, Ctx, SignedIn, render, render_status};
@@ -695,4 +696,27 @@ async fn api_withdraw(
 ) -> Result<StatusCode, ApiError> {
     withdraw(&state, &user, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// News, the noticeboard and the staff room.
+pub const SERVICE: Service = Service {
+    name: "news",
+    pages: routes,
+    api: api_routes,
+    tags: &[("news", "News, noticeboard and staff room")],
+    rules: &[crate::kind_rule!(NewsPost, check_change)],
+    home: |h| Box::pin(home_tiles(h)),
+    ..Service::NOTHING
+};
+
+async fn home_tiles(h: &Home<'_>) -> Result<HomePart, AppError> {
+    let (l, profile) = (h.l(), h.member.profile);
+    let mut tiles = Vec::new();
+    if profile != Profile::AcademyAdmin {
+        tiles.push(Tile::new(TilePlace::School, "/news", "news", l.t("tile-news")));
+        if profile.is_staff() {
+            tiles.push(Tile::new(TilePlace::Staff, "/staffroom", "staffroom", l.t("tile-staffroom")));
+        }
+    }
+    Ok(HomePart { tiles, panel: None })
 }

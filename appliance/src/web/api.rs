@@ -12,6 +12,7 @@ use axum::{Json, Router};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::tag::TagBuilder;
 use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 
@@ -24,17 +25,6 @@ use crate::web::{AppState, Ctx, SignedIn};
 #[openapi(
     info(title = "Préau API", description = "The school appliance's JSON API. Errors are `{error, message}` with a 4xx status."),
     modifiers(&Security),
-    tags(
-        (name = "auth", description = "Logging in and out"),
-        (name = "school", description = "The school, its classes and people"),
-        (name = "accounts", description = "Credentials, QR cards and login letters"),
-        (name = "import", description = "ONDE imports"),
-        (name = "homework", description = "The cahier de textes: lessons, work to do, pupils' ticks"),
-        (name = "liaison", description = "The carnet de liaison: notes to families, signatures, answers"),
-        (name = "messaging", description = "Conversations between allowed people, moderation of pupils' messages"),
-        (name = "news", description = "News, noticeboard and staff room"),
-        (name = "agenda", description = "School, class and personal events; the iCalendar feed"),
-    )
 )]
 struct Doc;
 
@@ -101,23 +91,16 @@ impl Modify for Refusals {
     }
 }
 
-/// The API router and its OpenAPI document.
-pub fn router() -> Router<AppState> {
-    let (router, doc) = OpenApiRouter::with_openapi(Doc::openapi())
-        .merge(crate::school::accounts::api::routes())
-        .merge(crate::school::setup::api_routes())
-        .merge(crate::school::home::api_routes())
-        .merge(crate::school::admin::api_routes())
-        .merge(crate::school::onde::api_routes())
-        .merge(crate::school::structures::api_routes())
-        .merge(crate::services::homework::api_routes())
-        .merge(crate::services::liaison::api_routes())
-        .merge(crate::services::messaging::api_routes())
-        .merge(crate::services::news::api_routes())
-        .merge(crate::services::agenda::api_routes())
-        .split_for_parts();
+/// The API router and its OpenAPI document, from the services' routes (`api`) and the tags
+/// they use.
+pub fn router(api: OpenApiRouter<AppState>, tags: &[(&'static str, &'static str)]) -> Router<AppState> {
+    let (router, mut doc) = OpenApiRouter::with_openapi(Doc::openapi()).merge(api).split_for_parts();
+    doc.tags = Some(
+        tags.iter()
+            .map(|(name, description)| TagBuilder::new().name(*name).description(Some(*description)).build())
+            .collect(),
+    );
     // After the merge: the operations only exist from here on.
-    let mut doc = doc;
     Refusals.modify(&mut doc);
     let doc = std::sync::Arc::new(doc);
     router

@@ -42,7 +42,8 @@ struct Asset {
 
 static ASSETS: LazyLock<HashMap<String, Asset>> = LazyLock::new(load);
 
-pub(super) fn routes() -> Routes {
+/// The static assets, at their hashed addresses.
+pub fn routes() -> Routes {
     Routes::new().get("/static/{*path}", asset)
 }
 

@@ -3,7 +3,9 @@
 
 pub mod api;
 pub mod assets;
+pub mod error_page;
 pub mod routes;
+pub mod service;
 pub mod session;
 pub mod upload;
 
@@ -11,14 +13,12 @@ use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 
 use askama::Template;
-use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use tokio::net::TcpListener;
 
-use crate::platform::config::{Config, Role};
+use crate::platform::config::Config;
 use crate::platform::db::Db;
 use crate::platform::error::AppError;
 use crate::platform::i18n::Locale;
@@ -48,83 +48,80 @@ pub struct Shared {
     /// The replica.
     pub db: Db,
     /// The directory snapshot, replaced after each change.
-    directory: Arc<RwLock<Arc<Directory>>>,
+    directory: RwLock<Arc<Directory>>,
     /// Logged-in sessions.
-    pub sessions: Arc<Sessions>,
+    pub sessions: Sessions,
     /// Failed-login counters.
-    pub limits: Arc<RateLimits>,
-    /// Argon2 computations allowed at once (one per core, up to four), and their memory.
-    pub argon2: Arc<crate::school::accounts::Argon2Pool>,
-    /// ONDE imports between preview and application.
-    pub imports: Arc<crate::school::onde::Pending>,
+    pub limits: RateLimits,
     /// The address the server listens on, once bound.
-    bound: Arc<std::sync::OnceLock<SocketAddr>>,
+    bound: std::sync::OnceLock<SocketAddr>,
     /// The mDNS advertisement, when discovery is on.
-    discovery: Arc<std::sync::Mutex<Option<crate::platform::discovery::Advertisement>>>,
+    discovery: std::sync::Mutex<Option<crate::platform::discovery::Advertisement>>,
     /// Attached files.
     pub files: crate::platform::files::FileStore,
-    /// Changed conversations, for open pages (server-sent events).
-    updates: tokio::sync::broadcast::Sender<Arc<crate::services::messaging::Update>>,
-    /// Enrolment, sessions with other replicas, the sync schedule and status.
-    pub replication: crate::replication::Replication,
+    /// What the school's parts and the services keep in memory, by type.
+    parts: Parts,
 }
 
+/// What the parts of the server keep in memory, one value per type, put there by the
+/// composition root ([`crate::app`]) so that the edge never names them.
+#[derive(Default)]
+pub struct Parts(axum::http::Extensions);
+
+impl Parts {
+    /// Keeps `value` (replacing one of the same type).
+    pub fn insert<T: Send + Sync + 'static>(&mut self, value: T) {
+        self.0.insert(Arc::new(value));
+    }
+
+    /// The value of type `T`.
+    pub fn get<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.0.get::<Arc<T>>().map(Arc::as_ref)
+    }
+}
+
+/// A note for the footer of staff pages (« Dernière synchronisation : il y a 3 h »), by
+/// whichever part knows it.
+pub struct PageNote(pub fn(&AppState, Locale) -> Option<String>);
+
 impl AppState {
-    /// State over an opened replica.
-    pub fn new(config: Config, db: Db, session_key: [u8; 32]) -> Result<Self, AppError> {
-        // The hub holds every school: no one directory is its own.
-        let directory = match config.role {
-            Role::Hub => Directory::default(),
-            Role::School => db.read(Directory::load)?,
-        };
-        let scope = match (config.role, directory.uai()) {
-            (Role::Hub, _) => Some(preau_sync::Scope::all()),
-            (Role::School, Some(uai)) => Some(crate::school::scope(uai)),
-            (Role::School, None) => None,
-        };
-        let identity = db.run_blocking(|store| {
-            if let Some(scope) = &scope {
-                store.set_scope(scope.clone());
-            }
-            Ok(store.identity().clone())
-        })?;
-        let replication = crate::replication::Replication::open(&config.data_dir, identity)?;
-        if scope.is_none()
-            && let Some(granted) = replication.links.hub().and_then(|h| h.chain.leaf().map(|g| g.scope.clone()))
-        {
-            // Enrolled, school not arrived yet: hold what the certificate grants.
-            db.run_blocking(|store| {
-                store.set_scope(granted);
-                Ok(())
-            })?;
-        }
+    /// State over an opened replica, its directory snapshot and the parts' state.
+    pub fn new(
+        config: Config,
+        db: Db,
+        session_key: [u8; 32],
+        directory: Directory,
+        parts: Parts,
+    ) -> Result<Self, AppError> {
         let sessions = Sessions::new(session_key, &config);
         let files = crate::platform::files::FileStore::open(config.data_dir.join("files"))
             .map_err(|e| AppError::Internal(format!("opening the file store: {e}")))?;
         Ok(Self(Arc::new(Shared {
             config: Arc::new(config),
             db,
-            directory: Arc::new(RwLock::new(Arc::new(directory))),
-            sessions: Arc::new(sessions),
-            limits: Arc::new(RateLimits::default()),
-            argon2: Arc::new(crate::school::accounts::Argon2Pool::for_this_machine()),
-            imports: Arc::default(),
-            bound: Arc::default(),
-            discovery: Arc::default(),
+            directory: RwLock::new(Arc::new(directory)),
+            sessions,
+            limits: RateLimits::default(),
+            bound: std::sync::OnceLock::new(),
+            discovery: std::sync::Mutex::default(),
             files,
-            updates: tokio::sync::broadcast::channel(256).0,
-            replication,
+            parts,
         })))
     }
 
-    /// Tells open pages that a conversation changed (nobody listening is fine).
-    pub fn announce(&self, update: Arc<crate::services::messaging::Update>) {
-        let _ = self.updates.send(update);
+    /// What a part keeps in memory. Every part's state is put there when the server is
+    /// composed, so a missing one is a bug of the composition root.
+    pub fn part<T: Send + Sync + 'static>(&self) -> &T {
+        self.parts.get::<T>().unwrap_or_else(|| panic!("no {} in the server's parts", std::any::type_name::<T>()))
     }
 
-    /// Listens to conversation changes.
-    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Arc<crate::services::messaging::Update>> {
-        self.updates.subscribe()
+    /// [`AppState::part`], shared.
+    pub fn part_arc<T: Send + Sync + 'static>(&self) -> Arc<T> {
+        self.parts
+            .0
+            .get::<Arc<T>>()
+            .cloned()
+            .unwrap_or_else(|| panic!("no {} in the server's parts", std::any::type_name::<T>()))
     }
 
     /// Records the bound address (for printed URLs when no `public_url` is set).
@@ -172,13 +169,13 @@ impl AppState {
 
     /// Re-reads the directory after a change to it.
     pub async fn reload_directory(&self) -> Result<Arc<Directory>, AppError> {
-        let slot = self.directory.clone();
+        let state = self.clone();
         // Published while the store is still held, so that two concurrent edits can never
         // publish their snapshots in the wrong order.
         self.db
             .run(move |store| {
                 let fresh = Arc::new(Directory::load(store)?);
-                *slot.write().unwrap_or_else(|p| p.into_inner()) = fresh.clone();
+                *state.directory.write().unwrap_or_else(|p| p.into_inner()) = fresh.clone();
                 Ok(fresh)
             })
             .await
@@ -211,74 +208,7 @@ pub fn base_url(state: &AppState) -> String {
         return url.trim_end_matches('/').to_owned();
     }
     let bound = state.bound.get().copied().unwrap_or(state.config.listen);
-    crate::platform::server::lan_urls(bound).into_iter().next().unwrap_or_else(|| format!("http://{bound}"))
-}
-
-/// Every page and endpoint of a school appliance but the JSON API (whose routes its OpenAPI
-/// document lists).
-pub fn school_routes() -> Routes {
-    Routes::new()
-        .get("/healthz", healthz)
-        .merge(assets::routes())
-        .merge(crate::school::setup::routes())
-        .merge(crate::school::accounts::routes())
-        .merge(crate::school::home::routes())
-        .merge(crate::school::admin::routes())
-        .merge(crate::school::onde::routes())
-        .merge(crate::school::structures::routes())
-        .merge(crate::services::homework::routes())
-        .merge(crate::services::liaison::routes())
-        .merge(crate::services::messaging::routes())
-        .merge(crate::services::news::routes())
-        .merge(crate::services::agenda::routes())
-        .merge(crate::replication::status::routes())
-        .merge(crate::replication::endpoints::routes())
-}
-
-/// Every page and endpoint of the academy hub: replication, and its administrator's page
-/// (the families' portal and the academy console come later).
-pub fn hub_routes() -> Routes {
-    Routes::new()
-        .get("/healthz", healthz)
-        .merge(assets::routes())
-        .merge(crate::replication::status::hub_routes())
-        .merge(crate::replication::endpoints::routes())
-}
-
-/// The whole application, without a socket (tests call it with `oneshot`).
-pub fn app(state: AppState) -> Router {
-    if state.config.role == Role::Hub {
-        return hub_app(state);
-    }
-    let max_upload = state.config.max_upload_bytes;
-    assets::prepare();
-    school_routes()
-        .into_router()
-        .merge(api::router())
-        .fallback(not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), require_setup))
-        .layer(middleware::from_fn_with_state(state.clone(), session::layer))
-        .layer(middleware::from_fn(api::errors_as_json))
-        .layer(axum::extract::DefaultBodyLimit::max(max_upload))
-        // Hashes the answer as the handler made it, before any compression.
-        .layer(middleware::from_fn(api_etag))
-        // Outside everything that may replace an answer, so that every answer has them.
-        .layer(middleware::from_fn_with_state(state.clone(), security_headers))
-        .layer(middleware::from_fn(compress))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(state)
-}
-
-fn hub_app(state: AppState) -> Router {
-    assets::prepare();
-    hub_routes()
-        .into_router()
-        .fallback(not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), session::layer))
-        .layer(middleware::from_fn_with_state(state.clone(), security_headers))
-        .layer(middleware::from_fn(compress))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(state)
+    crate::platform::net::lan_urls(bound).into_iter().next().unwrap_or_else(|| format!("http://{bound}"))
 }
 
 /// Marks an answer that the compression layer passes as it is: attached files (their formats
@@ -294,7 +224,7 @@ const COMPRESS_FROM_BYTES: u64 = 1024;
 /// API and the like. Never for server-sent events (each event must leave at once, not wait
 /// in an encoder's buffer), images, [`Uncompressed`] answers or small ones; and replication
 /// is not even offered to the layer: its bundles are zstd frames with their own protocol.
-async fn compress(request: Request, next: Next) -> Response {
+pub async fn compress(request: Request, next: Next) -> Response {
     use tower::{Layer as _, ServiceExt as _};
     use tower_http::compression::predicate::{NotForContentType, Predicate as _, SizeAbove};
     if request.uri().path().starts_with(crate::replication::PREFIX) {
@@ -316,7 +246,7 @@ async fn compress(request: Request, next: Next) -> Response {
 /// makes several encodings of it); a client that kept an answer asks again with
 /// `If-None-Match` and gets 304 with no body. Pages carry none: see ARCHITECTURE.md
 /// (« Over the wire »).
-async fn api_etag(request: Request, next: Next) -> Response {
+pub async fn api_etag(request: Request, next: Next) -> Response {
     if request.method() != axum::http::Method::GET || !request.uri().path().starts_with("/api/") {
         return next.run(request).await;
     }
@@ -350,45 +280,22 @@ async fn api_etag(request: Request, next: Next) -> Response {
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
-/// Serves `app` on an already bound listener until `shutdown` resolves: HTTPS when the
-/// configuration names a certificate and key, else HTTP.
-pub async fn serve(
-    listener: TcpListener,
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let tls = match (&state.config.tls_cert, &state.config.tls_key) {
-        (Some(cert), Some(key)) => Some(axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key).await?),
-        _ => None,
-    };
-    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    let Some(tls) = tls else {
-        return axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
-    };
-    let handle = axum_server::Handle::new();
-    let stopping = handle.clone();
-    tokio::spawn(async move {
-        shutdown.await;
-        stopping.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
-    });
-    axum_server::from_tcp_rustls(listener.into_std()?, tls)?.handle(handle).serve(service).await
-}
-
 /// Healthy when the storage answers a query (cheap enough to poll; `integrity_check` is
 /// for the maintenance commands).
-async fn healthz(State(state): State<AppState>) -> Response {
+pub async fn healthz(State(state): State<AppState>) -> Response {
     match state.db.read(|store| Ok(store.rows(preau_sync::Table::School)?)) {
         Ok(_) => (StatusCode::OK, "ok\n").into_response(),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("storage: {e}\n")).into_response(),
     }
 }
 
-async fn not_found() -> AppError {
+/// Nothing here (404).
+pub async fn not_found() -> AppError {
     AppError::NotFound
 }
 
 /// Before setup, only the setup page (and what it needs) is reachable.
-async fn require_setup(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn require_setup(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let open = path == "/setup"
         || path == "/healthz"
@@ -407,7 +314,7 @@ async fn require_setup(State(state): State<AppState>, request: Request, next: Ne
 
 /// Headers on every answer: what a page may load and do, no sniffing, no caching of
 /// anything personal (static assets set their own), and HSTS over HTTPS.
-async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let h = response.headers_mut();
     h.insert(
@@ -483,25 +390,6 @@ pub fn render(t: &impl Template) -> Result<Response, AppError> {
 pub fn render_status(t: &impl Template, status: StatusCode) -> Result<Response, AppError> {
     let html = t.render().map_err(|e| AppError::Internal(format!("template: {e}")))?;
     Ok((status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
-}
-
-/// The page shown for refusals and errors.
-#[derive(Template)]
-#[template(path = "error.html")]
-pub struct ErrorPage {
-    /// Messages.
-    pub l: Locale,
-    /// Heading.
-    pub title: String,
-    /// What happened, in plain words.
-    pub message: String,
-}
-
-impl ErrorPage {
-    /// The page's HTML (a plain fallback if the template itself fails).
-    pub fn render_html(&self) -> String {
-        self.render().unwrap_or_else(|_| format!("<!doctype html><title>Préau</title><p>{}</p>", self.message))
-    }
 }
 
 #[cfg(test)]

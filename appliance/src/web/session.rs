@@ -291,7 +291,7 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
         .iter()
         .find(|c| c.name() == COOKIE && c.value().len() == 64 && c.value().bytes().all(|b| b.is_ascii_hexdigit()))
         .map(|c| c.value().to_owned());
-    let (known_devices, tablet) = crate::school::accounts::devices::from_cookies(&cookies);
+    let (known_devices, tablet) = device_cookies(&cookies);
     let bearer_token = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -318,7 +318,7 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
     let sync_note = signed_in
         .as_ref()
         .filter(|s| s.profile.is_staff())
-        .and_then(|_| crate::replication::status::footer_note(&state, locale));
+        .and_then(|_| (state.part::<super::PageNote>().0)(&state, locale));
     request.extensions_mut().insert(Ctx {
         locale,
         client_ip,
@@ -339,6 +339,31 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
         response.headers_mut().append(header::SET_COOKIE, v);
     }
     response
+}
+
+/// The cookie that lists the accounts this browser logged into.
+pub const KNOWN_COOKIE: &str = "preau_known";
+/// The cookie of a class tablet.
+pub const TABLET_COOKIE: &str = "preau_tablet";
+/// Accounts remembered per browser (a shared classroom PC); the oldest goes first.
+pub const KNOWN_PER_DEVICE: usize = 8;
+
+/// Reads the device cookies of a request: (known-device tokens, tablet token).
+pub fn device_cookies(cookies: &[Cookie<'_>]) -> (Vec<String>, Option<String>) {
+    let (mut known, mut tablet) = (Vec::new(), None);
+    for c in cookies {
+        match c.name() {
+            KNOWN_COOKIE => {
+                known =
+                    c.value().split('~').filter(|t| t.len() <= 128).take(KNOWN_PER_DEVICE).map(str::to_owned).collect();
+            }
+            TABLET_COOKIE if c.value().len() == 64 && c.value().bytes().all(|b| b.is_ascii_hexdigit()) => {
+                tablet = Some(c.value().to_owned());
+            }
+            _ => {}
+        }
+    }
+    (known, tablet)
 }
 
 #[cfg(test)]

@@ -38,6 +38,7 @@ enum Who {
 }
 
 use Who::*;
+use preau_appliance::replication::Replication;
 
 const WHO: [Who; 9] = [Anonymous, Director, Teacher, OtherTeacher, Atsem, Parent, OtherParent, Pupil, OtherPupil];
 /// One letter per profile, in the order of [`WHO`]; a row's flags are these letters for the
@@ -678,9 +679,12 @@ impl Fixture {
             .unwrap();
         let import = answer["token"].as_str().unwrap_or("0000").to_owned();
         // A teacher's device enrolled with the appliance, and a quarantined bundle.
-        let code =
-            enrollment::create_code(&server.state.replication.links, "Portable", &Subject::Device(teacher.id.clone()))
-                .unwrap();
+        let code = enrollment::create_code(
+            &server.state.part::<Replication>().links,
+            "Portable",
+            &Subject::Device(teacher.id.clone()),
+        )
+        .unwrap();
         let laptop_dir = tempfile::tempdir().unwrap();
         let laptop = common::laptop(laptop_dir.path(), server.directory());
         enrollment::enroll_with(&laptop.links, &laptop.identity, &server.base, None, &code).await.unwrap();
@@ -688,7 +692,7 @@ impl Fixture {
         std::fs::write(&file, b"bundle").unwrap();
         server
             .state
-            .replication
+            .part::<Replication>()
             .links
             .quarantine(&Quarantined {
                 id: 0,
@@ -698,7 +702,7 @@ impl Fixture {
                 file: file.display().to_string(),
             })
             .unwrap();
-        let quarantined = server.state.replication.links.quarantined(1).unwrap()[0].id.to_string();
+        let quarantined = server.state.part::<Replication>().links.quarantined(1).unwrap()[0].id.to_string();
         let dir = server.directory();
         let ids = BTreeMap::from([
             ("ce", ce.id.to_string()),
@@ -822,7 +826,7 @@ fn check_complete(rows: &[Row], served: &BTreeSet<(String, String)>, what: &str)
 async fn every_route_has_an_expectation_for_every_profile_and_each_holds() {
     // 1. Complete: every route of the router and of the OpenAPI document has a row.
     let served: BTreeSet<(String, String)> =
-        preau_appliance::web::school_routes().served().iter().map(|(m, p)| (m.to_string(), p.clone())).collect();
+        preau_appliance::app::school_routes().served().iter().map(|(m, p)| (m.to_string(), p.clone())).collect();
     let server = TestServer::demo().await;
     let doc: Value = reqwest::get(format!("{}/api/v1/openapi.json", server.base)).await.unwrap().json().await.unwrap();
     let operations: BTreeSet<(String, String)> = doc["paths"]

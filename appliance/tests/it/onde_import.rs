@@ -218,7 +218,7 @@ fn the_command_line_previews_then_applies() {
     // A school to import into: the demo one.
     {
         let config = preau_appliance::platform::config::Config::load(Some(data.path().into()), |_| None).unwrap();
-        preau_appliance::platform::server::open(config, true).unwrap();
+        preau_appliance::app::open(config, true).unwrap();
     }
     let file = data.path().join("eleves.csv");
     std::fs::write(&file, pupils_2026()).unwrap();

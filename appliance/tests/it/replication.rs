@@ -5,6 +5,7 @@
 
 use crate::common::{self, Browser, TestServer, set_up_school};
 use preau_appliance::platform::config::Role;
+use preau_appliance::replication::Replication;
 use preau_appliance::replication::client;
 use preau_appliance::replication::enrollment::{self, Subject};
 use preau_appliance::replication::links::{HubLink, Run};
@@ -20,7 +21,7 @@ async fn hub() -> TestServer {
 
 fn school_code(hub: &TestServer, uai: &str) -> String {
     let uai = Uai::parse(uai).unwrap();
-    enrollment::create_code(&hub.state.replication.links, "École", &Subject::School(uai)).unwrap()
+    enrollment::create_code(&hub.state.part::<Replication>().links, "École", &Subject::School(uai)).unwrap()
 }
 
 async fn director(server: &TestServer) -> Browser {
@@ -108,7 +109,8 @@ async fn a_school_enrols_syncs_with_the_hub_and_shows_its_status() {
 
     // The hub's administrator page lists the school.
     let mut admin = hub.browser();
-    let password = preau_appliance::replication::status::new_admin_password(&hub.state.replication.links).unwrap();
+    let password =
+        preau_appliance::replication::status::new_admin_password(&hub.state.part::<Replication>().links).unwrap();
     admin.get("/").await;
     admin.post("/hub/login", &[("password", "wrong")]).await;
     admin.post("/hub/login", &[("password", &password)]).await;
@@ -152,8 +154,8 @@ async fn changes_on_both_sides_converge_and_files_follow_their_documents() {
     let spare = TestServer::fresh().await;
     let code = school_code(&hub, preau_appliance::school::demo::DEMO_UAI);
     let link = enrollment::enroll_with(
-        &spare.state.replication.links,
-        &spare.state.replication.identity,
+        &spare.state.part::<Replication>().links,
+        &spare.state.part::<Replication>().identity,
         &hub.base,
         None,
         &code,
@@ -183,7 +185,7 @@ async fn a_teacher_device_gets_only_its_classes_through_a_certificate_chained_to
     let device = common::laptop(dir.path(), school.directory());
     let link = enrollment::enroll_with(&device.links, &device.identity, &school.base, None, &code).await.unwrap();
     // Device ← school ← hub: anyone who trusts the hub can check it.
-    let hub_key = hub.state.replication.identity.public_key().to_bytes();
+    let hub_key = hub.state.part::<Replication>().identity.public_key().to_bytes();
     let grant = link.chain.verify(&[hub_key], preau_appliance::platform::clock::now_ms() as u64).unwrap();
     assert_eq!(link.chain.0.len(), 2);
     let taught: Vec<Partition> = school
@@ -256,7 +258,7 @@ async fn a_teacher_device_gets_only_its_classes_through_a_certificate_chained_to
             Ok(())
         })
         .unwrap();
-    let upstream = school.state.replication.links.hub().unwrap();
+    let upstream = school.state.part::<Replication>().links.hub().unwrap();
     let link = device.links.hub().unwrap();
     let home = HubLink { url: hub.base.clone(), hub_id: upstream.hub_id, hub_key: upstream.hub_key, ..link };
     device.links.set_hub(&home).unwrap();
@@ -334,7 +336,7 @@ async fn a_tampered_teacher_device_cannot_make_its_teacher_director() {
     assert!(run.ok && run.error.as_deref().is_some_and(|e| e.starts_with("refused-outgoing:")), "{run:?}");
     assert_eq!(common::read_models(&school), school_before, "the school's replica is unchanged");
     assert_eq!(school.member("sophie.lebihan").profile, preau_appliance::school::directory::Profile::Teacher);
-    let quarantined = school.state.replication.links.quarantined(10).unwrap();
+    let quarantined = school.state.part::<Replication>().links.quarantined(10).unwrap();
     assert!(quarantined.iter().any(|q| q.reason.contains("device may not change")), "{quarantined:?}");
     // Renewal follows the school's directory, not the device's: no class was added.
     let renewed = device.links.hub().unwrap().chain.leaf().unwrap().scope.clone();
@@ -345,7 +347,7 @@ async fn a_tampered_teacher_device_cannot_make_its_teacher_director() {
     assert_eq!(b.get("/admin/accounts").await.status, 403);
 
     // 2. Taken home to the hub directly: refused there too, and nothing reaches the school.
-    let upstream = school.state.replication.links.hub().unwrap();
+    let upstream = school.state.part::<Replication>().links.hub().unwrap();
     let home = HubLink {
         url: hub.base.clone(),
         hub_id: upstream.hub_id,
@@ -358,7 +360,13 @@ async fn a_tampered_teacher_device_cannot_make_its_teacher_director() {
     assert!(run.ok && run.error.as_deref().is_some_and(|e| e.starts_with("refused-outgoing:")), "{run:?}");
     assert_eq!(common::read_models(&hub), hub_before, "the hub's replica is unchanged");
     assert!(
-        hub.state.replication.links.quarantined(10).unwrap().iter().any(|q| q.reason.contains("device may not change"))
+        hub.state
+            .part::<Replication>()
+            .links
+            .quarantined(10)
+            .unwrap()
+            .iter()
+            .any(|q| q.reason.contains("device may not change"))
     );
     assert!(sync(&school).await.ok);
     assert_eq!(school.member("sophie.lebihan").profile, preau_appliance::school::directory::Profile::Teacher);
@@ -370,8 +378,8 @@ async fn a_revoked_appliance_is_refused_and_told_what_to_do() {
     let school = TestServer::demo().await;
     let mut d = enrol_demo(&hub, &school).await;
     assert!(sync(&school).await.ok);
-    let enrolled = hub.state.replication.links.all_enrolled().unwrap();
-    assert!(hub.state.replication.links.revoke(enrolled[0].replica).unwrap());
+    let enrolled = hub.state.part::<Replication>().links.all_enrolled().unwrap();
+    assert!(hub.state.part::<Replication>().links.revoke(enrolled[0].replica).unwrap());
     let run = sync(&school).await;
     assert!(!run.ok && run.error.as_deref().unwrap().starts_with("revoked:"), "{run:?}");
     let page = d.get("/admin/sync").await;
@@ -387,9 +395,15 @@ async fn forged_changes_are_quarantined_change_nothing_on_the_hub_and_can_be_dis
     let (lilas, _) = set_up_school().await;
     let other = lilas.directory().uai().unwrap().clone();
     let code = school_code(&hub, other.as_str());
-    enrollment::enroll_with(&lilas.state.replication.links, &lilas.state.replication.identity, &hub.base, None, &code)
-        .await
-        .unwrap();
+    enrollment::enroll_with(
+        &lilas.state.part::<Replication>().links,
+        &lilas.state.part::<Replication>().identity,
+        &hub.base,
+        None,
+        &code,
+    )
+    .await
+    .unwrap();
     assert!(sync(&lilas).await.ok);
     let before = common::read_models(&hub);
 
@@ -417,19 +431,20 @@ async fn forged_changes_are_quarantined_change_nothing_on_the_hub_and_can_be_dis
     // The session goes through; the forged document is refused and the rogue is told.
     assert!(run.ok && run.error.as_deref().is_some_and(|e| e.starts_with("refused-outgoing:")), "{run:?}");
     assert_eq!(common::read_models(&hub), before, "nothing of it applied");
-    let quarantined = hub.state.replication.links.quarantined(10).unwrap();
+    let quarantined = hub.state.part::<Replication>().links.quarantined(10).unwrap();
     assert_eq!(quarantined.len(), 1);
     assert!(std::path::Path::new(&quarantined[0].file).exists(), "the bundle is kept for inspection");
     // Offered again at the next session, refused again, kept once.
     let run = client::sync_once(&rogue, &|_| {}).await;
     assert!(run.error.as_deref().is_some_and(|e| e.starts_with("refused-outgoing:")), "{run:?}");
-    let again = hub.state.replication.links.quarantined(10).unwrap();
+    let again = hub.state.part::<Replication>().links.quarantined(10).unwrap();
     assert_eq!(again.len(), 1, "the same refusal replaces the one kept");
     assert!(!std::path::Path::new(&quarantined[0].file).exists());
 
     // The académie's administrator deletes it from the hub's page.
     let mut admin = hub.browser();
-    let password = preau_appliance::replication::status::new_admin_password(&hub.state.replication.links).unwrap();
+    let password =
+        preau_appliance::replication::status::new_admin_password(&hub.state.part::<Replication>().links).unwrap();
     admin.get("/").await;
     admin.post("/hub/login", &[("password", &password)]).await;
     let page = admin.get("/").await;
@@ -437,7 +452,7 @@ async fn forged_changes_are_quarantined_change_nothing_on_the_hub_and_can_be_dis
     assert!(page.body.contains("École — <code>"), "the sender is named as enrolled: {}", page.body);
     let id = again[0].id.to_string();
     admin.post("/hub/quarantine/discard", &[("id", &id)]).await;
-    assert!(hub.state.replication.links.quarantined(10).unwrap().is_empty());
+    assert!(hub.state.part::<Replication>().links.quarantined(10).unwrap().is_empty());
     assert!(!std::path::Path::new(&again[0].file).exists(), "its bytes are gone");
     assert!(!admin.get("/").await.contains("Modifications refusées"));
     assert_eq!(admin.post("/hub/quarantine/discard", &[("id", &id)]).await.status, 404);
@@ -490,8 +505,8 @@ async fn a_hub_serving_https_is_trusted_only_through_its_authority() {
     let stranger = TestServer::demo().await;
     let code = school_code(&hub, preau_appliance::school::demo::DEMO_UAI);
     let refused = enrollment::enroll_with(
-        &stranger.state.replication.links,
-        &stranger.state.replication.identity,
+        &stranger.state.part::<Replication>().links,
+        &stranger.state.part::<Replication>().identity,
         &https,
         None,
         &code,

@@ -460,7 +460,7 @@ async fn pupil_logins_are_closed_outside_the_school_network() {
     let secret = dir.credentials[&pupil.id].qr_secret.clone();
     // The whole router in-process, as if the request came from the internet.
     use tower::ServiceExt;
-    let app = preau_appliance::web::app(server.state.clone())
+    let app = preau_appliance::app::router(server.state.clone())
         .layer(axum::extract::connect_info::MockConnectInfo(common::internet_address()));
     // Even a class tablet taken home.
     let tablet = format!("preau_tablet={}", server.tablet_token(class.id.as_str()));
@@ -475,7 +475,7 @@ async fn pupil_logins_are_closed_outside_the_school_network() {
     assert!(!String::from_utf8_lossy(&body).contains("/login\">"), "no class picture-login links from outside");
     // The same in-process router from a school address answers: the refusal above is the
     // address, not a missing connection.
-    let lan = preau_appliance::web::app(server.state.clone())
+    let lan = preau_appliance::app::router(server.state.clone())
         .layer(axum::extract::connect_info::MockConnectInfo(std::net::SocketAddr::from(([192, 168, 1, 20], 50000))));
     let response = lan.oneshot(get(&format!("/classes/{}/login", class.id)));
     assert_eq!(response.await.unwrap().status(), StatusCode::OK);

@@ -900,12 +900,12 @@ impl TestServer {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::load(Some(dir.path().into()), |_| None).unwrap();
         config.discovery = false;
-        let state = preau_appliance::platform::server::open(config, demo).unwrap();
+        let state = preau_appliance::app::open(config, demo).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         state.set_bound(addr);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(preau_appliance::web::serve(listener, state.clone(), async {
+        let task = tokio::spawn(preau_appliance::app::serve(listener, state.clone(), async {
             let _ = stopped.await;
         }));
         Self { base: format!("http://{addr}"), state, _dir: dir, stop, task }

@@ -32,7 +32,7 @@ pub async fn run(demo: &Demo) -> Result<()> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     state.set_bound(addr);
-    tokio::spawn(web::serve(listener, state.clone(), std::future::pending()));
+    tokio::spawn(preau_appliance::app::serve(listener, state.clone(), std::future::pending()));
     let cookie = demo.cookie(None)?;
     // The week's page is the class's writers': its teacher's.
     let teacher = demo.cookie(Some("julien.roche"))?;

@@ -390,7 +390,7 @@ fn iso(d: time::Date) -> String {
 async fn generate(data: &Path, pupils: usize) -> Result<Vec<(&'static str, usize)>> {
     let mut config = Config::load(Some(data.into()), |_| None)?;
     config.discovery = false;
-    let state = preau_appliance::platform::server::open(config, false)?;
+    let state = preau_appliance::app::open(config, false)?;
     let uai = Uai::parse(UAI)?;
     let mut rng = ChaCha8Rng::seed_from_u64(2027);
     let (docs, school) = accounts_of(&mut rng, pupils);

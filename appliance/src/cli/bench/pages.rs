@@ -33,7 +33,7 @@ impl Demo {
         let data = tempfile::tempdir()?;
         let mut config = Config::load(Some(data.path().into()), |_| None)?;
         config.discovery = false;
-        let state = preau_appliance::platform::server::open(config, true)?;
+        let state = preau_appliance::app::open(config, true)?;
         let dir = state.directory();
         let cp = dir.current_classes().into_iter().find(|c| c.class.name == "CP").context("the demo CP")?.clone();
         let pupil = dir.pupils_of(&cp.id).first().context("a demo CP pupil")?.to_owned().clone();
@@ -53,7 +53,7 @@ impl Demo {
 
     /// The router, as in-process requests reach it (from a LAN address).
     pub fn app(&self) -> axum::Router {
-        web::app(self.state.clone())
+        preau_appliance::app::router(self.state.clone())
             .layer(axum::extract::connect_info::MockConnectInfo(std::net::SocketAddr::from(([127, 0, 0, 1], 9))))
     }
 }

@@ -4,6 +4,7 @@
 //! (`reset_by`, `reset_at`, `reset_reason`), which replicate.
 
 use crate::platform::error::AppError;
+use crate::replication::Replication;
 use crate::replication::links::AuditEntry;
 use crate::school::directory::UserId;
 use crate::web::AppState;
@@ -55,5 +56,5 @@ pub fn record<'a>(
             reason: reason.to_owned(),
         })
         .collect();
-    state.replication.links.audit(&entries)
+    state.part::<Replication>().links.audit(&entries)
 }

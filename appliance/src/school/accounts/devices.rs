@@ -10,17 +10,13 @@ use axum::http::HeaderValue;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 
 use crate::platform::error::AppError;
+use crate::replication::Replication;
 use crate::school::directory::{ClassId, UserId};
+use crate::web::session::{KNOWN_COOKIE, KNOWN_PER_DEVICE, TABLET_COOKIE};
 use crate::web::{AppState, Ctx};
 
-/// The cookie that lists the accounts this browser logged into.
-pub const KNOWN_COOKIE: &str = "preau_known";
-/// The cookie of a class tablet.
-pub const TABLET_COOKIE: &str = "preau_tablet";
 /// How long a device stays known without a login (browsers keep cookies 400 days at most).
 const KNOWN_TTL: Duration = Duration::from_secs(400 * 24 * 3600);
-/// Accounts remembered per browser (a shared classroom PC); the oldest goes first.
-const KNOWN_PER_DEVICE: usize = 8;
 
 /// The known-device token of `user` on a browser, valid until `expires` (Unix seconds).
 /// Bound to the account's password hash: a reset or a new password forgets every device.
@@ -81,7 +77,7 @@ fn cookie(state: &AppState, name: &'static str, value: String) -> Option<HeaderV
 /// The classes this browser is a tablet of.
 pub fn tablet_classes(state: &AppState, ctx: &Ctx) -> Result<Vec<ClassId>, AppError> {
     let Some(token) = &ctx.tablet else { return Ok(Vec::new()) };
-    let classes = state.replication.links.tablet_classes(&tablet_hash(token))?;
+    let classes = state.part::<Replication>().links.tablet_classes(&tablet_hash(token))?;
     Ok(classes.iter().filter_map(|c| ClassId::parse(c).ok()).collect())
 }
 
@@ -99,10 +95,10 @@ pub fn require_tablet(state: &AppState, ctx: &Ctx, class: &ClassId) -> Result<()
 /// its token.
 pub fn mark_tablet(state: &AppState, token: Option<&str>, class: &ClassId, by: &UserId) -> Result<String, AppError> {
     let token = match token {
-        Some(t) if !state.replication.links.tablet_classes(&tablet_hash(t))?.is_empty() => t.to_owned(),
+        Some(t) if !state.part::<Replication>().links.tablet_classes(&tablet_hash(t))?.is_empty() => t.to_owned(),
         _ => hex::encode(crate::platform::random_bytes::<32>()),
     };
-    state.replication.links.add_tablet(&tablet_hash(&token), class.as_str(), by.as_str())?;
+    state.part::<Replication>().links.add_tablet(&tablet_hash(&token), class.as_str(), by.as_str())?;
     tracing::info!(%class, by = %by, "class tablet marked");
     Ok(token)
 }
@@ -121,22 +117,4 @@ pub fn tablet_cookie(state: &AppState, token: String) -> Result<HeaderValue, App
 /// Tablets are stored by the hash of their token: a copy of the database opens no tablet.
 fn tablet_hash(token: &str) -> [u8; 32] {
     *blake3::hash(token.as_bytes()).as_bytes()
-}
-
-/// Reads the device cookies of a request: (known-device tokens, tablet token).
-pub fn from_cookies(cookies: &[Cookie<'_>]) -> (Vec<String>, Option<String>) {
-    let (mut known, mut tablet) = (Vec::new(), None);
-    for c in cookies {
-        match c.name() {
-            KNOWN_COOKIE => {
-                known =
-                    c.value().split('~').filter(|t| t.len() <= 128).take(KNOWN_PER_DEVICE).map(str::to_owned).collect();
-            }
-            TABLET_COOKIE if c.value().len() == 64 && c.value().bytes().all(|b| b.is_ascii_hexdigit()) => {
-                tablet = Some(c.value().to_owned());
-            }
-            _ => {}
-        }
-    }
-    (known, tablet)
 }

@@ -20,6 +20,7 @@ use crate::platform::error::AppError;
 use crate::platform::ratelimit::{self, address_key};
 use crate::school::directory::{ClassId, Directory, Member, Profile, UserId, credentials_address, slug};
 use crate::web::Routes;
+use crate::web::service::Service;
 use crate::web::{AppState, Ctx, SignedIn};
 
 pub use pages::{PupilTile, pupil_tiles, sign_in_response};
@@ -432,18 +433,7 @@ pub async fn update_credential(
 pub fn pupil_login_allowed(state: &AppState, ip: Option<IpAddr>) -> bool {
     match state.config.pupil_login_from {
         PupilLoginFrom::Anywhere => true,
-        PupilLoginFrom::Lan => ip.is_some_and(is_lan),
-    }
-}
-
-/// Loopback, private, link-local and unique-local addresses: the school's own network.
-pub fn is_lan(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => v4.is_loopback() || v4.is_private() || v4.is_link_local(),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_lan(IpAddr::V4(v4)),
-            None => v6.is_loopback() || v6.is_unique_local() || v6.is_unicast_link_local(),
-        },
+        PupilLoginFrom::Lan => ip.is_some_and(crate::platform::net::is_lan),
     }
 }
 
@@ -520,8 +510,18 @@ pub async fn argon2<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&mut secrets::Argon2Memory) -> T + Send + 'static,
 ) -> Result<T, AppError> {
-    state.argon2.clone().run(f).await
+    state.part_arc::<Argon2Pool>().run(f).await
 }
+
+/// Accounts, logins (passwords, pictures, QR cards, class tablets) and the password page.
+pub const SERVICE: Service = Service {
+    name: "accounts",
+    pages: routes,
+    api: api::routes,
+    tags: &[("auth", "Logging in and out"), ("accounts", "Credentials, QR cards and login letters")],
+    parts: |parts| parts.insert(Argon2Pool::for_this_machine()),
+    ..Service::NOTHING
+};
 
 #[cfg(test)]
 mod tests {

@@ -26,8 +26,10 @@ use utoipa_axum::routes;
 
 use crate::platform::error::AppError;
 use crate::platform::i18n::Locale;
+use crate::school::directory::Profile;
 use crate::school::directory::SchoolDocs;
 use crate::web::api::{ApiError, ApiUser, ErrorBody};
+use crate::web::service::{Home, HomePart, Place, Service, Tile};
 use crate::web::session::CsrfForm;
 use crate::web::{AppState, Chrome, Ctx, render, render_status};
 use import::{ImportError, Note, Summary};
@@ -222,7 +224,7 @@ async fn preview_upload(state: &AppState, user: &crate::web::SignedIn, upload: U
     let (files, year) = (parsed.clone(), upload.year.clone());
     let summary = state.db.run(move |store| run(store, &uai, &files, &year, false)).await?.map_err(Refusal::Lines)?;
     let token = (!summary.is_empty()).then(|| {
-        state.imports.put(PendingImport {
+        state.part::<Pending>().put(PendingImport {
             by: user.user.clone(),
             year: upload.year.clone(),
             files: parsed,
@@ -238,8 +240,10 @@ async fn apply_pending(
     token: &str,
 ) -> Result<(String, Summary), Refusal> {
     crate::school::admin::director(user)?;
-    let pending =
-        state.imports.take(token, &user.user).ok_or(AppError::bad("import-expired", "unknown import token"))?;
+    let pending = state
+        .part::<Pending>()
+        .take(token, &user.user)
+        .ok_or(AppError::bad("import-expired", "unknown import token"))?;
     let uai = state.directory().uai().cloned().ok_or(AppError::NotFound)?;
     let year = pending.year.clone();
     let outcome = state.db.run(move |store| run(store, &uai, &pending.files, &pending.year, true)).await;
@@ -388,4 +392,21 @@ async fn api_apply(State(state): State<AppState>, ApiUser(user): ApiUser, Path(t
         Ok((year, summary)) => Json(report(year, &summary, None)).into_response(),
         Err(refusal) => api_refusal(refusal),
     }
+}
+
+/// ONDE imports: preview, then apply.
+pub const SERVICE: Service = Service {
+    name: "onde",
+    pages: routes,
+    api: api_routes,
+    tags: &[("import", "ONDE imports")],
+    parts: |parts| parts.insert(Pending::default()),
+    home: |h| Box::pin(home_tiles(h)),
+    ..Service::NOTHING
+};
+
+async fn home_tiles(h: &Home<'_>) -> Result<HomePart, AppError> {
+    let tiles = (h.member.profile == Profile::Director)
+        .then(|| Tile::new(Place::Admin, "/admin/import", "import", h.l().t("tile-import")));
+    Ok(HomePart { tiles: tiles.into_iter().collect(), panel: None })
 }

@@ -5,9 +5,9 @@ pub mod netlab;
 use std::net::{IpAddr, SocketAddr};
 
 use preau_appliance::platform::config::Config;
+use preau_appliance::replication::policy::Sender;
 use preau_appliance::school::directory::{Directory, Member};
-use preau_appliance::school::rule::Sender;
-use preau_appliance::web::{self, AppState};
+use preau_appliance::web::AppState;
 use reqwest::StatusCode;
 use reqwest::redirect::Policy;
 
@@ -33,7 +33,11 @@ pub fn laptop(
         links: preau_appliance::replication::Links::open(&dir.join("links.db")).unwrap(),
         files: preau_appliance::platform::files::FileStore::open(dir.join("files")).unwrap(),
         identity,
-        policy: std::sync::Arc::new(preau_appliance::school::rule::SchoolPolicy::new(directory, Sender::School)),
+        policy: std::sync::Arc::new(preau_appliance::replication::policy::SchoolPolicy::new(
+            directory,
+            Sender::School,
+            std::sync::Arc::new(preau_appliance::app::rules()),
+        )),
         data_dir: dir.to_owned(),
         server_ca: None,
     }
@@ -71,12 +75,12 @@ impl TestServer {
         let mut config = Config::load(Some(dir.path().into()), |_| None).unwrap();
         config.discovery = false;
         tweak(&mut config);
-        let state = preau_appliance::platform::server::open(config, demo).unwrap();
+        let state = preau_appliance::app::open(config, demo).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         state.set_bound(addr);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(web::serve(listener, state.clone(), async {
+        let task = tokio::spawn(preau_appliance::app::serve(listener, state.clone(), async {
             let _ = stopped.await;
         }));
         Self { base: format!("http://{addr}"), state, dir, stop: Some(stop), task: Some(task) }
@@ -235,7 +239,11 @@ impl Browser {
 /// Runs one sync session between `store` and the server's replica, under the server's rules.
 /// A document refused either way makes it an error, with the reasons.
 pub fn sync_with(server: &TestServer, store: &mut preau_sync::Store) -> Result<(), String> {
-    let policy = preau_appliance::school::rule::SchoolPolicy::new(server.directory(), Sender::School);
+    let policy = preau_appliance::replication::policy::SchoolPolicy::new(
+        server.directory(),
+        Sender::School,
+        std::sync::Arc::new(preau_appliance::app::rules()),
+    );
     let (mine, theirs) = server
         .state
         .db

@@ -1,0 +1,112 @@
+//! The replication policy: a change that arrives from another replica is checked, after the
+//! merge and before the commit, by the same rule as a local edit of its kind, against this
+//! replica's directory, and by who the sending replica is (its certificate's role). A
+//! refusal skips that document (see ARCHITECTURE.md).
+
+use std::sync::Arc;
+
+use preau_sync::kinds::{SchoolDirectory, state_of};
+use preau_sync::replication::Policy;
+use preau_sync::{Automerge, DocAddress, Kind, Partition, ReplicaId, Scope};
+
+use crate::school::directory::Directory;
+use crate::school::rule::Rules;
+
+/// Who sends the changes, as the session's certificate says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Sender {
+    /// The school's appliance, or the server this replica enrolled with (the hub, or for a
+    /// teacher's device its school's appliance), which relays what the appliance made.
+    School,
+    /// A teacher's device, with the partitions its certificate grants: it carries its
+    /// teacher's work, never the credentials, and of the school's directory only the
+    /// messaging switches of the classes it holds (what its teacher may turn herself).
+    Device(Scope),
+}
+
+impl Sender {
+    /// The sender of a session opened under this certificate.
+    pub fn of(grant: &preau_sync::certificate::Grant) -> Self {
+        match grant.role {
+            preau_sync::certificate::Role::Device => Sender::Device(grant.scope.clone()),
+            preau_sync::certificate::Role::Hub | preau_sync::certificate::Role::School => Sender::School,
+        }
+    }
+}
+
+/// Whether `sender` may make this change at all, before its kind's rule: the directory (who
+/// is director, who teaches which class) and the credentials decide every other permission
+/// and a device's renewed certificate, so a device writes neither, but for the switches of
+/// its own classes.
+fn sender_may_write(
+    sender: &Sender,
+    address: &DocAddress,
+    before: &Automerge,
+    after: &Automerge,
+) -> Result<(), String> {
+    let Sender::Device(scope) = sender else { return Ok(()) };
+    let refused = || format!("a teacher's device may not change the school's {}", address.kind);
+    match (address.kind, &address.partition) {
+        (Kind::SchoolDirectory, Partition::School(uai)) => {
+            let (mut was, now) = (state_of::<SchoolDirectory>(before)?, state_of::<SchoolDirectory>(after)?);
+            for (id, class) in &mut was.classes {
+                let held =
+                    preau_sync::LocalId::parse(id).is_ok_and(|c| scope.contains(&Partition::Class(uai.clone(), c)));
+                if let (true, Some(new)) = (held, now.classes.get(id)) {
+                    (class.unmoderated, class.classmates) = (new.unmoderated, new.classmates);
+                }
+            }
+            if was == now { Ok(()) } else { Err(refused()) }
+        }
+        (Kind::SchoolDirectory | Kind::Credentials, _) => Err(refused()),
+        _ => Ok(()),
+    }
+}
+
+/// The rules of every document kind, against the school's directory: the snapshot it
+/// starts from, then as the bundle being applied changes it.
+pub struct SchoolPolicy {
+    dir: std::sync::RwLock<Arc<Directory>>,
+    sender: Sender,
+    rules: Arc<Rules>,
+}
+
+impl SchoolPolicy {
+    /// The policy for changes from `sender`, as of this directory, under these rules.
+    pub fn new(dir: Arc<Directory>, sender: Sender, rules: Arc<Rules>) -> Self {
+        Self { dir: std::sync::RwLock::new(dir), sender, rules }
+    }
+}
+
+impl Policy for SchoolPolicy {
+    fn validate(
+        &self,
+        from: ReplicaId,
+        address: &DocAddress,
+        before: &Automerge,
+        after: &Automerge,
+    ) -> Result<(), String> {
+        let dir = &*self.dir.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let changed = before.get_heads() != after.get_heads();
+        let outcome = match address.kind {
+            _ if changed && let Err(refused) = sender_may_write(&self.sender, address, before, after) => Err(refused),
+            // The director's, made on the school's appliance (checked above by sender).
+            Kind::SchoolDirectory | Kind::Credentials => Ok(()),
+            kind => match self.rules.of(kind) {
+                Some(rule) => (rule.check)(dir, address, before, after),
+                None => Err(format!("no service owns the kind {kind}")),
+            },
+        };
+        if let Err(reason) = &outcome {
+            tracing::warn!(%from, doc = %address.id(), kind = %address.kind, %reason, "change from a peer refused");
+        }
+        outcome
+    }
+
+    fn accepted(&self, address: &DocAddress, rows: &[preau_sync::Row]) {
+        if matches!(address.kind, Kind::SchoolDirectory | Kind::Credentials) {
+            let mut dir = self.dir.write().unwrap_or_else(|p| p.into_inner());
+            *dir = Arc::new(dir.with_rows(address.kind, rows));
+        }
+    }
+}

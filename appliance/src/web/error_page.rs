@@ -1,0 +1,43 @@
+//! How an [`AppError`] answers a browser: a clear French page, or the login page when the
+//! session is missing (the JSON API answers with its own body, `web::api`).
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::platform::error::AppError;
+use crate::platform::i18n::Locale;
+
+/// The page shown for refusals and errors.
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    /// Messages.
+    pub l: Locale,
+    /// Heading.
+    pub title: String,
+    /// What happened, in plain words.
+    pub message: String,
+}
+
+impl ErrorPage {
+    /// The page's HTML (a plain fallback if the template itself fails).
+    pub fn render_html(&self) -> String {
+        self.render().unwrap_or_else(|_| format!("<!doctype html><title>Préau</title><p>{}</p>", self.message))
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        self.log();
+        let status = self.status();
+        let l10n = Locale::default();
+        let page = ErrorPage { l: l10n, title: l10n.t("error-title"), message: l10n.t(self.message_id()) };
+        let mut response = (status, Html(page.render_html())).into_response();
+        if matches!(self, AppError::Unauthenticated) {
+            response.headers_mut().insert(axum::http::header::LOCATION, axum::http::HeaderValue::from_static("/login"));
+            *response.status_mut() = StatusCode::SEE_OTHER;
+        }
+        response
+    }
+}

@@ -1,0 +1,124 @@
+//! What a part of the server brings to it, declared once as a [`Service`] and listed once in
+//! the composition root (`crate::app::SERVICES`): its pages, its JSON API and that API's
+//! OpenAPI tags, the rules of the document kinds it owns, what it keeps in memory, and its
+//! tiles and panel on the home page. Nothing else needs to know the service exists.
+
+use std::pin::Pin;
+
+use utoipa_axum::router::OpenApiRouter;
+
+use super::{AppState, Chrome, Parts, Routes, SignedIn};
+use crate::platform::error::AppError;
+use crate::platform::i18n::Locale;
+use crate::school::directory::{Class, Directory, Member, UserId};
+use crate::school::rule::KindRule;
+
+/// A boxed future borrowing from the home page being built.
+pub type HomeFuture<'a> = Pin<Box<dyn Future<Output = Result<HomePart, AppError>> + Send + 'a>>;
+
+/// One service.
+pub struct Service {
+    /// Its name (logs, tests).
+    pub name: &'static str,
+    /// Its pages and other non-API endpoints.
+    pub pages: fn() -> Routes,
+    /// Its JSON API routes (their OpenAPI operations come with them).
+    pub api: fn() -> OpenApiRouter<AppState>,
+    /// The OpenAPI tags its operations use: name and description.
+    pub tags: &'static [(&'static str, &'static str)],
+    /// The rule of each document kind it owns: the one check of every local edit and of
+    /// every change a peer sends.
+    pub rules: &'static [KindRule],
+    /// Puts what it keeps in memory (between requests) into the server's state.
+    pub parts: fn(&mut Parts),
+    /// Its tiles, and perhaps a panel, on a signed-in person's home page.
+    pub home: for<'a> fn(&'a Home<'a>) -> HomeFuture<'a>,
+}
+
+impl Service {
+    /// A service that brings nothing yet: the base of every declaration
+    /// (`Service { name, pages, ..Service::NOTHING }`).
+    pub const NOTHING: Service = Service {
+        name: "",
+        pages: Routes::new,
+        api: OpenApiRouter::new,
+        tags: &[],
+        rules: &[],
+        parts: |_| {},
+        home: |_| Box::pin(async { Ok(HomePart::default()) }),
+    };
+}
+
+/// Every service, for the pages that gather from them all (the home page).
+pub struct Services(pub &'static [&'static Service]);
+
+/// What a home page is being built for.
+pub struct Home<'a> {
+    /// The server.
+    pub state: &'a AppState,
+    /// The page's chrome (panels render with it).
+    pub chrome: &'a Chrome,
+    /// The directory snapshot.
+    pub dir: &'a Directory,
+    /// Who is signed in.
+    pub user: &'a SignedIn,
+    /// Their directory entry.
+    pub member: &'a Member,
+    /// The classes they teach (directors and teachers), in the page's order.
+    pub classes: &'a [&'a Class],
+    /// The pupil the page is about: the pupil herself, or a parent's chosen child.
+    pub pupil: Option<&'a UserId>,
+    /// Where forms on the page return to.
+    pub back: &'a str,
+}
+
+impl Home<'_> {
+    /// Messages.
+    pub fn l(&self) -> &Locale {
+        &self.chrome.l
+    }
+}
+
+/// What a service puts on a home page.
+#[derive(Default)]
+pub struct HomePart {
+    /// Its tiles.
+    pub tiles: Vec<Tile>,
+    /// A panel above the tiles (HTML rendered by the service's own template).
+    pub panel: Option<String>,
+}
+
+/// Where a tile goes: the page shows places in this order, and within a place the tiles in
+/// the order of [`crate::app::SERVICES`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Place {
+    /// The director's administration.
+    Admin,
+    /// One of [`Home::classes`], by index.
+    Class(usize),
+    /// The person's own things (a pupil's homework, a parent's liaison notes).
+    Own,
+    /// The school's (the team, news, agenda, messages).
+    School,
+    /// Staff only.
+    Staff,
+}
+
+/// A tile.
+pub struct Tile {
+    /// Where it goes on the page.
+    pub place: Place,
+    /// Where it leads.
+    pub href: String,
+    /// Icon file under `/static/icons/`.
+    pub icon: &'static str,
+    /// Label.
+    pub label: String,
+}
+
+impl Tile {
+    /// A tile.
+    pub fn new(place: Place, href: impl Into<String>, icon: &'static str, label: String) -> Self {
+        Self { place, href: href.into(), icon, label }
+    }
+}
