@@ -5,7 +5,9 @@
 
 use anyhow::Context;
 use axum::Router;
-use axum::middleware;
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
 use tokio::net::TcpListener;
 
 use crate::platform::config::{Config, Role, Secrets};
@@ -79,7 +81,7 @@ pub fn router(state: AppState) -> Router {
             .into_router()
             .merge(api())
             .fallback(web::not_found)
-            .layer(middleware::from_fn_with_state(state.clone(), web::require_setup))
+            .layer(middleware::from_fn_with_state(state.clone(), require_setup))
             .layer(middleware::from_fn_with_state(state.clone(), web::session::layer))
             .layer(middleware::from_fn(web::api::errors_as_json))
             .layer(axum::extract::DefaultBodyLimit::max(state.config.max_upload_bytes))
@@ -89,7 +91,7 @@ pub fn router(state: AppState) -> Router {
     routes
         // Outside everything that may replace an answer, so that every answer has them.
         .layer(middleware::from_fn_with_state(state.clone(), web::security_headers))
-        .layer(middleware::from_fn(web::compress))
+        .layer(middleware::from_fn_with_state(replication::PREFIX, web::compress))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -190,4 +192,22 @@ pub async fn serve(
         _ => None,
     };
     crate::platform::server::serve(listener, router(state), tls, shutdown).await
+}
+
+/// Before setup, only the setup page (and what it needs) is reachable.
+async fn require_setup(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let open = path == "/setup"
+        || path == "/healthz"
+        || path.starts_with(replication::PREFIX)
+        || path.starts_with("/static/")
+        || path == "/api/v1/setup"
+        || path == "/api/v1/openapi.json";
+    if state.directory().school.is_none() && !open {
+        if path.starts_with("/api/") {
+            return web::api::error_response(&AppError::bad("setup-required", "no school yet"), Vec::new());
+        }
+        return Redirect::to("/setup").into_response();
+    }
+    next.run(request).await
 }

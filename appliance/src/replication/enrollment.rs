@@ -83,7 +83,7 @@ pub fn scope_of(subject: &Subject, dir: &Directory) -> Scope {
                 ScopeRule::Exact(Partition::Academy),
             ];
             for class in dir.classes_taught_by(user) {
-                rules.push(ScopeRule::Exact(crate::services::homework::class_partition(uai, &class.id)));
+                rules.push(ScopeRule::Exact(crate::school::directory::class_partition(uai, &class.id)));
                 for pupil in dir.pupils_of(&class.id) {
                     if let Ok(id) = preau_sync::LocalId::parse(pupil.id.as_str()) {
                         rules.push(ScopeRule::Exact(Partition::Pupil(uai.clone(), id)));

@@ -16,6 +16,7 @@ use crate::platform::error::AppError;
 use crate::replication::Replication;
 use crate::school::accounts::{self, audit, managed_account, manages_account, secrets};
 use crate::school::directory::{Class, ClassId, Directory, Member, Profile};
+use crate::school::permissions::{director, manages_class};
 use crate::web::Routes;
 use crate::web::api::{ApiError, ApiJson, ApiUser, ErrorBody};
 use crate::web::service::{Home, HomePart, Place, Service, Tile};
@@ -42,17 +43,6 @@ pub(crate) fn routes() -> Routes {
 }
 
 // ---- who may do what ----
-
-/// The director only.
-pub fn director(user: &SignedIn) -> Result<(), AppError> {
-    if user.profile == Profile::Director { Ok(()) } else { Err(AppError::Forbidden("director only".into())) }
-}
-
-/// The director, or a teacher of this class.
-pub fn manages_class(user: &SignedIn, class: &Class) -> bool {
-    user.profile == Profile::Director
-        || (user.profile == Profile::Teacher && class.class.teachers.iter().any(|t| t == user.user.as_str()))
-}
 
 fn managed_class(dir: &Directory, user: &SignedIn, id: &str) -> Result<Class, AppError> {
     let class = dir.classes.get(&ClassId::parse(id)?).ok_or(AppError::NotFound)?;
@@ -178,7 +168,7 @@ fn all_accounts(
                 Profile::Parent => {
                     dir.children_of(&m.id).iter().map(|c| c.person.first_name.clone()).collect::<Vec<_>>().join(", ")
                 }
-                _ => crate::school::home::role_label(l, m),
+                _ => crate::school::directory::role_label(l, m),
             };
             line(dir, user, m, detail)
         })

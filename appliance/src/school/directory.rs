@@ -12,6 +12,7 @@ use preau_sync::{Cell, DocAddress, DocKey, Kind, Partition, Reader, Row, Store, 
 use serde::{Deserialize, Serialize};
 
 use crate::platform::error::AppError;
+use crate::platform::i18n::Locale;
 
 macro_rules! local_id {
     ($(#[$doc:meta])* $name:ident) => {
@@ -527,5 +528,24 @@ impl SchoolDocs {
         let out = edit(&mut docs)?;
         docs.save(store, uai, &before)?;
         Ok(out)
+    }
+}
+
+/// A class's partition.
+pub fn class_partition(uai: &Uai, class: &ClassId) -> Partition {
+    Partition::Class(uai.clone(), preau_sync::LocalId::parse(class.as_str()).expect("class ids are lowercase hex"))
+}
+
+/// A person's role as people say it ("Directrice", "ATSEM", ...).
+pub fn role_label(l: &Locale, m: &Member) -> String {
+    match m.profile {
+        Profile::Director => l.t("profile-director"),
+        Profile::Teacher => l.t("profile-teacher"),
+        Profile::Parent => l.t("profile-parent"),
+        Profile::Pupil => String::new(),
+        Profile::AcademyAdmin => l.t("profile-academy-admin"),
+        Profile::Staff => {
+            l.t(&format!("staff-role-{}", if m.person.staff_role.is_empty() { "other" } else { &m.person.staff_role }))
+        }
     }
 }

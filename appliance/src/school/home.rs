@@ -16,7 +16,8 @@ use utoipa_axum::routes;
 use crate::platform::error::AppError;
 use crate::platform::i18n::Locale;
 use crate::school::accounts::{PupilTile, pupil_tiles};
-use crate::school::directory::{Class, Directory, Member, Profile, UserId};
+use crate::school::directory::role_label;
+use crate::school::directory::{Class, Directory, Profile, UserId};
 use crate::web::Routes;
 use crate::web::api::{ApiError, ApiUser, ErrorBody};
 use crate::web::service::{Home, HomePart, Place, Service, Services, Tile};
@@ -24,20 +25,6 @@ use crate::web::{AppState, Chrome, Ctx, SignedIn, render};
 
 pub(crate) fn routes() -> Routes {
     Routes::new().get("/", home).get("/child/{id}", child_home).get("/team", team)
-}
-
-/// A person's role as people say it ("Directrice", "ATSEM", ...).
-pub fn role_label(l: &Locale, m: &Member) -> String {
-    match m.profile {
-        Profile::Director => l.t("profile-director"),
-        Profile::Teacher => l.t("profile-teacher"),
-        Profile::Parent => l.t("profile-parent"),
-        Profile::Pupil => String::new(),
-        Profile::AcademyAdmin => l.t("profile-academy-admin"),
-        Profile::Staff => {
-            l.t(&format!("staff-role-{}", if m.person.staff_role.is_empty() { "other" } else { &m.person.staff_role }))
-        }
-    }
 }
 
 fn teacher_names(dir: &Directory, class: &Class) -> Vec<String> {

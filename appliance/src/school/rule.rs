@@ -5,39 +5,10 @@
 use preau_sync::kinds::{DocKind, state_of};
 use preau_sync::{Automerge, DocAddress, Kind, Partition};
 
-use crate::platform::error::AppError;
 use crate::school::directory::Directory;
-use crate::web::AppState;
 
 /// A kind's rule: may `after` follow `before` in the document at `partition`?
 pub type Rule<K> = fn(&Directory, &Partition, &<K as DocKind>::State, &<K as DocKind>::State) -> Result<(), String>;
-
-/// Edits a document under its kind's rule: `edit` changes the state, then `rule` must
-/// accept the result, or nothing is written (a refusal is a 403: the pages and the API
-/// check permissions first, so reaching it means a bug or a forged request).
-pub async fn edit<K: DocKind, R: Send + 'static>(
-    state: &AppState,
-    address: DocAddress,
-    rule: Rule<K>,
-    edit: impl FnOnce(&mut K::State) -> Result<R, AppError> + Send + 'static,
-) -> Result<R, AppError>
-where
-    K::State: Clone + 'static,
-{
-    let dir = state.directory();
-    state
-        .db
-        .run(move |store| {
-            store.try_change::<K, R, AppError>(&address, |doc| {
-                let before = doc.clone();
-                let result = edit(doc)?;
-                rule(&dir, &address.partition, &before, doc)
-                    .map_err(|detail| AppError::Forbidden(format!("{}: {detail}", address.kind)))?;
-                Ok(result)
-            })
-        })
-        .await
-}
 
 /// Checks a peer's change to a document of kind `K` by `rule`: the typed states before and
 /// after it.

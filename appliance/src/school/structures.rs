@@ -16,9 +16,9 @@ use utoipa_axum::routes;
 
 use crate::platform::error::AppError;
 use crate::school::accounts::new_credential;
-use crate::school::admin::director;
 use crate::school::directory::{ClassId, Profile, STAFF_ROLES, SchoolDocs, UserId};
 use crate::school::onde::import::{LEVELS, is_school_year, school_year_of};
+use crate::school::permissions::director;
 use crate::web::Routes;
 use crate::web::api::{ApiError, ApiJson, ApiUser, Created, ErrorBody};
 use crate::web::service::{Home, HomePart, Place, Service, Tile};
@@ -277,7 +277,9 @@ fn structures_page(state: &AppState, ctx: &Ctx, error: Option<&AppError>) -> Res
         .people
         .values()
         .filter(|m| !m.person.archived)
-        .map(|m| (m.id.to_string(), format!("{} — {}", m.full_name(), crate::school::home::role_label(&ctx.locale, m))))
+        .map(|m| {
+            (m.id.to_string(), format!("{} — {}", m.full_name(), crate::school::directory::role_label(&ctx.locale, m)))
+        })
         .collect();
     people.sort_by(|a, b| a.1.cmp(&b.1));
     let mut groups: Vec<GroupView> = Vec::new();

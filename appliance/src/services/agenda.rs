@@ -20,8 +20,8 @@ use utoipa_axum::routes;
 
 use crate::platform::error::AppError;
 use crate::platform::text;
+use crate::school::directory::class_partition;
 use crate::school::directory::{ClassId, Directory, Member, Profile, UserId};
-use crate::services::homework::class_partition;
 use crate::web::Routes;
 use crate::web::api::{ApiError, ApiJson, ApiUser, Created, ErrorBody};
 use crate::web::service::{Home, HomePart, Place as TilePlace, Service, Tile};
@@ -262,7 +262,7 @@ pub async fn add(state: &AppState, by: &SignedIn, input: EventInput) -> Result<S
     if place == Place::Personal {
         event.owner = user;
     }
-    crate::school::rule::edit::<AgendaEvent, ()>(state, address, check_change, move |e| {
+    crate::school::edit::under_rule::<AgendaEvent, ()>(state, address, check_change, move |e| {
         *e = event;
         Ok(())
     })
@@ -295,7 +295,7 @@ async fn change(state: &AppState, by: &SignedIn, id: &str, input: Option<EventIn
     let address =
         DocAddress::new(place.partition(&dir)?, Kind::AgendaEvent, DocKey::parse(id).map_err(|_| AppError::NotFound)?);
     let (user, now) = (by.user.to_string(), crate::platform::clock::now_ms());
-    crate::school::rule::edit::<AgendaEvent, ()>(state, address, check_change, move |e| {
+    crate::school::edit::under_rule::<AgendaEvent, ()>(state, address, check_change, move |e| {
         match fresh {
             Some(f) => *e = AgendaEvent { author: e.author.clone(), owner: e.owner.clone(), ..f },
             None => e.withdrawn = true,

@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use preau_sync::kinds::HomeworkBook;
 use preau_sync::kinds::homework::{DoneMark, HomeworkEntry, HomeworkItem};
-use preau_sync::{DocAddress, DocKey, Kind, LocalId, Partition, Uai};
+use preau_sync::{DocAddress, DocKey, Kind, Partition, Uai};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -23,9 +23,11 @@ use utoipa_axum::routes;
 
 use crate::platform::error::AppError;
 use crate::platform::text;
+use crate::school::directory::class_partition;
 use crate::school::directory::{Class, ClassId, Directory, Member, Profile, UserId};
 use crate::web::Routes;
 use crate::web::api::{ApiError, ApiJson, ApiUser, Created, ErrorBody};
+use crate::web::files::FileView;
 use crate::web::service::{Home, HomePart, Place, Service, Tile};
 use crate::web::session::CsrfForm;
 use crate::web::upload::{FormWithFiles, MultipartForm};
@@ -45,11 +47,6 @@ const MAX_FILES: usize = 10;
 const MAX_SPAN_DAYS: i64 = 400;
 
 // ---- where it lives ----
-
-/// A class's partition.
-pub fn class_partition(uai: &Uai, class: &ClassId) -> Partition {
-    Partition::Class(uai.clone(), LocalId::parse(class.as_str()).expect("class ids are lowercase hex"))
-}
 
 /// A class's cahier de textes for its school year.
 pub fn book_address(uai: &Uai, class: &Class) -> Result<DocAddress, AppError> {
@@ -172,7 +169,7 @@ async fn edit_book<R: Send + 'static>(
     edit: impl FnOnce(&mut HomeworkBook) -> Result<R, AppError> + Send + 'static,
 ) -> Result<R, AppError> {
     let address = book_address(&school(&state.directory())?, class)?;
-    crate::school::rule::edit::<HomeworkBook, R>(state, address, check_change, edit).await
+    crate::school::edit::under_rule::<HomeworkBook, R>(state, address, check_change, edit).await
 }
 
 // ---- writes ----
@@ -456,24 +453,6 @@ pub struct EntryView {
     pub files: Vec<FileView>,
     /// The class's id (for the files' addresses).
     pub class_id: String,
-}
-
-impl FileView {
-    /// How a page lists an attached file.
-    pub fn of(a: &preau_sync::kinds::homework::Attachment) -> Self {
-        Self { hash: a.hash.clone(), name: a.name.clone(), kb: (a.size + 1023) / 1024 }
-    }
-}
-
-/// An attached file as pages list it.
-#[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct FileView {
-    /// Content hash (its address).
-    pub hash: String,
-    /// Name.
-    pub name: String,
-    /// Size in kilobytes, rounded up.
-    pub kb: i64,
 }
 
 fn adult_name(dir: &Directory, id: &str) -> String {
@@ -943,7 +922,7 @@ async fn file_download(
     let attachment = item.attachments.into_iter().find(|a| a.hash == hash).ok_or(AppError::NotFound)?;
     // A file whose bytes have not reached this replica yet is missing, like an unknown one.
     let bytes = state.files.get(&attachment.hash).await?.ok_or(AppError::NotFound)?;
-    Ok(crate::platform::files::download(&attachment, bytes))
+    Ok(crate::web::files::download(&attachment, bytes))
 }
 
 /// The "à faire" list of one pupil, as the pupil's home, `/homework` and a parent's child

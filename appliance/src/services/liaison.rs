@@ -22,8 +22,8 @@ use utoipa_axum::routes;
 
 use crate::platform::error::AppError;
 use crate::platform::text;
+use crate::school::directory::class_partition;
 use crate::school::directory::{Class, ClassId, Directory, Member, Profile, UserId};
-use crate::services::homework::class_partition;
 use crate::web::Routes;
 use crate::web::api::{ApiError, ApiJson, ApiUser, Created, ErrorBody};
 use crate::web::service::{Home, HomePart, Place, Service, Tile};
@@ -134,7 +134,7 @@ async fn edit_note<R: Send + 'static>(
     address: DocAddress,
     edit: impl FnOnce(&mut LiaisonNote) -> Result<R, AppError> + Send + 'static,
 ) -> Result<R, AppError> {
-    crate::school::rule::edit::<LiaisonNote, R>(state, address, check_change, edit).await
+    crate::school::edit::under_rule::<LiaisonNote, R>(state, address, check_change, edit).await
 }
 
 // ---- writes ----

@@ -30,8 +30,8 @@ use utoipa_axum::routes;
 
 use crate::platform::error::AppError;
 use crate::platform::text;
+use crate::school::directory::class_partition;
 use crate::school::directory::{Class, ClassId, Directory, Member, Profile, UserId};
-use crate::services::homework::class_partition;
 use crate::web::Routes;
 use crate::web::api::{ApiError, ApiJson, ApiUser, Created, ErrorBody};
 use crate::web::service::{Home, HomePart, Place, Service, Tile};
@@ -207,7 +207,7 @@ async fn edit_conversation<R: Send + 'static>(
     edit: impl FnOnce(&mut Conversation) -> Result<R, AppError> + Send + 'static,
 ) -> Result<R, AppError> {
     let key = address.key.as_str().to_owned();
-    let result = crate::school::rule::edit::<Conversation, R>(state, address, check_change, edit).await?;
+    let result = crate::school::edit::under_rule::<Conversation, R>(state, address, check_change, edit).await?;
     // Nobody listening is fine.
     let _ = state.part::<Updates>().0.send(Arc::new(Update { key, participants }));
     Ok(result)
@@ -467,7 +467,7 @@ pub async fn moderate(
 async fn mark_read(state: &AppState, by: &SignedIn, row: &ConversationRow, seen: i64) -> Result<(), AppError> {
     let user = by.user.to_string();
     let address = address_of(row)?;
-    crate::school::rule::edit::<Conversation, ()>(state, address, check_change, move |c| {
+    crate::school::edit::under_rule::<Conversation, ()>(state, address, check_change, move |c| {
         if c.read.get(&user).is_none_or(|at| *at < seen) {
             c.read.insert(user, seen);
         }
@@ -511,7 +511,7 @@ pub struct MessageView {
     /// `waiting`, `delivered` or `refused`.
     pub status: String,
     /// Attached files.
-    pub files: Vec<crate::services::homework::FileView>,
+    pub files: Vec<crate::web::files::FileView>,
 }
 
 /// A conversation in a list.
@@ -554,7 +554,7 @@ fn message_view(dir: &Directory, m: &MessageRow, reader: &str) -> MessageView {
         date,
         time,
         body: m.body.clone(),
-        files: m.attachments.iter().map(crate::services::homework::FileView::of).collect(),
+        files: m.attachments.iter().map(crate::web::files::FileView::of).collect(),
         status: match m.status {
             1 => "waiting",
             0 => "refused",
@@ -899,7 +899,7 @@ async fn file_download(
         .find(|a| a.hash == hash)
         .ok_or(AppError::NotFound)?;
     let bytes = state.files.get(&file.hash).await?.ok_or(AppError::NotFound)?;
-    Ok(crate::platform::files::download(&file, bytes))
+    Ok(crate::web::files::download(&file, bytes))
 }
 
 #[derive(Deserialize)]

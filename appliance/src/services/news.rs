@@ -19,8 +19,8 @@ use utoipa_axum::routes;
 
 use crate::platform::error::AppError;
 use crate::platform::text;
+use crate::school::directory::class_partition;
 use crate::school::directory::{ClassId, Directory, Member, Profile, UserId};
-use crate::services::homework::class_partition;
 use crate::web::Routes;
 use crate::web::api::{ApiError, ApiJson, ApiUser, Created, ErrorBody};
 use crate::web::service::{Home, HomePart, Place as TilePlace, Service, Tile};
@@ -295,7 +295,7 @@ pub async fn publish(state: &AppState, by: &SignedIn, input: PostInput, photos: 
     let id = ClassId::random().to_string();
     let address = DocAddress::new(partition, Kind::NewsPost, DocKey::parse(&id).expect("hex"));
     let (user, now, public) = (by.user.to_string(), crate::platform::clock::now_ms(), input.public);
-    crate::school::rule::edit::<NewsPost, ()>(state, address, check_change, move |p| {
+    crate::school::edit::under_rule::<NewsPost, ()>(state, address, check_change, move |p| {
         *p = NewsPost {
             title,
             body: body.into(),
@@ -337,7 +337,7 @@ async fn change(state: &AppState, by: &SignedIn, id: &str, edit: Option<PostInpu
     }
     let address = DocAddress::new(partition, Kind::NewsPost, DocKey::parse(id).map_err(|_| AppError::NotFound)?);
     let (user, now) = (by.user.to_string(), crate::platform::clock::now_ms());
-    crate::school::rule::edit::<NewsPost, ()>(state, address, check_change, move |p| {
+    crate::school::edit::under_rule::<NewsPost, ()>(state, address, check_change, move |p| {
         match (text, public) {
             (Some((title, body)), Some(public)) => {
                 p.title = title;
@@ -619,7 +619,7 @@ async fn photo(
     }
     let file = row.photos.into_iter().find(|p| p.hash == hash).ok_or(AppError::NotFound)?;
     let bytes = state.files.get(&file.hash).await?.ok_or(AppError::NotFound)?;
-    Ok(crate::platform::files::image(&file, bytes))
+    Ok(crate::web::files::image(&file, bytes))
 }
 
 async fn withdraw_form(

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod assets;
 pub mod error_page;
+pub mod files;
 pub mod routes;
 pub mod service;
 pub mod session;
@@ -16,7 +17,7 @@ use askama::Template;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 
 use crate::platform::config::Config;
 use crate::platform::db::Db;
@@ -222,12 +223,13 @@ const COMPRESS_FROM_BYTES: u64 = 1024;
 
 /// gzip or brotli (tower-http), as the client's `Accept-Encoding` asks, for pages, the JSON
 /// API and the like. Never for server-sent events (each event must leave at once, not wait
-/// in an encoder's buffer), images, [`Uncompressed`] answers or small ones; and replication
-/// is not even offered to the layer: its bundles are zstd frames with their own protocol.
-pub async fn compress(request: Request, next: Next) -> Response {
+/// in an encoder's buffer), images, [`Uncompressed`] answers or small ones; and the paths
+/// under `passed` (replication: its bundles are zstd frames with their own protocol) are not
+/// even offered to the layer.
+pub async fn compress(State(passed): State<&'static str>, request: Request, next: Next) -> Response {
     use tower::{Layer as _, ServiceExt as _};
     use tower_http::compression::predicate::{NotForContentType, Predicate as _, SizeAbove};
-    if request.uri().path().starts_with(crate::replication::PREFIX) {
+    if request.uri().path().starts_with(passed) {
         return next.run(request).await;
     }
     let unmarked = |_: StatusCode, _: axum::http::Version, _: &axum::http::HeaderMap, e: &axum::http::Extensions| {
@@ -292,24 +294,6 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
 /// Nothing here (404).
 pub async fn not_found() -> AppError {
     AppError::NotFound
-}
-
-/// Before setup, only the setup page (and what it needs) is reachable.
-pub async fn require_setup(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let path = request.uri().path();
-    let open = path == "/setup"
-        || path == "/healthz"
-        || path.starts_with(crate::replication::PREFIX)
-        || path.starts_with("/static/")
-        || path == "/api/v1/setup"
-        || path == "/api/v1/openapi.json";
-    if state.directory().school.is_none() && !open {
-        if path.starts_with("/api/") {
-            return api::error_response(&AppError::bad("setup-required", "no school yet"), Vec::new());
-        }
-        return Redirect::to("/setup").into_response();
-    }
-    next.run(request).await
 }
 
 /// Headers on every answer: what a page may load and do, no sniffing, no caching of

@@ -192,7 +192,7 @@ async fn a_teacher_device_gets_only_its_classes_through_a_certificate_chained_to
         .directory()
         .classes_taught_by(&teacher.id)
         .iter()
-        .map(|c| preau_appliance::services::homework::class_partition(&uai, &c.id))
+        .map(|c| preau_appliance::school::directory::class_partition(&uai, &c.id))
         .collect();
     assert!(taught.iter().all(|p| grant.scope.contains(p)));
     assert!(!grant.scope.contains(&Partition::Accounts(uai.clone())), "never the credentials");

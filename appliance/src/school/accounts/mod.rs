@@ -246,7 +246,7 @@ pub fn manages_account(dir: &Directory, user: &SignedIn, target: &Member) -> boo
         Profile::Director => target.profile != Profile::AcademyAdmin,
         Profile::Teacher => {
             let in_my_class =
-                |p: &Member| dir.class_of(p).is_some_and(|c| crate::school::admin::manages_class(user, c));
+                |p: &Member| dir.class_of(p).is_some_and(|c| crate::school::permissions::manages_class(user, c));
             match target.profile {
                 Profile::Pupil => in_my_class(target),
                 // All the parent's children: a parent's account also opens their other

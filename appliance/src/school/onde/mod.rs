@@ -165,7 +165,7 @@ impl ImportPage {
 }
 
 async fn form(ctx: Ctx) -> Result<Response, AppError> {
-    crate::school::admin::director(ctx.user()?)?;
+    crate::school::permissions::director(ctx.user()?)?;
     render(&ImportPage::new(&ctx, import::school_year_of(&crate::platform::clock::today())))
 }
 
@@ -211,7 +211,7 @@ struct Preview {
 }
 
 async fn preview_upload(state: &AppState, user: &crate::web::SignedIn, upload: Upload) -> Result<Preview, Refusal> {
-    crate::school::admin::director(user)?;
+    crate::school::permissions::director(user)?;
     if !import::is_school_year(&upload.year) {
         return Err(AppError::bad("import-bad-year", format!("school year {:?}", upload.year)).into());
     }
@@ -239,7 +239,7 @@ async fn apply_pending(
     user: &crate::web::SignedIn,
     token: &str,
 ) -> Result<(String, Summary), Refusal> {
-    crate::school::admin::director(user)?;
+    crate::school::permissions::director(user)?;
     let pending = state
         .part::<Pending>()
         .take(token, &user.user)
@@ -274,7 +274,7 @@ async fn preview(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, AppError> {
     let user = ctx.user()?.clone();
-    crate::school::admin::director(&user)?;
+    crate::school::permissions::director(&user)?;
     let upload = read_upload(multipart).await?;
     ctx.check_csrf(&upload.csrf)?;
     let year = upload.year.clone();
@@ -370,7 +370,7 @@ async fn api_preview(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
     // The director's, before the files are read.
-    if let Err(e) = crate::school::admin::director(&user) {
+    if let Err(e) = crate::school::permissions::director(&user) {
         return ApiError(e).into_response();
     }
     let upload = match read_upload(multipart).await {
