@@ -145,7 +145,7 @@ fn enrolled_views(l: Locale, links: &super::Links) -> Result<Vec<DeviceView>, Ap
 }
 
 #[derive(Template)]
-#[template(path = "sync.html")]
+#[template(path = "replication/sync.html")]
 struct SyncPage {
     c: Chrome,
     hub: Option<String>,
@@ -367,7 +367,7 @@ pub(crate) fn hub_routes() -> Routes {
 }
 
 #[derive(Template)]
-#[template(path = "hub.html")]
+#[template(path = "replication/hub.html")]
 struct HubPage {
     c: Chrome,
     signed_in: bool,

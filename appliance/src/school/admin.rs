@@ -290,7 +290,7 @@ fn account_letter_of(
 // ---- pages ----
 
 #[derive(Template)]
-#[template(path = "class.html")]
+#[template(path = "school/class.html")]
 struct ClassPage {
     c: Chrome,
     class_id: String,
@@ -318,7 +318,7 @@ async fn class_page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Stri
 }
 
 #[derive(Template)]
-#[template(path = "accounts.html")]
+#[template(path = "school/accounts.html")]
 struct AccountsPage {
     c: Chrome,
     classes: Vec<(String, String, usize, String)>,
@@ -390,7 +390,7 @@ pub fn audit_lines(
 }
 
 #[derive(Template)]
-#[template(path = "audit.html")]
+#[template(path = "school/audit.html")]
 struct AuditPage {
     c: Chrome,
     lines: Vec<AuditLine>,
@@ -402,7 +402,7 @@ async fn audit_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response,
 }
 
 #[derive(Template)]
-#[template(path = "letters_index.html")]
+#[template(path = "school/letters_index.html")]
 struct LettersIndex {
     c: Chrome,
     classes: Vec<(String, String)>,
@@ -503,7 +503,7 @@ async fn remove_tablets(
 }
 
 #[derive(Template)]
-#[template(path = "letters.html")]
+#[template(path = "school/letters.html")]
 struct LettersPage {
     c: Chrome,
     school: String,
@@ -699,7 +699,7 @@ fn whereabouts(state: &AppState) -> Whereabouts {
 }
 
 #[derive(Template)]
-#[template(path = "appliance.html")]
+#[template(path = "school/appliance.html")]
 struct AppliancePage {
     c: Chrome,
     w: Whereabouts,
@@ -711,7 +711,7 @@ async fn appliance_page(State(state): State<AppState>, ctx: Ctx) -> Result<Respo
 }
 
 #[derive(Template)]
-#[template(path = "appliance_label.html")]
+#[template(path = "school/appliance_label.html")]
 struct ApplianceLabel {
     c: Chrome,
     w: Whereabouts,

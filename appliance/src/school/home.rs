@@ -97,7 +97,7 @@ pub async fn public_school(state: &AppState) -> Result<PublicSchool, AppError> {
 }
 
 #[derive(Template)]
-#[template(path = "public.html")]
+#[template(path = "school/public.html")]
 struct PublicPage {
     c: Chrome,
     school: PublicSchool,
@@ -199,7 +199,7 @@ fn me(dir: &Directory, l: &Locale, user: &SignedIn) -> Result<Me, AppError> {
 }
 
 #[derive(Template)]
-#[template(path = "home.html")]
+#[template(path = "school/home.html")]
 struct HomePage {
     c: Chrome,
     greeting: String,
@@ -317,7 +317,7 @@ fn team_of(dir: &Directory, l: &Locale, user: &SignedIn) -> Result<Vec<TeamMembe
 }
 
 #[derive(Template)]
-#[template(path = "team.html")]
+#[template(path = "school/team.html")]
 struct TeamPage {
     c: Chrome,
     members: Vec<TeamMember>,

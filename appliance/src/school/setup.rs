@@ -52,7 +52,7 @@ async fn api_setup(State(state): State<AppState>, ApiJson(form): ApiJson<SetupFo
 }
 
 #[derive(Template)]
-#[template(path = "setup.html")]
+#[template(path = "school/setup.html")]
 struct SetupPage {
     c: Chrome,
     form: SetupForm,

@@ -249,7 +249,7 @@ pub struct ClassView {
 }
 
 #[derive(Template)]
-#[template(path = "structures.html")]
+#[template(path = "school/structures.html")]
 struct StructuresPage {
     c: Chrome,
     error: Option<String>,

@@ -385,9 +385,12 @@ mod tests {
 
     #[test]
     fn templates_name_assets_through_the_helper_only() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/templates");
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
+        let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/templates"));
+        let folders = std::fs::read_dir(root).unwrap().map(|e| e.unwrap().path());
+        let templates: Vec<_> =
+            folders.flat_map(|f| std::fs::read_dir(f).unwrap().map(|e| e.unwrap().path())).collect();
+        assert!(templates.len() > 30, "templates are grouped in folders: {}", templates.len());
+        for path in templates {
             let text = std::fs::read_to_string(&path).unwrap();
             assert!(
                 !text.contains("\"/static/"),

@@ -10,7 +10,7 @@ use crate::platform::i18n::Locale;
 
 /// The page shown for refusals and errors.
 #[derive(Template)]
-#[template(path = "error.html")]
+#[template(path = "web/error.html")]
 pub struct ErrorPage {
     /// Messages.
     pub l: Locale,

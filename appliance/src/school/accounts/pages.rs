@@ -32,7 +32,7 @@ pub(crate) fn routes() -> Routes {
 // ---- password login ----
 
 #[derive(Template)]
-#[template(path = "login.html")]
+#[template(path = "school/login.html")]
 struct LoginPage {
     c: Chrome,
     login: String,
@@ -134,7 +134,7 @@ async fn logout(State(state): State<AppState>, ctx: Ctx, CsrfForm(_): CsrfForm<E
 // ---- password change ----
 
 #[derive(Template)]
-#[template(path = "password.html")]
+#[template(path = "school/password.html")]
 struct PasswordPage {
     c: Chrome,
     forced: bool,
@@ -257,7 +257,7 @@ pub fn class_login_tiles(
 }
 
 #[derive(Template)]
-#[template(path = "class_login.html")]
+#[template(path = "school/class_login.html")]
 struct ClassLoginPage {
     c: Chrome,
     class_id: String,
@@ -280,7 +280,7 @@ async fn class_login_page(
 }
 
 #[derive(Template)]
-#[template(path = "pictures.html")]
+#[template(path = "school/pictures.html")]
 struct PicturesPage {
     c: Chrome,
     class_id: String,
@@ -366,7 +366,7 @@ async fn pictures(
 }
 
 #[derive(Template)]
-#[template(path = "qr.html")]
+#[template(path = "school/qr.html")]
 struct QrPage {
     c: Chrome,
     secret: String,

@@ -126,7 +126,7 @@ fn show(l: &Locale, note: &Note) -> String {
 }
 
 #[derive(Template)]
-#[template(path = "import.html")]
+#[template(path = "school/import.html")]
 struct ImportPage {
     c: Chrome,
     year: String,
