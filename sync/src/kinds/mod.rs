@@ -455,3 +455,30 @@ impl Kind {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Kinds' names are stored in catalogs and hashed into document ids, and their order
+    /// numbers them on the wire (postcard) and in the genesis hash cache: neither may change.
+    #[test]
+    fn kinds_keep_their_stored_forms() {
+        let names: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+        let stored = [
+            "homework_book",
+            "conversation",
+            "news_post",
+            "school_directory",
+            "credentials",
+            "liaison_note",
+            "agenda_event",
+        ];
+        assert_eq!(names, stored);
+        for (i, kind) in Kind::ALL.into_iter().enumerate() {
+            assert_eq!(Kind::parse(kind.as_str()), Some(kind));
+            assert_eq!(kind as usize, i);
+            assert_eq!(postcard::to_allocvec(&kind).unwrap(), [i as u8]);
+        }
+    }
+}
