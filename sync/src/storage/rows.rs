@@ -90,17 +90,26 @@ impl Tx<'_> {
     }
 
     /// Every attached-file cell with the partition of the document that holds it:
-    /// (partition, `attachments_cell` text). Removed entries still count: their files may
-    /// come back with an undo, and files are never the larger part of a replica.
+    /// (partition, `attachments_cell` text), from every table that declares a file column.
+    /// Removed entries still count: their files may come back with an undo, and files are
+    /// never the larger part of a replica.
     pub fn file_references(&self) -> Result<Vec<(String, String)>> {
-        let mut st = self.0.prepare_cached(
-            "SELECT partition, attachments FROM homework_entry WHERE attachments <> ''
-             UNION ALL
-             SELECT c.partition, m.attachments FROM message m JOIN conversation c ON c.doc_id = m.doc_id
-               WHERE m.attachments <> ''
-             UNION ALL
-             SELECT partition, photos FROM news_post WHERE photos <> ''",
-        )?;
+        // The partition comes from the catalog: every table has a `doc_id`, not every one a
+        // `partition` column.
+        let selects: Vec<String> = Table::ALL
+            .into_iter()
+            .filter_map(|table| {
+                let files = table.file_column()?;
+                Some(format!(
+                    "SELECT d.partition, t.{files} FROM {} t JOIN document d ON d.doc_id = t.doc_id WHERE t.{files} <> ''",
+                    table.name()
+                ))
+            })
+            .collect();
+        if selects.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut st = self.0.prepare_cached(&selects.join(" UNION ALL "))?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -166,6 +175,10 @@ mod tests {
             .unwrap();
         let post = at("school/0341234A", Kind::NewsPost, "n1");
         store.change::<NewsPost, _>(&post, |p| p.photos.push(Photo { file: file("d"), pupils: vec![] })).unwrap();
+
+        // A table that declares files gets a document here, or this test fails.
+        let with_files: Vec<Table> = Table::ALL.into_iter().filter(|t| t.file_column().is_some()).collect();
+        assert_eq!(with_files, [Table::HomeworkEntry, Table::Message, Table::NewsPost]);
 
         let mut found: Vec<(String, String)> =
             store.file_references().unwrap().into_iter().map(|(p, a)| (p.to_string(), a.name)).collect();
