@@ -79,6 +79,7 @@ pub(crate) const CREDENTIAL: TableDef = TableDef::new(
 impl DocKind for Credentials {
     const KIND: Kind = Kind::Credentials;
     type State = Credentials;
+    const READ_BY_POLICIES: bool = true;
 
     fn project(ctx: &ProjectionContext<'_>, state: &Self, out: &mut Vec<Row>) {
         for (id, c) in &state.accounts {

@@ -179,6 +179,7 @@ pub(crate) const GUARDIANSHIP: TableDef = TableDef::new("guardianship", &["doc_i
 impl DocKind for SchoolDirectory {
     const KIND: Kind = Kind::SchoolDirectory;
     type State = SchoolDirectory;
+    const READ_BY_POLICIES: bool = true;
 
     fn project(ctx: &ProjectionContext<'_>, state: &Self, out: &mut Vec<Row>) {
         let doc = || ctx.id.to_string().into();

@@ -140,11 +140,13 @@ struct KindEntry {
     tables: &'static [Table],
     project: fn(&ProjectionContext<'_>, &Automerge) -> Result<Vec<Row>, String>,
     genesis: fn() -> Automerge,
+    read_by_policies: bool,
 }
 
 impl KindEntry {
     const fn of<K: DocKind>(name: &'static str, tables: &'static [Table]) -> Self {
-        KindEntry { name, tables, project: project_as::<K>, genesis: genesis_of::<K> }
+        let read_by_policies = K::READ_BY_POLICIES;
+        KindEntry { name, tables, project: project_as::<K>, genesis: genesis_of::<K>, read_by_policies }
     }
 }
 
@@ -162,6 +164,11 @@ impl Kind {
     /// The read-model tables this kind writes.
     pub fn tables(self) -> &'static [Table] {
         self.entry().tables
+    }
+
+    /// [`DocKind::READ_BY_POLICIES`].
+    pub fn read_by_policies(self) -> bool {
+        self.entry().read_by_policies
     }
 }
 
@@ -209,6 +216,10 @@ pub trait DocKind {
     const KIND: Kind;
     /// The document's state, hydrated from and reconciled into Automerge.
     type State: Hydrate + Reconcile + Default;
+    /// Replication policies read documents of this kind to judge others (the school
+    /// directory, the credentials): a bundle applies them first, so that a rule sees them as
+    /// the bundle leaves them (see `Policy::accepted`).
+    const READ_BY_POLICIES: bool = false;
     /// Appends the read-model rows of `state`. The first cell of each row is the doc id.
     fn project(ctx: &ProjectionContext<'_>, state: &Self::State, out: &mut Vec<Row>);
 }
