@@ -3,7 +3,7 @@
 
 use autosurgeon::{Hydrate, Reconcile};
 
-use super::{DocKind, Kind, ProjectionContext, Row, Table};
+use super::{DocKind, Kind, ProjectionContext, Row, Table, TableDef};
 
 /// Kinds of events.
 pub const CATEGORIES: [&str; 2] = ["", "holiday"];
@@ -49,6 +49,29 @@ pub struct EventRow {
     /// The event.
     pub event: AgendaEvent,
 }
+
+/// `agenda_event`: one row per event.
+pub(crate) const AGENDA_EVENT: TableDef = TableDef::new(
+    "agenda_event",
+    &[
+        "doc_id",
+        "partition",
+        "event_id",
+        "title",
+        "description",
+        "location",
+        "starts_on",
+        "ends_on",
+        "start_time",
+        "end_time",
+        "category",
+        "owner",
+        "author",
+        "edited_by",
+        "edited_at",
+        "withdrawn",
+    ],
+);
 
 impl DocKind for AgendaEvent {
     const KIND: Kind = Kind::AgendaEvent;

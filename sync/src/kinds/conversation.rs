@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use autosurgeon::{Hydrate, Reconcile};
 
 use super::homework::{Attachment, attachments_cell};
-use super::{DocKind, Kind, ProjectionContext, Row, Table};
+use super::{DocKind, Kind, ProjectionContext, Row, Table, TableDef};
 
 /// A conversation between participants; messages are keyed by unique id.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate)]
@@ -57,6 +57,33 @@ pub struct Moderation {
     /// Unix milliseconds.
     pub at: i64,
 }
+
+/// `conversation`: one row per conversation.
+pub(crate) const CONVERSATION: TableDef = TableDef::new(
+    "conversation",
+    &[
+        "doc_id",
+        "partition",
+        "subject",
+        "participants",
+        "message_count",
+        "last_message_at",
+        "conversation_id",
+        "about",
+        "created_by",
+    ],
+);
+
+/// `message`: one row per message.
+pub(crate) const MESSAGE: TableDef =
+    TableDef::new("message", &["doc_id", "message_id", "author", "sent_at", "body", "status", "attachments"])
+        .with_files("attachments");
+
+/// `read_mark`: one row per conversation and participant who read it.
+pub(crate) const READ_MARK: TableDef = TableDef::new("read_mark", &["doc_id", "user_id", "read_at"]);
+
+/// `conversation_participant`: one row per conversation and participant.
+pub(crate) const CONVERSATION_PARTICIPANT: TableDef = TableDef::new("conversation_participant", &["doc_id", "user_id"]);
 
 impl DocKind for Conversation {
     const KIND: Kind = Kind::Conversation;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use autosurgeon::{Hydrate, Reconcile};
 
-use super::{DocKind, Kind, ProjectionContext, Row, Table};
+use super::{DocKind, Kind, ProjectionContext, Row, Table, TableDef};
 
 /// The document key of a school's credentials (partition `school/{uai}/accounts`).
 pub const CREDENTIALS_KEY: &str = "credentials";
@@ -56,9 +56,30 @@ impl std::fmt::Debug for Credential {
     }
 }
 
+/// `credential`: one row per account.
+pub(crate) const CREDENTIAL: TableDef = TableDef::new(
+    "credential",
+    &[
+        "doc_id",
+        "user_id",
+        "login",
+        "password_hash",
+        "activation_code",
+        "must_change_password",
+        "picture_secret",
+        "qr_secret",
+        "disabled",
+        "calendar_secret",
+        "reset_by",
+        "reset_at",
+        "reset_reason",
+    ],
+);
+
 impl DocKind for Credentials {
     const KIND: Kind = Kind::Credentials;
     type State = Credentials;
+    const READ_BY_POLICIES: bool = true;
 
     fn project(ctx: &ProjectionContext<'_>, state: &Self, out: &mut Vec<Row>) {
         for (id, c) in &state.accounts {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use autosurgeon::{Hydrate, Reconcile};
 
-use super::{DocKind, Kind, ProjectionContext, Row, Table};
+use super::{DocKind, Kind, ProjectionContext, Row, Table, TableDef};
 
 /// The document key of a school's directory (partition `school/{uai}`).
 pub const DIRECTORY_KEY: &str = "directory";
@@ -123,9 +123,63 @@ impl Guardianship {
     }
 }
 
+/// `school`: one row per school directory.
+pub(crate) const SCHOOL: TableDef =
+    TableDef::new("school", &["doc_id", "uai", "name", "address", "postcode", "commune", "academy"]);
+
+/// `school_class`: one row per class.
+pub(crate) const SCHOOL_CLASS: TableDef = TableDef::new(
+    "school_class",
+    &[
+        "doc_id",
+        "class_id",
+        "uai",
+        "name",
+        "levels",
+        "school_year",
+        "teachers",
+        "archived",
+        "unmoderated",
+        "classmates",
+    ],
+);
+
+/// `school_group`: one row per group.
+pub(crate) const SCHOOL_GROUP: TableDef =
+    TableDef::new("school_group", &["doc_id", "group_id", "uai", "name", "members"]);
+
+/// `person`: one row per person of a school.
+pub(crate) const PERSON: TableDef = TableDef::new(
+    "person",
+    &[
+        "doc_id",
+        "user_id",
+        "uai",
+        "profile",
+        "staff_role",
+        "civility",
+        "first_name",
+        "last_name",
+        "birth_name",
+        "birth_date",
+        "sex",
+        "level",
+        "class_id",
+        "photo_consent",
+        "email",
+        "phone",
+        "address",
+        "archived",
+    ],
+);
+
+/// `guardianship`: one row per parent and child.
+pub(crate) const GUARDIANSHIP: TableDef = TableDef::new("guardianship", &["doc_id", "parent", "child", "legal"]);
+
 impl DocKind for SchoolDirectory {
     const KIND: Kind = Kind::SchoolDirectory;
     type State = SchoolDirectory;
+    const READ_BY_POLICIES: bool = true;
 
     fn project(ctx: &ProjectionContext<'_>, state: &Self, out: &mut Vec<Row>) {
         let doc = || ctx.id.to_string().into();

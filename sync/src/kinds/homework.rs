@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use autosurgeon::{Hydrate, Reconcile, Text};
 
-use super::{DocKind, Kind, ProjectionContext, Row, Table};
+use super::{DocKind, Kind, ProjectionContext, Row, Table, TableDef};
 
 /// One class's homework book for one school year (key: the year, e.g. `2026-2027`).
 #[derive(Clone, Debug, Default, Reconcile, Hydrate)]
@@ -127,6 +127,34 @@ pub struct DoneRow {
     /// When.
     pub at: i64,
 }
+
+/// `homework_entry`: one row per cahier-de-textes entry.
+pub(crate) const HOMEWORK_ENTRY: TableDef = TableDef::new(
+    "homework_entry",
+    &[
+        "doc_id",
+        "entry_id",
+        "partition",
+        "school_year",
+        "subject",
+        "title",
+        "details",
+        "assigned_on",
+        "due_on",
+        "author",
+        "audience",
+        "lesson",
+        "attachments",
+        "edited_by",
+        "edited_at",
+        "removed",
+    ],
+)
+.with_files("attachments");
+
+/// `homework_done`: one row per pupil's tick on an entry.
+pub(crate) const HOMEWORK_DONE: TableDef =
+    TableDef::new("homework_done", &["doc_id", "entry_id", "pupil", "done", "done_by", "done_at"]);
 
 impl DocKind for HomeworkBook {
     const KIND: Kind = Kind::HomeworkBook;

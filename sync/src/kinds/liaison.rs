@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use autosurgeon::{Hydrate, Reconcile, Text};
 
-use super::{DocKind, Kind, ProjectionContext, Row, Table};
+use super::{DocKind, Kind, ProjectionContext, Row, Table, TableDef};
 
 /// What a note asks of families.
 pub const ASKS: [&str; 3] = ["", "signature", "reply"];
@@ -101,6 +101,32 @@ pub struct SignatureRow {
     /// The answer.
     pub reply: String,
 }
+
+/// `liaison_note`: one row per note.
+pub(crate) const LIAISON_NOTE: TableDef = TableDef::new(
+    "liaison_note",
+    &[
+        "doc_id",
+        "partition",
+        "note_id",
+        "title",
+        "body",
+        "ask",
+        "author",
+        "posted_at",
+        "edited_at",
+        "reminded_at",
+        "withdrawn",
+        "recipients",
+    ],
+);
+
+/// `liaison_recipient`: one row per note and pupil it is for.
+pub(crate) const LIAISON_RECIPIENT: TableDef = TableDef::new("liaison_recipient", &["doc_id", "pupil"]);
+
+/// `liaison_signature`: one row per signature (child, guardian).
+pub(crate) const LIAISON_SIGNATURE: TableDef =
+    TableDef::new("liaison_signature", &["doc_id", "child", "guardian", "signed_at", "reply"]);
 
 impl DocKind for LiaisonNote {
     const KIND: Kind = Kind::LiaisonNote;

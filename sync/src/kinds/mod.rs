@@ -3,7 +3,11 @@
 //! A kind is one unit of collaboration and of authorization (see ARCHITECTURE.md,
 //! "Document granularity"). Its state is an `autosurgeon` struct; its projection turns
 //! that state into rows of plain SQL tables, which the storage layer writes in the same
-//! transaction as the change. Nothing here knows SQL.
+//! transaction as the change. Nothing here runs SQL: tables are declared by name and
+//! columns only.
+//!
+//! A kind's module holds its state, its projection and the tables that projection writes;
+//! the registry below names each kind once, and generates [`Kind`] and [`Table`] from it.
 
 pub mod agenda;
 pub mod conversation;
@@ -37,48 +41,119 @@ pub const TEXT_ENCODING: automerge::TextEncoding = automerge::TextEncoding::Utf8
 /// The actor of every document's genesis change.
 const GENESIS_ACTOR: &[u8; 16] = b"preau genesis v1";
 
-/// The kinds of replicated documents.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum Kind {
+/// Generates [`Kind`] and [`Table`] from the registry, and the one match from each to what
+/// it stands for (a [`KindEntry`], a [`TableDef`]); everything else reads those.
+macro_rules! registry {
+    ($(
+        $(#[$doc:meta])*
+        $kind:ident = $name:literal => $ty:ty { $($table:ident = $def:path),+ $(,)? }
+    )+) => {
+        /// The kinds of replicated documents.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        pub enum Kind {
+            $($(#[$doc])* $kind,)+
+        }
+
+        impl Kind {
+            /// Every kind, for rebuilds.
+            pub const ALL: [Kind; [$(Kind::$kind),+].len()] = [$(Kind::$kind),+];
+
+            /// What the registry says of this kind.
+            fn entry(self) -> &'static KindEntry {
+                match self {
+                    $(Kind::$kind => const { &KindEntry::of::<$ty>($name, &[$(Table::$table),+]) },)+
+                }
+            }
+        }
+
+        // Each type's `DocKind::KIND` is the variant it is registered as.
+        $(const _: () = assert!(matches!(<$ty as DocKind>::KIND, Kind::$kind));)+
+
+        /// A read-model table: its name and columns (the first is always `doc_id`).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Table {
+            $($(#[doc = concat!("Declared by `kinds::", stringify!($def), "`.")] $table,)+)+
+        }
+
+        impl Table {
+            /// Every table.
+            pub const ALL: [Table; [$($(Table::$table),+),+].len()] = [$($(Table::$table),+),+];
+
+            /// This table's declaration.
+            fn def(self) -> &'static TableDef {
+                match self {
+                    $($(Table::$table => &$def,)+)+
+                }
+            }
+        }
+    };
+}
+
+// The registry: every kind once, with its stable name, its state type and the tables its
+// projection writes (each declared beside that projection, in the kind's module). Append
+// only: a kind's name is stored in catalogs and hashed into its documents' ids, and its
+// position numbers it on the wire (postcard) and in the genesis hash cache.
+registry! {
     /// One class's cahier de textes for one school year.
-    HomeworkBook,
+    HomeworkBook = "homework_book" => HomeworkBook {
+        HomeworkEntry = homework::HOMEWORK_ENTRY,
+        HomeworkDone = homework::HOMEWORK_DONE,
+    }
     /// One conversation (its participants and messages).
-    Conversation,
+    Conversation = "conversation" => Conversation {
+        Conversation = conversation::CONVERSATION,
+        Message = conversation::MESSAGE,
+        ReadMark = conversation::READ_MARK,
+        ConversationParticipant = conversation::CONVERSATION_PARTICIPANT,
+    }
     /// One news post (tableau d'information / actualités).
-    NewsPost,
+    NewsPost = "news_post" => NewsPost {
+        NewsPost = news::NEWS_POST,
+    }
     /// A school's structures and people (one per school).
-    SchoolDirectory,
+    SchoolDirectory = "school_directory" => SchoolDirectory {
+        School = directory::SCHOOL,
+        SchoolClass = directory::SCHOOL_CLASS,
+        SchoolGroup = directory::SCHOOL_GROUP,
+        Person = directory::PERSON,
+        Guardianship = directory::GUARDIANSHIP,
+    }
     /// A school's credentials (one per school, in its accounts partition).
-    Credentials,
+    Credentials = "credentials" => Credentials {
+        Credential = credentials::CREDENTIAL,
+    }
     /// One note of the carnet de liaison, with its signatures.
-    LiaisonNote,
+    LiaisonNote = "liaison_note" => LiaisonNote {
+        LiaisonNote = liaison::LIAISON_NOTE,
+        LiaisonRecipient = liaison::LIAISON_RECIPIENT,
+        LiaisonSignature = liaison::LIAISON_SIGNATURE,
+    }
     /// One agenda event.
-    AgendaEvent,
+    AgendaEvent = "agenda_event" => AgendaEvent {
+        AgendaEvent = agenda::AGENDA_EVENT,
+    }
+}
+
+/// What the registry knows of a kind: its facts, and its type's functions.
+struct KindEntry {
+    name: &'static str,
+    tables: &'static [Table],
+    project: fn(&ProjectionContext<'_>, &Automerge) -> Result<Vec<Row>, String>,
+    genesis: fn() -> Automerge,
+    read_by_policies: bool,
+}
+
+impl KindEntry {
+    const fn of<K: DocKind>(name: &'static str, tables: &'static [Table]) -> Self {
+        let read_by_policies = K::READ_BY_POLICIES;
+        KindEntry { name, tables, project: project_as::<K>, genesis: genesis_of::<K>, read_by_policies }
+    }
 }
 
 impl Kind {
-    /// Every kind, for rebuilds.
-    pub const ALL: [Kind; 7] = [
-        Kind::HomeworkBook,
-        Kind::Conversation,
-        Kind::NewsPost,
-        Kind::SchoolDirectory,
-        Kind::Credentials,
-        Kind::LiaisonNote,
-        Kind::AgendaEvent,
-    ];
-
     /// Stable text form, stored in the catalog and hashed into document ids.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::HomeworkBook => "homework_book",
-            Kind::Conversation => "conversation",
-            Kind::NewsPost => "news_post",
-            Kind::SchoolDirectory => "school_directory",
-            Kind::Credentials => "credentials",
-            Kind::LiaisonNote => "liaison_note",
-            Kind::AgendaEvent => "agenda_event",
-        }
+        self.entry().name
     }
 
     /// Parses [`Kind::as_str`].
@@ -88,35 +163,24 @@ impl Kind {
 
     /// The read-model tables this kind writes.
     pub fn tables(self) -> &'static [Table] {
-        match self {
-            Kind::HomeworkBook => &[Table::HomeworkEntry, Table::HomeworkDone],
-            Kind::Conversation => {
-                &[Table::Conversation, Table::Message, Table::ReadMark, Table::ConversationParticipant]
-            }
-            Kind::NewsPost => &[Table::NewsPost],
-            Kind::SchoolDirectory => {
-                &[Table::School, Table::SchoolClass, Table::SchoolGroup, Table::Person, Table::Guardianship]
-            }
-            Kind::Credentials => &[Table::Credential],
-            Kind::LiaisonNote => &[Table::LiaisonNote, Table::LiaisonRecipient, Table::LiaisonSignature],
-            Kind::AgendaEvent => &[Table::AgendaEvent],
-        }
+        self.entry().tables
+    }
+
+    /// [`DocKind::READ_BY_POLICIES`].
+    pub fn read_by_policies(self) -> bool {
+        self.entry().read_by_policies
     }
 }
 
 /// Checks a document against its kind's schema and projects it into read-model rows.
 pub fn project(address: &DocAddress, doc: &Automerge) -> Result<Vec<Row>, String> {
     let ctx = ProjectionContext { id: address.id(), partition: &address.partition, key: address.key.as_str() };
+    (address.kind.entry().project)(&ctx, doc)
+}
+
+fn project_as<K: DocKind>(ctx: &ProjectionContext<'_>, doc: &Automerge) -> Result<Vec<Row>, String> {
     let mut rows = Vec::new();
-    match address.kind {
-        Kind::HomeworkBook => HomeworkBook::project(&ctx, &hydrate(doc)?, &mut rows),
-        Kind::Conversation => Conversation::project(&ctx, &hydrate(doc)?, &mut rows),
-        Kind::NewsPost => NewsPost::project(&ctx, &hydrate(doc)?, &mut rows),
-        Kind::SchoolDirectory => SchoolDirectory::project(&ctx, &hydrate(doc)?, &mut rows),
-        Kind::Credentials => Credentials::project(&ctx, &hydrate(doc)?, &mut rows),
-        Kind::LiaisonNote => LiaisonNote::project(&ctx, &hydrate(doc)?, &mut rows),
-        Kind::AgendaEvent => AgendaEvent::project(&ctx, &hydrate(doc)?, &mut rows),
-    }
+    K::project(ctx, &hydrate(doc)?, &mut rows);
     Ok(rows)
 }
 
@@ -152,229 +216,50 @@ pub trait DocKind {
     const KIND: Kind;
     /// The document's state, hydrated from and reconciled into Automerge.
     type State: Hydrate + Reconcile + Default;
+    /// Replication policies read documents of this kind to judge others (the school
+    /// directory, the credentials): a bundle applies them first, so that a rule sees them as
+    /// the bundle leaves them (see `Policy::accepted`).
+    const READ_BY_POLICIES: bool = false;
     /// Appends the read-model rows of `state`. The first cell of each row is the doc id.
     fn project(ctx: &ProjectionContext<'_>, state: &Self::State, out: &mut Vec<Row>);
 }
 
-/// A read-model table: its name and columns (the first is always `doc_id`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Table {
-    /// `homework_entry`: one row per cahier-de-textes entry.
-    HomeworkEntry,
-    /// `homework_done`: one row per pupil's tick on an entry.
-    HomeworkDone,
-    /// `conversation`: one row per conversation.
-    Conversation,
-    /// `message`: one row per message.
-    Message,
-    /// `read_mark`: one row per conversation and participant who read it.
-    ReadMark,
-    /// `conversation_participant`: one row per conversation and participant.
-    ConversationParticipant,
-    /// `news_post`: one row per post.
-    NewsPost,
-    /// `school`: one row per school directory.
-    School,
-    /// `school_class`: one row per class.
-    SchoolClass,
-    /// `school_group`: one row per group.
-    SchoolGroup,
-    /// `person`: one row per person of a school.
-    Person,
-    /// `guardianship`: one row per parent and child.
-    Guardianship,
-    /// `credential`: one row per account.
-    Credential,
-    /// `liaison_note`: one row per note.
-    LiaisonNote,
-    /// `liaison_recipient`: one row per note and pupil it is for.
-    LiaisonRecipient,
-    /// `liaison_signature`: one row per signature (child, guardian).
-    LiaisonSignature,
-    /// `agenda_event`: one row per event.
-    AgendaEvent,
+/// A read-model table's declaration, in the module of the kind whose projection writes it:
+/// the storage layer builds its statements from it, and a test checks it against the
+/// migrated schema.
+pub(crate) struct TableDef {
+    name: &'static str,
+    columns: &'static [&'static str],
+    files: Option<&'static str>,
+}
+
+impl TableDef {
+    /// A table named `name` with `columns`, in row order; the first is always `doc_id`.
+    pub(crate) const fn new(name: &'static str, columns: &'static [&'static str]) -> Self {
+        Self { name, columns, files: None }
+    }
+
+    /// Its rows refer to files: `column` holds [`homework::attachments_cell`] text.
+    pub(crate) const fn with_files(self, column: &'static str) -> Self {
+        Self { files: Some(column), ..self }
+    }
 }
 
 impl Table {
-    /// Every table.
-    pub const ALL: [Table; 17] = [
-        Table::HomeworkEntry,
-        Table::HomeworkDone,
-        Table::Conversation,
-        Table::Message,
-        Table::ReadMark,
-        Table::ConversationParticipant,
-        Table::NewsPost,
-        Table::School,
-        Table::SchoolClass,
-        Table::SchoolGroup,
-        Table::Person,
-        Table::Guardianship,
-        Table::Credential,
-        Table::LiaisonNote,
-        Table::LiaisonRecipient,
-        Table::LiaisonSignature,
-        Table::AgendaEvent,
-    ];
-
     /// SQL table name.
     pub fn name(self) -> &'static str {
-        match self {
-            Table::HomeworkEntry => "homework_entry",
-            Table::HomeworkDone => "homework_done",
-            Table::Conversation => "conversation",
-            Table::Message => "message",
-            Table::ReadMark => "read_mark",
-            Table::ConversationParticipant => "conversation_participant",
-            Table::NewsPost => "news_post",
-            Table::School => "school",
-            Table::SchoolClass => "school_class",
-            Table::SchoolGroup => "school_group",
-            Table::Person => "person",
-            Table::Guardianship => "guardianship",
-            Table::Credential => "credential",
-            Table::LiaisonNote => "liaison_note",
-            Table::LiaisonRecipient => "liaison_recipient",
-            Table::LiaisonSignature => "liaison_signature",
-            Table::AgendaEvent => "agenda_event",
-        }
+        self.def().name
     }
 
     /// Column names, in row order.
     pub fn columns(self) -> &'static [&'static str] {
-        match self {
-            Table::HomeworkEntry => &[
-                "doc_id",
-                "entry_id",
-                "partition",
-                "school_year",
-                "subject",
-                "title",
-                "details",
-                "assigned_on",
-                "due_on",
-                "author",
-                "audience",
-                "lesson",
-                "attachments",
-                "edited_by",
-                "edited_at",
-                "removed",
-            ],
-            Table::HomeworkDone => &["doc_id", "entry_id", "pupil", "done", "done_by", "done_at"],
-            Table::Conversation => &[
-                "doc_id",
-                "partition",
-                "subject",
-                "participants",
-                "message_count",
-                "last_message_at",
-                "conversation_id",
-                "about",
-                "created_by",
-            ],
-            Table::Message => &["doc_id", "message_id", "author", "sent_at", "body", "status", "attachments"],
-            Table::ReadMark => &["doc_id", "user_id", "read_at"],
-            Table::ConversationParticipant => &["doc_id", "user_id"],
-            Table::NewsPost => &[
-                "doc_id",
-                "partition",
-                "title",
-                "body",
-                "author",
-                "published_at",
-                "public",
-                "post_id",
-                "audience",
-                "edited_at",
-                "withdrawn",
-                "photos",
-            ],
-            Table::School => &["doc_id", "uai", "name", "address", "postcode", "commune", "academy"],
-            Table::SchoolClass => &[
-                "doc_id",
-                "class_id",
-                "uai",
-                "name",
-                "levels",
-                "school_year",
-                "teachers",
-                "archived",
-                "unmoderated",
-                "classmates",
-            ],
-            Table::SchoolGroup => &["doc_id", "group_id", "uai", "name", "members"],
-            Table::Person => &[
-                "doc_id",
-                "user_id",
-                "uai",
-                "profile",
-                "staff_role",
-                "civility",
-                "first_name",
-                "last_name",
-                "birth_name",
-                "birth_date",
-                "sex",
-                "level",
-                "class_id",
-                "photo_consent",
-                "email",
-                "phone",
-                "address",
-                "archived",
-            ],
-            Table::Guardianship => &["doc_id", "parent", "child", "legal"],
-            Table::Credential => &[
-                "doc_id",
-                "user_id",
-                "login",
-                "password_hash",
-                "activation_code",
-                "must_change_password",
-                "picture_secret",
-                "qr_secret",
-                "disabled",
-                "calendar_secret",
-                "reset_by",
-                "reset_at",
-                "reset_reason",
-            ],
-            Table::LiaisonNote => &[
-                "doc_id",
-                "partition",
-                "note_id",
-                "title",
-                "body",
-                "ask",
-                "author",
-                "posted_at",
-                "edited_at",
-                "reminded_at",
-                "withdrawn",
-                "recipients",
-            ],
-            Table::LiaisonRecipient => &["doc_id", "pupil"],
-            Table::LiaisonSignature => &["doc_id", "child", "guardian", "signed_at", "reply"],
-            Table::AgendaEvent => &[
-                "doc_id",
-                "partition",
-                "event_id",
-                "title",
-                "description",
-                "location",
-                "starts_on",
-                "ends_on",
-                "start_time",
-                "end_time",
-                "category",
-                "owner",
-                "author",
-                "edited_by",
-                "edited_at",
-                "withdrawn",
-            ],
-        }
+        self.def().columns
+    }
+
+    /// The column whose cells list the files a row refers to ([`homework::attachments_cell`]
+    /// text), if any: those files replicate with the row's document.
+    pub fn file_column(self) -> Option<&'static str> {
+        self.def().files
     }
 }
 
@@ -434,24 +319,59 @@ impl Kind {
     /// later change refers to this actor, so it is one constant that compresses away; it is
     /// 16 bytes long and replica actors 24, so they never collide.
     pub fn genesis(self) -> Automerge {
-        fn init<S: Reconcile + Default>() -> Automerge {
-            let mut doc = Automerge::new_with_encoding(TEXT_ENCODING)
-                .with_actor(automerge::ActorId::from(GENESIS_ACTOR.as_slice()));
-            let result = doc.transact_with(
-                |_| automerge::transaction::CommitOptions::default().with_time(0),
-                |tx| autosurgeon::reconcile(tx, S::default()),
-            );
-            debug_assert!(result.is_ok(), "reconciling a default state cannot fail");
-            doc
+        (self.entry().genesis)()
+    }
+}
+
+fn genesis_of<K: DocKind>() -> Automerge {
+    let mut doc =
+        Automerge::new_with_encoding(TEXT_ENCODING).with_actor(automerge::ActorId::from(GENESIS_ACTOR.as_slice()));
+    let result = doc.transact_with(
+        |_| automerge::transaction::CommitOptions::default().with_time(0),
+        |tx| autosurgeon::reconcile(tx, K::State::default()),
+    );
+    debug_assert!(result.is_ok(), "reconciling a default state cannot fail");
+    doc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Kinds' names are stored in catalogs and hashed into document ids, and their order
+    /// numbers them on the wire (postcard) and in the genesis hash cache: neither may change.
+    #[test]
+    fn kinds_keep_their_stored_forms() {
+        let names: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+        let stored = [
+            "homework_book",
+            "conversation",
+            "news_post",
+            "school_directory",
+            "credentials",
+            "liaison_note",
+            "agenda_event",
+        ];
+        assert_eq!(names, stored);
+        for (i, kind) in Kind::ALL.into_iter().enumerate() {
+            assert_eq!(Kind::parse(kind.as_str()), Some(kind));
+            assert_eq!(kind as usize, i);
+            assert_eq!(postcard::to_allocvec(&kind).unwrap(), [i as u8]);
         }
-        match self {
-            Kind::HomeworkBook => init::<HomeworkBook>(),
-            Kind::Conversation => init::<Conversation>(),
-            Kind::NewsPost => init::<NewsPost>(),
-            Kind::SchoolDirectory => init::<SchoolDirectory>(),
-            Kind::Credentials => init::<Credentials>(),
-            Kind::LiaisonNote => init::<LiaisonNote>(),
-            Kind::AgendaEvent => init::<AgendaEvent>(),
+    }
+
+    /// What the storage layer assumes of every declaration.
+    #[test]
+    fn tables_are_declared_consistently() {
+        let mut names = std::collections::BTreeSet::new();
+        for table in Table::ALL {
+            assert!(names.insert(table.name()), "{} declared twice", table.name());
+            assert_eq!(table.columns().first(), Some(&"doc_id"), "{}", table.name());
+            if let Some(files) = table.file_column() {
+                assert!(table.columns().contains(&files), "{}.{files}", table.name());
+            }
         }
+        let written: Vec<Table> = Kind::ALL.iter().flat_map(|k| k.tables()).copied().collect();
+        assert_eq!(written, Table::ALL, "every table is written by exactly one kind");
     }
 }

@@ -5,7 +5,7 @@
 use autosurgeon::{Hydrate, Reconcile, Text};
 
 use super::homework::{Attachment, attachments_cell};
-use super::{DocKind, Kind, ProjectionContext, Row, Table};
+use super::{DocKind, Kind, ProjectionContext, Row, Table, TableDef};
 
 /// Who reads a post of the school's partition: `""` everyone at the school, `"parents"`
 /// families and staff. Posts of the staff room and of a class have no audience of their own.
@@ -44,6 +44,26 @@ pub struct Photo {
     /// The pupils it shows.
     pub pupils: Vec<String>,
 }
+
+/// `news_post`: one row per post.
+pub(crate) const NEWS_POST: TableDef = TableDef::new(
+    "news_post",
+    &[
+        "doc_id",
+        "partition",
+        "title",
+        "body",
+        "author",
+        "published_at",
+        "public",
+        "post_id",
+        "audience",
+        "edited_at",
+        "withdrawn",
+        "photos",
+    ],
+)
+.with_files("photos");
 
 impl DocKind for NewsPost {
     const KIND: Kind = Kind::NewsPost;

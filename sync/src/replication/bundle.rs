@@ -7,7 +7,7 @@ use automerge::{Automerge, Change, ChangeHash, ReadDoc};
 
 use crate::error::{Refusal, Result, without_panic};
 use crate::ids::{DocAddress, DocId, ReplicaId, Scope};
-use crate::kinds::{self, Kind, Row};
+use crate::kinds::{self, Row};
 use crate::replication::protocol::{Ack, Bundle, DocChanges, DocRefusal, DocTarget};
 use crate::replication::thin::{Actors, HeldDeps, ResolveHeld, ThickenError, thicken, thin};
 use crate::storage::{Tx, encode_heads};
@@ -40,7 +40,7 @@ pub trait Policy {
     /// Called after a document passed [`Policy::validate`], with its new read-model rows,
     /// before the rest of the bundle is checked: a rule that reads another document (the
     /// school directory) then sees that document as the bundle leaves it. Bundles apply
-    /// the directory and credentials first for this reason.
+    /// the kinds that policies read first for this reason ([`kinds::DocKind::READ_BY_POLICIES`]).
     fn accepted(&self, _address: &DocAddress, _rows: &[Row]) {}
 }
 
@@ -200,8 +200,7 @@ impl Store {
                     }
                 }
                 // The documents other rules read go first (see `Policy::accepted`).
-                resolved
-                    .sort_by_key(|(entry, _)| !matches!(entry.address.kind, Kind::SchoolDirectory | Kind::Credentials));
+                resolved.sort_by_key(|(entry, _)| !entry.address.kind.read_by_policies());
                 for (entry, doc) in resolved {
                     let merged = tx.savepoint(|tx| apply_doc(tx, from, &entry, doc, &bundle.actors, policy));
                     match per_document(merged, doc, &mut refused)? {

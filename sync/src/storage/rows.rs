@@ -90,17 +90,26 @@ impl Tx<'_> {
     }
 
     /// Every attached-file cell with the partition of the document that holds it:
-    /// (partition, `attachments_cell` text). Removed entries still count: their files may
-    /// come back with an undo, and files are never the larger part of a replica.
+    /// (partition, `attachments_cell` text), from every table that declares a file column.
+    /// Removed entries still count: their files may come back with an undo, and files are
+    /// never the larger part of a replica.
     pub fn file_references(&self) -> Result<Vec<(String, String)>> {
-        let mut st = self.0.prepare_cached(
-            "SELECT partition, attachments FROM homework_entry WHERE attachments <> ''
-             UNION ALL
-             SELECT c.partition, m.attachments FROM message m JOIN conversation c ON c.doc_id = m.doc_id
-               WHERE m.attachments <> ''
-             UNION ALL
-             SELECT partition, photos FROM news_post WHERE photos <> ''",
-        )?;
+        // The partition comes from the catalog: every table has a `doc_id`, not every one a
+        // `partition` column.
+        let selects: Vec<String> = Table::ALL
+            .into_iter()
+            .filter_map(|table| {
+                let files = table.file_column()?;
+                Some(format!(
+                    "SELECT d.partition, t.{files} FROM {} t JOIN document d ON d.doc_id = t.doc_id WHERE t.{files} <> ''",
+                    table.name()
+                ))
+            })
+            .collect();
+        if selects.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut st = self.0.prepare_cached(&selects.join(" UNION ALL "))?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -110,8 +119,13 @@ impl Tx<'_> {
 mod tests {
     use std::collections::BTreeSet;
 
-    use crate::kinds::Table;
+    use crate::ids::{DocAddress, DocKey, Partition, Scope};
+    use crate::kinds::conversation::{Conversation, Message};
+    use crate::kinds::homework::{Attachment, HomeworkBook, HomeworkEntry};
+    use crate::kinds::news::{NewsPost, Photo};
+    use crate::kinds::{Kind, Table};
     use crate::storage::Storage;
+    use crate::store::Store;
 
     /// Every read-model table's declared columns are exactly those its migrations create:
     /// a column added to one and not the other fails here, not in a school.
@@ -129,5 +143,52 @@ mod tests {
             let declared: BTreeSet<String> = table.columns().iter().map(|c| (*c).to_owned()).collect();
             assert_eq!(declared, migrated, "table {}", table.name());
         }
+    }
+
+    fn file(hash: &str) -> Attachment {
+        Attachment { hash: hash.repeat(64), name: format!("{hash}.pdf"), mime: "application/pdf".into(), size: 3 }
+    }
+
+    /// Every kind's attached files replicate with their document's partition: one document
+    /// of each kind that has files, each in its own partition.
+    #[test]
+    fn file_references_cover_every_table_with_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("replica.db"), Scope::all()).unwrap();
+        let at = |partition: &str, kind, key: &str| {
+            DocAddress::new(Partition::parse(partition).unwrap(), kind, DocKey::parse(key).unwrap())
+        };
+        let book = at("school/0341234A/class/cp", Kind::HomeworkBook, "2026-2027");
+        store
+            .change::<HomeworkBook, _>(&book, |b| {
+                let entry = HomeworkEntry { attachments: vec![file("a"), file("b")], ..Default::default() };
+                b.entries.insert("e1".into(), entry);
+                // An entry without files has no reference.
+                b.entries.insert("e2".into(), HomeworkEntry::default());
+            })
+            .unwrap();
+        let talk = at("school/0341234A/class/ce1", Kind::Conversation, "c1");
+        store
+            .change::<Conversation, _>(&talk, |c| {
+                c.messages.insert("m1".into(), Message { attachments: vec![file("c")], ..Default::default() });
+            })
+            .unwrap();
+        let post = at("school/0341234A", Kind::NewsPost, "n1");
+        store.change::<NewsPost, _>(&post, |p| p.photos.push(Photo { file: file("d"), pupils: vec![] })).unwrap();
+
+        // A table that declares files gets a document here, or this test fails.
+        let with_files: Vec<Table> = Table::ALL.into_iter().filter(|t| t.file_column().is_some()).collect();
+        assert_eq!(with_files, [Table::HomeworkEntry, Table::Message, Table::NewsPost]);
+
+        let mut found: Vec<(String, String)> =
+            store.file_references().unwrap().into_iter().map(|(p, a)| (p.to_string(), a.name)).collect();
+        found.sort();
+        let expected = [
+            ("school/0341234A", "d.pdf"),
+            ("school/0341234A/class/ce1", "c.pdf"),
+            ("school/0341234A/class/cp", "a.pdf"),
+            ("school/0341234A/class/cp", "b.pdf"),
+        ];
+        assert_eq!(found, expected.map(|(p, n)| (p.to_owned(), n.to_owned())));
     }
 }
