@@ -76,13 +76,13 @@ impl Reader {
     }
 
     /// The files that documents reference, with each one's partition.
-    pub fn file_references(&self) -> Result<Vec<(Partition, kinds::homework::Attachment)>> {
+    pub fn file_references(&self) -> Result<Vec<(Partition, kinds::Attachment)>> {
         let cells = self.storage.read(|tx| tx.file_references())?;
         Ok(cells
             .into_iter()
             .filter_map(|(partition, cell)| Some((Partition::parse(&partition).ok()?, cell)))
             .flat_map(|(partition, cell)| {
-                kinds::homework::parse_attachments_cell(&cell).into_iter().map(move |a| (partition.clone(), a))
+                kinds::attachment::parse_attachments_cell(&cell).into_iter().map(move |a| (partition.clone(), a))
             })
             .collect())
     }

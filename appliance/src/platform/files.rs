@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use preau_sync::kinds::homework::Attachment;
+use preau_sync::kinds::Attachment;
 
 use crate::platform::error::AppError;
 

@@ -104,7 +104,7 @@ impl Policy for SchoolPolicy {
     }
 
     fn accepted(&self, address: &DocAddress, rows: &[preau_sync::Row]) {
-        if matches!(address.kind, Kind::SchoolDirectory | Kind::Credentials) {
+        if address.kind.read_by_policies() {
             let mut dir = self.dir.write().unwrap_or_else(|p| p.into_inner());
             *dir = Arc::new(dir.with_rows(address.kind, rows));
         }

@@ -1,6 +1,6 @@
 //! Attached files over HTTP: as pages list them, as downloads, and as images in pages.
 
-use preau_sync::kinds::homework::Attachment;
+use preau_sync::kinds::Attachment;
 use serde::Serialize;
 use utoipa::ToSchema;
 

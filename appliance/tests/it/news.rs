@@ -160,7 +160,7 @@ async fn posts_from_another_replica_obey_the_same_rules() {
         ("a photo of a pupil without consent", {
             let no = no_consent.clone();
             Box::new(move |p| {
-                let file = preau_sync::kinds::homework::Attachment {
+                let file = preau_sync::kinds::Attachment {
                     hash: "a".repeat(64),
                     name: "x.png".into(),
                     mime: "image/png".into(),

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use autosurgeon::{Hydrate, Reconcile};
 
-use super::homework::{Attachment, attachments_cell};
+use super::attachment::{Attachment, attachments_cell};
 use super::{DocKind, Kind, ProjectionContext, Row, Table, TableDef};
 
 /// A conversation between participants; messages are keyed by unique id.

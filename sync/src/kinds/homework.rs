@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use autosurgeon::{Hydrate, Reconcile, Text};
 
+use super::attachment::{Attachment, attachments_cell};
 use super::{DocKind, Kind, ProjectionContext, Row, Table, TableDef};
 
 /// One class's homework book for one school year (key: the year, e.g. `2026-2027`).
@@ -44,19 +45,6 @@ pub struct HomeworkEntry {
     pub edited_at: i64,
     /// Withdrawn by a teacher: hidden, but kept, so a concurrent edit is never lost.
     pub removed: bool,
-}
-
-/// A file attached to an entry: a reference to a content-addressed blob.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate)]
-pub struct Attachment {
-    /// BLAKE3 of the bytes, lowercase hex.
-    pub hash: String,
-    /// File name as uploaded.
-    pub name: String,
-    /// Media type.
-    pub mime: String,
-    /// Bytes.
-    pub size: i64,
 }
 
 /// A pupil's tick on an entry.
@@ -200,25 +188,4 @@ impl DocKind for HomeworkBook {
             ));
         }
     }
-}
-
-/// Attachments as one read-model cell: `hash|size|mime|name` lines (names cannot hold a
-/// newline; the hash, size and mime cannot hold a `|`).
-pub fn attachments_cell(attachments: &[Attachment]) -> String {
-    attachments.iter().map(|a| format!("{}|{}|{}|{}", a.hash, a.size, a.mime, a.name)).collect::<Vec<_>>().join("\n")
-}
-
-/// Parses [`attachments_cell`].
-pub fn parse_attachments_cell(cell: &str) -> Vec<Attachment> {
-    cell.lines()
-        .filter_map(|line| {
-            let mut parts = line.splitn(4, '|');
-            Some(Attachment {
-                hash: parts.next()?.to_owned(),
-                size: parts.next()?.parse().ok()?,
-                mime: parts.next()?.to_owned(),
-                name: parts.next()?.to_owned(),
-            })
-        })
-        .collect()
 }

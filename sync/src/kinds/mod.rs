@@ -10,6 +10,7 @@
 //! the registry below names each kind once, and generates [`Kind`] and [`Table`] from it.
 
 pub mod agenda;
+pub mod attachment;
 pub mod conversation;
 pub mod credentials;
 pub mod directory;
@@ -26,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{DocAddress, DocId, Partition};
 
 pub use agenda::AgendaEvent;
+pub use attachment::Attachment;
 pub use conversation::Conversation;
 pub use credentials::Credentials;
 pub use directory::SchoolDirectory;
@@ -239,7 +241,7 @@ impl TableDef {
         Self { name, columns, files: None }
     }
 
-    /// Its rows refer to files: `column` holds [`homework::attachments_cell`] text.
+    /// Its rows refer to files: `column` holds [`attachment::attachments_cell`] text.
     pub(crate) const fn with_files(self, column: &'static str) -> Self {
         Self { files: Some(column), ..self }
     }
@@ -256,7 +258,7 @@ impl Table {
         self.def().columns
     }
 
-    /// The column whose cells list the files a row refers to ([`homework::attachments_cell`]
+    /// The column whose cells list the files a row refers to ([`attachment::attachments_cell`]
     /// text), if any: those files replicate with the row's document.
     pub fn file_column(self) -> Option<&'static str> {
         self.def().files

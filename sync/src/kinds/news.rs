@@ -4,7 +4,7 @@
 
 use autosurgeon::{Hydrate, Reconcile, Text};
 
-use super::homework::{Attachment, attachments_cell};
+use super::attachment::{Attachment, attachments_cell};
 use super::{DocKind, Kind, ProjectionContext, Row, Table, TableDef};
 
 /// Who reads a post of the school's partition: `""` everyone at the school, `"parents"`

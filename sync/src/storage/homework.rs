@@ -5,7 +5,8 @@ use rusqlite::params;
 use super::Tx;
 use crate::error::Result;
 use crate::ids::{DocId, Partition};
-use crate::kinds::homework::{DoneRow, HomeworkItem, parse_attachments_cell};
+use crate::kinds::attachment::parse_attachments_cell;
+use crate::kinds::homework::{DoneRow, HomeworkItem};
 
 impl Tx<'_> {
     /// The live (not removed) entries of one class partition whose class day or due date

@@ -3,8 +3,8 @@
 use super::{Tx, placeholders};
 use crate::error::Result;
 use crate::ids::Partition;
+use crate::kinds::attachment::parse_attachments_cell;
 use crate::kinds::conversation::{ConversationRow, MessageRow};
-use crate::kinds::homework::parse_attachments_cell;
 
 /// Which conversations to read.
 pub enum ConversationFilter<'a> {

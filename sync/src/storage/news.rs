@@ -3,7 +3,7 @@
 use super::{Tx, placeholders};
 use crate::error::Result;
 use crate::ids::Partition;
-use crate::kinds::homework::parse_attachments_cell;
+use crate::kinds::attachment::parse_attachments_cell;
 use crate::kinds::news::NewsRow;
 
 /// Which news posts to read.

@@ -120,8 +120,9 @@ mod tests {
     use std::collections::BTreeSet;
 
     use crate::ids::{DocAddress, DocKey, Partition, Scope};
+    use crate::kinds::Attachment;
     use crate::kinds::conversation::{Conversation, Message};
-    use crate::kinds::homework::{Attachment, HomeworkBook, HomeworkEntry};
+    use crate::kinds::homework::{HomeworkBook, HomeworkEntry};
     use crate::kinds::news::{NewsPost, Photo};
     use crate::kinds::{Kind, Table};
     use crate::storage::Storage;

@@ -108,7 +108,7 @@ impl FileChanges {
 
 /// File changes whose new files are stored.
 struct StoredChanges {
-    add: Vec<preau_sync::kinds::homework::Attachment>,
+    add: Vec<preau_sync::kinds::Attachment>,
     remove: Vec<String>,
 }
 
