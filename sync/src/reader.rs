@@ -7,13 +7,8 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::ids::{DocId, Partition, ReplicaId, Scope};
-use crate::kinds::agenda::EventRow;
-use crate::kinds::conversation::{ConversationRow, MessageRow};
-use crate::kinds::homework::{DoneRow, HomeworkItem};
-use crate::kinds::liaison::{NoteRow, SignatureRow};
-use crate::kinds::news::NewsRow;
 use crate::kinds::{self, Cell, DocKind, Table};
-use crate::storage::{CatalogEntry, ConversationFilter, NewsFilter, NoteFilter, Storage};
+use crate::storage::{CatalogEntry, Storage};
 use crate::store::{corrupt, load};
 
 /// A connection that reads a replica.
@@ -69,12 +64,6 @@ impl Reader {
         self.storage.read(|tx| tx.rows_of(table, docs))
     }
 
-    /// A class's live homework entries whose class day or due date is in `[from, to]`
-    /// (inclusive, `YYYY-MM-DD`): plain indexed SQL.
-    pub fn homework(&self, class: &Partition, from: &str, to: &str) -> Result<Vec<HomeworkItem>> {
-        self.storage.read(|tx| tx.homework(class, from, to))
-    }
-
     /// The files that documents reference, with each one's partition.
     pub fn file_references(&self) -> Result<Vec<(Partition, kinds::Attachment)>> {
         let cells = self.storage.read(|tx| tx.file_references())?;
@@ -90,51 +79,5 @@ impl Reader {
     /// Documents that have changed since `peer` last acknowledged them (the sync status).
     pub fn unsent_documents(&self, peer: ReplicaId) -> Result<u64> {
         self.storage.read(|tx| tx.unsent_documents(peer))
-    }
-
-    /// The ticks in one homework book: every pupil's, or one pupil's.
-    pub fn homework_done(&self, book: DocId, pupil: Option<&str>) -> Result<Vec<DoneRow>> {
-        self.storage.read(|tx| tx.homework_done(book, pupil))
-    }
-
-    /// Liaison notes (not withdrawn), newest first.
-    pub fn liaison_notes(&self, filter: &NoteFilter<'_>) -> Result<Vec<NoteRow>> {
-        self.storage.read(|tx| tx.liaison_notes(filter))
-    }
-
-    /// The signatures of some notes (by document id).
-    pub fn liaison_signatures(&self, docs: &[String]) -> Result<Vec<SignatureRow>> {
-        self.storage.read(|tx| tx.liaison_signatures(docs))
-    }
-
-    /// Conversations, the most recently active first.
-    pub fn conversations(&self, filter: &ConversationFilter<'_>) -> Result<Vec<ConversationRow>> {
-        self.storage.read(|tx| tx.conversations(filter))
-    }
-
-    /// The messages of some conversations, oldest first.
-    pub fn messages(&self, docs: &[String]) -> Result<Vec<MessageRow>> {
-        self.storage.read(|tx| tx.messages(docs))
-    }
-
-    /// Delivered messages from others that `user` has not read (the home page's counter).
-    pub fn unread_messages(&self, user: &str) -> Result<u64> {
-        self.storage.read(|tx| tx.unread_messages(user))
-    }
-
-    /// One person's read marks in some conversations: (document id, read up to).
-    pub fn read_marks(&self, user: &str, docs: &[String]) -> Result<Vec<(String, i64)>> {
-        self.storage.read(|tx| tx.read_marks(user, docs))
-    }
-
-    /// Events (not withdrawn) of some partitions that meet `[from, to]`, by start; or one by
-    /// id.
-    pub fn events(&self, partitions: &[String], from: &str, to: &str, id: Option<&str>) -> Result<Vec<EventRow>> {
-        self.storage.read(|tx| tx.events(partitions, from, to, id))
-    }
-
-    /// News posts (not withdrawn), newest first, at most `limit`.
-    pub fn news(&self, filter: &NewsFilter<'_>, limit: usize) -> Result<Vec<NewsRow>> {
-        self.storage.read(|tx| tx.news(filter, limit))
     }
 }

@@ -1,5 +1,5 @@
 //! The authorization matrix, complete by construction: every route the appliance serves
-//! (its own route list, `web::school_routes`) and every operation of its OpenAPI document
+//! (its own route list, `app::school_routes`) and every operation of its OpenAPI document
 //! has a row below saying which of nine profiles may use it, or the test fails. Each row
 //! is tried by each profile with real ids, on a demo school with real homework, notes,
 //! news, events and conversations: the profiles it names must get past authorization (a
@@ -99,7 +99,7 @@ const DIRECTOR: &str = ".D.......";
 const CLASS_STAFF: &str = ".DT......";
 const STAFF: &str = ".DTtS....";
 
-/// The pages and endpoints (`web::school_routes`), in the order they are tried: reads,
+/// The pages and endpoints (`app::school_routes`), in the order they are tried: reads,
 /// then writes, then what ends or removes things.
 const PAGES: &[Row] = &[
     row("GET", "/healthz", "/healthz", ALL),

@@ -48,3 +48,11 @@ impl Tx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }
+
+impl crate::reader::Reader {
+    /// Events (not withdrawn) of some partitions that meet `[from, to]`, by start; or one by
+    /// id.
+    pub fn events(&self, partitions: &[String], from: &str, to: &str, id: Option<&str>) -> Result<Vec<EventRow>> {
+        self.storage.read(|tx| tx.events(partitions, from, to, id))
+    }
+}

@@ -54,3 +54,16 @@ impl Tx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }
+
+impl crate::reader::Reader {
+    /// A class's live homework entries whose class day or due date is in `[from, to]`
+    /// (inclusive, `YYYY-MM-DD`): plain indexed SQL.
+    pub fn homework(&self, class: &Partition, from: &str, to: &str) -> Result<Vec<HomeworkItem>> {
+        self.storage.read(|tx| tx.homework(class, from, to))
+    }
+
+    /// The ticks in one homework book: every pupil's, or one pupil's.
+    pub fn homework_done(&self, book: DocId, pupil: Option<&str>) -> Result<Vec<DoneRow>> {
+        self.storage.read(|tx| tx.homework_done(book, pupil))
+    }
+}

@@ -78,3 +78,15 @@ impl Tx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }
+
+impl crate::reader::Reader {
+    /// Liaison notes (not withdrawn), newest first.
+    pub fn liaison_notes(&self, filter: &NoteFilter<'_>) -> Result<Vec<NoteRow>> {
+        self.storage.read(|tx| tx.liaison_notes(filter))
+    }
+
+    /// The signatures of some notes (by document id).
+    pub fn liaison_signatures(&self, docs: &[String]) -> Result<Vec<SignatureRow>> {
+        self.storage.read(|tx| tx.liaison_signatures(docs))
+    }
+}

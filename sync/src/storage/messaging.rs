@@ -89,3 +89,25 @@ impl Tx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }
+
+impl crate::reader::Reader {
+    /// Conversations, the most recently active first.
+    pub fn conversations(&self, filter: &ConversationFilter<'_>) -> Result<Vec<ConversationRow>> {
+        self.storage.read(|tx| tx.conversations(filter))
+    }
+
+    /// The messages of some conversations, oldest first.
+    pub fn messages(&self, docs: &[String]) -> Result<Vec<MessageRow>> {
+        self.storage.read(|tx| tx.messages(docs))
+    }
+
+    /// Delivered messages from others that `user` has not read (the home page's counter).
+    pub fn unread_messages(&self, user: &str) -> Result<u64> {
+        self.storage.read(|tx| tx.unread_messages(user))
+    }
+
+    /// One person's read marks in some conversations: (document id, read up to).
+    pub fn read_marks(&self, user: &str, docs: &[String]) -> Result<Vec<(String, i64)>> {
+        self.storage.read(|tx| tx.read_marks(user, docs))
+    }
+}

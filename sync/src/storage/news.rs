@@ -49,3 +49,10 @@ impl Tx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }
+
+impl crate::reader::Reader {
+    /// News posts (not withdrawn), newest first, at most `limit`.
+    pub fn news(&self, filter: &NewsFilter<'_>, limit: usize) -> Result<Vec<NewsRow>> {
+        self.storage.read(|tx| tx.news(filter, limit))
+    }
+}
