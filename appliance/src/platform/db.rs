@@ -3,7 +3,10 @@
 //! API reads go through [`Db::read`]: a pooled read-only connection whose snapshot never
 //! waits for the writer, even while it applies a 24 MiB bundle (SQLite WAL).
 
+use std::any::Any;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use preau_sync::{Reader, Scope, Store};
@@ -14,11 +17,24 @@ use crate::platform::error::AppError;
 /// Each keeps SQLite's default page cache (2 MB at most).
 const IDLE_READERS: usize = 8;
 
+/// Answers kept by [`Db::memo`] at most: a school's pupils, parents and staff each with a
+/// few pages' worth. Past it the oldest generation goes first, then everything.
+const MEMO_ENTRIES: usize = 2048;
+
 /// The replica, shared by every request.
 #[derive(Clone)]
 pub struct Db {
     store: Arc<Mutex<Store>>,
     readers: Arc<Readers>,
+    memo: Arc<Memo>,
+}
+
+/// Page data computed from the replica, kept until the replica next changes.
+#[derive(Default)]
+struct Memo {
+    /// Bumped after every write (see [`Db::run`]).
+    generation: AtomicU64,
+    entries: Mutex<HashMap<(&'static str, String), (u64, Arc<dyn Any + Send + Sync>)>>,
 }
 
 struct Readers {
@@ -31,7 +47,7 @@ impl Db {
     pub fn open(path: &Path, scope: Scope) -> preau_sync::Result<Self> {
         let store = Store::open(path, scope)?;
         let readers = Readers { path: path.to_owned(), idle: Mutex::default() };
-        Ok(Self { store: Arc::new(Mutex::new(store)), readers: Arc::new(readers) })
+        Ok(Self { store: Arc::new(Mutex::new(store)), readers: Arc::new(readers), memo: Arc::default() })
     }
 
     /// Runs `f` with the store on a blocking thread. Calls are serialized: the store is a
@@ -40,12 +56,16 @@ impl Db {
         &self,
         f: impl FnOnce(&mut Store) -> Result<T, AppError> + Send + 'static,
     ) -> Result<T, AppError> {
-        let store = self.store.clone();
+        let (store, memo) = (self.store.clone(), self.memo.clone());
         tokio::task::spawn_blocking(move || {
             // A panic inside a closure leaves no half-done transaction (SQLite rolls it
             // back), so a poisoned lock still guards a sound store.
             let mut store = store.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            f(&mut store)
+            let result = f(&mut store);
+            // After the commit, whatever `f` did: a memo made from an older snapshot is
+            // never served again.
+            memo.generation.fetch_add(1, Ordering::Release);
+            result
         })
         .await
         .map_err(|e| AppError::Internal(format!("storage task failed: {e}")))?
@@ -54,7 +74,9 @@ impl Db {
     /// Runs `f` with the store on the current thread (start-up and command-line tools).
     pub fn run_blocking<T>(&self, f: impl FnOnce(&mut Store) -> Result<T, AppError>) -> Result<T, AppError> {
         let mut store = self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        f(&mut store)
+        let result = f(&mut store);
+        self.memo.generation.fetch_add(1, Ordering::Release);
+        result
     }
 
     /// Runs `f` on the calling thread with a read-only connection of its own. For the
@@ -66,6 +88,46 @@ impl Db {
         let result = f(&reader);
         self.readers.give_back(reader);
         result
+    }
+}
+
+impl Db {
+    /// What `compute` makes of the replica, as [`Db::read`] would, kept under `(what, key)`
+    /// until the replica next changes: any write, local or a peer's, forgets it. `key` must
+    /// name everything else the answer depends on (who asks, for whom, the day).
+    ///
+    /// Correct by order: the generation is read before the snapshot is taken, and bumped
+    /// only after a write commits, so an answer kept under generation `g` saw at least
+    /// every write before `g`; a write during `compute` makes a newer generation that never
+    /// serves it.
+    pub fn memo<T: Send + Sync + 'static>(
+        &self,
+        what: &'static str,
+        key: String,
+        compute: impl FnOnce(&Reader) -> Result<T, AppError>,
+    ) -> Result<Arc<T>, AppError> {
+        let generation = self.memo.generation.load(Ordering::Acquire);
+        let slot = (what, key);
+        {
+            let entries = self.memo.entries.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((kept, value)) = entries.get(&slot)
+                && *kept == generation
+                && let Ok(value) = value.clone().downcast::<T>()
+            {
+                return Ok(value);
+            }
+        }
+        let value = Arc::new(self.read(compute)?);
+        let mut entries = self.memo.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= MEMO_ENTRIES {
+            let newest = self.memo.generation.load(Ordering::Acquire);
+            entries.retain(|_, (kept, _)| *kept == newest);
+            if entries.len() >= MEMO_ENTRIES {
+                entries.clear();
+            }
+        }
+        entries.insert(slot, (generation, value.clone()));
+        Ok(value)
     }
 }
 
@@ -82,5 +144,32 @@ impl Readers {
         if idle.len() < IDLE_READERS {
             idle.push(reader);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::Db;
+
+    /// A memo answers again without computing until the next write, local or a peer's
+    /// (both go through `Db::run`), and then computes afresh.
+    #[tokio::test]
+    async fn a_memo_lasts_until_the_next_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("replica.db"), preau_sync::Scope::default()).unwrap();
+        let computed = AtomicUsize::new(0);
+        let read = |key: &str| {
+            db.memo("test", key.to_owned(), |_| Ok(computed.fetch_add(1, Ordering::SeqCst))).map(|v| *v).unwrap()
+        };
+        assert_eq!((read("a"), read("a"), read("b")), (0, 0, 1), "kept per key");
+        db.run(|_| Ok(())).await.unwrap();
+        assert_eq!((read("a"), read("a")), (2, 2), "a write forgets every answer");
+        db.run_blocking(|_| Ok(())).unwrap();
+        assert_eq!(read("b"), 3);
+        // A refused write may have written nothing, but forgetting costs one computation.
+        let _ = db.run(|_| Err::<(), _>(crate::platform::error::AppError::NotFound)).await;
+        assert_eq!(read("b"), 4);
     }
 }

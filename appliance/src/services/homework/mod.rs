@@ -385,55 +385,61 @@ pub async fn class_entries(
     from: &str,
     to: &str,
 ) -> Result<(Class, Vec<EntryView>), AppError> {
-    let dir = state.directory();
-    let class = dir.taught_class(&by.user, class)?;
     let (from, to) = span(from, to)?;
-    let address = book_address(&school(&dir)?, &class)?;
-    let (items, marks) = state.db.read(|store| {
-        Ok((store.homework(&address.partition, &from, &to)?, store.homework_done(address.id(), None)?))
+    // Kept until the replica changes (see `Db::memo`): everything below reads the
+    // directory and the replica inside the memo, after its generation is taken.
+    let key = format!("{}|{class}|{from}|{to}", by.user);
+    let found = state.db.memo("homework.class_entries", key, |store| {
+        let dir = state.directory();
+        let class = dir.taught_class(&by.user, class)?;
+        let address = book_address(&school(&dir)?, &class)?;
+        let items = store.homework(&address.partition, &from, &to)?;
+        let marks = store.homework_done(address.id(), None)?;
+        let pupils = dir.pupils_of(&class.id);
+        let ids: BTreeSet<&str> = pupils.iter().map(|p| p.id.as_str()).collect();
+        let mut done: BTreeMap<String, usize> = BTreeMap::new();
+        for m in marks.iter().filter(|m| m.done && ids.contains(m.pupil.as_str())) {
+            *done.entry(m.entry_id.clone()).or_default() += 1;
+        }
+        let views = items
+            .into_iter()
+            .map(|item| {
+                let mut v = view(&dir, &class.id, item);
+                v.done_count = done.get(&v.id).copied().unwrap_or(0);
+                v.pupil_count = pupils.iter().filter(|p| is_for(&dir, &v.audience, p)).count();
+                v
+            })
+            .collect();
+        Ok((class, views))
     })?;
-    let pupils = dir.pupils_of(&class.id);
-    let ids: BTreeSet<&str> = pupils.iter().map(|p| p.id.as_str()).collect();
-    let mut done: BTreeMap<String, usize> = BTreeMap::new();
-    for m in marks.iter().filter(|m| m.done && ids.contains(m.pupil.as_str())) {
-        *done.entry(m.entry_id.clone()).or_default() += 1;
-    }
-    let views = items
-        .into_iter()
-        .map(|item| {
-            let mut v = view(&dir, &class.id, item);
-            v.done_count = done.get(&v.id).copied().unwrap_or(0);
-            v.pupil_count = pupils.iter().filter(|p| is_for(&dir, &v.audience, p)).count();
-            v
-        })
-        .collect();
-    Ok((class, views))
+    Ok(found.as_ref().clone())
 }
 
 /// A pupil's work due from today on, by due date, with their ticks.
 pub async fn todo(state: &AppState, by: &SignedIn, pupil: &str) -> Result<(Member, Vec<EntryView>), AppError> {
-    let dir = state.directory();
-    let (pupil, class) = visible_pupil(&dir, by, pupil)?;
-    let address = book_address(&school(&dir)?, &class)?;
     let today = crate::platform::clock::today();
-    let (items, marks) = state.db.read(|store| {
-        Ok((
-            store.homework(&address.partition, &today, "9999-12-31")?,
-            store.homework_done(address.id(), Some(pupil.id.as_str()))?,
-        ))
+    // Kept until the replica changes, or the day does (see `Db::memo`).
+    let key = format!("{}|{pupil}|{today}", by.user);
+    let found = state.db.memo("homework.todo", key, |store| {
+        let dir = state.directory();
+        let (pupil, class) = visible_pupil(&dir, by, pupil)?;
+        let address = book_address(&school(&dir)?, &class)?;
+        let items = store.homework(&address.partition, &today, "9999-12-31")?;
+        let marks = store.homework_done(address.id(), Some(pupil.id.as_str()))?;
+        let ticked: BTreeSet<String> =
+            marks.into_iter().filter(|m| m.done && m.pupil == pupil.id.as_str()).map(|m| m.entry_id).collect();
+        let views = items
+            .into_iter()
+            .filter(|i| i.due_on >= today && is_for(&dir, &i.audience, &pupil))
+            .map(|item| {
+                let mut v = view(&dir, &class.id, item);
+                v.done = ticked.contains(&v.id);
+                v
+            })
+            .collect();
+        Ok((pupil, views))
     })?;
-    let ticked: BTreeSet<String> =
-        marks.into_iter().filter(|m| m.done && m.pupil == pupil.id.as_str()).map(|m| m.entry_id).collect();
-    let views = items
-        .into_iter()
-        .filter(|i| i.due_on >= today && is_for(&dir, &i.audience, &pupil))
-        .map(|item| {
-            let mut v = view(&dir, &class.id, item);
-            v.done = ticked.contains(&v.id);
-            v
-        })
-        .collect();
-    Ok((pupil, views))
+    Ok(found.as_ref().clone())
 }
 
 /// One pupil's tick on an entry, for its writers.

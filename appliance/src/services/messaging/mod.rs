@@ -421,7 +421,8 @@ pub async fn inbox(state: &AppState, by: &SignedIn) -> Result<Vec<ConversationSu
 /// indexed count, not the inbox, since every home page asks.
 pub async fn unread_count(state: &AppState, by: &SignedIn) -> Result<usize, AppError> {
     let user = by.user.to_string();
-    Ok(state.db.read(|store| Ok(store.unread_messages(&user)?))? as usize)
+    let count = state.db.memo("messaging.unread", user.clone(), |store| Ok(store.unread_messages(&user)?))?;
+    Ok(*count as usize)
 }
 
 /// A conversation and its messages as the reader may see them; marks them read.
