@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use crate::platform::config::{Config, Role, Secrets};
 use crate::platform::db::Db;
 use crate::platform::error::AppError;
+use crate::platform::i18n::Locale;
 use crate::replication::Replication;
 use crate::school::directory::Directory;
 use crate::school::rule::Rules;
@@ -137,40 +138,44 @@ pub fn state(config: Config, db: Db, session_key: [u8; 32]) -> Result<AppState, 
 }
 
 /// Opens everything under the data directory (creating it, private, on first start); with
-/// `demo`, first seeds the demo school if the replica has none and prints its logins.
+/// `demo`, first seeds the demo school if the replica has none and prints its logins. What
+/// it prints, and its errors, speak the command line's language ([`Locale::from_env`]).
 pub fn open(config: Config, demo: bool) -> anyhow::Result<AppState> {
     replication::client::install_tls();
+    let l = Locale::from_env();
     std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+        .with_context(|| l.ta("cli-creating-data-dir", &[("dir", &config.data_dir.display().to_string())]))?;
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700))?;
     }
     let secrets = Secrets::load_or_create(&config.data_dir)?;
     let db = Db::open(&config.replica_path(), preau_sync::Scope::default())
-        .with_context(|| format!("opening {}", config.replica_path().display()))?;
+        .with_context(|| l.ta("cli-opening", &[("file", &config.replica_path().display().to_string())]))?;
     if demo && config.role == Role::School {
-        school::demo::seed_and_print(&db)?;
+        school::demo::seed_and_print(&db, l)?;
     }
     let state = state(config, db, secrets.session_key()?).map_err(|e| anyhow::anyhow!("{e}"))?;
     let links = &state.part::<Replication>().links;
     if state.config.role == Role::Hub && links.admin_hash()?.is_none() {
         let password = replication::status::new_admin_password(links)?;
-        out!("Hub académique : mot de passe de l'administrateur (affiché une seule fois) : {password}");
+        out!("{}", l.ta("cli-hub-password", &[("password", &password)]));
     }
     Ok(state)
 }
 
-/// Binds, prints where to connect, and serves until a shutdown signal.
+/// Binds, prints where to connect (in the command line's language), and serves until a
+/// shutdown signal.
 pub async fn run(state: AppState) -> anyhow::Result<()> {
+    let l = Locale::from_env();
     let listener = TcpListener::bind(state.config.listen)
         .await
-        .with_context(|| format!("listening on {}", state.config.listen))?;
+        .with_context(|| l.ta("cli-listening", &[("addr", &state.config.listen.to_string())]))?;
     let local = listener.local_addr()?;
     state.set_bound(local);
     // Advertise before printing: the printed addresses mean "ready".
     state.refresh_discovery();
-    crate::platform::server::print_addresses(local, state.config.public_url.as_deref());
+    crate::platform::server::print_addresses(l, local, state.config.public_url.as_deref());
     tracing::info!(%local, role = ?state.config.role, "serving");
     tokio::spawn(replication::schedule::run(state.clone()));
     tokio::spawn(replication::schedule::housekeeping(state.clone()));

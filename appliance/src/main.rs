@@ -11,11 +11,19 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use preau_appliance::out;
 use preau_appliance::platform::config::Config;
+use preau_appliance::platform::i18n::Locale;
 use preau_appliance::replication::Replication;
 
-/// Préau — l'ENT du premier degré qui fonctionne sans internet.
+/// Préau — the primary school ENT that works without internet.
 #[derive(Parser)]
-#[command(name = "preau", version, about, long_about = None)]
+#[command(
+    name = "preau",
+    version,
+    about,
+    long_about = None,
+    after_help = "What the commands print speaks the language of LC_ALL, LC_MESSAGES or LANG: English when it \
+                  starts with \"en\", else French. This help is in English."
+)]
 struct Cli {
     /// Data directory (default: $XDG_DATA_HOME/preau, else ~/.local/share/preau; or PREAU_DATA_DIR).
     #[arg(long, global = true)]
@@ -135,12 +143,28 @@ enum Import {
     },
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("PREAU_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    let l = Locale::from_env();
+    match run(cli, l) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // Our words first, then the causes below them (the system's, in its language).
+            eprintln!("{}", l.ta("cli-error", &[("error", &e.to_string())]));
+            for cause in e.chain().skip(1) {
+                eprintln!("  {cause}");
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs the command; what it prints speaks `l`.
+fn run(cli: Cli, l: Locale) -> anyhow::Result<()> {
     let env = |k: &str| std::env::var(k).ok();
     match cli.command {
         Some(Command::Serve { demo, listen, role }) => {
@@ -161,12 +185,12 @@ fn main() -> anyhow::Result<()> {
             if addr.ip().is_unspecified() {
                 addr.set_ip([127, 0, 0, 1].into());
             }
-            healthcheck(addr)?;
-            out!("ok");
+            healthcheck(l, addr)?;
+            out!("{}", l.t("cli-healthy"));
         }
         Some(Command::Import { what: Import::Onde { files, year, apply } }) => {
             let config = Config::load(cli.data_dir, env)?;
-            let ok = import_onde(config, &files, year, apply)?;
+            let ok = import_onde(l, config, &files, year, apply)?;
             if !ok {
                 std::process::exit(1);
             }
@@ -174,7 +198,7 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Discover { wait }) => {
             let found = preau_appliance::platform::discovery::browse(Duration::from_secs(wait))?;
             if found.is_empty() {
-                out!("Aucun boîtier Préau entendu sur ce réseau.");
+                out!("{}", l.t("cli-discover-none"));
             }
             for f in found {
                 let addrs: Vec<String> =
@@ -196,24 +220,29 @@ fn main() -> anyhow::Result<()> {
             let state = preau_appliance::app::open(config, false)?;
             let replication = &state.part::<Replication>();
             let runtime = tokio::runtime::Runtime::new()?;
-            let link = runtime.block_on(preau_appliance::replication::enrollment::enroll_with(
-                &replication.links,
-                &replication.identity,
-                &hub,
-                state.config.hub_ca.as_deref(),
-                &code,
-            ))?;
+            let link = runtime
+                .block_on(preau_appliance::replication::enrollment::enroll_with(
+                    &replication.links,
+                    &replication.identity,
+                    &hub,
+                    state.config.hub_ca.as_deref(),
+                    &code,
+                ))
+                .map_err(|e| {
+                    tracing::info!(error = %e, "enrolment failed");
+                    anyhow::anyhow!(e.message(l))
+                })?;
             runtime.block_on(preau_appliance::replication::enrollment::hold_granted(&state, &link))?;
             let until = link
                 .chain
                 .leaf()
                 .map(|g| preau_appliance::platform::clock::date_of_ms(g.not_after as i64))
                 .unwrap_or_default();
-            out!("Enrôlé auprès de {} (certificat valable jusqu'au {until}).", link.url);
+            out!("{}", l.ta("cli-enrolled", &[("url", &link.url), ("date", &l.date(&until))]));
         }
         Some(Command::Sync { what: SyncCommand::Now { addr } }) => {
             let config = Config::load(cli.data_dir, env)?;
-            let ok = tokio::runtime::Runtime::new()?.block_on(cli::sync::now(config, addr))?;
+            let ok = tokio::runtime::Runtime::new()?.block_on(cli::sync::now(l, config, addr))?;
             if !ok {
                 std::process::exit(1);
             }
@@ -221,55 +250,53 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Sync { what: SyncCommand::Status }) => {
             let config = Config::load(cli.data_dir, env)?;
             let links = preau_appliance::replication::Links::open(&config.data_dir.join("links.db"))?;
-            let l = preau_appliance::platform::i18n::Locale::default();
             for run in links.runs(20)? {
-                let state = if run.ok { "ok" } else { "échec" };
-                let ago = preau_appliance::replication::status::ago(l, run.ended_at);
-                out!(
-                    "{ago}\t{state}\t↑{} ↓{} docs\t↑{} ↓{} fichiers\t{} octets\t{}",
-                    run.docs_up,
-                    run.docs_down,
-                    run.files_up,
-                    run.files_down,
-                    run.bytes_up + run.bytes_down,
-                    run.error.unwrap_or_default()
-                );
+                let columns = [
+                    preau_appliance::replication::status::ago(l, run.ended_at),
+                    l.t(if run.ok { "sync-run-ok" } else { "sync-run-failed" }),
+                    l.ta("cli-sync-docs", &[("up", &run.docs_up.to_string()), ("down", &run.docs_down.to_string())]),
+                    l.ta("cli-sync-files", &[("up", &run.files_up.to_string()), ("down", &run.files_down.to_string())]),
+                    l.ta("cli-sync-bytes", &[("n", &(run.bytes_up + run.bytes_down).to_string())]),
+                    run.error.unwrap_or_default(),
+                ];
+                out!("{}", columns.join("\t"));
             }
         }
         Some(Command::Hub { what }) => {
             let config = Config::load(cli.data_dir, env)?;
             std::fs::create_dir_all(&config.data_dir)?;
             let links = preau_appliance::replication::Links::open(&config.data_dir.join("links.db"))?;
-            hub_command(&links, what)?;
+            hub_command(l, &links, what)?;
         }
         None => {
-            out!("Préau {} — l'ENT du premier degré qui fonctionne sans internet.", env!("CARGO_PKG_VERSION"));
-            out!("`preau serve --demo` lance une école de démonstration ; `preau --help` liste les commandes.");
+            out!("{}", l.ta("cli-tagline", &[("version", env!("CARGO_PKG_VERSION"))]));
+            out!("{}", l.t("cli-hint"));
         }
     }
     Ok(())
 }
 
-fn hub_command(links: &preau_appliance::replication::Links, what: HubCommand) -> anyhow::Result<()> {
+fn hub_command(l: Locale, links: &preau_appliance::replication::Links, what: HubCommand) -> anyhow::Result<()> {
     use preau_appliance::replication::enrollment::{Subject, create_code};
     match what {
         HubCommand::Code { uai, name } => {
             let uai = preau_sync::Uai::parse(uai.trim())
-                .map_err(|_| anyhow::anyhow!("UAI invalide : {uai:?} (sept chiffres et une lettre)"))?;
+                .map_err(|_| anyhow::anyhow!(l.ta("cli-hub-bad-uai", &[("uai", &uai)])))?;
             let label = if name.trim().is_empty() { uai.to_string() } else { format!("{} ({uai})", name.trim()) };
             let code = create_code(links, &label, &Subject::School(uai))?;
             out!("{code}");
         }
         HubCommand::Revoke { replica } => {
-            let id = replica.parse().map_err(|_| anyhow::anyhow!("identifiant de réplique invalide : {replica:?}"))?;
+            let id =
+                replica.parse().map_err(|_| anyhow::anyhow!(l.ta("cli-hub-bad-replica", &[("replica", &replica)])))?;
             if !links.revoke(id)? {
-                bail!("aucune réplique enrôlée non révoquée n'a l'identifiant {replica}");
+                bail!(l.ta("cli-hub-no-replica", &[("replica", &replica)]));
             }
-            out!("Réplique {replica} révoquée.");
+            out!("{}", l.ta("cli-hub-revoked", &[("replica", &replica)]));
         }
         HubCommand::List => {
             for e in links.all_enrolled()? {
-                let state = if e.revoked_at.is_some() { "révoqué" } else { "actif" };
+                let state = l.t(if e.revoked_at.is_some() { "cli-hub-revoked-state" } else { "cli-hub-active" });
                 out!("{}\t{}\t{}\t{state}", e.replica, e.subject, e.label);
             }
         }
@@ -282,9 +309,14 @@ fn hub_command(links: &preau_appliance::replication::Links, what: HubCommand) ->
 }
 
 /// `preau import onde`: the same preview and import as the director's page.
-fn import_onde(config: Config, paths: &[PathBuf], year: Option<String>, apply: bool) -> anyhow::Result<bool> {
+fn import_onde(
+    l: Locale,
+    config: Config,
+    paths: &[PathBuf],
+    year: Option<String>,
+    apply: bool,
+) -> anyhow::Result<bool> {
     use preau_appliance::school::onde::{self, import};
-    let l = preau_appliance::platform::i18n::Locale::default();
     let show = |note: &import::Note| {
         let args: Vec<(&str, &str)> = note.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
         l.ta(note.id, &args)
@@ -298,7 +330,8 @@ fn import_onde(config: Config, paths: &[PathBuf], year: Option<String>, apply: b
     let mut files = Vec::new();
     for path in paths {
         bar.set_message(path.display().to_string());
-        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let bytes =
+            std::fs::read(path).with_context(|| l.ta("cli-reading", &[("file", &path.display().to_string())]))?;
         let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
         files.push((name, bytes));
         bar.inc(1);
@@ -311,7 +344,7 @@ fn import_onde(config: Config, paths: &[PathBuf], year: Option<String>, apply: b
             } else {
                 l.ta("import-place", &[("file", &e.file), ("line", &e.line.to_string())])
             };
-            eprintln!("  {place} : {}", show(&e.note));
+            eprintln!("  {}", l.ta("cli-import-line", &[("place", &place), ("note", &show(&e.note))]));
         }
     };
     let parsed = match onde::parse_files(&files) {
@@ -325,9 +358,9 @@ fn import_onde(config: Config, paths: &[PathBuf], year: Option<String>, apply: b
     let state = preau_appliance::app::open(config, false)?;
     let Some(uai) = state.directory().uai().cloned() else {
         bar.finish_and_clear();
-        bail!("no school yet: run `preau serve` and complete the setup page first");
+        bail!(l.t("cli-no-school"));
     };
-    bar.set_message(if apply { "import" } else { "aperçu" });
+    bar.set_message(l.t(if apply { "cli-import-step-apply" } else { "cli-import-step-preview" }));
     let outcome = state
         .db
         .run_blocking(|store| onde::run(store, &uai, &parsed, &year, apply))
@@ -344,7 +377,7 @@ fn import_onde(config: Config, paths: &[PathBuf], year: Option<String>, apply: b
             }
             out!("{} {}", l.t("import-unchanged"), summary.unchanged);
             if !apply && !summary.is_empty() {
-                out!("(--apply pour importer)");
+                out!("{}", l.t("cli-import-apply-hint"));
             }
             Ok(true)
         }
@@ -356,16 +389,17 @@ fn import_onde(config: Config, paths: &[PathBuf], year: Option<String>, apply: b
 }
 
 /// `GET /healthz` over plain HTTP/1.0 on loopback: a few lines, no HTTP client needed.
-fn healthcheck(addr: SocketAddr) -> anyhow::Result<()> {
+fn healthcheck(l: Locale, addr: SocketAddr) -> anyhow::Result<()> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))
-        .with_context(|| format!("no server answers at {addr}"))?;
+        .with_context(|| l.ta("cli-no-answer", &[("addr", &addr.to_string())]))?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     write!(stream, "GET /healthz HTTP/1.0\r\nHost: {addr}\r\n\r\n")?;
     let mut response = String::new();
     stream.take(64 * 1024).read_to_string(&mut response)?;
     let status = response.lines().next().unwrap_or_default();
     if status.split_whitespace().nth(1) != Some("200") {
-        bail!("unhealthy: {status}: {}", response.split("\r\n\r\n").nth(1).unwrap_or("").trim());
+        let detail = response.split("\r\n\r\n").nth(1).unwrap_or("").trim();
+        bail!(l.ta("cli-unhealthy", &[("status", status), ("detail", detail)]));
     }
     Ok(())
 }

@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use preau_appliance::platform::config::Config;
+use preau_appliance::platform::i18n::Locale;
 use preau_appliance::replication::schedule::RunnerState;
 use preau_appliance::replication::{PREFIX, client, schedule, status};
 
-/// Runs one sync; returns whether it succeeded.
-pub async fn now(config: Config, addr: Option<SocketAddr>) -> anyhow::Result<bool> {
+/// Runs one sync, telling how it goes in `l`; returns whether it succeeded.
+pub async fn now(l: Locale, config: Config, addr: Option<SocketAddr>) -> anyhow::Result<bool> {
     let mut addr = addr.unwrap_or(config.listen);
     if addr.ip().is_unspecified() {
         addr.set_ip([127, 0, 0, 1].into());
@@ -21,14 +22,13 @@ pub async fn now(config: Config, addr: Option<SocketAddr>) -> anyhow::Result<boo
     let bar = ProgressBar::new_spinner();
     bar.set_style(ProgressStyle::with_template("{spinner} {msg} {bytes}/{total_bytes}").expect("valid template"));
     bar.enable_steady_tick(Duration::from_millis(120));
-    let l = preau_appliance::platform::i18n::Locale::default();
     let outcome = match http.post(&base).send().await {
         Ok(response) if response.status().is_success() => {
             let wanted = response.json::<serde_json::Value>().await?["wanted"].as_u64().unwrap_or(1);
             loop {
                 tokio::time::sleep(Duration::from_millis(200)).await;
                 let s: RunnerState = http.get(&base).send().await?.error_for_status()?.json().await?;
-                bar.set_message(s.phase.clone().unwrap_or_else(|| "attente".into()));
+                bar.set_message(status::phase_label(l, s.phase.as_deref()));
                 bar.set_length(s.total);
                 bar.set_position(s.done);
                 if s.finished >= wanted {
@@ -38,7 +38,8 @@ pub async fn now(config: Config, addr: Option<SocketAddr>) -> anyhow::Result<boo
         }
         Ok(response) => {
             bar.finish_and_clear();
-            anyhow::bail!("le serveur a refusé : {}", response.text().await.unwrap_or_default().trim());
+            let detail = response.text().await.unwrap_or_default();
+            anyhow::bail!(l.ta("cli-sync-refused", &[("detail", detail.trim())]));
         }
         Err(_) => {
             // No server running: sync from this process.
@@ -50,13 +51,18 @@ pub async fn now(config: Config, addr: Option<SocketAddr>) -> anyhow::Result<boo
     bar.finish_and_clear();
     let (ok, error, [up, down, files_up, files_down]) = outcome;
     if ok {
+        let n = |v: i64| v.to_string();
         out!(
-            "Synchronisation réussie : {up} document(s) envoyé(s), {down} reçu(s), {files_up} fichier(s) envoyé(s), {files_down} reçu(s)."
+            "{}",
+            l.ta(
+                "cli-sync-done",
+                &[("up", &n(up)), ("down", &n(down)), ("files_up", &n(files_up)), ("files_down", &n(files_down))]
+            )
         );
     }
     if let Some(e) = error {
         out!("{}", status::advice(l, &e));
-        out!("Détail : {e}");
+        out!("{}", l.ta("cli-sync-detail", &[("detail", &e)]));
     }
     Ok(ok)
 }

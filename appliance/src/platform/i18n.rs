@@ -1,5 +1,7 @@
 //! User-facing text: Fluent files under `ui/locales/<lang>/`, embedded in the binary.
-//! French is complete and the default; English is present.
+//! French is complete and the default; English is present. Pages speak the language the
+//! browser asks for ([`Locale::negotiate`]); the command line speaks the one of its
+//! environment ([`Locale::from_env`]).
 
 use std::sync::OnceLock;
 
@@ -55,11 +57,32 @@ impl std::fmt::Debug for Locale {
 
 impl Default for Locale {
     fn default() -> Self {
-        Self { bundle: &bundles()[0], lang: LANGUAGES[0] }
+        Self::of(0)
     }
 }
 
 impl Locale {
+    /// The language `LANGUAGES[i]`.
+    fn of(i: usize) -> Self {
+        Self { bundle: &bundles()[i], lang: LANGUAGES[i] }
+    }
+
+    /// The command line's language, read from the environment as POSIX programs read the
+    /// language of their messages: the first of `LC_ALL`, `LC_MESSAGES` and `LANG` that is
+    /// set and not empty names the locale. English when that name starts with `en`
+    /// (`en_GB.UTF-8`, `en`), French otherwise (`fr_FR.UTF-8`, `C.UTF-8`, `POSIX`, nothing
+    /// set). What `preau` prints — its commands, and the server's lines at start — speaks it.
+    pub fn from_env() -> Self {
+        Self::from_env_vars(|name| std::env::var(name).ok())
+    }
+
+    /// [`Locale::from_env`] over any environment (`var` answers a variable's value).
+    pub fn from_env_vars(var: impl Fn(&str) -> Option<String>) -> Self {
+        let name = ["LC_ALL", "LC_MESSAGES", "LANG"].into_iter().find_map(|k| var(k).filter(|v| !v.is_empty()));
+        let english = name.is_some_and(|n| n.to_ascii_lowercase().starts_with("en"));
+        Self::of(if english { LANGUAGES.iter().position(|l| *l == "en").unwrap_or(0) } else { 0 })
+    }
+
     /// The best language for an `Accept-Language` header (French unless English is preferred).
     pub fn negotiate(accept_language: Option<&str>) -> Self {
         let Some(header) = accept_language else { return Self::default() };
@@ -75,8 +98,7 @@ impl Locale {
                 best = Some((i, q));
             }
         }
-        let i = best.map_or(0, |(i, _)| i);
-        Self { bundle: &bundles()[i], lang: LANGUAGES[i] }
+        Self::of(best.map_or(0, |(i, _)| i))
     }
 
     /// The language tag (`fr`, `en`), for `<html lang>`.
@@ -167,6 +189,26 @@ mod tests {
         assert_eq!(Locale::negotiate(Some("en-GB,en;q=0.9,fr;q=0.8")).lang(), "en");
         assert_eq!(Locale::negotiate(Some("de-DE,fr;q=0.5,en;q=0.4")).lang(), "fr");
         assert_eq!(Locale::negotiate(Some("garbage;;q=x")).lang(), "fr");
+    }
+
+    #[test]
+    fn the_command_line_speaks_english_only_when_its_locale_says_so() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            Locale::from_env_vars(move |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned())).lang()
+        };
+        assert_eq!(env(&[]), "fr");
+        assert_eq!(env(&[("LANG", "C.UTF-8")]), "fr");
+        assert_eq!(env(&[("LANG", "POSIX")]), "fr");
+        assert_eq!(env(&[("LANG", "fr_FR.UTF-8")]), "fr");
+        assert_eq!(env(&[("LANG", "de_DE.UTF-8")]), "fr");
+        assert_eq!(env(&[("LANG", "en_GB.UTF-8")]), "en");
+        assert_eq!(env(&[("LANG", "en")]), "en");
+        // LC_ALL, then LC_MESSAGES, then LANG; an empty one does not count.
+        assert_eq!(env(&[("LC_ALL", "en_US.UTF-8"), ("LANG", "fr_FR.UTF-8")]), "en");
+        assert_eq!(env(&[("LC_ALL", "fr_FR.UTF-8"), ("LC_MESSAGES", "en_US.UTF-8")]), "fr");
+        assert_eq!(env(&[("LC_MESSAGES", "en_US.UTF-8"), ("LANG", "fr_FR.UTF-8")]), "en");
+        assert_eq!(env(&[("LC_ALL", ""), ("LANG", "en_IE.UTF-8")]), "en");
+        assert_eq!(env(&[("LC_ALL", "C"), ("LANG", "en_IE.UTF-8")]), "fr");
     }
 
     #[test]

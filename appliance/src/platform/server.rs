@@ -29,12 +29,12 @@ pub async fn serve(
     axum_server::from_tcp_rustls(listener.into_std()?, tls)?.handle(handle).serve(service).await
 }
 
-/// Prints where to connect. Write errors are ignored: a closed stdout (a service manager,
-/// a parent that stopped reading) must not stop the server.
-pub fn print_addresses(local: SocketAddr, public_url: Option<&str>) {
+/// Prints where to connect, in `l`. Write errors are ignored: a closed stdout (a service
+/// manager, a parent that stopped reading) must not stop the server.
+pub fn print_addresses(l: crate::platform::i18n::Locale, local: SocketAddr, public_url: Option<&str>) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "Préau est prêt. Ouvrez dans un navigateur :");
+    let _ = writeln!(out, "{}", l.t("cli-ready"));
     let urls = super::net::lan_urls(local);
     for url in urls.iter().map(String::as_str).chain(public_url) {
         let _ = writeln!(out, "  {url}");

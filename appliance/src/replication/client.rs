@@ -64,7 +64,8 @@ pub struct Replica {
 /// Where a run has got, for progress bars and the status page.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Progress {
-    /// What it is doing (`connexion`, `réception`, `envoi`, `fichiers`).
+    /// What it is doing: `connect`, `receive` or `send` (a stable code; people read
+    /// `sync-phase-<code>` from the locales, through `status::phase_label`).
     pub phase: &'static str,
     /// Bytes moved in this phase.
     pub done: u64,
@@ -251,7 +252,7 @@ impl Conn<'_> {
             }
             sink.append(&answer.body)?;
             have += answer.body.len() as u64;
-            (self.progress)(Progress { phase: "réception", done: have, total: len });
+            (self.progress)(Progress { phase: "receive", done: have, total: len });
         }
         if !sink.has_hash(hash)? {
             return Err(SyncError::new(
@@ -291,7 +292,7 @@ impl Conn<'_> {
                 Err(e) if e.code == "offset" => self.upload_offset(path).await?,
                 Err(e) => return Err(e),
             };
-            (self.progress)(Progress { phase: "envoi", done: at, total: len });
+            (self.progress)(Progress { phase: "send", done: at, total: len });
         }
         Ok(())
     }
@@ -424,7 +425,7 @@ pub async fn sync_once(replica: &Replica, progress: &(dyn Fn(Progress) + Send + 
 
 /// The documents: hello/offer, then reply/ack.
 async fn exchange(replica: &Replica, conn: &Conn<'_>, run: &mut Run) -> Result<String, SyncError> {
-    (conn.progress)(Progress { phase: "connexion", done: 0, total: 0 });
+    (conn.progress)(Progress { phase: "connect", done: 0, total: 0 });
     let hub = conn.link.hub_id;
     let (mut session, hello) = replica.db.run(move |store| Ok(Session::initiate(store, hub)?)).await?;
     let open = Open { chain: conn.link.chain.clone(), hello, revoked: replica.links.revoked_here()? };

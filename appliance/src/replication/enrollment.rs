@@ -193,18 +193,30 @@ pub async fn enroll(
     }))
 }
 
-/// Why enrolling failed, for the person who typed the code.
+/// Why enrolling failed. What the person who typed the code reads is [`EnrollError::message`];
+/// `Display` is for logs.
 #[derive(Debug, thiserror::Error)]
 pub enum EnrollError {
-    /// The server could not be reached.
-    #[error("le serveur {0} est injoignable : vérifiez l'adresse et la connexion internet ({1})")]
+    /// The server could not be reached: its address, and why.
+    #[error("{0} unreachable: {1}")]
     Unreachable(String, String),
     /// The code was refused.
-    #[error("ce code d'enrôlement est inconnu, déjà utilisé ou expiré : demandez-en un nouveau")]
+    #[error("unknown, used or expired enrolment code")]
     BadCode,
     /// Anything else the server said.
-    #[error("le serveur a refusé l'enrôlement ({0})")]
+    #[error("enrolment refused: {0}")]
     Refused(String),
+}
+
+impl EnrollError {
+    /// What to tell the person who typed the code, in their language.
+    pub fn message(&self, l: crate::platform::i18n::Locale) -> String {
+        match self {
+            EnrollError::Unreachable(url, detail) => l.ta("enroll-unreachable", &[("url", url), ("detail", detail)]),
+            EnrollError::BadCode => l.t("enroll-bad-code"),
+            EnrollError::Refused(detail) => l.ta("enroll-refused", &[("detail", detail)]),
+        }
+    }
 }
 
 /// Enrols this replica with the server at `url` (trusting only `ca` for it, when given):
@@ -271,6 +283,24 @@ pub async fn hold_granted(state: &AppState, link: &HubLink) -> Result<(), crate:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::platform::i18n::Locale;
+
+    #[test]
+    fn enrolment_errors_speak_the_language_of_whoever_typed_the_code() {
+        let (fr, en) = (Locale::default(), Locale::negotiate(Some("en")));
+        let unreachable = EnrollError::Unreachable("https://hub.example".into(), "connection refused".into());
+        assert_eq!(
+            unreachable.message(fr),
+            "Le serveur https://hub.example est injoignable : vérifiez l'adresse et la connexion internet \
+             (connection refused)."
+        );
+        assert!(unreachable.message(en).starts_with("The server https://hub.example cannot be reached"));
+        assert!(EnrollError::BadCode.message(fr).starts_with("Ce code d'enrôlement est inconnu"));
+        assert!(EnrollError::BadCode.message(en).starts_with("This enrolment code is unknown"));
+        assert!(EnrollError::Refused("503".into()).message(en).contains("(503)"));
+        // Logs keep the precise English.
+        assert_eq!(unreachable.to_string(), "https://hub.example unreachable: connection refused");
+    }
 
     #[test]
     fn codes_are_single_use_and_forgiving_to_type() {

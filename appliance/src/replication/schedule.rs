@@ -39,7 +39,7 @@ pub struct RunnerState {
     pub started: u64,
     /// Runs finished since the server started.
     pub finished: u64,
-    /// The current run's phase and bytes.
+    /// The current run's phase (`connect`, `receive`, `send`: see `status::phase_label`).
     pub phase: Option<String>,
     /// Bytes moved in the phase.
     pub done: u64,
@@ -105,7 +105,7 @@ pub fn replica_of(state: &AppState) -> Replica {
 pub async fn run_now(state: &AppState) -> Run {
     let runner = state.part::<Replication>().runner.clone();
     runner.started.fetch_add(1, Ordering::SeqCst);
-    runner.set(Some(Progress { phase: "connexion", done: 0, total: 0 }));
+    runner.set(Some(Progress { phase: "connect", done: 0, total: 0 }));
     let replica = replica_of(state);
     let report = {
         let runner = runner.clone();

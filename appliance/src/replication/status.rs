@@ -1,5 +1,5 @@
 //! What people see of replication: the director's sync page (enrolment with the hub, the
-//! status in plain French, teachers' devices), the hub administrator's page (schools,
+//! status in plain words, teachers' devices), the hub administrator's page (schools,
 //! enrolment codes, revocation), the « dernière synchronisation » line of staff pages, and
 //! the loopback-only control endpoint `preau sync now` uses.
 
@@ -45,7 +45,14 @@ pub fn footer_note(state: &AppState, l: Locale) -> Option<String> {
     })
 }
 
-/// Plain-French advice for a run's error (`code: detail`).
+/// What a run under way is doing (`RunnerState::phase`), in words; `None` is a run waiting
+/// to start. A phase this build has no words for (a server of another version) shows as it is.
+pub fn phase_label(l: Locale, phase: Option<&str>) -> String {
+    let id = format!("sync-phase-{}", phase.unwrap_or("waiting"));
+    if l.has(&id) { l.t(&id) } else { phase.unwrap_or_default().to_owned() }
+}
+
+/// Plain-language advice for a run's error (`code: detail`).
 pub fn advice(l: Locale, error: &str) -> String {
     let code = error.split_once(':').map_or(error, |(c, _)| c).trim();
     let id = format!("sync-advice-{code}");
@@ -190,7 +197,7 @@ async fn page(
         .map(|m| (m.id.as_str().to_owned(), m.full_name()))
         .collect();
     teachers.sort_by(|a, b| a.1.cmp(&b.1));
-    let running = state.part::<Replication>().runner.state(None).phase;
+    let running = state.part::<Replication>().runner.state(None).phase.map(|p| phase_label(l, Some(&p)));
     render(&SyncPage {
         c: Chrome::new(ctx),
         valid_until: hub
@@ -240,7 +247,10 @@ async fn enroll_form(
             state.part::<Replication>().runner.trigger();
             ctx.locale.t("sync-enrolled")
         }
-        Err(e) => e.to_string(),
+        Err(e) => {
+            tracing::info!(error = %e, "enrolment failed");
+            e.message(ctx.locale)
+        }
     };
     page(&state, &ctx, None, Some(message)).await
 }
@@ -493,4 +503,23 @@ async fn home_tiles(h: &Home<'_>) -> Result<HomePart, AppError> {
     let tiles = (h.member.profile == Profile::Director)
         .then(|| Tile::new(Place::Admin, "/admin/sync", "sync", h.l().t("tile-sync")));
     Ok(HomePart { tiles: tiles.into_iter().collect(), panel: None })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_phase_of_a_run_has_words_in_every_language() {
+        for l in [Locale::default(), Locale::negotiate(Some("en"))] {
+            for phase in [None, Some("connect"), Some("receive"), Some("send")] {
+                let label = phase_label(l, phase);
+                assert!(!label.is_empty() && !label.starts_with("sync-phase-"), "{l:?} {phase:?}: {label}");
+            }
+        }
+        assert_eq!(phase_label(Locale::default(), Some("receive")), "réception");
+        assert_eq!(phase_label(Locale::negotiate(Some("en")), Some("receive")), "receiving");
+        // A phase from a server of another version shows as it came.
+        assert_eq!(phase_label(Locale::default(), Some("réception")), "réception");
+    }
 }

@@ -26,7 +26,7 @@ pub const SCHOOL_YEAR: &str = "2026-2027";
 pub struct DemoLogins {
     /// The school's name.
     pub school: String,
-    /// (profile label, login) for password logins.
+    /// (message id of the account's label, login) for password logins.
     pub accounts: Vec<(&'static str, String)>,
     /// A CP pupil: first name, class name, class id, picture sequence.
     pub pupil: (String, String, String, String),
@@ -164,11 +164,15 @@ pub fn seed(store: &mut Store) -> Result<Option<DemoLogins>, AppError> {
         ..Person::default()
     };
 
-    let director =
-        add(&mut directory, &mut creds, adult(Profile::Director, "Mme", "Claire", "Martin"), Some("Directrice"));
+    let director = add(
+        &mut directory,
+        &mut creds,
+        adult(Profile::Director, "Mme", "Claire", "Martin"),
+        Some("demo-account-director"),
+    );
     let teachers: Vec<UserId> = [
-        ("Mme", "Sophie", "Le Bihan", Some("Enseignante (CE1-CE2)")),
-        ("M.", "Julien", "Roche", Some("Enseignant (CP)")),
+        ("Mme", "Sophie", "Le Bihan", Some("demo-account-teacher-ce")),
+        ("M.", "Julien", "Roche", Some("demo-account-teacher-cp")),
         ("Mme", "Nadia", "Benhamou", None),
         ("M.", "Yann", "Kerouac", None),
         ("Mme", "Hélène", "Dubois", None),
@@ -181,7 +185,7 @@ pub fn seed(store: &mut Store) -> Result<Option<DemoLogins>, AppError> {
         p.staff_role = role.into();
         add(&mut directory, &mut creds, p, demo)
     };
-    staff("atsem", "Mme", "Martine", "Guillemot", Some("ATSEM"));
+    staff("atsem", "Mme", "Martine", "Guillemot", Some("demo-account-atsem"));
     staff("periscolaire", "M.", "Karim", "Saïdi", None);
 
     // Four classes, CP to CM2, one of them spanning two levels; Hélène Dubois teaches in CM2
@@ -227,7 +231,7 @@ pub fn seed(store: &mut Store) -> Result<Option<DemoLogins>, AppError> {
         let mut mother = adult(Profile::Parent, "Mme", MOTHERS[rng.random_range(0..MOTHERS.len())], surname);
         mother.address = format!("{} rue du Moulin, 35999 Saint-Aubin-des-Prés", rng.random_range(1..80));
         // The first parent created is the demo parent (their family gets two children below).
-        let demo = families.is_empty().then_some("Parent de deux enfants");
+        let demo = families.is_empty().then_some("demo-account-parent");
         let mut parents = vec![add(&mut directory, &mut creds, mother, demo)];
         if !single && !separated {
             let mut p = adult(Profile::Parent, "M.", FATHERS[rng.random_range(0..FATHERS.len())], surname);
@@ -380,23 +384,18 @@ fn seed_homework(
     Ok(())
 }
 
-/// Seeds the demo school if the replica has none, and prints its logins.
-pub fn seed_and_print(db: &crate::platform::db::Db) -> anyhow::Result<()> {
+/// Seeds the demo school if the replica has none, and prints its logins in `l`.
+pub fn seed_and_print(db: &crate::platform::db::Db, l: crate::platform::i18n::Locale) -> anyhow::Result<()> {
     let Some(logins) = db.run_blocking(seed).map_err(|e| anyhow::anyhow!("{e}"))? else {
         return Ok(());
     };
-    let l = crate::platform::i18n::Locale::default();
-    out!("École de démonstration créée : {}", logins.school);
-    out!("Comptes de démonstration (mot de passe : {}) :", DEMO_PASSWORD);
+    out!("{}", l.ta("cli-demo-created", &[("school", &logins.school)]));
+    out!("{}", l.ta("cli-demo-accounts", &[("password", DEMO_PASSWORD)]));
     for (label, login) in &logins.accounts {
-        out!("  {label:<28} {login}");
+        out!("  {:<28} {login}", l.t(label));
     }
     let (first, class, _, pictures) = &logins.pupil;
     let pictures: Vec<String> = pictures.split(',').map(|p| l.t(&format!("picture-{p}"))).collect();
-    out!(
-        "  Élève : {first} ({class}) — sur une tablette de la classe (son enseignant la prépare depuis la page \
-         de la classe), son prénom, puis : {}",
-        pictures.join(", ")
-    );
+    out!("  {}", l.ta("cli-demo-pupil", &[("first", first), ("class", class), ("pictures", &pictures.join(", "))]));
     Ok(())
 }

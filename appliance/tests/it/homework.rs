@@ -492,3 +492,27 @@ async fn work_for_a_group_reaches_only_its_members() {
     let (status, _) = api(&server, "POST", &format!("/api/v1/classes/{}/homework", ce.id), Some(&t), Some(body)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+/// The form suggests subjects in the reader's language (from the locales); an entry keeps
+/// its subject as it was chosen or typed, and every reader sees it so.
+#[tokio::test]
+async fn subjects_are_suggested_in_the_readers_language_and_shown_as_stored() {
+    let (_server, mut b, ce) = teacher().await;
+    let path = format!("/classes/{}/homework?week={}", ce.id, day(0));
+    let french = b.get(&path).await;
+    french.assert_ok();
+    for subject in ["Mathématiques", "Questionner le monde", "Éducation musicale", "EPS"] {
+        assert!(french.contains(&format!("<option value=\"{subject}\">")), "{subject}: {}", french.body);
+    }
+    let english = b.get_in("en-GB,en;q=0.9", &path).await;
+    english.assert_ok();
+    for subject in ["Mathematics", "Understanding the world", "Music", "PE"] {
+        assert!(english.contains(&format!("<option value=\"{subject}\">")), "{subject}: {}", english.body);
+    }
+    assert!(!english.contains("<option value=\"Mathématiques\">"));
+    let today = day(0);
+    let fields = [("assigned_on", today.as_str()), ("subject", "Mathématiques"), ("lesson", "La table de 9.")];
+    b.post(&format!("/classes/{}/homework", ce.id), &fields).await;
+    let english = b.get_in("en-GB,en;q=0.9", &path).await;
+    assert!(english.contains("<h4>Mathématiques"), "written in French, shown as written: {}", english.body);
+}

@@ -222,8 +222,12 @@ fn the_command_line_previews_then_applies() {
     }
     let file = data.path().join("eleves.csv");
     std::fs::write(&file, pupils_2026()).unwrap();
-    let run = |args: &[&str]| {
+    // The command speaks the language of LC_ALL, LC_MESSAGES or LANG: French unless English.
+    let run_in = |lang: &str, args: &[&str]| {
         let out = std::process::Command::new(preau)
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env("LANG", lang)
             .args(["--data-dir", data.path().to_str().unwrap(), "import", "onde"])
             .args(args)
             .output()
@@ -234,10 +238,24 @@ fn the_command_line_previews_then_applies() {
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     };
+    let run = |args: &[&str]| run_in("fr_FR.UTF-8", args);
     let f = file.to_str().unwrap();
+    let (ok, out, err) = run_in("en_GB.UTF-8", &[f, "--year", "2026-2027"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("What the import will do")
+            && out.contains("Pupil Léonie MARTINEAU")
+            && out.contains("(add --apply to import)"),
+        "{out}"
+    );
     let (ok, out, err) = run(&[f, "--year", "2026-2027"]);
     assert!(ok, "{err}");
-    assert!(out.contains("Ce que l'import va faire") && out.contains("Élève Léonie MARTINEAU"), "{out}");
+    assert!(
+        out.contains("Ce que l'import va faire")
+            && out.contains("Élève Léonie MARTINEAU")
+            && out.contains("(ajoutez --apply pour importer)"),
+        "{out}"
+    );
     let (ok, out, _) = run(&[f, "--year", "2026-2027", "--apply"]);
     assert!(ok);
     assert!(out.contains("Ce que l'import a fait"), "{out}");
@@ -247,7 +265,9 @@ fn the_command_line_previews_then_applies() {
     std::fs::write(&file, "Nom;Prénom;Date de naissance;Sexe\nDUPONT;Jean;32/13/2019;M\n").unwrap();
     let (ok, _, err) = run(&[f, "--apply"]);
     assert!(!ok, "a file with errors fails");
-    assert!(err.contains("eleves.csv, ligne 2") && err.contains("32/13/2019"), "{err}");
+    assert!(err.contains("eleves.csv, ligne 2 : ") && err.contains("32/13/2019"), "{err}");
+    let (ok, _, err) = run_in("en_GB.UTF-8", &[f, "--apply"]);
+    assert!(!ok && err.contains("eleves.csv, line 2: ") && err.contains("32/13/2019"), "{err}");
 
     // `preau import onde … | head`: the reader is gone before the first line.
     std::fs::write(&file, pupils_2026()).unwrap();

@@ -76,3 +76,16 @@ homework-files = Attached files
 homework-remove-file = Remove “{ $name }”
 homework-too-many-files = An entry carries at most 10 files.
 error-too-many-files = Too many files at once (10 at most).
+
+## Subjects the form suggests (an entry keeps its subject as chosen or typed)
+subject-french = French
+subject-maths = Mathematics
+subject-world = Understanding the world
+subject-science = Science
+subject-history = History
+subject-geography = Geography
+subject-language = Modern language
+subject-arts = Art
+subject-music = Music
+subject-pe = PE
+subject-civics = Civics

@@ -73,3 +73,14 @@ hub-pending-codes = Pending codes
 hub-code-until = valid until { $date }
 hub-bad-uai = The UAI is seven digits and a letter, for example 0290001A.
 hub-bad-name = The school's name is too long or has characters that are not allowed.
+
+## Enrolment (the sync page and `preau enroll`)
+enroll-unreachable = The server { $url } cannot be reached: check the address and the internet connection ({ $detail }).
+enroll-bad-code = This enrolment code is unknown, already used or expired: ask for a new one.
+enroll-refused = The server refused the enrolment ({ $detail }).
+
+## Steps of a synchronisation under way (the sync page and `preau sync now`)
+sync-phase-waiting = waiting
+sync-phase-connect = connecting
+sync-phase-receive = receiving
+sync-phase-send = sending

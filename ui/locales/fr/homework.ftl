@@ -76,3 +76,16 @@ homework-files = Fichiers joints
 homework-remove-file = Retirer « { $name } »
 homework-too-many-files = Une entrée porte au plus 10 fichiers.
 error-too-many-files = Trop de fichiers à la fois (10 au plus).
+
+## Matières proposées dans le formulaire (une entrée garde la matière telle qu'elle a été choisie ou tapée)
+subject-french = Français
+subject-maths = Mathématiques
+subject-world = Questionner le monde
+subject-science = Sciences
+subject-history = Histoire
+subject-geography = Géographie
+subject-language = Langue vivante
+subject-arts = Arts plastiques
+subject-music = Éducation musicale
+subject-pe = EPS
+subject-civics = EMC

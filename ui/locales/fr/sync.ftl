@@ -73,3 +73,14 @@ hub-pending-codes = Codes en attente
 hub-code-until = valable jusqu'au { $date }
 hub-bad-uai = L'UAI doit compter sept chiffres et une lettre, par exemple 0290001A.
 hub-bad-name = Le nom de l'école est trop long ou contient des caractères non autorisés.
+
+## Enrôlement (page de synchronisation et `preau enroll`)
+enroll-unreachable = Le serveur { $url } est injoignable : vérifiez l'adresse et la connexion internet ({ $detail }).
+enroll-bad-code = Ce code d'enrôlement est inconnu, déjà utilisé ou expiré : demandez-en un nouveau.
+enroll-refused = Le serveur a refusé l'enrôlement ({ $detail }).
+
+## Étapes d'une synchronisation en cours (page de synchronisation et `preau sync now`)
+sync-phase-waiting = en attente
+sync-phase-connect = connexion
+sync-phase-receive = réception
+sync-phase-send = envoi

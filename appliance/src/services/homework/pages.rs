@@ -84,19 +84,20 @@ impl From<EntryForm> for EntryInput {
     }
 }
 
-/// Subjects offered (any other may be typed).
+/// Subjects offered, as message ids: the form suggests their text in the reader's language,
+/// and any other may be typed. An entry stores its subject as written, never an id.
 pub(super) const SUBJECTS: &[&str] = &[
-    "Français",
-    "Mathématiques",
-    "Questionner le monde",
-    "Sciences",
-    "Histoire",
-    "Géographie",
-    "Langue vivante",
-    "Arts plastiques",
-    "Éducation musicale",
-    "EPS",
-    "EMC",
+    "subject-french",
+    "subject-maths",
+    "subject-world",
+    "subject-science",
+    "subject-history",
+    "subject-geography",
+    "subject-language",
+    "subject-arts",
+    "subject-music",
+    "subject-pe",
+    "subject-civics",
 ];
 
 pub(super) async fn week_page(

@@ -213,6 +213,18 @@ impl Browser {
         self.page(r).await
     }
 
+    /// Gets a page as a browser set to another language would (`Accept-Language`).
+    pub async fn get_in(&mut self, accept_language: &str, path: &str) -> Page {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header(reqwest::header::ACCEPT_LANGUAGE, accept_language)
+            .send()
+            .await
+            .unwrap();
+        self.page(r).await
+    }
+
     /// Posts a form with this browser's current CSRF token.
     pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
         let csrf = self.csrf.clone();

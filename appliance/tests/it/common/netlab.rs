@@ -255,6 +255,8 @@ impl Node {
         c.args(["--data-dir", self.data.path().to_str().unwrap()]);
         // Syncs happen when the test asks, never on their own.
         c.env("PREAU_DISCOVERY", "false").env("PREAU_SYNC_INTERVAL_MINUTES", "0").env("PREAU_SYNC_WINDOW", "");
+        // The tests read its French output, whatever the locale they run in.
+        c.env_remove("LC_ALL").env_remove("LC_MESSAGES").env("LANG", "fr_FR.UTF-8");
         c
     }
 
