@@ -34,8 +34,11 @@ pub struct Db {
 struct Memo {
     /// Bumped after every write (see [`Db::run`]).
     generation: AtomicU64,
-    entries: Mutex<HashMap<(&'static str, String), (u64, Arc<dyn Any + Send + Sync>)>>,
+    entries: Mutex<HashMap<(&'static str, String), Kept>>,
 }
+
+/// An answer, and the generation it was computed at.
+type Kept = (u64, Arc<dyn Any + Send + Sync>);
 
 struct Readers {
     path: PathBuf,
