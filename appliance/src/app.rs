@@ -216,3 +216,28 @@ async fn require_setup(State(state): State<AppState>, request: Request, next: Ne
     }
     next.run(request).await
 }
+
+#[cfg(test)]
+mod tests {
+    use preau_sync::Kind;
+
+    /// Every kind of document has its rule from exactly one service, but the school's
+    /// directory and credentials, which the school's own pages guard (see ARCHITECTURE.md).
+    /// A kind without a service would have every peer's change to it refused.
+    #[test]
+    fn every_kind_has_one_rule() {
+        let rules = super::rules();
+        for kind in Kind::ALL {
+            assert_eq!(rules.of(kind).is_some(), !kind.read_by_policies(), "{kind}");
+        }
+    }
+
+    /// Service names are unique: they name the services in logs and tests.
+    #[test]
+    fn services_are_listed_once() {
+        let mut names: Vec<_> = super::SERVICES.iter().map(|s| s.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), super::SERVICES.len());
+    }
+}

@@ -32,7 +32,7 @@ impl FileStore {
 
     /// Stores a file once whatever its name; returns its reference.
     pub async fn put(&self, name: &str, mime: &str, bytes: Vec<u8>) -> Result<Attachment, AppError> {
-        let hash = blake3::hash(&bytes).to_hex().to_string();
+        let hash = super::blocking::offload(|| blake3::hash(&bytes).to_hex().to_string());
         let path = self.path(&hash).expect("a fresh hash is valid");
         let attachment =
             Attachment { hash, name: file_name(name), mime: media_type_of(name, mime), size: bytes.len() as i64 };

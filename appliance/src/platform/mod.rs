@@ -2,6 +2,7 @@
 //! replica handle, errors, messages, text checks, files, QR codes, rate limits, discovery,
 //! the clock and the server's socket.
 
+pub mod blocking;
 pub mod clock;
 pub mod config;
 pub mod db;

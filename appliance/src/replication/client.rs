@@ -323,7 +323,7 @@ impl Sink for Vec<u8> {
         Ok(())
     }
     fn has_hash(&self, hash: &[u8; 32]) -> Result<bool, SyncError> {
-        Ok(blake3::hash(self).as_bytes() == hash)
+        Ok(crate::platform::blocking::offload(|| blake3::hash(self)).as_bytes() == hash)
     }
 }
 
@@ -477,7 +477,7 @@ async fn exchange(replica: &Replica, conn: &Conn<'_>, run: &mut Run) -> Result<S
     let payload = if reply.len() <= CHUNK {
         Payload::Inline(reply)
     } else {
-        let hash = *blake3::hash(&reply).as_bytes();
+        let hash = *crate::platform::blocking::offload(|| blake3::hash(&reply)).as_bytes();
         let len = reply.len() as u64;
         let reply = Arc::new(reply);
         let piece = move |from: u64, to: u64| Ok(reply[from as usize..to as usize].to_vec());

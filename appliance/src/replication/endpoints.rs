@@ -294,7 +294,7 @@ async fn open(
         (Payload::Inline(offer), None)
     } else {
         let path = state.part::<Replication>().server.dir().join(format!("offer-{}", hex::encode(sid)));
-        let hash = *blake3::hash(&offer).as_bytes();
+        let hash = *crate::platform::blocking::offload(|| blake3::hash(&offer)).as_bytes();
         let len = offer.len() as u64;
         tokio::fs::write(&path, offer).await.map_err(|e| crate::platform::error::AppError::Internal(e.to_string()))?;
         (Payload::Stored { len, hash }, Some(path))

@@ -44,12 +44,13 @@ pub fn verify(path: &Path, len: u64, hash: &[u8; 32]) -> Result<bool, Refused> {
     if offset(path) != len {
         return Ok(false);
     }
-    let mut hasher = blake3::Hasher::new();
-    hasher
-        .update_reader(
-            std::fs::File::open(path).map_err(|e| crate::platform::error::AppError::Internal(e.to_string()))?,
-        )
-        .map_err(|e| crate::platform::error::AppError::Internal(e.to_string()))?;
+    // Up to a 32 MiB bundle or a video read and hashed: never on an async worker.
+    let hasher = crate::platform::blocking::offload(|| -> Result<blake3::Hasher, crate::platform::error::AppError> {
+        let file = std::fs::File::open(path).map_err(|e| crate::platform::error::AppError::Internal(e.to_string()))?;
+        let mut hasher = blake3::Hasher::new();
+        hasher.update_reader(file).map_err(|e| crate::platform::error::AppError::Internal(e.to_string()))?;
+        Ok(hasher)
+    })?;
     if hasher.finalize().as_bytes() != hash {
         let _ = std::fs::remove_file(path);
         return Err(Refused::new(

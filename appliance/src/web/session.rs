@@ -272,6 +272,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
 /// Middleware: gives every request a [`Ctx`], sets the sid cookie when it is new, and keeps
 /// a session that must change its password on the password page.
 pub async fn layer(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    // Static assets are the same for everyone: no session to look up, and no cookie on an
+    // answer that browsers keep for a year.
+    if request.uri().path().starts_with("/static/") {
+        return next.run(request).await;
+    }
     let locale = Locale::negotiate(request.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
     // `MockConnectInfo` stands in for the socket in in-process tests and benchmarks.
     let client_ip = request
@@ -307,8 +312,7 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
     if let Some(s) = &signed_in {
         let path = request.uri().path();
         // API requests get a JSON refusal from their extractor instead of a redirect.
-        let allowed =
-            path == "/password" || path == "/logout" || path.starts_with("/static/") || path.starts_with("/api/");
+        let allowed = path == "/password" || path == "/logout" || path.starts_with("/api/");
         if s.must_change_password && !allowed {
             return Redirect::to("/password").into_response();
         }

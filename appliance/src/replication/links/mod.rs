@@ -145,9 +145,13 @@ impl Links {
         Ok(Self { conn, hub: Arc::new(std::sync::RwLock::new(hub)) })
     }
 
+    /// Every statement: `synchronous=FULL` makes writes wait for the disk, so never on an
+    /// async worker (`offload`).
     fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, AppError> {
-        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        f(&conn).map_err(db)
+        crate::platform::blocking::offload(|| {
+            let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+            f(&conn).map_err(db)
+        })
     }
 
     /// Our upstream link, once enrolled (from memory).
@@ -196,30 +200,32 @@ impl Links {
         replica: ReplicaId,
         key: [u8; 32],
     ) -> Result<Option<(String, String)>, AppError> {
-        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        let tx = conn.transaction().map_err(db)?;
-        let now = crate::platform::clock::now_ms();
-        let found: Option<(String, String)> = tx
-            .query_row(
-                "SELECT label, subject FROM enrollment_code WHERE code_hash = ? AND used_by IS NULL AND expires_at > ?",
-                params![code_hash.to_vec(), now],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+        crate::platform::blocking::offload(|| {
+            let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+            let tx = conn.transaction().map_err(db)?;
+            let now = crate::platform::clock::now_ms();
+            let found: Option<(String, String)> = tx
+                .query_row(
+                    "SELECT label, subject FROM enrollment_code WHERE code_hash = ? AND used_by IS NULL AND expires_at > ?",
+                    params![code_hash.to_vec(), now],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(db)?;
+            let Some((label, subject)) = found else { return Ok(None) };
+            tx.execute(
+                "UPDATE enrollment_code SET used_by = ? WHERE code_hash = ?",
+                params![replica.to_string(), code_hash.to_vec()],
             )
-            .optional()
             .map_err(db)?;
-        let Some((label, subject)) = found else { return Ok(None) };
-        tx.execute(
-            "UPDATE enrollment_code SET used_by = ? WHERE code_hash = ?",
-            params![replica.to_string(), code_hash.to_vec()],
-        )
-        .map_err(db)?;
-        tx.execute(
-            "INSERT OR REPLACE INTO enrolled (replica, public_key, label, subject, enrolled_at) VALUES (?, ?, ?, ?, ?)",
-            params![replica.to_string(), key.to_vec(), label, subject, now],
-        )
-        .map_err(db)?;
-        tx.commit().map_err(db)?;
-        Ok(Some((label, subject)))
+            tx.execute(
+                "INSERT OR REPLACE INTO enrolled (replica, public_key, label, subject, enrolled_at) VALUES (?, ?, ?, ?, ?)",
+                params![replica.to_string(), key.to_vec(), label, subject, now],
+            )
+            .map_err(db)?;
+            tx.commit().map_err(db)?;
+            Ok(Some((label, subject)))
+        })
     }
 
     /// Codes not used yet and not expired: (label, subject, expires_at).

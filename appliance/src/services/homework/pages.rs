@@ -1,8 +1,7 @@
-//! The pages.
+//! The cahier de textes's pages: their handlers and their askama views. They call the domain
+//! functions of `mod.rs`, as the JSON API does.
 
 use super::*;
-
-// ---- pages ----
 
 pub(crate) fn routes() -> Routes {
     Routes::new()

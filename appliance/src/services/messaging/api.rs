@@ -1,8 +1,7 @@
-//! The JSON API.
+//! The messaging service's JSON API: the same domain functions as the pages, with their OpenAPI
+//! annotations.
 
 use super::*;
-
-// ---- API ----
 
 pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
