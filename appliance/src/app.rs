@@ -84,15 +84,12 @@ pub fn router(state: AppState) -> Router {
             .fallback(web::not_found)
             .layer(middleware::from_fn_with_state(state.clone(), require_setup))
             .layer(middleware::from_fn_with_state(state.clone(), web::session::layer))
-            .layer(middleware::from_fn(web::api::errors_as_json))
-            .layer(axum::extract::DefaultBodyLimit::max(state.config.max_upload_bytes))
-            // Hashes the answer as the handler made it, before any compression.
-            .layer(middleware::from_fn(web::api_etag)),
+            .layer(axum::extract::DefaultBodyLimit::max(state.config.max_upload_bytes)),
     };
     routes
-        // Outside everything that may replace an answer, so that every answer has them.
-        .layer(middleware::from_fn_with_state(state.clone(), web::security_headers))
-        .layer(middleware::from_fn_with_state(replication::PREFIX, web::compress))
+        .layer(web::compression())
+        // Outside everything that may replace an answer, so that every answer has its headers.
+        .layer(middleware::from_fn_with_state((state.clone(), replication::PREFIX), web::edge))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -6,7 +6,8 @@
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{Method, StatusCode};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use serde::Serialize;
@@ -105,7 +106,9 @@ pub fn router(api: OpenApiRouter<AppState>, tags: &[(&'static str, &'static str)
     let doc = std::sync::Arc::new(doc);
     router
         .route("/api/v1/openapi.json", axum::routing::get(move || async move { Json(doc.as_ref().clone()) }))
-        .fallback(|| async { ApiError(AppError::NotFound) })
+        .layer(axum::middleware::from_fn(errors_as_json))
+        // Hashes the answer as the handler made it, before any compression.
+        .layer(axum::middleware::from_fn(etag))
 }
 
 /// The id of what a request created (every `201 Created` answer).
@@ -185,10 +188,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let bad = |detail: String| ApiError(AppError::bad("error-bad-request", detail));
-        let json_type =
-            req.headers().get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
-                v.starts_with("application/json") || v.split(';').next().is_some_and(|t| t.ends_with("+json"))
-            });
+        let json_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+            v.starts_with("application/json") || v.split(';').next().is_some_and(|t| t.ends_with("+json"))
+        });
         let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| bad(e.body_text()))?;
         if bytes.is_empty() {
             return serde_json::from_slice(b"{}").map(ApiJson).map_err(|e| bad(e.to_string()));
@@ -229,18 +231,15 @@ pub struct CsrfToken {
     pub csrf: String,
 }
 
-/// Middleware: whatever answers an `/api/` request with an error that is not already JSON
-/// (an unknown path, a wrong method, a path that is not UTF-8, a body over the size limit)
-/// answers with the API's error body instead.
-pub async fn errors_as_json(request: Request, next: axum::middleware::Next) -> Response {
-    let api = request.uri().path().starts_with("/api/");
+/// Middleware of the API's routes: whatever answers with an error that is not already JSON
+/// (a wrong method, a path that is not UTF-8, a body over the size limit) answers with the
+/// API's error body instead. (Unknown paths under `/api/` get it from `web::not_found`.)
+pub async fn errors_as_json(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
-    let json = response
-        .headers()
-        .get(axum::http::header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if !api || json || !(status.is_client_error() || status.is_server_error()) {
+    let json =
+        response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if json || !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
     let id = match status.as_u16() {
@@ -254,4 +253,42 @@ pub async fn errors_as_json(request: Request, next: axum::middleware::Next) -> R
     };
     let l = Locale::default();
     (status, Json(ErrorBody { error: id.to_owned(), message: l.t(id), details: Vec::new() })).into_response()
+}
+
+/// JSON API reads carry a validator, a hash of the answer (weak: the compression layer
+/// makes several encodings of it); a client that kept an answer asks again with
+/// `If-None-Match` and gets 304 with no body. Pages carry none: see ARCHITECTURE.md
+/// (« Over the wire »).
+async fn etag(request: Request, next: Next) -> Response {
+    if request.method() != Method::GET {
+        return next.run(request).await;
+    }
+    let if_none_match: axum::http::HeaderMap =
+        request.headers().get_all(header::IF_NONE_MATCH).iter().map(|v| (header::IF_NONE_MATCH, v.clone())).collect();
+    let response = next.run(request).await;
+    let json =
+        response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if response.status() != StatusCode::OK || !json || response.headers().contains_key(header::ETAG) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    // Answers made in memory are hashed; one that streams keeps streaming.
+    if axum::body::HttpBody::size_hint(&body).exact().is_none() {
+        return Response::from_parts(parts, body);
+    }
+    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => bytes,
+        Err(e) => return AppError::Internal(format!("reading an answer: {e}")).into_response(),
+    };
+    let etag = format!("W/\"{}\"", &blake3::hash(&bytes).to_hex()[..32]);
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        parts.headers.insert(header::ETAG, value);
+    }
+    if super::assets::etag_matches(&if_none_match, &etag) {
+        parts.status = StatusCode::NOT_MODIFIED;
+        parts.headers.remove(header::CONTENT_TYPE);
+        parts.headers.remove(header::CONTENT_LENGTH);
+        return Response::from_parts(parts, axum::body::Body::empty());
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }

@@ -223,63 +223,17 @@ const COMPRESS_FROM_BYTES: u64 = 1024;
 
 /// gzip or brotli (tower-http), as the client's `Accept-Encoding` asks, for pages, the JSON
 /// API and the like. Never for server-sent events (each event must leave at once, not wait
-/// in an encoder's buffer), images, [`Uncompressed`] answers or small ones; and the paths
-/// under `passed` (replication: its bundles are zstd frames with their own protocol) are not
-/// even offered to the layer.
-pub async fn compress(State(passed): State<&'static str>, request: Request, next: Next) -> Response {
-    use tower::{Layer as _, ServiceExt as _};
+/// in an encoder's buffer), images, [`Uncompressed`] answers or small ones; replication is
+/// not even offered to it ([`edge`]). Built once: a layer made per request cost more than
+/// the page it wrapped (BENCHMARKS.md).
+pub fn compression() -> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate> {
     use tower_http::compression::predicate::{NotForContentType, Predicate as _, SizeAbove};
-    if request.uri().path().starts_with(passed) {
-        return next.run(request).await;
-    }
     let unmarked = |_: StatusCode, _: axum::http::Version, _: &axum::http::HeaderMap, e: &axum::http::Extensions| {
         e.get::<Uncompressed>().is_none()
     };
     let when =
         SizeAbove::new(COMPRESS_FROM_BYTES).and(NotForContentType::SSE).and(NotForContentType::IMAGES).and(unmarked);
-    let layer = tower_http::compression::CompressionLayer::new().compress_when(when);
-    match layer.layer(next).oneshot(request).await {
-        Ok(response) => response.map(axum::body::Body::new),
-        Err(never) => match never {},
-    }
-}
-
-/// JSON API reads carry a validator, a hash of the answer (weak: the compression layer
-/// makes several encodings of it); a client that kept an answer asks again with
-/// `If-None-Match` and gets 304 with no body. Pages carry none: see ARCHITECTURE.md
-/// (« Over the wire »).
-pub async fn api_etag(request: Request, next: Next) -> Response {
-    if request.method() != axum::http::Method::GET || !request.uri().path().starts_with("/api/") {
-        return next.run(request).await;
-    }
-    let if_none_match: axum::http::HeaderMap =
-        request.headers().get_all(header::IF_NONE_MATCH).iter().map(|v| (header::IF_NONE_MATCH, v.clone())).collect();
-    let response = next.run(request).await;
-    let json =
-        response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if response.status() != StatusCode::OK || !json || response.headers().contains_key(header::ETAG) {
-        return response;
-    }
-    let (mut parts, body) = response.into_parts();
-    // Answers made in memory are hashed; one that streams keeps streaming.
-    if axum::body::HttpBody::size_hint(&body).exact().is_none() {
-        return Response::from_parts(parts, body);
-    }
-    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
-        Ok(bytes) => bytes,
-        Err(e) => return AppError::Internal(format!("reading an answer: {e}")).into_response(),
-    };
-    let etag = format!("W/\"{}\"", &blake3::hash(&bytes).to_hex()[..32]);
-    if let Ok(value) = HeaderValue::from_str(&etag) {
-        parts.headers.insert(header::ETAG, value);
-    }
-    if assets::etag_matches(&if_none_match, &etag) {
-        parts.status = StatusCode::NOT_MODIFIED;
-        parts.headers.remove(header::CONTENT_TYPE);
-        parts.headers.remove(header::CONTENT_LENGTH);
-        return Response::from_parts(parts, axum::body::Body::empty());
-    }
-    Response::from_parts(parts, axum::body::Body::from(bytes))
+    tower_http::compression::CompressionLayer::new().compress_when(when)
 }
 
 /// Healthy when the storage answers a query (cheap enough to poll; `integrity_check` is
@@ -291,14 +245,29 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// Nothing here (404).
-pub async fn not_found() -> AppError {
-    AppError::NotFound
+/// Nothing here (404): the API's error body under `/api/`, else the error page.
+pub async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        api::error_response(&AppError::NotFound, Vec::new())
+    } else {
+        AppError::NotFound.into_response()
+    }
 }
 
-/// Headers on every answer: what a page may load and do, no sniffing, no caching of
+/// The outermost middleware of ours, around the compression layer. On the way in, it hides
+/// `Accept-Encoding` from the requests under `passed` (replication's): their bundles are zstd frames with their
+/// own protocol, and tower-http answers 406 to an `Accept-Encoding` that refuses every coding
+/// (after the handler ran), which a replication peer must never meet. On the way out, the
+/// headers of every answer: what a page may load and do, no sniffing, no caching of
 /// anything personal (static assets set their own), and HSTS over HTTPS.
-pub async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn edge(
+    State((state, passed)): State<(AppState, &'static str)>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if request.uri().path().starts_with(passed) {
+        request.headers_mut().remove(header::ACCEPT_ENCODING);
+    }
     let mut response = next.run(request).await;
     let h = response.headers_mut();
     h.insert(

@@ -224,7 +224,9 @@ impl Ctx {
 /// compressed sizes (BREACH). A different mask in each answer leaves nothing to guess.
 pub fn mask_csrf(token: &str) -> String {
     let Some(raw) = hex::decode(token).ok().filter(|raw| raw.len() == 16) else { return token.to_owned() };
-    let mask: [u8; 16] = crate::platform::random_bytes();
+    // Every page draws one: the thread's CSPRNG (ChaCha, seeded and reseeded by the OS)
+    // spares a system call per page.
+    let mask: [u8; 16] = rand::random();
     let masked: Vec<u8> = raw.iter().zip(mask).map(|(t, m)| t ^ m).collect();
     format!("{}{}", hex::encode(mask), hex::encode(masked))
 }

@@ -50,11 +50,20 @@ pub async fn run(demo: &Demo) -> Result<()> {
     let nginx_addr = free_port()?;
     let _nginx = Nginx::start(&nginx, data.path(), &www, nginx_addr)?;
     let reference = format!("http://{nginx_addr}");
+    // The framework's floor: the same bytes from a bare router, served as the appliance is
+    // (same threads, same HTTP stack), with no session, middleware or page work.
+    let floor_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let floor = format!("http://{}", floor_listener.local_addr()?);
+    let bytes = axum::body::Bytes::from(home.clone());
+    let bare = axum::Router::new().route("/", axum::routing::get(move || std::future::ready(bytes.clone())));
+    tokio::spawn(preau_appliance::platform::server::serve(floor_listener, bare, None, std::future::pending()));
 
     out!("\n## Pages under load (wrk, {CONNECTIONS} connections, {SECONDS} s each; nginx in the same run)");
     out!("{:<40} {:>8} {:>10} {:>9} {:>9}", "what", "bytes", "req/s", "p50 ms", "p99 ms");
     let nginx_home = wrk_run(&wrk, &format!("{reference}/home.html"), None)?;
     nginx_home.print("nginx: the pupil home's bytes, static", home.len());
+    let floor_home = wrk_run(&wrk, &floor, None)?;
+    floor_home.print("bare router: the same bytes", home.len());
     let rows = [
         ("pupil home", format!("{base}/"), Some(&cookie), home.len(), Some(nginx_home.rps)),
         (
@@ -82,6 +91,7 @@ pub async fn run(demo: &Demo) -> Result<()> {
             ratios.push((name.to_string(), run.rps / reference));
         }
     }
+    out!("bare router: {:.2} × nginx serving the same bytes", floor_home.rps / nginx_home.rps);
     for (name, ratio) in ratios {
         out!("{name}: {ratio:.2} × nginx serving its bytes");
     }
