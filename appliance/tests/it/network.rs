@@ -260,10 +260,19 @@ async fn schools_and_the_hub_edited_cut_off_converge_over_a_bad_rural_link_and_a
     assert!(ok, "{out}");
 }
 
+/// The video's size: 32 chunks, about a minute of rural ADSL's upload, so that the link is
+/// cut a dozen times or more during the transfer. (It was 20 MB: nearly three minutes of
+/// the cold suite on two cores, spent proving nothing a smaller file does not.)
+const VIDEO_BYTES: u32 = 8 << 20;
+
 #[tokio::test(flavor = "multi_thread")]
-async fn a_20_mb_video_and_a_day_of_changes_cross_a_link_cut_20_times() {
+async fn a_video_and_a_day_of_changes_cross_a_link_cut_again_and_again() {
     let mut lab = Lab::new(1, RURAL_ADSL).await;
-    eprintln!("network lab: {} ({}, cut 20 times)", if lab.netns { "namespaces" } else { "loopback" }, RURAL_ADSL.name);
+    eprintln!(
+        "network lab: {} ({}, cut up to 20 times)",
+        if lab.netns { "namespaces" } else { "loopback" },
+        RURAL_ADSL.name
+    );
     lab.start_hub();
     lab.enrol(0, DEMO_UAI);
     lab.schools[0].start(&["--demo"], &[("PREAU_MAX_UPLOAD_BYTES", "33554432")]);
@@ -273,7 +282,7 @@ async fn a_20_mb_video_and_a_day_of_changes_cross_a_link_cut_20_times() {
     for n in 0..40 {
         entry(&school.base(), &teacher, &ce, &format!("Exercice {n} du fichier de mathématiques")).await;
     }
-    let video: Vec<u8> = (0..20u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let video: Vec<u8> = (0..VIDEO_BYTES).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     let id = entry(&school.base(), &teacher, &ce, "Regarder la vidéo de la sortie").await;
     let form = reqwest::multipart::Form::new().part(
         "files",
@@ -307,7 +316,8 @@ async fn a_20_mb_video_and_a_day_of_changes_cross_a_link_cut_20_times() {
     assert!(ok, "{out}\n{}", lab.schools[0].log());
     let run = &lab.schools[0].runs()[0];
     eprintln!(
-        "20 MB video + 41 entries over {} with {cuts} cuts: {} B up, {} B re-sent ({:.1} chunks), {} connections",
+        "{} MiB video + 41 entries over {} with {cuts} cuts: {} B up, {} B re-sent ({:.1} chunks), {} connections",
+        VIDEO_BYTES >> 20,
         RURAL_ADSL.name,
         run.bytes_up,
         run.bytes_resent,
