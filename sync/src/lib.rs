@@ -8,6 +8,7 @@
 //! bytes into bytes and never touches a socket, HTTP or an async runtime.
 
 pub mod certificate;
+pub mod document;
 pub mod error;
 pub mod identity;
 pub mod ids;

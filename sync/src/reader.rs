@@ -5,11 +5,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::document::{corrupt, load};
 use crate::error::{Error, Result};
 use crate::ids::{DocId, Partition, ReplicaId, Scope};
 use crate::kinds::{self, Cell, DocKind, Table};
 use crate::storage::{CatalogEntry, Storage};
-use crate::store::{corrupt, load};
 
 /// A connection that reads a replica.
 pub struct Reader {

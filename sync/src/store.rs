@@ -7,12 +7,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use automerge::transaction::CommitOptions;
 use automerge::{ActorId, Automerge, ChangeHash};
 
-use crate::error::{Error, Result, without_panic};
+use crate::document::{corrupt, load};
+use crate::error::{Error, Result};
 use crate::identity::{ReplicaIdentity, fill_random};
 use crate::ids::{DocAddress, DocId, Partition, ReplicaId, Scope};
-use crate::kinds::{self, DocKind, Kind, Row};
+use crate::kinds::{self, DocKind, Row};
 use crate::reader::Reader;
-use crate::replication::thin::only_document_and_change_chunks;
 use crate::storage::{Storage, Tx};
 
 pub use crate::storage::{CatalogEntry, ConversationFilter, NewsFilter, NoteFilter, SCHEMA_VERSION};
@@ -68,7 +68,7 @@ impl Store {
             identity,
             actor: ActorId::from(actor),
             scope,
-            bundle_budget: crate::replication::bundle::BUNDLE_BUDGET_BYTES,
+            bundle_budget: crate::replication::protocol::BUNDLE_BUDGET_BYTES,
         };
         if upgraded {
             store.rebuild_read_models()?;
@@ -215,25 +215,6 @@ impl Store {
 
 pub(crate) fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
-}
-
-pub(crate) fn corrupt(id: DocId, e: impl ToString) -> Error {
-    Error::CorruptDocument { id, reason: e.to_string() }
-}
-
-/// Loads a stored document from its chunks, or a document of `kind` not stored yet (its
-/// genesis).
-pub(crate) fn load(tx: &Tx<'_>, kind: Kind, stored: Option<&CatalogEntry>) -> Result<Automerge> {
-    let Some(entry) = stored else { return Ok(kind.genesis()) };
-    load_document(&tx.chunks(entry.id)?.concat()).map_err(|e| corrupt(entry.id, e))
-}
-
-/// Parses stored document bytes, refusing (never panicking on) anything a store does not
-/// write: the database or a backup may have been damaged or tampered with.
-pub fn load_document(bytes: &[u8]) -> std::result::Result<Automerge, String> {
-    only_document_and_change_chunks(bytes)?;
-    let options = automerge::LoadOptions::default().text_encoding(kinds::TEXT_ENCODING);
-    without_panic(|| Automerge::load_with_options(bytes, options))?.map_err(|e| e.to_string())
 }
 
 /// Persists a changed document: `chunk` (its changes since `old`, from `save_after`), the

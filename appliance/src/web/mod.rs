@@ -255,11 +255,12 @@ pub async fn not_found(uri: axum::http::Uri) -> Response {
 }
 
 /// The outermost middleware of ours, around the compression layer. On the way in, it hides
-/// `Accept-Encoding` from the requests under `passed` (replication's): their bundles are zstd frames with their
-/// own protocol, and tower-http answers 406 to an `Accept-Encoding` that refuses every coding
-/// (after the handler ran), which a replication peer must never meet. On the way out, the
-/// headers of every answer: what a page may load and do, no sniffing, no caching of
-/// anything personal (static assets set their own), and HSTS over HTTPS.
+/// `Accept-Encoding` from the requests under `passed` (replication's): their bundles are
+/// zstd frames with their own protocol, and tower-http answers 406 to an `Accept-Encoding`
+/// that refuses every coding (after the handler ran), which a replication peer must never
+/// meet. On the way out, the headers of every answer: what a page may load and do, no
+/// sniffing, no caching of anything personal (static assets set their own), HSTS over
+/// HTTPS, and `Connection: close` on a refusal of a body too large.
 pub async fn edge(
     State((state, passed)): State<(AppState, &'static str)>,
     mut request: Request,
@@ -269,7 +270,13 @@ pub async fn edge(
         request.headers_mut().remove(header::ACCEPT_ENCODING);
     }
     let mut response = next.run(request).await;
+    let too_large = response.status() == StatusCode::PAYLOAD_TOO_LARGE;
     let h = response.headers_mut();
+    if too_large {
+        // The body was left unread: the connection closes after this answer, and a client
+        // that sent its next request on it would see that one fail.
+        h.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(

@@ -481,6 +481,8 @@ async fn malformed_and_unsigned_requests_get_4xx() {
     assert!(r.status().is_client_error());
     let big = http.post(format!("{}/replication/v1/sessions", hub.base)).body(vec![0u8; 9 << 20]).send().await.unwrap();
     assert_eq!(big.status(), 413);
+    // Its body was left unread: the client is told not to send another request on it.
+    assert_eq!(big.headers().get("connection").map(|v| v.as_bytes()), Some(&b"close"[..]));
     // The local control endpoint answers only on loopback (this test is on loopback).
     let r = http.get(format!("{}/replication/v1/local/sync", hub.base)).send().await.unwrap();
     assert!(r.status().is_success());

@@ -1,6 +1,6 @@
 //! Fuzz target: document loading and projection (see `harness::doc_load`).
 //!
-//! `store::load_document` refuses chunk types Préau never writes before Automerge parses
+//! `document::load_document` refuses chunk types Préau never writes before Automerge parses
 //! them, so no input needs skipping. See `known_panics.rs` for `PREAU_FUZZ_KNOWN_PANICS`.
 
 #![no_main]

@@ -5,17 +5,14 @@ use std::collections::{BTreeSet, HashMap};
 
 use automerge::{Automerge, Change, ChangeHash, ReadDoc};
 
+use crate::document::load;
 use crate::error::{Refusal, Result, without_panic};
 use crate::ids::{DocAddress, DocId, ReplicaId, Scope};
 use crate::kinds::{self, Row};
 use crate::replication::protocol::{Ack, Bundle, DocChanges, DocRefusal, DocTarget};
 use crate::replication::thin::{Actors, HeldDeps, ResolveHeld, ThickenError, thicken, thin};
 use crate::storage::{Tx, encode_heads};
-use crate::store::{CatalogEntry, Store, commit_doc, load, now_ms};
-
-/// Default cap on the change bytes of one bundle; beyond it the bundle is cut short
-/// (`complete = false`) and the next session carries on from its watermark.
-pub const BUNDLE_BUDGET_BYTES: usize = 24 << 20;
+use crate::store::{CatalogEntry, Store, commit_doc, now_ms};
 
 /// Per-role rules, consulted for every document that crosses a replica boundary.
 ///

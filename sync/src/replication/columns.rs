@@ -18,8 +18,7 @@
 
 use std::borrow::Cow;
 
-use crate::replication::pack::{Reader, unzigzag, write_sleb, zigzag};
-use crate::replication::thin::write_uleb;
+use crate::replication::varint::{Reader, unzigzag, write_sleb, write_uleb, zigzag};
 
 /// Column specs (column id << 4 | type), as in Automerge's change format.
 const OBJ_CTR: u64 = 0x02;

@@ -11,6 +11,7 @@ pub mod pack;
 pub mod protocol;
 pub mod session;
 pub mod thin;
+mod varint;
 
 pub use bundle::{Applied, OpenPolicy, Outgoing, PeerView, Policy};
 pub use protocol::{Ack, Bundle, DocChanges, DocRefusal, DocTarget, Hello, Message};

@@ -16,7 +16,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::replication::columns;
-use crate::replication::thin::{Dep, ThinChange, read_uleb, write_uleb};
+use crate::replication::thin::{Dep, ThinChange};
+use crate::replication::varint::{Reader, unzigzag, write_bytes, write_list, write_sleb, write_uleb, zigzag};
 
 /// The changes of a bundle, stream by stream.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,7 +69,7 @@ impl<'a> Body<'a> {
         for (spec, len) in layout {
             columns.push((spec, r.take(len)?));
         }
-        Ok(Body { seq, start_op, time, message, others, columns, extra: &rest[r.at..] })
+        Ok(Body { seq, start_op, time, message, others, columns, extra: r.rest() })
     }
 
     /// What its columns are modelled against.
@@ -287,100 +288,6 @@ pub fn unpack(packed: &Packed, counts: &[u32]) -> Result<Vec<Vec<ThinChange>>, S
         return Err(format!("{unused} packed bytes belong to no change"));
     }
     Ok(docs)
-}
-
-pub(super) struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Reader<'a> {
-    pub(super) fn new(bytes: &'a [u8]) -> Self {
-        Reader { bytes, at: 0 }
-    }
-
-    pub(super) fn uleb(&mut self) -> Result<u64, String> {
-        let (value, at) = read_uleb(self.bytes, self.at)?;
-        self.at = at;
-        Ok(value)
-    }
-
-    pub(super) fn sleb(&mut self) -> Result<i64, String> {
-        let mut value = 0i64;
-        for shift in (0..64).step_by(7) {
-            let byte = *self.bytes.get(self.at).ok_or("truncated integer")?;
-            self.at += 1;
-            value |= i64::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                if shift < 57 && byte & 0x40 != 0 {
-                    value |= -1i64 << (shift + 7);
-                }
-                return Ok(value);
-            }
-        }
-        Err("integer too long".into())
-    }
-
-    /// A length, which must fit in what is left.
-    fn len(&mut self) -> Result<usize, String> {
-        let len = self.uleb()?;
-        usize::try_from(len).ok().filter(|&len| len <= self.remaining()).ok_or_else(|| format!("length {len} too long"))
-    }
-
-    /// Length-prefixed bytes (see [`write_bytes`]).
-    fn bytes(&mut self) -> Result<&'a [u8], String> {
-        let len = self.len()?;
-        self.take(len)
-    }
-
-    /// A count-prefixed list of length-prefixed bytes (see [`write_list`]).
-    fn list(&mut self) -> Result<Vec<&'a [u8]>, String> {
-        let count = self.uleb()?;
-        (0..count).map(|_| self.bytes()).collect()
-    }
-
-    fn take(&mut self, len: usize) -> Result<&'a [u8], String> {
-        let end = self.at.checked_add(len).filter(|&end| end <= self.bytes.len()).ok_or("truncated")?;
-        let taken = &self.bytes[self.at..end];
-        self.at = end;
-        Ok(taken)
-    }
-
-    pub(super) fn remaining(&self) -> usize {
-        self.bytes.len() - self.at
-    }
-}
-
-fn write_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
-    write_uleb(out, bytes.len() as u64);
-    out.extend_from_slice(bytes);
-}
-
-fn write_list(out: &mut Vec<u8>, items: &[&[u8]]) {
-    write_uleb(out, items.len() as u64);
-    for item in items {
-        write_bytes(out, item);
-    }
-}
-
-pub(super) fn write_sleb(out: &mut Vec<u8>, mut value: i64) {
-    loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if (value == 0 && byte & 0x40 == 0) || (value == -1 && byte & 0x40 != 0) {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
-pub(super) fn zigzag(value: i64) -> u64 {
-    ((value << 1) ^ (value >> 63)) as u64
-}
-
-pub(super) fn unzigzag(value: u64) -> i64 {
-    ((value >> 1) as i64) ^ -((value & 1) as i64)
 }
 
 #[cfg(test)]

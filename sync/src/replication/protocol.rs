@@ -9,6 +9,10 @@ use crate::replication::frame;
 use crate::replication::pack::{self, Packed};
 use crate::replication::thin::{Actors, ThinChange};
 
+/// Default cap on the change bytes of one bundle; beyond it the bundle is cut short
+/// (`complete = false`) and the next session carries on from its watermark.
+pub const BUNDLE_BUDGET_BYTES: usize = 24 << 20;
+
 /// Protocol version spoken by this build.
 pub const PROTOCOL_VERSION: u16 = 3;
 

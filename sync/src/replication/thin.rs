@@ -13,6 +13,8 @@ use automerge::{Change, ChangeHash};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::replication::varint::{read_uleb, write_uleb};
+
 const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
 const CHANGE_CHUNK: u8 = 1;
 
@@ -184,31 +186,6 @@ fn chunk_body(chunk: &[u8]) -> Result<&[u8], String> {
     }
     let (len, at) = read_uleb(chunk, 9)?;
     chunk.get(at..).filter(|b| b.len() as u64 == len).ok_or_else(|| "chunk length mismatch".to_owned())
-}
-
-pub(crate) fn read_uleb(bytes: &[u8], mut at: usize) -> Result<(u64, usize), String> {
-    let mut value = 0u64;
-    for shift in (0..64).step_by(7) {
-        let byte = *bytes.get(at).ok_or("truncated integer")?;
-        at += 1;
-        value |= u64::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            return Ok((value, at));
-        }
-    }
-    Err("integer too long".into())
-}
-
-pub(crate) fn write_uleb(out: &mut Vec<u8>, mut value: u64) {
-    loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
 }
 
 #[cfg(test)]

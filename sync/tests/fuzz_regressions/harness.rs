@@ -58,7 +58,7 @@ pub fn bundle_apply(store: &mut Store, data: &[u8]) {
 
 /// Loading document bytes and projecting them as every kind: errors are fine, panics not.
 pub fn doc_load(data: &[u8]) {
-    let Ok(doc) = preau_sync::store::load_document(data) else { return };
+    let Ok(doc) = preau_sync::document::load_document(data) else { return };
     let partition = Partition::parse("school/0341234A/class/cp").expect("partition");
     for kind in Kind::ALL {
         let address = DocAddress::new(partition.clone(), kind, DocKey::parse("k").expect("key"));
