@@ -9,6 +9,7 @@ use crate::kinds::{self, Kind};
 use crate::replication::thin::only_document_and_change_chunks;
 use crate::storage::{CatalogEntry, Tx};
 
+/// The refusal of a stored document that cannot be read.
 pub(crate) fn corrupt(id: DocId, e: impl ToString) -> Error {
     Error::CorruptDocument { id, reason: e.to_string() }
 }

@@ -2,6 +2,7 @@
 //! length-prefixed bytes, written and read back with every length checked against what is
 //! left.
 
+/// An unsigned LEB128 integer at `at`, and where the next item starts.
 pub(crate) fn read_uleb(bytes: &[u8], mut at: usize) -> Result<(u64, usize), String> {
     let mut value = 0u64;
     for shift in (0..64).step_by(7) {
@@ -27,6 +28,7 @@ pub(crate) fn write_uleb(out: &mut Vec<u8>, mut value: u64) {
     }
 }
 
+/// Reads the primitives back from `bytes`, in order, refusing what is truncated or too long.
 pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
