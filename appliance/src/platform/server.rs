@@ -66,7 +66,7 @@ pub async fn shutdown_signal() {
     tracing::info!("shutdown signal received: finishing requests in flight");
 }
 
-/// Plain HTTP with one single-threaded runtime per core. This task accepts and hands each
+/// Plain HTTP with one runtime of one worker per core. This task accepts and hands each
 /// connection to the next thread in turn; the connection then stays there, so its requests
 /// never cross threads (on two cores, the work-stealing runtime's wake-ups between workers
 /// cost more than the pages themselves; see BENCHMARKS.md), as nginx's workers do.
@@ -84,19 +84,27 @@ async fn per_core(
         let (service, mut stopping) = (service.clone(), stopping.clone());
         let (finished, finish) = tokio::sync::oneshot::channel();
         std::thread::Builder::new().name(format!("preau-http-{core}")).spawn(move || {
-            let result = tokio::runtime::Builder::new_current_thread().enable_all().build().and_then(|runtime| {
-                let handed = Handed { connections, local }.tap_io(|tcp| {
-                    // Answers leave whole (one write each): no reason to wait for more.
-                    let _ = tcp.set_nodelay(true);
+            // One worker, so nothing is stolen; but the multi-threaded flavour, so that
+            // `blocking::offload` can still hand a `links.db` write or a whole-file hash
+            // off this thread (`block_in_place` has no single-threaded equivalent).
+            let result = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name(format!("preau-http-{core}"))
+                .enable_all()
+                .build()
+                .and_then(|runtime| {
+                    let handed = Handed { connections, local }.tap_io(|tcp| {
+                        // Answers leave whole (one write each): no reason to wait for more.
+                        let _ = tcp.set_nodelay(true);
+                    });
+                    runtime.block_on(
+                        axum::serve(handed, service)
+                            .with_graceful_shutdown(async move {
+                                let _ = stopping.wait_for(|s| *s).await;
+                            })
+                            .into_future(),
+                    )
                 });
-                runtime.block_on(
-                    axum::serve(handed, service)
-                        .with_graceful_shutdown(async move {
-                            let _ = stopping.wait_for(|s| *s).await;
-                        })
-                        .into_future(),
-                )
-            });
             let _ = finished.send(result);
         })?;
         threads.push(handing);
