@@ -17,9 +17,11 @@ use crate::platform::error::AppError;
 /// Each keeps SQLite's default page cache (2 MB at most).
 const IDLE_READERS: usize = 8;
 
-/// Answers kept by [`Db::memo`] at most: a school's pupils, parents and staff each with a
-/// few pages' worth. Past it the oldest generation goes first, then everything.
-const MEMO_ENTRIES: usize = 2048;
+/// Answers kept by [`Db::memo`] at most, all of the replica's newest generation: a class's
+/// pupils and parents with a page's worth each, between two writes. Past it, everything
+/// goes. A pupil's « à faire » of a generated school year weighs about 15 KB, so this
+/// bounds the memo near 8 MiB (`preau bench memory`, BENCHMARKS.md).
+const MEMO_ENTRIES: usize = 512;
 
 /// The replica, shared by every request.
 #[derive(Clone)]
@@ -34,11 +36,15 @@ pub struct Db {
 struct Memo {
     /// Bumped after every write (see [`Db::run`]).
     generation: AtomicU64,
-    entries: Mutex<HashMap<(&'static str, String), Kept>>,
+    entries: Mutex<Answers>,
 }
 
-/// An answer, and the generation it was computed at.
-type Kept = (u64, Arc<dyn Any + Send + Sync>);
+/// Answers computed at one generation of the replica: no older one can ever serve again.
+#[derive(Default)]
+struct Answers {
+    generation: u64,
+    kept: HashMap<(&'static str, String), Arc<dyn Any + Send + Sync>>,
+}
 
 struct Readers {
     path: PathBuf,
@@ -95,6 +101,12 @@ impl Db {
 }
 
 impl Db {
+    /// How many writes the replica has seen since the server started: what was computed
+    /// from it at one generation holds until the next (see [`Db::memo`]).
+    pub fn generation(&self) -> u64 {
+        self.memo.generation.load(Ordering::Acquire)
+    }
+
     /// What `compute` makes of the replica, as [`Db::read`] would, kept under `(what, key)`
     /// until the replica next changes: any write, local or a peer's, forgets it. `key` must
     /// name everything else the answer depends on (who asks, for whom, the day).
@@ -109,27 +121,30 @@ impl Db {
         key: String,
         compute: impl FnOnce(&Reader) -> Result<T, AppError>,
     ) -> Result<Arc<T>, AppError> {
-        let generation = self.memo.generation.load(Ordering::Acquire);
+        let generation = self.generation();
         let slot = (what, key);
         {
-            let entries = self.memo.entries.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((kept, value)) = entries.get(&slot)
-                && *kept == generation
+            let answers = self.memo.entries.lock().unwrap_or_else(|p| p.into_inner());
+            if answers.generation == generation
+                && let Some(value) = answers.kept.get(&slot)
                 && let Ok(value) = value.clone().downcast::<T>()
             {
                 return Ok(value);
             }
         }
         let value = Arc::new(self.read(compute)?);
-        let mut entries = self.memo.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.len() >= MEMO_ENTRIES {
-            let newest = self.memo.generation.load(Ordering::Acquire);
-            entries.retain(|_, (kept, _)| *kept == newest);
-            if entries.len() >= MEMO_ENTRIES {
-                entries.clear();
-            }
+        let mut answers = self.memo.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if generation > answers.generation {
+            answers.kept.clear();
+            answers.generation = generation;
         }
-        entries.insert(slot, (generation, value.clone()));
+        // An answer of an older generation than the kept ones is stale already.
+        if generation == answers.generation {
+            if answers.kept.len() >= MEMO_ENTRIES {
+                answers.kept.clear();
+            }
+            answers.kept.insert(slot, value.clone());
+        }
         Ok(value)
     }
 }

@@ -21,7 +21,7 @@ use crate::school::directory::{Class, Directory, Profile, UserId};
 use crate::web::Routes;
 use crate::web::api::{ApiError, ApiUser, ErrorBody};
 use crate::web::service::{Home, HomePart, Place, Service, Services, Tile};
-use crate::web::{AppState, Chrome, Ctx, SignedIn, render};
+use crate::web::{AppState, Chrome, Ctx, SignedIn, kept, render};
 
 pub(crate) fn routes() -> Routes {
     Routes::new().get("/", home).get("/child/{id}", child_home).get("/team", team)
@@ -219,7 +219,7 @@ async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppEr
     let dir = state.directory();
     let first_child = dir.children_of(&user.user).first().map(|c| c.id.clone());
     let pupil = if user.profile == Profile::Pupil { Some(user.user.clone()) } else { first_child.clone() };
-    render(&home_page(&state, &ctx, &dir, &user, first_child, pupil.as_ref(), "/").await?)
+    render(&home_page(&state, &ctx, &dir, &user, first_child, pupil.as_ref(), "/").await?).map(kept)
 }
 
 async fn child_home(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, AppError> {
@@ -230,7 +230,7 @@ async fn child_home(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Stri
         return Err(AppError::NotFound);
     }
     let back = format!("/child/{child}");
-    render(&home_page(&state, &ctx, &dir, user, Some(child.clone()), Some(&child), &back).await?)
+    render(&home_page(&state, &ctx, &dir, user, Some(child.clone()), Some(&child), &back).await?).map(kept)
 }
 
 /// A home page: the person, a parent's children, and what every service puts on it.
@@ -325,7 +325,7 @@ struct TeamPage {
 
 async fn team(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
     let members = team_of(&state.directory(), &ctx.locale, ctx.user()?)?;
-    render(&TeamPage { c: Chrome::new(&ctx), members })
+    render(&TeamPage { c: Chrome::new(&ctx), members }).map(kept)
 }
 
 // ---- API ----

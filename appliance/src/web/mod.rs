@@ -5,6 +5,7 @@ pub mod api;
 pub mod assets;
 pub mod error_page;
 pub mod files;
+pub mod kept;
 pub mod routes;
 pub mod service;
 pub mod session;
@@ -26,6 +27,7 @@ use crate::platform::i18n::Locale;
 use crate::platform::ratelimit::RateLimits;
 use crate::school::directory::Directory;
 pub use assets::url as asset;
+pub use kept::kept;
 pub use routes::Routes;
 pub use session::{Ctx, Sessions, SignedIn};
 
@@ -52,6 +54,8 @@ pub struct Shared {
     directory: RwLock<Arc<Directory>>,
     /// Logged-in sessions.
     pub sessions: Sessions,
+    /// Pages kept as rendered, per person.
+    pub kept: kept::KeptPages,
     /// Failed-login counters.
     pub limits: RateLimits,
     /// The address the server listens on, once bound.
@@ -102,6 +106,7 @@ impl AppState {
             db,
             directory: RwLock::new(Arc::new(directory)),
             sessions,
+            kept: kept::KeptPages::default(),
             limits: RateLimits::default(),
             bound: std::sync::OnceLock::new(),
             discovery: std::sync::Mutex::default(),

@@ -11,14 +11,14 @@ use std::time::{Duration, Instant};
 
 use axum::extract::connect_info::MockConnectInfo;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::de::DeserializeOwned;
 
-use super::AppState;
+use super::{AppState, kept};
 use crate::platform::config::Config;
 use crate::platform::error::AppError;
 use crate::platform::i18n::Locale;
@@ -275,8 +275,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
 /// a session that must change its password on the password page.
 pub async fn layer(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     // Static assets are the same for everyone: no session to look up, and no cookie on an
-    // answer that browsers keep for a year.
-    if request.uri().path().starts_with("/static/") {
+    // answer that browsers keep for a year. Nor for a probe of the server's health.
+    if request.uri().path().starts_with("/static/") || request.uri().path() == "/healthz" {
         return next.run(request).await;
     }
     let locale = Locale::negotiate(request.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
@@ -325,6 +325,19 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
         .as_ref()
         .filter(|s| s.profile.is_staff())
         .and_then(|_| (state.part::<super::PageNote>().0)(&state, locale));
+    // A page kept for this person (`kept`), or what the handler answers, kept if it may be.
+    let keep = match &signed_in {
+        Some(who) if request.method() == Method::GET && !bearer => {
+            let target = request.uri().path_and_query().map_or("/", |p| p.as_str());
+            let key = kept::Key::new(who, locale, sync_note.as_deref(), target);
+            let generation = state.db.generation();
+            if let Some(page) = state.kept.answer(&key, generation, &csrf) {
+                return page;
+            }
+            Some((key, generation, csrf.clone()))
+        }
+        _ => None,
+    };
     request.extensions_mut().insert(Ctx {
         locale,
         client_ip,
@@ -338,6 +351,9 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
         tablet,
     });
     let mut response = next.run(request).await;
+    if let Some((key, generation, csrf)) = keep {
+        response = state.kept.keep(key, generation, &csrf, response).await;
+    }
     if fresh
         && !response.headers().contains_key(header::SET_COOKIE)
         && let Ok(v) = state.sessions.cookie(sid).parse()

@@ -102,6 +102,49 @@ async fn each_demo_profile_lands_on_its_own_home_page() {
     }
 }
 
+/// A page kept as rendered (`web::kept`) is served again only to its reader, with that
+/// session's CSRF token masked afresh, and never after the replica changed.
+#[tokio::test]
+async fn a_kept_page_is_its_readers_own_and_never_outlives_a_change() {
+    let server = TestServer::demo().await;
+    let mut teacher = server.browser();
+    teacher.login("sophie.lebihan", DEMO_PASSWORD).await.assert_ok();
+    let class = server.directory().current_classes().into_iter().find(|c| c.class.name == "CE1-CE2").unwrap().clone();
+    let pupils = server.directory().pupils_of(&class.id).into_iter().cloned().collect::<Vec<_>>();
+    let (lea, other) = (&pupils[0], &pupils[1]);
+    let (mut tablet, mut pc) = (common::pupil_browser(&server, lea).await, common::pupil_browser(&server, lea).await);
+
+    // The same page twice, and from her second session: the same words, a token each time.
+    let first = tablet.get("/").await;
+    let again = tablet.get("/").await;
+    let elsewhere = pc.get("/").await;
+    let tokens = [&first, &again, &elsewhere].map(|page| csrf_in(&page.body).expect("a form on the home page"));
+    assert!(tokens[0] != tokens[1] && tokens[1] != tokens[2] && tokens[0] != tokens[2], "{tokens:?}");
+    let words = |page: &common::Page, token: &str| page.body.replace(token, "TOKEN");
+    assert_eq!(words(&first, &tokens[0]), words(&again, &tokens[1]));
+    assert_eq!(words(&first, &tokens[0]), words(&elsewhere, &tokens[2]));
+    // Each token is its session's: the kept page's form works from the second session...
+    let mut stranger = server.browser();
+    stranger.get("/login").await;
+    stranger.csrf = tokens[2].clone();
+    assert_eq!(stranger.post("/logout", &[]).await.status, StatusCode::FORBIDDEN, "not another session's");
+    pc.post("/logout", &[]).await.assert_redirect("/");
+
+    // ...and another pupil gets her own page, never Léa's.
+    let theirs = common::pupil_browser(&server, other).await.get("/").await;
+    assert!(theirs.contains(&other.person.first_name) && !theirs.contains(&format!(">{}", lea.person.first_name)));
+
+    // A change reaches the kept page at once.
+    let title = "Réciter la poésie « Le Corbeau et le Renard »";
+    let today = preau_appliance::platform::clock::today();
+    let fields = [("assigned_on", today.as_str()), ("subject", "Français"), ("title", title), ("due_on", "2099-01-01")];
+    let week = format!("/classes/{}/homework", class.id);
+    assert!(!teacher.get(&week).await.contains(title));
+    teacher.post(&week, &fields).await.assert_redirect(&format!("{week}?week={today}"));
+    assert!(tablet.get("/").await.contains(title), "the pupil's home");
+    assert!(teacher.get(&week).await.contains(title), "the teacher's week");
+}
+
 #[tokio::test]
 async fn a_parent_with_two_children_switches_between_them_and_sees_no_one_else() {
     let server = TestServer::demo().await;

@@ -60,34 +60,34 @@ pub async fn run(demo: &Demo) -> Result<()> {
 
     out!("\n## Pages under load (wrk, {CONNECTIONS} connections, {SECONDS} s each; nginx in the same run)");
     out!("{:<40} {:>8} {:>10} {:>9} {:>9}", "what", "bytes", "req/s", "p50 ms", "p99 ms");
-    let nginx_home = wrk_run(&wrk, &format!("{reference}/home.html"), None)?;
+    let nginx_home = wrk_run(&wrk, &format!("{reference}/home.html"), None, None)?;
     nginx_home.print("nginx: the pupil home's bytes, static", home.len());
-    let floor_home = wrk_run(&wrk, &floor, None)?;
+    let floor_home = wrk_run(&wrk, &floor, None, None)?;
     floor_home.print("bare router: the same bytes", home.len());
+    // Every request of a « rendered » row asks a new address (`?n=` counts up, which the
+    // page ignores), so that none is served kept: what each page costs to make.
+    let fresh = data.path().join("fresh.lua");
+    std::fs::write(&fresh, FRESH_ADDRESSES)?;
+    let week_url = format!("{base}/classes/{}/homework", cp.id);
+    let nginx_week = wrk_run(&wrk, &format!("{reference}/week.html"), None, None)?;
+    nginx_week.print("nginx: the week's bytes, static", week.len());
+    let (home_ref, week_ref) = (Some(nginx_home.rps), Some(nginx_week.rps));
     let rows = [
-        ("pupil home", format!("{base}/"), Some(&cookie), home.len(), Some(nginx_home.rps)),
-        (
-            "cahier de textes week (teacher)",
-            format!("{base}/classes/{}/homework", cp.id),
-            Some(&teacher),
-            week.len(),
-            None,
-        ),
-        ("login page", format!("{base}/login"), None, 0, None),
-        ("stylesheet", format!("{base}{stylesheet}"), None, 0, None),
-        ("/healthz", format!("{base}/healthz"), None, 0, None),
+        ("pupil home", format!("{base}/"), Some(&cookie), home.len(), None, home_ref),
+        ("pupil home, rendered", format!("{base}/"), Some(&cookie), home.len(), Some(fresh.as_path()), home_ref),
+        ("cahier de textes week (teacher)", week_url.clone(), Some(&teacher), week.len(), None, week_ref),
+        ("cahier de textes week, rendered", week_url, Some(&teacher), week.len(), Some(fresh.as_path()), week_ref),
+        ("login page", format!("{base}/login"), None, 0, None, None),
+        ("stylesheet", format!("{base}{stylesheet}"), None, 0, None, None),
+        ("/healthz", format!("{base}/healthz"), None, 0, None, None),
     ];
     let mut ratios = Vec::new();
-    for (name, url, cookie, bytes, _) in &rows {
+    for (name, url, cookie, bytes, script, reference) in &rows {
         // Refused, redirected or missing is not the page measured.
         get(url, cookie.map(String::as_str)).await?;
-        let run = wrk_run(&wrk, url, cookie.map(String::as_str))?;
+        let run = wrk_run(&wrk, url, cookie.map(String::as_str), *script)?;
         run.print(name, *bytes);
-        if *name == "cahier de textes week (teacher)" {
-            let nginx_week = wrk_run(&wrk, &format!("{reference}/week.html"), None)?;
-            nginx_week.print("nginx: the week's bytes, static", week.len());
-            ratios.push((name.to_string(), run.rps / nginx_week.rps));
-        } else if let Some((_, _, _, _, Some(reference))) = rows.iter().find(|r| r.0 == *name) {
+        if let Some(reference) = reference {
             ratios.push((name.to_string(), run.rps / reference));
         }
     }
@@ -229,11 +229,28 @@ impl WrkRun {
     }
 }
 
-fn wrk_run(wrk: &str, url: &str, cookie: Option<&str>) -> Result<WrkRun> {
+/// A wrk script that gives every request an address of its own: `?n=` and a number no
+/// other request of the run has (each wrk thread counts in its own range).
+const FRESH_ADDRESSES: &str = r#"
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("next", threads * 1000000000)
+end
+function request()
+  next = next + 1
+  return wrk.format(nil, wrk.path .. "?n=" .. next)
+end
+"#;
+
+fn wrk_run(wrk: &str, url: &str, cookie: Option<&str>, script: Option<&Path>) -> Result<WrkRun> {
     let mut command = Command::new(wrk);
     command.args(["-t2", &format!("-c{CONNECTIONS}"), &format!("-d{SECONDS}s"), "--latency"]);
     if let Some(cookie) = cookie {
         command.args(["-H", &format!("Cookie: {cookie}")]);
+    }
+    if let Some(script) = script {
+        command.arg("-s").arg(script);
     }
     let output = command.arg(url).output().context("running wrk")?;
     let text = String::from_utf8_lossy(&output.stdout);

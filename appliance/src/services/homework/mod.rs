@@ -35,7 +35,7 @@ use crate::web::files::FileView;
 use crate::web::service::{Home, HomePart, Place, Service, Tile};
 use crate::web::session::CsrfForm;
 use crate::web::upload::{FormWithFiles, MultipartForm};
-use crate::web::{AppState, Chrome, Ctx, SignedIn, render, render_status};
+use crate::web::{AppState, Chrome, Ctx, SignedIn, kept, render, render_status};
 
 /// Longest subject, in characters.
 const MAX_SUBJECT: usize = 60;

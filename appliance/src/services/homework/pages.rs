@@ -105,7 +105,7 @@ pub(super) async fn week_page(
     Path(id): Path<String>,
     Query(q): Query<WeekQuery>,
 ) -> Result<Response, AppError> {
-    show_week(&state, &ctx, &id, &q.week, EntryForm::default(), None).await
+    show_week(&state, &ctx, &id, &q.week, EntryForm::default(), None).await.map(kept)
 }
 
 pub(super) async fn show_week(
@@ -366,7 +366,7 @@ pub(super) async fn my_todo_page(State(state): State<AppState>, ctx: Ctx) -> Res
         return Err(AppError::NotFound);
     }
     let todo = TodoList::of(&state, user, &user.user).await?;
-    render(&TodoPage { c: Chrome::new(&ctx), todo })
+    render(&TodoPage { c: Chrome::new(&ctx), todo }).map(kept)
 }
 
 #[derive(Deserialize)]
