@@ -4,7 +4,6 @@
 //! waits for the writer, even while it applies a 24 MiB bundle (SQLite WAL).
 
 use std::any::Any;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -12,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use preau_sync::{Reader, Scope, Store};
 
 use crate::platform::error::AppError;
+use crate::platform::shelf::Shelf;
 
 /// Idle read-only connections kept for reuse; more open while more readers run at once.
 /// Each keeps SQLite's default page cache (2 MB at most).
@@ -32,18 +32,16 @@ pub struct Db {
 }
 
 /// Page data computed from the replica, kept until the replica next changes.
-#[derive(Default)]
 struct Memo {
     /// Bumped after every write (see [`Db::run`]).
     generation: AtomicU64,
-    entries: Mutex<Answers>,
+    answers: Shelf<(&'static str, String), Arc<dyn Any + Send + Sync>>,
 }
 
-/// Answers computed at one generation of the replica: no older one can ever serve again.
-#[derive(Default)]
-struct Answers {
-    generation: u64,
-    kept: HashMap<(&'static str, String), Arc<dyn Any + Send + Sync>>,
+impl Default for Memo {
+    fn default() -> Self {
+        Self { generation: AtomicU64::default(), answers: Shelf::new(MEMO_ENTRIES) }
+    }
 }
 
 struct Readers {
@@ -123,28 +121,13 @@ impl Db {
     ) -> Result<Arc<T>, AppError> {
         let generation = self.generation();
         let slot = (what, key);
+        if let Some(value) = self.memo.answers.get(&slot, generation)
+            && let Ok(value) = value.downcast::<T>()
         {
-            let answers = self.memo.entries.lock().unwrap_or_else(|p| p.into_inner());
-            if answers.generation == generation
-                && let Some(value) = answers.kept.get(&slot)
-                && let Ok(value) = value.clone().downcast::<T>()
-            {
-                return Ok(value);
-            }
+            return Ok(value);
         }
         let value = Arc::new(self.read(compute)?);
-        let mut answers = self.memo.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if generation > answers.generation {
-            answers.kept.clear();
-            answers.generation = generation;
-        }
-        // An answer of an older generation than the kept ones is stale already.
-        if generation == answers.generation {
-            if answers.kept.len() >= MEMO_ENTRIES {
-                answers.kept.clear();
-            }
-            answers.kept.insert(slot, value.clone());
-        }
+        self.memo.answers.put(slot, generation, value.clone(), 1);
         Ok(value)
     }
 }

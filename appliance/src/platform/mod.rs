@@ -14,6 +14,7 @@ pub mod net;
 pub mod qr;
 pub mod ratelimit;
 pub mod server;
+pub mod shelf;
 pub mod text;
 
 /// `N` bytes from the operating system's random source.

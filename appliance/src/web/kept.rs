@@ -8,8 +8,7 @@
 //! CSRF token ([`super::session::mask_csrf`]), is cut out when the page is kept and a fresh
 //! one is spliced in for every answer.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::body::{Body, Bytes, HttpBody as _};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -17,6 +16,7 @@ use axum::response::Response;
 
 use super::session::SignedIn;
 use crate::platform::i18n::Locale;
+use crate::platform::shelf::Shelf;
 use crate::school::directory::{Profile, UserId};
 
 /// Rendered bytes kept at most, all rendered from the replica's newest generation: a
@@ -75,26 +75,20 @@ struct Page {
     bytes: usize,
 }
 
-/// The kept pages of every person.
-#[derive(Default)]
-pub struct KeptPages(Mutex<Shelf>);
+/// The kept pages of every person, weighed in bytes.
+pub struct KeptPages(Shelf<Key, Arc<Page>>);
 
-#[derive(Default)]
-struct Shelf {
-    /// The generation of every page on the shelf.
-    generation: u64,
-    pages: HashMap<Key, Arc<Page>>,
-    bytes: usize,
+impl Default for KeptPages {
+    fn default() -> Self {
+        Self(Shelf::new(KEPT_BYTES))
+    }
 }
 
 impl KeptPages {
     /// The page kept under `key` if the replica is still at `generation`, with `csrf` where
     /// its token was.
     pub fn answer(&self, key: &Key, generation: u64, csrf: &str) -> Option<Response> {
-        let page = {
-            let shelf = self.0.lock().unwrap_or_else(|p| p.into_inner());
-            shelf.pages.get(key).filter(|_| shelf.generation == generation).cloned()?
-        };
+        let page = self.0.get(key, generation)?;
         let mut body = Vec::with_capacity(page.bytes + page.pieces.len() * csrf.len());
         for (i, piece) in page.pieces.iter().enumerate() {
             if i > 0 {
@@ -129,29 +123,8 @@ impl KeptPages {
         // Kept in an allocation of its own size: the rendered buffer has room to spare.
         let exact = Bytes::copy_from_slice(&bytes);
         let page = Page { headers: parts.headers.clone(), pieces: cut(&exact, csrf.as_bytes()), bytes: exact.len() };
-        self.shelve(key, generation, page);
+        self.0.put(key, generation, Arc::new(page), exact.len());
         Response::from_parts(parts, Body::from(bytes))
-    }
-
-    fn shelve(&self, key: Key, generation: u64, page: Page) {
-        let mut shelf = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if generation > shelf.generation {
-            shelf.generation = generation;
-            shelf.pages.clear();
-            shelf.bytes = 0;
-        }
-        // A page of an older generation than the shelf's is stale already.
-        if generation < shelf.generation {
-            return;
-        }
-        if shelf.bytes + page.bytes > KEPT_BYTES {
-            shelf.pages.clear();
-            shelf.bytes = 0;
-        }
-        shelf.bytes += page.bytes;
-        if let Some(old) = shelf.pages.insert(key, Arc::new(page)) {
-            shelf.bytes -= old.bytes;
-        }
     }
 }
 
