@@ -86,6 +86,12 @@ pub fn router(state: AppState) -> Router {
             .layer(middleware::from_fn_with_state(state.clone(), web::session::layer))
             .layer(axum::extract::DefaultBodyLimit::max(state.config.max_upload_bytes)),
     };
+    // The desktop app's teacher mode: nobody but its window (inside `edge`, so that a
+    // refusal carries the security headers too).
+    let routes = match state.config.window_key.clone() {
+        Some(key) => routes.layer(middleware::from_fn_with_state((state.clone(), key), web::window::only_the_window)),
+        None => routes,
+    };
     routes
         .layer(web::compression())
         // Outside everything that may replace an answer, so that every answer has its headers.

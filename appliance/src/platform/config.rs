@@ -67,6 +67,27 @@ pub struct Config {
     /// Trust only this certificate authority (PEM) for the hub, instead of the system's
     /// (an académie with its own PKI).
     pub hub_ca: Option<PathBuf>,
+    /// The desktop app's teacher mode: only the app's own window may use this server, by
+    /// this per-launch key (`web::window`). Never read from a file or the environment.
+    #[serde(skip)]
+    pub window_key: Option<WindowKey>,
+}
+
+/// The desktop app's per-launch key (256 random bits, hex), kept out of logs.
+#[derive(Clone)]
+pub struct WindowKey(pub String);
+
+impl WindowKey {
+    /// A new key, for one launch.
+    pub fn random() -> Self {
+        Self(hex::encode(crate::platform::random_bytes::<32>()))
+    }
+}
+
+impl fmt::Debug for WindowKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WindowKey(..)")
+    }
 }
 
 /// What a server is.
@@ -100,6 +121,7 @@ impl Default for Config {
             tls_cert: None,
             tls_key: None,
             hub_ca: None,
+            window_key: None,
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod routes;
 pub mod service;
 pub mod session;
 pub mod upload;
+pub mod window;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};

@@ -145,6 +145,43 @@ async fn a_kept_page_is_its_readers_own_and_never_outlives_a_change() {
     assert!(teacher.get(&week).await.contains(title), "the teacher's week");
 }
 
+/// The desktop app's teacher mode (`web::window`): on its loopback server only the window
+/// that launched with the app's key gets anything. No key, a wrong one, or another host
+/// name (DNS rebinding) gets a French refusal, and no session.
+#[tokio::test]
+async fn only_the_desktop_apps_window_uses_its_loopback_server() {
+    use preau_appliance::platform::config::WindowKey;
+    let key = WindowKey::random();
+    let server = TestServer::start(true, |c| c.window_key = Some(key.clone())).await;
+    let mut stranger = server.browser();
+    let wrong = format!("/launch?key={}", "0".repeat(64));
+    for path in ["/", "/login", "/healthz", "/api/v1/school", "/launch", wrong.as_str()] {
+        let page = stranger.get(path).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{path}");
+        assert!(page.contains("réservée à la fenêtre de l"), "{path}: {}", page.body);
+    }
+    assert_eq!(stranger.post_raw("/login", &[("login", "sophie.lebihan")]).await.status, StatusCode::FORBIDDEN);
+    assert!(stranger.cookie("preau_sid").is_none(), "no session for a refused request");
+
+    let raw = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let bound = server.state.bound().unwrap();
+    let launch = preau_appliance::web::window::launch_url(bound, &key);
+    let port = bound.port();
+    let rebound = raw.get(&launch).header("host", format!("preau.evil.example:{port}")).send().await.unwrap();
+    assert_eq!(rebound.status(), StatusCode::FORBIDDEN, "another host name, even with the key");
+    let launched = raw.get(&launch).send().await.unwrap();
+    assert_eq!(launched.status(), StatusCode::SEE_OTHER);
+    let cookie = launched.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+
+    // The window: launched once, then the appliance's pages as anywhere else.
+    let mut window = server.browser();
+    window.get(&format!("/launch?key={}", key.0)).await.assert_redirect("/");
+    let home = window.login("sophie.lebihan", DEMO_PASSWORD).await;
+    assert!(home.contains("CE1-CE2"), "{}", home.body);
+    assert!(window.get("/localhost-only").await.status == StatusCode::NOT_FOUND, "past the gate, the router");
+}
+
 #[tokio::test]
 async fn a_parent_with_two_children_switches_between_them_and_sees_no_one_else() {
     let server = TestServer::demo().await;

@@ -4,6 +4,7 @@
 error-title = Cannot continue
 error-unauthenticated = Please log in.
 error-forbidden = You do not have access to this page.
+error-window-only = This address belongs to the window of this computer's Préau app: open the app.
 error-not-found = This page does not exist, or you do not have access to it.
 error-csrf = The form has expired. Go back, reload the page and try again.
 error-too-many-attempts = Too many attempts. Wait a few minutes before trying again.

@@ -4,6 +4,7 @@
 error-title = Impossible de continuer
 error-unauthenticated = Veuillez vous connecter.
 error-forbidden = Vous n'avez pas accès à cette page.
+error-window-only = Cette adresse est réservée à la fenêtre de l'application Préau de cet ordinateur : ouvrez l'application.
 error-not-found = Cette page n'existe pas, ou vous n'y avez pas accès.
 error-csrf = Le formulaire a expiré. Revenez en arrière, rechargez la page et recommencez.
 error-too-many-attempts = Trop d'essais. Attendez quelques minutes avant de recommencer.
