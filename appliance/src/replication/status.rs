@@ -9,7 +9,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use preau_sync::Uai;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::enrollment::{self, Subject};
 use super::links::Run;
@@ -19,8 +22,9 @@ use crate::platform::i18n::Locale;
 use crate::replication::Replication;
 use crate::school::accounts::secrets;
 use crate::school::directory::{Profile, UserId};
-use crate::school::permissions::director;
+use crate::school::permissions::{director, keeps_classes_offline};
 use crate::web::Routes;
+use crate::web::api::{ApiError, ApiUser, ErrorBody};
 use crate::web::service::{Home, HomePart, Place, Service, Tile};
 use crate::web::session::CsrfForm;
 use crate::web::{AppState, Chrome, Ctx, SignedIn, render};
@@ -291,6 +295,36 @@ async fn device_code(
     page(&state, &ctx, Some((label, code)), None).await
 }
 
+/// A one-time code that enrols a computer as a replica.
+#[derive(Serialize, ToSchema)]
+pub struct DeviceCode {
+    /// For `POST /replication/v1/enroll` (`preau_appliance::replication::enrollment`): it
+    /// works once, as a code the director makes.
+    pub code: String,
+}
+
+/// Enrols a computer of the signed-in teacher (or director) as a replica of her classes:
+/// the desktop app's first run, right after her login. The computer then appears on the
+/// director's sync page, who may revoke it.
+#[utoipa::path(post, path = "/api/v1/me/device-code", tag = "sync",
+    responses((status = 201, body = DeviceCode), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = []), ("cookie" = [])))]
+async fn api_device_code(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiUser(user): ApiUser,
+) -> Result<(StatusCode, Json<DeviceCode>), ApiError> {
+    keeps_classes_offline(&user)?;
+    let member = state.directory().member(&user.user).cloned().ok_or(AppError::Unauthenticated)?;
+    let label = ctx.locale.ta("sync-device-label", &[("name", &member.full_name())]);
+    let code = enrollment::create_code(&state.part::<Replication>().links, &label, &Subject::Device(member.id))?;
+    Ok((StatusCode::CREATED, Json(DeviceCode { code })))
+}
+
+fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(api_device_code))
+}
+
 /// A quarantined bundle on a status page.
 struct QuarantineView {
     id: i64,
@@ -496,8 +530,14 @@ pub fn new_admin_password(links: &super::Links) -> Result<String, AppError> {
 }
 
 /// The sync page of a school's director, and the footer note of staff pages.
-pub const SERVICE: Service =
-    Service { name: "sync", pages: routes, home: |h| Box::pin(home_tiles(h)), ..Service::NOTHING };
+pub const SERVICE: Service = Service {
+    name: "sync",
+    pages: routes,
+    api: api_routes,
+    tags: &[("sync", "Replication: enrolling a computer")],
+    home: |h| Box::pin(home_tiles(h)),
+    ..Service::NOTHING
+};
 
 async fn home_tiles(h: &Home<'_>) -> Result<HomePart, AppError> {
     let tiles = (h.member.profile == Profile::Director)

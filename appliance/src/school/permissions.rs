@@ -15,3 +15,12 @@ pub fn manages_class(user: &SignedIn, class: &Class) -> bool {
     user.profile == Profile::Director
         || (user.profile == Profile::Teacher && class.class.teachers.iter().any(|t| t == user.user.as_str()))
 }
+
+/// The director or a teacher: people whose own computer may hold a replica of their classes
+/// (the desktop app). The director sees each such computer and may revoke it.
+pub fn keeps_classes_offline(user: &SignedIn) -> Result<(), AppError> {
+    match user.profile {
+        Profile::Director | Profile::Teacher => Ok(()),
+        _ => Err(AppError::Forbidden("only teachers and the director enrol their computers".into())),
+    }
+}

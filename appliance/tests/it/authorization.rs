@@ -365,6 +365,7 @@ const API: &[Row] = &[
     row("GET", "/api/v1/agenda", "/api/v1/agenda?from=2026-11-30&to=2026-12-06", SIGNED_IN),
     // Writes.
     json_row("POST", "/api/v1/accounts/{id}/qr", "/api/v1/accounts/{ce_pupil}/qr", "{}", CLASS_STAFF),
+    json_row("POST", "/api/v1/me/device-code", "/api/v1/me/device-code", "{}", ".DTt....."),
     json_row("DELETE", "/api/v1/accounts/{id}/qr", "/api/v1/accounts/{ce_pupil}/qr", "{}", CLASS_STAFF),
     json_row("POST", "/api/v1/accounts/{id}/unlock", "/api/v1/accounts/{ce_pupil}/unlock", "{}", CLASS_STAFF),
     json_row("POST", "/api/v1/accounts/{id}/reset", "/api/v1/accounts/{ce_pupil}/reset", "{}", CLASS_STAFF),

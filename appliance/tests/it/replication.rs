@@ -170,6 +170,49 @@ async fn changes_on_both_sides_converge_and_files_follow_their_documents() {
     assert_eq!(common::read_models(&spare), common::read_models(&school));
 }
 
+/// The desktop app's first run: the teacher's own login gets a code for her computer,
+/// with no director at hand, and it enrols that computer for her classes only, once. The
+/// director then sees the computer on her sync page. (Who may ask: the authorization
+/// matrix.)
+#[tokio::test]
+async fn a_teacher_enrols_her_own_computer_with_her_login() {
+    let hub = hub().await;
+    let school = TestServer::demo().await;
+    let mut d = enrol_demo(&hub, &school).await;
+    assert!(sync(&school).await.ok);
+    let uai = school.directory().uai().unwrap().clone();
+    let teacher = school.member("sophie.lebihan");
+
+    let token = common::token(&school, "sophie.lebihan", DEMO_PASSWORD).await;
+    let (status, answer) = common::api(&school, "POST", "/api/v1/me/device-code", Some(&token), None).await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{answer}");
+    let code = answer["code"].as_str().unwrap().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let device = common::laptop(dir.path(), school.directory());
+    let link = enrollment::enroll_with(&device.links, &device.identity, &school.base, None, &code).await.unwrap();
+    let scope = link.chain.leaf().unwrap().scope.clone();
+    for class in school.directory().classes_taught_by(&teacher.id) {
+        assert!(scope.contains(&preau_appliance::school::directory::class_partition(&uai, &class.id)));
+    }
+    let other = school
+        .directory()
+        .current_classes()
+        .into_iter()
+        .find(|c| !c.class.teachers.contains(&teacher.id.to_string()))
+        .unwrap()
+        .clone();
+    assert!(
+        !scope.contains(&preau_appliance::school::directory::class_partition(&uai, &other.id)),
+        "not another class"
+    );
+    assert!(!scope.contains(&Partition::Accounts(uai.clone())), "never the credentials");
+
+    let again = enrollment::enroll_with(&device.links, &device.identity, &school.base, None, &code).await;
+    assert!(matches!(again, Err(enrollment::EnrollError::BadCode)), "{again:?}");
+    let page = d.get("/admin/sync").await;
+    assert!(page.contains(&format!("Ordinateur de {}", teacher.full_name())), "{}", page.body);
+}
+
 #[tokio::test]
 async fn a_teacher_device_gets_only_its_classes_through_a_certificate_chained_to_the_hub() {
     let hub = hub().await;
