@@ -235,11 +235,11 @@ const FRESH_ADDRESSES: &str = r#"
 local threads = 0
 function setup(thread)
   threads = threads + 1
-  thread:set("next", threads * 1000000000)
+  thread:set("counter", threads * 1000000000)
 end
 function request()
-  next = next + 1
-  return wrk.format(nil, wrk.path .. "?n=" .. next)
+  counter = counter + 1
+  return wrk.format(nil, wrk.path .. "?n=" .. counter)
 end
 "#;
 
