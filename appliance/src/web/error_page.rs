@@ -1,5 +1,7 @@
-//! How an [`AppError`] answers a browser: a clear French page, or the login page when the
-//! session is missing (the JSON API answers with its own body, `web::api`).
+//! How an [`AppError`] answers a browser: a clear page, or the login page when the session
+//! is missing (the JSON API answers with its own body, `web::api`). `into_response` knows
+//! no request, so it says it in French and marks the answer [`Shown`]; the session layer,
+//! which knows the reader's language, says it again in that language.
 
 use askama::Template;
 use axum::http::StatusCode;
@@ -34,10 +36,25 @@ impl IntoResponse for AppError {
         let l10n = Locale::default();
         let page = ErrorPage { l: l10n, title: l10n.t("error-title"), message: l10n.t(self.message_id()) };
         let mut response = (status, Html(page.render_html())).into_response();
+        response.extensions_mut().insert(Shown(self.message_id()));
         if matches!(self, AppError::Unauthenticated) {
             response.headers_mut().insert(axum::http::header::LOCATION, axum::http::HeaderValue::from_static("/login"));
             *response.status_mut() = StatusCode::SEE_OTHER;
         }
         response
+    }
+}
+
+/// Marks an error page with the message it shows (its localisation id).
+#[derive(Clone, Copy, Debug)]
+pub struct Shown(pub &'static str);
+
+impl Shown {
+    /// The same answer (status and headers), its page in `l`.
+    pub fn in_language(self, l: Locale, response: Response) -> Response {
+        let (mut parts, _) = response.into_parts();
+        parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+        let page = ErrorPage { l, title: l.t("error-title"), message: l.t(self.0) };
+        Response::from_parts(parts, axum::body::Body::from(page.render_html()))
     }
 }

@@ -145,6 +145,24 @@ async fn a_kept_page_is_its_readers_own_and_never_outlives_a_change() {
     assert!(teacher.get(&week).await.contains(title), "the teacher's week");
 }
 
+/// Error pages speak the reader's language, as the pages do; French by default.
+#[tokio::test]
+async fn error_pages_speak_the_readers_language() {
+    let server = TestServer::demo().await;
+    let mut b = server.browser();
+    let english = b.get_in("en-GB,en;q=0.9", "/no-such-page").await;
+    assert_eq!(english.status, StatusCode::NOT_FOUND);
+    assert!(english.contains("This page does not exist") && english.contains("lang=\"en\""), "{}", english.body);
+    let french = b.get("/no-such-page").await;
+    assert_eq!(french.status, StatusCode::NOT_FOUND);
+    assert!(french.contains("Cette page n&#39;existe pas"), "{}", french.body);
+    // A refusal after login too.
+    b.login("aurelie.kerherve", DEMO_PASSWORD).await.assert_ok();
+    let refused = b.get_in("en", "/team").await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+    assert!(refused.contains("Back to the home page"), "{}", refused.body);
+}
+
 /// The desktop app's teacher mode (`web::window`): on its loopback server only the window
 /// that launched with the app's key gets anything. No key, a wrong one, or another host
 /// name (DNS rebinding) gets a French refusal, and no session.
