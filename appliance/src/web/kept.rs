@@ -14,7 +14,6 @@ use axum::body::{Body, Bytes, HttpBody as _};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 
-use super::session::SignedIn;
 use crate::platform::i18n::Locale;
 use crate::platform::shelf::Shelf;
 use crate::school::directory::{Profile, UserId};
@@ -54,12 +53,13 @@ pub struct Key {
 }
 
 impl Key {
-    /// The key of a page at `target` (path and query) asked by `who`.
-    pub fn new(who: &SignedIn, locale: Locale, note: Option<&str>, target: &str) -> Self {
+    /// The key of a page at `target` (path and query) asked by `user`, a `profile` whose
+    /// header shows `name`.
+    pub fn new(user: &UserId, profile: Profile, name: &str, locale: Locale, note: Option<&str>, target: &str) -> Self {
         Self {
-            user: who.user.clone(),
-            profile: who.profile,
-            name: who.display_name.clone(),
+            user: user.clone(),
+            profile,
+            name: name.to_owned(),
             lang: locale.lang(),
             day: crate::platform::clock::now_ms().div_euclid(86_400_000),
             note: note.map(str::to_owned),
@@ -159,8 +159,8 @@ mod tests {
         assert_eq!(cut(&Bytes::from_static(b"TOK"), b"TOKEN"), [Bytes::from_static(b"TOK")]);
     }
 
-    fn who(name: &str) -> SignedIn {
-        SignedIn::new(UserId::random(), Profile::Pupil, name.into(), false)
+    fn who(name: &str) -> (UserId, &str) {
+        (UserId::random(), name)
     }
 
     async fn body(response: Response) -> String {
@@ -173,7 +173,8 @@ mod tests {
     async fn a_page_serves_its_person_until_the_replica_changes() {
         let kept_pages = KeptPages::default();
         let (lea, tom) = (who("Léa"), who("Tom"));
-        let key = |w: &SignedIn, target: &str| Key::new(w, Locale::default(), None, target);
+        let key =
+            |w: &(UserId, &str), target: &str| Key::new(&w.0, Profile::Pupil, w.1, Locale::default(), None, target);
         let page = |html: &str| kept(Response::new(Body::from(html.to_owned())));
         let served = kept_pages.keep(key(&lea, "/"), 7, "t1", page("<p>t1</p><i>t1</i>")).await;
         assert_eq!(body(served).await, "<p>t1</p><i>t1</i>", "given back as it was");

@@ -329,7 +329,7 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
     let keep = match &signed_in {
         Some(who) if request.method() == Method::GET && !bearer => {
             let target = request.uri().path_and_query().map_or("/", |p| p.as_str());
-            let key = kept::Key::new(who, locale, sync_note.as_deref(), target);
+            let key = kept::Key::new(&who.user, who.profile, &who.display_name, locale, sync_note.as_deref(), target);
             let generation = state.db.generation();
             if let Some(page) = state.kept.answer(&key, generation, &csrf) {
                 return page;

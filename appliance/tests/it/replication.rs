@@ -52,6 +52,16 @@ async fn enrol_demo(hub: &TestServer, school: &TestServer) -> Browser {
     d
 }
 
+/// The demo school enrolled with a hub and synced once: the hub, the school, and its
+/// director's browser.
+async fn enrolled_demo() -> (TestServer, TestServer, Browser) {
+    let hub = hub().await;
+    let school = TestServer::demo().await;
+    let director = enrol_demo(&hub, &school).await;
+    assert!(sync(&school).await.ok);
+    (hub, school, director)
+}
+
 /// A code for `teacher`'s computer, from the director's page.
 async fn device_code(director: &mut Browser, teacher: &preau_appliance::school::directory::Member) -> String {
     let page = director.post("/admin/sync/devices", &[("teacher", teacher.id.as_str())]).await;
@@ -176,10 +186,7 @@ async fn changes_on_both_sides_converge_and_files_follow_their_documents() {
 /// matrix.)
 #[tokio::test]
 async fn a_teacher_enrols_her_own_computer_with_her_login() {
-    let hub = hub().await;
-    let school = TestServer::demo().await;
-    let mut d = enrol_demo(&hub, &school).await;
-    assert!(sync(&school).await.ok);
+    let (_hub, school, mut d) = enrolled_demo().await;
     let uai = school.directory().uai().unwrap().clone();
     let teacher = school.member("sophie.lebihan");
 
@@ -215,10 +222,7 @@ async fn a_teacher_enrols_her_own_computer_with_her_login() {
 
 #[tokio::test]
 async fn a_teacher_device_gets_only_its_classes_through_a_certificate_chained_to_the_hub() {
-    let hub = hub().await;
-    let school = TestServer::demo().await;
-    let mut d = enrol_demo(&hub, &school).await;
-    assert!(sync(&school).await.ok);
+    let (hub, school, mut d) = enrolled_demo().await;
     let uai = school.directory().uai().unwrap().clone();
 
     let teacher = school.member("sophie.lebihan");
