@@ -23,6 +23,11 @@ pub struct ErrorPage {
 }
 
 impl ErrorPage {
+    /// The page of the message `id`, in `l`.
+    pub fn of(l: Locale, id: &str) -> Self {
+        Self { l, title: l.t("error-title"), message: l.t(id) }
+    }
+
     /// The page's HTML (a plain fallback if the template itself fails).
     pub fn render_html(&self) -> String {
         self.render().unwrap_or_else(|_| format!("<!doctype html><title>Préau</title><p>{}</p>", self.message))
@@ -33,8 +38,7 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         self.log();
         let status = self.status();
-        let l10n = Locale::default();
-        let page = ErrorPage { l: l10n, title: l10n.t("error-title"), message: l10n.t(self.message_id()) };
+        let page = ErrorPage::of(Locale::default(), self.message_id());
         let mut response = (status, Html(page.render_html())).into_response();
         response.extensions_mut().insert(Shown(self.message_id()));
         if matches!(self, AppError::Unauthenticated) {
@@ -45,7 +49,8 @@ impl IntoResponse for AppError {
     }
 }
 
-/// Marks an error page with the message it shows (its localisation id).
+/// Marks an error page with the message it shows (its localisation id). Whatever replaces
+/// the answer (the API's JSON errors) makes a new one, without the mark.
 #[derive(Clone, Copy, Debug)]
 pub struct Shown(pub &'static str);
 
@@ -54,7 +59,6 @@ impl Shown {
     pub fn in_language(self, l: Locale, response: Response) -> Response {
         let (mut parts, _) = response.into_parts();
         parts.headers.remove(axum::http::header::CONTENT_LENGTH);
-        let page = ErrorPage { l, title: l.t("error-title"), message: l.t(self.0) };
-        Response::from_parts(parts, axum::body::Body::from(page.render_html()))
+        Response::from_parts(parts, axum::body::Body::from(ErrorPage::of(l, self.0).render_html()))
     }
 }

@@ -352,9 +352,7 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
     });
     let mut response = next.run(request).await;
     // An error page, said again in the reader's language (`error_page::Shown`).
-    let html = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
     if let Some(shown) = response.extensions().get::<super::error_page::Shown>().copied()
-        && html
         && locale.lang() != Locale::default().lang()
     {
         response = shown.in_language(locale, response);
