@@ -78,18 +78,27 @@ pub fn router(state: AppState) -> Router {
             .into_router()
             .fallback(web::not_found)
             .layer(middleware::from_fn_with_state(state.clone(), web::session::layer)),
-        Role::School => school_routes()
-            .into_router()
-            .merge(api())
-            .fallback(web::not_found)
-            .layer(middleware::from_fn_with_state(state.clone(), require_setup))
-            .layer(middleware::from_fn_with_state(state.clone(), web::session::layer))
-            .layer(axum::extract::DefaultBodyLimit::max(state.config.max_upload_bytes)),
+        Role::School | Role::Device => {
+            let routes = match state.config.role {
+                Role::Device => school_routes().merge(replication::join::routes()),
+                _ => school_routes(),
+            };
+            routes
+                .into_router()
+                .merge(api())
+                .fallback(web::not_found)
+                .layer(middleware::from_fn_with_state(state.clone(), first_run))
+                .layer(middleware::from_fn_with_state(state.clone(), web::session::layer))
+                .layer(axum::extract::DefaultBodyLimit::max(state.config.max_upload_bytes))
+        }
     };
-    // The desktop app's teacher mode: nobody but its window (inside `edge`, so that a
-    // refusal carries the security headers too).
+    // The desktop app's teacher mode: nobody but its window, signed in as the computer's
+    // teacher (inside `edge`, so that a refusal carries the security headers too).
     let routes = match state.config.window_key.clone() {
-        Some(key) => routes.layer(middleware::from_fn_with_state((state.clone(), key), web::window::only_the_window)),
+        Some(key) => {
+            let window = web::window::Window { key, owner: replication::join::owner };
+            routes.layer(middleware::from_fn_with_state((state.clone(), window), web::window::only_the_window))
+        }
         None => routes,
     };
     routes
@@ -106,12 +115,13 @@ pub fn state(config: Config, db: Db, session_key: [u8; 32]) -> Result<AppState, 
     // The hub holds every school: no one directory is its own.
     let directory = match config.role {
         Role::Hub => Directory::default(),
-        Role::School => db.read(Directory::load)?,
+        Role::School | Role::Device => db.read(Directory::load)?,
     };
+    // A teacher's computer holds what its certificate grants (below), whatever it holds now.
     let scope = match (config.role, directory.uai()) {
         (Role::Hub, _) => Some(preau_sync::Scope::all()),
         (Role::School, Some(uai)) => Some(school::scope(uai)),
-        (Role::School, None) => None,
+        (Role::School | Role::Device, _) => None,
     };
     let identity = db.run_blocking(|store| {
         if let Some(scope) = &scope {
@@ -151,6 +161,9 @@ pub fn open(config: Config, demo: bool) -> anyhow::Result<AppState> {
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    if config.role == Role::Device && config.window_key.is_none() {
+        anyhow::bail!("a teacher's computer serves only the desktop app's window: no window key");
     }
     let secrets = Secrets::load_or_create(&config.data_dir)?;
     let db = Db::open(&config.replica_path(), preau_sync::Scope::default())
@@ -202,20 +215,26 @@ pub async fn serve(
     crate::platform::server::serve(listener, router(state), tls, shutdown).await
 }
 
-/// Before setup, only the setup page (and what it needs) is reachable.
-async fn require_setup(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// Before the first run is over, only its page (and what it needs) is reachable: an
+/// appliance's setup, which creates the school; a teacher's computer's join, which enrols
+/// it and brings her classes (`replication::join`).
+async fn first_run(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let (door, api) = match state.config.role {
+        Role::Device => (replication::join::PATH, None),
+        _ => ("/setup", Some("/api/v1/setup")),
+    };
     let path = request.uri().path();
-    let open = path == "/setup"
+    let open = path.starts_with(door)
         || path == "/healthz"
         || path.starts_with(replication::PREFIX)
         || path.starts_with("/static/")
-        || path == "/api/v1/setup"
+        || Some(path) == api
         || path == "/api/v1/openapi.json";
     if state.directory().school.is_none() && !open {
         if path.starts_with("/api/") {
             return web::api::error_response(&AppError::bad("setup-required", "no school yet"), Vec::new());
         }
-        return Redirect::to("/setup").into_response();
+        return Redirect::to(door).into_response();
     }
     next.run(request).await
 }

@@ -48,7 +48,8 @@ pub struct Config {
     pub discovery_interfaces: Vec<String>,
     /// mDNS host name, without `.local`. Default `preau`.
     pub hostname: String,
-    /// What this server is: a school's appliance (`school`) or the academy hub (`hub`).
+    /// What this server is: a school's appliance (`school`), the academy hub (`hub`), or a
+    /// teacher's computer (`device`, only inside the desktop app, which sets `window_key`).
     pub role: Role,
     /// Hub: the most a school's attached files may take, in bytes.
     pub school_quota_bytes: u64,
@@ -98,6 +99,20 @@ pub enum Role {
     School,
     /// The academy hub: every school's data, on the internet.
     Hub,
+    /// A teacher's computer (the desktop app's teacher mode): her classes, synced with her
+    /// school's appliance, served to the app's window only. Never from a file, the
+    /// environment or the command line: only the app sets it, with its window key.
+    #[serde(skip)]
+    #[value(skip)]
+    Device,
+}
+
+impl Role {
+    /// Whether this server holds one school's directory (an appliance, a teacher's computer),
+    /// rather than every school's (the hub).
+    pub fn holds_one_school(self) -> bool {
+        self != Role::Hub
+    }
 }
 
 impl Default for Config {
@@ -199,7 +214,7 @@ impl Config {
             self.role = match v.as_str() {
                 "school" => Role::School,
                 "hub" => Role::Hub,
-                _ => bail!("PREAU_ROLE={v:?}: expected school or hub"),
+                _ => bail!("PREAU_ROLE={v:?}: expected school or hub (a device is the desktop app's)"),
             };
         }
         if let Some(v) = env("PREAU_SCHOOL_QUOTA_BYTES") {

@@ -220,6 +220,8 @@ fn admit(state: &AppState, chain: &preau_sync::certificate::Chain) -> Result<Gra
         ServerRole::Hub => matches!(leaf.role, Role::School | Role::Device),
         // An appliance serves only the devices it enrolled itself.
         ServerRole::School => leaf.role == Role::Device && leaf.issuer_key == own,
+        // A teacher's computer serves nobody.
+        ServerRole::Device => false,
     };
     if !serves {
         return Err(forbidden("role", format!("a {:?} does not sync with this server", leaf.role)));
@@ -562,9 +564,9 @@ async fn reply(
     Ok(signed_answer(&state, &signed.nonce, StatusCode::OK, ack))
 }
 
-/// After a peer's changes were committed: a school's appliance re-reads its directory.
+/// After a peer's changes were committed: a server of one school re-reads its directory.
 pub async fn after_merge(state: &AppState) {
-    if state.config.role == ServerRole::School
+    if state.config.role.holds_one_school()
         && let Err(e) = state.reload_directory().await
     {
         tracing::error!(error = %e, "reloading the directory after a sync");

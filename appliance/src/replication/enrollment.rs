@@ -156,6 +156,9 @@ pub struct EnrollResponse {
     pub server_key: String,
     /// What the server calls the enrolled replica.
     pub label: String,
+    /// A teacher's computer: the user id of its teacher (absent for a school).
+    #[serde(default)]
+    pub owner: Option<String>,
 }
 
 /// Redeems a code: the server side of enrolment.
@@ -190,6 +193,10 @@ pub async fn enroll(
         server: identity.id(),
         server_key: hex::encode(identity.public_key().to_bytes()),
         label,
+        owner: match subject {
+            Subject::Device(user) => Some(user.to_string()),
+            Subject::School(_) => None,
+        },
     }))
 }
 
@@ -259,15 +266,24 @@ pub async fn enroll_with(
     if leaf.subject != identity.id() || leaf.subject_key != identity.public_key().to_bytes() {
         return Err(EnrollError::Refused("the certificate is not for this replica".into()));
     }
-    let link = HubLink { url, hub_id: answer.server, hub_key, chain, enrolled_at: crate::platform::clock::now_ms() };
+    let link = HubLink {
+        url,
+        hub_id: answer.server,
+        hub_key,
+        chain,
+        enrolled_at: crate::platform::clock::now_ms(),
+        owner: answer.owner,
+    };
     links.set_hub(&link).map_err(|e| EnrollError::Refused(e.to_string()))?;
     Ok(link)
 }
 
-/// An appliance enrolled before its school exists here (a replacement for a broken one)
-/// holds what its certificate grants, so its first sync brings the school back.
+/// A teacher's computer holds what its certificate grants (her classes, as of its last
+/// renewal); so does an appliance enrolled before its school exists here (a replacement
+/// for a broken one), so that its first sync brings the school back.
 pub async fn hold_granted(state: &AppState, link: &HubLink) -> Result<(), crate::platform::error::AppError> {
-    if state.directory().school.is_some() {
+    let device = state.config.role == crate::platform::config::Role::Device;
+    if !device && state.directory().school.is_some() {
         return Ok(());
     }
     let Some(scope) = link.chain.leaf().map(|g| g.scope.clone()) else { return Ok(()) };

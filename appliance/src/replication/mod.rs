@@ -20,6 +20,7 @@ pub mod auth;
 pub mod client;
 pub mod endpoints;
 pub mod enrollment;
+pub mod join;
 pub mod links;
 pub mod policy;
 pub mod quarantine;

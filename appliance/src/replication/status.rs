@@ -26,7 +26,7 @@ use crate::school::permissions::{director, keeps_classes_offline};
 use crate::web::Routes;
 use crate::web::api::{ApiError, ApiUser, ErrorBody};
 use crate::web::service::{Home, HomePart, Place, Service, Tile};
-use crate::web::session::CsrfForm;
+use crate::web::session::{CsrfForm, Empty};
 use crate::web::{AppState, Chrome, Ctx, SignedIn, render};
 
 /// « il y a 3 h »: how long ago a Unix-ms time was.
@@ -89,7 +89,7 @@ fn loopback(ctx: &Ctx) -> Result<(), AppError> {
     }
 }
 
-fn runner_state(state: &AppState) -> Result<RunnerState, AppError> {
+pub(crate) fn runner_state(state: &AppState) -> Result<RunnerState, AppError> {
     let last = state.part::<Replication>().links.runs(1)?.pop();
     Ok(state.part::<Replication>().runner.state(last.as_ref()))
 }
@@ -268,9 +268,6 @@ async fn sync_now_form(
     state.part::<Replication>().runner.trigger();
     Ok(Redirect::to("/admin/sync").into_response())
 }
-
-#[derive(Deserialize)]
-struct Empty {}
 
 #[derive(Deserialize)]
 struct DeviceForm {

@@ -20,7 +20,7 @@ use crate::school::permissions::{director, manages_class};
 use crate::web::Routes;
 use crate::web::api::{ApiError, ApiJson, ApiUser, ErrorBody};
 use crate::web::service::{Home, HomePart, Place, Service, Tile};
-use crate::web::session::CsrfForm;
+use crate::web::session::{CsrfForm, Empty};
 use crate::web::{AppState, Chrome, Ctx, SignedIn, render};
 
 pub(crate) fn routes() -> Routes {
@@ -414,9 +414,6 @@ async fn letters_index(State(state): State<AppState>, ctx: Ctx) -> Result<Respon
     let classes = dir.current_classes().iter().map(|c| (c.id.to_string(), c.class.name.clone())).collect();
     render(&LettersIndex { c: Chrome::new(&ctx), classes })
 }
-
-#[derive(Deserialize)]
-struct Empty {}
 
 /// A reset: the reason is required for an activated adult account.
 #[derive(Deserialize, Default, ToSchema)]

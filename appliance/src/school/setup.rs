@@ -1,5 +1,5 @@
 //! First start: the setup page creates the school and the director's account. Until then
-//! nothing else is reachable (see `web::require_setup`).
+//! nothing else is reachable (see `app::first_run`).
 
 use askama::Template;
 use axum::extract::State;

@@ -251,6 +251,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
 /// A urlencoded form whose `csrf` field has been checked. Every HTML form posts through it.
 pub struct CsrfForm<T>(pub T);
 
+/// A form with nothing but its `csrf` field (a button).
+#[derive(serde::Deserialize)]
+pub struct Empty {}
+
 #[derive(serde::Deserialize)]
 struct CsrfOnly {
     #[serde(default)]
@@ -308,9 +312,18 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
         .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
         .map(str::to_owned);
     let bearer = bearer_token.is_some();
-    let fresh = existing.is_none() && !bearer;
-    let sid = bearer_token.or(existing).unwrap_or_else(|| hex::encode(crate::platform::random_bytes::<32>()));
-    let signed_in = state.sessions.touch(&sid);
+    let mut fresh = existing.is_none() && !bearer;
+    let mut sid = bearer_token.or(existing).unwrap_or_else(|| hex::encode(crate::platform::random_bytes::<32>()));
+    let mut signed_in = state.sessions.touch(&sid);
+    // The desktop app's window is its computer's teacher (`window`).
+    if signed_in.is_none()
+        && !bearer
+        && let Some(owner) = request.extensions().get::<super::window::Owner>().and_then(|o| (o.0)(&state))
+    {
+        sid = state.sessions.start(owner.clone());
+        signed_in = Some(owner);
+        fresh = true;
+    }
     if let Some(s) = &signed_in {
         let path = request.uri().path();
         // API requests get a JSON refusal from their extractor instead of a redirect.

@@ -5,6 +5,11 @@
 //! SameSite=Strict) and goes home. A request without the key, or naming another host
 //! (DNS rebinding: a web page's own name resolved to 127.0.0.1), is refused before anything
 //! else runs. The key lives in the app's memory only, 256 random bits, new at each launch.
+//!
+//! Behind the key, the window is the computer's teacher: a teacher's computer holds no
+//! credentials, so it has no login of its own; the session layer signs the window in as
+//! [`Owner`]. Whoever opens the app is whoever opened the laptop's session (ARCHITECTURE.md,
+//! « The teacher's computer »).
 
 use std::net::SocketAddr;
 
@@ -14,7 +19,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::Cookie;
 
-use super::AppState;
+use super::{AppState, SignedIn};
 use crate::platform::config::WindowKey;
 use crate::platform::error::AppError;
 
@@ -33,13 +38,27 @@ fn same_key(given: &str, key: &str) -> bool {
     blake3::hash(given.as_bytes()) == blake3::hash(key.as_bytes())
 }
 
-/// Middleware: lets through only the window that launched with `key`.
+/// The window this server serves: its key, and who it is signed in as.
+#[derive(Clone)]
+pub struct Window {
+    /// The per-launch key.
+    pub key: WindowKey,
+    /// The computer's teacher, once known (`replication::join::owner`).
+    pub owner: fn(&AppState) -> Option<SignedIn>,
+}
+
+/// On a request from the window: how the session layer finds who to sign in when nobody
+/// is (asked only then: a session lasts).
+#[derive(Clone, Copy)]
+pub struct Owner(pub fn(&AppState) -> Option<SignedIn>);
+
+/// Middleware: lets through only the window that launched with its key.
 pub async fn only_the_window(
-    State((state, key)): State<(AppState, WindowKey)>,
-    request: Request,
+    State((state, window)): State<(AppState, Window)>,
+    mut request: Request,
     next: Next,
 ) -> Response {
-    let key = key.0;
+    let key = &window.key.0;
     let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
     let ours = state.bound().is_some_and(|bound| {
         let port = bound.port();
@@ -50,10 +69,10 @@ pub async fn only_the_window(
     }
     if request.uri().path() == LAUNCH_PATH {
         let given = request.uri().query().and_then(|q| q.strip_prefix("key=")).unwrap_or_default();
-        if !same_key(given, &key) {
+        if !same_key(given, key) {
             return refused("a launch with a wrong key".into());
         }
-        let cookie = Cookie::build((COOKIE, key))
+        let cookie = Cookie::build((COOKIE, key.as_str()))
             .http_only(true)
             .same_site(axum_extra::extract::cookie::SameSite::Strict)
             .path("/");
@@ -70,10 +89,11 @@ pub async fn only_the_window(
         .filter_map(|v| v.to_str().ok())
         .flat_map(Cookie::split_parse)
         .filter_map(Result::ok)
-        .any(|c| c.name() == COOKIE && same_key(c.value(), &key));
+        .any(|c| c.name() == COOKIE && same_key(c.value(), key));
     if !carried {
         return refused(format!("{} {} without the window's key", request.method(), request.uri().path()));
     }
+    request.extensions_mut().insert(Owner(window.owner));
     next.run(request).await
 }
 

@@ -13,7 +13,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::platform::error::AppError;
 
 /// Numbered migrations, compiled in; version N is `MIGRATIONS[N - 1]` (as the replica's).
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("migrations/0001_initial.sql"), include_str!("migrations/0002_device_owner.sql")];
 
 /// How many sync runs are kept per peer (older ones are deleted).
 const RUNS_KEPT: i64 = 200;
@@ -61,6 +62,9 @@ pub struct HubLink {
     pub chain: Chain,
     /// When we enrolled.
     pub enrolled_at: i64,
+    /// A teacher's computer: the user id of the teacher it was enrolled for (her window
+    /// is signed in as her, `replication::join`). `None` for an appliance.
+    pub owner: Option<String>,
 }
 
 /// A replica this one certified.
@@ -163,8 +167,16 @@ impl Links {
     pub fn set_hub(&self, link: &HubLink) -> Result<(), AppError> {
         self.with(|c| {
             c.execute(
-                "INSERT OR REPLACE INTO hub_link (one, url, hub_id, hub_key, chain, enrolled_at) VALUES (1, ?, ?, ?, ?, ?)",
-                params![link.url, link.hub_id.to_string(), link.hub_key.to_vec(), link.chain.to_bytes(), link.enrolled_at],
+                "INSERT OR REPLACE INTO hub_link (one, url, hub_id, hub_key, chain, enrolled_at, owner) \
+                 VALUES (1, ?, ?, ?, ?, ?, ?)",
+                params![
+                    link.url,
+                    link.hub_id.to_string(),
+                    link.hub_key.to_vec(),
+                    link.chain.to_bytes(),
+                    link.enrolled_at,
+                    link.owner
+                ],
             )
             .map(drop)
         })?;
@@ -539,18 +551,19 @@ fn migrate(conn: &mut Connection) -> Result<(), AppError> {
 
 fn read_hub(conn: &Connection) -> Result<Option<HubLink>, AppError> {
     let row = conn
-        .query_row("SELECT url, hub_id, hub_key, chain, enrolled_at FROM hub_link", [], |r| {
+        .query_row("SELECT url, hub_id, hub_key, chain, enrolled_at, owner FROM hub_link", [], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, Vec<u8>>(2)?,
                 r.get::<_, Vec<u8>>(3)?,
                 r.get(4)?,
+                r.get(5)?,
             ))
         })
         .optional()
         .map_err(db)?;
-    let Some((url, id, key, chain, enrolled_at)) = row else { return Ok(None) };
+    let Some((url, id, key, chain, enrolled_at, owner)) = row else { return Ok(None) };
     let corrupt = |what: &str| AppError::Internal(format!("links database: bad {what}"));
     Ok(Some(HubLink {
         url,
@@ -558,6 +571,7 @@ fn read_hub(conn: &Connection) -> Result<Option<HubLink>, AppError> {
         hub_key: key.try_into().map_err(|_| corrupt("hub key"))?,
         chain: Chain::from_bytes(&chain).map_err(|_| corrupt("certificate"))?,
         enrolled_at,
+        owner,
     }))
 }
 

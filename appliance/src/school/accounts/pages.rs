@@ -12,7 +12,7 @@ use super::{
 use crate::platform::error::AppError;
 use crate::school::directory::{ClassId, Member};
 use crate::web::Routes;
-use crate::web::session::CsrfForm;
+use crate::web::session::{CsrfForm, Empty};
 use crate::web::{AppState, Chrome, Ctx, SignedIn, render, render_status};
 
 pub(crate) fn routes() -> Routes {
@@ -117,9 +117,6 @@ pub fn sign_in_response(
     }
     response
 }
-
-#[derive(Deserialize)]
-struct Empty {}
 
 async fn logout(State(state): State<AppState>, ctx: Ctx, CsrfForm(_): CsrfForm<Empty>) -> Response {
     state.sessions.end(&ctx.sid);

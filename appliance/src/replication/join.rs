@@ -1,0 +1,314 @@
+//! A teacher's computer joins her school (the desktop app's first run, « Me connecter à mon
+//! école »): find the school's appliance (on the LAN by mDNS, or by its address), log in
+//! there with her school account, enrol this computer as hers with the one-time code her
+//! login gets (`POST /api/v1/me/device-code`), and bring her classes with a first sync
+//! whose progress the page shows.
+//!
+//! Her password goes from the window to the school's appliance through this server's
+//! memory, once, and is never kept: the computer holds no credentials, only its own key and
+//! certificate. Afterwards its window is signed in as her ([`owner`]).
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::Replication;
+use super::status::{advice, phase_label, runner_state};
+use crate::platform::error::AppError;
+use crate::school::directory::UserId;
+use crate::web::session::{CsrfForm, Empty};
+use crate::web::{AppState, Chrome, Ctx, Routes, SignedIn, render};
+
+/// The first run's page; nothing else answers until the first sync brought the school.
+pub const PATH: &str = "/join";
+/// How long the page listens for appliances on the LAN.
+const BROWSE: std::time::Duration = std::time::Duration::from_millis(1500);
+
+pub(crate) fn routes() -> Routes {
+    Routes::new()
+        .get(PATH, page)
+        .post("/join/server", server_form)
+        .post("/join/login", login_form)
+        .post("/join/retry", retry_form)
+}
+
+/// Who the computer's window is: the teacher it was enrolled for, once her school's
+/// directory has arrived.
+pub fn owner(state: &AppState) -> Option<SignedIn> {
+    let owner = state.part::<Replication>().links.hub()?.owner?;
+    let member = state.directory().member(&UserId::parse(&owner).ok()?)?.clone();
+    Some(SignedIn::new(member.id.clone(), member.profile, member.full_name(), false))
+}
+
+/// An appliance found on the LAN.
+struct FoundView {
+    name: String,
+    url: String,
+}
+
+/// The school whose appliance answered at an address.
+struct SchoolView {
+    name: String,
+    url: String,
+}
+
+/// The first sync, under way or failed.
+struct ProgressView {
+    school: String,
+    phase: String,
+    done: u64,
+    total: u64,
+    error: Option<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "replication/join.html")]
+struct JoinPage {
+    c: Chrome,
+    error: Option<String>,
+    found: Vec<FoundView>,
+    address: String,
+    school: Option<SchoolView>,
+    login: String,
+    progress: Option<ProgressView>,
+}
+
+impl JoinPage {
+    fn new(ctx: &Ctx) -> Self {
+        Self {
+            c: Chrome::new(ctx),
+            error: None,
+            found: Vec::new(),
+            address: String::new(),
+            school: None,
+            login: String::new(),
+            progress: None,
+        }
+    }
+}
+
+async fn page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+    if state.directory().school.is_some() {
+        return Ok(Redirect::to("/").into_response());
+    }
+    let mut page = JoinPage::new(&ctx);
+    if let Some(link) = state.part::<Replication>().links.hub() {
+        let now = runner_state(&state)?;
+        let failed = now.phase.is_none() && now.last_ok == Some(false);
+        page.progress = Some(ProgressView {
+            school: link.url,
+            phase: phase_label(ctx.locale, now.phase.as_deref()),
+            done: now.done,
+            total: now.total,
+            error: now.last_error.filter(|_| failed).map(|e| (advice(ctx.locale, &e), e)),
+        });
+        return render(&page);
+    }
+    page.found = found(&state).await;
+    render(&page)
+}
+
+/// The appliances announcing themselves on the LAN (none when discovery is off).
+async fn found(state: &AppState) -> Vec<FoundView> {
+    if !state.config.discovery {
+        return Vec::new();
+    }
+    let found = tokio::task::spawn_blocking(|| crate::platform::discovery::browse(BROWSE)).await;
+    let found = match found {
+        Ok(Ok(found)) => found,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "listening for appliances");
+            return Vec::new();
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "listening for appliances");
+            return Vec::new();
+        }
+    };
+    found
+        .into_iter()
+        .filter_map(|f| {
+            // IPv4 first: a link-local IPv6 address needs its interface, which a URL cannot carry.
+            let ip = f.addresses.iter().find(|a| a.is_ipv4()).or(f.addresses.first())?;
+            let host = match ip {
+                std::net::IpAddr::V4(v4) => v4.to_string(),
+                std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+            };
+            Some(FoundView { name: f.name, url: format!("http://{host}:{}", f.port) })
+        })
+        .collect()
+}
+
+/// `preau.local:8080`, `http://192.168.1.10:8080/`: the base address of a server.
+fn normal_url(typed: &str) -> Option<String> {
+    let typed = typed.trim().trim_end_matches('/');
+    let url = if typed.contains("://") { typed.to_owned() } else { format!("http://{typed}") };
+    let parsed = reqwest::Url::parse(&url).ok()?;
+    let plain = matches!(parsed.scheme(), "http" | "https") && parsed.path() == "/" && parsed.query().is_none();
+    (plain && parsed.host().is_some()).then(|| url.trim_end_matches('/').to_owned())
+}
+
+#[derive(Deserialize)]
+struct ServerForm {
+    address: String,
+}
+
+/// The school's name, as its appliance tells anyone (`GET /api/v1/school`).
+#[derive(Deserialize)]
+struct School {
+    name: String,
+}
+
+async fn server_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<ServerForm>,
+) -> Result<Response, AppError> {
+    let mut page = JoinPage::new(&ctx);
+    page.address = form.address.clone();
+    let Some(url) = normal_url(&form.address) else {
+        page.error = Some(ctx.locale.t("join-bad-address"));
+        return render(&page);
+    };
+    match school_at(&state, &url).await {
+        Ok(school) => page.school = Some(SchoolView { name: school.name, url }),
+        Err(detail) => {
+            tracing::info!(%url, %detail, "no Préau school there");
+            page.error = Some(ctx.locale.ta("join-no-school", &[("url", &url)]));
+        }
+    }
+    render(&page)
+}
+
+async fn school_at(state: &AppState, url: &str) -> Result<School, String> {
+    let http = super::client::http_client(state.config.hub_ca.as_deref())?;
+    let answer = http
+        .get(format!("{url}/api/v1/school"))
+        .timeout(std::time::Duration::from_secs(10))
+        .send()
+        .await
+        .map_err(|e| format!("{e:#}"))?;
+    if !answer.status().is_success() {
+        return Err(format!("GET /api/v1/school: {}", answer.status()));
+    }
+    answer.json::<School>().await.map_err(|e| e.to_string())
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    url: String,
+    name: String,
+    login: String,
+    password: String,
+}
+
+/// What the school's appliance answers to a login (`school::accounts::api::Token`).
+#[derive(Deserialize)]
+struct Token {
+    token: String,
+    must_change_password: bool,
+}
+
+#[derive(Deserialize)]
+struct DeviceCode {
+    code: String,
+}
+
+/// Why joining stopped: a localisation id for the teacher, and the detail for the log.
+struct Refusal(&'static str, String);
+
+async fn login_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<LoginForm>,
+) -> Result<Response, AppError> {
+    if state.part::<Replication>().links.hub().is_some() {
+        return Ok(Redirect::to(PATH).into_response());
+    }
+    let url = normal_url(&form.url).ok_or_else(|| AppError::bad("join-bad-address", "join: bad address"))?;
+    match join(&state, &url, &form.login, &form.password).await {
+        Ok(()) => {
+            state.part::<Replication>().runner.trigger();
+            Ok(Redirect::to(PATH).into_response())
+        }
+        Err(Refusal(id, detail)) => {
+            tracing::info!(%url, login = %form.login, %detail, "joining the school refused");
+            let mut page = JoinPage::new(&ctx);
+            page.error = Some(ctx.locale.t(id));
+            page.school = Some(SchoolView { name: form.name, url });
+            page.login = form.login;
+            render(&page)
+        }
+    }
+}
+
+/// Logs in at the school, gets a code for this computer, enrols with it, and holds what the
+/// certificate grants.
+async fn join(state: &AppState, url: &str, login: &str, password: &str) -> Result<(), Refusal> {
+    let unreachable = |e: String| Refusal("join-unreachable", e);
+    let http = super::client::http_client(state.config.hub_ca.as_deref()).map_err(unreachable)?;
+    let answer = http
+        .post(format!("{url}/api/v1/auth/login"))
+        .json(&serde_json::json!({ "login": login.trim(), "password": password }))
+        .send()
+        .await
+        .map_err(|e| unreachable(format!("{e:#}")))?;
+    let status = answer.status();
+    if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+        return Err(Refusal("join-too-many", status.to_string()));
+    }
+    if !status.is_success() {
+        return Err(Refusal("join-bad-login", format!("login: {status}")));
+    }
+    let token: Token = answer.json().await.map_err(|e| unreachable(e.to_string()))?;
+    if token.must_change_password {
+        return Err(Refusal("join-change-password-first", "an activation code, not a password".into()));
+    }
+    let answer = http
+        .post(format!("{url}/api/v1/me/device-code"))
+        .bearer_auth(&token.token)
+        .send()
+        .await
+        .map_err(|e| unreachable(format!("{e:#}")))?;
+    let status = answer.status();
+    let code = match status {
+        s if s.is_success() => answer.json::<DeviceCode>().await.map_err(|e| unreachable(e.to_string()))?.code,
+        reqwest::StatusCode::FORBIDDEN => return Err(Refusal("join-not-teacher", "device-code: 403".into())),
+        s => return Err(Refusal("join-refused", format!("device-code: {s}"))),
+    };
+    // The login's session at the school is not needed any more.
+    let _ = http.post(format!("{url}/api/v1/auth/logout")).bearer_auth(&token.token).send().await;
+    let replication = state.part::<Replication>();
+    let link = super::enrollment::enroll_with(
+        &replication.links,
+        &replication.identity,
+        url,
+        state.config.hub_ca.as_deref(),
+        &code,
+    )
+    .await
+    .map_err(|e| Refusal("join-refused", e.to_string()))?;
+    super::enrollment::hold_granted(state, &link).await.map_err(|e| Refusal("join-refused", e.to_string()))
+}
+
+/// The first sync failed (the link dropped): try again.
+async fn retry_form(State(state): State<AppState>, CsrfForm(_): CsrfForm<Empty>) -> Response {
+    state.part::<Replication>().runner.trigger();
+    Redirect::to(PATH).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normal_url;
+
+    #[test]
+    fn typed_addresses_become_base_urls() {
+        assert_eq!(normal_url(" preau.local:8080/ ").as_deref(), Some("http://preau.local:8080"));
+        assert_eq!(normal_url("https://ent.example.fr").as_deref(), Some("https://ent.example.fr"));
+        assert_eq!(normal_url("192.168.1.10").as_deref(), Some("http://192.168.1.10"));
+        assert_eq!(normal_url("ftp://x"), None);
+        assert_eq!(normal_url("http://x/login"), None, "an address, not a page");
+        assert_eq!(normal_url(""), None);
+    }
+}

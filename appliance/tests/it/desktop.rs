@@ -1,0 +1,173 @@
+//! The teacher's computer (the desktop app's teacher mode) as the app's window sees it: its
+//! embedded server, run here as a real server on loopback, joins the school's appliance
+//! with the teacher's login, brings her classes, works on its own and meets the school again.
+//! (The app itself, in a real window, is `src-tauri`'s end-to-end test.)
+
+use std::time::{Duration, Instant};
+
+use preau_appliance::platform::config::{Role, WindowKey};
+use preau_appliance::replication::Replication;
+use preau_appliance::replication::schedule;
+use preau_appliance::school::demo::DEMO_PASSWORD;
+use preau_appliance::school::directory::Profile;
+use preau_sync::Partition;
+use serde_json::json;
+
+use crate::common::{self, Browser, Page, TestServer};
+
+/// A teacher's computer that has not joined a school, and its window (launched).
+async fn computer() -> (TestServer, Browser) {
+    let key = WindowKey::random();
+    let device = TestServer::start(false, |c| {
+        c.role = Role::Device;
+        c.window_key = Some(key.clone());
+        // Only when asked: the test says when.
+        c.sync_interval_minutes = 0;
+        c.sync_window = String::new();
+    })
+    .await;
+    tokio::spawn(schedule::run(device.state.clone()));
+    let mut window = device.browser();
+    window.get(&format!("/launch?key={}", key.0)).await.assert_redirect("/");
+    (device, window)
+}
+
+/// Waits for the first sync the join started, as the page does.
+async fn first_sync_done(window: &mut Browser) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let page = window.get("/join").await;
+        if page.status.is_redirection() {
+            page.assert_redirect("/");
+            return;
+        }
+        assert!(page.contains("Récupération de vos classes"), "{}", page.body);
+        assert!(Instant::now() < deadline, "the first sync did not end: {}", page.body);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The join page's login form, for the school at `school`.
+async fn join_login(w: &mut Browser, school: &TestServer, login: &str, password: &str) -> Page {
+    let name = school.directory().school.clone().unwrap().info.name;
+    w.post("/join/login", &[("url", &school.base), ("name", &name), ("login", login), ("password", password)]).await
+}
+
+fn day(n: i64) -> String {
+    preau_appliance::platform::clock::date_of_ms(preau_appliance::platform::clock::now_ms() + n * 86_400_000)
+}
+
+#[tokio::test]
+async fn a_teacher_joins_her_school_from_her_computer_and_works_there_apart() {
+    let school = TestServer::demo().await;
+    let ce = school.directory().classes.values().find(|c| c.class.name == "CE1-CE2").unwrap().clone();
+    let t = common::token(&school, "sophie.lebihan", DEMO_PASSWORD).await;
+    let entry = |lesson: &str, title: &str| json!({"subject": "Mathématiques", "assigned_on": day(0), "lesson": lesson, "title": title, "due_on": day(1)});
+    let book = format!("/api/v1/classes/{}/homework", ce.id);
+    let (_, created) = common::api(&school, "POST", &book, Some(&t), Some(entry("Tables de 7.", "Exercice 4"))).await;
+    let e = created["id"].as_str().unwrap().to_owned();
+
+    // First run: nothing but the join page, which finds no server (discovery is off here)
+    // and takes a typed address.
+    let (device, mut w) = computer().await;
+    w.get("/").await.assert_redirect("/join");
+    w.get("/homework").await.assert_redirect("/join");
+    let page = w.get("/join").await;
+    assert!(page.contains("Me connecter à mon école") && page.contains("Aucun serveur Préau"), "{}", page.body);
+    let page = w.post("/join/server", &[("address", "http://127.0.0.1:9/")]).await;
+    assert!(page.contains("Aucun serveur Préau ne répond à l&#39;adresse http://127.0.0.1:9"), "{}", page.body);
+    let page = w.post("/join/server", &[("address", "pas une adresse/x")]).await;
+    assert!(page.contains("Cette adresse n&#39;est pas valide"), "{}", page.body);
+    let address = school.base.trim_start_matches("http://");
+    let page = w.post("/join/server", &[("address", address)]).await;
+    let name = school.directory().school.clone().unwrap().info.name;
+    assert!(page.contains(&format!("Connexion à {name}")), "{}", page.body);
+
+    // Her login: a wrong password, then hers.
+    let page = join_login(&mut w, &school, "sophie.lebihan", "pas-le-bon").await;
+    assert!(page.contains("Identifiant ou mot de passe incorrect"), "{}", page.body);
+    assert!(device.state.part::<Replication>().links.hub().is_none(), "nothing enrolled");
+    join_login(&mut w, &school, "sophie.lebihan", DEMO_PASSWORD).await.assert_redirect("/join");
+    first_sync_done(&mut w).await;
+
+    // Her computer is hers: her window is signed in as her, and holds her classes only,
+    // never anyone's credentials.
+    let home = w.get("/").await;
+    assert!(home.contains("Sophie") && home.contains("CE1-CE2"), "{}", home.body);
+    let uai = school.directory().uai().unwrap().clone();
+    let held: Vec<Partition> =
+        device.state.db.run_blocking(|s| Ok(s.catalog()?)).unwrap().into_iter().map(|e| e.address.partition).collect();
+    assert!(held.contains(&preau_appliance::school::directory::class_partition(&uai, &ce.id)));
+    assert!(!held.iter().any(|p| matches!(p, Partition::Accounts(_))), "never the credentials: {held:?}");
+    let sophie = school.member("sophie.lebihan").id.to_string();
+    let other =
+        school.directory().current_classes().into_iter().find(|c| !c.class.teachers.contains(&sophie)).unwrap().clone();
+    assert!(!held.contains(&preau_appliance::school::directory::class_partition(&uai, &other.id)));
+    let page = w.get(&format!("/classes/{}/homework?week={}", ce.id, day(0))).await;
+    assert!(page.contains("Exercice 4"), "{}", page.body);
+    // The window is the only way in: the same pages without its key are refused.
+    let stranger = device.browser().get("/").await;
+    assert_eq!(stranger.status, 403, "{}", stranger.body);
+
+    // Apart: on her computer she adds tomorrow's work and corrects the entry's title; at
+    // school, the same entry's lesson gets a line.
+    let page = w
+        .post_files(
+            &format!("/classes/{}/homework", ce.id),
+            &[("assigned_on", &day(0)), ("subject", "Français"), ("title", "Lire la page 30"), ("due_on", &day(1))],
+            &[],
+        )
+        .await;
+    assert!(page.status.is_redirection(), "{}", page.body);
+    let page = w
+        .post_files(
+            &format!("/classes/{}/homework/{e}", ce.id),
+            &[
+                ("assigned_on", &day(0)),
+                ("subject", "Mathématiques"),
+                ("lesson", "Tables de 7."),
+                ("title", "Exercice 4 et 5"),
+                ("due_on", &day(1)),
+            ],
+            &[],
+        )
+        .await;
+    assert!(page.status.is_redirection(), "{}", page.body);
+    let (status, _) = common::api(
+        &school,
+        "PUT",
+        &format!("{book}/{e}"),
+        Some(&t),
+        Some(entry("Tables de 7.\nJeu du furet.", "Exercice 4")),
+    )
+    .await;
+    assert!(status.is_success(), "{status}");
+
+    // Together again: both sides hold both days' work, and the entry keeps both edits.
+    let run = schedule::run_now(&device.state).await;
+    assert!(run.ok && run.docs_up >= 1 && run.docs_down >= 1, "{run:?}");
+    let (_, week) = common::api(&school, "GET", &format!("{book}?from={}&to={}", day(0), day(0)), Some(&t), None).await;
+    let text = week.to_string();
+    assert!(text.contains("Lire la page 30") && text.contains("Exercice 4 et 5"), "{text}");
+    assert!(text.contains("Jeu du furet"), "{text}");
+    let page = w.get(&format!("/classes/{}/homework/{e}", ce.id)).await;
+    assert!(page.contains("Exercice 4 et 5") && page.contains("Jeu du furet"), "{}", page.body);
+}
+
+#[tokio::test]
+async fn only_teachers_keep_classes_and_a_first_login_chooses_its_password_first() {
+    let school = TestServer::demo().await;
+    let (device, mut w) = computer().await;
+    w.get("/join").await;
+    let dir = school.directory();
+    let parent = dir.people.values().find(|m| m.profile == Profile::Parent).unwrap().clone();
+    let cred = dir.credentials[&parent.id].clone();
+    // An activation code logs in, but must first become a password (at school).
+    let page = join_login(&mut w, &school, &cred.login, &cred.activation_code).await;
+    assert!(page.contains("choisissez d&#39;abord votre mot de passe"), "{}", page.body);
+    // A parent's account keeps no class on a computer.
+    common::activated_browser(&school, &parent, "maman-2026-ok").await;
+    let page = join_login(&mut w, &school, &cred.login, "maman-2026-ok").await;
+    assert!(page.contains("Seuls les enseignants"), "{}", page.body);
+    assert!(device.state.part::<Replication>().links.hub().is_none(), "nothing enrolled");
+}
