@@ -10,7 +10,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use tokio::net::TcpListener;
 
-use crate::platform::config::{Config, Role, Secrets};
+use crate::platform::config::{Config, Keys, Role, Secrets};
 use crate::platform::db::Db;
 use crate::platform::error::AppError;
 use crate::platform::i18n::Locale;
@@ -80,7 +80,7 @@ pub fn router(state: AppState) -> Router {
             .layer(middleware::from_fn_with_state(state.clone(), web::session::layer)),
         Role::School | Role::Device => {
             let routes = match state.config.role {
-                Role::Device => school_routes().merge(replication::join::routes()),
+                Role::Device => school_routes().merge(replication::device::routes()),
                 _ => school_routes(),
             };
             routes
@@ -96,7 +96,7 @@ pub fn router(state: AppState) -> Router {
     // teacher (inside `edge`, so that a refusal carries the security headers too).
     let routes = match state.config.window_key.clone() {
         Some(key) => {
-            let window = web::window::Window { key, owner: replication::join::owner };
+            let window = web::window::Window { key, owner: replication::device::owner };
             routes.layer(middleware::from_fn_with_state((state.clone(), window), web::window::only_the_window))
         }
         None => routes,
@@ -154,6 +154,12 @@ pub fn state(config: Config, db: Db, session_key: [u8; 32]) -> Result<AppState, 
 /// `demo`, first seeds the demo school if the replica has none and prints its logins. What
 /// it prints, and its errors, speak the command line's language ([`Locale::from_env`]).
 pub fn open(config: Config, demo: bool) -> anyhow::Result<AppState> {
+    open_with(config, demo, None)
+}
+
+/// As [`open`], the server's secrets being `keys` when given (the desktop app keeps them in
+/// the operating system's keyring) rather than in the data directory.
+pub fn open_with(config: Config, demo: bool, keys: Option<&Keys>) -> anyhow::Result<AppState> {
     replication::client::install_tls();
     let l = Locale::from_env();
     std::fs::create_dir_all(&config.data_dir)
@@ -165,13 +171,16 @@ pub fn open(config: Config, demo: bool) -> anyhow::Result<AppState> {
     if config.role == Role::Device && config.window_key.is_none() {
         anyhow::bail!("a teacher's computer serves only the desktop app's window: no window key");
     }
-    let secrets = Secrets::load_or_create(&config.data_dir)?;
-    let db = Db::open(&config.replica_path(), preau_sync::Scope::default())
+    let session_key = match keys {
+        Some(keys) => keys.session,
+        None => Secrets::load_or_create(&config.data_dir)?.session_key()?,
+    };
+    let db = Db::open_with_key(&config.replica_path(), preau_sync::Scope::default(), keys.map(|k| k.replica))
         .with_context(|| l.ta("cli-opening", &[("file", &config.replica_path().display().to_string())]))?;
     if demo && config.role == Role::School {
         school::demo::seed_and_print(&db, l)?;
     }
-    let state = state(config, db, secrets.session_key()?).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let state = state(config, db, session_key).map_err(|e| anyhow::anyhow!("{e}"))?;
     let links = &state.part::<Replication>().links;
     if state.config.role == Role::Hub && links.admin_hash()?.is_none() {
         let password = replication::status::new_admin_password(links)?;
@@ -220,7 +229,7 @@ pub async fn serve(
 /// it and brings her classes (`replication::join`).
 async fn first_run(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let (door, api) = match state.config.role {
-        Role::Device => (replication::join::PATH, None),
+        Role::Device => (replication::device::PATH, None),
         _ => ("/setup", Some("/api/v1/setup")),
     };
     let path = request.uri().path();

@@ -36,6 +36,10 @@ pub enum Error {
         /// The partition.
         partition: Partition,
     },
+    /// The replica's private key is kept outside its database, and the key given to open it
+    /// is missing or another replica's.
+    #[error("the replica's private key is kept outside its database: {0}")]
+    KeyOutside(&'static str),
     /// Replica metadata in the database is unreadable (hand-edited or damaged file).
     #[error("corrupt replica metadata: {0}")]
     CorruptMetadata(String),

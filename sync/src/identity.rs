@@ -23,6 +23,13 @@ impl ReplicaIdentity {
         Self::from_parts(ReplicaId(id), secret)
     }
 
+    /// A fresh identity around a private key kept elsewhere (a laptop's keyring).
+    pub fn with_secret(secret: [u8; 32]) -> Self {
+        let mut id = [0u8; 16];
+        fill_random(&mut id);
+        Self::from_parts(ReplicaId(id), secret)
+    }
+
     /// Rebuilds an identity from stored parts.
     pub fn from_parts(id: ReplicaId, secret: [u8; 32]) -> Self {
         Self { id, signing_key: SigningKey::from_bytes(&secret) }
@@ -43,7 +50,8 @@ impl ReplicaIdentity {
         &self.signing_key
     }
 
-    pub(crate) fn secret_bytes(&self) -> [u8; 32] {
+    /// The private key's bytes (for a keeper outside the database).
+    pub fn secret_bytes(&self) -> [u8; 32] {
         self.signing_key.to_bytes()
     }
 }

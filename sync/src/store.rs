@@ -43,14 +43,21 @@ impl Store {
     /// Opens the replica at `path`, creating it (and its identity) if the file is new.
     /// `scope` is the set of partitions this replica holds; documents outside it are refused.
     pub fn open(path: &Path, scope: Scope) -> Result<Self> {
+        Self::open_with_key(path, scope, None)
+    }
+
+    /// Opens the replica at `path` as [`Store::open`] does, its private key being `outside`
+    /// the database when given (a laptop's keyring keeps it): a new replica is created
+    /// around it, an existing one must be its own.
+    pub fn open_with_key(path: &Path, scope: Scope, outside: Option<[u8; 32]>) -> Result<Self> {
         let mut storage = Storage::open(path)?;
         let upgraded = storage.upgraded;
         let (identity, open_count) = storage.write(|tx| {
-            let identity = match tx.identity()? {
+            let identity = match tx.identity(outside.as_ref())? {
                 Some(id) => id,
                 None => {
-                    let id = ReplicaIdentity::generate();
-                    tx.create_identity(&id, now_ms())?;
+                    let id = outside.map_or_else(ReplicaIdentity::generate, ReplicaIdentity::with_secret);
+                    tx.create_identity(&id, outside.is_some(), now_ms())?;
                     id
                 }
             };

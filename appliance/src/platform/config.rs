@@ -261,6 +261,43 @@ impl Config {
     }
 }
 
+/// The server's own secrets when the desktop app keeps them in the operating system's
+/// keyring rather than in the data directory: the session key, and the replica's private
+/// key (its database then holds only the public half, `preau_sync::Store::open_with_key`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Keys {
+    /// As [`Secrets`]' session key.
+    pub session: [u8; 32],
+    /// The replica's Ed25519 private key.
+    pub replica: [u8; 32],
+}
+
+impl Keys {
+    /// New random keys, for a first start.
+    pub fn random() -> Self {
+        Self { session: crate::platform::random_bytes::<32>(), replica: crate::platform::random_bytes::<32>() }
+    }
+
+    /// As one keyring entry: 128 hex digits.
+    pub fn to_hex(&self) -> String {
+        hex::encode([self.session, self.replica].concat())
+    }
+
+    /// Reads [`Keys::to_hex`]'s text.
+    pub fn from_hex(text: &str) -> Option<Self> {
+        let mut bytes = [0u8; 64];
+        hex::decode_to_slice(text.trim(), &mut bytes).ok()?;
+        let (session, replica) = bytes.split_at(32);
+        Some(Self { session: session.try_into().ok()?, replica: replica.try_into().ok()? })
+    }
+}
+
+impl fmt::Debug for Keys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Keys { .. }")
+    }
+}
+
 /// Secrets generated at first start and kept in `<data_dir>/secrets.toml` (mode 0600).
 #[derive(Clone, Deserialize, serde::Serialize)]
 pub struct Secrets {

@@ -52,7 +52,13 @@ struct Readers {
 impl Db {
     /// Opens (or creates, and migrates) the replica.
     pub fn open(path: &Path, scope: Scope) -> preau_sync::Result<Self> {
-        let store = Store::open(path, scope)?;
+        Self::open_with_key(path, scope, None)
+    }
+
+    /// Opens the replica whose private key is kept outside it, when `key` is given
+    /// (`preau_sync::Store::open_with_key`).
+    pub fn open_with_key(path: &Path, scope: Scope, key: Option<[u8; 32]>) -> preau_sync::Result<Self> {
+        let store = Store::open_with_key(path, scope, key)?;
         let readers = Readers { path: path.to_owned(), idle: Mutex::default() };
         Ok(Self { store: Arc::new(Mutex::new(store)), readers: Arc::new(readers), memo: Arc::default() })
     }

@@ -18,9 +18,9 @@
 
 pub mod auth;
 pub mod client;
+pub mod device;
 pub mod endpoints;
 pub mod enrollment;
-pub mod join;
 pub mod links;
 pub mod policy;
 pub mod quarantine;

@@ -63,6 +63,16 @@ impl Runner {
         next
     }
 
+    /// Whether a run is under way.
+    pub fn running(&self) -> bool {
+        self.progress.lock().unwrap_or_else(|p| p.into_inner()).is_some()
+    }
+
+    /// Whether the last run failed (the server could not be reached, or refused).
+    pub fn failing(&self) -> bool {
+        self.failures.load(Ordering::SeqCst) > 0
+    }
+
     /// Where things stand.
     pub fn state(&self, last: Option<&Run>) -> RunnerState {
         let progress = self.progress.lock().unwrap_or_else(|p| p.into_inner()).clone();

@@ -31,22 +31,59 @@ use crate::web::{AppState, Chrome, Ctx, SignedIn, render};
 
 /// « il y a 3 h »: how long ago a Unix-ms time was.
 pub fn ago(l: Locale, at_ms: i64) -> String {
-    let m = (crate::platform::clock::now_ms() - at_ms).max(0) / 60_000;
-    match m {
-        0 => l.t("ago-now"),
-        1..=59 => l.ta("ago-minutes", &[("n", &m.to_string())]),
-        60..=2879 => l.ta("ago-hours", &[("n", &(m / 60).to_string())]),
-        _ => l.ta("ago-days", &[("n", &(m / 1440).to_string())]),
-    }
+    elapsed(l, "ago", at_ms)
 }
 
-/// The line every staff page shows once the appliance is enrolled.
+/// « 3 h », « 2 jours »: how long it has been since a Unix-ms time (`{prefix}-now`,
+/// `-minutes`, `-hours`, `-days` say it).
+fn elapsed(l: Locale, prefix: &str, at_ms: i64) -> String {
+    let m = (crate::platform::clock::now_ms() - at_ms).max(0) / 60_000;
+    let (unit, n) = match m {
+        0 => ("now", 0),
+        1..=59 => ("minutes", m),
+        60..=2879 => ("hours", m / 60),
+        _ => ("days", m / 1440),
+    };
+    l.ta(&format!("{prefix}-{unit}"), &[("n", &n.to_string())])
+}
+
+/// The line every staff page shows once the server is enrolled.
 pub fn footer_note(state: &AppState, l: Locale) -> Option<String> {
-    state.part::<Replication>().links.hub()?;
-    Some(match state.part::<Replication>().last_success() {
+    let replication = state.part::<Replication>();
+    let link = replication.links.hub()?;
+    if state.config.role == crate::platform::config::Role::Device {
+        return Some(device_note(state, l, link.hub_id));
+    }
+    Some(match replication.last_success() {
         Some(at) => l.ta("sync-last", &[("ago", &ago(l, at))]),
         None => l.t("sync-never"),
     })
+}
+
+/// A teacher's computer says where her work stands: « Synchronisé (il y a 5 min) »,
+/// « En attente : 3 changements », « Hors ligne depuis 2 jours ».
+fn device_note(state: &AppState, l: Locale, school: preau_sync::ReplicaId) -> String {
+    let replication = state.part::<Replication>();
+    if replication.runner.running() {
+        return l.t("device-syncing");
+    }
+    // Counted once per change of the replica (a sync's acknowledgements are changes too).
+    let pending = state
+        .db
+        .memo("unsent", school.to_string(), move |reader| Ok(reader.unsent_documents(school)?))
+        .map_or(0, |n| *n);
+    let pending = (pending > 0).then(|| l.ta("device-pending", &[("n", &pending.to_string())]));
+    let last = replication.last_success();
+    let state = match (replication.runner.failing(), last) {
+        (false, Some(at)) if pending.is_none() => l.ta("device-synced", &[("ago", &ago(l, at))]),
+        (false, _) => return pending.unwrap_or_else(|| l.t("sync-never")),
+        (true, Some(at)) => l.ta("device-offline", &[("since", &elapsed(l, "since", at))]),
+        (true, None) => l.t("device-offline-never"),
+    };
+    match pending {
+        Some(pending) => format!("{state} · {pending}"),
+        None => state,
+    }
 }
 
 /// What a run under way is doing (`RunnerState::phase`), in words; `None` is a run waiting

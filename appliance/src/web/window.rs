@@ -2,7 +2,9 @@
 //! It listens on 127.0.0.1, where any local user's program, and any web page a local
 //! browser shows, can reach it. So every request must carry the app's per-launch key: the
 //! window opens [`launch_url`] once, which sets the key as a cookie (HttpOnly,
-//! SameSite=Strict) and goes home. A request without the key, or naming another host
+//! SameSite=Strict) and goes home. It goes home from a page of its own, not by a redirect:
+//! the launch comes from the app's start page, another site, and a browser sends no Strict
+//! cookie along a navigation another site started, redirects included. A request without the key, or naming another host
 //! (DNS rebinding: a web page's own name resolved to 127.0.0.1), is refused before anything
 //! else runs. The key lives in the app's memory only, 256 random bits, new at each launch.
 //!
@@ -16,7 +18,7 @@ use std::net::SocketAddr;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum_extra::extract::cookie::Cookie;
 
 use super::{AppState, SignedIn};
@@ -26,6 +28,8 @@ use crate::platform::error::AppError;
 /// Where the window starts: it trades the key in its address for the cookie.
 pub const LAUNCH_PATH: &str = "/launch";
 const COOKIE: &str = "preau_window";
+/// The launch's answer: home, from this site (no words: it is gone at once).
+const GO_HOME: &str = "<!doctype html><meta http-equiv=\"refresh\" content=\"0;url=/\"><title>Préau</title>";
 
 /// The address the app's window opens first, on the server bound at `addr`.
 pub fn launch_url(addr: SocketAddr, key: &WindowKey) -> String {
@@ -43,7 +47,7 @@ fn same_key(given: &str, key: &str) -> bool {
 pub struct Window {
     /// The per-launch key.
     pub key: WindowKey,
-    /// The computer's teacher, once known (`replication::join::owner`).
+    /// The computer's teacher, once known (`replication::device::owner`).
     pub owner: fn(&AppState) -> Option<SignedIn>,
 }
 
@@ -76,7 +80,7 @@ pub async fn only_the_window(
             .http_only(true)
             .same_site(axum_extra::extract::cookie::SameSite::Strict)
             .path("/");
-        let mut response = Redirect::to("/").into_response();
+        let mut response = Html(GO_HOME).into_response();
         if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
             response.headers_mut().insert(header::SET_COOKIE, value);
         }

@@ -28,7 +28,7 @@ async fn computer() -> (TestServer, Browser) {
     .await;
     tokio::spawn(schedule::run(device.state.clone()));
     let mut window = device.browser();
-    window.get(&format!("/launch?key={}", key.0)).await.assert_redirect("/");
+    assert!(window.get(&format!("/launch?key={}", key.0)).await.contains("content=\"0;url=/\""));
     (device, window)
 }
 
@@ -94,6 +94,7 @@ async fn a_teacher_joins_her_school_from_her_computer_and_works_there_apart() {
     // never anyone's credentials.
     let home = w.get("/").await;
     assert!(home.contains("Sophie") && home.contains("CE1-CE2"), "{}", home.body);
+    assert!(home.contains("Synchronisé (à l&#39;instant)"), "every page says where her work stands: {}", home.body);
     let uai = school.directory().uai().unwrap().clone();
     let held: Vec<Partition> =
         device.state.db.run_blocking(|s| Ok(s.catalog()?)).unwrap().into_iter().map(|e| e.address.partition).collect();
@@ -143,15 +144,39 @@ async fn a_teacher_joins_her_school_from_her_computer_and_works_there_apart() {
     .await;
     assert!(status.is_success(), "{status}");
 
-    // Together again: both sides hold both days' work, and the entry keeps both edits.
-    let run = schedule::run_now(&device.state).await;
-    assert!(run.ok && run.docs_up >= 1 && run.docs_down >= 1, "{run:?}");
+    let page = w.get("/").await;
+    assert!(page.contains("En attente : 1 changement") && page.contains("Synchroniser maintenant"), "{}", page.body);
+
+    // Together again (« Synchroniser maintenant »): both sides hold both days' work, and
+    // the entry keeps both edits.
+    w.post("/sync/now", &[]).await.assert_redirect("/");
+    footer_says(&mut w, "Synchronisé (").await;
     let (_, week) = common::api(&school, "GET", &format!("{book}?from={}&to={}", day(0), day(0)), Some(&t), None).await;
     let text = week.to_string();
     assert!(text.contains("Lire la page 30") && text.contains("Exercice 4 et 5"), "{text}");
     assert!(text.contains("Jeu du furet"), "{text}");
     let page = w.get(&format!("/classes/{}/homework/{e}", ce.id)).await;
     assert!(page.contains("Exercice 4 et 5") && page.contains("Jeu du furet"), "{}", page.body);
+
+    // The school's appliance is gone (the laptop went home): she still works, and sees it.
+    school.stop().await;
+    w.post("/sync/now", &[]).await.assert_redirect("/");
+    footer_says(&mut w, "Hors ligne depuis moins d&#39;une minute").await;
+    let page = w.get(&format!("/classes/{}/homework/{e}", ce.id)).await;
+    assert!(page.contains("Jeu du furet"), "{}", page.body);
+}
+
+/// Waits until the footer of the home page says `text` (a sync runs in the background).
+async fn footer_says(window: &mut Browser, text: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let page = window.get("/").await;
+        if page.contains(text) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the footer never said {text:?}: {}", page.body);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test]

@@ -80,26 +80,54 @@ fn scope_filter(scope: &Scope) -> (String, Vec<String>) {
     (terms.join(" OR "), args)
 }
 
+/// Marks a `replica.secret_key` that holds, after this byte, only the public key: the
+/// private one is kept outside the database.
+const KEPT_OUTSIDE: u8 = 1;
+
 impl Tx<'_> {
-    /// The stored identity, if the replica was created.
-    pub fn identity(&self) -> Result<Option<ReplicaIdentity>> {
+    /// The stored identity, if the replica was created. A key kept outside the database
+    /// must be `outside`, and is checked against the public half stored in its place.
+    pub fn identity(&self, outside: Option<&[u8; 32]>) -> Result<Option<ReplicaIdentity>> {
         let row: Option<(String, Vec<u8>)> = self
             .0
             .query_row("SELECT replica_id, secret_key FROM replica", [], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        row.map(|(id, secret)| {
-            let secret: [u8; 32] = secret.try_into().map_err(|_| corrupt_meta("secret key length"))?;
-            Ok(ReplicaIdentity::from_parts(id.parse()?, secret))
+        row.map(|(id, stored)| {
+            let id = id.parse()?;
+            match (stored.len(), stored.first(), outside) {
+                (32, _, None) => {
+                    let secret: [u8; 32] = stored.try_into().map_err(|_| corrupt_meta("secret key length"))?;
+                    Ok(ReplicaIdentity::from_parts(id, secret))
+                }
+                (33, Some(&KEPT_OUTSIDE), Some(secret)) => {
+                    let identity = ReplicaIdentity::from_parts(id, *secret);
+                    if identity.public_key().as_bytes()[..] != stored[1..] {
+                        return Err(Error::KeyOutside("the key given is not this replica's"));
+                    }
+                    Ok(identity)
+                }
+                (33, Some(&KEPT_OUTSIDE), None) => Err(Error::KeyOutside("no key given")),
+                (32, _, Some(_)) => Err(Error::KeyOutside("this replica keeps its key in its database")),
+                _ => Err(corrupt_meta("secret key length")),
+            }
         })
         .transpose()
     }
 
-    /// Stores a new replica's identity.
-    pub fn create_identity(&self, identity: &ReplicaIdentity, now: i64) -> Result<()> {
+    /// Stores a new replica's identity: its private key, or when `outside` (a laptop's
+    /// keyring keeps it) only a marker and the public half, to check the key given later.
+    pub fn create_identity(&self, identity: &ReplicaIdentity, outside: bool, now: i64) -> Result<()> {
+        let stored = if outside {
+            let mut marked = vec![KEPT_OUTSIDE];
+            marked.extend_from_slice(identity.public_key().as_bytes());
+            marked
+        } else {
+            identity.secret_bytes().to_vec()
+        };
         self.0.execute(
             "INSERT INTO replica (singleton, replica_id, secret_key, next_seq, open_count, created_at)
              VALUES (1, ?1, ?2, 1, 0, ?3)",
-            params![identity.id().to_string(), identity.secret_bytes().as_slice(), now],
+            params![identity.id().to_string(), stored, now],
         )?;
         Ok(())
     }

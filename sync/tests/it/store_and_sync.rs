@@ -704,6 +704,34 @@ fn a_replica_keeps_its_identity_and_runs_in_wal_mode() {
     }
 }
 
+/// A laptop keeps its private key in the operating system's keyring: the database holds
+/// only the public half, opens only with the right key, and never with none.
+#[test]
+fn a_replica_whose_key_is_kept_outside_opens_only_with_that_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("laptop.db");
+    let key = [7u8; 32];
+    let store = Store::open_with_key(&path, Scope::all(), Some(key)).unwrap();
+    let (id, public) = (store.id(), store.identity().public_key());
+    assert_eq!(store.identity().secret_bytes(), key);
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let stored: Vec<u8> = conn.query_row("SELECT secret_key FROM replica", [], |r| r.get(0)).unwrap();
+    assert!(!stored.windows(32).any(|w| w == key), "the private key is not in the database");
+    drop(conn);
+    let again = Store::open_with_key(&path, Scope::all(), Some(key)).unwrap();
+    assert_eq!((again.id(), again.identity().public_key()), (id, public));
+    drop(again);
+    for wrong in [Store::open(&path, Scope::all()), Store::open_with_key(&path, Scope::all(), Some([8; 32]))] {
+        assert!(matches!(wrong, Err(preau_sync::Error::KeyOutside(_))), "{:?}", wrong.err());
+    }
+    // And an appliance's replica, whose key is in its database, takes no key from outside.
+    let appliance = dir.path().join("appliance.db");
+    drop(Store::open(&appliance, Scope::all()).unwrap());
+    let given = Store::open_with_key(&appliance, Scope::all(), Some(key));
+    assert!(matches!(given, Err(preau_sync::Error::KeyOutside(_))));
+}
+
 #[test]
 fn a_laptop_given_a_new_class_receives_its_older_documents_at_the_next_sync() {
     let dir = tempfile::tempdir().unwrap();

@@ -109,3 +109,28 @@ join-refused = The school's server refused to register this computer. Try again;
 join-first-sync = Fetching your classes
 join-first-sync-intro = This computer is registered with { $url }. Your classes are on their way: keep it on the school's network until the end.
 join-retry = Try again
+
+## Where the teacher's computer stands (every page's footer in the desktop app)
+device-synced = Synced ({ $ago })
+device-pending = Waiting: { $n ->
+    [one] 1 change
+   *[other] { $n } changes
+}
+device-offline = Offline for { $since }
+device-offline-never = Offline: never synced
+device-syncing = Syncing…
+since-now = less than a minute
+since-minutes = { $n } min
+since-hours = { $n } h
+since-days = { $n ->
+    [one] 1 day
+   *[other] { $n } days
+}
+
+## The desktop app, before its pages
+desktop-no-keyring = This computer has no keyring (the system's safe where applications keep their secrets). Préau can keep its keys in a file only you can read, in your home folder: anyone who opens your session could then use them. Continue this way?
+desktop-no-keyring-agree = Keep the keys in a file
+desktop-quit = Quit
+desktop-keyring-closed = The keyring that keeps Préau's keys does not answer: unlock your session (or your keyring), then start Préau again.
+desktop-keys-lost = The keyring no longer holds this computer's keys: it must join its school again. Close Préau, move the folder { $dir } elsewhere, then start Préau again.
+desktop-start-failed = Préau could not start ({ $detail }).

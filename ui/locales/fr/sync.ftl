@@ -109,3 +109,28 @@ join-refused = Le serveur de l'école a refusé d'enregistrer cet ordinateur. R�
 join-first-sync = Récupération de vos classes
 join-first-sync-intro = Cet ordinateur est enregistré auprès de { $url }. Vos classes arrivent : gardez-le sur le réseau de l'école jusqu'à la fin.
 join-retry = Réessayer
+
+## Où en est l'ordinateur de l'enseignant (pied de chaque page de l'application de bureau)
+device-synced = Synchronisé ({ $ago })
+device-pending = En attente : { $n ->
+    [one] 1 changement
+   *[other] { $n } changements
+}
+device-offline = Hors ligne depuis { $since }
+device-offline-never = Hors ligne : jamais synchronisé
+device-syncing = Synchronisation en cours…
+since-now = moins d'une minute
+since-minutes = { $n } min
+since-hours = { $n } h
+since-days = { $n ->
+    [one] 1 jour
+   *[other] { $n } jours
+}
+
+## L'application de bureau, avant ses pages
+desktop-no-keyring = Cet ordinateur n'a pas de trousseau de clés (le coffre du système où les applications rangent leurs secrets). Préau peut garder ses clés dans un fichier que vous seul pouvez lire, dans votre dossier personnel : quiconque ouvre votre session pourra alors s'en servir. Voulez-vous continuer ainsi ?
+desktop-no-keyring-agree = Garder les clés dans un fichier
+desktop-quit = Quitter
+desktop-keyring-closed = Le trousseau de clés qui garde les clés de Préau ne répond pas : déverrouillez votre session (ou votre trousseau), puis relancez Préau.
+desktop-keys-lost = Le trousseau de clés ne contient plus les clés de cet ordinateur : il doit rejoindre son école à nouveau. Fermez Préau, déplacez le dossier { $dir } ailleurs, puis relancez Préau.
+desktop-start-failed = Préau n'a pas pu démarrer ({ $detail }).

@@ -1,12 +1,13 @@
-//! A teacher's computer joins her school (the desktop app's first run, « Me connecter à mon
-//! école »): find the school's appliance (on the LAN by mDNS, or by its address), log in
+//! A teacher's computer. It joins her school (the desktop app's first run, « Me connecter à
+//! mon école »): find the school's appliance (on the LAN by mDNS, or by its address), log in
 //! there with her school account, enrol this computer as hers with the one-time code her
 //! login gets (`POST /api/v1/me/device-code`), and bring her classes with a first sync
 //! whose progress the page shows.
 //!
 //! Her password goes from the window to the school's appliance through this server's
 //! memory, once, and is never kept: the computer holds no credentials, only its own key and
-//! certificate. Afterwards its window is signed in as her ([`owner`]).
+//! certificate. Afterwards its window is signed in as her ([`owner`]), every page's footer
+//! says where her work stands (`status::footer_note`), and she may sync at once.
 
 use askama::Template;
 use axum::extract::State;
@@ -31,7 +32,11 @@ pub(crate) fn routes() -> Routes {
         .post("/join/server", server_form)
         .post("/join/login", login_form)
         .post("/join/retry", retry_form)
+        .post(SYNC_NOW, sync_now_form)
 }
+
+/// « Synchroniser maintenant », from every page's footer.
+pub const SYNC_NOW: &str = "/sync/now";
 
 /// Who the computer's window is: the teacher it was enrolled for, once her school's
 /// directory has arrived.
@@ -296,6 +301,29 @@ async fn join(state: &AppState, url: &str, login: &str, password: &str) -> Resul
 async fn retry_form(State(state): State<AppState>, CsrfForm(_): CsrfForm<Empty>) -> Response {
     state.part::<Replication>().runner.trigger();
     Redirect::to(PATH).into_response()
+}
+
+/// Syncs now, and goes back to the page she was on.
+async fn sync_now_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: axum::http::HeaderMap,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, AppError> {
+    ctx.user()?;
+    state.part::<Replication>().runner.trigger();
+    // Same-origin pages send their address (`Referrer-Policy: same-origin`).
+    let back = headers
+        .get(axum::http::header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| reqwest::Url::parse(r).ok())
+        .map(|u| match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_owned(),
+        })
+        .unwrap_or_default();
+    let back = crate::web::local_path(&back, "/".into()).unwrap_or_else(|_| "/".into());
+    Ok(Redirect::to(&back).into_response())
 }
 
 #[cfg(test)]
