@@ -25,6 +25,9 @@ use secrets::{Held, Keyring, Missing};
 
 /// Overrides the application-data directory (tests, and a second profile on one account).
 pub const DATA_DIR_VARIABLE: &str = "PREAU_DESKTOP_DATA_DIR";
+/// Appends the app's log to this file rather than standard error (which a desktop's
+/// launcher, or WebKitWebDriver in the tests, throws away).
+pub const LOG_VARIABLE: &str = "PREAU_DESKTOP_LOG";
 /// Minutes between two syncs while the school answers: a quiet sync costs a few hundred
 /// bytes, and a laptop meets its school only in the hours it is there.
 const SYNC_MINUTES: u64 = 5;
@@ -164,11 +167,17 @@ pub fn app<R: Runtime>(builder: tauri::Builder<R>, desktop: Desktop) -> tauri::B
 
 /// Runs the app until its window closes.
 pub fn run() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("PREAU_LOG").unwrap_or_else(|_| "info,preau=info".into()),
-        )
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PREAU_LOG").unwrap_or_else(|_| "info".into());
+    let log = std::env::var_os(LOG_VARIABLE)
+        .and_then(|path| std::fs::OpenOptions::new().create(true).append(true).open(path).ok());
+    match log {
+        Some(file) => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(false)
+            .with_writer(std::sync::Mutex::new(file))
+            .init(),
+        None => tracing_subscriber::fmt().with_env_filter(filter).init(),
+    }
     let desktop = Desktop::new(Box::new(secrets::OsKeyring), None);
     let app = app(tauri::Builder::default(), desktop).build(tauri::generate_context!());
     match app {

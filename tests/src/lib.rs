@@ -1,3 +1,4 @@
 //! `preau-tests`: cross-crate integration tests and the deterministic replication simulator.
 
+pub mod e2e;
 pub mod sim;

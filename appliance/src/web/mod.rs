@@ -321,8 +321,9 @@ pub struct Chrome {
     pub csrf: String,
     /// « Dernière synchronisation : il y a 3 h », for staff of an enrolled appliance.
     pub sync_note: Option<String>,
-    /// The footer's « Synchroniser maintenant » (a teacher's computer).
-    pub sync_now: bool,
+    /// The teacher's own computer (the desktop app): the footer offers « Synchroniser
+    /// maintenant », and the header no logout (its window is always her).
+    pub own_computer: bool,
 }
 
 impl Chrome {
@@ -334,7 +335,7 @@ impl Chrome {
             pupil: ctx.signed_in.as_ref().is_some_and(|s| s.profile == crate::school::directory::Profile::Pupil),
             csrf: ctx.csrf.clone(),
             sync_note: ctx.sync_note.clone(),
-            sync_now: ctx.sync_now,
+            own_computer: ctx.own_computer,
         }
     }
 

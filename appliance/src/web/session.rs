@@ -184,8 +184,8 @@ pub struct Ctx {
     pub bearer: bool,
     /// The « dernière synchronisation » line, for staff.
     pub sync_note: Option<String>,
-    /// The footer offers « Synchroniser maintenant » (a teacher's computer).
-    pub sync_now: bool,
+    /// The teacher's own computer, signed in (`Chrome::own_computer`).
+    pub own_computer: bool,
     /// Known-device tokens this browser carries (`accounts::devices`).
     pub known_devices: Vec<String>,
     /// The class-tablet token this browser carries, if any.
@@ -359,9 +359,9 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
         sid: sid.clone(),
         csrf,
         session_csrf,
+        own_computer: signed_in.is_some() && state.config.role == crate::platform::config::Role::Device,
         signed_in,
         bearer,
-        sync_now: sync_note.is_some() && state.config.role == crate::platform::config::Role::Device,
         sync_note,
         known_devices,
         tablet,

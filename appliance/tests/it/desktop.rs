@@ -95,6 +95,7 @@ async fn a_teacher_joins_her_school_from_her_computer_and_works_there_apart() {
     let home = w.get("/").await;
     assert!(home.contains("Sophie") && home.contains("CE1-CE2"), "{}", home.body);
     assert!(home.contains("Synchronisé (à l&#39;instant)"), "every page says where her work stands: {}", home.body);
+    assert!(!home.contains("action=\"/logout\""), "her window is always her: no logout");
     let uai = school.directory().uai().unwrap().clone();
     let held: Vec<Partition> =
         device.state.db.run_blocking(|s| Ok(s.catalog()?)).unwrap().into_iter().map(|e| e.address.partition).collect();

@@ -20,10 +20,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use fantoccini::{Client, ClientBuilder, Locator};
-use preau_appliance::platform::config::Config;
 use preau_appliance::school::demo::DEMO_PASSWORD;
 use preau_appliance::school::directory::{Directory, Member, Profile};
-use preau_appliance::web::{AppState, SignedIn};
+use preau_appliance::web::SignedIn;
+use preau_tests::e2e::{TestServer, artifacts_dir, in_days, on_path, say};
 use serde_json::{Value, json};
 
 /// A 7" tablet held upright.
@@ -64,12 +64,6 @@ async fn users_stories_in_headless_chromium_are_accessible_and_fit_a_tablet() {
         eprintln!("  {page}");
     }
     assert!(b.problems.is_empty(), "{} accessibility or layout problems:\n{}", b.problems.len(), b.problems.join("\n"));
-}
-
-/// Writes a line to stderr even while the test harness captures output (a skip must show).
-fn say(line: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 async fn stories(b: &mut Browser) -> anyhow::Result<()> {
@@ -188,11 +182,6 @@ async fn homework_story(b: &mut Browser, server: &TestServer, class: &str) -> an
     assert!(b.text("main").await?.contains("Les tables de 7."));
     b.audit("cahier de textes, printed").await?;
     b.goto(server, "/").await
-}
-
-/// `YYYY-MM-DD`, `n` days from today.
-fn in_days(n: i64) -> String {
-    preau_appliance::platform::clock::date_of_ms(preau_appliance::platform::clock::now_ms() + n * 86_400_000)
 }
 
 /// The CP's teacher makes this browser a class tablet; a CP pupil taps the class, their
@@ -790,20 +779,6 @@ impl Tools {
     }
 }
 
-fn on_path(name: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join(name)).find(|p| p.is_file())
-}
-
-fn artifacts_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("PREAU_ARTIFACTS").filter(|v| !v.is_empty()) {
-        return PathBuf::from(dir);
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .filter(|v| !v.is_empty())
-        .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"), PathBuf::from);
-    target.join("preau-artifacts/e2e")
-}
-
 /// A running chromedriver, with Chromium's profile directory. Dropping it (also when a
 /// test panics) kills chromedriver and any Chromium process using that profile.
 struct ChromeDriver {
@@ -884,35 +859,3 @@ impl Drop for ChromeDriver {
 }
 
 // ---- the server ----
-
-/// A real appliance on 127.0.0.1:0, in this process.
-struct TestServer {
-    base: String,
-    state: AppState,
-    _dir: tempfile::TempDir,
-    stop: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-impl TestServer {
-    /// The demo school (`demo`), or an appliance waiting for its setup.
-    async fn start(demo: bool) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let mut config = Config::load(Some(dir.path().into()), |_| None).unwrap();
-        config.discovery = false;
-        let state = preau_appliance::app::open(config, demo).unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        state.set_bound(addr);
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(preau_appliance::app::serve(listener, state.clone(), async {
-            let _ = stopped.await;
-        }));
-        Self { base: format!("http://{addr}"), state, _dir: dir, stop, task }
-    }
-
-    async fn stop(self) {
-        let _ = self.stop.send(());
-        self.task.await.unwrap().unwrap();
-    }
-}
