@@ -12,7 +12,6 @@
 //! `SKIPPED: ...` and passes, unless `PREAU_REQUIRE_DESKTOP=1` (as in `scripts/test`),
 //! which makes it fail.
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -23,7 +22,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use preau_appliance::school::demo::DEMO_PASSWORD;
 use serde_json::json;
 
-use preau_tests::e2e::{TestServer, artifacts_dir, in_days, on_path, say};
+use preau_tests::e2e::{TestServer, artifacts_dir, free_port, in_days, on_path, say, wait_listening};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_teacher_joins_works_offline_and_syncs_back_in_the_desktop_app() {
@@ -383,8 +382,7 @@ struct TauriDriver {
 
 impl TauriDriver {
     fn start(tools: &Tools, screen: &Xvfb, data: &Path, artifacts: &Path) -> anyhow::Result<Self> {
-        let free = || -> anyhow::Result<u16> { Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port()) };
-        let (port, native) = (free()?, free()?);
+        let (port, native) = (free_port()?, free_port()?);
         let log = std::fs::File::create(artifacts.join("tauri-driver.log"))?;
         let _ = std::fs::remove_file(artifacts.join("desktop-app.log"));
         let child = Command::new(&tools.tauri_driver)
@@ -405,17 +403,7 @@ impl TauriDriver {
             .spawn()
             .with_context(|| format!("running {}", tools.tauri_driver.display()))?;
         let mut driver = Self { child, port };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-            if let Some(status) = driver.child.try_wait()? {
-                bail!("tauri-driver exited with {status} (see tauri-driver.log in the artifacts)");
-            }
-            if Instant::now() > deadline {
-                bail!("tauri-driver did not listen on port {port} within 20 s");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_listening(&mut driver.child, port, "tauri-driver")?;
         Ok(driver)
     }
 

@@ -2,7 +2,10 @@
 //! `src-tauri/tests/`): a real appliance in the test's process, where screenshots go, and
 //! how a skipped test makes itself heard.
 
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
+use std::process::Child;
+use std::time::{Duration, Instant};
 
 use preau_appliance::platform::config::Config;
 use preau_appliance::web::AppState;
@@ -68,4 +71,26 @@ pub fn artifacts_dir() -> PathBuf {
         .filter(|v| !v.is_empty())
         .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"), PathBuf::from);
     target.join("preau-artifacts/e2e")
+}
+
+/// A port free on loopback now (for a driver to listen on).
+pub fn free_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Waits until the driver `child` (`name`, logging to `<name>.log` in the artifacts)
+/// listens on `port`, for 20 s at most.
+pub fn wait_listening(child: &mut Child, port: u16, name: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+        if let Some(status) = child.try_wait()? {
+            anyhow::bail!("{name} exited with {status} (see {name}.log in the artifacts)");
+        }
+        if Instant::now() > deadline {
+            anyhow::bail!("{name} did not listen on port {port} within 20 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(())
 }

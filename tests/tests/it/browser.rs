@@ -13,7 +13,6 @@
 //! Without Chromium, chromedriver or axe-core the test prints `SKIPPED: ...` and passes,
 //! unless `PREAU_REQUIRE_BROWSER=1` (as in `scripts/test`), which makes it fail.
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -23,7 +22,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use preau_appliance::school::demo::DEMO_PASSWORD;
 use preau_appliance::school::directory::{Directory, Member, Profile};
 use preau_appliance::web::SignedIn;
-use preau_tests::e2e::{TestServer, artifacts_dir, in_days, on_path, say};
+use preau_tests::e2e::{TestServer, artifacts_dir, free_port, in_days, on_path, say, wait_listening};
 use serde_json::{Value, json};
 
 /// A 7" tablet held upright.
@@ -789,7 +788,7 @@ struct ChromeDriver {
 
 impl ChromeDriver {
     fn start(tools: &Tools, artifacts: &Path) -> anyhow::Result<Self> {
-        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let port = free_port()?;
         let log = std::fs::File::create(artifacts.join("chromedriver.log"))?;
         let child = Command::new(&tools.chromedriver)
             .arg(format!("--port={port}"))
@@ -799,17 +798,7 @@ impl ChromeDriver {
             .spawn()
             .with_context(|| format!("running {}", tools.chromedriver.display()))?;
         let mut driver = Self { child, port, profile: tempfile::Builder::new().prefix("preau-chromium-").tempdir()? };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-            if let Some(status) = driver.child.try_wait()? {
-                bail!("chromedriver exited with {status} (see chromedriver.log in the artifacts)");
-            }
-            if Instant::now() > deadline {
-                bail!("chromedriver did not listen on port {port} within 20 s");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_listening(&mut driver.child, port, "chromedriver")?;
         Ok(driver)
     }
 
