@@ -197,15 +197,36 @@ pub async fn run(state: AppState) -> anyhow::Result<()> {
         .await
         .with_context(|| l.ta("cli-listening", &[("addr", &state.config.listen.to_string())]))?;
     let local = listener.local_addr()?;
+    run_on(
+        listener,
+        state.clone(),
+        || {
+            crate::platform::server::print_addresses(l, local, state.config.public_url.as_deref());
+        },
+        crate::platform::server::shutdown_signal(),
+    )
+    .await
+}
+
+/// Serves on `listener` until `shutdown` resolves, with everything a running server does
+/// beside its pages: the mDNS announcement (before `ready`, so that "ready" means found),
+/// the sync schedule and the housekeeping. `preau serve` and the desktop app both run so.
+pub async fn run_on(
+    listener: TcpListener,
+    state: AppState,
+    ready: impl FnOnce(),
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let local = listener.local_addr()?;
     state.set_bound(local);
-    // Advertise before printing: the printed addresses mean "ready".
     state.refresh_discovery();
-    crate::platform::server::print_addresses(l, local, state.config.public_url.as_deref());
+    ready();
     tracing::info!(%local, role = ?state.config.role, "serving");
     tokio::spawn(replication::schedule::run(state.clone()));
     tokio::spawn(replication::schedule::housekeeping(state.clone()));
-    serve(listener, state.clone(), crate::platform::server::shutdown_signal()).await?;
+    let served = serve(listener, state.clone(), shutdown).await;
     state.stop_discovery();
+    served?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -3,36 +3,61 @@
 const { invoke } = window.__TAURI__.core;
 const place = document.getElementById("start");
 
-function say(text, role) {
+function paragraph(text, role) {
   const p = document.createElement("p");
   p.textContent = text;
   if (role) p.setAttribute("role", role);
-  place.replaceChildren(p);
+  return p;
 }
 
+function button(label, primary, action) {
+  const b = document.createElement("button");
+  b.textContent = label;
+  if (primary) b.className = "primary";
+  b.addEventListener("click", action);
+  return b;
+}
+
+// The keyring question: keep the secrets in files, or quit.
 function ask(next) {
-  say(next.question);
-  const agree = document.createElement("button");
-  agree.textContent = next.agree;
-  agree.className = "primary";
-  agree.addEventListener("click", () => go("keep_secrets_in_files"));
-  const quit = document.createElement("button");
-  quit.textContent = next.quit;
-  quit.addEventListener("click", () => window.close());
-  place.append(agree, quit);
+  const agree = button(next.agree, true, () => go("keep_secrets_in_files"));
+  place.replaceChildren(paragraph(next.question), agree, button(next.quit, false, () => window.close()));
   agree.focus();
 }
 
-async function go(command) {
+// The first start: how this computer runs Préau. A refusal is said above the choices,
+// which stay.
+function choose(next) {
+  const choices = [["teacher", next.teacher], ["class-server", next.class_server]].map(([mode, choice]) => {
+    const section = document.createElement("section");
+    section.className = "choice";
+    section.append(
+      button(choice.label, mode === "teacher", () => go("choose", { mode }, choose.bind(null, next))),
+      paragraph(choice.text),
+    );
+    return section;
+  });
+  const question = document.createElement("h2");
+  question.textContent = next.question;
+  place.replaceChildren(question, ...choices);
+}
+
+async function go(command, args, again) {
+  place.setAttribute("aria-busy", "true");
   try {
-    const next = await invoke(command);
+    const next = await invoke(command, args);
     if (next.next === "open") {
       window.location.replace(next.url);
+    } else if (next.next === "choose") {
+      choose(next);
     } else {
       ask(next);
     }
   } catch (error) {
-    say(String(error), "alert");
+    if (again) again();
+    place.prepend(paragraph(String(error), "alert"));
+  } finally {
+    place.removeAttribute("aria-busy");
   }
 }
 

@@ -1,21 +1,27 @@
 //! Préau on a teacher's laptop (the desktop app): a thin Tauri shell around the
 //! appliance's library, which serves the same pages as the school's appliance.
 //!
-//! In teacher mode the app runs a teacher's computer (`Role::Device`): its own replica in
-//! the application-data directory, served on 127.0.0.1 to the app's window only (a key
-//! drawn at each launch, `preau_appliance::web::window`). The window opens on a start page
-//! bundled with the app, which asks [`start`] for the server and goes there; the first run
-//! joins her school (`/join`), and afterwards the server syncs by itself. The secrets stay
-//! in the operating system's keyring ([`secrets`]).
+//! The first start asks how the computer runs Préau ([`Mode`], kept in its data directory):
+//! - **teacher**: a teacher's computer (`Role::Device`), its own replica in the
+//!   application-data directory, served on 127.0.0.1 to the app's window only (a key drawn
+//!   at each launch, `preau_appliance::web::window`); its first run joins her school
+//!   (`/join`), and afterwards it syncs by itself;
+//! - **class server**: a school appliance (`Role::School`) on the laptop, for a school that
+//!   has none: it listens on the LAN and announces itself there (mDNS), as `preau serve`
+//!   does; refused when a school server already answers on the LAN (and, at enrolment, by
+//!   the hub when the school already has one).
 //!
+//! The window opens on a start page bundled with the app, which asks [`start`] for the
+//! server and goes there. The secrets stay in the operating system's keyring ([`secrets`]).
 //! Everything a teacher reads or does is in `preau-appliance`; this crate holds the
-//! window, the keyring and the start.
+//! window, the keyring, the mode and the start.
 
 pub mod secrets;
 
 use std::path::PathBuf;
 
 use preau_appliance::platform::config::{Config, Keys, Role, WindowKey};
+use preau_appliance::platform::discovery;
 use preau_appliance::platform::i18n::Locale;
 use preau_appliance::web::AppState;
 use serde::{Deserialize, Serialize};
@@ -25,12 +31,53 @@ use secrets::{Held, Keyring, Missing};
 
 /// Overrides the application-data directory (tests, and a second profile on one account).
 pub const DATA_DIR_VARIABLE: &str = "PREAU_DESKTOP_DATA_DIR";
+/// `1`: a class server starts with the demo school (as `preau serve --demo`), to try the
+/// app or to train with it.
+pub const DEMO_VARIABLE: &str = "PREAU_DESKTOP_DEMO";
 /// Appends the app's log to this file rather than standard error (which a desktop's
 /// launcher, or WebKitWebDriver in the tests, throws away).
 pub const LOG_VARIABLE: &str = "PREAU_DESKTOP_LOG";
-/// Minutes between two syncs while the school answers: a quiet sync costs a few hundred
-/// bytes, and a laptop meets its school only in the hours it is there.
-const SYNC_MINUTES: u64 = 5;
+/// Minutes between a teacher's computer's syncs while the school answers: a quiet sync
+/// costs a few hundred bytes, and a laptop meets its school only in the hours it is there.
+const TEACHER_SYNC_MINUTES: u64 = 5;
+/// Minutes between a class server's syncs with the hub: a laptop is online at odd hours
+/// (at school, at home in the evening), rarely in the appliance's nightly window.
+const CLASS_SERVER_SYNC_MINUTES: u64 = 15;
+
+/// How long the class-server switch listens for another school server on the LAN.
+const LISTEN_FOR_SERVERS: std::time::Duration = std::time::Duration::from_secs(2);
+/// The file, in the data directory, that keeps the [`Mode`].
+const MODE_FILE: &str = "mode";
+
+/// How this computer runs Préau, chosen once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// Her classes, offline, synced with her school's server (or its hub).
+    Teacher,
+    /// The class's server, for a school without one.
+    ClassServer,
+}
+
+impl Mode {
+    /// The mode kept in `dir`; a replica from before modes existed is a teacher's.
+    fn kept(dir: &std::path::Path) -> Option<Self> {
+        match std::fs::read_to_string(dir.join(MODE_FILE)).unwrap_or_default().trim() {
+            "teacher" => Some(Mode::Teacher),
+            "class-server" => Some(Mode::ClassServer),
+            _ => dir.join("replica.db").exists().then_some(Mode::Teacher),
+        }
+    }
+
+    fn keep(self, dir: &std::path::Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        let text = match self {
+            Mode::Teacher => "teacher",
+            Mode::ClassServer => "class-server",
+        };
+        std::fs::write(dir.join(MODE_FILE), format!("{text}\n"))
+    }
+}
 
 /// The app's state (managed by Tauri).
 pub struct Desktop {
@@ -63,6 +110,15 @@ pub enum Next {
         /// `http://127.0.0.1:<port>/launch?key=…`
         url: String,
     },
+    /// Ask how this computer runs Préau (the first start).
+    Choose {
+        /// The question.
+        question: String,
+        /// Teacher mode.
+        teacher: Choice,
+        /// Class-server mode, and what it asks of the laptop.
+        class_server: Choice,
+    },
     /// Ask the teacher whether to keep the secrets in files (there is no keyring).
     Ask {
         /// The question, in her language.
@@ -74,6 +130,15 @@ pub enum Next {
     },
 }
 
+/// One way of running Préau, as the start page offers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choice {
+    /// The button.
+    pub label: String,
+    /// What it means, plainly.
+    pub text: String,
+}
+
 /// Starts the server (once) and says where the window goes; or what to ask first.
 #[tauri::command]
 async fn start<R: Runtime>(app: AppHandle<R>, desktop: State<'_, Desktop>) -> Result<Next, String> {
@@ -83,6 +148,18 @@ async fn start<R: Runtime>(app: AppHandle<R>, desktop: State<'_, Desktop>) -> Re
     if let Some(s) = serving.as_ref() {
         return Ok(Next::Open { url: s.url.clone() });
     }
+    let Some(mode) = Mode::kept(&dir) else {
+        // The port a class server would listen on, which the firewall must allow.
+        let port = Config::load(Some(dir.clone()), |_| None).map_err(|e| format!("{e:#}"))?.listen.port();
+        return Ok(Next::Choose {
+            question: l.t("desktop-choose"),
+            teacher: Choice { label: l.t("desktop-teacher"), text: l.t("desktop-teacher-text") },
+            class_server: Choice {
+                label: l.t("desktop-class-server"),
+                text: l.ta("desktop-class-server-text", &[("port", &port.to_string())]),
+            },
+        });
+    };
     let keys = match secrets::secrets(desktop.keyring.as_ref(), &dir) {
         Ok(Held::Keyring(keys)) => Some(keys),
         Ok(Held::Files) => None,
@@ -103,13 +180,49 @@ async fn start<R: Runtime>(app: AppHandle<R>, desktop: State<'_, Desktop>) -> Re
             return Err(l.ta("desktop-keys-lost", &[("dir", &dir.display().to_string())]));
         }
     };
-    let started = serve(dir, keys).await.map_err(|e| {
+    let started = serve(dir, keys, mode).await.map_err(|e| {
         tracing::error!(error = %format!("{e:#}"), "starting the server");
         l.ta("desktop-start-failed", &[("detail", &format!("{e:#}"))])
     })?;
     let url = started.url.clone();
     *serving = Some(started);
     Ok(Next::Open { url })
+}
+
+/// The first start's choice: keeps it, then starts. A class server is refused while
+/// another school server answers on the LAN (its classes belong there).
+#[tauri::command]
+async fn choose<R: Runtime>(app: AppHandle<R>, desktop: State<'_, Desktop>, mode: Mode) -> Result<Next, String> {
+    let l = Locale::from_env();
+    let dir = data_dir(&app, &desktop)?;
+    if Mode::kept(&dir).is_some() {
+        return start(app, desktop).await;
+    }
+    if mode == Mode::ClassServer {
+        let heard = tauri::async_runtime::spawn_blocking(|| discovery::browse(LISTEN_FOR_SERVERS))
+            .await
+            .map_err(|e| e.to_string())?;
+        match heard {
+            Ok(servers) => {
+                if let Some(refusal) = class_server_refusal(l, &servers) {
+                    tracing::info!(servers = ?servers, "a school server already answers on this network");
+                    return Err(refusal);
+                }
+            }
+            // No multicast here (no network at all, say): nothing to be heard, nothing to refuse.
+            Err(e) => tracing::warn!(error = format!("{e:#}"), "listening for school servers"),
+        }
+    }
+    mode.keep(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    tracing::info!(?mode, "this computer's mode");
+    start(app, desktop).await
+}
+
+/// Why this laptop may not serve its class: the school servers heard on the LAN.
+fn class_server_refusal(l: Locale, servers: &[discovery::Found]) -> Option<String> {
+    let server = servers.first()?;
+    let url = server.url().unwrap_or_else(|| server.host.clone());
+    Some(l.ta("desktop-class-server-refused", &[("name", &server.name), ("url", &url)]))
 }
 
 /// The teacher agreed to keep the secrets in files (no keyring): start so.
@@ -131,38 +244,62 @@ fn data_dir<R: Runtime>(app: &AppHandle<R>, desktop: &Desktop) -> Result<PathBuf
     app.path().app_data_dir().map_err(|e| e.to_string())
 }
 
-/// Opens the teacher's replica and serves it on a free loopback port, with its sync
-/// schedule and housekeeping.
-async fn serve(dir: PathBuf, keys: Option<Keys>) -> anyhow::Result<Serving> {
+/// Opens the replica and serves it, with its sync schedule and housekeeping: a teacher's
+/// computer on a free loopback port for the window alone; a class server on the LAN.
+async fn serve(dir: PathBuf, keys: Option<Keys>, mode: Mode) -> anyhow::Result<Serving> {
     let mut config = Config::load(Some(dir), |_| None)?;
-    config.role = Role::Device;
-    config.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-    config.sync_interval_minutes = SYNC_MINUTES;
-    // A laptop sleeps at night: no nightly window.
-    config.sync_window = String::new();
-    let key = WindowKey::random();
-    config.window_key = Some(key.clone());
+    let key = match mode {
+        Mode::Teacher => {
+            config.role = Role::Device;
+            config.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+            config.sync_interval_minutes = TEACHER_SYNC_MINUTES;
+            // A laptop sleeps at night: no nightly window.
+            config.sync_window = String::new();
+            let key = WindowKey::random();
+            config.window_key = Some(key.clone());
+            Some(key)
+        }
+        Mode::ClassServer => {
+            // The appliance's own defaults (`preau.toml` in the data directory may change
+            // them), but that it syncs whenever it is online, not only at night.
+            config.role = Role::School;
+            config.sync_interval_minutes = CLASS_SERVER_SYNC_MINUTES;
+            None
+        }
+    };
+    let demo = mode == Mode::ClassServer && std::env::var(DEMO_VARIABLE).is_ok_and(|v| v == "1");
     let state =
-        tauri::async_runtime::spawn_blocking(move || preau_appliance::app::open_with(config, false, keys.as_ref()))
+        tauri::async_runtime::spawn_blocking(move || preau_appliance::app::open_with(config, demo, keys.as_ref()))
             .await??;
-    let listener = tokio::net::TcpListener::bind(state.config.listen).await?;
+    let listen = state.config.listen;
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
+        let file = state.config.data_dir.join("preau.toml");
+        anyhow::anyhow!(
+            "{}",
+            Locale::from_env().ta(
+                "desktop-port-busy",
+                &[("addr", &listen.to_string()), ("file", &file.display().to_string()), ("detail", &e.to_string())]
+            )
+        )
+    })?;
     let addr = listener.local_addr()?;
-    state.set_bound(addr);
     let server = state.clone();
     tauri::async_runtime::spawn(async move {
-        if let Err(e) = preau_appliance::app::serve(listener, server, std::future::pending()).await {
-            tracing::error!(error = %e, "the embedded server stopped");
+        if let Err(e) = preau_appliance::app::run_on(listener, server, || {}, std::future::pending()).await {
+            tracing::error!(error = format!("{e:#}"), "the embedded server stopped");
         }
     });
-    tauri::async_runtime::spawn(preau_appliance::replication::schedule::run(state.clone()));
-    tauri::async_runtime::spawn(preau_appliance::replication::schedule::housekeeping(state.clone()));
-    tracing::info!(%addr, "serving the app's window");
-    Ok(Serving { url: preau_appliance::web::window::launch_url(addr, &key), _state: state })
+    tracing::info!(%addr, ?mode, "serving");
+    let url = match key {
+        Some(key) => preau_appliance::web::window::launch_url(addr, &key),
+        None => format!("http://127.0.0.1:{}/", addr.port()),
+    };
+    Ok(Serving { url, _state: state })
 }
 
 /// The app's commands and state on a builder (the real one, or Tauri's mock in tests).
 pub fn app<R: Runtime>(builder: tauri::Builder<R>, desktop: Desktop) -> tauri::Builder<R> {
-    builder.manage(desktop).invoke_handler(tauri::generate_handler![start, keep_secrets_in_files])
+    builder.manage(desktop).invoke_handler(tauri::generate_handler![start, choose, keep_secrets_in_files])
 }
 
 /// Runs the app until its window closes.
@@ -197,13 +334,14 @@ mod tests {
     use crate::secrets::tests::{MemoryKeyring, NoKeyring};
     use tauri::test::{INVOKE_KEY, get_ipc_response, mock_builder, mock_context, noop_assets};
 
-    /// Calls a command as the start page does, on Tauri's mock runtime.
-    fn invoke(desktop: Desktop, commands: &[&str]) -> Vec<Result<Next, String>> {
+    /// Calls commands as the start page does (a name and its arguments), on Tauri's mock
+    /// runtime.
+    fn invoke(desktop: Desktop, commands: &[(&str, serde_json::Value)]) -> Vec<Result<Next, String>> {
         let app = app(mock_builder(), desktop).build(mock_context(noop_assets())).unwrap();
         let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
         commands
             .iter()
-            .map(|cmd| {
+            .map(|(cmd, args)| {
                 get_ipc_response(
                     &webview,
                     tauri::webview::InvokeRequest {
@@ -211,7 +349,7 @@ mod tests {
                         callback: tauri::ipc::CallbackFn(0),
                         error: tauri::ipc::CallbackFn(1),
                         url: "tauri://localhost".parse().unwrap(),
-                        body: tauri::ipc::InvokeBody::default(),
+                        body: tauri::ipc::InvokeBody::Json(args.clone()),
                         headers: Default::default(),
                         invoke_key: INVOKE_KEY.to_string(),
                     },
@@ -220,6 +358,14 @@ mod tests {
                 .map_err(|e| e.as_str().unwrap_or_default().to_owned())
             })
             .collect()
+    }
+
+    fn start() -> (&'static str, serde_json::Value) {
+        ("start", serde_json::json!({}))
+    }
+
+    fn choose(mode: &str) -> (&'static str, serde_json::Value) {
+        ("choose", serde_json::json!({ "mode": mode }))
     }
 
     fn loopback_launch(next: &Result<Next, String>) -> String {
@@ -233,11 +379,79 @@ mod tests {
     }
 
     #[test]
+    fn the_first_start_asks_how_the_computer_runs_preau_and_keeps_the_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let keyring = Arc::new(MemoryKeyring::default());
+        let desktop = || Desktop::new(Box::new(SharedKeyring(keyring.clone())), Some(dir.path().into()));
+        let answers = invoke(desktop(), &[start()]);
+        let Ok(Next::Choose { question, teacher, class_server }) = &answers[0] else { panic!("{answers:?}") };
+        assert_eq!(question, "Comment cet ordinateur va-t-il servir Préau ?");
+        assert_eq!(teacher.label, "Me connecter à mon école");
+        assert_eq!(class_server.label, "Servir ma classe sur ce réseau");
+        assert!(class_server.text.contains("ne pas se mettre en veille"), "{}", class_server.text);
+        assert!(class_server.text.contains("le port 8080"), "{}", class_server.text);
+        assert!(!dir.path().join("replica.db").exists(), "nothing kept before she chooses");
+
+        let bad = invoke(desktop(), &[("choose", serde_json::json!({ "mode": "hub" }))]);
+        assert!(bad[0].is_err(), "{bad:?}");
+        assert!(!dir.path().join("mode").exists());
+
+        let answers = invoke(desktop(), &[choose("teacher")]);
+        loopback_launch(&answers[0]);
+        assert_eq!(std::fs::read_to_string(dir.path().join("mode")).unwrap(), "teacher\n");
+        // Chosen once: the next launch goes straight to her pages, whatever is asked.
+        let answers = invoke(desktop(), &[start(), choose("class-server")]);
+        loopback_launch(&answers[0]);
+        loopback_launch(&answers[1]);
+        assert_eq!(std::fs::read_to_string(dir.path().join("mode")).unwrap(), "teacher\n");
+    }
+
+    #[test]
+    fn a_replica_from_before_the_choice_is_a_teachers() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("replica.db"), b"").unwrap();
+        assert_eq!(Mode::kept(dir.path()), Some(Mode::Teacher));
+    }
+
+    #[test]
+    fn a_class_server_serves_the_lan_without_the_windows_key() {
+        let dir = tempfile::tempdir().unwrap();
+        // The appliance's settings file applies: here a free port, and no announcement.
+        std::fs::write(dir.path().join("preau.toml"), "listen = \"127.0.0.1:0\"\ndiscovery = false\n").unwrap();
+        let desktop = Desktop::new(Box::new(MemoryKeyring::default()), Some(dir.path().into()));
+        let answers = invoke(desktop, &[choose("class-server")]);
+        let Ok(Next::Open { url }) = &answers[0] else { panic!("{answers:?}") };
+        assert!(url.starts_with("http://127.0.0.1:") && !url.contains("key="), "{url}");
+        // A school with no school yet: anyone on the LAN meets its setup.
+        let answer = get(url);
+        assert!(answer.starts_with("HTTP/1.1 303") && answer.contains("location: /setup"), "{answer}");
+        assert_eq!(std::fs::read_to_string(dir.path().join("mode")).unwrap(), "class-server\n");
+    }
+
+    #[test]
+    fn a_class_server_is_refused_where_a_school_server_answers() {
+        let l = Locale::default();
+        assert_eq!(class_server_refusal(l, &[]), None);
+        let heard = discovery::Found {
+            name: "Préau — École du Bourg".into(),
+            uai: "0290001A".into(),
+            host: "preau.local.".into(),
+            addresses: vec!["fe80::1".parse().unwrap(), "192.168.1.10".parse().unwrap()],
+            port: 8080,
+        };
+        assert_eq!(
+            class_server_refusal(l, &[heard]).unwrap(),
+            "Votre école a déjà un serveur Préau sur ce réseau : Préau — École du Bourg (http://192.168.1.10:8080). \
+             Cet ordinateur ne peut pas en être un second ; choisissez « Me connecter à mon école »."
+        );
+    }
+
+    #[test]
     fn the_first_start_serves_the_window_on_loopback_with_the_keys_in_the_keyring() {
         let dir = tempfile::tempdir().unwrap();
         let keyring = Arc::new(MemoryKeyring::default());
         let shared = SharedKeyring(keyring.clone());
-        let answers = invoke(Desktop::new(Box::new(shared), Some(dir.path().into())), &["start", "start"]);
+        let answers = invoke(Desktop::new(Box::new(shared), Some(dir.path().into())), &[choose("teacher"), start()]);
         let url = loopback_launch(&answers[0]);
         assert_eq!(loopback_launch(&answers[1]), url, "one server per launch");
         // The server answers there: the launch trades the key for the window's cookie.
@@ -255,11 +469,14 @@ mod tests {
     #[test]
     fn without_a_keyring_the_app_asks_and_keeps_files_only_once_agreed() {
         let dir = tempfile::tempdir().unwrap();
-        let answers = invoke(Desktop::new(Box::new(NoKeyring), Some(dir.path().into())), &["start"]);
+        let answers = invoke(Desktop::new(Box::new(NoKeyring), Some(dir.path().into())), &[choose("teacher")]);
         let Ok(Next::Ask { question, .. }) = &answers[0] else { panic!("{answers:?}") };
         assert!(question.contains("trousseau"), "{question}");
         assert!(!dir.path().join("replica.db").exists(), "nothing kept before she agrees");
-        let answers = invoke(Desktop::new(Box::new(NoKeyring), Some(dir.path().into())), &["keep_secrets_in_files"]);
+        let answers = invoke(
+            Desktop::new(Box::new(NoKeyring), Some(dir.path().into())),
+            &[("keep_secrets_in_files", serde_json::json!({}))],
+        );
         loopback_launch(&answers[0]);
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(dir.path().join("secrets.toml")).unwrap().permissions().mode();

@@ -1,16 +1,26 @@
 //! The desktop app end to end, in a real window: the `preau-desktop` binary under Xvfb,
 //! driven over WebDriver (tauri-driver + WebKitWebDriver + fantoccini), as a teacher uses
-//! it. There is no keyring in its session, so it first asks to keep its keys in files; she
-//! agrees, joins her school (a real appliance, reached through a link the test can cut, by
-//! its typed address: mDNS discovery has its own tests in network namespaces), her classes
-//! arrive, the link is cut, she writes tomorrow's work and corrects an entry while the
-//! school edits the same entry, the link returns, « Synchroniser maintenant », and both
-//! sides hold everything. The app's window is kept as `desktop-home.png` (and, on a
-//! failure, `desktop-failure.png`) in the artifacts directory.
+//! it; and the class's tablet, a real Chromium (chromedriver), as pupils use it. There is no
+//! keyring in the app's session, so it asks to keep its keys in files; she agrees.
 //!
-//! Without tauri-driver, WebKitWebDriver or Xvfb the test prints
-//! `SKIPPED: ...` and passes, unless `PREAU_REQUIRE_DESKTOP=1` (as in `scripts/test`),
-//! which makes it fail.
+//! - **Teacher mode**: she joins her school (a real appliance, reached through a link the
+//!   test can cut, by its typed address: mDNS discovery has its own tests in network
+//!   namespaces), her classes arrive, the link is cut, she writes tomorrow's work and
+//!   corrects an entry while the school edits the same entry, the link returns,
+//!   « Synchroniser maintenant », both sides hold everything, and a pupil of her class
+//!   sees it on a tablet of the school.
+//! - **Class-server mode**: the laptop serves its class (the demo school) on the network;
+//!   a tablet (on loopback: the app's WebDriver must reach it too) logs a pupil in with
+//!   pictures and ticks the work; the director links the laptop to a real hub process,
+//!   whose replica then holds the tick.
+//!
+//! The app's window is kept as `desktop-first-start.png`, `desktop-home.png` and
+//! `desktop-class-server.png`, the tablet as `class-server-tablet.png` (and, on a failure,
+//! `desktop-<test>-failure.png`) in the artifacts directory.
+//!
+//! Without tauri-driver, WebKitWebDriver, Xvfb, Chromium or the `preau` binary the tests
+//! print `SKIPPED: ...` and pass, unless `PREAU_REQUIRE_DESKTOP=1` (as in `scripts/test`),
+//! which makes them fail.
 
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -19,51 +29,228 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use fantoccini::{Client, ClientBuilder, Locator};
-use preau_appliance::school::demo::DEMO_PASSWORD;
+use preau_appliance::school::demo::{DEMO_PASSWORD, DEMO_UAI};
+use preau_appliance::school::directory::{Class, Directory, Member};
+use preau_sync::kinds::HomeworkBook;
+use preau_sync::kinds::homework::DoneMark;
 use serde_json::json;
 
+use preau_tests::e2e::chromium::{ChromeDriver, Chromium};
 use preau_tests::e2e::{TestServer, artifacts_dir, free_port, in_days, on_path, say, wait_listening};
+
+/// The class tablet's screen (a 10" tablet, landscape).
+const TABLET: (u32, u32) = (1280, 800);
+
+/// The tools, or `None` when the test is skipped (said so).
+fn tools_or_skip() -> Option<Tools> {
+    match Tools::find() {
+        Ok(tools) => Some(tools),
+        Err(reason) => {
+            if std::env::var("PREAU_REQUIRE_DESKTOP").is_ok_and(|v| v == "1") {
+                panic!("PREAU_REQUIRE_DESKTOP=1 but the desktop app's end-to-end tests cannot run: {reason}");
+            }
+            say(&format!("SKIPPED: desktop app end-to-end test: {reason}"));
+            None
+        }
+    }
+}
+
+/// The app in its virtual screen, driven over WebDriver; and a Chromium tablet.
+struct Rig {
+    app: Client,
+    tablet: Client,
+    _chromium: ChromeDriver,
+    driver: TauriDriver,
+    _display: Xvfb,
+    name: &'static str,
+}
+
+impl Rig {
+    /// Starts the app on `data`, its logs named after the test (`name`).
+    async fn start(tools: &Tools, name: &'static str, data: &Path, env: &[(&str, &str)]) -> Self {
+        let artifacts = artifacts_dir().join(name);
+        std::fs::create_dir_all(&artifacts).unwrap();
+        say(&format!("desktop app test artifacts (screenshots, drivers' logs): {}", artifacts.display()));
+        let display = Xvfb::start(tools).expect("starting Xvfb");
+        let driver = TauriDriver::start(tools, &display, data, &artifacts, env).expect("starting tauri-driver");
+        let app = driver.connect(tools).await.expect("starting the app under tauri-driver");
+        let chromium = ChromeDriver::start(&tools.chromium, &artifacts).expect("starting chromedriver");
+        let tablet = chromium.connect(TABLET).await.expect("opening a Chromium session");
+        Self { app, tablet, _chromium: chromium, driver, _display: display, name }
+    }
+
+    /// Ends the sessions; keeps a screenshot of the window if the story failed.
+    async fn finish(self, outcome: &anyhow::Result<()>) {
+        if outcome.is_err()
+            && let Ok(png) = self.app.screenshot().await
+        {
+            let _ = std::fs::write(artifacts_dir().join(format!("desktop-{}-failure.png", self.name)), png);
+        }
+        let _ = self.tablet.close().await;
+        let _ = self.app.close().await;
+        drop(self.driver);
+    }
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_teacher_joins_works_offline_and_syncs_back_in_the_desktop_app() {
-    let tools = match Tools::find() {
-        Ok(tools) => tools,
-        Err(reason) => {
-            if std::env::var("PREAU_REQUIRE_DESKTOP").is_ok_and(|v| v == "1") {
-                panic!("PREAU_REQUIRE_DESKTOP=1 but the desktop app's end-to-end test cannot run: {reason}");
-            }
-            say(&format!("SKIPPED: desktop app end-to-end test: {reason}"));
-            return;
-        }
-    };
-    let artifacts = artifacts_dir();
-    std::fs::create_dir_all(&artifacts).unwrap();
-    say(&format!("desktop app test artifacts (screenshots, driver log): {}", artifacts.display()));
+    let Some(tools) = tools_or_skip() else { return };
     let school = TestServer::start(true).await;
     let link = Link::start(&school.base).await;
     let data = tempfile::tempdir().unwrap();
-    let display = Xvfb::start(&tools).expect("starting Xvfb");
-    let driver = TauriDriver::start(&tools, &display, data.path(), &artifacts).expect("starting tauri-driver");
-    let app = driver.connect(&tools).await.expect("starting the app under tauri-driver");
-    let outcome = story(&app, &school, &link).await;
-    if outcome.is_err()
-        && let Ok(png) = app.screenshot().await
-    {
-        let _ = std::fs::write(artifacts.join("desktop-failure.png"), png);
-    }
-    let _ = app.close().await;
-    drop(driver);
+    let rig = Rig::start(&tools, "teacher", data.path(), &[]).await;
+    let outcome = story(&rig.app, &rig.tablet, &school, &link).await;
+    rig.finish(&outcome).await;
     school.stop().await;
     outcome.unwrap();
 }
 
-async fn story(app: &Client, school: &TestServer, link: &Link) -> anyhow::Result<()> {
-    // No keyring in this session: the app asks first, and keeps its keys in files once
-    // she agrees.
-    let agree = wait_for(app, "button.primary").await?;
-    let question = app.find(Locator::Css("#start p")).await?.text().await?;
-    assert!(question.contains("trousseau"), "{question}");
-    agree.click().await?;
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_laptop_serves_its_class_to_a_tablet_and_syncs_with_the_hub() {
+    let Some(tools) = tools_or_skip() else { return };
+    let hub = Hub::start(&tools).expect("starting the hub");
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port().unwrap();
+    // Loopback, so that the test's tablet reaches it (and the LAN does not); no mDNS
+    // announcement from a test (discovery has its own tests, in network namespaces).
+    std::fs::write(data.path().join("preau.toml"), format!("listen = \"127.0.0.1:{port}\"\ndiscovery = false\n"))
+        .unwrap();
+    let rig = Rig::start(&tools, "class-server", data.path(), &[("PREAU_DESKTOP_DEMO", "1")]).await;
+    let outcome = class_server_story(&rig.app, &rig.tablet, &hub, data.path(), port).await;
+    rig.finish(&outcome).await;
+    let held = hub.stop_and_read();
+    outcome.unwrap();
+    let (dir, book) = held.unwrap();
+    let cp = class(&dir, "CP");
+    let child = dir.pupils_of(&cp.id)[0];
+    let (id, _) = book.entries.iter().find(|(_, e)| e.title == CLASS_WORK).expect("the tablet's work at the hub");
+    let mark = &book.done[&DoneMark::key(id, child.id.as_str())];
+    assert!(mark.done && mark.by == child.id.as_str(), "the pupil's tick reached the hub: {mark:?}");
+}
+
+/// What the CP's teacher writes on the class server, and its pupil ticks.
+const CLASS_WORK: &str = "Apprendre la comptine";
+
+async fn class_server_story(app: &Client, tablet: &Client, hub: &Hub, data: &Path, port: u16) -> anyhow::Result<()> {
+    // The first start: how this computer runs Préau. She serves her class.
+    wait_text(app, "#start h2", "Comment cet ordinateur va-t-il servir Préau ?").await?;
+    let serve = "//button[.='Servir ma classe sur ce réseau']";
+    let said = app.find(Locator::XPath(&format!("{serve}/following-sibling::p"))).await?.text().await?;
+    assert!(said.contains("ne pas se mettre en veille") && said.contains(&format!("le port {port}")), "{said}");
+    // WebKit paints a moment after the page's script built the choices.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    std::fs::write(artifacts_dir().join("desktop-first-start.png"), app.screenshot().await?)?;
+    app.find(Locator::XPath(serve)).await?.click().await?;
+    wait_text(app, "#start p", "trousseau").await?;
+    app.find(Locator::Css("button.primary")).await?.click().await?;
+    // Her laptop serves the school's public page (the demo school, here).
+    wait_page(app, "Les Tilleuls").await?;
+    let base = format!("http://127.0.0.1:{port}");
+
+    // The class's tablet: her pupils' pictures are those of the school the laptop made.
+    let dir = Directory::load(&preau_sync::Reader::open(&data.join("replica.db"))?)?;
+    let cp = class(&dir, "CP");
+    let child = dir.pupils_of(&cp.id)[0];
+    let pictures = dir.credentials[&child.id].picture_secret.clone();
+    let work = json!({"subject": "Poésie", "title": CLASS_WORK});
+    teacher_writes(tablet, &base, "julien.roche", &cp, &work).await?;
+    make_tablet(tablet, &base, &cp).await?;
+    pupil_logs_in(tablet, &base, &cp, child, &pictures).await?;
+    let tick = format!("//li[contains(., '{CLASS_WORK}')]//button[contains(@class, 'tick')]");
+    follow(tablet.find(Locator::XPath(&tick)).await.context("the tick button")?).await?;
+    wait_page(tablet, "Fini !").await?;
+    std::fs::write(artifacts_dir().join("class-server-tablet.png"), tablet.screenshot().await?)?;
+
+    // The director links the laptop to the académie's hub, in the app's window.
+    log_in(app, &base, "claire.martin").await?;
+    app.goto(&format!("{base}/admin/sync")).await?;
+    type_in(app, "#hub", &hub.base).await?;
+    type_in(app, "#code", &hub.code(DEMO_UAI)?).await?;
+    follow(app.find(Locator::Css("form[action='/admin/sync/enroll'] button[type=submit]")).await?).await?;
+    wait_page(app, "Le serveur est relié au hub").await?;
+    // Its first sync carries the day's work; the page says when it is done.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        app.goto(&format!("{base}/admin/sync")).await?;
+        if app.source().await?.contains("class=\"status-ok\">réussie") {
+            break;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "the first sync with the hub never succeeded");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    std::fs::write(artifacts_dir().join("desktop-class-server.png"), app.screenshot().await?)?;
+    Ok(())
+}
+
+fn class(dir: &Directory, name: &str) -> Class {
+    dir.current_classes().into_iter().find(|c| c.class.name == name).unwrap_or_else(|| panic!("a {name} class")).clone()
+}
+
+// ---- the class's tablet (or any page, in either browser) ----
+
+/// Logs `login` in with the demo's password.
+async fn log_in(b: &Client, base: &str, login: &str) -> anyhow::Result<()> {
+    b.goto(&format!("{base}/login")).await?;
+    type_in(b, "#login", login).await?;
+    type_in(b, "#password", DEMO_PASSWORD).await?;
+    follow(b.find(Locator::Css("form[action='/login'] button[type=submit]")).await?).await?;
+    anyhow::ensure!(!b.current_url().await?.path().ends_with("/login"), "{login} could not log in");
+    Ok(())
+}
+
+/// The teacher `login` writes `work` (subject, title) due tomorrow in `class`'s cahier de textes.
+async fn teacher_writes(
+    b: &Client,
+    base: &str,
+    login: &str,
+    class: &Class,
+    work: &serde_json::Value,
+) -> anyhow::Result<()> {
+    log_in(b, base, login).await?;
+    b.goto(&format!("{base}/classes/{}/homework", class.id)).await?;
+    type_in(b, "#subject", work["subject"].as_str().unwrap_or_default()).await?;
+    type_in(b, "#title", work["title"].as_str().unwrap_or_default()).await?;
+    set_date(b, "#due_on", &in_days(1)).await?;
+    follow(b.find(Locator::Css("form[action$='/homework'] button[type=submit]")).await?).await?;
+    wait_page(b, work["title"].as_str().unwrap_or_default()).await
+}
+
+/// The signed-in teacher makes this browser a tablet of `class` (which signs her out).
+async fn make_tablet(b: &Client, base: &str, class: &Class) -> anyhow::Result<()> {
+    b.goto(&format!("{base}/classes/{}", class.id)).await?;
+    let button = format!("form[action='/classes/{}/tablet'] button[type=submit]", class.id);
+    follow(b.find(Locator::Css(&button)).await?).await?;
+    anyhow::ensure!(b.current_url().await?.path() == format!("/classes/{}/login", class.id), "a class tablet");
+    Ok(())
+}
+
+/// `pupil` taps their name and their three `pictures` on the class tablet.
+async fn pupil_logs_in(b: &Client, base: &str, class: &Class, pupil: &Member, pictures: &str) -> anyhow::Result<()> {
+    b.goto(&format!("{base}/classes/{}/login/{}", class.id, pupil.id)).await?;
+    for picture in pictures.split(',') {
+        follow(b.find(Locator::Css(&format!("button[name=add][value='{picture}']"))).await?).await?;
+    }
+    wait_page(b, &format!("Bonjour {} !", pupil.person.first_name)).await
+}
+
+/// Clicks `element` (a link or a submit button) and waits until the page it was on is gone.
+async fn follow(element: fantoccini::elements::Element) -> anyhow::Result<()> {
+    element.click().await?;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while element.text().await.is_ok() {
+        anyhow::ensure!(Instant::now() < deadline, "the page did not change after a click");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
+
+async fn story(app: &Client, tablet: &Client, school: &TestServer, link: &Link) -> anyhow::Result<()> {
+    // The first start: her school has a server, so her laptop is a teacher's computer.
+    wait_text(app, "#start h2", "Comment cet ordinateur va-t-il servir Préau ?").await?;
+    app.find(Locator::XPath("//button[.='Me connecter à mon école']")).await?.click().await?;
+    // No keyring in this session: the app asks, and keeps its keys in files once she agrees.
+    wait_text(app, "#start p", "trousseau").await?;
+    app.find(Locator::Css("button.primary")).await?.click().await?;
 
     // « Me connecter à mon école »: the school's address, then her school login.
     wait_text(app, "h1", "Me connecter à mon école").await?;
@@ -128,6 +315,16 @@ async fn story(app: &Client, school: &TestServer, link: &Link) -> anyhow::Result
     }
     app.goto(&format!("{base}/classes/{}/homework/{e}", ce.id)).await?;
     wait_page(app, "Jeu du furet").await?;
+
+    // At school, a pupil of her class finds what she wrote offline on a class tablet.
+    let pupil = dir.pupils_of(&ce.id)[0];
+    let pictures = dir.credentials[&pupil.id].picture_secret.clone();
+    log_in(tablet, &school.base, "sophie.lebihan").await?;
+    make_tablet(tablet, &school.base, &ce).await?;
+    pupil_logs_in(tablet, &school.base, &ce, pupil, &pictures).await?;
+    for text in ["Lire la page 30", "Exercice 4 et 5"] {
+        wait_page(tablet, text).await?;
+    }
     Ok(())
 }
 
@@ -312,6 +509,8 @@ struct Tools {
     tauri_driver: PathBuf,
     webkit_driver: PathBuf,
     xvfb: PathBuf,
+    chromium: Chromium,
+    preau: PathBuf,
 }
 
 impl Tools {
@@ -326,7 +525,14 @@ impl Tools {
         let webkit_driver = on_path("WebKitWebDriver")
             .ok_or("no WebKitWebDriver on PATH (install it: apt-get install webkit2gtk-driver)")?;
         let xvfb = on_path("Xvfb").ok_or("no Xvfb on PATH (install it: apt-get install xvfb xauth)")?;
-        Ok(Self { app, tauri_driver, webkit_driver, xvfb })
+        let chromium = Chromium::find()?;
+        // The hub is `preau`, which `cargo test --workspace` builds beside this test.
+        let preau = std::env::current_exe()
+            .ok()
+            .and_then(|test| Some(test.parent()?.parent()?.join("preau")))
+            .filter(|p| p.is_file())
+            .ok_or("no `preau` binary beside the test (build it: cargo build -p preau-appliance)")?;
+        Ok(Self { app, tauri_driver, webkit_driver, xvfb, chromium, preau })
     }
 }
 
@@ -357,7 +563,8 @@ impl Xvfb {
                 }
                 std::thread::sleep(Duration::from_millis(50));
             }
-            if socket.exists() {
+            // Ours, alive: another test may have taken this display a moment before.
+            if socket.exists() && screen.child.try_wait()?.is_none() {
                 return Ok(screen);
             }
             let _ = screen.child.kill();
@@ -381,11 +588,18 @@ struct TauriDriver {
 }
 
 impl TauriDriver {
-    fn start(tools: &Tools, screen: &Xvfb, data: &Path, artifacts: &Path) -> anyhow::Result<Self> {
+    fn start(
+        tools: &Tools,
+        screen: &Xvfb,
+        data: &Path,
+        artifacts: &Path,
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
         let (port, native) = (free_port()?, free_port()?);
         let log = std::fs::File::create(artifacts.join("tauri-driver.log"))?;
         let _ = std::fs::remove_file(artifacts.join("desktop-app.log"));
         let child = Command::new(&tools.tauri_driver)
+            .envs(env.iter().copied())
             .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
             .arg("--native-driver")
             .arg(&tools.webkit_driver)
@@ -431,6 +645,69 @@ impl Drop for TauriDriver {
     fn drop(&mut self) {
         let group = format!("-{}", self.child.id());
         let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.child.wait();
+    }
+}
+
+/// The académie's hub: a real `preau serve --role hub` process on loopback, its log in
+/// the artifacts. Killed when dropped.
+struct Hub {
+    child: Child,
+    base: String,
+    preau: PathBuf,
+    data: tempfile::TempDir,
+}
+
+impl Hub {
+    fn start(tools: &Tools) -> anyhow::Result<Self> {
+        let data = tempfile::tempdir()?;
+        let port = free_port()?;
+        let artifacts = artifacts_dir().join("class-server");
+        std::fs::create_dir_all(&artifacts)?;
+        let log = std::fs::File::create(artifacts.join("hub.log"))?;
+        let child = Command::new(&tools.preau)
+            .arg("--data-dir")
+            .arg(data.path())
+            .args(["serve", "--role", "hub", "--listen", &format!("127.0.0.1:{port}")])
+            .env("PREAU_DISCOVERY", "false")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("running {}", tools.preau.display()))?;
+        let mut hub = Self { child, base: format!("http://127.0.0.1:{port}"), preau: tools.preau.clone(), data };
+        wait_listening(&mut hub.child, port, "hub")?;
+        Ok(hub)
+    }
+
+    /// A one-time enrolment code for the school `uai` (`preau hub code`, as the académie).
+    fn code(&self, uai: &str) -> anyhow::Result<String> {
+        let out = Command::new(&self.preau)
+            .arg("--data-dir")
+            .arg(self.data.path())
+            .args(["hub", "code", "--uai", uai, "--name", "Portable de la classe"])
+            .output()?;
+        anyhow::ensure!(out.status.success(), "preau hub code: {}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout)?;
+        Ok(text.lines().last().context("no code printed")?.trim().to_owned())
+    }
+
+    /// Stops the hub and reads the demo school's directory and CP's cahier de textes there.
+    fn stop_and_read(mut self) -> anyhow::Result<(Directory, HomeworkBook)> {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = self.child.wait();
+        let reader = preau_sync::Reader::open(&self.data.path().join("replica.db"))?;
+        let uai = preau_sync::Uai::parse(DEMO_UAI)?;
+        let dir = Directory::load_school(&reader, &uai)?;
+        let address = preau_appliance::services::homework::book_address(&uai, &class(&dir, "CP"))?;
+        let book = reader.get::<HomeworkBook>(address.id())?.context("no CP book at the hub")?;
+        Ok((dir, book))
+    }
+}
+
+impl Drop for Hub {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }

@@ -91,6 +91,18 @@ pub struct Found {
     pub port: u16,
 }
 
+impl Found {
+    /// Its address, `http://192.168.1.10:8080`: IPv4 first, for a link-local IPv6 address
+    /// needs its interface, which a URL cannot carry.
+    pub fn url(&self) -> Option<String> {
+        let ip = self.addresses.iter().find(|a| a.is_ipv4()).or(self.addresses.first())?;
+        Some(match ip {
+            std::net::IpAddr::V4(v4) => format!("http://{v4}:{}", self.port),
+            std::net::IpAddr::V6(v6) => format!("http://[{v6}]:{}", self.port),
+        })
+    }
+}
+
 /// Listens for appliances for `wait`.
 pub fn browse(wait: Duration) -> anyhow::Result<Vec<Found>> {
     let daemon = ServiceDaemon::new().context("starting the mDNS browser")?;

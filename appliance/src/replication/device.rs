@@ -1,5 +1,6 @@
 //! A teacher's computer. It joins her school (the desktop app's first run, « Me connecter à
-//! mon école »): find the school's appliance (on the LAN by mDNS, or by its address), log in
+//! mon école »): find the school's appliance (on the LAN by mDNS, by its address, or by a
+//! picture of its QR code), log in
 //! there with her school account, enrol this computer as hers with the one-time code her
 //! login gets (`POST /api/v1/me/device-code`), and bring her classes with a first sync
 //! whose progress the page shows.
@@ -19,6 +20,7 @@ use super::status::{advice, phase_label, runner_state};
 use crate::platform::error::AppError;
 use crate::school::directory::UserId;
 use crate::web::session::{CsrfForm, Empty};
+use crate::web::upload::FormWithFiles;
 use crate::web::{AppState, Chrome, Ctx, Routes, SignedIn, render};
 
 /// The first run's page; nothing else answers until the first sync brought the school.
@@ -30,6 +32,7 @@ pub(crate) fn routes() -> Routes {
     Routes::new()
         .get(PATH, page)
         .post("/join/server", server_form)
+        .post("/join/qr", qr_form)
         .post("/join/login", login_form)
         .post("/join/retry", retry_form)
         .post(SYNC_NOW, sync_now_form)
@@ -131,18 +134,7 @@ async fn found(state: &AppState) -> Vec<FoundView> {
             return Vec::new();
         }
     };
-    found
-        .into_iter()
-        .filter_map(|f| {
-            // IPv4 first: a link-local IPv6 address needs its interface, which a URL cannot carry.
-            let ip = f.addresses.iter().find(|a| a.is_ipv4()).or(f.addresses.first())?;
-            let host = match ip {
-                std::net::IpAddr::V4(v4) => v4.to_string(),
-                std::net::IpAddr::V6(v6) => format!("[{v6}]"),
-            };
-            Some(FoundView { name: f.name, url: format!("http://{host}:{}", f.port) })
-        })
-        .collect()
+    found.into_iter().filter_map(|f| Some(FoundView { url: f.url()?, name: f.name })).collect()
 }
 
 /// `preau.local:8080`, `http://192.168.1.10:8080/`: the base address of a server.
@@ -176,7 +168,51 @@ async fn server_form(
         page.error = Some(ctx.locale.t("join-bad-address"));
         return render(&page);
     };
-    match school_at(&state, &url).await {
+    school_page(&state, &ctx, page, url).await
+}
+
+/// A picture of the appliance's QR code (its label, its administration page): the
+/// address it holds, as if typed.
+async fn qr_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    FormWithFiles(form): FormWithFiles,
+) -> Result<Response, AppError> {
+    let mut page = JoinPage::new(&ctx);
+    let Some(picture) = form.files.into_iter().find(|f| f.field == "picture") else {
+        page.error = Some(ctx.locale.t("join-qr-missing"));
+        return render(&page);
+    };
+    let read = tokio::task::spawn_blocking(move || crate::platform::qr::read(&picture.bytes))
+        .await
+        .map_err(|e| AppError::Internal(format!("reading a QR code: {e}")))?;
+    let text = match read {
+        Ok(text) => text,
+        Err(e) => {
+            tracing::info!(error = %e, "join: no QR code read");
+            page.error = Some(ctx.locale.t("join-qr-unreadable"));
+            return render(&page);
+        }
+    };
+    // The server's label holds its address; a pupil's login card, an address on it: the
+    // server is the same. Whatever else a code holds is neither shown nor logged (a
+    // card's code is a pupil's login).
+    let url = reqwest::Url::parse(text.trim())
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .and_then(|u| normal_url(&u.origin().ascii_serialization()));
+    let Some(url) = url else {
+        tracing::info!(chars = text.chars().count(), "join: a QR code that is not an address");
+        page.error = Some(ctx.locale.t("join-qr-not-ours"));
+        return render(&page);
+    };
+    page.address = url.clone();
+    school_page(&state, &ctx, page, url).await
+}
+
+/// The login form of the school at `url`, or why there is none.
+async fn school_page(state: &AppState, ctx: &Ctx, mut page: JoinPage, url: String) -> Result<Response, AppError> {
+    match school_at(state, &url).await {
         Ok(school) => page.school = Some(SchoolView { name: school.name, url }),
         Err(detail) => {
             tracing::info!(%url, %detail, "no Préau school there");

@@ -16,7 +16,7 @@ use preau_sync::{Partition, ReplicaId, ReplicaIdentity, Scope, ScopeRule, Uai};
 use serde::{Deserialize, Serialize};
 
 use super::Refused;
-use super::links::{HubLink, Links};
+use super::links::{HubLink, Links, Redeemed};
 use crate::replication::Replication;
 use crate::school::directory::{Directory, UserId};
 use crate::web::AppState;
@@ -27,6 +27,9 @@ pub const CODE_TTL: Duration = Duration::from_secs(14 * 24 * 3600);
 pub const CERT_TTL: Duration = Duration::from_secs(120 * 24 * 3600);
 /// Letters that cannot be misread for one another (no 0/O, 1/I/L).
 const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+
+/// The refusal's code when a school already has a server.
+const SCHOOL_HAS_SERVER: &str = "school-has-server";
 
 /// What a code enrols.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -178,8 +181,15 @@ pub async fn enroll(
     ed25519_dalek::VerifyingKey::from_bytes(&public_key)
         .map_err(|_| Refused::malformed("not an Ed25519 public key"))?;
     let links = &state.part::<Replication>().links;
-    let Some((label, subject)) = links.redeem(code_hash(&req.code), req.replica, public_key)? else {
-        return Err(Refused::new(StatusCode::FORBIDDEN, "bad-code", "unknown, used or expired enrolment code"));
+    let (label, subject) = match links.redeem(code_hash(&req.code), req.replica, public_key)? {
+        Redeemed::Enrolled { label, subject } => (label, subject),
+        Redeemed::Unknown => {
+            return Err(Refused::new(StatusCode::FORBIDDEN, "bad-code", "unknown, used or expired enrolment code"));
+        }
+        Redeemed::SchoolHasServer { label, last_seen_at } => {
+            tracing::warn!(school_server = %label, ?last_seen_at, replica = %req.replica, "a second server for one school");
+            return Err(Refused::new(StatusCode::CONFLICT, SCHOOL_HAS_SERVER, label));
+        }
     };
     state.limits.succeeded(&[&key], &[]);
     let subject = Subject::parse(&subject).ok_or_else(|| Refused::malformed(format!("stored subject {subject:?}")))?;
@@ -210,6 +220,9 @@ pub enum EnrollError {
     /// The code was refused.
     #[error("unknown, used or expired enrolment code")]
     BadCode,
+    /// The school already has a server enrolled (what the hub says of it).
+    #[error("the school already has a server: {0}")]
+    SchoolHasServer(String),
     /// Anything else the server said.
     #[error("enrolment refused: {0}")]
     Refused(String),
@@ -221,6 +234,7 @@ impl EnrollError {
         match self {
             EnrollError::Unreachable(url, detail) => l.ta("enroll-unreachable", &[("url", url), ("detail", detail)]),
             EnrollError::BadCode => l.t("enroll-bad-code"),
+            EnrollError::SchoolHasServer(server) => l.ta("enroll-school-has-server", &[("server", server)]),
             EnrollError::Refused(detail) => l.ta("enroll-refused", &[("detail", detail)]),
         }
     }
@@ -252,6 +266,10 @@ pub async fn enroll_with(
     let body = response.bytes().await.map_err(|e| EnrollError::Unreachable(url.clone(), e.to_string()))?;
     if status == StatusCode::FORBIDDEN {
         return Err(EnrollError::BadCode);
+    }
+    let text = String::from_utf8_lossy(&body);
+    if let (StatusCode::CONFLICT, Some(server)) = (status, text.strip_prefix(&format!("{SCHOOL_HAS_SERVER}: "))) {
+        return Err(EnrollError::SchoolHasServer(server.trim().to_owned()));
     }
     if !status.is_success() {
         return Err(EnrollError::Refused(format!("{status}: {}", String::from_utf8_lossy(&body).trim())));
@@ -328,11 +346,27 @@ mod tests {
         let typed = format!(" {} ", code.to_lowercase().replace('-', " "));
         let me = ReplicaIdentity::generate();
         let key = me.public_key().to_bytes();
-        let (label, subject) = links.redeem(code_hash(&typed), me.id(), key).unwrap().unwrap();
-        assert_eq!((label.as_str(), Subject::parse(&subject)), ("École du Bourg", Some(Subject::School(uai))));
-        assert!(links.redeem(code_hash(&code), me.id(), key).unwrap().is_none(), "used once");
+        let Redeemed::Enrolled { label, subject } = links.redeem(code_hash(&typed), me.id(), key).unwrap() else {
+            panic!("the code enrols")
+        };
+        assert_eq!((label.as_str(), Subject::parse(&subject)), ("École du Bourg", Some(Subject::School(uai.clone()))));
+        assert_eq!(links.redeem(code_hash(&code), me.id(), key).unwrap(), Redeemed::Unknown, "used once");
         assert!(links.enrolled(me.id()).unwrap().is_some());
+
+        // One server per school: a second one waits, its code unspent, until the first is revoked.
+        let second = create_code(&links, "Portable de Mme Roux", &Subject::School(uai)).unwrap();
+        let laptop = ReplicaIdentity::generate();
+        let laptop_key = laptop.public_key().to_bytes();
+        assert_eq!(
+            links.redeem(code_hash(&second), laptop.id(), laptop_key).unwrap(),
+            Redeemed::SchoolHasServer { label: "École du Bourg".into(), last_seen_at: None }
+        );
+        assert!(links.enrolled(laptop.id()).unwrap().is_none());
         assert!(links.revoke(me.id()).unwrap());
         assert!(links.enrolled(me.id()).unwrap().unwrap().revoked_at.is_some());
+        assert!(matches!(
+            links.redeem(code_hash(&second), laptop.id(), laptop_key).unwrap(),
+            Redeemed::Enrolled { .. }
+        ));
     }
 }

@@ -139,7 +139,10 @@ impl AppState {
     /// (Re)advertises the appliance on the LAN with the school's current name, if discovery
     /// is on and the server is bound. A failure is logged: discovery is a convenience.
     pub fn refresh_discovery(&self) {
-        let (Some(bound), true) = (self.bound.get(), self.config.discovery) else { return };
+        // Only a school's server announces itself: a teacher's computer serves its window
+        // alone, and a hub is on the internet, not on a classroom's LAN.
+        let announces = self.config.discovery && self.config.role == crate::platform::config::Role::School;
+        let (Some(bound), true) = (self.bound.get(), announces) else { return };
         let dir = self.directory();
         let name = dir.school.as_ref().map_or_else(|| "Préau".to_owned(), |s| format!("Préau — {}", s.info.name));
         let uai = dir.uai().map(ToString::to_string).unwrap_or_default();

@@ -198,3 +198,69 @@ async fn only_teachers_keep_classes_and_a_first_login_chooses_its_password_first
     assert!(page.contains("Seuls les enseignants"), "{}", page.body);
     assert!(device.state.part::<Replication>().links.hub().is_none(), "nothing enrolled");
 }
+
+/// A QR code of `text`, 4 pixels a module with its quiet zone: its side and grey pixels.
+fn qr_pixels(text: &str) -> (usize, Vec<u8>) {
+    let code = qrcode::QrCode::new(text.as_bytes()).unwrap();
+    let (modules, colors) = (code.width(), code.to_colors());
+    let side = (modules + 8) * 4;
+    let pixels = (0..side * side)
+        .map(|i| {
+            let (mx, my) = ((i % side / 4).wrapping_sub(4), (i / side / 4).wrapping_sub(4));
+            let dark = mx < modules && my < modules && colors[my * modules + mx] == qrcode::Color::Dark;
+            if dark { 0 } else { 255 }
+        })
+        .collect();
+    (side, pixels)
+}
+
+/// Sends a picture as the join page's QR form does.
+async fn send(w: &mut Browser, file: &str, bytes: Vec<u8>) -> Page {
+    w.post_files_as("/join/qr", "picture", &[], &[(file, bytes)]).await
+}
+
+fn png(side: usize, pixels: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, side as u32, side as u32);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder.write_header().unwrap().write_image_data(pixels).unwrap();
+    out
+}
+
+#[tokio::test]
+async fn the_school_is_found_by_a_picture_of_its_qr_code_and_other_pictures_are_refused() {
+    let school = TestServer::demo().await;
+    let name = school.directory().school.clone().unwrap().info.name;
+    let (device, mut w) = computer().await;
+    let page = w.get("/join").await;
+    assert!(page.contains("Lire le code QR du serveur") && page.contains("action=\"/join/qr\""), "{}", page.body);
+
+    // Pictures with no address of a server: refused, with what to do, and nothing kept.
+    let page = send(&mut w, "photo.gif", b"GIF89a not a picture we read".to_vec()).await;
+    assert!(page.contains("Aucun code QR lisible sur cette image"), "{}", page.body);
+    let (side, _) = qr_pixels("x");
+    let page = send(&mut w, "blanc.png", png(side, &vec![255; side * side])).await;
+    assert!(page.contains("Aucun code QR lisible sur cette image"), "{}", page.body);
+    let (side, pixels) = qr_pixels("WIFI:S:ecole;T:WPA;P:secret;;");
+    let page = send(&mut w, "wifi.png", png(side, &pixels)).await;
+    assert!(page.contains("Ce code QR ne donne pas l&#39;adresse d&#39;un serveur Préau"), "{}", page.body);
+    assert!(!page.contains("secret"), "what a foreign code holds is not shown");
+    let page = w.post_files_as("/join/qr", "picture", &[], &[]).await;
+    assert!(page.contains("Choisissez d&#39;abord l&#39;image du code QR"), "{}", page.body);
+
+    // The appliance's label, photographed (JPEG), and a pupil's login card (PNG): the
+    // school's login form, as if its address had been typed.
+    let (side, pixels) = qr_pixels(&format!("{}/", school.base));
+    let mut photo = Vec::new();
+    jpeg_encoder::Encoder::new(&mut photo, 80)
+        .encode(&pixels, side as u16, side as u16, jpeg_encoder::ColorType::Luma)
+        .unwrap();
+    let page = send(&mut w, "etiquette.jpg", photo).await;
+    assert!(page.contains(&format!("Connexion à {name}")), "{}", page.body);
+    assert!(page.contains(&format!("value=\"{}\"", school.base)), "{}", page.body);
+    let (side, pixels) = qr_pixels(&format!("{}/qr/AbCdEf0123456789", school.base));
+    let page = send(&mut w, "carte.png", png(side, &pixels)).await;
+    assert!(page.contains(&format!("Connexion à {name}")), "{}", page.body);
+    assert!(!page.contains("AbCdEf0123456789"), "a card's login is not shown");
+    assert!(device.state.part::<Replication>().links.hub().is_none(), "nothing enrolled by a picture");
+}

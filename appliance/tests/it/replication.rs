@@ -35,10 +35,10 @@ async fn enrol_demo(hub: &TestServer, school: &TestServer) -> Browser {
     let mut d = director(school).await;
     assert!(!d.get("/").await.contains("synchronis"), "no sync line before enrolment");
     let page = d.get("/admin/sync").await;
-    assert!(page.contains("Relier ce boîtier au hub académique"), "{}", page.body);
+    assert!(page.contains("Relier ce serveur au hub académique"), "{}", page.body);
     let code = school_code(hub, preau_appliance::school::demo::DEMO_UAI);
     let page = d.post("/admin/sync/enroll", &[("hub", &hub.base), ("code", &code.to_lowercase())]).await;
-    assert!(page.contains("Le boîtier est relié au hub"), "{}", page.body);
+    assert!(page.contains("Le serveur est relié au hub"), "{}", page.body);
     // The code works once.
     let again = enrollment::enroll_with(
         &Links::open(&hub.dir.path().join("x.db")).unwrap(),
@@ -49,6 +49,17 @@ async fn enrol_demo(hub: &TestServer, school: &TestServer) -> Browser {
     )
     .await;
     assert!(matches!(again, Err(enrollment::EnrollError::BadCode)), "{again:?}");
+    // One server per school: a second one (a teacher's laptop serving her class, say) is
+    // refused with the reason, while the first is not revoked.
+    let second = school_code(hub, preau_appliance::school::demo::DEMO_UAI);
+    let laptop = ReplicaIdentity::generate();
+    let refused =
+        enrollment::enroll_with(&Links::open(&hub.dir.path().join("y.db")).unwrap(), &laptop, &hub.base, None, &second)
+            .await;
+    let Err(e @ enrollment::EnrollError::SchoolHasServer(_)) = &refused else { panic!("{refused:?}") };
+    let said = e.message(preau_appliance::platform::i18n::Locale::default());
+    assert!(said.starts_with("Cette école a déjà un serveur Préau inscrit auprès de l'académie (École)"), "{said}");
+    assert!(hub.state.part::<Replication>().links.enrolled(laptop.id()).unwrap().is_none());
     d
 }
 
@@ -125,7 +136,7 @@ async fn a_school_enrols_syncs_with_the_hub_and_shows_its_status() {
     admin.post("/hub/login", &[("password", "wrong")]).await;
     admin.post("/hub/login", &[("password", &password)]).await;
     let page = admin.get("/").await;
-    assert!(page.contains("Boîtiers enrôlés") && page.contains("École"), "{}", page.body);
+    assert!(page.contains("Serveurs d&#39;école enrôlés") && page.contains("École"), "{}", page.body);
     let page = admin.post("/hub/codes", &[("uai", "0290002B"), ("name", "École du Port")]).await;
     assert!(page.contains("École du Port (0290002B)"), "{}", page.body);
     let bad = admin.post("/hub/codes", &[("uai", "29"), ("name", "")]).await;
@@ -159,8 +170,10 @@ async fn changes_on_both_sides_converge_and_files_follow_their_documents() {
     let hash = blake3::hash(&pdf).to_hex().to_string();
     assert_eq!(hub.state.files.get(&hash).await.unwrap().as_deref(), Some(&pdf[..]));
 
-    // A replacement appliance (the first one broke) enrols and gets everything back,
-    // file included.
+    // A replacement appliance (the first one broke): the académie revokes the old one, the
+    // new one enrols and gets everything back, file included.
+    let links = &hub.state.part::<Replication>().links;
+    assert!(links.revoke(school.state.part::<Replication>().identity.id()).unwrap());
     let spare = TestServer::fresh().await;
     let code = school_code(&hub, preau_appliance::school::demo::DEMO_UAI);
     let link = enrollment::enroll_with(
@@ -430,7 +443,7 @@ async fn a_revoked_appliance_is_refused_and_told_what_to_do() {
     let run = sync(&school).await;
     assert!(!run.ok && run.error.as_deref().unwrap().starts_with("revoked:"), "{run:?}");
     let page = d.get("/admin/sync").await;
-    assert!(page.contains("L&#39;académie a révoqué ce boîtier"), "{}", page.body);
+    assert!(page.contains("L&#39;académie a révoqué ce serveur"), "{}", page.body);
 }
 
 #[tokio::test]
@@ -454,7 +467,10 @@ async fn forged_changes_are_quarantined_change_nothing_on_the_hub_and_can_be_dis
     assert!(sync(&lilas).await.ok);
     let before = common::read_models(&hub);
 
-    // A rogue replica enrolled as the Lilas school writes into the demo school's class.
+    // A rogue replica enrolled as the Lilas school (the académie revoked the old server,
+    // and its new code was stolen) writes into the demo school's class.
+    let links = &hub.state.part::<Replication>().links;
+    assert!(links.revoke(lilas.state.part::<Replication>().identity.id()).unwrap());
     let dir = tempfile::tempdir().unwrap();
     let rogue = common::laptop(dir.path(), lilas.directory());
     let code = school_code(&hub, other.as_str());
@@ -574,7 +590,7 @@ async fn a_hub_serving_https_is_trusted_only_through_its_authority() {
     let mut d = director(&school).await;
     d.get("/admin/sync").await;
     let page = d.post("/admin/sync/enroll", &[("hub", &https), ("code", &code)]).await;
-    assert!(page.contains("Le boîtier est relié au hub"), "{}", page.body);
+    assert!(page.contains("Le serveur est relié au hub"), "{}", page.body);
     let run = sync(&school).await;
     assert!(run.ok && run.docs_up > 5, "{run:?}");
     // Plain HTTP to the TLS port gets nothing.

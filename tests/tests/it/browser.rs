@@ -14,15 +14,15 @@
 //! unless `PREAU_REQUIRE_BROWSER=1` (as in `scripts/test`), which makes it fail.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use preau_appliance::school::demo::DEMO_PASSWORD;
 use preau_appliance::school::directory::{Directory, Member, Profile};
 use preau_appliance::web::SignedIn;
-use preau_tests::e2e::{TestServer, artifacts_dir, free_port, in_days, on_path, say, wait_listening};
+use preau_tests::e2e::chromium::{ChromeDriver, Chromium};
+use preau_tests::e2e::{TestServer, artifacts_dir, in_days, say};
 use serde_json::{Value, json};
 
 /// A 7" tablet held upright.
@@ -49,8 +49,8 @@ async fn users_stories_in_headless_chromium_are_accessible_and_fit_a_tablet() {
     std::fs::create_dir_all(&artifacts).unwrap();
     say(&format!("browser test artifacts (screenshots, chromedriver log): {}", artifacts.display()));
 
-    let driver = ChromeDriver::start(&tools, &artifacts).expect("starting chromedriver");
-    let client = driver.connect(&tools).await.expect("opening a Chromium session");
+    let driver = ChromeDriver::start(&tools.chromium, &artifacts).expect("starting chromedriver");
+    let client = driver.connect(DESKTOP).await.expect("opening a Chromium session");
     let mut b = Browser { client, axe: tools.axe_source, artifacts, problems: Vec::new(), audited: Vec::new() };
     let outcome = stories(&mut b).await;
     let _ = b.client.clone().close().await;
@@ -516,7 +516,7 @@ async fn director_story(b: &mut Browser, server: &TestServer) -> anyhow::Result<
     // Synchronisation: not enrolled yet; a code for a teacher's computer.
     b.goto(server, "/").await?;
     b.click("a.tile[href='/admin/sync']").await?;
-    assert!(b.text("main").await?.contains("Relier ce boîtier au hub académique"));
+    assert!(b.text("main").await?.contains("Relier ce serveur au hub académique"));
     b.audit("synchronisation, not enrolled").await?;
     b.click("form[action='/admin/sync/devices'] button[type=submit]").await?;
     assert!(b.text(".code-display").await?.len() == 14, "a code XXXX-XXXX-XXXX is shown");
@@ -747,103 +747,22 @@ impl Browser {
     }
 }
 
-// ---- tools: Chromium, chromedriver, axe-core ----
+// ---- tools: Chromium and chromedriver (preau_tests::e2e::chromium), axe-core ----
 
 struct Tools {
-    chromium: PathBuf,
-    chromedriver: PathBuf,
+    chromium: Chromium,
     axe_source: String,
 }
 
 impl Tools {
     /// Everything the test needs, or why it cannot run and how to fix that.
     fn find() -> Result<Self, String> {
-        let chromium =
-            std::env::var_os("PREAU_CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
-        if !chromium.is_file() {
-            return Err(format!(
-                "no Chromium at {} (install it: apt-get install chromium chromium-driver; or set PREAU_CHROMIUM)",
-                chromium.display()
-            ));
-        }
-        let chromedriver =
-            std::env::var_os("PREAU_CHROMEDRIVER").map(PathBuf::from).or_else(|| on_path("chromedriver")).ok_or(
-                "no chromedriver on PATH (install it: apt-get install chromium-driver; or set PREAU_CHROMEDRIVER)",
-            )?;
+        let chromium = Chromium::find()?;
         let axe = Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e/node_modules/axe-core/axe.min.js");
         let axe_source = std::fs::read_to_string(&axe).map_err(|e| {
             format!("cannot read {} ({e}): install axe-core with `npm ci --prefix tests/e2e`", axe.display())
         })?;
-        Ok(Self { chromium, chromedriver, axe_source })
-    }
-}
-
-/// A running chromedriver, with Chromium's profile directory. Dropping it (also when a
-/// test panics) kills chromedriver and any Chromium process using that profile.
-struct ChromeDriver {
-    child: Child,
-    port: u16,
-    profile: tempfile::TempDir,
-}
-
-impl ChromeDriver {
-    fn start(tools: &Tools, artifacts: &Path) -> anyhow::Result<Self> {
-        let port = free_port()?;
-        let log = std::fs::File::create(artifacts.join("chromedriver.log"))?;
-        let child = Command::new(&tools.chromedriver)
-            .arg(format!("--port={port}"))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .with_context(|| format!("running {}", tools.chromedriver.display()))?;
-        let mut driver = Self { child, port, profile: tempfile::Builder::new().prefix("preau-chromium-").tempdir()? };
-        wait_listening(&mut driver.child, port, "chromedriver")?;
-        Ok(driver)
-    }
-
-    async fn connect(&self, tools: &Tools) -> anyhow::Result<Client> {
-        let options = json!({
-            "binary": tools.chromium,
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--no-first-run",
-                "--disable-sync", "--disable-quic", "--lang=fr-FR",
-                // The prefs below already ask for French; the switch keeps it so if they stop.
-                "--accept-lang=fr-FR,fr",
-                format!("--window-size={},{}", DESKTOP.0, DESKTOP.1),
-                format!("--user-data-dir={}", self.profile.path().display()),
-            ],
-            "prefs": { "intl.accept_languages": "fr-FR,fr" },
-        });
-        let mut caps = serde_json::Map::new();
-        caps.insert("browserName".into(), json!("chrome"));
-        caps.insert("goog:chromeOptions".into(), options);
-        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{}", self.port))
-            .await
-            .context("creating a WebDriver session")?;
-        Ok(client)
-    }
-}
-
-impl Drop for ChromeDriver {
-    fn drop(&mut self) {
-        // Chromium processes started for this profile (by this test: the directory is new).
-        let profile = self.profile.path().as_os_str().as_encoded_bytes().to_vec();
-        if let Ok(entries) = std::fs::read_dir("/proc") {
-            for entry in entries.flatten() {
-                let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
-                let uses_profile = std::fs::read(entry.path().join("cmdline"))
-                    .is_ok_and(|cmd| cmd.windows(profile.len()).any(|w| w == profile));
-                if uses_profile {
-                    let _ = Command::new("kill").arg("-KILL").arg(pid.to_string()).status();
-                }
-            }
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        Ok(Self { chromium, axe_source })
     }
 }
 

@@ -132,6 +132,28 @@ pub struct Quarantined {
     pub file: String,
 }
 
+/// What spending an enrolment code did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Redeemed {
+    /// The replica is enrolled: the code's label and subject.
+    Enrolled {
+        /// What the code's creator called the replica.
+        label: String,
+        /// `school:{uai}` or `device:{user id}`.
+        subject: String,
+    },
+    /// No such code, or used, or expired.
+    Unknown,
+    /// The code is for a school that already has a server (not revoked): its label, and
+    /// when it last synced.
+    SchoolHasServer {
+        /// What the hub calls that server.
+        label: String,
+        /// Its last sync, if any.
+        last_seen_at: Option<i64>,
+    },
+}
+
 fn db(e: rusqlite::Error) -> AppError {
     AppError::Internal(format!("links database: {e}"))
 }
@@ -204,14 +226,10 @@ impl Links {
         })
     }
 
-    /// Spends a code: returns its (label, subject) if it exists, is unused and unexpired,
-    /// and enrols `replica` with `key` in the same transaction.
-    pub fn redeem(
-        &self,
-        code_hash: [u8; 32],
-        replica: ReplicaId,
-        key: [u8; 32],
-    ) -> Result<Option<(String, String)>, AppError> {
+    /// Spends a code and enrols `replica` with `key`, in one transaction. A school has one
+    /// server: a code for a school whose server is enrolled and not revoked is refused,
+    /// and stays unspent (the académie revokes a broken server before its replacement).
+    pub fn redeem(&self, code_hash: [u8; 32], replica: ReplicaId, key: [u8; 32]) -> Result<Redeemed, AppError> {
         crate::platform::blocking::offload(|| {
             let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
             let tx = conn.transaction().map_err(db)?;
@@ -224,7 +242,20 @@ impl Links {
                 )
                 .optional()
                 .map_err(db)?;
-            let Some((label, subject)) = found else { return Ok(None) };
+            let Some((label, subject)) = found else { return Ok(Redeemed::Unknown) };
+            if subject.starts_with("school:") {
+                let server: Option<(String, Option<i64>)> = tx
+                    .query_row(
+                        "SELECT label, last_seen_at FROM enrolled WHERE subject = ? AND replica != ? AND revoked_at IS NULL",
+                        params![subject, replica.to_string()],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()
+                    .map_err(db)?;
+                if let Some((label, last_seen_at)) = server {
+                    return Ok(Redeemed::SchoolHasServer { label, last_seen_at });
+                }
+            }
             tx.execute(
                 "UPDATE enrollment_code SET used_by = ? WHERE code_hash = ?",
                 params![replica.to_string(), code_hash.to_vec()],
@@ -236,7 +267,7 @@ impl Links {
             )
             .map_err(db)?;
             tx.commit().map_err(db)?;
-            Ok(Some((label, subject)))
+            Ok(Redeemed::Enrolled { label, subject })
         })
     }
 

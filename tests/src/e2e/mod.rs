@@ -2,6 +2,8 @@
 //! `src-tauri/tests/`): a real appliance in the test's process, where screenshots go, and
 //! how a skipped test makes itself heard.
 
+pub mod chromium;
+
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Child;
