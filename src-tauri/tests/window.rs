@@ -4,11 +4,14 @@
 //! keyring in the app's session, so it asks to keep its keys in files; she agrees.
 //!
 //! - **Teacher mode**: she joins her school (a real appliance, reached through a link the
-//!   test can cut, by its typed address: mDNS discovery has its own tests in network
-//!   namespaces), her classes arrive, the link is cut, she writes tomorrow's work and
+//!   test can cut, by its typed address), her classes arrive, the link is cut, she writes tomorrow's work and
 //!   corrects an entry while the school edits the same entry, the link returns,
 //!   « Synchroniser maintenant », both sides hold everything, and a pupil of her class
 //!   sees it on a tablet of the school.
+//! - **By mDNS**: her school's appliance runs in a network namespace of its own, as on the
+//!   school's LAN; the app's join page lists it as it announces itself, she picks it and
+//!   joins (where namespaces are not permitted the test says so: the typed address above
+//!   is the way in then).
 //! - **Class-server mode**: the laptop serves its class (the demo school) on the network;
 //!   a tablet (on loopback: the app's WebDriver must reach it too) logs a pupil in with
 //!   pictures and ticks the work; the director links the laptop to a real hub process,
@@ -126,6 +129,59 @@ async fn a_laptop_serves_its_class_to_a_tablet_and_syncs_with_the_hub() {
     let (id, _) = book.entries.iter().find(|(_, e)| e.title == CLASS_WORK).expect("the tablet's work at the hub");
     let mark = &book.done[&DoneMark::key(id, child.id.as_str())];
     assert!(mark.done && mark.by == child.id.as_str(), "the pupil's tick reached the hub: {mark:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn her_computer_finds_the_school_on_the_lan_by_mdns() {
+    let Some(tools) = tools_or_skip() else { return };
+    let lan = match SchoolLan::start(&tools) {
+        Ok(lan) => lan,
+        Err(reason) => {
+            if std::env::var("PREAU_REQUIRE_NETNS").is_ok_and(|v| v == "1") {
+                panic!("PREAU_REQUIRE_NETNS=1 but the school's LAN cannot be made: {reason}");
+            }
+            say(&format!(
+                "SKIPPED: the desktop app's mDNS test needs network namespaces (root and iproute2): {reason}; \
+                 joining by a typed address is tested in the teacher's story"
+            ));
+            return;
+        }
+    };
+    let data = tempfile::tempdir().unwrap();
+    let rig = Rig::start(&tools, "mdns", data.path(), &[]).await;
+    let outcome = mdns_story(&rig.app).await;
+    rig.finish(&outcome).await;
+    drop(lan);
+    outcome.unwrap();
+}
+
+/// The join page lists the school it heard on the LAN; she picks it and joins.
+async fn mdns_story(app: &Client) -> anyhow::Result<()> {
+    wait_text(app, "#start h2", "Comment cet ordinateur va-t-il servir Préau ?").await?;
+    app.find(Locator::XPath("//button[.='Me connecter à mon école']")).await?.click().await?;
+    wait_text(app, "#start p", "trousseau").await?;
+    app.find(Locator::Css("button.primary")).await?.click().await?;
+    wait_text(app, "h1", "Me connecter à mon école").await?;
+    // mDNS is best effort: the page listens 1.5 s a visit, and a person would look again.
+    let found = format!("//form[@action='/join/server']//button[contains(., '({SCHOOL_LAN_URL})')]");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let school = loop {
+        if let Ok(button) = app.find(Locator::XPath(&found)).await {
+            break button;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "the join page never listed the school heard on the LAN");
+        app.refresh().await?;
+    };
+    assert!(school.text().await?.contains("Les Tilleuls"), "the school's name, as it announces itself");
+    follow(school).await?;
+    wait_text(app, "h2", "Connexion à").await?;
+    type_in(app, "#login", "sophie.lebihan").await?;
+    type_in(app, "#password", DEMO_PASSWORD).await?;
+    follow(app.find(Locator::Css("form[action='/join/login'] button[type=submit]")).await?).await?;
+    wait_footer(app, "Synchronisé").await?;
+    let home = app.find(Locator::Css("main")).await?.text().await?;
+    assert!(home.contains("CE1-CE2"), "her class came over the LAN: {home}");
+    Ok(())
 }
 
 /// What the CP's teacher writes on the class server, and its pupil ticks.
@@ -709,5 +765,82 @@ impl Drop for Hub {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Where the school's appliance answers on [`SchoolLan`].
+const SCHOOL_LAN_URL: &str = "http://10.78.0.1:8080";
+
+/// A school's LAN: its appliance (`preau serve --demo`) in a network namespace of its own,
+/// joined to this host by a veth pair (10.78.0.1 there, 10.78.0.2 here), so that the app,
+/// on this host, hears its mDNS announcement as a laptop on the school's Wi-Fi would.
+/// Needs root; everything is removed on drop.
+struct SchoolLan {
+    ns: String,
+    child: Option<Child>,
+    _data: tempfile::TempDir,
+}
+
+impl SchoolLan {
+    fn start(tools: &Tools) -> Result<Self, String> {
+        let id = std::process::id();
+        let ns = format!("preau-desk-{id}");
+        let (there, here) = (format!("pd{id}a"), format!("pd{id}b"));
+        ip(&["netns", "add", &ns])?;
+        let mut lan = Self { ns, child: None, _data: tempfile::tempdir().map_err(|e| e.to_string())? };
+        let ns = lan.ns.clone();
+        ip(&["link", "add", &there, "type", "veth", "peer", "name", &here])?;
+        ip(&["link", "set", &there, "netns", &ns])?;
+        ip(&["-n", &ns, "addr", "add", "10.78.0.1/24", "dev", &there])?;
+        ip(&["-n", &ns, "link", "set", &there, "multicast", "on", "up"])?;
+        ip(&["-n", &ns, "link", "set", "lo", "up"])?;
+        ip(&["addr", "add", "10.78.0.2/24", "dev", &here])?;
+        ip(&["link", "set", &here, "multicast", "on", "up"])?;
+        let artifacts = artifacts_dir().join("mdns");
+        std::fs::create_dir_all(&artifacts).map_err(|e| e.to_string())?;
+        let log = std::fs::File::create(artifacts.join("school.log")).map_err(|e| e.to_string())?;
+        let child = Command::new("ip")
+            .args(["netns", "exec", &ns])
+            .arg(&tools.preau)
+            .arg("--data-dir")
+            .arg(lan._data.path())
+            .args(["serve", "--demo", "--listen", "0.0.0.0:8080"])
+            .env("PREAU_DISCOVERY", "true")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().map_err(|e| e.to_string())?)
+            .stderr(log)
+            .spawn()
+            .map_err(|e| e.to_string())?;
+        let child = lan.child.insert(child);
+        let addr: std::net::SocketAddr = "10.78.0.1:8080".parse().map_err(|e| format!("{e}"))?;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+            if child.try_wait().map_err(|e| e.to_string())?.is_some() || Instant::now() > deadline {
+                return Err("the school's appliance did not start in its namespace (see mdns/school.log)".into());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(lan)
+    }
+}
+
+impl Drop for SchoolLan {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        // Deleting the namespace deletes the veth pair, this host's end with it.
+        let _ = ip(&["netns", "del", &self.ns]);
+    }
+}
+
+/// `ip …`, or what it said.
+fn ip(args: &[&str]) -> Result<(), String> {
+    let out = Command::new("ip").args(args).output().map_err(|e| format!("ip: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!("ip {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim()))
     }
 }
