@@ -592,46 +592,41 @@ impl Tools {
     }
 }
 
-/// A virtual screen, `:N`, killed when dropped.
+/// A virtual screen, `:N`, stopped when dropped.
 struct Xvfb {
     child: Child,
     display: String,
+    // Xvfb's standard output, kept open: it said its display there.
+    _said: std::io::BufReader<std::process::ChildStdout>,
 }
 
 impl Xvfb {
     fn start(tools: &Tools) -> anyhow::Result<Self> {
-        for n in 90..130 {
-            let socket = PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
-            if socket.exists() || Path::new(&format!("/tmp/.X{n}-lock")).exists() {
-                continue;
-            }
-            let child = Command::new(&tools.xvfb)
-                .args([format!(":{n}").as_str(), "-screen", "0", "1280x900x24", "-nolisten", "tcp"])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()?;
-            let mut screen = Self { child, display: format!(":{n}") };
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while !socket.exists() {
-                if screen.child.try_wait()?.is_some() || Instant::now() > deadline {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            // Ours, alive: another test may have taken this display a moment before.
-            if socket.exists() && screen.child.try_wait()?.is_none() {
-                return Ok(screen);
-            }
-            let _ = screen.child.kill();
-        }
-        bail!("no free X display between :90 and :129")
+        use std::io::BufRead;
+        // Xvfb picks a free display itself (tests start side by side; a killed server's
+        // stale lock is its to judge) and writes its number once it accepts connections.
+        let mut child = Command::new(&tools.xvfb)
+            .args(["-displayfd", "1", "-screen", "0", "1280x900x24", "-nolisten", "tcp"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let mut said = std::io::BufReader::new(child.stdout.take().context("Xvfb's standard output")?);
+        let mut line = String::new();
+        said.read_line(&mut line)?;
+        let Ok(n) = line.trim().parse::<u32>() else {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("Xvfb did not say its display (it said {line:?})");
+        };
+        Ok(Self { child, display: format!(":{n}"), _said: said })
     }
 }
 
 impl Drop for Xvfb {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // SIGTERM: Xvfb removes its lock and socket on the way out.
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
         let _ = self.child.wait();
     }
 }
