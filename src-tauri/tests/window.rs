@@ -149,14 +149,15 @@ async fn her_computer_finds_the_school_on_the_lan_by_mdns() {
     };
     let data = tempfile::tempdir().unwrap();
     let rig = Rig::start(&tools, "mdns", data.path(), &[]).await;
-    let outcome = mdns_story(&rig.app).await;
+    let outcome = mdns_story(&rig.app, &lan, data.path()).await;
     rig.finish(&outcome).await;
     drop(lan);
     outcome.unwrap();
 }
 
-/// The join page lists the school it heard on the LAN; she picks it and joins.
-async fn mdns_story(app: &Client) -> anyhow::Result<()> {
+/// The join page lists the school it heard on the LAN; she picks it and joins. Later the
+/// school's server gets another address: her computer hears it again and syncs there.
+async fn mdns_story(app: &Client, lan: &SchoolLan, data: &Path) -> anyhow::Result<()> {
     wait_text(app, "#start h2", "Comment cet ordinateur va-t-il servir Préau ?").await?;
     app.find(Locator::XPath("//button[.='Me connecter à mon école']")).await?.click().await?;
     wait_text(app, "#start p", "trousseau").await?;
@@ -181,6 +182,23 @@ async fn mdns_story(app: &Client) -> anyhow::Result<()> {
     wait_footer(app, "Synchronisé").await?;
     let home = app.find(Locator::Css("main")).await?.text().await?;
     assert!(home.contains("CE1-CE2"), "her class came over the LAN: {home}");
+
+    // A new lease from the school's router: the last known address answers no more, the
+    // school's announcement gives the new one, and her computer keeps it.
+    lan.readdress(SCHOOL_LAN_MOVED).map_err(anyhow::Error::msg)?;
+    let moved = SCHOOL_LAN_MOVED.split('/').next().context("an address")?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        sync_now(app).await?;
+        let links = preau_appliance::replication::Links::open(&data.join("links.db"))?;
+        let known = links.hub().context("enrolled")?.url;
+        if known == format!("http://{moved}:8080") {
+            break;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "her computer never found the school at {moved}: still {known}");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    wait_footer(app, "Synchronisé").await?;
     Ok(())
 }
 
@@ -765,6 +783,8 @@ impl Drop for Hub {
 
 /// Where the school's appliance answers on [`SchoolLan`].
 const SCHOOL_LAN_URL: &str = "http://10.78.0.1:8080";
+/// Where the school's server moves to in the mDNS story.
+const SCHOOL_LAN_MOVED: &str = "10.78.0.3/24";
 
 /// A school's LAN: its appliance (`preau serve --demo`) in a network namespace of its own,
 /// joined to this host by a veth pair (10.78.0.1 there, 10.78.0.2 here), so that the app,
@@ -772,6 +792,8 @@ const SCHOOL_LAN_URL: &str = "http://10.78.0.1:8080";
 /// Needs root; everything is removed on drop.
 struct SchoolLan {
     ns: String,
+    /// The namespace's end of the veth pair.
+    dev: String,
     child: Option<Child>,
     _data: tempfile::TempDir,
 }
@@ -782,7 +804,8 @@ impl SchoolLan {
         let ns = format!("preau-desk-{id}");
         let (there, here) = (format!("pd{id}a"), format!("pd{id}b"));
         ip(&["netns", "add", &ns])?;
-        let mut lan = Self { ns, child: None, _data: tempfile::tempdir().map_err(|e| e.to_string())? };
+        let mut lan =
+            Self { ns, dev: there.clone(), child: None, _data: tempfile::tempdir().map_err(|e| e.to_string())? };
         let ns = lan.ns.clone();
         ip(&["link", "add", &there, "type", "veth", "peer", "name", &here])?;
         ip(&["link", "set", &there, "netns", &ns])?;
@@ -816,6 +839,14 @@ impl SchoolLan {
             std::thread::sleep(Duration::from_millis(50));
         }
         Ok(lan)
+    }
+}
+
+impl SchoolLan {
+    /// Gives the school's server another address in place of 10.78.0.1.
+    fn readdress(&self, to: &str) -> Result<(), String> {
+        ip(&["-n", &self.ns, "addr", "add", to, "dev", &self.dev])?;
+        ip(&["-n", &self.ns, "addr", "del", "10.78.0.1/24", "dev", &self.dev])
     }
 }
 

@@ -76,8 +76,9 @@ impl Reader {
             .collect())
     }
 
-    /// Documents that have changed since `peer` last acknowledged them (the sync status).
-    pub fn unsent_documents(&self, peer: ReplicaId) -> Result<u64> {
-        self.storage.read(|tx| tx.unsent_documents(peer))
+    /// Documents that have changed since any of `peers` last acknowledged them (the sync
+    /// status: a teacher's computer counts what neither her school nor the hub holds).
+    pub fn unsent_documents(&self, peers: &[ReplicaId]) -> Result<u64> {
+        self.storage.read(|tx| tx.unsent_documents(peers))
     }
 }

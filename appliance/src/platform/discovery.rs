@@ -105,6 +105,18 @@ impl Found {
 
 /// Listens for appliances for `wait`.
 pub fn browse(wait: Duration) -> anyhow::Result<Vec<Found>> {
+    listen(wait, |_| false)
+}
+
+/// The address of the appliance of school `uai`, as soon as it is heard (`None` after
+/// `wait` of silence): a teacher's computer finds its school again wherever the LAN put it.
+pub fn find(uai: &str, wait: Duration) -> anyhow::Result<Option<String>> {
+    let ours = |f: &Found| f.uai == uai && f.url().is_some();
+    Ok(listen(wait, ours)?.into_iter().find(ours).and_then(|f| f.url()))
+}
+
+/// Listens for `wait`, or until `enough` says of an appliance heard.
+fn listen(wait: Duration, enough: impl Fn(&Found) -> bool) -> anyhow::Result<Vec<Found>> {
     let daemon = ServiceDaemon::new().context("starting the mDNS browser")?;
     let events = daemon.browse(SERVICE_TYPE).context("browsing")?;
     let deadline = Instant::now() + wait;
@@ -131,6 +143,9 @@ pub fn browse(wait: Duration) -> anyhow::Result<Vec<Found>> {
                 addresses.extend(info.get_addresses().iter().map(|a| a.to_ip_addr()));
                 addresses.sort();
                 addresses.dedup();
+                if enough(&found[index]) {
+                    break;
+                }
             }
             Ok(_) => {}
             Err(_) => break,

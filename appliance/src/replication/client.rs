@@ -103,6 +103,9 @@ struct Conn<'a> {
     http: reqwest::Client,
     link: &'a HubLink,
     identity: &'a ReplicaIdentity,
+    /// How long to wait for a server not reached yet ([`FIRST_CONTACT`] unless another
+    /// server is to be tried after this one).
+    first_contact: Duration,
     /// Server clock minus ours, learnt when the server refuses our time.
     skew: AtomicI64,
     /// When a request last succeeded (at first, when the run started).
@@ -131,7 +134,29 @@ pub const FIRST_CONTACT: Duration = Duration::from_secs(10);
 /// stopped, before giving up.
 pub const PATIENCE: Duration = Duration::from_secs(120);
 
-impl Conn<'_> {
+impl<'a> Conn<'a> {
+    fn new(
+        replica: &'a Replica,
+        link: &'a HubLink,
+        first_contact: Duration,
+        progress: &'a (dyn Fn(Progress) + Send + Sync),
+    ) -> Result<Self, SyncError> {
+        Ok(Conn {
+            http: http_client(replica.server_ca.as_deref()).map_err(|e| SyncError::new("internal", e))?,
+            link,
+            identity: &replica.identity,
+            first_contact,
+            skew: AtomicI64::new(0),
+            last_ok: std::sync::Mutex::new(Instant::now()),
+            reached: std::sync::atomic::AtomicBool::new(false),
+            sent: AtomicU64::new(0),
+            received: AtomicU64::new(0),
+            resent: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
+            progress,
+        })
+    }
+
     /// Sends a signed request, retrying transport failures with backoff while the server
     /// keeps answering now and then ([`FIRST_CONTACT`], [`PATIENCE`]).
     /// Answers other than 2xx/206 become errors (their code from the server's body).
@@ -181,7 +206,7 @@ impl Conn<'_> {
                         self.sent.fetch_add(body.len() as u64, Ordering::Relaxed);
                         self.resent.fetch_add(body.len() as u64 + asked, Ordering::Relaxed);
                     }
-                    let patience = if self.reached.load(Ordering::Relaxed) { PATIENCE } else { FIRST_CONTACT };
+                    let patience = if self.reached.load(Ordering::Relaxed) { PATIENCE } else { self.first_contact };
                     let since = self.last_ok.lock().unwrap_or_else(|p| p.into_inner()).elapsed();
                     if since + wait > patience {
                         return Err(SyncError::new("unreachable", detail));
@@ -360,33 +385,34 @@ pub async fn referenced_files(
 
 /// Runs one sync with the upstream server; returns what happened (also when it failed).
 pub async fn sync_once(replica: &Replica, progress: &(dyn Fn(Progress) + Send + Sync)) -> Run {
+    match replica.links.hub() {
+        Some(link) => sync_with(replica, &link, FIRST_CONTACT, progress).await,
+        None => {
+            let now = crate::platform::clock::now_ms();
+            let error = SyncError::new("not-enrolled", "this replica is not enrolled with a server");
+            Run { started_at: now, ended_at: now, error: Some(error.to_string()), ..Run::default() }
+        }
+    }
+}
+
+/// Runs one sync with the server of `link` (a teacher's computer has two: her school's
+/// appliance, and away from school the académie's), giving up after `first_contact` if it
+/// never answers.
+pub async fn sync_with(
+    replica: &Replica,
+    link: &HubLink,
+    first_contact: Duration,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Run {
     let started_at = crate::platform::clock::now_ms();
-    let mut run = Run { started_at, ..Run::default() };
-    let Some(link) = replica.links.hub() else {
-        run.error = Some(SyncError::new("not-enrolled", "this replica is not enrolled with a server").to_string());
-        run.ended_at = crate::platform::clock::now_ms();
-        return run;
-    };
-    run.peer = link.hub_id.to_string();
-    let conn = Conn {
-        http: match http_client(replica.server_ca.as_deref()) {
-            Ok(c) => c,
-            Err(e) => {
-                run.error = Some(SyncError::new("internal", e).to_string());
-                run.ended_at = crate::platform::clock::now_ms();
-                return run;
-            }
-        },
-        link: &link,
-        identity: &replica.identity,
-        skew: AtomicI64::new(0),
-        last_ok: std::sync::Mutex::new(Instant::now()),
-        reached: std::sync::atomic::AtomicBool::new(false),
-        sent: AtomicU64::new(0),
-        received: AtomicU64::new(0),
-        resent: AtomicU64::new(0),
-        requests: AtomicU64::new(0),
-        progress,
+    let mut run = Run { started_at, peer: link.hub_id.to_string(), ..Run::default() };
+    let conn = match Conn::new(replica, link, first_contact, progress) {
+        Ok(conn) => conn,
+        Err(e) => {
+            run.error = Some(e.to_string());
+            run.ended_at = crate::platform::clock::now_ms();
+            return run;
+        }
     };
     let mut attempts = 0;
     let sid = loop {
@@ -498,6 +524,15 @@ async fn exchange(replica: &Replica, conn: &Conn<'_>, run: &mut Run) -> Result<S
         run.error = Some(SyncError::new("refused-outgoing", reason).to_string());
     }
     Ok(sid)
+}
+
+/// Asks a teacher's computer's school which académie server, if any, it may sync with away
+/// from school.
+pub async fn ask_upstream(replica: &Replica, link: &HubLink) -> Result<Option<super::Upstream>, SyncError> {
+    let quiet = |_: Progress| {};
+    let conn = Conn::new(replica, link, FIRST_CONTACT, &quiet)?;
+    let answer = conn.call(reqwest::Method::GET, &format!("{PREFIX}/upstream"), Vec::new(), &[], true).await?;
+    decode(&answer.body).map_err(|e| SyncError::new("protocol", e.to_string()))
 }
 
 /// Our renewed certificate, if it is really ours.

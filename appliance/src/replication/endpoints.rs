@@ -23,7 +23,7 @@ use super::{CHUNK, FileMeta, FilesPlan, MAX_BUNDLE_BYTES, MAX_OPEN_BYTES, Open, 
 use super::{decode, encode, quarantine, transfer};
 use crate::platform::config::Role as ServerRole;
 use crate::replication::Replication;
-use crate::replication::policy::{SchoolPolicy, Sender};
+use crate::replication::policy::{self, SchoolPolicy, Sender};
 use crate::school::directory::Directory;
 use crate::web::AppState;
 use crate::web::Routes;
@@ -133,6 +133,7 @@ pub fn routes() -> Routes {
     Routes::new()
         .post(&format!("{PREFIX}/enroll"), enrollment::enroll)
         .post(&format!("{PREFIX}/sessions"), open)
+        .get(&format!("{PREFIX}/upstream"), upstream)
         .get(&format!("{session}/offer"), offer)
         .head(&upload_path, upload_offset)
         .patch(&upload_path, upload)
@@ -280,6 +281,10 @@ async fn open(
         }
         _ => state.directory(),
     };
+    // A teacher's computer away from school, on the hub: only where her school allows it.
+    if leaf.role == Role::Device && state.config.role == ServerRole::Hub && !policy::away_sync(&dir) {
+        return Err(forbidden("away-closed", "the school does not let its teachers' computers sync with the hub"));
+    }
     let policy =
         Arc::new(SchoolPolicy::new(dir.clone(), Sender::of(&leaf), state.part_arc::<crate::school::rule::Rules>()));
     let (core, offer) = {
@@ -320,6 +325,31 @@ async fn open(
     tracing::info!(peer = %leaf.subject, session = %hex::encode(sid), "replication session opened");
     let answer = Opened { session: sid, offer: payload, renewed };
     Ok(signed_answer(&state, &signed.nonce, StatusCode::OK, encode(&answer)))
+}
+
+/// `GET /upstream`: the académie's server, to a teacher's computer this appliance enrolled,
+/// while the school lets its teachers' computers sync with it away from school (`None`
+/// otherwise, and from a hub).
+async fn upstream(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, Refused> {
+    let signed = signed_header(&headers)?;
+    let links = &state.part::<Replication>().links;
+    let key = match links.enrolled(signed.replica)? {
+        Some(e) if e.revoked_at.is_some() => {
+            return Err(forbidden("revoked", format!("replica {} was revoked", signed.replica)));
+        }
+        Some(e) => e.public_key,
+        None => return Err(forbidden("unknown-replica", format!("replica {} is not enrolled here", signed.replica))),
+    };
+    state.part::<Replication>().server.authenticate(&signed, &key, &method, &uri, &[])?;
+    let school = state.config.role == ServerRole::School && policy::away_sync(&state.directory());
+    let server =
+        links.hub().filter(|_| school).map(|h| super::Upstream { url: h.url, server: h.hub_id, server_key: h.hub_key });
+    Ok(signed_answer(&state, &signed.nonce, StatusCode::OK, encode(&server)))
 }
 
 /// A fresh certificate for a replica we enrolled (its scope follows the directory: a

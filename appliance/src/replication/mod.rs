@@ -61,6 +61,19 @@ pub struct Open {
     pub revoked: Vec<ReplicaId>,
 }
 
+/// The académie's server, as a school's appliance names it to its teachers' computers
+/// (`GET /replication/v1/upstream`) while its director lets them sync with it away from
+/// school.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Upstream {
+    /// Where it answers (the address the appliance syncs with).
+    pub url: String,
+    /// Its replica id (sessions name it).
+    pub server: ReplicaId,
+    /// Its public key: its answers are checked against it.
+    pub server_key: [u8; 32],
+}
+
 /// A message too large for one request is stored and fetched or sent in pieces.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Payload {

@@ -12,6 +12,13 @@ use preau_sync::{Automerge, DocAddress, Kind, Partition, ReplicaId, Scope};
 use crate::school::directory::Directory;
 use crate::school::rule::Rules;
 
+/// Whether the school lets its teachers' computers sync with the académie's server when away
+/// from school (its director's switch, replicated with the directory): the hub admits them
+/// and the appliance names the hub to them only then.
+pub fn away_sync(dir: &Directory) -> bool {
+    dir.school.as_ref().is_some_and(|s| s.info.away_sync)
+}
+
 /// Who sends the changes, as the session's certificate says.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Sender {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use rand::RngExt;
 
 use super::client::{self, Progress, Replica};
-use super::links::Run;
+use super::links::{HubLink, Run};
 use crate::platform::config::Role;
 use crate::replication::Replication;
 use crate::replication::policy::{SchoolPolicy, Sender};
@@ -121,7 +121,11 @@ pub async fn run_now(state: &AppState) -> Run {
         let runner = runner.clone();
         move |p: Progress| runner.set(Some(p))
     };
-    let run = client::sync_once(&replica, &report).await;
+    let run = if state.config.role == Role::Device {
+        device_run(state, &replica, &report).await
+    } else {
+        client::sync_once(&replica, &report).await
+    };
     if let Err(e) = state.part::<Replication>().record(&run) {
         tracing::error!(error = %e, "recording a sync run");
     }
@@ -152,6 +156,86 @@ pub async fn run_now(state: &AppState) -> Run {
     runner.set(None);
     runner.finished.fetch_add(1, Ordering::SeqCst);
     run
+}
+
+/// Where a teacher's computer looks for its school's appliance before each run.
+enum Via {
+    /// Heard on the LAN by mDNS, at another address than the last known one.
+    Heard,
+    /// The last address that answered.
+    Known,
+    /// The académie's server, away from school, where the school allows it.
+    Away,
+}
+
+/// How long a teacher's computer listens for its school's appliance on the LAN.
+const FIND_SCHOOL: Duration = Duration::from_millis(1500);
+/// How long it waits for a server that does not answer before trying the next one.
+const NEXT_AFTER: Duration = Duration::from_secs(4);
+
+/// A teacher's computer syncs with her school's appliance where mDNS hears it now, else at
+/// its last known address, else, away from school and where the school allows it, with the
+/// académie's server: the first that answers serves the run. After a run with the school,
+/// it asks whether that last one is (still) allowed.
+async fn device_run(state: &AppState, replica: &Replica, report: &(dyn Fn(Progress) + Send + Sync)) -> Run {
+    let links = &state.part::<Replication>().links;
+    let Some(school) = links.hub() else { return client::sync_once(replica, report).await };
+    let mut targets = Vec::new();
+    if let Some(url) = heard(state).await.filter(|url| *url != school.url) {
+        targets.push((Via::Heard, HubLink { url, ..school.clone() }));
+    }
+    targets.push((Via::Known, school.clone()));
+    if let Some(away) = links.away() {
+        targets.push((Via::Away, school.via(&away)));
+    }
+    let last = targets.len() - 1;
+    for (i, (via, target)) in targets.into_iter().enumerate() {
+        let patience = if i == last { client::FIRST_CONTACT } else { NEXT_AFTER };
+        let run = client::sync_with(replica, &target, patience, report).await;
+        // Nobody answered, or someone who is not our server: the next one may.
+        let code = run.error.as_deref().and_then(|e| e.split_once(':')).map(|(code, _)| code);
+        if i < last && !run.ok && matches!(code, Some("unreachable" | "certificate")) {
+            tracing::info!(url = %target.url, ?code, "the school's server did not answer there: trying the next");
+            continue;
+        }
+        if run.ok && matches!(via, Via::Heard) {
+            tracing::info!(url = %target.url, "the school's appliance answers at a new address");
+            if let Err(e) = links.move_hub(&target.url) {
+                tracing::error!(error = %e, "recording the school's new address");
+            }
+        }
+        if run.ok && !matches!(via, Via::Away) {
+            match client::ask_upstream(replica, &target).await {
+                Ok(away) => {
+                    if let Err(e) = links.set_away(away.as_ref()) {
+                        tracing::error!(error = %e, "recording the académie's server");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "asking the school for the académie's server"),
+            }
+        }
+        return run;
+    }
+    unreachable!("the last target always returns")
+}
+
+/// The address where the school's appliance announces itself on the LAN now, if it does.
+async fn heard(state: &AppState) -> Option<String> {
+    if !state.config.discovery {
+        return None;
+    }
+    let uai = state.directory().uai()?.to_string();
+    match tokio::task::spawn_blocking(move || crate::platform::discovery::find(&uai, FIND_SCHOOL)).await {
+        Ok(Ok(url)) => url,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "listening for the school's appliance");
+            None
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "listening for the school's appliance");
+            None
+        }
+    }
 }
 
 /// Parses `"HH:MM-HH:MM"` into minutes of the day.

@@ -67,11 +67,11 @@ fn device_note(state: &AppState, l: Locale, school: preau_sync::ReplicaId) -> St
     if replication.runner.running() {
         return l.t("device-syncing");
     }
-    // Counted once per change of the replica (a sync's acknowledgements are changes too).
-    let pending = state
-        .db
-        .memo("unsent", school.to_string(), move |reader| Ok(reader.unsent_documents(school)?))
-        .map_or(0, |n| *n);
+    // Counted once per change of the replica (a sync's acknowledgements are changes too):
+    // what neither her school nor, away from it, the académie's server holds yet.
+    let peers: Vec<_> = std::iter::once(school).chain(replication.links.away().map(|a| a.server)).collect();
+    let key = peers.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+    let pending = state.db.memo("unsent", key, move |reader| Ok(reader.unsent_documents(&peers)?)).map_or(0, |n| *n);
     let pending = (pending > 0).then(|| l.ta("device-pending", &[("n", &pending.to_string())]));
     let last = replication.last_success();
     let state = match (replication.runner.failing(), last) {
@@ -108,6 +108,7 @@ pub(crate) fn routes() -> Routes {
         .post("/admin/sync/now", sync_now_form)
         .post("/admin/sync/devices", device_code)
         .post("/admin/sync/revoke", revoke_form)
+        .post("/admin/sync/away", away_form)
         .post("/admin/sync/quarantine/discard", discard_form)
         .merge(local_routes())
 }
@@ -206,6 +207,7 @@ struct SyncPage {
     quarantined: Vec<QuarantineView>,
     teachers: Vec<(String, String)>,
     devices: Vec<DeviceView>,
+    away_sync: bool,
     new_code: Option<(String, String)>,
     message: Option<String>,
 }
@@ -222,7 +224,7 @@ async fn page(
     let unsent = match &hub {
         Some(h) => {
             let peer = h.hub_id;
-            state.db.run(move |store| Ok(store.unsent_documents(peer)?)).await?
+            state.db.run(move |store| Ok(store.unsent_documents(&[peer])?)).await?
         }
         None => 0,
     };
@@ -254,6 +256,7 @@ async fn page(
         quarantined: quarantine_views(l, links, 10)?,
         teachers,
         devices,
+        away_sync: super::policy::away_sync(&dir),
         new_code,
         message,
     })
@@ -428,6 +431,35 @@ async fn revoke_form(
     }
     tracing::warn!(%replica, by = %user.user.as_str(), "replica revoked");
     Ok(back_to_status(user))
+}
+
+#[derive(Deserialize)]
+struct AwayForm {
+    /// `on` when the box is ticked (absent otherwise).
+    away: Option<String>,
+}
+
+/// The director lets her teachers' computers sync with the académie's server away from
+/// school, or stops them (the hub hears it at the school's next sync).
+async fn away_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<AwayForm>,
+) -> Result<Response, AppError> {
+    let user = ctx.user()?;
+    director(user)?;
+    let allowed = form.away.as_deref() == Some("on");
+    crate::school::structures::edit_directory(&state, move |d, _| {
+        d.school.away_sync = allowed;
+        Ok(())
+    })
+    .await?;
+    tracing::warn!(allowed, by = %user.user.as_str(), "teachers' computers syncing away from school");
+    // The hub enforces it: tell it now rather than at the next scheduled sync.
+    if state.part::<Replication>().links.hub().is_some() {
+        state.part::<Replication>().runner.trigger();
+    }
+    Ok(Redirect::to("/admin/sync").into_response())
 }
 
 // ---- the hub ----

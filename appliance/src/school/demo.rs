@@ -130,6 +130,7 @@ pub fn seed(store: &mut Store) -> Result<Option<DemoLogins>, AppError> {
             postcode: "35999".into(),
             commune: "Saint-Aubin-des-Prés".into(),
             academy: "Académie de Rennes".into(),
+            away_sync: false,
         },
         ..SchoolDirectory::default()
     };

@@ -246,6 +246,7 @@ impl Directory {
                     postcode: r.text("postcode"),
                     commune: r.text("commune"),
                     academy: r.text("academy"),
+                    away_sync: r.int("away_sync") != 0,
                 },
             });
         }

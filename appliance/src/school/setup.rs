@@ -129,6 +129,7 @@ pub async fn set_up(state: &AppState, form: &SetupForm) -> Result<Member, SetupR
         postcode: form.postcode.trim().into(),
         commune: form.commune.trim().into(),
         academy: form.academy.trim().into(),
+        away_sync: false,
     };
     let director = Person {
         profile: Profile::Director.as_str().into(),

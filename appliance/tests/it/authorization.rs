@@ -167,6 +167,7 @@ const PAGES: &[Row] = &[
     row("POST", "/replication/v1/enroll", "/replication/v1/enroll", ALL),
     // The rest of replication answers signed requests only.
     row("POST", "/replication/v1/sessions", "/replication/v1/sessions", NOBODY),
+    row("GET", "/replication/v1/upstream", "/replication/v1/upstream", NOBODY),
     row("GET", "/replication/v1/sessions/{sid}/offer", "/replication/v1/sessions/{sid}/offer", NOBODY),
     row(
         "HEAD",
@@ -298,6 +299,7 @@ const PAGES: &[Row] = &[
     form("POST", "/admin/sync/now", "/admin/sync/now", &[], DIRECTOR),
     form("POST", "/admin/sync/devices", "/admin/sync/devices", &[("teacher", "{ce_teacher}")], DIRECTOR),
     form("POST", "/admin/sync/revoke", "/admin/sync/revoke", &[("replica", "{replica}")], DIRECTOR),
+    form("POST", "/admin/sync/away", "/admin/sync/away", &[("away", "on")], DIRECTOR),
     form(
         "POST",
         "/admin/sync/quarantine/discard",

@@ -6,8 +6,8 @@
 use std::time::{Duration, Instant};
 
 use preau_appliance::platform::config::{Role, WindowKey};
-use preau_appliance::replication::Replication;
 use preau_appliance::replication::schedule;
+use preau_appliance::replication::{Replication, enrollment};
 use preau_appliance::school::demo::DEMO_PASSWORD;
 use preau_appliance::school::directory::Profile;
 use preau_sync::Partition;
@@ -263,4 +263,58 @@ async fn the_school_is_found_by_a_picture_of_its_qr_code_and_other_pictures_are_
     assert!(page.contains(&format!("Connexion à {name}")), "{}", page.body);
     assert!(!page.contains("AbCdEf0123456789"), "a card's login is not shown");
     assert!(device.state.part::<Replication>().links.hub().is_none(), "nothing enrolled by a picture");
+}
+
+/// The demo school enrolled with a hub and synced once, and its director's browser.
+async fn enrolled_school() -> (TestServer, TestServer, Browser) {
+    let hub = TestServer::hub().await;
+    let school = TestServer::demo().await;
+    let code = hub.school_code(preau_appliance::school::demo::DEMO_UAI);
+    let r = school.state.part::<Replication>();
+    enrollment::enroll_with(&r.links, &r.identity, &hub.base, None, &code).await.unwrap();
+    assert!(schedule::run_now(&school.state).await.ok);
+    let mut director = school.browser();
+    director.login("claire.martin", DEMO_PASSWORD).await.assert_ok();
+    (hub, school, director)
+}
+
+#[tokio::test]
+async fn away_from_school_her_computer_syncs_with_the_hub_where_the_school_allows_it() {
+    let (hub, school, mut director) = enrolled_school().await;
+    let ce = school.directory().classes.values().find(|c| c.class.name == "CE1-CE2").unwrap().clone();
+    let (device, mut w) = computer().await;
+    w.get("/join").await;
+    join_login(&mut w, &school, "sophie.lebihan", DEMO_PASSWORD).await.assert_redirect("/join");
+    first_sync_done(&mut w).await;
+    let links = device.state.part::<Replication>().links.clone();
+    assert_eq!(links.away(), None, "the school has not allowed it");
+
+    // The director allows it; the hub hears it at the school's next sync, her computer at its own.
+    director.post("/admin/sync/away", &[("away", "on")]).await.assert_redirect("/admin/sync");
+    assert!(schedule::run_now(&school.state).await.ok);
+    assert!(schedule::run_now(&device.state).await.ok);
+    let hub_id = hub.state.part::<Replication>().identity.id();
+    assert_eq!(links.away().map(|a| (a.url, a.server)), Some((hub.base.clone(), hub_id)));
+
+    // The laptop goes home: the school's appliance no longer answers, the hub does. Her
+    // evening's work reaches the hub, and from there the school at its next sync.
+    school.stop().await;
+    w.get(&format!("/classes/{}/homework", ce.id)).await.assert_ok();
+    let page = w
+        .post_files(
+            &format!("/classes/{}/homework", ce.id),
+            &[("assigned_on", &day(0)), ("subject", "Poésie"), ("title", "Réciter la poésie"), ("due_on", &day(1))],
+            &[],
+        )
+        .await;
+    assert!(page.status.is_redirection(), "{}", page.body);
+    footer_says(&mut w, "En attente : 1 changement").await;
+    w.post("/sync/now", &[]).await.assert_redirect("/");
+    footer_says(&mut w, "Synchronisé (").await;
+    let last = links.last_success().unwrap().unwrap();
+    assert_eq!(last.peer, hub_id.to_string(), "{last:?}");
+    let entries = &common::read_models(&hub)["homework_entry"];
+    assert!(entries.iter().any(|row| format!("{row:?}").contains("Réciter la poésie")), "{entries:?}");
+    // Nothing waits: the footer counts what neither her school nor the hub holds.
+    assert!(!w.get("/").await.contains("En attente"));
 }

@@ -93,7 +93,8 @@ async fn two_schools(profile: common::netlab::Profile) -> (Lab, String) {
 }
 
 /// A teacher's laptop (a plain replica standing in for the desktop app), enrolled through
-/// the director's page on the school's LAN, that has synced with the school once.
+/// the director's page on the school's LAN, that has synced with the school once; the
+/// director lets it sync with the hub away from school, and the hub has heard so.
 async fn laptop_of(school: &Node, login: &str, dir: &std::path::Path) -> Replica {
     let mut director = common::Browser::new(&school.base());
     director.login("claire.martin", DEMO_PASSWORD).await.assert_ok();
@@ -112,6 +113,9 @@ async fn laptop_of(school: &Node, login: &str, dir: &std::path::Path) -> Replica
         .unwrap();
     let run = client::sync_once(&laptop, &|_| {}).await;
     assert!(run.ok, "{run:?}");
+    director.post("/admin/sync/away", &[("away", "on")]).await.assert_redirect("/admin/sync");
+    let (ok, out) = school.sync_now();
+    assert!(ok, "{out}");
     laptop
 }
 

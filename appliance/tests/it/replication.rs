@@ -7,22 +7,13 @@ use crate::common::{self, Browser, TestServer, set_up_school};
 use preau_appliance::platform::config::Role;
 use preau_appliance::replication::Replication;
 use preau_appliance::replication::client;
-use preau_appliance::replication::enrollment::{self, Subject};
+use preau_appliance::replication::enrollment;
 use preau_appliance::replication::links::{HubLink, Run};
-use preau_appliance::replication::{Links, schedule};
+use preau_appliance::replication::{Links, Upstream, schedule};
 use preau_appliance::school::demo::DEMO_PASSWORD;
 use preau_appliance::school::directory::Directory;
 use preau_sync::kinds::HomeworkBook;
-use preau_sync::{Partition, ReplicaIdentity, Scope, ScopeRule, Uai};
-
-async fn hub() -> TestServer {
-    TestServer::start(false, |c| c.role = Role::Hub).await
-}
-
-fn school_code(hub: &TestServer, uai: &str) -> String {
-    let uai = Uai::parse(uai).unwrap();
-    enrollment::create_code(&hub.state.part::<Replication>().links, "École", &Subject::School(uai)).unwrap()
-}
+use preau_sync::{Partition, ReplicaIdentity, Scope, ScopeRule};
 
 async fn director(server: &TestServer) -> Browser {
     let mut b = server.browser();
@@ -36,7 +27,7 @@ async fn enrol_demo(hub: &TestServer, school: &TestServer) -> Browser {
     assert!(!d.get("/").await.contains("synchronis"), "no sync line before enrolment");
     let page = d.get("/admin/sync").await;
     assert!(page.contains("Relier ce serveur au hub académique"), "{}", page.body);
-    let code = school_code(hub, preau_appliance::school::demo::DEMO_UAI);
+    let code = hub.school_code(preau_appliance::school::demo::DEMO_UAI);
     let page = d.post("/admin/sync/enroll", &[("hub", &hub.base), ("code", &code.to_lowercase())]).await;
     assert!(page.contains("Le serveur est relié au hub"), "{}", page.body);
     // The code works once.
@@ -51,7 +42,7 @@ async fn enrol_demo(hub: &TestServer, school: &TestServer) -> Browser {
     assert!(matches!(again, Err(enrollment::EnrollError::BadCode)), "{again:?}");
     // One server per school: a second one (a teacher's laptop serving her class, say) is
     // refused with the reason, while the first is not revoked.
-    let second = school_code(hub, preau_appliance::school::demo::DEMO_UAI);
+    let second = hub.school_code(preau_appliance::school::demo::DEMO_UAI);
     let laptop = ReplicaIdentity::generate();
     let refused =
         enrollment::enroll_with(&Links::open(&hub.dir.path().join("y.db")).unwrap(), &laptop, &hub.base, None, &second)
@@ -66,7 +57,7 @@ async fn enrol_demo(hub: &TestServer, school: &TestServer) -> Browser {
 /// The demo school enrolled with a hub and synced once: the hub, the school, and its
 /// director's browser.
 async fn enrolled_demo() -> (TestServer, TestServer, Browser) {
-    let hub = hub().await;
+    let hub = TestServer::hub().await;
     let school = TestServer::demo().await;
     let director = enrol_demo(&hub, &school).await;
     assert!(sync(&school).await.ok);
@@ -94,7 +85,7 @@ fn partitions(server: &TestServer) -> Vec<Partition> {
 
 #[tokio::test]
 async fn a_school_enrols_syncs_with_the_hub_and_shows_its_status() {
-    let hub = hub().await;
+    let hub = TestServer::hub().await;
     let school = TestServer::demo().await;
     let uai = school.directory().uai().unwrap().clone();
     let mut d = enrol_demo(&hub, &school).await;
@@ -145,7 +136,7 @@ async fn a_school_enrols_syncs_with_the_hub_and_shows_its_status() {
 
 #[tokio::test]
 async fn changes_on_both_sides_converge_and_files_follow_their_documents() {
-    let hub = hub().await;
+    let hub = TestServer::hub().await;
     let school = TestServer::demo().await;
     enrol_demo(&hub, &school).await;
     assert!(sync(&school).await.ok);
@@ -175,7 +166,7 @@ async fn changes_on_both_sides_converge_and_files_follow_their_documents() {
     let links = &hub.state.part::<Replication>().links;
     assert!(links.revoke(school.state.part::<Replication>().identity.id()).unwrap());
     let spare = TestServer::fresh().await;
-    let code = school_code(&hub, preau_appliance::school::demo::DEMO_UAI);
+    let code = hub.school_code(preau_appliance::school::demo::DEMO_UAI);
     let link = enrollment::enroll_with(
         &spare.state.part::<Replication>().links,
         &spare.state.part::<Replication>().identity,
@@ -281,6 +272,34 @@ async fn a_teacher_device_gets_only_its_classes_through_a_certificate_chained_to
     }
     assert!(!held.contains(&Partition::Accounts(uai.clone())));
 
+    // Away from school it syncs with the hub directly, once the school allows it: until
+    // then the school names no hub to it, and the hub refuses it.
+    let at_school = device.links.hub().unwrap();
+    assert_eq!(client::ask_upstream(&device, &at_school).await.unwrap(), None);
+    let upstream = school.state.part::<Replication>().links.hub().unwrap();
+    let hub_server = Upstream { url: hub.base.clone(), server: upstream.hub_id, server_key: upstream.hub_key };
+    let at_home = at_school.via(&hub_server);
+    let away_closed = |run: &Run| run.error.as_deref().is_some_and(|e| e.starts_with("away-closed:"));
+    let run = client::sync_with(&device, &at_home, client::FIRST_CONTACT, &|_| {}).await;
+    assert!(away_closed(&run), "{run:?}");
+    assert!(d.get("/admin/sync").await.contains("Non autorisée : les ordinateurs des enseignants"));
+    d.post("/admin/sync/away", &[("away", "on")]).await.assert_redirect("/admin/sync");
+    assert!(d.get("/admin/sync").await.contains("Autorisée : hors de l&#39;école"));
+    assert_eq!(client::ask_upstream(&device, &at_school).await.unwrap(), Some(hub_server.clone()));
+    let run = client::sync_with(&device, &at_home, client::FIRST_CONTACT, &|_| {}).await;
+    assert!(away_closed(&run), "the hub hears of it at the school's next sync: {run:?}");
+    assert!(sync(&school).await.ok);
+    let run = client::sync_with(&device, &at_home, client::FIRST_CONTACT, &|_| {}).await;
+    assert!(run.ok, "{run:?}");
+    // Withdrawn: the school names no hub any more, and the hub refuses from its next sync.
+    d.post("/admin/sync/away", &[]).await.assert_redirect("/admin/sync");
+    assert_eq!(client::ask_upstream(&device, &at_school).await.unwrap(), None);
+    assert!(sync(&school).await.ok);
+    let run = client::sync_with(&device, &at_home, client::FIRST_CONTACT, &|_| {}).await;
+    assert!(away_closed(&run), "{run:?}");
+    d.post("/admin/sync/away", &[("away", "on")]).await.assert_redirect("/admin/sync");
+    assert!(sync(&school).await.ok);
+
     // A device that claims more than its certificate is refused.
     device
         .db
@@ -318,15 +337,12 @@ async fn a_teacher_device_gets_only_its_classes_through_a_certificate_chained_to
             Ok(())
         })
         .unwrap();
-    let upstream = school.state.part::<Replication>().links.hub().unwrap();
-    let link = device.links.hub().unwrap();
-    let home = HubLink { url: hub.base.clone(), hub_id: upstream.hub_id, hub_key: upstream.hub_key, ..link };
-    device.links.set_hub(&home).unwrap();
-    let run = client::sync_once(&device, &|_| {}).await;
+    let run = client::sync_with(&device, &at_home, client::FIRST_CONTACT, &|_| {}).await;
     assert!(run.ok, "the hub has not heard of the revocation yet: {run:?}");
     assert!(sync(&school).await.ok);
-    let run = client::sync_once(&device, &|_| {}).await;
+    let run = client::sync_with(&device, &at_home, client::FIRST_CONTACT, &|_| {}).await;
     assert!(run.error.as_deref().is_some_and(|e| e.starts_with("revoked:")), "{run:?}");
+    assert_eq!(client::ask_upstream(&device, &at_school).await.unwrap_err().code, "revoked");
 }
 
 /// A tampered laptop makes its teacher director and puts her in every class: the school's
@@ -334,7 +350,7 @@ async fn a_teacher_device_gets_only_its_classes_through_a_certificate_chained_to
 /// it in quarantine, and the device's renewed certificate grants nothing more.
 #[tokio::test]
 async fn a_tampered_teacher_device_cannot_make_its_teacher_director() {
-    let hub = hub().await;
+    let hub = TestServer::hub().await;
     let school = TestServer::demo().await;
     let mut d = enrol_demo(&hub, &school).await;
     assert!(sync(&school).await.ok);
@@ -406,7 +422,10 @@ async fn a_tampered_teacher_device_cannot_make_its_teacher_director() {
     b.login("sophie.lebihan", DEMO_PASSWORD).await.assert_ok();
     assert_eq!(b.get("/admin/accounts").await.status, 403);
 
-    // 2. Taken home to the hub directly: refused there too, and nothing reaches the school.
+    // 2. Taken home to the hub directly (the school allows it): refused there too, and
+    // nothing reaches the school.
+    d.post("/admin/sync/away", &[("away", "on")]).await.assert_redirect("/admin/sync");
+    assert!(sync(&school).await.ok);
     let upstream = school.state.part::<Replication>().links.hub().unwrap();
     let home = HubLink {
         url: hub.base.clone(),
@@ -434,7 +453,7 @@ async fn a_tampered_teacher_device_cannot_make_its_teacher_director() {
 
 #[tokio::test]
 async fn a_revoked_appliance_is_refused_and_told_what_to_do() {
-    let hub = hub().await;
+    let hub = TestServer::hub().await;
     let school = TestServer::demo().await;
     let mut d = enrol_demo(&hub, &school).await;
     assert!(sync(&school).await.ok);
@@ -448,13 +467,13 @@ async fn a_revoked_appliance_is_refused_and_told_what_to_do() {
 
 #[tokio::test]
 async fn forged_changes_are_quarantined_change_nothing_on_the_hub_and_can_be_discarded() {
-    let hub = hub().await;
+    let hub = TestServer::hub().await;
     let school = TestServer::demo().await;
     enrol_demo(&hub, &school).await;
     assert!(sync(&school).await.ok);
     let (lilas, _) = set_up_school().await;
     let other = lilas.directory().uai().unwrap().clone();
-    let code = school_code(&hub, other.as_str());
+    let code = hub.school_code(other.as_str());
     enrollment::enroll_with(
         &lilas.state.part::<Replication>().links,
         &lilas.state.part::<Replication>().identity,
@@ -473,7 +492,7 @@ async fn forged_changes_are_quarantined_change_nothing_on_the_hub_and_can_be_dis
     assert!(links.revoke(lilas.state.part::<Replication>().identity.id()).unwrap());
     let dir = tempfile::tempdir().unwrap();
     let rogue = common::laptop(dir.path(), lilas.directory());
-    let code = school_code(&hub, other.as_str());
+    let code = hub.school_code(other.as_str());
     enrollment::enroll_with(&rogue.links, &rogue.identity, &hub.base, None, &code).await.unwrap();
     let demo_uai = school.directory().uai().unwrap().clone();
     let ce = school.directory().classes.values().next().unwrap().clone();
@@ -523,7 +542,7 @@ async fn forged_changes_are_quarantined_change_nothing_on_the_hub_and_can_be_dis
 
 #[tokio::test]
 async fn malformed_and_unsigned_requests_get_4xx() {
-    let hub = hub().await;
+    let hub = TestServer::hub().await;
     let http = reqwest::Client::new();
     for (path, body) in [
         ("/replication/v1/sessions", b"garbage".to_vec()),
@@ -574,7 +593,7 @@ async fn a_hub_serving_https_is_trusted_only_through_its_authority() {
 
     // A school that does not know the hub's authority cannot even enrol.
     let stranger = TestServer::demo().await;
-    let code = school_code(&hub, preau_appliance::school::demo::DEMO_UAI);
+    let code = hub.school_code(preau_appliance::school::demo::DEMO_UAI);
     let refused = enrollment::enroll_with(
         &stranger.state.part::<Replication>().links,
         &stranger.state.part::<Replication>().identity,

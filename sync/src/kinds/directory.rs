@@ -39,6 +39,10 @@ pub struct SchoolInfo {
     pub commune: String,
     /// The académie.
     pub academy: String,
+    /// Teachers' computers may sync with the académie's server when away from school (the
+    /// director's choice; off until she makes it). Absent from directories written before it.
+    #[autosurgeon(missing = "Default::default")]
+    pub away_sync: bool,
 }
 
 /// A class of one school year; it may span several levels (classe multi-niveaux).
@@ -125,7 +129,7 @@ impl Guardianship {
 
 /// `school`: one row per school directory.
 pub(crate) const SCHOOL: TableDef =
-    TableDef::new("school", &["doc_id", "uai", "name", "address", "postcode", "commune", "academy"]);
+    TableDef::new("school", &["doc_id", "uai", "name", "address", "postcode", "commune", "academy", "away_sync"]);
 
 /// `school_class`: one row per class.
 pub(crate) const SCHOOL_CLASS: TableDef = TableDef::new(
@@ -195,6 +199,7 @@ impl DocKind for SchoolDirectory {
                 s.postcode.as_str().into(),
                 s.commune.as_str().into(),
                 s.academy.as_str().into(),
+                i64::from(s.away_sync).into(),
             ],
         ));
         for (id, c) in &state.classes {

@@ -40,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_message_files.sql"),
     include_str!("migrations/0010_credential_resets.sql"),
     include_str!("migrations/0011_read_indexes.sql"),
+    include_str!("migrations/0012_away_sync.sql"),
 ];
 
 /// The schema version this binary writes.

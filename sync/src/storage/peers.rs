@@ -87,14 +87,16 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Documents whose heads differ from what we believe `peer` holds: what waits to go
-    /// to it (an over-estimate when the peer holds changes we have not seen yet).
-    pub fn unsent_documents(&self, peer: ReplicaId) -> Result<u64> {
+    /// Documents whose heads differ from what we believe each of `peers` holds: what waits
+    /// to go to one of them (an over-estimate when a peer holds changes we have not seen yet).
+    pub fn unsent_documents(&self, peers: &[ReplicaId]) -> Result<u64> {
         let mut st = self.0.prepare_cached(
-            "SELECT count(*) FROM document d LEFT JOIN peer_doc p ON p.doc_id = d.doc_id AND p.peer_id = ?1
-             WHERE p.heads IS NULL OR p.heads <> d.heads",
+            "SELECT count(*) FROM document d WHERE NOT EXISTS (SELECT 1 FROM peer_doc p
+               WHERE p.peer_id IN (SELECT value FROM json_each(?1)) AND p.doc_id = d.doc_id AND p.heads = d.heads)",
         )?;
-        Ok(st.query_row([peer.to_string()], |r| r.get::<_, i64>(0))? as u64)
+        // Replica ids are hex: a JSON array of them needs no escaping.
+        let peers = format!("[{}]", peers.iter().map(|p| format!("\"{p}\"")).collect::<Vec<_>>().join(","));
+        Ok(st.query_row([peers], |r| r.get::<_, i64>(0))? as u64)
     }
 
     /// Forgets everything we believed about `peer`'s documents.

@@ -590,6 +590,7 @@ fn accounts_of(rng: &mut ChaCha8Rng, pupils: usize) -> (SchoolDocs, School) {
             postcode: "35998".into(),
             commune: "Saint-Malo-des-Champs".into(),
             academy: "Académie de Rennes".into(),
+            away_sync: false,
         },
         ..SchoolDirectory::default()
     };

@@ -10,11 +10,15 @@ use preau_sync::ReplicaId;
 use preau_sync::certificate::Chain;
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::Upstream;
 use crate::platform::error::AppError;
 
 /// Numbered migrations, compiled in; version N is `MIGRATIONS[N - 1]` (as the replica's).
-const MIGRATIONS: &[&str] =
-    &[include_str!("migrations/0001_initial.sql"), include_str!("migrations/0002_device_owner.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_device_owner.sql"),
+    include_str!("migrations/0003_away_server.sql"),
+];
 
 /// How many sync runs are kept per peer (older ones are deleted).
 const RUNS_KEPT: i64 = 200;
@@ -47,6 +51,8 @@ pub struct Links {
     /// Only this process changes it (`set_hub`, `renew_chain`); `preau enroll` on a
     /// running appliance is seen at its next start.
     hub: Arc<std::sync::RwLock<Option<HubLink>>>,
+    /// A teacher's computer: the académie's server it may sync with away from school.
+    away: Arc<std::sync::RwLock<Option<Upstream>>>,
 }
 
 /// This replica's enrolment with its hub (or, for a device, its school appliance).
@@ -65,6 +71,14 @@ pub struct HubLink {
     /// A teacher's computer: the user id of the teacher it was enrolled for (her window
     /// is signed in as her, `replication::join`). `None` for an appliance.
     pub owner: Option<String>,
+}
+
+impl HubLink {
+    /// The same enrolment presented to another server: a teacher's computer, away from
+    /// school, shows the académie's server the chain its school gave it.
+    pub fn via(&self, server: &Upstream) -> HubLink {
+        HubLink { url: server.url.clone(), hub_id: server.server, hub_key: server.server_key, ..self.clone() }
+    }
 }
 
 /// A replica this one certified.
@@ -167,8 +181,11 @@ impl Links {
             .map_err(db)?;
         migrate(&mut conn)?;
         let conn = Arc::new(Mutex::new(conn));
-        let hub = read_hub(&conn.lock().unwrap_or_else(|p| p.into_inner()))?;
-        Ok(Self { conn, hub: Arc::new(std::sync::RwLock::new(hub)) })
+        let (hub, away) = {
+            let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+            (read_hub(&conn)?, read_away(&conn)?)
+        };
+        Ok(Self { conn, hub: Arc::new(std::sync::RwLock::new(hub)), away: Arc::new(std::sync::RwLock::new(away)) })
     }
 
     /// Every statement: `synchronous=FULL` makes writes wait for the disk, so never on an
@@ -203,6 +220,39 @@ impl Links {
             .map(drop)
         })?;
         *self.hub.write().unwrap_or_else(|p| p.into_inner()) = Some(link.clone());
+        Ok(())
+    }
+
+    /// Records that our upstream server now answers at `url` (an appliance whose address
+    /// changed, found again by mDNS).
+    pub fn move_hub(&self, url: &str) -> Result<(), AppError> {
+        self.with(|c| c.execute("UPDATE hub_link SET url = ?", [url]).map(drop))?;
+        if let Some(link) = self.hub.write().unwrap_or_else(|p| p.into_inner()).as_mut() {
+            link.url = url.to_owned();
+        }
+        Ok(())
+    }
+
+    /// The académie's server a teacher's computer may sync with away from school.
+    pub fn away(&self) -> Option<Upstream> {
+        self.away.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Records (or, with `None`, forgets) the server of [`Links::away`].
+    pub fn set_away(&self, server: Option<&Upstream>) -> Result<(), AppError> {
+        if self.away().as_ref() == server {
+            return Ok(());
+        }
+        self.with(|c| match server {
+            Some(s) => c
+                .execute(
+                    "INSERT OR REPLACE INTO away_server (one, url, server_id, server_key) VALUES (1, ?, ?, ?)",
+                    params![s.url, s.server.to_string(), s.server_key.to_vec()],
+                )
+                .map(drop),
+            None => c.execute("DELETE FROM away_server", []).map(drop),
+        })?;
+        *self.away.write().unwrap_or_else(|p| p.into_inner()) = server.cloned();
         Ok(())
     }
 
@@ -578,6 +628,22 @@ fn migrate(conn: &mut Connection) -> Result<(), AppError> {
         tracing::info!(version = i + 1, "links database: applied migration");
     }
     Ok(())
+}
+
+fn read_away(conn: &Connection) -> Result<Option<Upstream>, AppError> {
+    let row = conn
+        .query_row("SELECT url, server_id, server_key FROM away_server", [], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Vec<u8>>(2)?))
+        })
+        .optional()
+        .map_err(db)?;
+    let Some((url, id, key)) = row else { return Ok(None) };
+    let corrupt = |what: &str| AppError::Internal(format!("links database: bad away {what}"));
+    Ok(Some(Upstream {
+        url,
+        server: id.parse().map_err(|_| corrupt("server id"))?,
+        server_key: key.try_into().map_err(|_| corrupt("server key"))?,
+    }))
 }
 
 fn read_hub(conn: &Connection) -> Result<Option<HubLink>, AppError> {

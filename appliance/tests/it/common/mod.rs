@@ -44,6 +44,19 @@ pub fn laptop(
 }
 
 impl TestServer {
+    /// An académie's hub with no school enrolled yet.
+    pub async fn hub() -> Self {
+        Self::start(false, |c| c.role = preau_appliance::platform::config::Role::Hub).await
+    }
+
+    /// A one-time code the hub's administrator made for the school `uai`.
+    pub fn school_code(&self, uai: &str) -> String {
+        use preau_appliance::replication::enrollment::{Subject, create_code};
+        let uai = preau_sync::Uai::parse(uai).unwrap();
+        let links = &self.state.part::<preau_appliance::replication::Replication>().links;
+        create_code(links, "École", &Subject::School(uai)).unwrap()
+    }
+
     /// The demo school.
     pub async fn demo() -> Self {
         Self::start(true, |_| {}).await
