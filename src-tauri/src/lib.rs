@@ -199,18 +199,11 @@ async fn choose<R: Runtime>(app: AppHandle<R>, desktop: State<'_, Desktop>, mode
         return start(app, desktop).await;
     }
     if mode == Mode::ClassServer {
-        let heard = tauri::async_runtime::spawn_blocking(|| discovery::browse(LISTEN_FOR_SERVERS))
-            .await
-            .map_err(|e| e.to_string())?;
-        match heard {
-            Ok(servers) => {
-                if let Some(refusal) = class_server_refusal(l, &servers) {
-                    tracing::info!(servers = ?servers, "a school server already answers on this network");
-                    return Err(refusal);
-                }
-            }
-            // No multicast here (no network at all, say): nothing to be heard, nothing to refuse.
-            Err(e) => tracing::warn!(error = format!("{e:#}"), "listening for school servers"),
+        // No multicast here (no network at all, say): nothing heard, nothing to refuse.
+        let servers = discovery::off_thread(|| discovery::browse(LISTEN_FOR_SERVERS)).await.unwrap_or_default();
+        if let Some(refusal) = class_server_refusal(l, &servers) {
+            tracing::info!(servers = ?servers, "a school server already answers on this network");
+            return Err(refusal);
         }
     }
     mode.keep(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;

@@ -843,10 +843,11 @@ impl SchoolLan {
 }
 
 impl SchoolLan {
-    /// Gives the school's server another address in place of 10.78.0.1.
+    /// Gives the school's server another address in place of 10.78.0.1 (in this order:
+    /// deleting a primary address deletes the secondary ones with it).
     fn readdress(&self, to: &str) -> Result<(), String> {
-        ip(&["-n", &self.ns, "addr", "add", to, "dev", &self.dev])?;
-        ip(&["-n", &self.ns, "addr", "del", "10.78.0.1/24", "dev", &self.dev])
+        ip(&["-n", &self.ns, "addr", "del", "10.78.0.1/24", "dev", &self.dev])?;
+        ip(&["-n", &self.ns, "addr", "add", to, "dev", &self.dev])
     }
 }
 

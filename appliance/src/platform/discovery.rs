@@ -92,14 +92,35 @@ pub struct Found {
 }
 
 impl Found {
-    /// Its address, `http://192.168.1.10:8080`: IPv4 first, for a link-local IPv6 address
-    /// needs its interface, which a URL cannot carry.
+    /// Its address, `http://192.168.1.10:8080`: IPv4 first, else a routable IPv6 one; never
+    /// a link-local IPv6 address (`fe80::`), which needs its interface, and a URL cannot
+    /// carry one.
     pub fn url(&self) -> Option<String> {
-        let ip = self.addresses.iter().find(|a| a.is_ipv4()).or(self.addresses.first())?;
+        let usable = |a: &&std::net::IpAddr| match a {
+            std::net::IpAddr::V4(_) => true,
+            std::net::IpAddr::V6(v6) => !v6.is_unicast_link_local(),
+        };
+        let ip = self.addresses.iter().find(|a| a.is_ipv4()).or(self.addresses.iter().find(usable))?;
         Some(match ip {
             std::net::IpAddr::V4(v4) => format!("http://{v4}:{}", self.port),
             std::net::IpAddr::V6(v6) => format!("http://[{v6}]:{}", self.port),
         })
+    }
+}
+
+/// Runs a listening call off the async workers (it blocks for its whole wait); a failure
+/// is logged and heard as silence.
+pub async fn off_thread<T: Send + 'static>(listen: impl FnOnce() -> anyhow::Result<T> + Send + 'static) -> Option<T> {
+    match tokio::task::spawn_blocking(listen).await {
+        Ok(Ok(heard)) => Some(heard),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "listening for appliances on the LAN");
+            None
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "listening for appliances on the LAN");
+            None
+        }
     }
 }
 
@@ -108,8 +129,9 @@ pub fn browse(wait: Duration) -> anyhow::Result<Vec<Found>> {
     listen(wait, |_| false)
 }
 
-/// The address of the appliance of school `uai`, as soon as it is heard (`None` after
-/// `wait` of silence): a teacher's computer finds its school again wherever the LAN put it.
+/// The address of the appliance of school `uai`, as soon as one that a URL can name is heard
+/// (`None` after `wait` of silence): a teacher's computer finds its school again wherever
+/// the LAN put it.
 pub fn find(uai: &str, wait: Duration) -> anyhow::Result<Option<String>> {
     let ours = |f: &Found| f.uai == uai && f.url().is_some();
     Ok(listen(wait, ours)?.into_iter().find(ours).and_then(|f| f.url()))
@@ -153,4 +175,28 @@ fn listen(wait: Duration, enough: impl Fn(&Found) -> bool) -> anyhow::Result<Vec
     }
     let _ = daemon.shutdown();
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(addresses: &[&str]) -> Found {
+        Found {
+            name: "École".into(),
+            uai: "0350001A".into(),
+            host: "preau.local.".into(),
+            addresses: addresses.iter().map(|a| a.parse().unwrap()).collect(),
+            port: 8080,
+        }
+    }
+
+    #[test]
+    fn an_address_is_one_a_url_can_name() {
+        // mDNS answers may bring the link-local IPv6 address first, alone.
+        assert_eq!(found(&["fe80::f8ce:dfff:fef5:8ef"]).url(), None);
+        assert_eq!(found(&["fe80::1", "10.78.0.3"]).url().as_deref(), Some("http://10.78.0.3:8080"));
+        assert_eq!(found(&["fe80::1", "2001:db8::7"]).url().as_deref(), Some("http://[2001:db8::7]:8080"));
+        assert_eq!(found(&[]).url(), None);
+    }
 }

@@ -122,18 +122,8 @@ async fn found(state: &AppState) -> Vec<FoundView> {
     if !state.config.discovery {
         return Vec::new();
     }
-    let found = tokio::task::spawn_blocking(|| crate::platform::discovery::browse(BROWSE)).await;
-    let found = match found {
-        Ok(Ok(found)) => found,
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "listening for appliances");
-            return Vec::new();
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "listening for appliances");
-            return Vec::new();
-        }
-    };
+    let found = crate::platform::discovery::off_thread(|| crate::platform::discovery::browse(BROWSE)).await;
+    let found = found.unwrap_or_default();
     found.into_iter().filter_map(|f| Some(FoundView { url: f.url()?, name: f.name })).collect()
 }
 
@@ -257,7 +247,9 @@ struct DeviceCode {
 }
 
 /// Why joining stopped: a localisation id for the teacher, and the detail for the log.
-struct Refusal(&'static str, String);
+#[derive(Debug, thiserror::Error)]
+#[error("{0}: {1}")]
+pub struct Refusal(pub &'static str, pub String);
 
 async fn login_form(
     State(state): State<AppState>,
@@ -285,8 +277,8 @@ async fn login_form(
 }
 
 /// Logs in at the school, gets a code for this computer, enrols with it, and holds what the
-/// certificate grants.
-async fn join(state: &AppState, url: &str, login: &str, password: &str) -> Result<(), Refusal> {
+/// certificate grants (the join page; `preau bench memory` joins the same way).
+pub async fn join(state: &AppState, url: &str, login: &str, password: &str) -> Result<(), Refusal> {
     let unreachable = |e: String| Refusal("join-unreachable", e);
     let http = super::client::http_client(state.config.hub_ca.as_deref()).map_err(unreachable)?;
     let answer = http

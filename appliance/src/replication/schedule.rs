@@ -188,13 +188,13 @@ async fn device_run(state: &AppState, replica: &Replica, report: &(dyn Fn(Progre
     if let Some(away) = links.away() {
         targets.push((Via::Away, school.via(&away)));
     }
-    let last = targets.len() - 1;
-    for (i, (via, target)) in targets.into_iter().enumerate() {
-        let patience = if i == last { client::FIRST_CONTACT } else { NEXT_AFTER };
-        let run = client::sync_with(replica, &target, patience, report).await;
+    let mut run = Run::default();
+    for (i, (via, target)) in targets.iter().enumerate() {
+        let more = i + 1 < targets.len();
+        run = client::sync_with(replica, target, if more { NEXT_AFTER } else { client::FIRST_CONTACT }, report).await;
         // Nobody answered, or someone who is not our server: the next one may.
         let code = run.error.as_deref().and_then(|e| e.split_once(':')).map(|(code, _)| code);
-        if i < last && !run.ok && matches!(code, Some("unreachable" | "certificate")) {
+        if more && !run.ok && matches!(code, Some("unreachable" | "certificate")) {
             tracing::info!(url = %target.url, ?code, "the school's server did not answer there: trying the next");
             continue;
         }
@@ -205,7 +205,7 @@ async fn device_run(state: &AppState, replica: &Replica, report: &(dyn Fn(Progre
             }
         }
         if run.ok && !matches!(via, Via::Away) {
-            match client::ask_upstream(replica, &target).await {
+            match client::ask_upstream(replica, target).await {
                 Ok(away) => {
                     if let Err(e) = links.set_away(away.as_ref()) {
                         tracing::error!(error = %e, "recording the académie's server");
@@ -214,9 +214,9 @@ async fn device_run(state: &AppState, replica: &Replica, report: &(dyn Fn(Progre
                 Err(e) => tracing::warn!(error = %e, "asking the school for the académie's server"),
             }
         }
-        return run;
+        break;
     }
-    unreachable!("the last target always returns")
+    run
 }
 
 /// The address where the school's appliance announces itself on the LAN now, if it does.
@@ -225,17 +225,7 @@ async fn heard(state: &AppState) -> Option<String> {
         return None;
     }
     let uai = state.directory().uai()?.to_string();
-    match tokio::task::spawn_blocking(move || crate::platform::discovery::find(&uai, FIND_SCHOOL)).await {
-        Ok(Ok(url)) => url,
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "listening for the school's appliance");
-            None
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "listening for the school's appliance");
-            None
-        }
-    }
+    crate::platform::discovery::off_thread(move || crate::platform::discovery::find(&uai, FIND_SCHOOL)).await.flatten()
 }
 
 /// Parses `"HH:MM-HH:MM"` into minutes of the day.

@@ -828,3 +828,26 @@ fn two_teachers_editing_the_same_entry_offline_keep_both_texts() {
     append(&mut laptop, "Fin de séance.");
     assert!(laptop.homework(&class(), "2026-11-30", "2026-11-30").unwrap()[0].lesson.ends_with("Fin de séance."));
 }
+
+#[test]
+fn a_laptop_counts_as_waiting_only_what_neither_its_school_nor_the_hub_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut hub = Store::open(&dir.path().join("hub.db"), Scope::all()).unwrap();
+    let mut school = Store::open(&dir.path().join("school.db"), Scope::all()).unwrap();
+    let mut laptop = Store::open(&dir.path().join("laptop.db"), Scope::all()).unwrap();
+    let peers = [school.id(), hub.id()];
+    assert_eq!(laptop.unsent_documents(&peers).unwrap(), 0);
+    add_entry(&mut laptop, "e1", "Tables de 7");
+    assert_eq!(laptop.unsent_documents(&peers).unwrap(), 1);
+    assert_eq!(laptop.unsent_documents(&[]).unwrap(), 1, "no peer holds anything");
+    // At home, with the hub: nothing waits any more, though the school has not got it yet.
+    sync_pair(&mut laptop, &mut hub, &OpenPolicy).unwrap();
+    assert_eq!(laptop.unsent_documents(&peers).unwrap(), 0);
+    assert_eq!(laptop.unsent_documents(&[school.id()]).unwrap(), 1);
+    // A new edit waits again until one of them has it.
+    add_entry(&mut laptop, "e2", "Poésie");
+    assert_eq!(laptop.unsent_documents(&peers).unwrap(), 1);
+    sync_pair(&mut laptop, &mut school, &OpenPolicy).unwrap();
+    assert_eq!(laptop.unsent_documents(&peers).unwrap(), 0);
+    assert_eq!(laptop.unsent_documents(&[hub.id()]).unwrap(), 1);
+}

@@ -3,6 +3,8 @@
 //! director and families would), the real server (`preau serve`) runs on it as its own
 //! process, pupils and parents log in with their passwords and load their pages, and the
 //! server's VmRSS and VmHWM are read from `/proc` before, after the logins and after the pages.
+//! Then a teacher of two classes joins from her computer, as the desktop app does, and its
+//! first sync is timed against the physical floor.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -42,6 +44,9 @@ pub struct Args {
     /// Browsers at once.
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
+    /// Keep the teacher's computer's data directory here (for the desktop app's memory).
+    #[arg(long)]
+    keep_device: Option<PathBuf>,
 }
 
 /// Every generated account's password.
@@ -193,6 +198,57 @@ pub async fn run(args: Args) -> Result<()> {
     show(&format!("after {pages} page loads ({:.0}/s)", pages as f64 / secs), server.memory()?);
     tokio::time::sleep(Duration::from_secs(15)).await;
     show("15 s later (idle blocking threads gone)", server.memory()?);
+    teacher_computer(&server.base, &data, args.keep_device.as_deref()).await
+}
+
+/// A teacher's computer joins the school as the desktop app's first run does (her login,
+/// a code, enrolment) and brings her two classes' year: the time and bytes of that first
+/// sync against the physical floor of a wired LAN and of a classroom's Wi-Fi, and the size
+/// of the replica it leaves (kept for `scripts/bench-desktop-start --teacher` when asked).
+async fn teacher_computer(base: &str, school: &Path, keep: Option<&Path>) -> Result<()> {
+    let dir = {
+        let store = preau_sync::Store::open(&school.join("replica.db"), Scope::default())?;
+        Directory::load(&store).map_err(|e| anyhow::anyhow!("{e}"))?
+    };
+    let (login, classes) = dir
+        .credentials
+        .iter()
+        .map(|(id, c)| (c.login.clone(), dir.classes_taught_by(id).len()))
+        .find(|(_, n)| *n == 2)
+        .context("no teacher of two classes: regenerate the school (an older --data)")?;
+    let computer = tempfile::tempdir()?;
+    let mut config = Config::load(Some(computer.path().into()), |_| None)?;
+    config.role = preau_appliance::platform::config::Role::Device;
+    config.window_key = Some(preau_appliance::platform::config::WindowKey::random());
+    config.discovery = false;
+    let state = preau_appliance::app::open(config, false)?;
+    preau_appliance::replication::device::join(&state, base, &login, PASSWORD).await?;
+    let started = Instant::now();
+    let run = preau_appliance::replication::schedule::run_now(&state).await;
+    let secs = started.elapsed().as_secs_f64();
+    ensure!(run.ok, "the first sync failed: {:?}", run.error);
+    let bytes = (run.bytes_up + run.bytes_down) as f64;
+    let floor = |bits_per_s: f64| bytes * 8.0 / bits_per_s;
+    out!(
+        "
+## A teacher's computer: the first sync of her {classes} classes' year (loopback)"
+    );
+    out!("{:<34} {:>9}", "documents received", run.docs_down);
+    out!("{:<34} {:>9}", "files received", run.files_down);
+    out!("{:<34} {:>9.0} KiB in {} requests", "bytes on the wire (HTTP bodies)", bytes / 1024.0, run.requests);
+    out!("{:<34} {:>9.2} s", "first sync, measured", secs);
+    out!("{:<34} {:>9.2} s", "floor at 100 Mbit/s (wired LAN)", floor(100e6));
+    out!("{:<34} {:>9.2} s", "floor at 20 Mbit/s (classroom Wi-Fi)", floor(20e6));
+    let size = std::fs::metadata(computer.path().join("replica.db"))?.len();
+    out!("{:<34} {:>9} KiB", "her replica.db", size / 1024);
+    drop(state);
+    if let Some(keep) = keep {
+        copy_dir(computer.path(), keep)?;
+        // As the app leaves it after « Me connecter à mon école » with no keyring.
+        std::fs::write(keep.join("mode"), "teacher\n")?;
+        std::fs::write(keep.join("secrets-in-files"), "")?;
+        out!("kept in {} (scripts/bench-desktop-start --teacher)", keep.display());
+    }
     Ok(())
 }
 
@@ -686,6 +742,10 @@ fn accounts_of(rng: &mut ChaCha8Rng, pupils: usize) -> (SchoolDocs, School) {
             school.guardians.insert(child, family.clone());
         }
     }
+    // CP A's teacher also takes CP B one day a week (her colleague's décharge): the teacher
+    // of two classes whose computer the benchmark measures.
+    let (teacher, other) = (classes[0].teacher.to_string(), classes[1].id.to_string());
+    directory.classes.get_mut(&other).expect("generated").teachers.push(teacher);
     school.classes = classes;
     (SchoolDocs { directory, credentials: creds }, school)
 }
