@@ -239,9 +239,16 @@ async fn teacher_computer(base: &str, school: &Path, keep: Option<&Path>) -> Res
     out!("{:<34} {:>9.2} s", "first sync, measured", secs);
     out!("{:<34} {:>9.2} s", "floor at 100 Mbit/s (wired LAN)", floor(100e6));
     out!("{:<34} {:>9.2} s", "floor at 20 Mbit/s (classroom Wi-Fi)", floor(20e6));
-    let size = std::fs::metadata(computer.path().join("replica.db"))?.len();
-    out!("{:<34} {:>9} KiB", "her replica.db", size / 1024);
     drop(state);
+    // The replica and its write-ahead log (not checkpointed yet after one sync).
+    let mut size = 0;
+    for entry in std::fs::read_dir(computer.path())? {
+        let entry = entry?;
+        if entry.file_name().to_string_lossy().starts_with("replica.db") {
+            size += entry.metadata()?.len();
+        }
+    }
+    out!("{:<34} {:>9} KiB", "her replica (db and its log)", size / 1024);
     if let Some(keep) = keep {
         copy_dir(computer.path(), keep)?;
         // As the app leaves it after « Me connecter à mon école » with no keyring.
