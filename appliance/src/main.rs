@@ -12,7 +12,6 @@ use clap::{Parser, Subcommand};
 use preau_appliance::out;
 use preau_appliance::platform::config::Config;
 use preau_appliance::platform::i18n::Locale;
-use preau_appliance::replication::Replication;
 
 /// Préau — the primary school ENT that works without internet.
 #[derive(Parser)]
@@ -218,21 +217,12 @@ fn run(cli: Cli, l: Locale) -> anyhow::Result<()> {
         Some(Command::Enroll { hub, code }) => {
             let config = Config::load(cli.data_dir, env)?;
             let state = preau_appliance::app::open(config, false)?;
-            let replication = &state.part::<Replication>();
-            let runtime = tokio::runtime::Runtime::new()?;
-            let link = runtime
-                .block_on(preau_appliance::replication::enrollment::enroll_with(
-                    &replication.links,
-                    &replication.identity,
-                    &hub,
-                    state.config.hub_ca.as_deref(),
-                    &code,
-                ))
+            let link = tokio::runtime::Runtime::new()?
+                .block_on(preau_appliance::replication::enrollment::enrol(&state, &hub, &code))
                 .map_err(|e| {
                     tracing::info!(error = %e, "enrolment failed");
                     anyhow::anyhow!(e.message(l))
                 })?;
-            runtime.block_on(preau_appliance::replication::enrollment::hold_granted(&state, &link))?;
             let until = link
                 .chain
                 .leaf()

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::Replication;
-use super::status::{advice, phase_label, runner_state};
+use super::status::{FirstSyncView, first_sync_view};
 use crate::platform::error::AppError;
 use crate::school::directory::UserId;
 use crate::web::session::{CsrfForm, Empty};
@@ -61,15 +61,6 @@ struct SchoolView {
     url: String,
 }
 
-/// The first sync, under way or failed.
-struct ProgressView {
-    school: String,
-    phase: String,
-    done: u64,
-    total: u64,
-    error: Option<(String, String)>,
-}
-
 #[derive(Template)]
 #[template(path = "replication/join.html")]
 struct JoinPage {
@@ -79,7 +70,7 @@ struct JoinPage {
     address: String,
     school: Option<SchoolView>,
     login: String,
-    progress: Option<ProgressView>,
+    progress: Option<FirstSyncView>,
 }
 
 impl JoinPage {
@@ -101,16 +92,8 @@ async fn page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppEr
         return Ok(Redirect::to("/").into_response());
     }
     let mut page = JoinPage::new(&ctx);
-    if let Some(link) = state.part::<Replication>().links.hub() {
-        let now = runner_state(&state)?;
-        let failed = now.phase.is_none() && now.last_ok == Some(false);
-        page.progress = Some(ProgressView {
-            school: link.url,
-            phase: phase_label(ctx.locale, now.phase.as_deref()),
-            done: now.done,
-            total: now.total,
-            error: now.last_error.filter(|_| failed).map(|e| (advice(ctx.locale, &e), e)),
-        });
+    page.progress = first_sync_view(&state, ctx.locale)?;
+    if page.progress.is_some() {
         return render(&page);
     }
     page.found = found(&state).await;

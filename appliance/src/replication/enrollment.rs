@@ -223,6 +223,9 @@ pub enum EnrollError {
     /// The school already has a server enrolled (what the hub says of it).
     #[error("the school already has a server: {0}")]
     SchoolHasServer(String),
+    /// The address typed is not a web address.
+    #[error("not a hub address: {0:?}")]
+    BadAddress(String),
     /// Anything else the server said.
     #[error("enrolment refused: {0}")]
     Refused(String),
@@ -235,6 +238,7 @@ impl EnrollError {
             EnrollError::Unreachable(url, detail) => l.ta("enroll-unreachable", &[("url", url), ("detail", detail)]),
             EnrollError::BadCode => l.t("enroll-bad-code"),
             EnrollError::SchoolHasServer(server) => l.ta("enroll-school-has-server", &[("server", server)]),
+            EnrollError::BadAddress(_) => l.t("sync-bad-hub-url"),
             EnrollError::Refused(detail) => l.ta("enroll-refused", &[("detail", detail)]),
         }
     }
@@ -293,6 +297,22 @@ pub async fn enroll_with(
         owner: answer.owner,
     };
     links.set_hub(&link).map_err(|e| EnrollError::Refused(e.to_string()))?;
+    Ok(link)
+}
+
+/// Enrols this server with its hub (the director's sync page, the setup page's « this school
+/// already has a server », `preau enroll`): records the link, holds what the certificate
+/// grants (a replacement's first sync then brings the school back) and asks for that sync.
+pub async fn enrol(state: &AppState, url: &str, code: &str) -> Result<HubLink, EnrollError> {
+    let url = url.trim();
+    if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 300 {
+        return Err(EnrollError::BadAddress(url.to_owned()));
+    }
+    let replication = state.part::<Replication>();
+    let link =
+        enroll_with(&replication.links, &replication.identity, url, state.config.hub_ca.as_deref(), code).await?;
+    hold_granted(state, &link).await.map_err(|e| EnrollError::Refused(e.to_string()))?;
+    replication.runner.trigger();
     Ok(link)
 }
 

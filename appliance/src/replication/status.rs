@@ -86,6 +86,39 @@ fn device_note(state: &AppState, l: Locale, school: preau_sync::ReplicaId) -> St
     }
 }
 
+/// The first sync of a server that has no school yet (a teacher's computer that joined, a
+/// replacement appliance that enrolled), under way or failed, for its waiting page
+/// (`replication/_first_sync.html`).
+pub struct FirstSyncView {
+    /// Where the school comes from.
+    pub from: String,
+    /// What the run is doing, in words.
+    pub phase: String,
+    /// Bytes moved in the phase.
+    pub done: u64,
+    /// Bytes to move (0 when unknown).
+    pub total: u64,
+    /// The last run's failure: advice, and the detail.
+    pub error: Option<(String, String)>,
+}
+
+/// The first sync's view, once enrolled and while the school has not arrived.
+pub fn first_sync_view(state: &AppState, l: Locale) -> Result<Option<FirstSyncView>, AppError> {
+    let Some(link) = state.part::<Replication>().links.hub() else { return Ok(None) };
+    if state.directory().school.is_some() {
+        return Ok(None);
+    }
+    let now = runner_state(state)?;
+    let failed = now.phase.is_none() && now.last_ok == Some(false);
+    Ok(Some(FirstSyncView {
+        from: link.url,
+        phase: phase_label(l, now.phase.as_deref()),
+        done: now.done,
+        total: now.total,
+        error: now.last_error.filter(|_| failed).map(|e| (advice(l, &e), e)),
+    }))
+}
+
 /// What a run under way is doing (`RunnerState::phase`), in words; `None` is a run waiting
 /// to start. A phase this build has no words for (a server of another version) shows as it is.
 pub fn phase_label(l: Locale, phase: Option<&str>) -> String {
@@ -279,18 +312,8 @@ async fn enroll_form(
     CsrfForm(form): CsrfForm<EnrollForm>,
 ) -> Result<Response, AppError> {
     director(ctx.user()?)?;
-    let url = form.hub.trim();
-    if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 300 {
-        return page(&state, &ctx, None, Some(ctx.locale.t("sync-bad-hub-url"))).await;
-    }
-    let (links, identity, ca) =
-        (&state.part::<Replication>().links, &state.part::<Replication>().identity, state.config.hub_ca.as_deref());
-    let message = match enrollment::enroll_with(links, identity, url, ca, &form.code).await {
-        Ok(link) => {
-            enrollment::hold_granted(&state, &link).await?;
-            state.part::<Replication>().runner.trigger();
-            ctx.locale.t("sync-enrolled")
-        }
+    let message = match enrollment::enrol(&state, &form.hub, &form.code).await {
+        Ok(_) => ctx.locale.t("sync-enrolled"),
         Err(e) => {
             tracing::info!(error = %e, "enrolment failed");
             e.message(ctx.locale)

@@ -14,16 +14,23 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::platform::error::AppError;
+use crate::replication::Replication;
+use crate::replication::enrollment;
+use crate::replication::status::{FirstSyncView, first_sync_view};
 use crate::school::accounts::secrets;
 use crate::school::directory::{Directory, Member, Profile, SchoolDocs, UserId, slug};
 use crate::web::Routes;
 use crate::web::api::{ApiError, ApiJson, ErrorBody};
 use crate::web::service::Service;
-use crate::web::session::CsrfForm;
+use crate::web::session::{CsrfForm, Empty};
 use crate::web::{AppState, Chrome, Ctx, render, render_status};
 
 pub(crate) fn routes() -> Routes {
-    Routes::new().get("/setup", setup_page).post("/setup", setup)
+    Routes::new()
+        .get("/setup", setup_page)
+        .post("/setup", setup)
+        .post("/setup/restore", restore_form)
+        .post("/setup/retry", retry_form)
 }
 
 pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
@@ -58,6 +65,25 @@ struct SetupPage {
     form: SetupForm,
     errors: Vec<String>,
     min_len: usize,
+    /// The hub's address as typed in « this school already has a server », and why that failed.
+    hub: String,
+    restore_error: Option<String>,
+    /// Enrolled as a replacement: the school on its way from the hub.
+    progress: Option<FirstSyncView>,
+}
+
+impl SetupPage {
+    fn new(ctx: &Ctx) -> Self {
+        Self {
+            c: Chrome::new(ctx),
+            form: SetupForm::default(),
+            errors: Vec::new(),
+            min_len: secrets::MIN_PASSWORD_LEN,
+            hub: String::new(),
+            restore_error: None,
+            progress: None,
+        }
+    }
 }
 
 /// The setup form (also the API's request body).
@@ -82,18 +108,57 @@ async fn setup_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response,
     if state.directory().school.is_some() {
         return Ok(Redirect::to("/").into_response());
     }
-    render(&SetupPage {
-        c: Chrome::new(&ctx),
-        form: SetupForm::default(),
-        errors: vec![],
-        min_len: secrets::MIN_PASSWORD_LEN,
-    })
+    let mut page = SetupPage::new(&ctx);
+    page.progress = first_sync_view(&state, ctx.locale)?;
+    render(&page)
+}
+
+#[derive(Deserialize)]
+struct RestoreForm {
+    hub: String,
+    code: String,
+}
+
+/// « Cette école a déjà un serveur Préau »: a replacement (for a broken appliance, or the
+/// laptop that served the class) enrols with the hub, whose first sync brings the school,
+/// its accounts and its work back.
+async fn restore_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<RestoreForm>,
+) -> Result<Response, AppError> {
+    if state.directory().school.is_some() {
+        return Err(AppError::Forbidden("setup is already done".into()));
+    }
+    if state.part::<Replication>().links.hub().is_some() {
+        return Ok(Redirect::to("/setup").into_response());
+    }
+    match enrollment::enrol(&state, &form.hub, &form.code).await {
+        Ok(_) => Ok(Redirect::to("/setup").into_response()),
+        Err(e) => {
+            tracing::info!(error = %e, "restoring the school from the hub refused");
+            let mut page = SetupPage::new(&ctx);
+            page.hub = form.hub;
+            page.restore_error = Some(e.message(ctx.locale));
+            render_status(&page, StatusCode::BAD_REQUEST)
+        }
+    }
+}
+
+/// The school's first sync from the hub failed: try again.
+async fn retry_form(State(state): State<AppState>, CsrfForm(_): CsrfForm<Empty>) -> Result<Response, AppError> {
+    if state.directory().school.is_some() {
+        return Err(AppError::Forbidden("setup is already done".into()));
+    }
+    state.part::<Replication>().runner.trigger();
+    Ok(Redirect::to("/setup").into_response())
 }
 
 /// Creates the school and its director from the setup form. Refusals list every problem
 /// (localisation ids); nothing is created then.
 pub async fn set_up(state: &AppState, form: &SetupForm) -> Result<Member, SetupRefusal> {
-    if state.directory().school.is_some() {
+    // A replacement enrolled with the hub waits for its school: no second one beside it.
+    if state.directory().school.is_some() || state.part::<Replication>().links.hub().is_some() {
         return Err(SetupRefusal::Done);
     }
     let mut errors = Vec::new();
@@ -188,12 +253,7 @@ async fn setup(
 fn refuse(ctx: &Ctx, mut form: SetupForm, errors: &[&str]) -> Result<Response, AppError> {
     form.password.clear();
     form.confirm.clear();
-    let page = SetupPage {
-        c: Chrome::new(ctx),
-        form,
-        errors: errors.iter().map(|e| ctx.locale.t(e)).collect(),
-        min_len: secrets::MIN_PASSWORD_LEN,
-    };
+    let page = SetupPage { form, errors: errors.iter().map(|e| ctx.locale.t(e)).collect(), ..SetupPage::new(ctx) };
     render_status(&page, StatusCode::BAD_REQUEST)
 }
 

@@ -107,6 +107,14 @@ const PAGES: &[Row] = &[
     // After setup the setup page leads home, and setting up again is refused to everyone.
     row("GET", "/setup", "/setup", ALL),
     form("POST", "/setup", "/setup", &[], NOBODY),
+    form(
+        "POST",
+        "/setup/restore",
+        "/setup/restore",
+        &[("hub", "http://127.0.0.1:9"), ("code", "AAAA-AAAA-AAAA")],
+        NOBODY,
+    ),
+    form("POST", "/setup/retry", "/setup/retry", &[], NOBODY),
     row("GET", "/login", "/login", ALL),
     form("POST", "/login", "/login", &[("login", "julien.roche"), ("password", "preau-demo")], ALL),
     row("GET", "/password", "/password", SIGNED_IN),

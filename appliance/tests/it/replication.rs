@@ -165,20 +165,26 @@ async fn changes_on_both_sides_converge_and_files_follow_their_documents() {
     // new one enrols and gets everything back, file included.
     let links = &hub.state.part::<Replication>().links;
     assert!(links.revoke(school.state.part::<Replication>().identity.id()).unwrap());
+    // Its setup page offers it: the hub's address and the code the académie gave.
     let spare = TestServer::fresh().await;
     let code = hub.school_code(preau_appliance::school::demo::DEMO_UAI);
-    let link = enrollment::enroll_with(
-        &spare.state.part::<Replication>().links,
-        &spare.state.part::<Replication>().identity,
-        &hub.base,
-        None,
-        &code,
-    )
-    .await
-    .unwrap();
-    enrollment::hold_granted(&spare.state, &link).await.unwrap();
+    let mut b = spare.browser();
+    assert!(b.get("/setup").await.contains("Cette école a déjà un serveur Préau"));
+    let page = b.post("/setup/restore", &[("hub", &hub.base), ("code", "AAAA-BBBB-CCCC")]).await;
+    assert!(page.status == 400 && page.contains("est inconnu"), "{}", page.body);
+    let page = b.post("/setup/restore", &[("hub", "preau.ac-exemple.fr"), ("code", &code)]).await;
+    assert!(page.contains("L&#39;adresse du hub doit commencer par https://"), "{}", page.body);
+    assert!(spare.state.part::<Replication>().links.hub().is_none(), "nothing enrolled");
+    b.post("/setup/restore", &[("hub", &hub.base), ("code", &code)]).await.assert_redirect("/setup");
+    let page = b.get("/setup").await;
+    assert!(page.contains("Récupération de l&#39;école") && page.contains(&hub.base), "{}", page.body);
+    // No second school beside the one on its way.
+    let (status, _) = common::api(&spare, "POST", "/api/v1/setup", None, Some(serde_json::json!({}))).await;
+    assert_eq!(status, 403);
     let run = sync(&spare).await;
     assert!(run.ok && run.files_down == 1, "{run:?}");
+    b.get("/setup").await.assert_redirect("/");
+    b.login("claire.martin", DEMO_PASSWORD).await.assert_ok();
     assert_eq!(spare.directory().people.len(), school.directory().people.len(), "the school is back");
     assert_eq!(spare.state.files.get(&hash).await.unwrap().as_deref(), Some(&pdf[..]));
     assert_eq!(common::read_models(&spare), common::read_models(&school));

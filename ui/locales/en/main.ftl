@@ -94,6 +94,11 @@ setup-first-name = First name
 setup-last-name = Last name
 setup-email = E-mail address
 setup-submit = Create the school
+setup-restore = This school already has a Préau server
+setup-restore-intro = To replace a broken server (or the computer that served the class), ask the academy to revoke the old one and give you an enrolment code: the school, its accounts and its work come back from the academy's server as they were at its last synchronisation.
+setup-restore-submit = Bring the school back
+setup-restoring = Bringing the school back
+setup-restoring-intro = The school is coming back from { $url }. This page updates itself; you will then log in with your usual account.
 setup-bad-uai = The UAI number must be seven digits followed by a letter (for example 0351234A).
 setup-missing = The school name, the municipality and the head teacher's first and last names are required.
 

@@ -94,6 +94,11 @@ setup-first-name = Prénom
 setup-last-name = Nom
 setup-email = Adresse électronique
 setup-submit = Créer l'école
+setup-restore = Cette école a déjà un serveur Préau
+setup-restore-intro = Pour remplacer un serveur en panne (ou l'ordinateur qui servait la classe), demandez à l'académie de révoquer l'ancien et de vous donner un code d'enrôlement : l'école, ses comptes et son travail reviendront du serveur académique, tels qu'à sa dernière synchronisation.
+setup-restore-submit = Récupérer l'école
+setup-restoring = Récupération de l'école
+setup-restoring-intro = L'école revient depuis { $url }. Cette page se met à jour toute seule ; vous vous connecterez ensuite avec votre compte habituel.
 setup-bad-uai = Le numéro UAI doit comporter sept chiffres suivis d'une lettre (par exemple 0351234A).
 setup-missing = Le nom de l'école, la commune, le prénom et le nom de la direction sont obligatoires.
 
