@@ -91,6 +91,8 @@ struct Serving {
     url: String,
     // Kept for the app's lifetime: the server, its sync schedule and housekeeping use it.
     _state: AppState,
+    // A class server keeps the laptop from sleeping while it serves.
+    _awake: Option<keepawake::KeepAwake>,
 }
 
 impl Desktop {
@@ -287,7 +289,35 @@ async fn serve(dir: PathBuf, keys: Option<Keys>, mode: Mode) -> anyhow::Result<S
         Some(key) => preau_appliance::web::window::launch_url(addr, &key),
         None => format!("http://127.0.0.1:{}/", addr.port()),
     };
-    Ok(Serving { url, _state: state })
+    let awake = match mode {
+        Mode::ClassServer => tauri::async_runtime::spawn_blocking(keep_awake).await?,
+        Mode::Teacher => None,
+    };
+    Ok(Serving { url, _state: state, _awake: awake })
+}
+
+/// Keeps the laptop from sleeping, idle or asked, while it serves its class: the tablets
+/// lose their server otherwise (systemd-logind's inhibitor locks on Linux, the power
+/// assertions of Windows and macOS). Where the system refuses, the laptop may sleep, and
+/// the log says so; the first start already asked the teacher to keep it awake.
+fn keep_awake() -> Option<keepawake::KeepAwake> {
+    let awake = keepawake::Builder::default()
+        .idle(true)
+        .sleep(true)
+        .reason(Locale::from_env().t("desktop-keep-awake"))
+        .app_name("Préau")
+        .app_reverse_domain(secrets::SERVICE)
+        .create();
+    match awake {
+        Ok(awake) => {
+            tracing::info!("the laptop stays awake while it serves the class");
+            Some(awake)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "the laptop cannot be kept awake: it may sleep during class");
+            None
+        }
+    }
 }
 
 /// The app's commands and state on a builder (the real one, or Tauri's mock in tests).

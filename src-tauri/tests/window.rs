@@ -118,11 +118,25 @@ async fn a_laptop_serves_its_class_to_a_tablet_and_syncs_with_the_hub() {
     // announcement from a test (discovery has its own tests, in network namespaces).
     std::fs::write(data.path().join("preau.toml"), format!("listen = \"127.0.0.1:{port}\"\ndiscovery = false\n"))
         .unwrap();
-    let rig = Rig::start(&tools, "class-server", data.path(), &[("PREAU_DESKTOP_DEMO", "1")]).await;
+    // The laptop's power management: a stand-in for systemd-logind on a bus of the test's own.
+    let logind = Logind::start(&tools).await.expect("starting a stand-in for systemd-logind");
+    let env = [("PREAU_DESKTOP_DEMO", "1"), ("DBUS_SYSTEM_BUS_ADDRESS", logind.address.as_str())];
+    let rig = Rig::start(&tools, "class-server", data.path(), &env).await;
     let outcome = class_server_story(&rig.app, &rig.tablet, &hub, data.path(), port).await;
+    // While it served the class, the laptop was kept from sleeping, idle or asked...
+    let locks = logind.locks();
     rig.finish(&outcome).await;
     let held = hub.stop_and_read();
     outcome.unwrap();
+    let asked: Vec<(&str, &str, &str, bool)> =
+        locks.iter().map(|(what, who, mode, held)| (what.as_str(), who.as_str(), mode.as_str(), *held)).collect();
+    assert_eq!(asked, [("idle", "Préau", "block", true), ("sleep", "Préau", "block", true)], "{locks:?}");
+    // ...and the locks went with the app.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while logind.locks().iter().any(|l| l.3) {
+        assert!(Instant::now() < deadline, "the app's inhibitor locks outlived it: {:?}", logind.locks());
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let (dir, book) = held.unwrap();
     let cp = class(&dir, "CP");
     let child = dir.pupils_of(&cp.id)[0];
@@ -585,6 +599,7 @@ struct Tools {
     xvfb: PathBuf,
     chromium: Chromium,
     preau: PathBuf,
+    dbus_daemon: PathBuf,
 }
 
 impl Tools {
@@ -606,7 +621,96 @@ impl Tools {
             .and_then(|test| Some(test.parent()?.parent()?.join("preau")))
             .filter(|p| p.is_file())
             .ok_or("no `preau` binary beside the test (build it: cargo build -p preau-appliance)")?;
-        Ok(Self { app, tauri_driver, webkit_driver, xvfb, chromium, preau })
+        let dbus_daemon = on_path("dbus-daemon").ok_or("no dbus-daemon on PATH (install it: apt-get install dbus)")?;
+        Ok(Self { app, tauri_driver, webkit_driver, xvfb, chromium, preau, dbus_daemon })
+    }
+}
+
+/// A bus of the test's own with a stand-in for systemd-logind that hands out inhibitor locks
+/// (`org.freedesktop.login1.Manager.Inhibit`) and remembers them; stopped when dropped.
+struct Logind {
+    bus: Child,
+    address: String,
+    locks: Locks,
+    _conn: zbus::Connection,
+    _dir: tempfile::TempDir,
+}
+
+/// The locks handed out: what, who, mode, and our end of the lock's descriptor.
+type Locks = std::sync::Arc<std::sync::Mutex<Vec<(String, String, String, std::os::unix::net::UnixStream)>>>;
+
+/// The stand-in's one method.
+struct Manager {
+    locks: Locks,
+}
+
+#[zbus::interface(name = "org.freedesktop.login1.Manager")]
+impl Manager {
+    /// A lock is a file descriptor: held while the caller keeps it open.
+    fn inhibit(
+        &self,
+        what: String,
+        who: String,
+        _why: String,
+        mode: String,
+    ) -> zbus::fdo::Result<zbus::zvariant::OwnedFd> {
+        let (ours, theirs) =
+            std::os::unix::net::UnixStream::pair().map_err(|e| zbus::fdo::Error::Failed(e.to_string()))?;
+        ours.set_nonblocking(true).map_err(|e| zbus::fdo::Error::Failed(e.to_string()))?;
+        self.locks.lock().unwrap().push((what, who, mode, ours));
+        Ok(std::os::fd::OwnedFd::from(theirs).into())
+    }
+}
+
+impl Logind {
+    async fn start(tools: &Tools) -> anyhow::Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let socket = dir.path().join("bus");
+        let address = format!("unix:path={}", socket.display());
+        let bus = Command::new(&tools.dbus_daemon)
+            .args(["--session", "--nofork", "--nopidfile", &format!("--address={address}")])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !socket.exists() {
+            anyhow::ensure!(Instant::now() < deadline, "dbus-daemon did not listen on {address}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let locks = std::sync::Arc::default();
+        let manager = Manager { locks: std::sync::Arc::clone(&locks) };
+        let conn = zbus::connection::Builder::address(address.as_str())?
+            .name("org.freedesktop.login1")?
+            .serve_at("/org/freedesktop/login1", manager)?
+            .build()
+            .await?;
+        Ok(Self { bus, address, locks, _conn: conn, _dir: dir })
+    }
+
+    /// The locks asked for, sorted: what, who, mode, and whether the app still holds it.
+    fn locks(&self) -> Vec<(String, String, String, bool)> {
+        use std::io::Read;
+        let mut locks: Vec<_> = self
+            .locks
+            .lock()
+            .unwrap()
+            .iter_mut()
+            .map(|(what, who, mode, ours)| {
+                // Closed by the app: end of file; held: nothing to read yet.
+                let held = matches!(ours.read(&mut [0; 1]), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock);
+                (what.clone(), who.clone(), mode.clone(), held)
+            })
+            .collect();
+        locks.sort();
+        locks
+    }
+}
+
+impl Drop for Logind {
+    fn drop(&mut self) {
+        let _ = self.bus.kill();
+        let _ = self.bus.wait();
     }
 }
 

@@ -76,8 +76,8 @@ impl Reader {
             .collect())
     }
 
-    /// Documents that have changed since any of `peers` last acknowledged them (the sync
-    /// status: a teacher's computer counts what neither her school nor the hub holds).
+    /// Documents none of `peers` is known to hold as they are here (the sync status: a
+    /// teacher's computer counts what neither her school nor the hub holds yet).
     pub fn unsent_documents(&self, peers: &[ReplicaId]) -> Result<u64> {
         self.storage.read(|tx| tx.unsent_documents(peers))
     }

@@ -100,7 +100,8 @@ impl Found {
             std::net::IpAddr::V4(_) => true,
             std::net::IpAddr::V6(v6) => !v6.is_unicast_link_local(),
         };
-        let ip = self.addresses.iter().find(|a| a.is_ipv4()).or(self.addresses.iter().find(usable))?;
+        // Sorted: IPv4 addresses come first.
+        let ip = self.addresses.iter().find(usable)?;
         Some(match ip {
             std::net::IpAddr::V4(v4) => format!("http://{v4}:{}", self.port),
             std::net::IpAddr::V6(v6) => format!("http://[{v6}]:{}", self.port),

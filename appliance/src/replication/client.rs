@@ -82,6 +82,15 @@ pub fn install_tls() {
 /// A client for replication requests, with rustls: it trusts the system's certificate
 /// authorities, or only `ca` (PEM) when given.
 pub fn http_client(ca: Option<&std::path::Path>) -> Result<reqwest::Client, String> {
+    http_client_connecting_within(ca, CONNECT)
+}
+
+/// How long a connection may take to open (a slow link, not an absent one).
+const CONNECT: Duration = Duration::from_secs(20);
+
+/// [`http_client`], giving up on opening a connection after `connect` (a server that is
+/// not there, when another may be tried).
+fn http_client_connecting_within(ca: Option<&std::path::Path>, connect: Duration) -> Result<reqwest::Client, String> {
     install_tls();
     let mut builder = reqwest::Client::builder();
     if let Some(ca) = ca {
@@ -90,7 +99,7 @@ pub fn http_client(ca: Option<&std::path::Path>) -> Result<reqwest::Client, Stri
         builder = builder.tls_certs_only([cert]);
     }
     builder
-        .connect_timeout(Duration::from_secs(20))
+        .connect_timeout(connect)
         // Reset by every read: a slow link is fine, a dead one is noticed.
         .read_timeout(Duration::from_secs(60))
         .pool_idle_timeout(Duration::from_secs(50))
@@ -142,7 +151,8 @@ impl<'a> Conn<'a> {
         progress: &'a (dyn Fn(Progress) + Send + Sync),
     ) -> Result<Self, SyncError> {
         Ok(Conn {
-            http: http_client(replica.server_ca.as_deref()).map_err(|e| SyncError::new("internal", e))?,
+            http: http_client_connecting_within(replica.server_ca.as_deref(), first_contact.min(CONNECT))
+                .map_err(|e| SyncError::new("internal", e))?,
             link,
             identity: &replica.identity,
             first_contact,

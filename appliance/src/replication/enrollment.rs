@@ -311,7 +311,11 @@ pub async fn enrol(state: &AppState, url: &str, code: &str) -> Result<HubLink, E
     let replication = state.part::<Replication>();
     let link =
         enroll_with(&replication.links, &replication.identity, url, state.config.hub_ca.as_deref(), code).await?;
-    hold_granted(state, &link).await.map_err(|e| EnrollError::Refused(e.to_string()))?;
+    // Enrolled (the code is spent): a failure to hold the partitions now is retried after
+    // every sync, not a refusal.
+    if let Err(e) = hold_granted(state, &link).await {
+        tracing::error!(error = %e, "holding the certificate's partitions after enrolment");
+    }
     replication.runner.trigger();
     Ok(link)
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use rand::RngExt;
 
+use super::Upstream;
 use super::client::{self, Progress, Replica};
 use super::links::{HubLink, Run};
 use crate::platform::config::Role;
@@ -158,14 +159,14 @@ pub async fn run_now(state: &AppState) -> Run {
     run
 }
 
-/// Where a teacher's computer looks for its school's appliance before each run.
+/// Where a teacher's computer syncs.
 enum Via {
-    /// Heard on the LAN by mDNS, at another address than the last known one.
-    Heard,
-    /// The last address that answered.
+    /// Its school's appliance, at the last address that answered.
     Known,
+    /// Its school's appliance, where mDNS hears it now.
+    Heard(String),
     /// The académie's server, away from school, where the school allows it.
-    Away,
+    Away(Upstream),
 }
 
 /// How long a teacher's computer listens for its school's appliance on the LAN.
@@ -173,50 +174,71 @@ const FIND_SCHOOL: Duration = Duration::from_millis(1500);
 /// How long it waits for a server that does not answer before trying the next one.
 const NEXT_AFTER: Duration = Duration::from_secs(4);
 
-/// A teacher's computer syncs with her school's appliance where mDNS hears it now, else at
-/// its last known address, else, away from school and where the school allows it, with the
-/// académie's server: the first that answers serves the run. After a run with the school,
-/// it asks whether that last one is (still) allowed.
+/// A teacher's computer syncs with her school's appliance at the last address that answered;
+/// else where mDNS hears her school now (asked only then: the last address is almost always
+/// right, and a stranger announcing her school's UAI never gets the first try); else, away
+/// from school and where the school allows it, with the académie's server. Any failure
+/// gives way to the next: refusals are not signed, so a stranger at an old address (another
+/// school's server, a printer) cannot stop her syncing. After a run with her school, it asks
+/// whether the last one is (still) allowed, and keeps an address mDNS found.
 async fn device_run(state: &AppState, replica: &Replica, report: &(dyn Fn(Progress) + Send + Sync)) -> Run {
     let links = &state.part::<Replication>().links;
-    let Some(school) = links.hub() else { return client::sync_once(replica, report).await };
-    let mut targets = Vec::new();
-    if let Some(url) = heard(state).await.filter(|url| *url != school.url) {
-        targets.push((Via::Heard, HubLink { url, ..school.clone() }));
+    let Some(known) = links.hub().map(|l| l.url) else { return client::sync_once(replica, report).await };
+    let away = links.away();
+    let patience = |more: bool| if more { NEXT_AFTER } else { client::FIRST_CONTACT };
+    let (mut run, link) =
+        attempt(replica, links, &Via::Known, patience(away.is_some() || state.config.discovery), report).await;
+    if let (true, Some(link)) = (run.ok, link) {
+        keep_upstream(replica, links, &link).await;
+        return run;
     }
-    targets.push((Via::Known, school.clone()));
-    if let Some(away) = links.away() {
-        targets.push((Via::Away, school.via(&away)));
-    }
-    let mut run = Run::default();
-    for (i, (via, target)) in targets.iter().enumerate() {
-        let more = i + 1 < targets.len();
-        run = client::sync_with(replica, target, if more { NEXT_AFTER } else { client::FIRST_CONTACT }, report).await;
-        // Nobody answered, or someone who is not our server: the next one may.
-        let code = run.error.as_deref().and_then(|e| e.split_once(':')).map(|(code, _)| code);
-        if more && !run.ok && matches!(code, Some("unreachable" | "certificate")) {
-            tracing::info!(url = %target.url, ?code, "the school's server did not answer there: trying the next");
-            continue;
-        }
-        if run.ok && matches!(via, Via::Heard) {
-            tracing::info!(url = %target.url, "the school's appliance answers at a new address");
-            if let Err(e) = links.move_hub(&target.url) {
+    if let Some(url) = heard(state).await.filter(|url| *url != known) {
+        let (heard_run, link) = attempt(replica, links, &Via::Heard(url), patience(away.is_some()), report).await;
+        if let (true, Some(link)) = (heard_run.ok, link) {
+            tracing::info!(url = %link.url, "the school's appliance answers at a new address");
+            if let Err(e) = links.move_hub(&link.url) {
                 tracing::error!(error = %e, "recording the school's new address");
             }
+            keep_upstream(replica, links, &link).await;
+            return heard_run;
         }
-        if run.ok && !matches!(via, Via::Away) {
-            match client::ask_upstream(replica, target).await {
-                Ok(away) => {
-                    if let Err(e) = links.set_away(away.as_ref()) {
-                        tracing::error!(error = %e, "recording the académie's server");
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "asking the school for the académie's server"),
-            }
-        }
-        break;
+        run = heard_run;
+    }
+    if let Some(server) = away {
+        tracing::info!(url = %server.url, "the school's appliance does not answer: syncing with the académie's server");
+        run = attempt(replica, links, &Via::Away(server), client::FIRST_CONTACT, report).await.0;
     }
     run
+}
+
+/// One run with one server, under the enrolment as it stands (a certificate renewed by an
+/// attempt that failed later is the one the next attempt presents).
+async fn attempt(
+    replica: &Replica,
+    links: &super::Links,
+    via: &Via,
+    patience: Duration,
+    report: &(dyn Fn(Progress) + Send + Sync),
+) -> (Run, Option<HubLink>) {
+    let Some(school) = links.hub() else { return (client::sync_once(replica, report).await, None) };
+    let link = match via {
+        Via::Known => school,
+        Via::Heard(url) => HubLink { url: url.clone(), ..school },
+        Via::Away(server) => school.via(server),
+    };
+    (client::sync_with(replica, &link, patience, report).await, Some(link))
+}
+
+/// Asks the school which académie server, if any, its computers may sync with away from it.
+async fn keep_upstream(replica: &Replica, links: &super::Links, school: &HubLink) {
+    match client::ask_upstream(replica, school).await {
+        Ok(away) => {
+            if let Err(e) = links.set_away(away.as_ref()) {
+                tracing::error!(error = %e, "recording the académie's server");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "asking the school for the académie's server"),
+    }
 }
 
 /// The address where the school's appliance announces itself on the LAN now, if it does.

@@ -102,10 +102,12 @@ pub struct FirstSyncView {
     pub error: Option<(String, String)>,
 }
 
-/// The first sync's view, once enrolled and while the school has not arrived.
+/// The first sync's view, once enrolled and until it succeeded or the school arrived (a
+/// school the hub does not hold yet, enrolled before its setup, is set up as any other).
 pub fn first_sync_view(state: &AppState, l: Locale) -> Result<Option<FirstSyncView>, AppError> {
-    let Some(link) = state.part::<Replication>().links.hub() else { return Ok(None) };
-    if state.directory().school.is_some() {
+    let replication = state.part::<Replication>();
+    let Some(link) = replication.links.hub() else { return Ok(None) };
+    if state.directory().school.is_some() || replication.last_success().is_some() {
         return Ok(None);
     }
     let now = runner_state(state)?;
@@ -453,6 +455,10 @@ async fn revoke_form(
         return Err(AppError::NotFound);
     }
     tracing::warn!(%replica, by = %user.user.as_str(), "replica revoked");
+    // The hub refuses a revoked computer once the school reports it: report it now.
+    if state.part::<Replication>().links.hub().is_some() {
+        state.part::<Replication>().runner.trigger();
+    }
     Ok(back_to_status(user))
 }
 

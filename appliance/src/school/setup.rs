@@ -135,6 +135,8 @@ async fn restore_form(
     }
     match enrollment::enrol(&state, &form.hub, &form.code).await {
         Ok(_) => Ok(Redirect::to("/setup").into_response()),
+        // The same form sent twice: the first one enrolled.
+        Err(_) if state.part::<Replication>().links.hub().is_some() => Ok(Redirect::to("/setup").into_response()),
         Err(e) => {
             tracing::info!(error = %e, "restoring the school from the hub refused");
             let mut page = SetupPage::new(&ctx);
@@ -157,8 +159,7 @@ async fn retry_form(State(state): State<AppState>, CsrfForm(_): CsrfForm<Empty>)
 /// Creates the school and its director from the setup form. Refusals list every problem
 /// (localisation ids); nothing is created then.
 pub async fn set_up(state: &AppState, form: &SetupForm) -> Result<Member, SetupRefusal> {
-    // A replacement enrolled with the hub waits for its school: no second one beside it.
-    if state.directory().school.is_some() || state.part::<Replication>().links.hub().is_some() {
+    if state.directory().school.is_some() {
         return Err(SetupRefusal::Done);
     }
     let mut errors = Vec::new();

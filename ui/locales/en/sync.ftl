@@ -155,4 +155,5 @@ desktop-teacher-text = Your school has a Préau server. This computer keeps your
 desktop-class-server = Serve my class on this network
 desktop-class-server-text = Your school has no Préau server: this computer becomes it. The class's tablets find it on the school's Wi-Fi. During class it must stay on and must not go to sleep, and its firewall must let port { $port } through. It syncs with the académie's ENT whenever it is online.
 desktop-class-server-refused = Your school already has a Préau server on this network: { $name } ({ $url }). This computer cannot be a second one; choose « Connect to my school ».
+desktop-keep-awake = Préau is serving the class: the tablets need this computer awake.
 desktop-port-busy = Préau cannot listen on { $addr }: another program probably uses this port. Close it, or choose another port (the « listen » setting) in { $file }. ({ $detail })

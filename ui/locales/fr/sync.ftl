@@ -155,4 +155,5 @@ desktop-teacher-text = Votre école a un serveur Préau. Cet ordinateur garde vo
 desktop-class-server = Servir ma classe sur ce réseau
 desktop-class-server-text = Votre école n'a pas de serveur Préau : cet ordinateur le devient. Les tablettes de la classe le trouvent sur le Wi-Fi de l'école. Pendant la classe, il doit rester allumé et ne pas se mettre en veille, et son pare-feu doit laisser passer le port { $port }. Il se synchronise avec l'ENT de l'académie chaque fois qu'il est en ligne.
 desktop-class-server-refused = Votre école a déjà un serveur Préau sur ce réseau : { $name } ({ $url }). Cet ordinateur ne peut pas en être un second ; choisissez « Me connecter à mon école ».
+desktop-keep-awake = Préau sert la classe : les tablettes ont besoin de cet ordinateur éveillé.
 desktop-port-busy = Préau ne peut pas écouter sur { $addr } : un autre programme utilise sans doute ce port. Fermez-le, ou choisissez un autre port (réglage « listen ») dans { $file }. ({ $detail })
