@@ -188,6 +188,19 @@ fn forbidden(code: &'static str, detail: impl Into<String>) -> Refused {
     Refused::new(StatusCode::FORBIDDEN, code, detail)
 }
 
+/// The key of a replica this server enrolled and has not revoked.
+fn enrolled_key(state: &AppState, replica: ReplicaId) -> Result<[u8; 32], Refused> {
+    match state.part::<Replication>().links.enrolled(replica)? {
+        Some(e) if e.revoked_at.is_some() => Err(forbidden("revoked", format!("replica {replica} was revoked"))),
+        Some(e) => Ok(e.public_key),
+        None => Err(unknown_replica(replica)),
+    }
+}
+
+fn unknown_replica(replica: ReplicaId) -> Refused {
+    forbidden("unknown-replica", format!("replica {replica} is not enrolled here"))
+}
+
 /// Who may open a session here: the leaf of a valid chain, each certificate we issued in it
 /// still enrolled and not revoked, of a role this server serves.
 fn admit(state: &AppState, chain: &preau_sync::certificate::Chain) -> Result<Grant, Refused> {
@@ -204,17 +217,8 @@ fn admit(state: &AppState, chain: &preau_sync::certificate::Chain) -> Result<Gra
             }
             continue;
         }
-        match state.part::<Replication>().links.enrolled(cert.grant.subject)? {
-            Some(e) if e.revoked_at.is_some() => {
-                return Err(forbidden("revoked", format!("replica {} was revoked", cert.grant.subject)));
-            }
-            Some(e) if e.public_key == cert.grant.subject_key => {}
-            _ => {
-                return Err(forbidden(
-                    "unknown-replica",
-                    format!("replica {} is not enrolled here", cert.grant.subject),
-                ));
-            }
+        if enrolled_key(state, cert.grant.subject)? != cert.grant.subject_key {
+            return Err(unknown_replica(cert.grant.subject));
         }
     }
     let serves = match state.config.role {
@@ -337,15 +341,9 @@ async fn upstream(
     headers: HeaderMap,
 ) -> Result<Response, Refused> {
     let signed = signed_header(&headers)?;
-    let links = &state.part::<Replication>().links;
-    let key = match links.enrolled(signed.replica)? {
-        Some(e) if e.revoked_at.is_some() => {
-            return Err(forbidden("revoked", format!("replica {} was revoked", signed.replica)));
-        }
-        Some(e) => e.public_key,
-        None => return Err(forbidden("unknown-replica", format!("replica {} is not enrolled here", signed.replica))),
-    };
+    let key = enrolled_key(&state, signed.replica)?;
     state.part::<Replication>().server.authenticate(&signed, &key, &method, &uri, &[])?;
+    let links = &state.part::<Replication>().links;
     let school = state.config.role == ServerRole::School && policy::away_sync(&state.directory());
     let server =
         links.hub().filter(|_| school).map(|h| super::Upstream { url: h.url, server: h.hub_id, server_key: h.hub_key });
