@@ -16,6 +16,7 @@
 //! Everything a teacher reads or does is in `preau-appliance`; this crate holds the
 //! window, the keyring, the mode and the start.
 
+pub mod camera;
 pub mod secrets;
 
 use std::path::PathBuf;
@@ -339,7 +340,14 @@ pub fn run() {
         None => tracing_subscriber::fmt().with_env_filter(filter).init(),
     }
     let desktop = Desktop::new(Box::new(secrets::OsKeyring), None);
-    let app = app(tauri::Builder::default(), desktop).build(tauri::generate_context!());
+    let app = app(tauri::Builder::default(), desktop)
+        .setup(|app| {
+            if let Some(window) = Manager::get_webview_window(app, "main") {
+                camera::allow(&window);
+            }
+            Ok(())
+        })
+        .build(tauri::generate_context!());
     match app {
         Ok(app) => app.run(|_, _| {}),
         Err(e) => {

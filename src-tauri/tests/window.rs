@@ -101,7 +101,8 @@ async fn a_teacher_joins_works_offline_and_syncs_back_in_the_desktop_app() {
     let school = TestServer::start(true).await;
     let link = Link::start(&school.base).await;
     let data = tempfile::tempdir().unwrap();
-    let rig = Rig::start(&tools, "teacher", data.path(), &[]).await;
+    // WebKit's mock camera: the join page's camera card at work (its frames hold no code).
+    let rig = Rig::start(&tools, "teacher", data.path(), &[(preau_desktop::camera::MOCK_VARIABLE, "1")]).await;
     let outcome = story(&rig.app, &rig.tablet, &school, &link).await;
     rig.finish(&outcome).await;
     school.stop().await;
@@ -340,8 +341,12 @@ async fn story(app: &Client, tablet: &Client, school: &TestServer, link: &Link) 
     wait_text(app, "#start p", "trousseau").await?;
     app.find(Locator::Css("button.primary")).await?.click().await?;
 
-    // « Me connecter à mon école »: the school's address, then her school login.
+    // « Me connecter à mon école ». The laptop's camera first: the card its script shows,
+    // the camera the window allows, frames the server reads (the mock camera's hold no code).
     wait_text(app, "h1", "Me connecter à mon école").await?;
+    wait_for(app, "#camera-start").await?.click().await?;
+    wait_text(app, "#camera-status", "Pas encore de code QR lisible").await?;
+    // Then the school's address, typed, and her school login.
     let window = app.current_url().await?;
     let base = format!("{}://{}", window.scheme(), window.authority());
     type_in(app, "#address", link.address()).await?;

@@ -33,6 +33,7 @@ pub(crate) fn routes() -> Routes {
         .get(PATH, page)
         .post("/join/server", server_form)
         .post("/join/qr", qr_form)
+        .post("/join/qr/frame", camera_frame)
         .post("/join/login", login_form)
         .post("/join/retry", retry_form)
         .post(SYNC_NOW, sync_now_form)
@@ -94,10 +95,18 @@ async fn page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppEr
     let mut page = JoinPage::new(&ctx);
     page.progress = first_sync_view(&state, ctx.locale)?;
     if page.progress.is_some() {
-        return render(&page);
+        return show(&page);
     }
     page.found = found(&state).await;
-    render(&page)
+    show(&page)
+}
+
+/// The join page, whose camera card may use the laptop's camera.
+fn show(page: &JoinPage) -> Result<Response, AppError> {
+    let mut response = render(page)?;
+    let policy = axum::http::HeaderValue::from_static(crate::web::CAMERA_ONLY);
+    response.headers_mut().insert(crate::web::PERMISSIONS_POLICY, policy);
+    Ok(response)
 }
 
 /// The appliances announcing themselves on the LAN (none when discovery is off).
@@ -139,7 +148,7 @@ async fn server_form(
     page.address = form.address.clone();
     let Some(url) = normal_url(&form.address) else {
         page.error = Some(ctx.locale.t("join-bad-address"));
-        return render(&page);
+        return show(&page);
     };
     school_page(&state, &ctx, page, url).await
 }
@@ -154,33 +163,59 @@ async fn qr_form(
     let mut page = JoinPage::new(&ctx);
     let Some(picture) = form.files.into_iter().find(|f| f.field == "picture") else {
         page.error = Some(ctx.locale.t("join-qr-missing"));
-        return render(&page);
+        return show(&page);
     };
-    let read = tokio::task::spawn_blocking(move || crate::platform::qr::read(&picture.bytes))
+    match address_in(picture.bytes).await? {
+        Ok(url) => {
+            page.address = url.clone();
+            school_page(&state, &ctx, page, url).await
+        }
+        Err(refusal) => {
+            page.error = Some(ctx.locale.t(refusal));
+            show(&page)
+        }
+    }
+}
+
+/// What the join page's camera script learns of a frame.
+#[derive(serde::Serialize)]
+struct Frame {
+    /// The server's address, when the frame holds one.
+    address: Option<String>,
+}
+
+/// A frame of the laptop's camera (the join page's script sends one every moment until a
+/// code is read): the address its QR code holds, if any.
+async fn camera_frame(FormWithFiles(form): FormWithFiles) -> Result<Response, AppError> {
+    let picture =
+        form.files.into_iter().find(|f| f.field == "picture").ok_or(AppError::bad("join-qr-missing", "no frame"))?;
+    let address = address_in(picture.bytes).await?.ok();
+    Ok(axum::Json(Frame { address }).into_response())
+}
+
+/// The server's address in a picture's QR code, or why there is none (a localisation id).
+/// A server's label holds its address; a pupil's login card, an address on it: the server
+/// is the same. Whatever else a code holds is neither shown nor logged (a card's code is a
+/// pupil's login).
+async fn address_in(picture: Vec<u8>) -> Result<Result<String, &'static str>, AppError> {
+    let read = tokio::task::spawn_blocking(move || crate::platform::qr::read(&picture))
         .await
         .map_err(|e| AppError::Internal(format!("reading a QR code: {e}")))?;
     let text = match read {
         Ok(text) => text,
         Err(e) => {
             tracing::info!(error = %e, "join: no QR code read");
-            page.error = Some(ctx.locale.t("join-qr-unreadable"));
-            return render(&page);
+            return Ok(Err("join-qr-unreadable"));
         }
     };
-    // The server's label holds its address; a pupil's login card, an address on it: the
-    // server is the same. Whatever else a code holds is neither shown nor logged (a
-    // card's code is a pupil's login).
     let url = reqwest::Url::parse(text.trim())
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https"))
         .and_then(|u| normal_url(&u.origin().ascii_serialization()));
-    let Some(url) = url else {
+    Ok(url.ok_or_else(|| {
         tracing::info!(chars = text.chars().count(), "join: a QR code that is not an address");
-        page.error = Some(ctx.locale.t("join-qr-not-ours"));
-        return render(&page);
-    };
-    page.address = url.clone();
-    school_page(&state, &ctx, page, url).await
+        "join-qr-not-ours"
+    }))
 }
 
 /// The login form of the school at `url`, or why there is none.
@@ -192,7 +227,7 @@ async fn school_page(state: &AppState, ctx: &Ctx, mut page: JoinPage, url: Strin
             page.error = Some(ctx.locale.ta("join-no-school", &[("url", &url)]));
         }
     }
-    render(&page)
+    show(&page)
 }
 
 async fn school_at(state: &AppState, url: &str) -> Result<School, String> {
@@ -254,7 +289,7 @@ async fn login_form(
             page.error = Some(ctx.locale.t(id));
             page.school = Some(SchoolView { name: form.name, url });
             page.login = form.login;
-            render(&page)
+            show(&page)
         }
     }
 }

@@ -263,6 +263,14 @@ pub async fn not_found(uri: axum::http::Uri) -> Response {
     }
 }
 
+/// The browser features pages may use: none of the device's.
+pub const PERMISSIONS_POLICY: header::HeaderName = header::HeaderName::from_static("permissions-policy");
+const NO_DEVICES: &str =
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), interest-cohort=()";
+/// The same, but the camera for the page itself (the join page reads a QR code with it).
+pub const CAMERA_ONLY: &str =
+    "camera=(self), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), interest-cohort=()";
+
 /// The outermost middleware of ours, around the compression layer. On the way in, it hides
 /// `Accept-Encoding` from the requests under `passed` (replication's): their bundles are
 /// zstd frames with their own protocol, and tower-http answers 406 to an `Accept-Encoding`
@@ -295,13 +303,10 @@ pub async fn edge(
     );
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-    h.insert(
-        header::HeaderName::from_static("permissions-policy"),
-        HeaderValue::from_static(
-            "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), \
-             interest-cohort=()",
-        ),
-    );
+    // A page may widen it (the join page of a teacher's computer: its camera).
+    if !h.contains_key(PERMISSIONS_POLICY) {
+        h.insert(PERMISSIONS_POLICY, HeaderValue::from_static(NO_DEVICES));
+    }
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

@@ -234,6 +234,11 @@ async fn the_school_is_found_by_a_picture_of_its_qr_code_and_other_pictures_are_
     let (device, mut w) = computer().await;
     let page = w.get("/join").await;
     assert!(page.contains("Lire le code QR du serveur") && page.contains("action=\"/join/qr\""), "{}", page.body);
+    // The camera card (shown by its script) may use the camera: this page alone.
+    assert!(page.contains("id=\"camera\" hidden") && page.contains("join-camera."), "{}", page.body);
+    let policy = |page: &Page| page.headers["permissions-policy"].to_str().unwrap().to_owned();
+    assert!(policy(&page).starts_with("camera=(self), microphone=()"), "{}", policy(&page));
+    assert!(policy(&school.browser().get("/").await).starts_with("camera=(), microphone=()"));
 
     // Pictures with no address of a server: refused, with what to do, and nothing kept.
     let page = send(&mut w, "photo.gif", b"GIF89a not a picture we read".to_vec()).await;
@@ -263,6 +268,20 @@ async fn the_school_is_found_by_a_picture_of_its_qr_code_and_other_pictures_are_
     assert!(page.contains(&format!("Connexion à {name}")), "{}", page.body);
     assert!(!page.contains("AbCdEf0123456789"), "a card's login is not shown");
     assert!(device.state.part::<Replication>().links.hub().is_none(), "nothing enrolled by a picture");
+
+    // The camera's frames: the address a frame's code holds, else nothing (the script looks
+    // again); nor is what a foreign code holds said.
+    let (side, pixels) = qr_pixels(&format!("{}/", school.base));
+    assert_eq!(frame(&mut w, png(side, &pixels)).await, json!({"address": school.base}));
+    let (side, pixels) = qr_pixels("WIFI:S:ecole;T:WPA;P:secret;;");
+    assert_eq!(frame(&mut w, png(side, &pixels)).await, json!({"address": null}));
+    assert_eq!(frame(&mut w, png(side, &vec![255; side * side])).await, json!({"address": null}));
+}
+
+/// Sends a frame as the join page's camera script does; what the server read in it.
+async fn frame(w: &mut Browser, bytes: Vec<u8>) -> serde_json::Value {
+    let page = w.post_files_as("/join/qr/frame", "picture", &[], &[("camera.jpg", bytes)]).await;
+    serde_json::from_str(&page.body).unwrap_or_else(|e| panic!("{e}: {}", page.body))
 }
 
 /// The demo school enrolled with a hub and synced once, and its director's browser.

@@ -147,6 +147,7 @@ pub struct Page {
     pub status: StatusCode,
     pub body: String,
     pub location: Option<String>,
+    pub headers: reqwest::header::HeaderMap,
 }
 
 impl Page {
@@ -214,11 +215,12 @@ impl Browser {
     async fn page(&mut self, response: reqwest::Response) -> Page {
         let status = response.status();
         let location = response.headers().get("location").map(|v| v.to_str().unwrap().to_owned());
+        let headers = response.headers().clone();
         let body = response.text().await.unwrap();
         if let Some(token) = csrf_in(&body) {
             self.csrf = token;
         }
-        Page { status, body, location }
+        Page { status, body, location, headers }
     }
 
     pub async fn get(&mut self, path: &str) -> Page {
