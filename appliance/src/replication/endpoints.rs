@@ -344,9 +344,12 @@ async fn upstream(
     let key = enrolled_key(&state, signed.replica)?;
     state.part::<Replication>().server.authenticate(&signed, &key, &method, &uri, &[])?;
     let links = &state.part::<Replication>().links;
-    let school = state.config.role == ServerRole::School && policy::away_sync(&state.directory());
-    let server =
-        links.hub().filter(|_| school).map(|h| super::Upstream { url: h.url, server: h.hub_id, server_key: h.hub_key });
+    let allowed = state.config.role == ServerRole::School && policy::away_sync(&state.directory());
+    let server = links.hub().filter(|_| allowed).map(|h| super::Upstream {
+        url: h.url,
+        server: h.hub_id,
+        server_key: h.hub_key,
+    });
     Ok(signed_answer(&state, &signed.nonce, StatusCode::OK, encode(&server)))
 }
 

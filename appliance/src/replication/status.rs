@@ -455,10 +455,9 @@ async fn revoke_form(
         return Err(AppError::NotFound);
     }
     tracing::warn!(%replica, by = %user.user.as_str(), "replica revoked");
-    // The hub refuses a revoked computer once the school reports it: report it now.
-    if state.part::<Replication>().links.hub().is_some() {
-        state.part::<Replication>().runner.trigger();
-    }
+    // The hub refuses a revoked computer once the school reports it: report it now (a
+    // server not enrolled with a hub has nothing to run).
+    state.part::<Replication>().runner.trigger();
     Ok(back_to_status(user))
 }
 
@@ -485,9 +484,7 @@ async fn away_form(
     .await?;
     tracing::warn!(allowed, by = %user.user.as_str(), "teachers' computers syncing away from school");
     // The hub enforces it: tell it now rather than at the next scheduled sync.
-    if state.part::<Replication>().links.hub().is_some() {
-        state.part::<Replication>().runner.trigger();
-    }
+    state.part::<Replication>().runner.trigger();
     Ok(Redirect::to("/admin/sync").into_response())
 }
 

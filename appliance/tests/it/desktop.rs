@@ -6,8 +6,8 @@
 use std::time::{Duration, Instant};
 
 use preau_appliance::platform::config::{Role, WindowKey};
+use preau_appliance::replication::Replication;
 use preau_appliance::replication::schedule;
-use preau_appliance::replication::{Replication, enrollment};
 use preau_appliance::school::demo::DEMO_PASSWORD;
 use preau_appliance::school::directory::Profile;
 use preau_sync::Partition;
@@ -284,22 +284,9 @@ async fn frame(w: &mut Browser, bytes: Vec<u8>) -> serde_json::Value {
     serde_json::from_str(&page.body).unwrap_or_else(|e| panic!("{e}: {}", page.body))
 }
 
-/// The demo school enrolled with a hub and synced once, and its director's browser.
-async fn enrolled_school() -> (TestServer, TestServer, Browser) {
-    let hub = TestServer::hub().await;
-    let school = TestServer::demo().await;
-    let code = hub.school_code(preau_appliance::school::demo::DEMO_UAI);
-    let r = school.state.part::<Replication>();
-    enrollment::enroll_with(&r.links, &r.identity, &hub.base, None, &code).await.unwrap();
-    assert!(schedule::run_now(&school.state).await.ok);
-    let mut director = school.browser();
-    director.login("claire.martin", DEMO_PASSWORD).await.assert_ok();
-    (hub, school, director)
-}
-
 #[tokio::test]
 async fn away_from_school_her_computer_syncs_with_the_hub_where_the_school_allows_it() {
-    let (hub, school, mut director) = enrolled_school().await;
+    let (hub, school, mut director) = crate::replication::enrolled_demo().await;
     let ce = school.directory().classes.values().find(|c| c.class.name == "CE1-CE2").unwrap().clone();
     let (device, mut w) = computer().await;
     w.get("/join").await;

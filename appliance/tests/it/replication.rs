@@ -56,7 +56,7 @@ async fn enrol_demo(hub: &TestServer, school: &TestServer) -> Browser {
 
 /// The demo school enrolled with a hub and synced once: the hub, the school, and its
 /// director's browser.
-async fn enrolled_demo() -> (TestServer, TestServer, Browser) {
+pub(crate) async fn enrolled_demo() -> (TestServer, TestServer, Browser) {
     let hub = TestServer::hub().await;
     let school = TestServer::demo().await;
     let director = enrol_demo(&hub, &school).await;
