@@ -229,10 +229,7 @@ async fn teacher_computer(base: &str, school: &Path, keep: Option<&Path>) -> Res
     ensure!(run.ok, "the first sync failed: {:?}", run.error);
     let bytes = (run.bytes_up + run.bytes_down) as f64;
     let floor = |bits_per_s: f64| bytes * 8.0 / bits_per_s;
-    out!(
-        "
-## A teacher's computer: the first sync of her {classes} classes' year (loopback)"
-    );
+    out!("\n## A teacher's computer: the first sync of her {classes} classes' year (loopback)");
     out!("{:<34} {:>9}", "documents received", run.docs_down);
     out!("{:<34} {:>9}", "files received", run.files_down);
     out!("{:<34} {:>9.0} KiB in {} requests", "bytes on the wire (HTTP bodies)", bytes / 1024.0, run.requests);
