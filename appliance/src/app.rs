@@ -5,7 +5,7 @@
 
 use anyhow::Context;
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use tokio::net::TcpListener;
@@ -24,6 +24,7 @@ use crate::{replication, school, services};
 /// Every part of a school appliance, in the order of their tiles on a home page.
 pub const SERVICES: &[&Service] = &[
     &school::setup::SERVICE,
+    &school::portal::SERVICE,
     &school::accounts::SERVICE,
     &school::admin::SERVICE,
     &school::structures::SERVICE,
@@ -37,31 +38,29 @@ pub const SERVICES: &[&Service] = &[
     &services::messaging::SERVICE,
 ];
 
-/// Every page and endpoint of a school appliance but the JSON API (whose routes its OpenAPI
-/// document lists).
-pub fn school_routes() -> Routes {
-    SERVICES
-        .iter()
-        .fold(Routes::new().get("/healthz", web::healthz).merge(web::assets::routes()), |routes, s| {
-            routes.merge((s.pages)())
-        })
-        .merge(replication::endpoints::routes())
+/// The services a server of this role serves: all of them at school; on the hub, those
+/// people use away from school (`Service::on_hub`).
+pub fn served(role: Role) -> Vec<&'static Service> {
+    SERVICES.iter().copied().filter(|s| role != Role::Hub || s.on_hub).collect()
 }
 
-/// Every page and endpoint of the academy hub: replication, and its administrator's page
-/// (the families' portal and the academy console come later).
-pub fn hub_routes() -> Routes {
-    Routes::new()
-        .get("/healthz", web::healthz)
-        .merge(web::assets::routes())
-        .merge(replication::status::hub_routes())
-        .merge(replication::endpoints::routes())
+/// Every page and endpoint of a server of this role but the JSON API (whose routes its
+/// OpenAPI document lists). The hub adds its administrator's pages.
+pub fn routes(role: Role) -> Routes {
+    let base = Routes::new().get("/healthz", web::healthz).merge(web::assets::routes());
+    let base = match role {
+        Role::Hub => base.merge(replication::status::hub_routes()),
+        Role::Device => base.merge(replication::device::routes()),
+        Role::School => base,
+    };
+    served(role).iter().fold(base, |routes, s| routes.merge((s.pages)())).merge(replication::endpoints::routes())
 }
 
-/// The JSON API of every service, and its OpenAPI document.
-fn api() -> Router<AppState> {
-    let routes = SERVICES.iter().fold(utoipa_axum::router::OpenApiRouter::new(), |api, s| api.merge((s.api)()));
-    let tags: Vec<_> = SERVICES.iter().flat_map(|s| s.tags.iter().copied()).collect();
+/// The JSON API of the services a server of this role serves, and its OpenAPI document.
+pub fn api(role: Role) -> Router<AppState> {
+    let services = served(role);
+    let routes = services.iter().fold(utoipa_axum::router::OpenApiRouter::new(), |api, s| api.merge((s.api)()));
+    let tags: Vec<_> = services.iter().flat_map(|s| s.tags.iter().copied()).collect();
     web::api::router(routes, &tags)
 }
 
@@ -73,25 +72,16 @@ pub fn rules() -> Rules {
 /// The whole application, without a socket (tests call it with `oneshot`).
 pub fn router(state: AppState) -> Router {
     web::assets::prepare();
-    let routes = match state.config.role {
-        Role::Hub => hub_routes()
-            .into_router()
-            .fallback(web::not_found)
-            .layer(middleware::from_fn_with_state(state.clone(), web::session::layer)),
-        Role::School | Role::Device => {
-            let routes = match state.config.role {
-                Role::Device => school_routes().merge(replication::device::routes()),
-                _ => school_routes(),
-            };
-            routes
-                .into_router()
-                .merge(api())
-                .fallback(web::not_found)
-                .layer(middleware::from_fn_with_state(state.clone(), first_run))
-                .layer(middleware::from_fn_with_state(state.clone(), web::session::layer))
-                .layer(axum::extract::DefaultBodyLimit::max(state.config.max_upload_bytes))
-        }
+    let role = state.config.role;
+    let routes = routes(role).into_router().merge(api(role)).fallback(web::not_found);
+    // The hub has no first run: it holds the schools its appliances bring.
+    let routes = match role {
+        Role::Hub => routes,
+        Role::School | Role::Device => routes.layer(middleware::from_fn_with_state(state.clone(), first_run)),
     };
+    let routes = routes
+        .layer(middleware::from_fn_with_state(state.clone(), web::session::layer))
+        .layer(axum::extract::DefaultBodyLimit::max(state.config.max_upload_bytes));
     // The desktop app's teacher mode: nobody but its window, signed in as the computer's
     // teacher (inside `edge`, so that a refusal carries the security headers too).
     let routes = match state.config.window_key.clone() {
@@ -142,7 +132,7 @@ pub fn state(config: Config, db: Db, session_key: [u8; 32]) -> Result<AppState, 
     let mut parts = Parts::default();
     parts.insert(replication);
     parts.insert(rules());
-    parts.insert(Services(SERVICES));
+    parts.insert(Services(served(config.role)));
     parts.insert(PageNote(replication::status::footer_note));
     for service in SERVICES {
         (service.parts)(&mut parts);
@@ -248,7 +238,7 @@ pub async fn serve(
 /// Before the first run is over, only its page (and what it needs) is reachable: an
 /// appliance's setup, which creates the school; a teacher's computer's join, which enrols
 /// it and brings her classes (`replication::join`).
-async fn first_run(State(state): State<AppState>, request: Request, next: Next) -> Response {
+async fn first_run(state: AppState, request: Request, next: Next) -> Response {
     let (door, api) = match state.config.role {
         Role::Device => (replication::device::PATH, None),
         _ => ("/setup", Some("/api/v1/setup")),

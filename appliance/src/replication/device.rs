@@ -11,7 +11,6 @@
 //! says where her work stands (`status::footer_note`), and she may sync at once.
 
 use askama::Template;
-use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -46,8 +45,8 @@ pub const SYNC_NOW: &str = "/sync/now";
 /// directory has arrived.
 pub fn owner(state: &AppState) -> Option<SignedIn> {
     let owner = state.part::<Replication>().links.hub()?.owner?;
-    let member = state.directory().member(&UserId::parse(&owner).ok()?)?.clone();
-    Some(SignedIn::new(member.id.clone(), member.profile, member.full_name(), false))
+    let dir = state.directory();
+    Some(SignedIn::of(&dir, dir.member(&UserId::parse(&owner).ok()?)?, false))
 }
 
 /// An appliance found on the LAN.
@@ -88,7 +87,7 @@ impl JoinPage {
     }
 }
 
-async fn page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+async fn page(state: AppState, ctx: Ctx) -> Result<Response, AppError> {
     if state.directory().school.is_some() {
         return Ok(Redirect::to("/").into_response());
     }
@@ -139,11 +138,7 @@ struct School {
     name: String,
 }
 
-async fn server_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    CsrfForm(form): CsrfForm<ServerForm>,
-) -> Result<Response, AppError> {
+async fn server_form(state: AppState, ctx: Ctx, CsrfForm(form): CsrfForm<ServerForm>) -> Result<Response, AppError> {
     let mut page = JoinPage::new(&ctx);
     page.address = form.address.clone();
     let Some(url) = normal_url(&form.address) else {
@@ -155,11 +150,7 @@ async fn server_form(
 
 /// A picture of the appliance's QR code (its label, its administration page): the
 /// address it holds, as if typed.
-async fn qr_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    FormWithFiles(form): FormWithFiles,
-) -> Result<Response, AppError> {
+async fn qr_form(state: AppState, ctx: Ctx, FormWithFiles(form): FormWithFiles) -> Result<Response, AppError> {
     let mut page = JoinPage::new(&ctx);
     let Some(picture) = form.files.into_iter().find(|f| f.field == "picture") else {
         page.error = Some(ctx.locale.t("join-qr-missing"));
@@ -269,11 +260,7 @@ struct DeviceCode {
 #[error("{0}: {1}")]
 pub struct Refusal(pub &'static str, pub String);
 
-async fn login_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    CsrfForm(form): CsrfForm<LoginForm>,
-) -> Result<Response, AppError> {
+async fn login_form(state: AppState, ctx: Ctx, CsrfForm(form): CsrfForm<LoginForm>) -> Result<Response, AppError> {
     if state.part::<Replication>().links.hub().is_some() {
         return Ok(Redirect::to(PATH).into_response());
     }
@@ -344,14 +331,14 @@ pub async fn join(state: &AppState, url: &str, login: &str, password: &str) -> R
 }
 
 /// The first sync failed (the link dropped): try again.
-async fn retry_form(State(state): State<AppState>, CsrfForm(_): CsrfForm<Empty>) -> Response {
+async fn retry_form(state: AppState, CsrfForm(_): CsrfForm<Empty>) -> Response {
     state.part::<Replication>().runner.trigger();
     Redirect::to(PATH).into_response()
 }
 
 /// Syncs now, and goes back to the page she was on.
 async fn sync_now_form(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     headers: axum::http::HeaderMap,
     CsrfForm(_): CsrfForm<Empty>,

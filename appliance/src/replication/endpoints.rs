@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use preau_sync::certificate::{CertError, Grant, Role};
@@ -234,13 +234,7 @@ fn admit(state: &AppState, chain: &preau_sync::certificate::Chain) -> Result<Gra
     Ok(leaf.clone())
 }
 
-async fn open(
-    State(state): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, Refused> {
+async fn open(state: AppState, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Result<Response, Refused> {
     let signed = signed_header(&headers)?;
     let opening: Open = decode(&body)?;
     // Only the holder of the leaf's key gets as far as the chain's checks.
@@ -334,12 +328,7 @@ async fn open(
 /// `GET /upstream`: the académie's server, to a teacher's computer this appliance enrolled,
 /// while the school lets its teachers' computers sync with it away from school (`None`
 /// otherwise, and from a hub).
-async fn upstream(
-    State(state): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Result<Response, Refused> {
+async fn upstream(state: AppState, method: Method, uri: Uri, headers: HeaderMap) -> Result<Response, Refused> {
     let signed = signed_header(&headers)?;
     let key = enrolled_key(&state, signed.replica)?;
     state.part::<Replication>().server.authenticate(&signed, &key, &method, &uri, &[])?;
@@ -435,7 +424,7 @@ async fn ranged(path: PathBuf, headers: &HeaderMap) -> Result<Response, Refused>
 }
 
 async fn offer(
-    State(state): State<AppState>,
+    state: AppState,
     Path(sid): Path<String>,
     method: Method,
     uri: Uri,
@@ -502,7 +491,7 @@ struct Length {
 }
 
 async fn upload_offset(
-    State(state): State<AppState>,
+    state: AppState,
     Path((sid, hash)): Path<(String, String)>,
     method: Method,
     uri: Uri,
@@ -512,7 +501,7 @@ async fn upload_offset(
 }
 
 async fn upload(
-    State(state): State<AppState>,
+    state: AppState,
     Path((sid, hash)): Path<(String, String)>,
     length: Result<Query<Length>, axum::extract::rejection::QueryRejection>,
     method: Method,
@@ -536,7 +525,7 @@ async fn upload(
 }
 
 async fn reply(
-    State(state): State<AppState>,
+    state: AppState,
     Path(sid): Path<String>,
     method: Method,
     uri: Uri,
@@ -618,7 +607,7 @@ fn sorted(mut files: Vec<FileMeta>) -> Vec<FileMeta> {
 }
 
 async fn files_plan(
-    State(state): State<AppState>,
+    state: AppState,
     Path(sid): Path<String>,
     method: Method,
     uri: Uri,
@@ -650,7 +639,7 @@ async fn files_plan(
 }
 
 async fn file_download(
-    State(state): State<AppState>,
+    state: AppState,
     Path((sid, hash)): Path<(String, String)>,
     method: Method,
     uri: Uri,
@@ -668,7 +657,7 @@ async fn file_download(
 }
 
 async fn file_offset(
-    State(state): State<AppState>,
+    state: AppState,
     Path((sid, hash)): Path<(String, String)>,
     method: Method,
     uri: Uri,
@@ -678,7 +667,7 @@ async fn file_offset(
 }
 
 async fn file_upload(
-    State(state): State<AppState>,
+    state: AppState,
     Path((sid, hash)): Path<(String, String)>,
     method: Method,
     uri: Uri,

@@ -9,7 +9,6 @@
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::State;
 use axum::http::StatusCode;
 use preau_sync::certificate::{Certificate, Chain, Grant, Role};
 use preau_sync::{Partition, ReplicaId, ReplicaIdentity, Scope, ScopeRule, Uai};
@@ -166,7 +165,7 @@ pub struct EnrollResponse {
 
 /// Redeems a code: the server side of enrolment.
 pub async fn enroll(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: crate::web::Ctx,
     Json(req): Json<EnrollRequest>,
 ) -> Result<Json<EnrollResponse>, Refused> {

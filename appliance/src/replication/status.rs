@@ -5,7 +5,6 @@
 
 use askama::Template;
 use axum::Json;
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use preau_sync::Uai;
@@ -50,6 +49,13 @@ fn elapsed(l: Locale, prefix: &str, at_ms: i64) -> String {
 /// The line every staff page shows once the server is enrolled.
 pub fn footer_note(state: &AppState, l: Locale) -> Option<String> {
     let replication = state.part::<Replication>();
+    // On the hub, how fresh the school's data is: when its server last synced here.
+    if let Some(uai) = state.one_of_several() {
+        return Some(match replication.links.school_last_seen(uai).ok().flatten() {
+            Some(at) => l.ta("hub-school-synced", &[("ago", &ago(l, at))]),
+            None => l.t("hub-school-never"),
+        });
+    }
     let link = replication.links.hub()?;
     if state.config.role == crate::platform::config::Role::Device {
         return Some(device_note(state, l, link.hub_id));
@@ -71,7 +77,7 @@ fn device_note(state: &AppState, l: Locale, school: preau_sync::ReplicaId) -> St
     // what neither her school nor, away from it, the académie's server holds yet.
     let peers: Vec<_> = std::iter::once(school).chain(replication.links.away().map(|a| a.server)).collect();
     let key = peers.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
-    let pending = state.db.memo("unsent", key, move |reader| Ok(reader.unsent_documents(&peers)?)).map_or(0, |n| *n);
+    let pending = state.memo("unsent", key, move |reader| Ok(reader.unsent_documents(&peers)?)).map_or(0, |n| *n);
     let pending = (pending > 0).then(|| l.ta("device-pending", &[("n", &pending.to_string())]));
     let last = replication.last_success();
     let state = match (replication.runner.failing(), last) {
@@ -167,12 +173,12 @@ pub(crate) fn runner_state(state: &AppState) -> Result<RunnerState, AppError> {
     Ok(state.part::<Replication>().runner.state(last.as_ref()))
 }
 
-async fn local_state(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+async fn local_state(state: AppState, ctx: Ctx) -> Result<Response, AppError> {
     loopback(&ctx)?;
     Ok(Json(runner_state(&state)?).into_response())
 }
 
-async fn local_trigger(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+async fn local_trigger(state: AppState, ctx: Ctx) -> Result<Response, AppError> {
     loopback(&ctx)?;
     if state.part::<Replication>().links.hub().is_none() {
         return Err(AppError::bad("sync-advice-not-enrolled", "not enrolled"));
@@ -297,7 +303,7 @@ async fn page(
     })
 }
 
-async fn sync_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+async fn sync_page(state: AppState, ctx: Ctx) -> Result<Response, AppError> {
     director(ctx.user()?)?;
     page(&state, &ctx, None, None).await
 }
@@ -308,11 +314,7 @@ struct EnrollForm {
     code: String,
 }
 
-async fn enroll_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    CsrfForm(form): CsrfForm<EnrollForm>,
-) -> Result<Response, AppError> {
+async fn enroll_form(state: AppState, ctx: Ctx, CsrfForm(form): CsrfForm<EnrollForm>) -> Result<Response, AppError> {
     director(ctx.user()?)?;
     let message = match enrollment::enrol(&state, &form.hub, &form.code).await {
         Ok(_) => ctx.locale.t("sync-enrolled"),
@@ -324,11 +326,7 @@ async fn enroll_form(
     page(&state, &ctx, None, Some(message)).await
 }
 
-async fn sync_now_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    CsrfForm(_): CsrfForm<Empty>,
-) -> Result<Response, AppError> {
+async fn sync_now_form(state: AppState, ctx: Ctx, CsrfForm(_): CsrfForm<Empty>) -> Result<Response, AppError> {
     director(ctx.user()?)?;
     state.part::<Replication>().runner.trigger();
     Ok(Redirect::to("/admin/sync").into_response())
@@ -339,11 +337,7 @@ struct DeviceForm {
     teacher: String,
 }
 
-async fn device_code(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    CsrfForm(form): CsrfForm<DeviceForm>,
-) -> Result<Response, AppError> {
+async fn device_code(state: AppState, ctx: Ctx, CsrfForm(form): CsrfForm<DeviceForm>) -> Result<Response, AppError> {
     director(ctx.user()?)?;
     let dir = state.directory();
     let member = UserId::parse(&form.teacher)
@@ -372,7 +366,7 @@ pub struct DeviceCode {
     responses((status = 201, body = DeviceCode), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = []), ("cookie" = [])))]
 async fn api_device_code(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     ApiUser(user): ApiUser,
 ) -> Result<(StatusCode, Json<DeviceCode>), ApiError> {
@@ -412,11 +406,7 @@ struct DiscardForm {
 }
 
 /// The director (or the hub's administrator) deletes refused changes kept aside.
-async fn discard_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    CsrfForm(form): CsrfForm<DiscardForm>,
-) -> Result<Response, AppError> {
+async fn discard_form(state: AppState, ctx: Ctx, CsrfForm(form): CsrfForm<DiscardForm>) -> Result<Response, AppError> {
     let user = replication_admin(&ctx, "quarantine")?;
     if !super::quarantine::discard(&state.part::<Replication>().links, form.id)? {
         return Err(AppError::NotFound);
@@ -436,7 +426,7 @@ fn replication_admin<'a>(ctx: &'a Ctx, what: &str) -> Result<&'a SignedIn, AppEr
 
 /// Back to the status page the action came from.
 fn back_to_status(user: &SignedIn) -> Response {
-    Redirect::to(if user.profile == Profile::AcademyAdmin { "/" } else { "/admin/sync" }).into_response()
+    Redirect::to(if user.profile == Profile::AcademyAdmin { "/hub" } else { "/admin/sync" }).into_response()
 }
 
 #[derive(Deserialize)]
@@ -444,11 +434,7 @@ struct RevokeForm {
     replica: String,
 }
 
-async fn revoke_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    CsrfForm(form): CsrfForm<RevokeForm>,
-) -> Result<Response, AppError> {
+async fn revoke_form(state: AppState, ctx: Ctx, CsrfForm(form): CsrfForm<RevokeForm>) -> Result<Response, AppError> {
     let user = replication_admin(&ctx, "revocation")?;
     let replica = form.replica.parse().map_err(|_| AppError::bad("error-bad-form", "replica id"))?;
     if !state.part::<Replication>().links.revoke(replica)? {
@@ -469,11 +455,7 @@ struct AwayForm {
 
 /// The director lets her teachers' computers sync with the académie's server away from
 /// school, or stops them (the hub hears it at the school's next sync).
-async fn away_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    CsrfForm(form): CsrfForm<AwayForm>,
-) -> Result<Response, AppError> {
+async fn away_form(state: AppState, ctx: Ctx, CsrfForm(form): CsrfForm<AwayForm>) -> Result<Response, AppError> {
     let user = ctx.user()?;
     director(user)?;
     let allowed = form.away.as_deref() == Some("on");
@@ -493,7 +475,7 @@ async fn away_form(
 /// The hub's pages: its administrator's login and dashboard.
 pub(crate) fn hub_routes() -> Routes {
     Routes::new()
-        .get("/", hub_page)
+        .get("/hub", hub_page)
         .post("/hub/login", hub_login)
         .post("/hub/logout", hub_logout)
         .post("/hub/codes", hub_code)
@@ -543,7 +525,7 @@ fn hub_view(
     render(&HubPage { c: Chrome::new(ctx), signed_in, schools, codes, quarantined, new_code, message })
 }
 
-async fn hub_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+async fn hub_page(state: AppState, ctx: Ctx) -> Result<Response, AppError> {
     hub_view(&state, &ctx, None, None)
 }
 
@@ -552,11 +534,7 @@ struct LoginForm {
     password: String,
 }
 
-async fn hub_login(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    CsrfForm(form): CsrfForm<LoginForm>,
-) -> Result<Response, AppError> {
+async fn hub_login(state: AppState, ctx: Ctx, CsrfForm(form): CsrfForm<LoginForm>) -> Result<Response, AppError> {
     let key = format!("{}:hub-admin", crate::platform::ratelimit::address_key(ctx.client_ip));
     if state.limits.attempt(&[(&key, crate::platform::ratelimit::PAIR)]).is_err() {
         return Err(AppError::TooManyAttempts { message: "login-too-many", detail: key });
@@ -570,22 +548,23 @@ async fn hub_login(
     state.limits.succeeded(&[&key], &[]);
     // The hub has one administrator account; its id only names its sessions.
     let admin_id = UserId::parse("0000000000000000")?;
-    let sid =
-        state.sessions.start(SignedIn::new(admin_id, Profile::AcademyAdmin, ctx.locale.t("hub-admin-name"), false));
-    let mut response = Redirect::to("/").into_response();
+    let sid = state.sessions.start(SignedIn::new(
+        None,
+        admin_id,
+        Profile::AcademyAdmin,
+        ctx.locale.t("hub-admin-name"),
+        false,
+    ));
+    let mut response = Redirect::to("/hub").into_response();
     if let Ok(v) = state.sessions.cookie(sid).parse() {
         response.headers_mut().insert(axum::http::header::SET_COOKIE, v);
     }
     Ok(response)
 }
 
-async fn hub_logout(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    CsrfForm(_): CsrfForm<Empty>,
-) -> Result<Response, AppError> {
+async fn hub_logout(state: AppState, ctx: Ctx, CsrfForm(_): CsrfForm<Empty>) -> Result<Response, AppError> {
     state.sessions.end(&ctx.sid);
-    Ok(Redirect::to("/").into_response())
+    Ok(Redirect::to("/hub").into_response())
 }
 
 #[derive(Deserialize)]
@@ -594,11 +573,7 @@ struct CodeForm {
     name: String,
 }
 
-async fn hub_code(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    CsrfForm(form): CsrfForm<CodeForm>,
-) -> Result<Response, AppError> {
+async fn hub_code(state: AppState, ctx: Ctx, CsrfForm(form): CsrfForm<CodeForm>) -> Result<Response, AppError> {
     if !admin(&ctx) {
         return Err(AppError::Unauthenticated);
     }
@@ -628,6 +603,7 @@ pub const SERVICE: Service = Service {
     api: api_routes,
     tags: &[("sync", "Replication: enrolling a computer")],
     home: |h| Box::pin(home_tiles(h)),
+    on_hub: false,
     ..Service::NOTHING
 };
 

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
@@ -194,13 +194,20 @@ pub struct Letter {
     pub pictures: Vec<String>,
     /// Pupils: the address in the QR card (empty when revoked).
     pub qr_url: String,
-    /// Where to log in.
+    /// Where to log in at school.
     pub url: String,
+    /// Where to log in away from school: the school's address on the académie's hub, once
+    /// the school syncs with one (empty before).
+    pub home_url: String,
     /// Pupil letter (card, pictures) or adult letter.
     pub pupil: bool,
     /// The QR card as inline SVG (pages only).
     #[serde(skip)]
     pub qr_svg: String,
+    /// Pupils, once the school syncs with a hub: the card's code for home, which leads to
+    /// the hub (`home_url/qr/…`), as inline SVG (pages only).
+    #[serde(skip)]
+    pub home_qr_svg: String,
     /// Picture labels in the reader's language (pages only).
     #[serde(skip)]
     pub picture_labels: Vec<(String, String)>,
@@ -229,6 +236,18 @@ fn letter(
     };
     let qr_url =
         if pupil && !cred.qr_secret.is_empty() { format!("{base}/qr/{}", cred.qr_secret) } else { String::new() };
+    let home_url = state
+        .part::<Replication>()
+        .links
+        .hub()
+        .zip(dir.uai())
+        .map(|(hub, uai)| crate::school::portal::school_url(&hub.url, uai))
+        .unwrap_or_default();
+    let home_qr_svg = if qr_url.is_empty() || home_url.is_empty() {
+        String::new()
+    } else {
+        crate::platform::qr::svg(&format!("{home_url}/qr/{}", cred.qr_secret))
+    };
     let pictures: Vec<String> =
         cred.picture_secret.split(',').filter(|p| secrets::PICTURES.contains(p)).map(Into::into).collect();
     Letter {
@@ -242,6 +261,8 @@ fn letter(
         qr_svg: if qr_url.is_empty() { String::new() } else { crate::platform::qr::svg(&qr_url) },
         qr_url,
         url: base,
+        home_url,
+        home_qr_svg,
         pupil,
     }
 }
@@ -303,7 +324,7 @@ struct ClassPage {
     tablets: i64,
 }
 
-async fn class_page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, AppError> {
+async fn class_page(state: AppState, ctx: Ctx, Path(id): Path<String>) -> Result<Response, AppError> {
     let roster = with_locks(&state, roster(&state.directory(), ctx.user()?, &id)?);
     let class = ClassId::parse(&roster.class_id)?;
     render(&ClassPage {
@@ -327,7 +348,7 @@ struct AccountsPage {
     pupils: usize,
 }
 
-async fn accounts_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+async fn accounts_page(state: AppState, ctx: Ctx) -> Result<Response, AppError> {
     let dir = state.directory();
     let lines = all_accounts(&dir, ctx.user()?, &ctx.locale)?;
     let classes = dir
@@ -396,7 +417,7 @@ struct AuditPage {
     lines: Vec<AuditLine>,
 }
 
-async fn audit_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+async fn audit_page(state: AppState, ctx: Ctx) -> Result<Response, AppError> {
     let lines = audit_lines(&state, ctx.user()?, &ctx.locale)?;
     render(&AuditPage { c: Chrome::new(&ctx), lines })
 }
@@ -408,7 +429,7 @@ struct LettersIndex {
     classes: Vec<(String, String)>,
 }
 
-async fn letters_index(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+async fn letters_index(state: AppState, ctx: Ctx) -> Result<Response, AppError> {
     director(ctx.user()?)?;
     let dir = state.directory();
     let classes = dir.current_classes().iter().map(|c| (c.id.to_string(), c.class.name.clone())).collect();
@@ -425,7 +446,7 @@ pub struct ResetRequest {
 }
 
 async fn reset(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<ResetRequest>,
@@ -435,7 +456,7 @@ async fn reset(
 }
 
 async fn new_qr_card(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<Empty>,
@@ -445,7 +466,7 @@ async fn new_qr_card(
 }
 
 async fn revoke_qr_card(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<Empty>,
@@ -457,7 +478,7 @@ async fn revoke_qr_card(
 }
 
 async fn unlock(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<Empty>,
@@ -469,7 +490,7 @@ async fn unlock(
 /// Makes this browser a tablet of the class, ends the teacher's session on it and opens the
 /// class's login page: the tablet is ready for the pupils.
 async fn mark_tablet(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<Empty>,
@@ -487,7 +508,7 @@ async fn mark_tablet(
 
 /// Withdraws every tablet of the class (one was lost or given away).
 async fn remove_tablets(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<Empty>,
@@ -512,25 +533,17 @@ fn letters_page(state: &AppState, ctx: &Ctx, letters: Vec<Letter>) -> Result<Res
     render(&LettersPage { c: Chrome::new(ctx), school, letters })
 }
 
-async fn class_pupil_letters(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
+async fn class_pupil_letters(state: AppState, ctx: Ctx, Path(id): Path<String>) -> Result<Response, AppError> {
     let letters = class_letters(&state, &ctx.locale, ctx.user()?, &id, Who::Pupils)?;
     letters_page(&state, &ctx, letters)
 }
 
-async fn class_parent_letters(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
+async fn class_parent_letters(state: AppState, ctx: Ctx, Path(id): Path<String>) -> Result<Response, AppError> {
     let letters = class_letters(&state, &ctx.locale, ctx.user()?, &id, Who::Parents)?;
     letters_page(&state, &ctx, letters)
 }
 
-async fn account_letter(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, AppError> {
+async fn account_letter(state: AppState, ctx: Ctx, Path(id): Path<String>) -> Result<Response, AppError> {
     let letter = account_letter_of(&state, &ctx.locale, ctx.user()?, &id)?;
     letters_page(&state, &ctx, vec![letter])
 }
@@ -552,44 +565,28 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
 /// Every current account of the school (director).
 #[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts",
     responses((status = 200, body = Vec<AccountLine>), (status = 403, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
-async fn api_accounts(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    ApiUser(user): ApiUser,
-) -> Result<Json<Vec<AccountLine>>, ApiError> {
+async fn api_accounts(state: AppState, ctx: Ctx, ApiUser(user): ApiUser) -> Result<Json<Vec<AccountLine>>, ApiError> {
     Ok(Json(all_accounts(&state.directory(), &user, &ctx.locale)?))
 }
 
 /// A class's pupils and parents (its teachers and the director).
 #[utoipa::path(get, path = "/api/v1/classes/{id}/roster", tag = "accounts", params(("id" = String, Path, description = "Class id")),
     responses((status = 200, body = Roster), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
-async fn api_roster(
-    State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-    Path(id): Path<String>,
-) -> Result<Json<Roster>, ApiError> {
+async fn api_roster(state: AppState, ApiUser(user): ApiUser, Path(id): Path<String>) -> Result<Json<Roster>, ApiError> {
     Ok(Json(with_locks(&state, roster(&state.directory(), &user, &id)?)))
 }
 
 /// The newest 500 lines of the account audit: resets, letters, QR cards, unlocks (director).
 #[utoipa::path(get, path = "/api/v1/accounts/audit", tag = "accounts",
     responses((status = 200, body = Vec<AuditLine>), (status = 403, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
-async fn api_audit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    ApiUser(user): ApiUser,
-) -> Result<Json<Vec<AuditLine>>, ApiError> {
+async fn api_audit(state: AppState, ctx: Ctx, ApiUser(user): ApiUser) -> Result<Json<Vec<AuditLine>>, ApiError> {
     Ok(Json(audit_lines(&state, &user, &ctx.locale)?))
 }
 
 /// Lifts a pupil's lock after wrong pictures (their teachers and the director).
 #[utoipa::path(post, path = "/api/v1/accounts/{id}/unlock", tag = "accounts", params(("id" = String, Path, description = "User id")),
     responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
-async fn api_unlock(
-    State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
+async fn api_unlock(state: AppState, ApiUser(user): ApiUser, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     accounts::unlock_pupil(&state, &user, &id)?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -601,7 +598,7 @@ async fn api_unlock(
     responses((status = 200, body = Letter), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = []), ("cookie" = [])))]
 async fn api_reset(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
@@ -615,7 +612,7 @@ async fn api_reset(
 #[utoipa::path(post, path = "/api/v1/accounts/{id}/qr", tag = "accounts", params(("id" = String, Path, description = "Pupil id")),
     responses((status = 200, body = Letter), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 async fn api_new_qr(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
@@ -628,7 +625,7 @@ async fn api_new_qr(
 #[utoipa::path(delete, path = "/api/v1/accounts/{id}/qr", tag = "accounts", params(("id" = String, Path, description = "Pupil id")),
     responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 async fn api_revoke_qr(
-    State(state): State<AppState>,
+    state: AppState,
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
@@ -640,7 +637,7 @@ async fn api_revoke_qr(
 #[utoipa::path(get, path = "/api/v1/accounts/{id}/letter", tag = "accounts", params(("id" = String, Path, description = "User id")),
     responses((status = 200, body = Letter), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 async fn api_letter(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
@@ -653,7 +650,7 @@ async fn api_letter(
     params(("id" = String, Path, description = "Class id"), ("who" = inline(Who), Path, description = "pupils or parents")),
     responses((status = 200, body = Vec<Letter>), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 async fn api_class_letters(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     ApiUser(user): ApiUser,
     Path((id, who)): Path<(String, String)>,
@@ -702,7 +699,7 @@ struct AppliancePage {
     w: Whereabouts,
 }
 
-async fn appliance_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+async fn appliance_page(state: AppState, ctx: Ctx) -> Result<Response, AppError> {
     director(ctx.user()?)?;
     render(&AppliancePage { c: Chrome::new(&ctx), w: whereabouts(&state) })
 }
@@ -714,14 +711,20 @@ struct ApplianceLabel {
     w: Whereabouts,
 }
 
-async fn appliance_label(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+async fn appliance_label(state: AppState, ctx: Ctx) -> Result<Response, AppError> {
     director(ctx.user()?)?;
     render(&ApplianceLabel { c: Chrome::new(&ctx), w: whereabouts(&state) })
 }
 
 /// The director's pages (accounts, letters, the audit, the appliance) and the class pages.
-pub const SERVICE: Service =
-    Service { name: "admin", pages: routes, api: api_routes, home: |h| Box::pin(home_tiles(h)), ..Service::NOTHING };
+pub const SERVICE: Service = Service {
+    name: "admin",
+    pages: routes,
+    api: api_routes,
+    home: |h| Box::pin(home_tiles(h)),
+    on_hub: false,
+    ..Service::NOTHING
+};
 
 async fn home_tiles(h: &Home<'_>) -> Result<HomePart, AppError> {
     let l = h.l();

@@ -203,6 +203,22 @@ impl RowReader<'_> {
     }
 }
 
+/// A `school` read-model row.
+fn school_row(cells: &[Cell]) -> Option<School> {
+    let r = RowReader { table: Table::School, cells };
+    Some(School {
+        uai: Uai::parse(&r.text("uai")).ok()?,
+        info: SchoolInfo {
+            name: r.text("name"),
+            address: r.text("address"),
+            postcode: r.text("postcode"),
+            commune: r.text("commune"),
+            academy: r.text("academy"),
+            away_sync: r.int("away_sync") != 0,
+        },
+    })
+}
+
 impl Directory {
     /// Reads the directory from the store's read models (a school appliance holds one school).
     pub fn load(store: &Reader) -> Result<Self, AppError> {
@@ -210,10 +226,18 @@ impl Directory {
     }
 
     /// Reads one school's directory on a replica that holds several (the academy hub):
-    /// that school's two documents' rows, by index.
+    /// that school's two documents' rows, by index. (Every row's UAI is its document's
+    /// partition's, never what the document says.)
     pub fn load_school(store: &Reader, uai: &Uai) -> Result<Self, AppError> {
         let docs = [directory_address(uai).id().to_string(), credentials_address(uai).id().to_string()];
         Self::from_tables(|table: Table| Ok(store.rows_of(table, &docs)?))
+    }
+
+    /// Every school a replica holds (the hub's), by name.
+    pub fn schools(store: &Reader) -> Result<Vec<School>, AppError> {
+        let mut found: Vec<School> = store.rows(Table::School)?.iter().filter_map(|cells| school_row(cells)).collect();
+        found.sort_by(|a, b| (&a.info.name, &a.uai).cmp(&(&b.info.name, &b.uai)));
+        Ok(found)
     }
 
     /// This directory with one of the school's two documents replaced by its new
@@ -236,19 +260,9 @@ impl Directory {
     fn from_tables(mut rows: impl FnMut(Table) -> Result<Vec<Vec<Cell>>, AppError>) -> Result<Self, AppError> {
         let mut dir = Directory::default();
         for cells in rows(Table::School)? {
-            let r = RowReader { table: Table::School, cells: &cells };
-            let Ok(uai) = Uai::parse(&r.text("uai")) else { continue };
-            dir.school = Some(School {
-                uai,
-                info: SchoolInfo {
-                    name: r.text("name"),
-                    address: r.text("address"),
-                    postcode: r.text("postcode"),
-                    commune: r.text("commune"),
-                    academy: r.text("academy"),
-                    away_sync: r.int("away_sync") != 0,
-                },
-            });
+            if let Some(school) = school_row(&cells) {
+                dir.school = Some(school);
+            }
         }
         for cells in rows(Table::SchoolClass)? {
             let r = RowReader { table: Table::SchoolClass, cells: &cells };

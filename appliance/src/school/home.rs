@@ -4,8 +4,8 @@
 
 use askama::Template;
 use axum::Json;
-use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::extract::Path;
+use axum::response::{IntoResponse, Redirect, Response};
 use preau_sync::Partition;
 use preau_sync::store::NewsFilter;
 use serde::Serialize;
@@ -76,7 +76,7 @@ pub struct PublicSchool {
 pub async fn public_school(state: &AppState) -> Result<PublicSchool, AppError> {
     let school = state.directory().school.clone().ok_or(AppError::NotFound)?;
     let partition = Partition::School(school.uai.clone());
-    let posts = state.db.read(|store| Ok(store.news(&NewsFilter::Public(&partition), 20)?))?;
+    let posts = state.db.read(|store| Ok(store.news(&school.uai, &NewsFilter::Public(&partition), 20)?))?;
     Ok(PublicSchool {
         uai: school.uai.to_string(),
         name: school.info.name,
@@ -212,8 +212,12 @@ struct HomePage {
     panels: Vec<String>,
 }
 
-async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+async fn home(state: AppState, ctx: Ctx) -> Result<Response, AppError> {
     let Some(user) = ctx.signed_in.clone() else {
+        // The hub, before this browser chose a school: its front door.
+        if state.directory().school.is_none() {
+            return Ok(Redirect::to("/ecoles").into_response());
+        }
         return render(&PublicPage { c: Chrome::new(&ctx), school: public_school(&state).await? });
     };
     let dir = state.directory();
@@ -222,7 +226,7 @@ async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppEr
     render(&home_page(&state, &ctx, &dir, &user, first_child, pupil.as_ref(), "/").await?).map(kept)
 }
 
-async fn child_home(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, AppError> {
+async fn child_home(state: AppState, ctx: Ctx, Path(id): Path<String>) -> Result<Response, AppError> {
     let user = ctx.user()?;
     let child = UserId::parse(&id)?;
     let dir = state.directory();
@@ -253,7 +257,7 @@ async fn home_page(
     };
     let home = Home { state, chrome: &chrome, dir, user, member, classes: &taught, pupil, back };
     let (mut tiles, mut panels) = (Vec::new(), Vec::new());
-    for service in state.part::<Services>().0 {
+    for service in &state.part::<Services>().0 {
         let part = (service.home)(&home).await?;
         tiles.extend(part.tiles);
         panels.extend(part.panel);
@@ -323,7 +327,7 @@ struct TeamPage {
     members: Vec<TeamMember>,
 }
 
-async fn team(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+async fn team(state: AppState, ctx: Ctx) -> Result<Response, AppError> {
     let members = team_of(&state.directory(), &ctx.locale, ctx.user()?)?;
     render(&TeamPage { c: Chrome::new(&ctx), members }).map(kept)
 }
@@ -336,25 +340,21 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
 
 /// The school's public information and public news (no login).
 #[utoipa::path(get, path = "/api/v1/school", tag = "school", responses((status = 200, body = PublicSchool)))]
-async fn api_school(State(state): State<AppState>) -> Result<Json<PublicSchool>, ApiError> {
+async fn api_school(state: AppState) -> Result<Json<PublicSchool>, ApiError> {
     Ok(Json(public_school(&state).await?))
 }
 
 /// Who is signed in: profile, classes, children.
 #[utoipa::path(get, path = "/api/v1/me", tag = "school",
     responses((status = 200, body = Me), (status = 401, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
-async fn api_me(State(state): State<AppState>, ctx: Ctx, ApiUser(user): ApiUser) -> Result<Json<Me>, ApiError> {
+async fn api_me(state: AppState, ctx: Ctx, ApiUser(user): ApiUser) -> Result<Json<Me>, ApiError> {
     Ok(Json(me(&state.directory(), &ctx.locale, &user)?))
 }
 
 /// The school team (staff only).
 #[utoipa::path(get, path = "/api/v1/team", tag = "school",
     responses((status = 200, body = Vec<TeamMember>), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
-async fn api_team(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    ApiUser(user): ApiUser,
-) -> Result<Json<Vec<TeamMember>>, ApiError> {
+async fn api_team(state: AppState, ctx: Ctx, ApiUser(user): ApiUser) -> Result<Json<Vec<TeamMember>>, ApiError> {
     Ok(Json(team_of(&state.directory(), &ctx.locale, &user)?))
 }
 

@@ -1,6 +1,7 @@
 //! The school itself: its directory and the permission predicates over it, accounts and
-//! logins, structures, setup, the director's pages, the home pages, ONDE imports, the demo
-//! school, and the rule machinery every service's documents go through.
+//! logins, structures, setup, the director's pages, the home pages, the hub's front door
+//! (`portal`), ONDE imports, the demo school, and the rule machinery every service's
+//! documents go through.
 
 pub mod accounts;
 pub mod admin;
@@ -10,6 +11,7 @@ pub mod edit;
 pub mod home;
 pub mod onde;
 pub mod permissions;
+pub mod portal;
 pub mod rule;
 pub mod setup;
 pub mod structures;

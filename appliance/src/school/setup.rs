@@ -2,7 +2,6 @@
 //! nothing else is reachable (see `app::first_run`).
 
 use askama::Template;
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use preau_sync::kinds::credentials::Credential;
@@ -41,7 +40,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
 /// director's session.
 #[utoipa::path(post, path = "/api/v1/setup", tag = "school", request_body = SetupForm,
     responses((status = 200, body = crate::school::accounts::api::Token), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn api_setup(State(state): State<AppState>, ApiJson(form): ApiJson<SetupForm>) -> Result<Response, ApiError> {
+async fn api_setup(state: AppState, ApiJson(form): ApiJson<SetupForm>) -> Result<Response, ApiError> {
     match set_up(&state, &form).await {
         Ok(member) => Ok(crate::school::accounts::api::token(&state, &member, false).into_response()),
         Err(SetupRefusal::Done) => Err(AppError::Forbidden("setup is already done".into()).into()),
@@ -104,7 +103,7 @@ pub struct SetupForm {
     confirm: String,
 }
 
-async fn setup_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+async fn setup_page(state: AppState, ctx: Ctx) -> Result<Response, AppError> {
     if state.directory().school.is_some() {
         return Ok(Redirect::to("/").into_response());
     }
@@ -122,11 +121,7 @@ struct RestoreForm {
 /// « Cette école a déjà un serveur Préau »: a replacement (for a broken appliance, or the
 /// laptop that served the class) enrols with the hub, whose first sync brings the school,
 /// its accounts and its work back.
-async fn restore_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    CsrfForm(form): CsrfForm<RestoreForm>,
-) -> Result<Response, AppError> {
+async fn restore_form(state: AppState, ctx: Ctx, CsrfForm(form): CsrfForm<RestoreForm>) -> Result<Response, AppError> {
     if state.directory().school.is_some() {
         return Err(AppError::Forbidden("setup is already done".into()));
     }
@@ -148,7 +143,7 @@ async fn restore_form(
 }
 
 /// The school's first sync from the hub failed: try again.
-async fn retry_form(State(state): State<AppState>, CsrfForm(_): CsrfForm<Empty>) -> Result<Response, AppError> {
+async fn retry_form(state: AppState, CsrfForm(_): CsrfForm<Empty>) -> Result<Response, AppError> {
     if state.directory().school.is_some() {
         return Err(AppError::Forbidden("setup is already done".into()));
     }
@@ -238,11 +233,7 @@ impl From<AppError> for SetupRefusal {
     }
 }
 
-async fn setup(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    CsrfForm(form): CsrfForm<SetupForm>,
-) -> Result<Response, AppError> {
+async fn setup(state: AppState, ctx: Ctx, CsrfForm(form): CsrfForm<SetupForm>) -> Result<Response, AppError> {
     match set_up(&state, &form).await {
         Ok(member) => Ok(crate::school::accounts::sign_in_response(&state, &ctx, &member, false, "/")),
         Err(SetupRefusal::Done) => Err(AppError::Forbidden("setup is already done".into())),
@@ -281,4 +272,5 @@ pub fn create_school(
 }
 
 /// Setting the school up, on first start.
-pub const SERVICE: Service = Service { name: "setup", pages: routes, api: api_routes, ..Service::NOTHING };
+pub const SERVICE: Service =
+    Service { name: "setup", pages: routes, api: api_routes, on_hub: false, ..Service::NOTHING };

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use preau_sync::kinds::directory::{Group, Person, SchoolClass};
@@ -39,7 +39,7 @@ pub(crate) async fn edit_directory<T: Send + 'static>(
     state: &AppState,
     edit: impl FnOnce(&mut SchoolDirectory, &mut Credentials) -> Result<T, AppError> + Send + 'static,
 ) -> Result<T, AppError> {
-    let uai = state.directory().uai().cloned().ok_or(AppError::NotFound)?;
+    let uai = state.uai()?;
     let result = state
         .db
         .run(move |store| SchoolDocs::edit(store, &uai, |d| edit(&mut d.directory, &mut d.credentials)))
@@ -314,7 +314,7 @@ fn structures_page(state: &AppState, ctx: &Ctx, error: Option<&AppError>) -> Res
     render_status(&page, error.map_or(StatusCode::OK, AppError::status))
 }
 
-async fn page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+async fn page(state: AppState, ctx: Ctx) -> Result<Response, AppError> {
     director(ctx.user()?)?;
     structures_page(&state, &ctx, None)
 }
@@ -328,16 +328,12 @@ fn after(state: &AppState, ctx: &Ctx, outcome: Result<String, AppError>) -> Resu
     }
 }
 
-async fn people_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    CsrfForm(form): CsrfForm<NewMember>,
-) -> Result<Response, AppError> {
+async fn people_form(state: AppState, ctx: Ctx, CsrfForm(form): CsrfForm<NewMember>) -> Result<Response, AppError> {
     let outcome = add_member(&state, ctx.user()?, form).await.map(|id| format!("/letters/account/{id}"));
     after(&state, &ctx, outcome)
 }
 
-async fn class_form(State(state): State<AppState>, ctx: Ctx, body: axum::body::Bytes) -> Result<Response, AppError> {
+async fn class_form(state: AppState, ctx: Ctx, body: axum::body::Bytes) -> Result<Response, AppError> {
     let pairs = ctx.form_pairs(&body)?;
     let values = |k: &'static str| pairs.iter().filter(move |(n, _)| n == k).map(|(_, v)| v.clone());
     let new = NewClass {
@@ -358,7 +354,7 @@ struct ChangeForm {
 }
 
 async fn teacher_form(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<ChangeForm>,
@@ -375,17 +371,13 @@ struct GroupForm {
     name: String,
 }
 
-async fn group_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    CsrfForm(form): CsrfForm<GroupForm>,
-) -> Result<Response, AppError> {
+async fn group_form(state: AppState, ctx: Ctx, CsrfForm(form): CsrfForm<GroupForm>) -> Result<Response, AppError> {
     let outcome = add_group(&state, ctx.user()?, &form.name).await.map(|_| "/admin/structures".to_owned());
     after(&state, &ctx, outcome)
 }
 
 async fn member_form(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<ChangeForm>,
@@ -446,7 +438,7 @@ pub struct GroupInfo {
 #[utoipa::path(post, path = "/api/v1/people", tag = "school", request_body = NewMember,
     responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 async fn api_add_member(
-    State(state): State<AppState>,
+    state: AppState,
     ApiUser(user): ApiUser,
     ApiJson(body): ApiJson<NewMember>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
@@ -458,7 +450,7 @@ async fn api_add_member(
 #[utoipa::path(post, path = "/api/v1/classes", tag = "school", request_body = NewClass,
     responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 async fn api_add_class(
-    State(state): State<AppState>,
+    state: AppState,
     ApiUser(user): ApiUser,
     ApiJson(body): ApiJson<NewClass>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
@@ -470,7 +462,7 @@ async fn api_add_class(
 #[utoipa::path(put, path = "/api/v1/classes/{id}/teachers", tag = "school", params(("id" = String, Path, description = "Class id")), request_body = UserIds,
     responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 async fn api_set_teachers(
-    State(state): State<AppState>,
+    state: AppState,
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UserIds>,
@@ -482,7 +474,7 @@ async fn api_set_teachers(
 /// The school's groups (director).
 #[utoipa::path(get, path = "/api/v1/groups", tag = "school",
     responses((status = 200, body = Vec<GroupInfo>), (status = 403, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
-async fn api_groups(State(state): State<AppState>, ApiUser(user): ApiUser) -> Result<Json<Vec<GroupInfo>>, ApiError> {
+async fn api_groups(state: AppState, ApiUser(user): ApiUser) -> Result<Json<Vec<GroupInfo>>, ApiError> {
     director(&user)?;
     let dir = state.directory();
     Ok(Json(
@@ -497,7 +489,7 @@ async fn api_groups(State(state): State<AppState>, ApiUser(user): ApiUser) -> Re
 #[utoipa::path(post, path = "/api/v1/groups", tag = "school", request_body = NewGroup,
     responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 async fn api_add_group(
-    State(state): State<AppState>,
+    state: AppState,
     ApiUser(user): ApiUser,
     ApiJson(body): ApiJson<NewGroup>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
@@ -509,7 +501,7 @@ async fn api_add_group(
 #[utoipa::path(put, path = "/api/v1/groups/{id}/members", tag = "school", params(("id" = String, Path, description = "Group id")), request_body = UserIds,
     responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 async fn api_set_members(
-    State(state): State<AppState>,
+    state: AppState,
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UserIds>,
@@ -524,6 +516,7 @@ pub const SERVICE: Service = Service {
     pages: routes,
     api: api_routes,
     home: |h| Box::pin(home_tiles(h)),
+    on_hub: false,
     ..Service::NOTHING
 };
 

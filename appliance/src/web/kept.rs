@@ -14,9 +14,11 @@ use axum::body::{Body, Bytes, HttpBody as _};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 
+use super::SignedIn;
 use crate::platform::i18n::Locale;
 use crate::platform::shelf::Shelf;
 use crate::school::directory::{Profile, UserId};
+use preau_sync::Uai;
 
 /// Rendered bytes kept at most, all rendered from the replica's newest generation: a
 /// 300-pupil school's home pages (about 4 KB each, 1.2 MB) three times over. When full,
@@ -38,10 +40,12 @@ pub fn kept(mut response: Response) -> Response {
     response
 }
 
-/// Everything a kept page may depend on besides the replica: who asks (as the page header
-/// names them), in which language, on which day, with which footer, for which address.
+/// Everything a kept page may depend on besides the replica: who asks, at which school (as
+/// the page header names them), in which language, on which day, with which footer, for
+/// which address.
 #[derive(PartialEq, Eq, Hash)]
 pub struct Key {
+    school: Option<Uai>,
     user: UserId,
     profile: Profile,
     name: String,
@@ -53,13 +57,13 @@ pub struct Key {
 }
 
 impl Key {
-    /// The key of a page at `target` (path and query) asked by `user`, a `profile` whose
-    /// header shows `name`.
-    pub fn new(user: &UserId, profile: Profile, name: &str, locale: Locale, note: Option<&str>, target: &str) -> Self {
+    /// The key of a page at `target` (path and query) asked by `who`.
+    pub fn new(who: &SignedIn, locale: Locale, note: Option<&str>, target: &str) -> Self {
         Self {
-            user: user.clone(),
-            profile,
-            name: name.to_owned(),
+            school: who.school.clone(),
+            user: who.user.clone(),
+            profile: who.profile,
+            name: who.display_name.clone(),
             lang: locale.lang(),
             day: crate::platform::clock::now_ms().div_euclid(86_400_000),
             note: note.map(str::to_owned),
@@ -173,8 +177,14 @@ mod tests {
     async fn a_page_serves_its_person_until_the_replica_changes() {
         let kept_pages = KeptPages::default();
         let (lea, tom) = (who("Léa"), who("Tom"));
-        let key =
-            |w: &(UserId, &str), target: &str| Key::new(&w.0, Profile::Pupil, w.1, Locale::default(), None, target);
+        let key = |w: &(UserId, &str), target: &str| {
+            Key::new(
+                &SignedIn::new(None, w.0.clone(), Profile::Pupil, w.1.into(), false),
+                Locale::default(),
+                None,
+                target,
+            )
+        };
         let page = |html: &str| kept(Response::new(Body::from(html.to_owned())));
         let served = kept_pages.keep(key(&lea, "/"), 7, "t1", page("<p>t1</p><i>t1</i>")).await;
         assert_eq!(body(served).await, "<p>t1</p><i>t1</i>", "given back as it was");

@@ -7,16 +7,17 @@ pub mod error_page;
 pub mod files;
 pub mod kept;
 pub mod routes;
+pub mod schools;
 pub mod service;
 pub mod session;
 pub mod upload;
 pub mod window;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -32,16 +33,31 @@ pub use kept::kept;
 pub use routes::Routes;
 pub use session::{Ctx, Sessions, SignedIn};
 
-/// What every request can reach: one shared allocation, so that handing it to a request
-/// costs one reference count (the extractors clone it several times per request).
+/// What every request can reach: the server's shared state, and the school the request acts
+/// within (two reference counts to hand to a request). Handlers take it as an extractor
+/// (`state: AppState`): on the hub, the session layer puts there the state within the
+/// request's school; elsewhere it is the server's own.
 #[derive(Clone)]
-pub struct AppState(Arc<Shared>);
+pub struct AppState {
+    shared: Arc<Shared>,
+    school: Arc<schools::School>,
+}
 
 impl std::ops::Deref for AppState {
     type Target = Shared;
 
     fn deref(&self) -> &Shared {
-        &self.0
+        &self.shared
+    }
+}
+
+impl FromRequestParts<AppState> for AppState {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(parts.extensions.get::<AppState>().cloned().unwrap_or_else(|| state.clone()))
     }
 }
 
@@ -51,8 +67,8 @@ pub struct Shared {
     pub config: Arc<Config>,
     /// The replica.
     pub db: Db,
-    /// The directory snapshot, replaced after each change.
-    directory: RwLock<Arc<Directory>>,
+    /// The hub's schools (empty elsewhere).
+    schools: schools::Schools,
     /// Logged-in sessions.
     pub sessions: Sessions,
     /// Pages kept as rendered, per person.
@@ -102,10 +118,10 @@ impl AppState {
         let sessions = Sessions::new(session_key, &config);
         let files = crate::platform::files::FileStore::open(config.data_dir.join("files"))
             .map_err(|e| AppError::Internal(format!("opening the file store: {e}")))?;
-        Ok(Self(Arc::new(Shared {
+        let shared = Arc::new(Shared {
             config: Arc::new(config),
             db,
-            directory: RwLock::new(Arc::new(directory)),
+            schools: schools::Schools::default(),
             sessions,
             kept: kept::KeptPages::default(),
             limits: RateLimits::default(),
@@ -113,7 +129,27 @@ impl AppState {
             discovery: std::sync::Mutex::default(),
             files,
             parts,
-        })))
+        });
+        Ok(Self { shared, school: Arc::new(schools::School::own(directory)) })
+    }
+
+    /// The state within school `uai`, on the hub (`NotFound` when it holds no such school);
+    /// elsewhere, the server's own when it is that school.
+    pub fn within(&self, uai: &preau_sync::Uai) -> Result<AppState, AppError> {
+        if self.config.role == crate::platform::config::Role::Hub {
+            let school = self.schools.get(&self.db, uai)?;
+            return Ok(Self { shared: self.shared.clone(), school });
+        }
+        match self.directory().uai() {
+            Some(own) if own == uai => Ok(self.clone()),
+            _ => Err(AppError::NotFound),
+        }
+    }
+
+    /// Whether this state acts within one school of several (on the hub, once
+    /// [`AppState::within`] chose it).
+    pub fn one_of_several(&self) -> Option<&preau_sync::Uai> {
+        self.school.uai()
     }
 
     /// What a part keeps in memory. Every part's state is put there when the server is
@@ -172,23 +208,34 @@ impl AppState {
         self.discovery.lock().unwrap_or_else(|p| p.into_inner()).take();
     }
 
-    /// The current directory snapshot.
+    /// The directory snapshot of the school this state acts within (on the hub, before a
+    /// school is chosen, an empty one: nobody, no class, no permission).
     pub fn directory(&self) -> Arc<Directory> {
-        self.directory.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.school.directory()
+    }
+
+    /// The UAI of the school this state acts within (`NotFound` before there is one).
+    pub fn uai(&self) -> Result<preau_sync::Uai, AppError> {
+        self.directory().uai().cloned().ok_or(AppError::NotFound)
     }
 
     /// Re-reads the directory after a change to it.
     pub async fn reload_directory(&self) -> Result<Arc<Directory>, AppError> {
-        let state = self.clone();
-        // Published while the store is still held, so that two concurrent edits can never
-        // publish their snapshots in the wrong order.
-        self.db
-            .run(move |store| {
-                let fresh = Arc::new(Directory::load(store)?);
-                *state.directory.write().unwrap_or_else(|p| p.into_inner()) = fresh.clone();
-                Ok(fresh)
-            })
-            .await
+        self.school.reload(&self.db).await
+    }
+
+    /// [`Db::memo`] within this state's school: the same question about the same ids has
+    /// another answer at another school of the hub.
+    pub fn memo<T: Send + Sync + 'static>(
+        &self,
+        what: &'static str,
+        key: String,
+        compute: impl FnOnce(&preau_sync::Reader) -> Result<T, AppError>,
+    ) -> Result<Arc<T>, AppError> {
+        match self.school.uai() {
+            Some(uai) => self.db.memo(what, format!("{uai}|{key}"), compute),
+            None => self.db.memo(what, key, compute),
+        }
     }
 }
 
@@ -247,7 +294,7 @@ pub fn compression() -> tower_http::compression::CompressionLayer<impl tower_htt
 
 /// Healthy when the storage answers a query (cheap enough to poll; `integrity_check` is
 /// for the maintenance commands).
-pub async fn healthz(State(state): State<AppState>) -> Response {
+pub async fn healthz(state: AppState) -> Response {
     match state.db.read(|store| Ok(store.rows(preau_sync::Table::School)?)) {
         Ok(_) => (StatusCode::OK, "ok\n").into_response(),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("storage: {e}\n")).into_response(),
@@ -323,6 +370,8 @@ pub struct Chrome {
     pub l: Locale,
     /// Signed-in person's display name, if any.
     pub user_name: Option<String>,
+    /// On the hub, the school the page is about.
+    pub school_name: Option<String>,
     /// Whether the header should offer the big pupil-friendly layout.
     pub pupil: bool,
     /// CSRF token for this session's forms.
@@ -340,6 +389,7 @@ impl Chrome {
         Self {
             l: ctx.locale,
             user_name: ctx.signed_in.as_ref().map(|s| s.display_name.clone()),
+            school_name: ctx.school_name.clone(),
             pupil: ctx.signed_in.as_ref().is_some_and(|s| s.profile == crate::school::directory::Profile::Pupil),
             csrf: ctx.csrf.clone(),
             sync_note: ctx.sync_note.clone(),

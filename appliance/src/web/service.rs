@@ -33,6 +33,11 @@ pub struct Service {
     pub parts: fn(&mut Parts),
     /// Its tiles, and perhaps a panel, on a signed-in person's home page.
     pub home: for<'a> fn(&'a Home<'a>) -> HomeFuture<'a>,
+    /// Whether the academy hub serves it too, for people away from school. What runs the
+    /// school itself (its setup, structures, rosters and letters, ONDE import, sync page)
+    /// is served by the school's own server only: its director does it there, and the
+    /// hub's pages never see a school's server-side state (`links.db`).
+    pub on_hub: bool,
 }
 
 impl Service {
@@ -46,11 +51,12 @@ impl Service {
         rules: &[],
         parts: |_| {},
         home: |_| Box::pin(async { Ok(HomePart::default()) }),
+        on_hub: true,
     };
 }
 
 /// Every service, for the pages that gather from them all (the home page).
-pub struct Services(pub &'static [&'static Service]);
+pub struct Services(pub Vec<&'static Service>);
 
 /// What a home page is being built for.
 pub struct Home<'a> {

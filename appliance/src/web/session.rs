@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::extract::connect_info::MockConnectInfo;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{Method, header};
 use axum::middleware::Next;
@@ -22,7 +22,8 @@ use super::{AppState, kept};
 use crate::platform::config::Config;
 use crate::platform::error::AppError;
 use crate::platform::i18n::Locale;
-use crate::school::directory::{Profile, UserId};
+use crate::school::directory::{Directory, Member, Profile, UserId};
+use preau_sync::Uai;
 
 const COOKIE: &str = "preau_sid";
 /// Logged-in sessions kept at most; the oldest idle ones go first.
@@ -33,6 +34,9 @@ const MAX_SESSIONS_PER_USER: usize = 10;
 /// A logged-in session.
 #[derive(Clone, Debug)]
 pub struct SignedIn {
+    /// At which school: the hub answers each session within its person's school (see
+    /// `web::schools`); `None` for the hub's administrator.
+    pub school: Option<Uai>,
     /// Who.
     pub user: UserId,
     /// As what.
@@ -46,8 +50,25 @@ pub struct SignedIn {
 
 impl SignedIn {
     /// A fresh session.
-    pub fn new(user: UserId, profile: Profile, display_name: String, must_change_password: bool) -> Self {
-        Self { user, profile, display_name, must_change_password, last_seen: Instant::now() }
+    pub fn new(
+        school: Option<Uai>,
+        user: UserId,
+        profile: Profile,
+        display_name: String,
+        must_change_password: bool,
+    ) -> Self {
+        Self { school, user, profile, display_name, must_change_password, last_seen: Instant::now() }
+    }
+
+    /// A fresh session for a member of `dir`'s school.
+    pub fn of(dir: &Directory, member: &Member, must_change_password: bool) -> Self {
+        Self::new(dir.uai().cloned(), member.id.clone(), member.profile, member.full_name(), must_change_password)
+    }
+
+    /// Whether this is `user` of `school` (ids are unique within a school; the hub holds
+    /// several).
+    pub fn is(&self, school: Option<&Uai>, user: &UserId) -> bool {
+        self.school.as_ref() == school && self.user == *user
     }
 }
 
@@ -113,8 +134,11 @@ impl Sessions {
         let sid = hex::encode(crate::platform::random_bytes::<32>());
         let mut map = self.by_sid.lock().unwrap_or_else(|p| p.into_inner());
         // One person cannot crowd others out of the table.
-        let mut mine: Vec<(String, Instant)> =
-            map.iter().filter(|(_, s)| s.user == session.user).map(|(k, s)| (k.clone(), s.last_seen)).collect();
+        let mut mine: Vec<(String, Instant)> = map
+            .iter()
+            .filter(|(_, s)| s.is(session.school.as_ref(), &session.user))
+            .map(|(k, s)| (k.clone(), s.last_seen))
+            .collect();
         if mine.len() >= MAX_SESSIONS_PER_USER {
             mine.sort_by_key(|(_, seen)| *seen);
             map.remove(&mine[0].0);
@@ -144,12 +168,13 @@ impl Sessions {
         self.by_sid.lock().unwrap_or_else(|p| p.into_inner()).remove(sid);
     }
 
-    /// Ends every session of a user (after a credential reset or a revoked card) but `keep`.
-    pub fn end_all_of(&self, user: &UserId, keep: Option<&str>) {
+    /// Ends every session of a school's user (after a credential reset or a revoked card)
+    /// but `keep`.
+    pub fn end_all_of(&self, school: Option<&Uai>, user: &UserId, keep: Option<&str>) {
         self.by_sid
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .retain(|sid, s| s.user != *user || Some(sid.as_str()) == keep);
+            .retain(|sid, s| !s.is(school, user) || Some(sid.as_str()) == keep);
     }
 
     /// The `Set-Cookie` value for `sid`.
@@ -190,6 +215,8 @@ pub struct Ctx {
     pub known_devices: Vec<String>,
     /// The class-tablet token this browser carries, if any.
     pub tablet: Option<String>,
+    /// On the hub, the name of the school the request acts within (pages name it).
+    pub school_name: Option<String>,
 }
 
 impl Ctx {
@@ -279,7 +306,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
 
 /// Middleware: gives every request a [`Ctx`], sets the sid cookie when it is new, and keeps
 /// a session that must change its password on the password page.
-pub async fn layer(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub async fn layer(state: AppState, mut request: Request, next: Next) -> Response {
     // Static assets are the same for everyone: no session to look up, and no cookie on an
     // answer that browsers keep for a year. Nor for a probe of the server's health.
     if request.uri().path().starts_with("/static/") || request.uri().path() == "/healthz" {
@@ -317,6 +344,22 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
     let mut fresh = existing.is_none() && !bearer;
     let mut sid = bearer_token.or(existing).unwrap_or_else(|| hex::encode(crate::platform::random_bytes::<32>()));
     let mut signed_in = state.sessions.touch(&sid);
+    // On the hub, the request acts within one school (`web::schools`): the signed-in
+    // person's, else the one this browser chose (`school::portal`); before either, within
+    // none, where nobody is anybody.
+    let state = match state.config.role {
+        crate::platform::config::Role::Hub => {
+            let school = match &signed_in {
+                Some(s) => s.school.clone(),
+                None => chosen_school(&cookies),
+            };
+            let within = school.and_then(|uai| state.within(&uai).ok());
+            let state = within.unwrap_or(state);
+            request.extensions_mut().insert(state.clone());
+            state
+        }
+        _ => state,
+    };
     // The desktop app's window is its computer's teacher (`window`).
     if signed_in.is_none()
         && !bearer
@@ -344,7 +387,7 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
     let keep = match &signed_in {
         Some(who) if request.method() == Method::GET && !bearer => {
             let target = request.uri().path_and_query().map_or("/", |p| p.as_str());
-            let key = kept::Key::new(&who.user, who.profile, &who.display_name, locale, sync_note.as_deref(), target);
+            let key = kept::Key::new(who, locale, sync_note.as_deref(), target);
             let generation = state.db.generation();
             if let Some(page) = state.kept.answer(&key, generation, &csrf) {
                 return page;
@@ -365,6 +408,7 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
         sync_note,
         known_devices,
         tablet,
+        school_name: state.one_of_several().and(state.directory().school.as_ref()).map(|s| s.info.name.clone()),
     });
     let mut response = next.run(request).await;
     // An error page, said again in the reader's language (`error_page::Shown`).
@@ -383,6 +427,15 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
         response.headers_mut().append(header::SET_COOKIE, v);
     }
     response
+}
+
+/// The cookie that names the school a browser chose on the hub (`school::portal`): which
+/// school's public page and login page it sees before anyone signs in. It grants nothing.
+pub const SCHOOL_COOKIE: &str = "preau_school";
+
+/// The school a browser chose on the hub, if its cookie names one.
+fn chosen_school(cookies: &[Cookie<'_>]) -> Option<Uai> {
+    cookies.iter().find(|c| c.name() == SCHOOL_COOKIE).and_then(|c| Uai::parse(c.value()).ok())
 }
 
 /// The cookie that lists the accounts this browser logged into.
@@ -418,8 +471,8 @@ mod tests {
     fn pupils_sessions_end_sooner_than_adults() {
         let sessions = Sessions::with_idle([7; 32], false, Duration::from_millis(30), Duration::from_secs(3600));
         let id = || UserId::random();
-        let pupil = sessions.start(SignedIn::new(id(), Profile::Pupil, "Léa".into(), false));
-        let teacher = sessions.start(SignedIn::new(id(), Profile::Teacher, "Sophie".into(), false));
+        let pupil = sessions.start(SignedIn::new(None, id(), Profile::Pupil, "Léa".into(), false));
+        let teacher = sessions.start(SignedIn::new(None, id(), Profile::Teacher, "Sophie".into(), false));
         assert!(sessions.touch(&pupil).is_some());
         std::thread::sleep(Duration::from_millis(60));
         assert!(sessions.touch(&pupil).is_none(), "idle pupil session ended");
@@ -434,7 +487,7 @@ mod tests {
         let sids: Vec<String> = (0..MAX_SESSIONS_PER_USER + 1)
             .map(|_| {
                 std::thread::sleep(Duration::from_millis(2));
-                sessions.start(SignedIn::new(pupil.clone(), Profile::Pupil, "Léa".into(), false))
+                sessions.start(SignedIn::new(None, pupil.clone(), Profile::Pupil, "Léa".into(), false))
             })
             .collect();
         assert!(sessions.touch(&sids[0]).is_none(), "the oldest went");

@@ -99,7 +99,7 @@ const DIRECTOR: &str = ".D.......";
 const CLASS_STAFF: &str = ".DT......";
 const STAFF: &str = ".DTtS....";
 
-/// The pages and endpoints (`app::school_routes`), in the order they are tried: reads,
+/// The pages and endpoints (`app::routes(Role::School)`), in the order they are tried: reads,
 /// then writes, then what ends or removes things.
 const PAGES: &[Row] = &[
     row("GET", "/healthz", "/healthz", ALL),
@@ -115,6 +115,10 @@ const PAGES: &[Row] = &[
         NOBODY,
     ),
     form("POST", "/setup/retry", "/setup/retry", &[], NOBODY),
+    // The hub's front door; at school, it leads to the school's home.
+    row("GET", "/ecoles", "/ecoles", ALL),
+    row("GET", "/ecoles/{uai}", "/ecoles/{uai}", ALL),
+    row("GET", "/ecoles/{uai}/qr/{secret}", "/ecoles/{uai}/qr/{qr}", ALL),
     row("GET", "/login", "/login", ALL),
     form("POST", "/login", "/login", &[("login", "julien.roche"), ("password", "preau-demo")], ALL),
     row("GET", "/password", "/password", SIGNED_IN),
@@ -735,6 +739,7 @@ impl Fixture {
             ("sid", "00".repeat(16)),
             ("replica", laptop.identity.id().to_string()),
             ("quarantined", quarantined),
+            ("uai", dir.uai().unwrap().to_string()),
         ]);
         Self { ids, members }
     }
@@ -765,7 +770,7 @@ fn legal_of_some(dir: &Directory, m: &Member) -> bool {
 
 /// A signed-in session for `member`, straight from the session table (no argon2 per row).
 fn session(server: &TestServer, member: &Member) -> String {
-    server.state.sessions.start(SignedIn::new(member.id.clone(), member.profile, member.full_name(), false))
+    server.state.sessions.start(SignedIn::of(&server.state.directory(), member, false))
 }
 
 /// What a profile got: past authorization, or refused.
@@ -837,7 +842,11 @@ fn check_complete(rows: &[Row], served: &BTreeSet<(String, String)>, what: &str)
 async fn every_route_has_an_expectation_for_every_profile_and_each_holds() {
     // 1. Complete: every route of the router and of the OpenAPI document has a row.
     let served: BTreeSet<(String, String)> =
-        preau_appliance::app::school_routes().served().iter().map(|(m, p)| (m.to_string(), p.clone())).collect();
+        preau_appliance::app::routes(preau_appliance::platform::config::Role::School)
+            .served()
+            .iter()
+            .map(|(m, p)| (m.to_string(), p.clone()))
+            .collect();
     let server = TestServer::demo().await;
     let doc: Value = reqwest::get(format!("{}/api/v1/openapi.json", server.base)).await.unwrap().json().await.unwrap();
     let operations: BTreeSet<(String, String)> = doc["paths"]

@@ -12,6 +12,7 @@ mod desktop;
 mod discovery;
 mod fuzz_regressions;
 mod homework;
+mod hub;
 mod liaison;
 mod messaging;
 mod network;

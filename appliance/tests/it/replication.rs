@@ -123,10 +123,10 @@ async fn a_school_enrols_syncs_with_the_hub_and_shows_its_status() {
     let mut admin = hub.browser();
     let password =
         preau_appliance::replication::status::new_admin_password(&hub.state.part::<Replication>().links).unwrap();
-    admin.get("/").await;
+    admin.get("/hub").await;
     admin.post("/hub/login", &[("password", "wrong")]).await;
     admin.post("/hub/login", &[("password", &password)]).await;
-    let page = admin.get("/").await;
+    let page = admin.get("/hub").await;
     assert!(page.contains("Serveurs d&#39;école enrôlés") && page.contains("École"), "{}", page.body);
     let page = admin.post("/hub/codes", &[("uai", "0290002B"), ("name", "École du Port")]).await;
     assert!(page.contains("École du Port (0290002B)"), "{}", page.body);
@@ -531,16 +531,16 @@ async fn forged_changes_are_quarantined_change_nothing_on_the_hub_and_can_be_dis
     let mut admin = hub.browser();
     let password =
         preau_appliance::replication::status::new_admin_password(&hub.state.part::<Replication>().links).unwrap();
-    admin.get("/").await;
+    admin.get("/hub").await;
     admin.post("/hub/login", &[("password", &password)]).await;
-    let page = admin.get("/").await;
+    let page = admin.get("/hub").await;
     assert!(page.contains("Modifications refusées") && page.contains("outside the shared partitions"), "{}", page.body);
     assert!(page.body.contains("École — <code>"), "the sender is named as enrolled: {}", page.body);
     let id = again[0].id.to_string();
     admin.post("/hub/quarantine/discard", &[("id", &id)]).await;
     assert!(hub.state.part::<Replication>().links.quarantined(10).unwrap().is_empty());
     assert!(!std::path::Path::new(&again[0].file).exists(), "its bytes are gone");
-    assert!(!admin.get("/").await.contains("Modifications refusées"));
+    assert!(!admin.get("/hub").await.contains("Modifications refusées"));
     assert_eq!(admin.post("/hub/quarantine/discard", &[("id", &id)]).await.status, 404);
 }
 

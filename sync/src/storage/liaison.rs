@@ -1,8 +1,8 @@
 //! The carnet de liaison's read model: notes, their recipients and signatures.
 
-use super::{Tx, placeholders};
+use super::{Tx, placeholders, within_school};
 use crate::error::Result;
-use crate::ids::Partition;
+use crate::ids::{Partition, Uai};
 use crate::kinds::liaison::{NoteRow, SignatureRow};
 
 /// Which liaison notes to read.
@@ -16,29 +16,32 @@ pub enum NoteFilter<'a> {
 }
 
 impl Tx<'_> {
-    /// Liaison notes (not withdrawn), newest first: those of a class partition, or those
-    /// for some pupils, or one note by id.
-    pub fn liaison_notes(&self, filter: &NoteFilter<'_>) -> Result<Vec<NoteRow>> {
+    /// A school's liaison notes (not withdrawn), newest first: those of a class partition,
+    /// or those for some pupils, or one note by id.
+    pub fn liaison_notes(&self, school: &Uai, filter: &NoteFilter<'_>) -> Result<Vec<NoteRow>> {
         const COLUMNS: &str = "n.doc_id, n.partition, n.note_id, n.title, n.body, n.ask, n.author, n.posted_at,
                                n.edited_at, n.reminded_at, n.recipients";
-        let (sql, args): (String, Vec<String>) = match filter {
+        let (within, args) = within_school("n.partition", school);
+        let mut args = args.to_vec();
+        let (sql, more): (String, Vec<String>) = match filter {
             NoteFilter::Class(p) => (
-                format!("SELECT {COLUMNS} FROM liaison_note n WHERE n.partition = ?1 AND n.withdrawn = 0"),
+                format!("SELECT {COLUMNS} FROM liaison_note n WHERE {within} AND n.partition = ? AND n.withdrawn = 0"),
                 vec![p.to_string()],
             ),
             NoteFilter::Pupils(pupils) => (
                 format!(
                     "SELECT DISTINCT {COLUMNS} FROM liaison_note n JOIN liaison_recipient r ON r.doc_id = n.doc_id
-                     WHERE n.withdrawn = 0 AND r.pupil IN ({})",
+                     WHERE {within} AND n.withdrawn = 0 AND r.pupil IN ({})",
                     placeholders(pupils.len())
                 ),
                 pupils.to_vec(),
             ),
             NoteFilter::Id(id) => (
-                format!("SELECT {COLUMNS} FROM liaison_note n WHERE n.note_id = ?1 AND n.withdrawn = 0"),
+                format!("SELECT {COLUMNS} FROM liaison_note n WHERE {within} AND n.note_id = ? AND n.withdrawn = 0"),
                 vec![id.to_string()],
             ),
         };
+        args.extend(more);
         let mut st = self.0.prepare_cached(&format!("{sql} ORDER BY n.posted_at DESC, n.note_id"))?;
         let rows = st.query_map(rusqlite::params_from_iter(args), |r| {
             Ok(NoteRow {
@@ -80,9 +83,9 @@ impl Tx<'_> {
 }
 
 impl crate::reader::Reader {
-    /// Liaison notes (not withdrawn), newest first.
-    pub fn liaison_notes(&self, filter: &NoteFilter<'_>) -> Result<Vec<NoteRow>> {
-        self.storage.read(|tx| tx.liaison_notes(filter))
+    /// A school's liaison notes (not withdrawn), newest first.
+    pub fn liaison_notes(&self, school: &Uai, filter: &NoteFilter<'_>) -> Result<Vec<NoteRow>> {
+        self.storage.read(|tx| tx.liaison_notes(school, filter))
     }
 
     /// The signatures of some notes (by document id).

@@ -1,8 +1,8 @@
 //! Messaging's read model: conversations, messages and read marks.
 
-use super::{Tx, placeholders};
+use super::{Tx, placeholders, within_school};
 use crate::error::Result;
-use crate::ids::Partition;
+use crate::ids::{Partition, Uai};
 use crate::kinds::attachment::parse_attachments_cell;
 use crate::kinds::conversation::{ConversationRow, MessageRow};
 
@@ -17,20 +17,21 @@ pub enum ConversationFilter<'a> {
 }
 
 impl Tx<'_> {
-    /// Conversations, the most recently active first.
-    pub fn conversations(&self, filter: &ConversationFilter<'_>) -> Result<Vec<ConversationRow>> {
+    /// A school's conversations, the most recently active first.
+    pub fn conversations(&self, school: &Uai, filter: &ConversationFilter<'_>) -> Result<Vec<ConversationRow>> {
+        let (within, args) = within_school("partition", school);
         let (condition, arg) = match filter {
             ConversationFilter::Participant(user) => {
-                ("doc_id IN (SELECT doc_id FROM conversation_participant WHERE user_id = ?1)", user.to_string())
+                ("doc_id IN (SELECT doc_id FROM conversation_participant WHERE user_id = ?)", user.to_string())
             }
-            ConversationFilter::Key(key) => ("conversation_id = ?1", key.to_string()),
-            ConversationFilter::Partition(p) => ("partition = ?1", p.to_string()),
+            ConversationFilter::Key(key) => ("conversation_id = ?", key.to_string()),
+            ConversationFilter::Partition(p) => ("partition = ?", p.to_string()),
         };
         let mut st = self.0.prepare_cached(&format!(
             "SELECT doc_id, partition, conversation_id, subject, participants, about, created_by FROM conversation
-             WHERE {condition} ORDER BY last_message_at DESC, doc_id"
+             WHERE {within} AND {condition} ORDER BY last_message_at DESC, doc_id"
         ))?;
-        let rows = st.query_map([arg], |r| {
+        let rows = st.query_map(rusqlite::params_from_iter(args.iter().chain([&arg])), |r| {
             Ok(ConversationRow {
                 doc_id: r.get(0)?,
                 partition: r.get(1)?,
@@ -66,15 +67,20 @@ impl Tx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Delivered messages from others that `user` has not read, in all their conversations.
-    pub fn unread_messages(&self, user: &str) -> Result<u64> {
-        let mut st = self.0.prepare_cached(
+    /// Delivered messages from others that `user` has not read, in all their conversations
+    /// at `school`.
+    pub fn unread_messages(&self, school: &Uai, user: &str) -> Result<u64> {
+        let (within, args) = within_school("c.partition", school);
+        let mut st = self.0.prepare_cached(&format!(
             "SELECT count(*) FROM conversation_participant p
+             JOIN conversation c ON c.doc_id = p.doc_id
              JOIN message m ON m.doc_id = p.doc_id
-             LEFT JOIN read_mark r ON r.doc_id = p.doc_id AND r.user_id = ?1
-             WHERE p.user_id = ?1 AND m.status = 2 AND m.author <> ?1 AND m.sent_at > coalesce(r.read_at, 0)",
-        )?;
-        Ok(st.query_row([user], |r| r.get::<_, i64>(0))? as u64)
+             LEFT JOIN read_mark r ON r.doc_id = p.doc_id AND r.user_id = ?4
+             WHERE {within} AND p.user_id = ?4 AND m.status = 2 AND m.author <> ?4
+               AND m.sent_at > coalesce(r.read_at, 0)"
+        ))?;
+        let [own, from, to] = args;
+        Ok(st.query_row([own, from, to, user.to_owned()], |r| r.get::<_, i64>(0))? as u64)
     }
 
     /// One person's read marks in some conversations: (document id, read up to).
@@ -91,9 +97,9 @@ impl Tx<'_> {
 }
 
 impl crate::reader::Reader {
-    /// Conversations, the most recently active first.
-    pub fn conversations(&self, filter: &ConversationFilter<'_>) -> Result<Vec<ConversationRow>> {
-        self.storage.read(|tx| tx.conversations(filter))
+    /// A school's conversations, the most recently active first.
+    pub fn conversations(&self, school: &Uai, filter: &ConversationFilter<'_>) -> Result<Vec<ConversationRow>> {
+        self.storage.read(|tx| tx.conversations(school, filter))
     }
 
     /// The messages of some conversations, oldest first.
@@ -101,9 +107,10 @@ impl crate::reader::Reader {
         self.storage.read(|tx| tx.messages(docs))
     }
 
-    /// Delivered messages from others that `user` has not read (the home page's counter).
-    pub fn unread_messages(&self, user: &str) -> Result<u64> {
-        self.storage.read(|tx| tx.unread_messages(user))
+    /// Delivered messages from others that `user` has not read at `school` (the home
+    /// page's counter).
+    pub fn unread_messages(&self, school: &Uai, user: &str) -> Result<u64> {
+        self.storage.read(|tx| tx.unread_messages(school, user))
     }
 
     /// One person's read marks in some conversations: (document id, read up to).

@@ -201,6 +201,21 @@ impl Tx<'_> {
     }
 }
 
+/// The condition that `column` (a partition) belongs to `school`, and its two arguments:
+/// the school's own partition, or any under it (`school/{uai}/...`, the strings between
+/// `school/{uai}/` and `school/{uai}0`, since `0` follows `/`). A replica that holds several
+/// schools (the hub) answers each school's reads with that school's rows only, whatever
+/// ids another school's documents name. Its parameters are `?1` to `?3`: a statement's
+/// own `?` come after it in the text (SQLite numbers them from there), or are numbered `?4`
+/// and up.
+fn within_school(column: &str, school: &crate::ids::Uai) -> (String, [String; 3]) {
+    let own = format!("school/{school}");
+    (
+        format!("({column} = ?1 OR ({column} > ?2 AND {column} < ?3))"),
+        [own.clone(), format!("{own}/"), format!("{own}0")],
+    )
+}
+
 /// `?, ?, ...` for an `IN` list (`NULL` when empty, which matches nothing).
 fn placeholders(n: usize) -> String {
     if n == 0 { "NULL".to_owned() } else { vec!["?"; n].join(", ") }

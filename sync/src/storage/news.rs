@@ -1,8 +1,8 @@
 //! News' read model: posts.
 
-use super::{Tx, placeholders};
+use super::{Tx, placeholders, within_school};
 use crate::error::Result;
-use crate::ids::Partition;
+use crate::ids::{Partition, Uai};
 use crate::kinds::attachment::parse_attachments_cell;
 use crate::kinds::news::NewsRow;
 
@@ -17,19 +17,22 @@ pub enum NewsFilter<'a> {
 }
 
 impl Tx<'_> {
-    /// Posts that are not withdrawn, newest first: those of some partitions, or only the
-    /// public ones of a partition, or one by id; at most `limit`.
-    pub fn news(&self, filter: &NewsFilter<'_>, limit: usize) -> Result<Vec<NewsRow>> {
-        let (condition, args): (String, Vec<String>) = match filter {
+    /// A school's posts that are not withdrawn, newest first: those of some partitions, or
+    /// only the public ones of a partition, or one by id; at most `limit`.
+    pub fn news(&self, school: &Uai, filter: &NewsFilter<'_>, limit: usize) -> Result<Vec<NewsRow>> {
+        let (within, args) = within_school("partition", school);
+        let mut args = args.to_vec();
+        let (condition, more): (String, Vec<String>) = match filter {
             NewsFilter::In(partitions) => {
                 (format!("partition IN ({})", placeholders(partitions.len())), partitions.to_vec())
             }
             NewsFilter::Public(p) => ("partition = ? AND public = 1".into(), vec![p.to_string()]),
             NewsFilter::Id(id) => ("post_id = ?".into(), vec![id.to_string()]),
         };
+        args.extend(more);
         let sql = format!(
             "SELECT partition, post_id, title, body, author, published_at, public, audience, edited_at, photos FROM news_post
-             WHERE withdrawn = 0 AND {condition} ORDER BY published_at DESC, post_id LIMIT {limit}"
+             WHERE withdrawn = 0 AND {within} AND {condition} ORDER BY published_at DESC, post_id LIMIT {limit}"
         );
         let mut st = self.0.prepare_cached(&sql)?;
         let rows = st.query_map(rusqlite::params_from_iter(args), |r| {
@@ -51,8 +54,8 @@ impl Tx<'_> {
 }
 
 impl crate::reader::Reader {
-    /// News posts (not withdrawn), newest first, at most `limit`.
-    pub fn news(&self, filter: &NewsFilter<'_>, limit: usize) -> Result<Vec<NewsRow>> {
-        self.storage.read(|tx| tx.news(filter, limit))
+    /// A school's news posts (not withdrawn), newest first, at most `limit`.
+    pub fn news(&self, school: &Uai, filter: &NewsFilter<'_>, limit: usize) -> Result<Vec<NewsRow>> {
+        self.storage.read(|tx| tx.news(school, filter, limit))
     }
 }

@@ -377,7 +377,7 @@ async fn messages_story(b: &mut Browser, server: &TestServer, pupil: &Member) ->
     b.audit("messaging, a conversation").await?;
     let key = b.path().await?.rsplit('/').next().unwrap_or_default().to_owned();
 
-    let signed_in = SignedIn::new(teacher.id.clone(), teacher.profile, teacher.full_name(), false);
+    let signed_in = SignedIn::of(&server.state.directory(), teacher, false);
     let state = &server.state;
     let view = preau_appliance::services::messaging::read(state, &signed_in, &key).await?;
     preau_appliance::services::messaging::moderate(state, &signed_in, &key, &view.messages[0].id, true).await?;

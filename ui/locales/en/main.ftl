@@ -172,7 +172,9 @@ letter-card-hint = Login card: cut it out and show it to the tablet's camera.
 letter-pictures = Your secret pictures, in order
 letter-parent-intro = Here is how to follow your child's school life on Préau, the school's digital space.
 letter-password-login = Log in with a login name
-letter-address = Address
+letter-address = Address at school
+letter-home-address = Address at home
+letter-home-card = At home: scan this code with the family's phone or tablet to open your space. Show it to nobody else.
 letter-code = Activation code
 letter-already-active = Account already active: use your password.
 letter-code-hint = The first time, type the activation code as the password, then choose your password. The code works once. Keep this letter safe.
@@ -292,3 +294,13 @@ password-personal = This password uses your name, your login or the school's nam
 password-common = This password is one of the most common ones: it would be guessed in a few tries. Choose another one, for example three or four unrelated words.
 password-pattern = This password is a repetition or a sequence of characters (aaaa, abcd, 1234, qwerty): it would be guessed quickly. Choose another one.
 password-weak = This password would be too easy to guess. Make it longer, for example with three or four unrelated words.
+
+# The hub's front door (school::portal)
+portal-title = Find your school
+portal-intro = Choose your child's school (or your own) to see its news and sign in. The exact address is also on your login letter.
+portal-search = School name, town, postcode or UAI number
+portal-search-submit = Search
+portal-none = No school matches this search.
+portal-more = More schools match: narrow the search (the town, for instance).
+portal-school = School: { $name }
+portal-change = Change school

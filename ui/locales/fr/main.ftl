@@ -172,7 +172,9 @@ letter-card-hint = Carte de connexion : découpe-la et montre-la à l'appareil p
 letter-pictures = Tes images secrètes, dans l'ordre
 letter-parent-intro = Voici vos informations pour suivre la scolarité de votre enfant sur Préau, l'espace numérique de l'école.
 letter-password-login = Se connecter avec un identifiant
-letter-address = Adresse
+letter-address = Adresse à l'école
+letter-home-address = Adresse à la maison
+letter-home-card = À la maison : scanne ce code avec le téléphone ou la tablette de la maison pour ouvrir ton espace. Ne le montre à personne d'autre.
 letter-code = Code d'activation
 letter-already-active = Compte déjà activé : utilisez votre mot de passe.
 letter-code-hint = À la première connexion, saisissez le code d'activation comme mot de passe, puis choisissez votre mot de passe. Le code ne sert qu'une fois. Gardez cette fiche en lieu sûr.
@@ -292,3 +294,13 @@ password-personal = Ce mot de passe reprend votre nom, votre identifiant ou le n
 password-common = Ce mot de passe fait partie des plus courants : il serait deviné en quelques essais. Choisissez-en un autre, par exemple trois ou quatre mots qui ne vont pas ensemble.
 password-pattern = Ce mot de passe est une répétition ou une suite de caractères (aaaa, abcd, 1234, azerty) : il serait vite deviné. Choisissez-en un autre.
 password-weak = Ce mot de passe serait trop facile à deviner. Allongez-le, par exemple avec trois ou quatre mots qui ne vont pas ensemble.
+
+# The hub's front door (school::portal)
+portal-title = Trouver son école
+portal-intro = Choisissez l'école de votre enfant (ou la vôtre) pour voir ses actualités et vous connecter. L'adresse exacte est aussi sur votre fiche de connexion.
+portal-search = Nom de l'école, commune, code postal ou numéro UAI
+portal-search-submit = Chercher
+portal-none = Aucune école ne correspond à cette recherche.
+portal-more = D'autres écoles correspondent : précisez la recherche (la commune, par exemple).
+portal-school = École : { $name }
+portal-change = Changer d'école

@@ -472,10 +472,7 @@ async fn generate(data: &Path, pupils: usize) -> Result<Vec<(&'static str, usize
     state.reload_directory().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let e = |e: preau_appliance::platform::error::AppError| anyhow::anyhow!("{e}");
     let dir = state.directory();
-    let signed_in = |id: &UserId| {
-        let m = dir.member(id).expect("generated");
-        SignedIn::new(m.id.clone(), m.profile, m.full_name(), false)
-    };
+    let signed_in = |id: &UserId| SignedIn::of(&dir, dir.member(id).expect("generated"), false);
     let director = signed_in(&school.director);
     let days = school_days();
 

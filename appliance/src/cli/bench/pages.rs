@@ -47,7 +47,7 @@ impl Demo {
             Some(login) => dir.by_login(login).with_context(|| format!("the demo's {login}"))?,
             None => &self.pupil,
         };
-        let sid = self.state.sessions.start(SignedIn::new(m.id.clone(), m.profile, m.full_name(), false));
+        let sid = self.state.sessions.start(SignedIn::of(&dir, m, false));
         Ok(format!("preau_sid={sid}"))
     }
 

@@ -6,8 +6,8 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use preau_sync::ReplicaId;
 use preau_sync::certificate::Chain;
+use preau_sync::{ReplicaId, Uai};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::Upstream;
@@ -407,6 +407,17 @@ impl Links {
             )
             .optional()
             .map(|found| found.is_some())
+        })
+    }
+
+    /// When school `uai`'s server last synced with us (its enrolled, unrevoked servers').
+    pub fn school_last_seen(&self, uai: &Uai) -> Result<Option<i64>, AppError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT max(last_seen_at) FROM enrolled WHERE subject = ? AND revoked_at IS NULL",
+                [format!("school:{uai}")],
+                |r| r.get(0),
+            )
         })
     }
 

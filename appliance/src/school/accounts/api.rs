@@ -2,7 +2,7 @@
 //! password change, and the staff's credential operations.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -39,12 +39,7 @@ pub struct Token {
 }
 
 pub(crate) fn token(state: &AppState, member: &Member, must_change_password: bool) -> Json<Token> {
-    let token = state.sessions.start(SignedIn::new(
-        member.id.clone(),
-        member.profile,
-        member.full_name(),
-        must_change_password,
-    ));
+    let token = state.sessions.start(SignedIn::of(&state.directory(), member, must_change_password));
     Json(Token { token, user_id: member.id.to_string(), profile: member.profile.as_str().into(), must_change_password })
 }
 
@@ -60,11 +55,7 @@ pub struct PasswordLogin {
 /// Logs in with a password or an activation code.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = PasswordLogin,
     responses((status = 200, body = Token), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
-async fn login(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    ApiJson(body): ApiJson<PasswordLogin>,
-) -> Result<Json<Token>, ApiError> {
+async fn login(state: AppState, ctx: Ctx, ApiJson(body): ApiJson<PasswordLogin>) -> Result<Json<Token>, ApiError> {
     let (member, must_change) = super::password_login(&state, &ctx, &body.login, &body.password).await?;
     Ok(token(&state, &member, must_change))
 }
@@ -83,11 +74,7 @@ pub struct PictureLogin {
 /// Logs a pupil in with their pictures (school network only).
 #[utoipa::path(post, path = "/api/v1/auth/pictures", tag = "auth", request_body = PictureLogin,
     responses((status = 200, body = Token), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 429, body = ErrorBody)))]
-async fn pictures(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    ApiJson(body): ApiJson<PictureLogin>,
-) -> Result<Json<Token>, ApiError> {
+async fn pictures(state: AppState, ctx: Ctx, ApiJson(body): ApiJson<PictureLogin>) -> Result<Json<Token>, ApiError> {
     let member = super::picture_login(&state, &ctx, &body.class_id, &body.pupil_id, &body.pictures)?;
     Ok(token(&state, &member, false))
 }
@@ -103,7 +90,7 @@ pub struct QrLogin {
 /// Logs a pupil in with their QR card (school network only).
 #[utoipa::path(post, path = "/api/v1/auth/qr", tag = "auth", request_body = QrLogin,
     responses((status = 200, body = Token), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 429, body = ErrorBody)))]
-async fn qr(State(state): State<AppState>, ctx: Ctx, ApiJson(body): ApiJson<QrLogin>) -> Result<Json<Token>, ApiError> {
+async fn qr(state: AppState, ctx: Ctx, ApiJson(body): ApiJson<QrLogin>) -> Result<Json<Token>, ApiError> {
     let member = super::qr_holder(&state, ctx.client_ip, &body.secret)?;
     Ok(token(&state, &member, false))
 }
@@ -111,7 +98,7 @@ async fn qr(State(state): State<AppState>, ctx: Ctx, ApiJson(body): ApiJson<QrLo
 /// Ends the session.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204), (status = 401, body = ErrorBody)),
     security(("bearer" = []), ("cookie" = [])))]
-async fn logout(State(state): State<AppState>, ctx: Ctx, _user: ApiUser) -> StatusCode {
+async fn logout(state: AppState, ctx: Ctx, _user: ApiUser) -> StatusCode {
     state.sessions.end(&ctx.sid);
     StatusCode::NO_CONTENT
 }
@@ -138,7 +125,7 @@ pub struct NewPassword {
 #[utoipa::path(put, path = "/api/v1/me/password", tag = "auth", request_body = NewPassword,
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 async fn password(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     ApiUser(user): ApiUser,
     ApiJson(body): ApiJson<NewPassword>,
@@ -162,11 +149,7 @@ pub struct ClassLogin {
 /// The pupils of a class, for the picture login (school network only).
 #[utoipa::path(get, path = "/api/v1/classes/{id}/login", tag = "auth", params(("id" = String, Path, description = "Class id")),
     responses((status = 200, body = ClassLogin), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn class_login(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-) -> Result<Json<ClassLogin>, ApiError> {
+async fn class_login(state: AppState, ctx: Ctx, Path(id): Path<String>) -> Result<Json<ClassLogin>, ApiError> {
     let (class, pupils) = class_login_tiles(&state, &ctx, &id)?;
     Ok(Json(ClassLogin {
         class_name: class.class.name,

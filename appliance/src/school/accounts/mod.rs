@@ -60,9 +60,11 @@ pub async fn password_login(
     // Keys are built from what nobody types: the account's id (or, for no account, a hash of
     // the login as typed) and the device's token, never the raw login, so no typed login can
     // land on another account's counters.
+    // The school's UAI first: the hub holds several schools, each with its own logins.
+    let school = dir.uai().map(ToString::to_string).unwrap_or_default();
     let account = match &found {
-        Some((m, _)) => format!("account/{}", m.id),
-        None => format!("account/?{}", &blake3::hash(login.trim().to_lowercase().as_bytes()).to_hex()[..32]),
+        Some((m, _)) => format!("account/{school}/{}", m.id),
+        None => format!("account/{school}/?{}", &blake3::hash(login.trim().to_lowercase().as_bytes()).to_hex()[..32]),
     };
     let pair = match &known {
         Some(token) => format!("{account}/known/{token}"),
@@ -162,10 +164,15 @@ pub fn unlock_pupil(state: &AppState, by: &SignedIn, id: &str) -> Result<Member,
     Ok(target)
 }
 
-/// Whose QR card `secret` is (from the school's network only). Unknown cards slow down
-/// their address only for QR cards: a class's tablet never holds up anyone's password.
+/// Whose QR card `secret` is: at school from the school's network only, as every pupil
+/// login; on the hub from anywhere, since a card's 256 random bits are no easier to guess
+/// over the internet than a password (and the letter's « à la maison » code is how a pupil
+/// logs in at home). Unknown cards slow down their address only for QR cards: a class's
+/// tablet never holds up anyone's password.
 pub fn qr_holder(state: &AppState, client: Option<IpAddr>, secret: &str) -> Result<Member, AppError> {
-    require_lan(state, client)?;
+    if state.config.role != crate::platform::config::Role::Hub {
+        require_lan(state, client)?;
+    }
     let key = format!("{}:qr", address_key(client));
     if state.limits.attempt(&[(&key, ratelimit::QR_ADDRESS)]).is_err() {
         return Err(AppError::TooManyAttempts { message: "error-too-many-attempts", detail: key });
@@ -233,7 +240,7 @@ pub async fn change_password(
         c.reset_reason.clear();
     })
     .await?;
-    state.sessions.end_all_of(&user.user, Some(sid));
+    state.sessions.end_all_of(user.school.as_ref(), &user.user, Some(sid));
     tracing::info!(user = %user.user, "password changed");
     Ok(())
 }
@@ -340,7 +347,7 @@ pub async fn reset(state: &AppState, by: &SignedIn, id: &str, reason: &str) -> R
         }
     })
     .await?;
-    state.sessions.end_all_of(&target.id, None);
+    state.sessions.end_all_of(state.directory().uai(), &target.id, None);
     state.limits.pupil_unlock(target.id.as_str());
     tracing::info!(by = %by.user, user = %target.id, "credentials reset");
     Ok(target)
@@ -376,7 +383,7 @@ pub async fn qr_card(state: &AppState, by: &SignedIn, id: &str, reissue: bool) -
     })
     .await?;
     // A found card may have opened a session: it ends with the card.
-    state.sessions.end_all_of(&target.id, None);
+    state.sessions.end_all_of(state.directory().uai(), &target.id, None);
     tracing::info!(by = %by.user, user = %target.id, reissue, "QR card changed");
     Ok(target)
 }
@@ -409,7 +416,7 @@ pub async fn update_credential(
     user: &UserId,
     edit: impl FnOnce(&mut Credential) + Send + 'static,
 ) -> Result<(), AppError> {
-    let uai = state.directory().uai().cloned().ok_or(AppError::NotFound)?;
+    let uai = state.uai()?;
     let user = user.clone();
     state
         .db

@@ -1,7 +1,7 @@
 //! The login and password pages: HTML forms over the functions of [`super`].
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -35,13 +35,16 @@ pub(crate) fn routes() -> Routes {
 #[template(path = "school/login.html")]
 struct LoginPage {
     c: Chrome,
+    /// On the hub, the school chosen (`school::portal`), which the page names.
+    school: Option<String>,
     login: String,
     error: Option<String>,
     classes: Vec<(String, String)>,
 }
 
-async fn login_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
-    if ctx.signed_in.is_some() {
+async fn login_page(state: AppState, ctx: Ctx) -> Result<Response, AppError> {
+    // Signed in; or on the hub, no school chosen yet (its front door first).
+    if ctx.signed_in.is_some() || state.directory().school.is_none() {
         return Ok(Redirect::to("/").into_response());
     }
     login_form(&state, &ctx, String::new(), None)
@@ -58,7 +61,9 @@ fn login_form(state: &AppState, ctx: &Ctx, login: String, error: Option<&AppErro
         .filter(|c| tablet.contains(&c.id))
         .map(|c| (c.id.to_string(), c.class.name.clone()))
         .collect();
-    let page = LoginPage { c: Chrome::new(ctx), login, error: error.map(|e| ctx.locale.t(e.message_id())), classes };
+    let school = state.one_of_several().and(dir.school.as_ref()).map(|s| s.info.name.clone());
+    let page =
+        LoginPage { c: Chrome::new(ctx), school, login, error: error.map(|e| ctx.locale.t(e.message_id())), classes };
     render_status(&page, error.map_or(StatusCode::OK, AppError::status))
 }
 
@@ -68,11 +73,7 @@ struct LoginForm {
     password: String,
 }
 
-async fn login(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    CsrfForm(form): CsrfForm<LoginForm>,
-) -> Result<Response, AppError> {
+async fn login(state: AppState, ctx: Ctx, CsrfForm(form): CsrfForm<LoginForm>) -> Result<Response, AppError> {
     match super::password_login(&state, &ctx, &form.login, &form.password).await {
         Ok((member, must_change)) => {
             let mut response =
@@ -105,12 +106,7 @@ pub fn sign_in_response(
     to: &str,
 ) -> Response {
     state.sessions.end(&ctx.sid);
-    let sid = state.sessions.start(SignedIn::new(
-        member.id.clone(),
-        member.profile,
-        member.full_name(),
-        must_change_password,
-    ));
+    let sid = state.sessions.start(SignedIn::of(&state.directory(), member, must_change_password));
     let mut response = Redirect::to(to).into_response();
     if let Ok(v) = state.sessions.cookie(sid).parse() {
         response.headers_mut().insert(header::SET_COOKIE, v);
@@ -118,7 +114,7 @@ pub fn sign_in_response(
     response
 }
 
-async fn logout(State(state): State<AppState>, ctx: Ctx, CsrfForm(_): CsrfForm<Empty>) -> Response {
+async fn logout(state: AppState, ctx: Ctx, CsrfForm(_): CsrfForm<Empty>) -> Response {
     state.sessions.end(&ctx.sid);
     let mut response = Redirect::to("/").into_response();
     // A new sid, so that the old CSRF token dies with the session.
@@ -141,7 +137,7 @@ struct PasswordPage {
     reset_notice: Option<String>,
 }
 
-async fn password_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+async fn password_page(state: AppState, ctx: Ctx) -> Result<Response, AppError> {
     let user = ctx.user()?;
     render(&PasswordPage {
         forced: user.must_change_password,
@@ -160,11 +156,7 @@ struct PasswordForm {
     confirm: String,
 }
 
-async fn password(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    CsrfForm(form): CsrfForm<PasswordForm>,
-) -> Result<Response, AppError> {
+async fn password(state: AppState, ctx: Ctx, CsrfForm(form): CsrfForm<PasswordForm>) -> Result<Response, AppError> {
     let user = ctx.user()?.clone();
     match change_password(&state, &ctx.sid, &user, &form.current, &form.new, &form.confirm).await {
         Ok(()) => {
@@ -262,11 +254,7 @@ struct ClassLoginPage {
     pupils: Vec<PupilTile>,
 }
 
-async fn class_login_page(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(class): Path<String>,
-) -> Result<Response, AppError> {
+async fn class_login_page(state: AppState, ctx: Ctx, Path(class): Path<String>) -> Result<Response, AppError> {
     let (class, pupils) = class_login_tiles(&state, &ctx, &class)?;
     render(&ClassLoginPage {
         c: Chrome::new(&ctx),
@@ -308,7 +296,7 @@ fn pictures_form(
 }
 
 async fn pictures_page(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     Path((class, pupil)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
@@ -330,7 +318,7 @@ struct PictureForm {
 /// One tap: pictures accumulate in the form (so the page works without JavaScript) until
 /// the sequence is complete, then it is checked.
 async fn pictures(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     Path((class, pupil)): Path<(String, String)>,
     CsrfForm(form): CsrfForm<PictureForm>,
@@ -372,7 +360,7 @@ struct QrPage {
 
 /// Scanning a card opens this page; the pupil confirms it is them (a link alone never
 /// opens a session).
-async fn qr_page(State(state): State<AppState>, ctx: Ctx, Path(secret): Path<String>) -> Result<Response, AppError> {
+async fn qr_page(state: AppState, ctx: Ctx, Path(secret): Path<String>) -> Result<Response, AppError> {
     let member = qr_holder(&state, ctx.client_ip, &secret)?;
     render(&QrPage { c: Chrome::new(&ctx), secret, pupil: PupilTile::of(&member) })
 }
@@ -382,11 +370,7 @@ struct QrForm {
     secret: String,
 }
 
-async fn qr_login(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    CsrfForm(form): CsrfForm<QrForm>,
-) -> Result<Response, AppError> {
+async fn qr_login(state: AppState, ctx: Ctx, CsrfForm(form): CsrfForm<QrForm>) -> Result<Response, AppError> {
     let member = qr_holder(&state, ctx.client_ip, &form.secret)?;
     tracing::info!(user = %member.id, "QR card login");
     Ok(sign_in_response(&state, &ctx, &member, false, "/"))

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use askama::Template;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, Path};
 
 use crate::web::Routes;
 use crate::web::upload::MultipartForm;
@@ -220,7 +220,7 @@ async fn preview_upload(state: &AppState, user: &crate::web::SignedIn, upload: U
         return Err(Refusal::Lines(vec![none]));
     }
     let parsed = parse_files(&upload.files).map_err(Refusal::Lines)?;
-    let uai = state.directory().uai().cloned().ok_or(AppError::NotFound)?;
+    let uai = state.uai()?;
     let (files, year) = (parsed.clone(), upload.year.clone());
     let summary = state.db.run(move |store| run(store, &uai, &files, &year, false)).await?.map_err(Refusal::Lines)?;
     let token = (!summary.is_empty()).then(|| {
@@ -244,7 +244,7 @@ async fn apply_pending(
         .part::<Pending>()
         .take(token, &user.user)
         .ok_or(AppError::bad("import-expired", "unknown import token"))?;
-    let uai = state.directory().uai().cloned().ok_or(AppError::NotFound)?;
+    let uai = state.uai()?;
     let year = pending.year.clone();
     let outcome = state.db.run(move |store| run(store, &uai, &pending.files, &pending.year, true)).await;
     state.reload_directory().await?;
@@ -269,7 +269,7 @@ fn place(l: &Locale, e: &ImportError) -> String {
 }
 
 async fn preview(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, AppError> {
@@ -293,11 +293,7 @@ struct ApplyForm {
     token: String,
 }
 
-async fn apply(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    CsrfForm(form): CsrfForm<ApplyForm>,
-) -> Result<Response, AppError> {
+async fn apply(state: AppState, ctx: Ctx, CsrfForm(form): CsrfForm<ApplyForm>) -> Result<Response, AppError> {
     let user = ctx.user()?.clone();
     match apply_pending(&state, &user, &form.token).await {
         Ok((year, summary)) => {
@@ -365,7 +361,7 @@ fn api_refusal(refusal: Refusal) -> Response {
     responses((status = 200, body = ImportReport), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = []), ("cookie" = [])))]
 async fn api_preview(
-    State(state): State<AppState>,
+    state: AppState,
     ApiUser(user): ApiUser,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
@@ -387,7 +383,7 @@ async fn api_preview(
 #[utoipa::path(post, path = "/api/v1/imports/onde/{token}/apply", tag = "import", params(("token" = String, Path, description = "From the preview")),
     responses((status = 200, body = ImportReport), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = []), ("cookie" = [])))]
-async fn api_apply(State(state): State<AppState>, ApiUser(user): ApiUser, Path(token): Path<String>) -> Response {
+async fn api_apply(state: AppState, ApiUser(user): ApiUser, Path(token): Path<String>) -> Response {
     match apply_pending(&state, &user, &token).await {
         Ok((year, summary)) => Json(report(year, &summary, None)).into_response(),
         Err(refusal) => api_refusal(refusal),
@@ -402,6 +398,7 @@ pub const SERVICE: Service = Service {
     tags: &[("import", "ONDE imports")],
     parts: |parts| parts.insert(Pending::default()),
     home: |h| Box::pin(home_tiles(h)),
+    on_hub: false,
     ..Service::NOTHING
 };
 

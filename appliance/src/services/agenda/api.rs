@@ -31,7 +31,7 @@ pub struct FeedAddress {
     params(("from" = String, Query, format = Date, description = "First day, YYYY-MM-DD"), ("to" = String, Query, format = Date, description = "Last day, YYYY-MM-DD")),
     responses((status = 200, body = Vec<EventView>), (status = 400, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 pub(super) async fn api_events(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     ApiUser(user): ApiUser,
     Query(q): Query<Span>,
@@ -43,7 +43,7 @@ pub(super) async fn api_events(
 #[utoipa::path(post, path = "/api/v1/agenda", tag = "agenda", request_body = EventInput,
     responses((status = 201, body = Created), (status = 400, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 pub(super) async fn api_add(
-    State(state): State<AppState>,
+    state: AppState,
     ApiUser(user): ApiUser,
     ApiJson(body): ApiJson<EventInput>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
@@ -55,7 +55,7 @@ pub(super) async fn api_add(
 #[utoipa::path(put, path = "/api/v1/agenda/{id}", tag = "agenda", params(("id" = String, Path, description = "Event id")), request_body = EventInput,
     responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 pub(super) async fn api_edit(
-    State(state): State<AppState>,
+    state: AppState,
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<EventInput>,
@@ -68,7 +68,7 @@ pub(super) async fn api_edit(
 #[utoipa::path(delete, path = "/api/v1/agenda/{id}", tag = "agenda", params(("id" = String, Path, description = "Event id")),
     responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 pub(super) async fn api_withdraw(
-    State(state): State<AppState>,
+    state: AppState,
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
@@ -79,10 +79,7 @@ pub(super) async fn api_withdraw(
 /// Gives the caller a new calendar feed address (the old one stops working).
 #[utoipa::path(post, path = "/api/v1/agenda/feed", tag = "agenda",
     responses((status = 200, body = FeedAddress), (status = 401, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
-pub(super) async fn api_new_feed(
-    State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-) -> Result<Json<FeedAddress>, ApiError> {
+pub(super) async fn api_new_feed(state: AppState, ApiUser(user): ApiUser) -> Result<Json<FeedAddress>, ApiError> {
     let secret = new_feed(&state, &user).await?;
     Ok(Json(FeedAddress { url: feed_url(&state, &secret) }))
 }

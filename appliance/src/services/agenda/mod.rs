@@ -10,7 +10,7 @@ mod rule;
 
 use askama::Template;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use icalendar::{Calendar, Component, EventLike};

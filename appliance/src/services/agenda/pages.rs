@@ -115,16 +115,12 @@ pub(super) async fn show_agenda(
     render_status(&page, error.map_or(StatusCode::OK, AppError::status))
 }
 
-pub(super) async fn agenda_page(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Query(q): Query<FromQuery>,
-) -> Result<Response, AppError> {
+pub(super) async fn agenda_page(state: AppState, ctx: Ctx, Query(q): Query<FromQuery>) -> Result<Response, AppError> {
     show_agenda(&state, &ctx, &q.from, EventForm::default(), None).await
 }
 
 pub(super) async fn add_form(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     CsrfForm(form): CsrfForm<EventForm>,
 ) -> Result<Response, AppError> {
@@ -136,7 +132,7 @@ pub(super) async fn add_form(
 }
 
 pub(super) async fn feed_form(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<Response, AppError> {
@@ -152,11 +148,7 @@ pub(super) struct EventPage {
     error: Option<String>,
 }
 
-pub(super) async fn event_page(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
+pub(super) async fn event_page(state: AppState, ctx: Ctx, Path(id): Path<String>) -> Result<Response, AppError> {
     let event = one(&state, &ctx, &id).await?;
     render(&EventPage { c: Chrome::new(&ctx), event, error: None })
 }
@@ -169,7 +161,7 @@ pub(super) async fn one(state: &AppState, ctx: &Ctx, id: &str) -> Result<EventVi
 }
 
 pub(super) async fn edit_form(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<EventForm>,
@@ -188,7 +180,7 @@ pub(super) async fn edit_form(
 }
 
 pub(super) async fn withdraw_form(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
@@ -198,7 +190,7 @@ pub(super) async fn withdraw_form(
 }
 
 /// `GET /calendar/{secret}.ics`: no session; the secret is the key.
-pub(super) async fn feed_file(State(state): State<AppState>, Path(file): Path<String>) -> Result<Response, AppError> {
+pub(super) async fn feed_file(state: AppState, Path(file): Path<String>) -> Result<Response, AppError> {
     let secret = file.strip_suffix(".ics").ok_or(AppError::NotFound)?;
     let body = feed(&state, secret).await?;
     Ok(([(header::CONTENT_TYPE, "text/calendar; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], body)

@@ -26,7 +26,7 @@ pub struct Done {
         ("from" = String, Query, format = Date, description = "First day, YYYY-MM-DD"), ("to" = String, Query, format = Date, description = "Last day, YYYY-MM-DD")),
     responses((status = 200, body = Vec<EntryView>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 pub(super) async fn api_class_entries(
-    State(state): State<AppState>,
+    state: AppState,
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
     Query(q): Query<SpanQuery>,
@@ -38,7 +38,7 @@ pub(super) async fn api_class_entries(
 #[utoipa::path(post, path = "/api/v1/classes/{id}/homework", tag = "homework", params(("id" = String, Path, description = "Class id")), request_body = EntryInput,
     responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 pub(super) async fn api_create(
-    State(state): State<AppState>,
+    state: AppState,
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<EntryInput>,
@@ -52,7 +52,7 @@ pub(super) async fn api_create(
     params(("id" = String, Path, description = "Class id"), ("entry" = String, Path, description = "Entry id")), request_body = EntryInput,
     responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 pub(super) async fn api_update(
-    State(state): State<AppState>,
+    state: AppState,
     ApiUser(user): ApiUser,
     Path((id, entry)): Path<(String, String)>,
     ApiJson(body): ApiJson<EntryInput>,
@@ -66,7 +66,7 @@ pub(super) async fn api_update(
     params(("id" = String, Path, description = "Class id"), ("entry" = String, Path, description = "Entry id")),
     responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 pub(super) async fn api_remove(
-    State(state): State<AppState>,
+    state: AppState,
     ApiUser(user): ApiUser,
     Path((id, entry)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
@@ -80,7 +80,7 @@ pub(super) async fn api_remove(
     request_body(content_type = "multipart/form-data", description = "`files`, repeatable"),
     responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 pub(super) async fn api_attach(
-    State(state): State<AppState>,
+    state: AppState,
     ApiUser(user): ApiUser,
     Path((id, entry)): Path<(String, String)>,
     multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
@@ -98,7 +98,7 @@ pub(super) async fn api_attach(
     params(("id" = String, Path, description = "Class id"), ("entry" = String, Path, description = "Entry id"), ("hash" = String, Path, description = "The file's hash")),
     responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 pub(super) async fn api_detach(
-    State(state): State<AppState>,
+    state: AppState,
     ApiUser(user): ApiUser,
     Path((id, entry, hash)): Path<(String, String, String)>,
 ) -> Result<StatusCode, ApiError> {
@@ -111,7 +111,7 @@ pub(super) async fn api_detach(
     params(("id" = String, Path, description = "Class id"), ("entry" = String, Path, description = "Entry id")),
     responses((status = 200, body = Vec<PupilDone>), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 pub(super) async fn api_ticks(
-    State(state): State<AppState>,
+    state: AppState,
     ApiUser(user): ApiUser,
     Path((id, entry)): Path<(String, String)>,
 ) -> Result<Json<Vec<PupilDone>>, ApiError> {
@@ -122,7 +122,7 @@ pub(super) async fn api_ticks(
 #[utoipa::path(get, path = "/api/v1/pupils/{id}/homework", tag = "homework", params(("id" = String, Path, description = "Pupil id")),
     responses((status = 200, body = Vec<EntryView>), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 pub(super) async fn api_todo(
-    State(state): State<AppState>,
+    state: AppState,
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<EntryView>>, ApiError> {
@@ -134,7 +134,7 @@ pub(super) async fn api_todo(
     params(("id" = String, Path, description = "Pupil id"), ("entry" = String, Path, description = "Entry id")), request_body = Done,
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 pub(super) async fn api_set_done(
-    State(state): State<AppState>,
+    state: AppState,
     ApiUser(user): ApiUser,
     Path((id, entry)): Path<(String, String)>,
     ApiJson(body): ApiJson<Done>,

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use askama::Template;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use preau_sync::kinds::HomeworkBook;
@@ -389,7 +389,7 @@ pub async fn class_entries(
     // Kept until the replica changes (see `Db::memo`): everything below reads the
     // directory and the replica inside the memo, after its generation is taken.
     let key = format!("{}|{class}|{from}|{to}", by.user);
-    let found = state.db.memo("homework.class_entries", key, |store| {
+    let found = state.memo("homework.class_entries", key, |store| {
         let dir = state.directory();
         let class = dir.taught_class(&by.user, class)?;
         let address = book_address(&school(&dir)?, &class)?;
@@ -420,7 +420,7 @@ pub async fn todo(state: &AppState, by: &SignedIn, pupil: &str) -> Result<(Membe
     let today = crate::platform::clock::today();
     // Kept until the replica changes, or the day does (see `Db::memo`).
     let key = format!("{}|{pupil}|{today}", by.user);
-    let found = state.db.memo("homework.todo", key, |store| {
+    let found = state.memo("homework.todo", key, |store| {
         let dir = state.directory();
         let (pupil, class) = visible_pupil(&dir, by, pupil)?;
         let address = book_address(&school(&dir)?, &class)?;

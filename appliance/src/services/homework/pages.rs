@@ -100,7 +100,7 @@ pub(super) const SUBJECTS: &[&str] = &[
 ];
 
 pub(super) async fn week_page(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     Path(id): Path<String>,
     Query(q): Query<WeekQuery>,
@@ -178,7 +178,7 @@ pub(super) fn entry_form(form: MultipartForm) -> (EntryForm, FileChanges) {
 }
 
 pub(super) async fn create_form(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     Path(id): Path<String>,
     FormWithFiles(form): FormWithFiles,
@@ -244,7 +244,7 @@ pub(super) async fn show_entry(
 }
 
 pub(super) async fn entry_page(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     Path((id, entry)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
@@ -252,7 +252,7 @@ pub(super) async fn entry_page(
 }
 
 pub(super) async fn update_form(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     Path((id, entry)): Path<(String, String)>,
     FormWithFiles(form): FormWithFiles,
@@ -266,7 +266,7 @@ pub(super) async fn update_form(
 }
 
 pub(super) async fn remove_form(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     Path((id, entry)): Path<(String, String)>,
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
@@ -293,7 +293,7 @@ impl PrintPage {
 }
 
 pub(super) async fn print_page(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     Path(id): Path<String>,
     Query(q): Query<SpanQuery>,
@@ -311,7 +311,7 @@ pub(super) async fn print_page(
 
 /// Hands an entry's attached file to someone who reads the class's cahier.
 pub(super) async fn file_download(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     Path((id, entry, hash)): Path<(String, String, String)>,
 ) -> Result<Response, AppError> {
@@ -360,7 +360,7 @@ impl TodoPage {
     }
 }
 
-pub(super) async fn my_todo_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+pub(super) async fn my_todo_page(state: AppState, ctx: Ctx) -> Result<Response, AppError> {
     let user = ctx.user()?;
     if user.profile != Profile::Pupil {
         return Err(AppError::NotFound);
@@ -377,7 +377,7 @@ pub(super) struct DoneForm {
 }
 
 pub(super) async fn done_form(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     Path((pupil, entry)): Path<(String, String)>,
     CsrfForm(form): CsrfForm<DoneForm>,

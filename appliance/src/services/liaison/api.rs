@@ -35,7 +35,7 @@ pub struct SignInput {
 #[utoipa::path(get, path = "/api/v1/classes/{id}/liaison", tag = "liaison", params(("id" = String, Path, description = "Class id")),
     responses((status = 200, body = Vec<NoteView>), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 pub(super) async fn api_class_notes(
-    State(state): State<AppState>,
+    state: AppState,
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<NoteView>>, ApiError> {
@@ -46,7 +46,7 @@ pub(super) async fn api_class_notes(
 #[utoipa::path(post, path = "/api/v1/classes/{id}/liaison", tag = "liaison", params(("id" = String, Path, description = "Class id")), request_body = NoteInput,
     responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 pub(super) async fn api_post(
-    State(state): State<AppState>,
+    state: AppState,
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<NoteInput>,
@@ -60,7 +60,7 @@ pub(super) async fn api_post(
     params(("id" = String, Path, description = "Class id"), ("note" = String, Path, description = "Note id")),
     responses((status = 200, body = NoteDetail), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 pub(super) async fn api_note(
-    State(state): State<AppState>,
+    state: AppState,
     ApiUser(user): ApiUser,
     Path((id, note)): Path<(String, String)>,
 ) -> Result<Json<NoteDetail>, ApiError> {
@@ -73,7 +73,7 @@ pub(super) async fn api_note(
     params(("id" = String, Path, description = "Class id"), ("note" = String, Path, description = "Note id")), request_body = NoteInput,
     responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 pub(super) async fn api_edit(
-    State(state): State<AppState>,
+    state: AppState,
     ApiUser(user): ApiUser,
     Path((id, note)): Path<(String, String)>,
     ApiJson(body): ApiJson<NoteInput>,
@@ -87,7 +87,7 @@ pub(super) async fn api_edit(
     params(("id" = String, Path, description = "Class id"), ("note" = String, Path, description = "Note id")),
     responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 pub(super) async fn api_withdraw(
-    State(state): State<AppState>,
+    state: AppState,
     ApiUser(user): ApiUser,
     Path((id, note)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
@@ -100,7 +100,7 @@ pub(super) async fn api_withdraw(
     params(("id" = String, Path, description = "Class id"), ("note" = String, Path, description = "Note id")),
     responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 pub(super) async fn api_remind(
-    State(state): State<AppState>,
+    state: AppState,
     ApiUser(user): ApiUser,
     Path((id, note)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
@@ -111,10 +111,7 @@ pub(super) async fn api_remind(
 /// The notes for the caller's children, one line per note and child.
 #[utoipa::path(get, path = "/api/v1/liaison", tag = "liaison",
     responses((status = 200, body = Vec<FamilyNote>), (status = 401, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
-pub(super) async fn api_family(
-    State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-) -> Result<Json<Vec<FamilyNote>>, ApiError> {
+pub(super) async fn api_family(state: AppState, ApiUser(user): ApiUser) -> Result<Json<Vec<FamilyNote>>, ApiError> {
     Ok(Json(family_notes(&state, &user, None).await?))
 }
 
@@ -122,7 +119,7 @@ pub(super) async fn api_family(
 #[utoipa::path(post, path = "/api/v1/liaison/{note}/sign", tag = "liaison", params(("note" = String, Path, description = "Note id")), request_body = SignInput,
     responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 pub(super) async fn api_sign(
-    State(state): State<AppState>,
+    state: AppState,
     ApiUser(user): ApiUser,
     Path(note): Path<String>,
     ApiJson(body): ApiJson<SignInput>,

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 
 use askama::Template;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use preau_sync::kinds::LiaisonNote;
@@ -196,8 +196,8 @@ pub async fn sign(state: &AppState, by: &SignedIn, note: &str, child: &str, repl
 // ---- reads ----
 
 async fn find_note(state: &AppState, note: &str) -> Result<NoteRow, AppError> {
-    let id = note.to_owned();
-    let rows = state.db.read(|store| Ok(store.liaison_notes(&NoteFilter::Id(&id))?))?;
+    let (school, id) = (state.uai()?, note.to_owned());
+    let rows = state.db.read(|store| Ok(store.liaison_notes(&school, &NoteFilter::Id(&id))?))?;
     rows.into_iter().next().ok_or(AppError::NotFound)
 }
 
@@ -309,8 +309,9 @@ async fn signatures_of(state: &AppState, notes: &[NoteRow]) -> Result<Vec<Signat
 pub async fn class_notes(state: &AppState, by: &SignedIn, class: &str) -> Result<(Class, Vec<NoteView>), AppError> {
     let dir = state.directory();
     let class = dir.taught_class(&by.user, class)?;
-    let partition = class_partition(dir.uai().ok_or(AppError::NotFound)?, &class.id);
-    let notes = state.db.read(|store| Ok(store.liaison_notes(&NoteFilter::Class(&partition))?))?;
+    let school = dir.uai().ok_or(AppError::NotFound)?;
+    let partition = class_partition(school, &class.id);
+    let notes = state.db.read(|store| Ok(store.liaison_notes(school, &NoteFilter::Class(&partition))?))?;
     let signatures = signatures_of(state, &notes).await?;
     let views = notes.iter().map(|n| note_view(&dir, &class, n, &signature_lines(&dir, n, &signatures))).collect();
     Ok((class, views))
@@ -363,7 +364,8 @@ pub async fn family_notes(state: &AppState, by: &SignedIn, only: Option<&UserId>
         return Err(AppError::NotFound);
     }
     let ids: Vec<String> = children.iter().map(|c| c.id.to_string()).collect();
-    let notes = state.db.read(|store| Ok(store.liaison_notes(&NoteFilter::Pupils(&ids))?))?;
+    let school = dir.uai().ok_or(AppError::NotFound)?;
+    let notes = state.db.read(|store| Ok(store.liaison_notes(school, &NoteFilter::Pupils(&ids))?))?;
     let signatures = signatures_of(state, &notes).await?;
     let mut out = Vec::new();
     for note in &notes {

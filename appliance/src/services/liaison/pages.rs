@@ -41,11 +41,7 @@ pub(super) struct NoteForm {
     recipients: Vec<String>,
 }
 
-pub(super) async fn class_page(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
+pub(super) async fn class_page(state: AppState, ctx: Ctx, Path(id): Path<String>) -> Result<Response, AppError> {
     show_class(&state, &ctx, &id, NoteForm::default(), None).await
 }
 
@@ -70,7 +66,7 @@ pub(super) async fn show_class(
 }
 
 pub(super) async fn post_form(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     Path(id): Path<String>,
     body: axum::body::Bytes,
@@ -117,7 +113,7 @@ impl NotePage {
 }
 
 pub(super) async fn note_page(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     Path((id, note)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
@@ -132,7 +128,7 @@ pub(super) struct EditForm {
 }
 
 pub(super) async fn edit_form(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     Path((id, note)): Path<(String, String)>,
     CsrfForm(form): CsrfForm<EditForm>,
@@ -152,7 +148,7 @@ pub(super) async fn edit_form(
 }
 
 pub(super) async fn remind_form(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     Path((id, note)): Path<(String, String)>,
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
@@ -162,7 +158,7 @@ pub(super) async fn remind_form(
 }
 
 pub(super) async fn withdraw_form(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     Path((id, note)): Path<(String, String)>,
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
@@ -185,7 +181,7 @@ impl FamilyPage {
     }
 }
 
-pub(super) async fn family_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+pub(super) async fn family_page(state: AppState, ctx: Ctx) -> Result<Response, AppError> {
     show_family(&state, &ctx, None).await
 }
 
@@ -207,7 +203,7 @@ pub(super) struct SignForm {
 }
 
 pub(super) async fn sign_form(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     Path(note): Path<String>,
     CsrfForm(form): CsrfForm<SignForm>,

@@ -32,7 +32,7 @@ pub struct Decision {
 #[utoipa::path(get, path = "/api/v1/conversations", tag = "messaging",
     responses((status = 200, body = Vec<ConversationSummary>), (status = 401, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 pub(super) async fn api_inbox(
-    State(state): State<AppState>,
+    state: AppState,
     ApiUser(user): ApiUser,
 ) -> Result<Json<Vec<ConversationSummary>>, ApiError> {
     Ok(Json(inbox(&state, &user).await?))
@@ -42,7 +42,7 @@ pub(super) async fn api_inbox(
 #[utoipa::path(post, path = "/api/v1/conversations", tag = "messaging", request_body = NewConversation,
     responses((status = 201, body = Created), (status = 400, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 pub(super) async fn api_start(
-    State(state): State<AppState>,
+    state: AppState,
     ApiUser(user): ApiUser,
     ApiJson(body): ApiJson<NewConversation>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
@@ -54,7 +54,7 @@ pub(super) async fn api_start(
 #[utoipa::path(get, path = "/api/v1/conversations/{id}", tag = "messaging", params(("id" = String, Path, description = "Conversation id")),
     responses((status = 200, body = ConversationView), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 pub(super) async fn api_read(
-    State(state): State<AppState>,
+    state: AppState,
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
 ) -> Result<Json<ConversationView>, ApiError> {
@@ -65,7 +65,7 @@ pub(super) async fn api_read(
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/messages", tag = "messaging", params(("id" = String, Path, description = "Conversation id")), request_body = Reply,
     responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 pub(super) async fn api_reply(
-    State(state): State<AppState>,
+    state: AppState,
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Reply>,
@@ -79,7 +79,7 @@ pub(super) async fn api_reply(
     request_body(content_type = "multipart/form-data", description = "`body` and `files` (repeatable)"),
     responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 pub(super) async fn api_reply_with_files(
-    State(state): State<AppState>,
+    state: AppState,
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
     multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
@@ -98,7 +98,7 @@ pub(super) async fn api_reply_with_files(
     params(("id" = String, Path, description = "Conversation id"), ("message" = String, Path, description = "Message id")), request_body = Decision,
     responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 pub(super) async fn api_moderate(
-    State(state): State<AppState>,
+    state: AppState,
     ApiUser(user): ApiUser,
     Path((id, message)): Path<(String, String)>,
     ApiJson(body): ApiJson<Decision>,
@@ -110,10 +110,7 @@ pub(super) async fn api_moderate(
 /// Whom the caller may write to.
 #[utoipa::path(get, path = "/api/v1/contacts", tag = "messaging",
     responses((status = 200, body = Vec<Contact>), (status = 401, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
-pub(super) async fn api_contacts(
-    State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-) -> Result<Json<Vec<Contact>>, ApiError> {
+pub(super) async fn api_contacts(state: AppState, ApiUser(user): ApiUser) -> Result<Json<Vec<Contact>>, ApiError> {
     Ok(Json(contacts(&state.directory(), &user)))
 }
 
@@ -121,7 +118,7 @@ pub(super) async fn api_contacts(
 #[utoipa::path(put, path = "/api/v1/classes/{id}/messaging", tag = "messaging", params(("id" = String, Path, description = "Class id")), request_body = ClassRules,
     responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 pub(super) async fn api_class_rules(
-    State(state): State<AppState>,
+    state: AppState,
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ClassRules>,

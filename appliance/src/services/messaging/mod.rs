@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -195,8 +195,8 @@ pub async fn start(
 
 /// A conversation `by` takes part in (or moderates).
 async fn find(state: &AppState, by: &SignedIn, key: &str) -> Result<(ConversationRow, bool), AppError> {
-    let k = key.to_owned();
-    let rows = state.db.read(|store| Ok(store.conversations(&ConversationFilter::Key(&k))?))?;
+    let (school, k) = (state.uai()?, key.to_owned());
+    let rows = state.db.read(|store| Ok(store.conversations(&school, &ConversationFilter::Key(&k))?))?;
     let row = rows.into_iter().next().ok_or(AppError::NotFound)?;
     let dir = state.directory();
     // Teachers (and the director) moderate their classes' pupils' conversations; a family's
@@ -391,9 +391,9 @@ fn message_view(dir: &Directory, m: &MessageRow, reader: &str) -> MessageView {
 
 /// The reader's conversations, the most recent first, with unread counts.
 pub async fn inbox(state: &AppState, by: &SignedIn) -> Result<Vec<ConversationSummary>, AppError> {
-    let user = by.user.to_string();
+    let (school, user) = (state.uai()?, by.user.to_string());
     let (rows, messages, marks) = state.db.read(|store| {
-        let rows = store.conversations(&ConversationFilter::Participant(&user))?;
+        let rows = store.conversations(&school, &ConversationFilter::Participant(&user))?;
         let docs: Vec<String> = rows.iter().map(|r| r.doc_id.clone()).collect();
         Ok((rows, store.messages(&docs)?, store.read_marks(&user, &docs)?))
     })?;
@@ -420,8 +420,8 @@ pub async fn inbox(state: &AppState, by: &SignedIn) -> Result<Vec<ConversationSu
 /// Unread messages in all the reader's conversations (the home page's counter): one
 /// indexed count, not the inbox, since every home page asks.
 pub async fn unread_count(state: &AppState, by: &SignedIn) -> Result<usize, AppError> {
-    let user = by.user.to_string();
-    let count = state.db.memo("messaging.unread", user.clone(), |store| Ok(store.unread_messages(&user)?))?;
+    let (school, user) = (state.uai()?, by.user.to_string());
+    let count = state.memo("messaging.unread", user.clone(), |store| Ok(store.unread_messages(&school, &user)?))?;
     Ok(*count as usize)
 }
 
@@ -557,9 +557,10 @@ pub async fn held(
     if !dir.teaches(&by.user, class) {
         return Err(AppError::NotFound);
     }
-    let partition = class_partition(dir.uai().ok_or(AppError::NotFound)?, &class.id);
+    let school = dir.uai().ok_or(AppError::NotFound)?;
+    let partition = class_partition(school, &class.id);
     let (rows, messages) = state.db.read(|store| {
-        let rows = store.conversations(&ConversationFilter::Partition(&partition))?;
+        let rows = store.conversations(school, &ConversationFilter::Partition(&partition))?;
         let docs: Vec<String> = rows.iter().map(|r| r.doc_id.clone()).collect();
         Ok((rows, store.messages(&docs)?))
     })?;
@@ -582,6 +583,7 @@ pub const SERVICE: Service = Service {
     rules: &[crate::kind_rule!(Conversation, check_change)],
     parts: |parts| parts.insert(Updates::default()),
     home: |h| Box::pin(home_tiles(h)),
+    on_hub: true,
 };
 
 async fn home_tiles(h: &Home<'_>) -> Result<HomePart, AppError> {

@@ -30,7 +30,7 @@ impl InboxPage {
     }
 }
 
-pub(super) async fn inbox_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+pub(super) async fn inbox_page(state: AppState, ctx: Ctx) -> Result<Response, AppError> {
     let conversations = inbox(&state, ctx.user()?).await?;
     render(&InboxPage { c: Chrome::new(&ctx), conversations })
 }
@@ -66,12 +66,12 @@ pub(super) async fn show_new(
     render_status(&page, error.map_or(StatusCode::OK, AppError::status))
 }
 
-pub(super) async fn new_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+pub(super) async fn new_page(state: AppState, ctx: Ctx) -> Result<Response, AppError> {
     show_new(&state, &ctx, String::new(), String::new(), None).await
 }
 
 pub(super) async fn new_form(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     FormWithFiles(form): FormWithFiles,
 ) -> Result<Response, AppError> {
@@ -115,16 +115,12 @@ pub(super) async fn show_conversation(
     render_status(&page, error.map_or(StatusCode::OK, AppError::status))
 }
 
-pub(super) async fn conversation_page(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
+pub(super) async fn conversation_page(state: AppState, ctx: Ctx, Path(id): Path<String>) -> Result<Response, AppError> {
     show_conversation(&state, &ctx, &id, None).await
 }
 
 pub(super) async fn reply_form(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     Path(id): Path<String>,
     FormWithFiles(form): FormWithFiles,
@@ -138,7 +134,7 @@ pub(super) async fn reply_form(
 
 /// A file of a message the reader may see.
 pub(super) async fn file_download(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     Path((id, hash)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
@@ -164,7 +160,7 @@ pub(super) struct ModerateForm {
 }
 
 pub(super) async fn moderate_form(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     Path((id, message)): Path<(String, String)>,
     CsrfForm(form): CsrfForm<ModerateForm>,
@@ -189,7 +185,7 @@ pub(super) struct ClassMessagingPage {
 }
 
 pub(super) async fn class_messaging_page(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
@@ -209,7 +205,7 @@ pub struct ClassRules {
 }
 
 pub(super) async fn class_rules_form(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     Path(id): Path<String>,
     body: axum::body::Bytes,
@@ -223,7 +219,7 @@ pub(super) async fn class_rules_form(
 
 /// Server-sent events: `update` with a conversation's id whenever one of the reader's
 /// conversations changes, so an open page shows new messages without reloading.
-pub(super) async fn events(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+pub(super) async fn events(state: AppState, ctx: Ctx) -> Result<Response, AppError> {
     let user = ctx.user()?.user.to_string();
     let receiver = state.part::<Updates>().0.subscribe();
     let stream = futures_util::stream::unfold((receiver, user), |(mut receiver, user)| async move {

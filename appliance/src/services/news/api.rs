@@ -11,7 +11,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/v1/news", tag = "news",
     responses((status = 200, body = Vec<PostView>), (status = 401, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 pub(super) async fn api_feed(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     ApiUser(user): ApiUser,
 ) -> Result<Json<Vec<PostView>>, ApiError> {
@@ -22,7 +22,7 @@ pub(super) async fn api_feed(
 #[utoipa::path(post, path = "/api/v1/news", tag = "news", request_body = PostInput,
     responses((status = 201, body = Created), (status = 400, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 pub(super) async fn api_publish(
-    State(state): State<AppState>,
+    state: AppState,
     ApiUser(user): ApiUser,
     ApiJson(body): ApiJson<PostInput>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
@@ -34,7 +34,7 @@ pub(super) async fn api_publish(
 #[utoipa::path(get, path = "/api/v1/news/{id}", tag = "news", params(("id" = String, Path, description = "Post id")),
     responses((status = 200, body = PostView), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 pub(super) async fn api_one(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
@@ -46,7 +46,7 @@ pub(super) async fn api_one(
 #[utoipa::path(put, path = "/api/v1/news/{id}", tag = "news", params(("id" = String, Path, description = "Post id")), request_body = PostInput,
     responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 pub(super) async fn api_edit(
-    State(state): State<AppState>,
+    state: AppState,
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<PostInput>,
@@ -59,7 +59,7 @@ pub(super) async fn api_edit(
 #[utoipa::path(delete, path = "/api/v1/news/{id}", tag = "news", params(("id" = String, Path, description = "Post id")),
     responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = []), ("cookie" = [])))]
 pub(super) async fn api_withdraw(
-    State(state): State<AppState>,
+    state: AppState,
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {

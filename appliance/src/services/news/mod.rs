@@ -9,7 +9,7 @@ mod rule;
 
 use askama::Template;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use preau_sync::kinds::NewsPost;
@@ -135,8 +135,8 @@ pub async fn publish(state: &AppState, by: &SignedIn, input: PostInput, photos: 
 }
 
 async fn find(state: &AppState, id: &str) -> Result<NewsRow, AppError> {
-    let id = id.to_owned();
-    let rows = state.db.read(|store| Ok(store.news(&NewsFilter::Id(&id), 1)?))?;
+    let (school, id) = (state.uai()?, id.to_owned());
+    let rows = state.db.read(|store| Ok(store.news(&school, &NewsFilter::Id(&id), 1)?))?;
     rows.into_iter().next().ok_or(AppError::NotFound)
 }
 
@@ -235,7 +235,8 @@ pub async fn feed(
     places.retain(|p| reads(&dir, &me, p) && only.as_ref().is_none_or(|o| o == p));
     let partitions: Vec<String> =
         places.iter().map(|p| p.partition(&dir).map(|(p, _)| p.to_string())).collect::<Result<_, _>>()?;
-    let rows = state.db.read(|store| Ok(store.news(&NewsFilter::In(&partitions), PAGE)?))?;
+    let school = dir.uai().ok_or(AppError::NotFound)?;
+    let rows = state.db.read(|store| Ok(store.news(school, &NewsFilter::In(&partitions), PAGE)?))?;
     Ok(rows.into_iter().filter_map(|row| view(&dir, l, &me, &row)).collect())
 }
 

@@ -66,11 +66,11 @@ pub(super) async fn show_news(
     render_status(&page, error.map_or(StatusCode::OK, AppError::status))
 }
 
-pub(super) async fn news_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+pub(super) async fn news_page(state: AppState, ctx: Ctx) -> Result<Response, AppError> {
     show_news(&state, &ctx, None, PostInput::default(), None).await
 }
 
-pub(super) async fn staffroom_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, AppError> {
+pub(super) async fn staffroom_page(state: AppState, ctx: Ctx) -> Result<Response, AppError> {
     show_news(&state, &ctx, Some(Place::Staff), PostInput::default(), None).await
 }
 
@@ -91,7 +91,7 @@ impl From<PostForm> for PostInput {
 }
 
 pub(super) async fn publish_form(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     FormWithFiles(form): FormWithFiles,
 ) -> Result<Response, AppError> {
@@ -126,17 +126,13 @@ impl PostPage {
     }
 }
 
-pub(super) async fn post_page(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
+pub(super) async fn post_page(state: AppState, ctx: Ctx, Path(id): Path<String>) -> Result<Response, AppError> {
     let post = one(&state, &ctx.locale, ctx.user()?, &id).await?;
     render(&PostPage { c: Chrome::new(&ctx), post, error: None })
 }
 
 pub(super) async fn edit_form(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<PostForm>,
@@ -159,7 +155,7 @@ pub(super) async fn edit_form(
 
 /// A post's photo, for its readers (and anyone, for a public post).
 pub(super) async fn photo(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     Path((id, hash)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
@@ -173,7 +169,7 @@ pub(super) async fn photo(
 }
 
 pub(super) async fn withdraw_form(
-    State(state): State<AppState>,
+    state: AppState,
     ctx: Ctx,
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,

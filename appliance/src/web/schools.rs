@@ -1,0 +1,132 @@
+//! Which school a request acts within. A school's appliance (and a teacher's computer) holds
+//! one: its directory snapshot, replaced after each change. The academy hub holds every
+//! enrolled school in one replica and answers each request within one school's directory:
+//! the signed-in person's, or the school a visitor chose (`school::portal`). Its directories
+//! are loaded when first asked for, kept for the most recently used schools, and read again
+//! when that school's directory or credentials document changed (a sync, or an edit on the
+//! hub), never another school's.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use preau_sync::Uai;
+
+use crate::platform::db::Db;
+use crate::platform::error::AppError;
+use crate::school::directory::{Directory, credentials_address, directory_address};
+
+/// Schools whose directories the hub keeps in memory at most: a directory with its
+/// credentials weighs about 150 KB for a school of 100 pupils, so 256 of them take about
+/// 40 MB, while the hub's busiest hour reaches far fewer schools than its 600.
+const KEPT_SCHOOLS: usize = 256;
+
+/// One school's directory as the server knows it.
+pub struct School {
+    /// Whose directory: `None` for a server of one school (whatever its directory says,
+    /// including no school yet), the UAI on the hub.
+    uai: Option<Uai>,
+    dir: RwLock<Arc<Directory>>,
+    /// On the hub: the replica's generation it was last checked at, and the catalog
+    /// sequence numbers of its two documents then (what changes when they do).
+    checked: Mutex<Checked>,
+}
+
+#[derive(Default, Clone, Copy, PartialEq, Eq)]
+struct Checked {
+    generation: u64,
+    seqs: [u64; 2],
+    used: u64,
+}
+
+impl School {
+    /// The one school of an appliance or a teacher's computer.
+    pub fn own(dir: Directory) -> Self {
+        Self { uai: None, dir: RwLock::new(Arc::new(dir)), checked: Mutex::default() }
+    }
+
+    /// The directory snapshot.
+    pub fn directory(&self) -> Arc<Directory> {
+        self.dir.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Which school of several this is (`None` on a server of one).
+    pub fn uai(&self) -> Option<&Uai> {
+        self.uai.as_ref()
+    }
+
+    /// Reads the directory again, after a change to it; published while the store is held,
+    /// so that two concurrent edits can never publish their snapshots in the wrong order.
+    pub async fn reload(self: &Arc<Self>, db: &Db) -> Result<Arc<Directory>, AppError> {
+        let school = self.clone();
+        db.run(move |store| {
+            let fresh = Arc::new(match &school.uai {
+                Some(uai) => Directory::load_school(store, uai)?,
+                None => Directory::load(store)?,
+            });
+            *school.dir.write().unwrap_or_else(|p| p.into_inner()) = fresh.clone();
+            Ok(fresh)
+        })
+        .await
+    }
+}
+
+/// The hub's schools, by UAI.
+#[derive(Default)]
+pub struct Schools {
+    kept: Mutex<HashMap<Uai, Arc<School>>>,
+    uses: std::sync::atomic::AtomicU64,
+}
+
+impl Schools {
+    /// The school `uai` as the replica holds it now, or `NotFound` when the hub holds no
+    /// such school (a UAI nobody enrolled is never kept).
+    pub fn get(&self, db: &Db, uai: &Uai) -> Result<Arc<School>, AppError> {
+        // Read before the catalog, as `Db::memo` does: a write after this makes a newer
+        // generation, so a check never vouches for a state older than it saw.
+        let generation = db.generation();
+        let used = self.uses.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let kept = self.kept.lock().unwrap_or_else(|p| p.into_inner()).get(uai).cloned();
+        if let Some(school) = &kept {
+            let mut checked = school.checked.lock().unwrap_or_else(|p| p.into_inner());
+            checked.used = used;
+            if checked.generation == generation {
+                return Ok(school.clone());
+            }
+        }
+        let seqs = db.read(|store| {
+            let seq = |address: preau_sync::DocAddress| -> Result<u64, AppError> {
+                Ok(store.catalog_entry(address.id())?.map_or(0, |e| e.seq))
+            };
+            Ok([seq(directory_address(uai))?, seq(credentials_address(uai))?])
+        })?;
+        if let Some(school) = kept {
+            let mut checked = school.checked.lock().unwrap_or_else(|p| p.into_inner());
+            if checked.seqs == seqs {
+                checked.generation = generation;
+                drop(checked);
+                return Ok(school);
+            }
+        }
+        let dir = db.read(|store| Directory::load_school(store, uai))?;
+        if dir.school.is_none() {
+            return Err(AppError::NotFound);
+        }
+        let school = Arc::new(School {
+            uai: Some(uai.clone()),
+            dir: RwLock::new(Arc::new(dir)),
+            checked: Mutex::new(Checked { generation, seqs, used }),
+        });
+        let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+        if kept.len() >= KEPT_SCHOOLS && !kept.contains_key(uai) {
+            let least = kept
+                .iter()
+                .min_by_key(|(_, s)| s.checked.lock().unwrap_or_else(|p| p.into_inner()).used)
+                .map(|(u, _)| u.clone());
+            if let Some(least) = least {
+                kept.remove(&least);
+            }
+        }
+        kept.insert(uai.clone(), school.clone());
+        Ok(school)
+    }
+}

@@ -1,0 +1,286 @@
+//! The académie's hub as everyone's ENT away from school: real servers on loopback (a hub and
+//! two schools' appliances), real syncs. Each person finds her school, logs in within it
+//! (two schools may both have a `claire.martin`), and what she does at home reaches the
+//! school at its next sync.
+
+use crate::common::{self, Browser, TestServer, api, set_up_school};
+use preau_appliance::replication::schedule;
+use preau_appliance::school::demo::{DEMO_PASSWORD, DEMO_UAI};
+use preau_appliance::school::directory::{Member, Profile};
+use reqwest::StatusCode;
+use serde_json::json;
+
+/// The school Les Lilas (`set_up_school`), enrolled with `hub` and synced, with a teacher
+/// called Claire Martin: the same login as the demo school's director.
+async fn lilas_with_a_claire_martin(hub: &TestServer) -> TestServer {
+    let (lilas, mut director) = set_up_school().await;
+    let t = common::token(&lilas, "anne.riou", "cartable-vert-2026").await;
+    let body = json!({"profile": "teacher", "first_name": "Claire", "last_name": "Martin"});
+    let (status, _) = api(&lilas, "POST", "/api/v1/people", Some(&t), Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert!(lilas.directory().by_login("claire.martin").is_some());
+    let code = hub.school_code("0351234A");
+    let page = director.post("/admin/sync/enroll", &[("hub", &hub.base), ("code", &code)]).await;
+    assert!(page.contains("Le serveur est relié au hub"), "{}", page.body);
+    assert!(schedule::run_now(&lilas.state).await.ok);
+    lilas
+}
+
+/// A browser on the hub that chose school `uai` (its letter's address).
+async fn at_home(hub: &TestServer, uai: &str) -> Browser {
+    let mut b = hub.browser();
+    b.get(&format!("/ecoles/{uai}")).await.assert_redirect("/");
+    b
+}
+
+/// A parent of the demo school with a child in CE1-CE2.
+fn ce_parent(school: &TestServer) -> (Member, Member) {
+    let dir = school.directory();
+    let ce = dir.current_classes().into_iter().find(|c| c.class.name == "CE1-CE2").unwrap().clone();
+    let child = dir.pupils_of(&ce.id).into_iter().find(|p| !dir.guardians_of(&p.id).is_empty()).unwrap().clone();
+    let (parent, _) = dir.guardians_of(&child.id).into_iter().find(|(_, legal)| *legal).unwrap();
+    (parent.clone(), child)
+}
+
+#[tokio::test]
+async fn two_schools_logins_never_collide_and_each_person_stays_within_her_school() {
+    let (hub, demo, _) = crate::replication::enrolled_demo().await;
+    let lilas = lilas_with_a_claire_martin(&hub).await;
+
+    // The front door lists both schools, and finds one by its name, accents and case aside.
+    let mut visitor = hub.browser();
+    visitor.get("/").await.assert_redirect("/ecoles");
+    visitor.get("/login").await.assert_redirect("/");
+    let all = visitor.get("/ecoles").await;
+    assert!(all.contains("École des Lilas") && all.contains(&format!("/ecoles/{DEMO_UAI}")), "{}", all.body);
+    let found = visitor.get("/ecoles?q=ECOLE+lilas").await;
+    assert!(found.contains("École des Lilas") && !found.contains(DEMO_UAI), "{}", found.body);
+    assert_eq!(visitor.get("/ecoles/0000000X").await.status, StatusCode::NOT_FOUND, "no such school");
+    assert_eq!(visitor.get("/ecoles/not-a-uai").await.status, StatusCode::NOT_FOUND);
+
+    // The demo school's Claire Martin, its director, logs in with her password...
+    let mut director = at_home(&hub, DEMO_UAI).await;
+    let public = director.get("/").await;
+    assert!(public.contains("École élémentaire Les Tilleuls"), "its public page: {}", public.body);
+    let login = director.get("/login").await;
+    assert!(login.contains("École : École élémentaire Les Tilleuls"), "{}", login.body);
+    let home = director.login("claire.martin", DEMO_PASSWORD).await;
+    home.assert_ok();
+    assert!(home.contains("Dernière synchronisation de l&#39;école"), "staff see how fresh: {}", home.body);
+    // ...and finds no administration of the school on the hub: that is done at school.
+    assert_eq!(director.get("/admin/accounts").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(director.get("/admin/sync").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(director.get("/setup").await.status, StatusCode::NOT_FOUND);
+
+    // Les Lilas' Claire Martin, a teacher who never logged in, does not get in with the
+    // director's password, but with her own letter's code, into her own account.
+    let mut teacher = at_home(&hub, "0351234A").await;
+    let refused = teacher.login("claire.martin", DEMO_PASSWORD).await;
+    assert!(refused.contains("Identifiant ou mot de passe incorrect"), "{}", refused.body);
+    let lilas_claire = lilas.member("claire.martin");
+    let code = lilas.directory().credentials[&lilas_claire.id].activation_code.clone();
+    let answer = teacher.login("claire.martin", &code).await;
+    assert!(answer.contains("Pour terminer l&#39;activation de votre compte"), "{}", answer.body);
+    teacher.post("/password", &[("new", "lilas-tableau-2026"), ("confirm", "lilas-tableau-2026")]).await;
+    let home = teacher.get("/").await;
+    assert!(home.contains("<span class=\"school-name\">École des Lilas</span>"), "{}", home.body);
+    assert!(!home.contains("Les Tilleuls"), "nothing of the other school: {}", home.body);
+    // Her new password reaches her school at its next sync, and works there.
+    assert!(schedule::run_now(&lilas.state).await.ok);
+    let mut at_school = lilas.browser();
+    at_school.login("claire.martin", "lilas-tableau-2026").await.assert_ok();
+    // The demo director's password did not change, at the hub or at school.
+    let mut again = demo.browser();
+    again.login("claire.martin", DEMO_PASSWORD).await.assert_ok();
+
+    // Pupils' picture logins never reach the hub: it has no class tablet.
+    let dir = demo.directory();
+    let cp = dir.current_classes().into_iter().find(|c| c.class.name == "CP").unwrap().clone();
+    let pupil = dir.pupils_of(&cp.id)[0].clone();
+    assert_eq!(pupil.profile, Profile::Pupil);
+    let mut tablet = at_home(&hub, DEMO_UAI).await;
+    let refused = |status: StatusCode| status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND;
+    for path in [format!("/classes/{}/login", cp.id), format!("/classes/{}/login/{}", cp.id, pupil.id)] {
+        let page = tablet.get(&path).await;
+        assert!(refused(page.status), "{path}: {}", page.status);
+    }
+    let tried = tablet.post(&format!("/classes/{}/login/{}", cp.id, pupil.id), &[("add", "cat")]).await;
+    assert!(refused(tried.status), "{}", tried.status);
+
+    // Their QR card works at home, from the letter's code for home, which leads to the hub.
+    let mut teacher_at_school = demo.browser();
+    teacher_at_school.login("julien.roche", DEMO_PASSWORD).await.assert_ok();
+    let letters = teacher_at_school.get(&format!("/letters/class/{}/pupils", cp.id)).await;
+    let home_address = format!("{}/ecoles/{DEMO_UAI}", hub.base);
+    assert!(letters.contains("Adresse à la maison") && letters.contains(&home_address), "{}", letters.body);
+    let secret = dir.credentials[&pupil.id].qr_secret.clone();
+    let mut card = hub.browser();
+    card.get(&format!("/ecoles/{DEMO_UAI}/qr/{secret}")).await.assert_redirect(&format!("/qr/{secret}"));
+    assert!(card.get(&format!("/qr/{secret}")).await.contains(&pupil.person.first_name));
+    card.post("/qr", &[("secret", &secret)]).await.assert_redirect("/");
+    let home = card.get("/").await;
+    assert!(home.contains(&format!("Bonjour {}", pupil.person.first_name)), "{}", home.body);
+    // From the internet too (the test's browser is on loopback, which counts as a LAN).
+    use tower::ServiceExt;
+    let internet = preau_appliance::app::router(hub.state.clone())
+        .layer(axum::extract::connect_info::MockConnectInfo(common::internet_address()));
+    let request = axum::http::Request::get(format!("/qr/{secret}"))
+        .header("cookie", format!("preau_school={DEMO_UAI}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let answer = internet.oneshot(request).await.unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let body = axum::body::to_bytes(answer.into_body(), 1 << 20).await.unwrap();
+    assert!(String::from_utf8_lossy(&body).contains(&pupil.person.first_name));
+    // The card opens nothing at another school.
+    let mut elsewhere = at_home(&hub, "0351234A").await;
+    assert_eq!(elsewhere.get(&format!("/qr/{secret}")).await.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_parent_signs_and_writes_at_home_and_the_school_sees_it_after_its_next_sync() {
+    let (hub, school, _) = crate::replication::enrolled_demo().await;
+    let (parent, child) = ce_parent(&school);
+    let ce = school.directory().class_of(&child).unwrap().clone();
+    // At school, the teacher asks for a signature; the school syncs.
+    let mut teacher = school.browser();
+    teacher.login("sophie.lebihan", DEMO_PASSWORD).await.assert_ok();
+    let posted = teacher
+        .post(
+            &format!("/classes/{}/liaison", ce.id),
+            &[("title", "Sortie au musée"), ("body", "Jeudi."), ("ask", "signature"), ("to", "all")],
+        )
+        .await;
+    let note_page = posted.location.clone().expect("the note");
+    let note = note_page.rsplit('/').next().unwrap().to_owned();
+    assert!(schedule::run_now(&school.state).await.ok);
+
+    // At home, the parent activates her account on the hub and signs.
+    let code = school.directory().credentials[&parent.id].activation_code.clone();
+    let login = school.directory().credentials[&parent.id].login.clone();
+    let mut home = at_home(&hub, DEMO_UAI).await;
+    home.login(&login, &code).await;
+    home.post("/password", &[("new", "maison-2026"), ("confirm", "maison-2026")]).await.assert_redirect("/");
+    let page = home.get("/").await;
+    assert!(page.contains("Carnet de liaison (1 à signer)"), "{}", page.body);
+    assert!(!page.contains("Dernière synchronisation"), "families are not shown the sync line");
+    home.post(&format!("/liaison/{note}/sign"), &[("child", child.id.as_str())]).await.assert_redirect("/liaison");
+    // And writes to the teacher about her child.
+    let teacher_id = school.member("sophie.lebihan").id;
+    let sent = home
+        .post(
+            "/messages/new",
+            &[
+                ("about", child.id.as_str()),
+                ("to", teacher_id.as_str()),
+                ("subject", "Sortie de jeudi"),
+                ("body", "Elle a son goûter."),
+            ],
+        )
+        .await;
+    assert!(sent.location.is_some(), "{}", sent.body);
+
+    // Nothing reached the school yet; after its next sync, the teacher sees both.
+    assert!(teacher.get(&note_page).await.contains("0 signature(s) sur"));
+    assert!(schedule::run_now(&school.state).await.ok);
+    assert!(teacher.get(&note_page).await.contains("1 signature(s) sur"));
+    assert!(teacher.get("/messages").await.contains("Sortie de jeudi"));
+    // And her password works at school too.
+    let mut at_school = school.browser();
+    at_school.login(&login, "maison-2026").await.assert_ok();
+}
+
+/// A school's server writes its directory as it likes: one that copies another school's
+/// people's ids (a parent's, her child's) reads nothing of that school on the hub, where
+/// every read acts within the signed-in person's school.
+#[tokio::test]
+async fn a_school_that_copies_another_schools_ids_reads_nothing_of_it_on_the_hub() {
+    use preau_appliance::school::accounts::secrets::hash_password;
+    use preau_appliance::school::directory::SchoolDocs;
+    use preau_sync::kinds::credentials::Credential;
+    use preau_sync::kinds::directory::{Guardianship, Person, SchoolClass};
+
+    let (hub, demo, _) = crate::replication::enrolled_demo().await;
+    let (parent, child) = ce_parent(&demo);
+    let ce = demo.directory().class_of(&child).unwrap().clone();
+    let mut teacher = demo.browser();
+    teacher.login("sophie.lebihan", DEMO_PASSWORD).await.assert_ok();
+    let note = teacher
+        .post(
+            &format!("/classes/{}/liaison", ce.id),
+            &[("title", "Sortie au musée"), ("body", "Jeudi."), ("ask", "signature"), ("to", "all")],
+        )
+        .await;
+    assert!(note.location.is_some(), "{}", note.body);
+    let sent = teacher
+        .post(
+            "/messages/new",
+            &[("to", parent.id.as_str()), ("about", child.id.as_str()), ("subject", "Lunettes"), ("body", "Oubliées.")],
+        )
+        .await;
+    let conversation = sent.location.clone().expect("a conversation");
+    assert!(schedule::run_now(&demo.state).await.ok);
+
+    // Les Lilas' server gives one of its parents the demo parent's id, her child's and his
+    // class's.
+    let (lilas, _) = set_up_school().await;
+    let uai = lilas.directory().uai().unwrap().clone();
+    let (parent_id, child_id) = (parent.id.to_string(), child.id.to_string());
+    let (class_id, class) = (ce.id.to_string(), ce.class.clone());
+    lilas
+        .state
+        .db
+        .run(move |store| {
+            SchoolDocs::edit(store, &uai, |docs| {
+                let person = |profile: &str, first_name: &str| Person {
+                    profile: profile.into(),
+                    first_name: first_name.into(),
+                    last_name: "Copie".into(),
+                    ..Person::default()
+                };
+                docs.directory.people.insert(parent_id.clone(), person("parent", "Intruse"));
+                let pupil = Person { class_id: class_id.clone(), level: "CE1".into(), ..person("pupil", "Enfant") };
+                docs.directory.people.insert(child_id.clone(), pupil);
+                docs.directory.classes.insert(class_id, SchoolClass { teachers: vec![], ..class });
+                let g = Guardianship { parent: parent_id.clone(), child: child_id, legal: true };
+                docs.directory.guardianships.insert(Guardianship::key(&g.parent, &g.child), g);
+                let credential = Credential {
+                    login: "intruse.copie".into(),
+                    password_hash: hash_password("intruse-2026"),
+                    ..Credential::default()
+                };
+                docs.credentials.accounts.insert(parent_id, credential);
+                Ok(())
+            })
+        })
+        .await
+        .unwrap();
+    lilas.state.reload_directory().await.unwrap();
+    let mut director = lilas.browser();
+    director.login("anne.riou", "cartable-vert-2026").await.assert_ok();
+    let code = hub.school_code("0351234A");
+    director.post("/admin/sync/enroll", &[("hub", &hub.base), ("code", &code)]).await;
+    assert!(schedule::run_now(&lilas.state).await.ok);
+
+    // The copy signs in at Les Lilas on the hub and finds nothing of the demo school.
+    let mut copy = at_home(&hub, "0351234A").await;
+    let home = copy.login("intruse.copie", "intruse-2026").await;
+    home.assert_ok();
+    assert!(home.contains("Intruse") && !home.contains("à signer") && !home.contains("non lu"), "{}", home.body);
+    let notes = copy.get("/liaison").await;
+    assert!(!notes.contains("Sortie au musée"), "{}", notes.body);
+    let inbox = copy.get("/messages").await;
+    assert!(!inbox.contains("Lunettes"), "{}", inbox.body);
+    assert_eq!(copy.get(&conversation).await.status, StatusCode::NOT_FOUND);
+
+    // The demo parent herself, at her school on the hub, finds both.
+    let code = demo.directory().credentials[&parent.id].activation_code.clone();
+    let login = demo.directory().credentials[&parent.id].login.clone();
+    let mut own = at_home(&hub, DEMO_UAI).await;
+    own.login(&login, &code).await;
+    own.post("/password", &[("new", "maison-2026"), ("confirm", "maison-2026")]).await.assert_redirect("/");
+    let home = own.get("/").await;
+    assert!(home.contains("à signer") && home.contains("non lu"), "{}", home.body);
+    assert!(own.get("/liaison").await.contains("Sortie au musée"));
+    assert!(own.get(&conversation).await.contains("Oubliées."));
+}
