@@ -26,6 +26,7 @@ pub const SERVICES: &[&Service] = &[
     &school::setup::SERVICE,
     &school::portal::SERVICE,
     &school::accounts::SERVICE,
+    &school::family::SERVICE,
     &school::admin::SERVICE,
     &school::structures::SERVICE,
     &school::onde::SERVICE,
@@ -38,10 +39,9 @@ pub const SERVICES: &[&Service] = &[
     &services::messaging::SERVICE,
 ];
 
-/// The services a server of this role serves: all of them at school; on the hub, those
-/// people use away from school (`Service::on_hub`).
+/// The services a server of this role serves (`Service::served_by`).
 pub fn served(role: Role) -> Vec<&'static Service> {
-    SERVICES.iter().copied().filter(|s| role != Role::Hub || s.on_hub).collect()
+    SERVICES.iter().copied().filter(|s| s.served_by.by(role)).collect()
 }
 
 /// Every page and endpoint of a server of this role but the JSON API (whose routes its

@@ -24,7 +24,7 @@ use crate::school::directory::{Profile, UserId};
 use crate::school::permissions::{director, keeps_classes_offline};
 use crate::web::Routes;
 use crate::web::api::{ApiError, ApiUser, ErrorBody};
-use crate::web::service::{Home, HomePart, Place, Service, Tile};
+use crate::web::service::{Home, HomePart, Place, ServedBy, Service, Tile};
 use crate::web::session::{CsrfForm, Empty};
 use crate::web::{AppState, Chrome, Ctx, SignedIn, render};
 
@@ -603,7 +603,7 @@ pub const SERVICE: Service = Service {
     api: api_routes,
     tags: &[("sync", "Replication: enrolling a computer")],
     home: |h| Box::pin(home_tiles(h)),
-    on_hub: false,
+    served_by: ServedBy::School,
     ..Service::NOTHING
 };
 

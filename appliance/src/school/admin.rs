@@ -19,7 +19,7 @@ use crate::school::directory::{Class, ClassId, Directory, Member, Profile};
 use crate::school::permissions::{director, manages_class};
 use crate::web::Routes;
 use crate::web::api::{ApiError, ApiJson, ApiUser, ErrorBody};
-use crate::web::service::{Home, HomePart, Place, Service, Tile};
+use crate::web::service::{Home, HomePart, Place, ServedBy, Service, Tile};
 use crate::web::session::{CsrfForm, Empty};
 use crate::web::{AppState, Chrome, Ctx, SignedIn, render};
 
@@ -722,7 +722,7 @@ pub const SERVICE: Service = Service {
     pages: routes,
     api: api_routes,
     home: |h| Box::pin(home_tiles(h)),
-    on_hub: false,
+    served_by: ServedBy::School,
     ..Service::NOTHING
 };
 

@@ -1,13 +1,14 @@
 //! The school itself: its directory and the permission predicates over it, accounts and
 //! logins, structures, setup, the director's pages, the home pages, the hub's front door
-//! (`portal`), ONDE imports, the demo school, and the rule machinery every service's
-//! documents go through.
+//! (`portal`) and families' linked accounts (`family`), ONDE imports, the demo school, and
+//! the rule machinery every service's documents go through.
 
 pub mod accounts;
 pub mod admin;
 pub mod demo;
 pub mod directory;
 pub mod edit;
+pub mod family;
 pub mod home;
 pub mod onde;
 pub mod permissions;

@@ -20,7 +20,7 @@ use crate::school::accounts::secrets;
 use crate::school::directory::{Directory, Member, Profile, SchoolDocs, UserId, slug};
 use crate::web::Routes;
 use crate::web::api::{ApiError, ApiJson, ErrorBody};
-use crate::web::service::Service;
+use crate::web::service::{ServedBy, Service};
 use crate::web::session::{CsrfForm, Empty};
 use crate::web::{AppState, Chrome, Ctx, render, render_status};
 
@@ -273,4 +273,4 @@ pub fn create_school(
 
 /// Setting the school up, on first start.
 pub const SERVICE: Service =
-    Service { name: "setup", pages: routes, api: api_routes, on_hub: false, ..Service::NOTHING };
+    Service { name: "setup", pages: routes, api: api_routes, served_by: ServedBy::School, ..Service::NOTHING };

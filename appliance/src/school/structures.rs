@@ -21,7 +21,7 @@ use crate::school::onde::import::{LEVELS, is_school_year, school_year_of};
 use crate::school::permissions::director;
 use crate::web::Routes;
 use crate::web::api::{ApiError, ApiJson, ApiUser, Created, ErrorBody};
-use crate::web::service::{Home, HomePart, Place, Service, Tile};
+use crate::web::service::{Home, HomePart, Place, ServedBy, Service, Tile};
 use crate::web::session::CsrfForm;
 use crate::web::{AppState, Chrome, Ctx, SignedIn, render_status};
 
@@ -516,7 +516,7 @@ pub const SERVICE: Service = Service {
     pages: routes,
     api: api_routes,
     home: |h| Box::pin(home_tiles(h)),
-    on_hub: false,
+    served_by: ServedBy::School,
     ..Service::NOTHING
 };
 

@@ -33,11 +33,34 @@ pub struct Service {
     pub parts: fn(&mut Parts),
     /// Its tiles, and perhaps a panel, on a signed-in person's home page.
     pub home: for<'a> fn(&'a Home<'a>) -> HomeFuture<'a>,
-    /// Whether the academy hub serves it too, for people away from school. What runs the
-    /// school itself (its setup, structures, rosters and letters, ONDE import, sync page)
-    /// is served by the school's own server only: its director does it there, and the
-    /// hub's pages never see a school's server-side state (`links.db`).
-    pub on_hub: bool,
+    /// Which servers serve it.
+    pub served_by: ServedBy,
+}
+
+/// Which servers serve a service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServedBy {
+    /// Every one: a school's appliance, a teacher's computer, and the académie's hub for
+    /// people away from school.
+    All,
+    /// A school's own servers only: what runs the school itself (its setup, structures,
+    /// rosters and letters, ONDE import, sync page). Its director does it at school, and
+    /// the hub's pages never see a school's server-side state (`links.db`).
+    School,
+    /// The hub only: what spans schools (a family's accounts in several).
+    Hub,
+}
+
+impl ServedBy {
+    /// Whether a server of this role serves it.
+    pub fn by(self, role: crate::platform::config::Role) -> bool {
+        use crate::platform::config::Role;
+        match self {
+            ServedBy::All => true,
+            ServedBy::School => role != Role::Hub,
+            ServedBy::Hub => role == Role::Hub,
+        }
+    }
 }
 
 impl Service {
@@ -51,7 +74,7 @@ impl Service {
         rules: &[],
         parts: |_| {},
         home: |_| Box::pin(async { Ok(HomePart::default()) }),
-        on_hub: true,
+        served_by: ServedBy::All,
     };
 }
 

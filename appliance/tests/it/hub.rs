@@ -284,3 +284,160 @@ async fn a_school_that_copies_another_schools_ids_reads_nothing_of_it_on_the_hub
     assert!(own.get("/liaison").await.contains("Sortie au musée"));
     assert!(own.get(&conversation).await.contains("Oubliées."));
 }
+
+/// Les Lilas with a class, a pupil and his mother's account (not activated yet), enrolled
+/// with `hub` and synced: (the school, the mother, the child).
+async fn lilas_with_a_family(hub: &TestServer) -> (TestServer, Member, Member) {
+    use preau_appliance::school::accounts::new_credential;
+    use preau_appliance::school::directory::{SchoolDocs, UserId};
+    use preau_sync::kinds::directory::{Guardianship, Person, SchoolClass};
+
+    let (lilas, mut director) = set_up_school().await;
+    let uai = lilas.directory().uai().unwrap().clone();
+    lilas
+        .state
+        .db
+        .run(move |store| {
+            SchoolDocs::edit(store, &uai, |docs| {
+                let class = UserId::random().to_string();
+                docs.directory.classes.insert(
+                    class.clone(),
+                    SchoolClass {
+                        name: "CM1".into(),
+                        levels: vec!["CM1".into()],
+                        school_year: "2026-2027".into(),
+                        ..SchoolClass::default()
+                    },
+                );
+                let (child, mother) = (UserId::random().to_string(), UserId::random().to_string());
+                let person = |profile: &str, first_name: &str| Person {
+                    profile: profile.into(),
+                    first_name: first_name.into(),
+                    last_name: "Kerhervé".into(),
+                    ..Person::default()
+                };
+                let pupil = Person { class_id: class, level: "CM1".into(), ..person("pupil", "Jules") };
+                let parent = person("parent", "Aurélie");
+                let parent_credential = new_credential(&docs.credentials, &parent, Profile::Parent);
+                docs.credentials.accounts.insert(mother.clone(), parent_credential);
+                let pupil_credential = new_credential(&docs.credentials, &pupil, Profile::Pupil);
+                docs.credentials.accounts.insert(child.clone(), pupil_credential);
+                docs.directory.people.insert(child.clone(), pupil);
+                docs.directory.people.insert(mother.clone(), parent);
+                let g = Guardianship { parent: mother, child, legal: true };
+                docs.directory.guardianships.insert(Guardianship::key(&g.parent, &g.child), g);
+                Ok(())
+            })
+        })
+        .await
+        .unwrap();
+    lilas.state.reload_directory().await.unwrap();
+    let code = hub.school_code("0351234A");
+    director.post("/admin/sync/enroll", &[("hub", &hub.base), ("code", &code)]).await;
+    assert!(schedule::run_now(&lilas.state).await.ok);
+    let mother = lilas.member("aurelie.kerherve");
+    let child = lilas.directory().children_of(&mother.id)[0].clone();
+    (lilas, mother, child)
+}
+
+#[tokio::test]
+async fn a_parent_links_her_accounts_of_two_schools_and_sees_every_child_from_one_login() {
+    let (hub, demo, _) = crate::replication::enrolled_demo().await;
+    let (lilas, lilas_mother, jules) = lilas_with_a_family(&hub).await;
+    let (parent, child) = ce_parent(&demo);
+
+    // She logs in at the demo school, on the hub, and links her Les Lilas account with that
+    // letter's address and activation code (a wrong one is refused as a login would be).
+    let code = demo.directory().credentials[&parent.id].activation_code.clone();
+    let login = demo.directory().credentials[&parent.id].login.clone();
+    let mut home = at_home(&hub, DEMO_UAI).await;
+    home.login(&login, &code).await;
+    home.post("/password", &[("new", "maison-2026"), ("confirm", "maison-2026")]).await.assert_redirect("/");
+    let page = home.get("/family").await;
+    assert!(page.contains("Ajouter un enfant d&#39;une autre école"), "{}", page.body);
+    let lilas_address = format!("{}/ecoles/0351234A", hub.base);
+    let lilas_code = lilas.directory().credentials[&lilas_mother.id].activation_code.clone();
+    let wrong = home
+        .post("/family/link", &[("school", &lilas_address), ("login", "aurelie.kerherve"), ("password", "non")])
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.contains("Identifiant ou mot de passe incorrect"), "{}", wrong.body);
+    let unknown = home
+        .post("/family/link", &[("school", "0349999Z"), ("login", "aurelie.kerherve"), ("password", &lilas_code)])
+        .await;
+    assert!(unknown.contains("Cette école n&#39;est pas sur ce site"), "{}", unknown.body);
+    home.post("/family/link", &[("school", &lilas_address), ("login", "aurelie.kerherve"), ("password", &lilas_code)])
+        .await
+        .assert_redirect("/family");
+    let again = home
+        .post("/family/link", &[("school", "0351234a"), ("login", "aurelie.kerherve"), ("password", &lilas_code)])
+        .await;
+    assert!(again.contains("Ce compte est déjà relié au vôtre"), "{}", again.body);
+
+    // Her home page shows every child: her demo child as before, Jules from Les Lilas.
+    let page = home.get("/").await;
+    assert!(page.contains("Vos enfants dans d&#39;autres écoles") && page.contains("Jules Kerhervé"), "{}", page.body);
+    assert!(page.contains(&child.person.first_name));
+    // Jules' page opens within his school, as her account there, which chooses its
+    // password first (it was linked with its activation code).
+    let switched = home
+        .post(
+            "/family/switch",
+            &[("school", "0351234A"), ("user", lilas_mother.id.as_str()), ("child", jules.id.as_str())],
+        )
+        .await;
+    switched.assert_redirect("/password");
+    assert!(home.get("/password").await.contains("Pour terminer l&#39;activation de votre compte"));
+    home.post("/password", &[("new", "cartable-bleu-77"), ("confirm", "cartable-bleu-77")]).await.assert_redirect("/");
+    let jules_page = home.get(&format!("/child/{}", jules.id)).await;
+    assert!(jules_page.contains("<span class=\"school-name\">École des Lilas</span>"), "{}", jules_page.body);
+    assert!(jules_page.contains("Jules"), "{}", jules_page.body);
+    // And back, from there, to her other child at the demo school.
+    let page = home.get("/").await;
+    assert!(page.contains("Vos enfants dans d&#39;autres écoles"), "{}", page.body);
+    home.post("/family/switch", &[("school", DEMO_UAI), ("user", parent.id.as_str()), ("child", child.id.as_str())])
+        .await
+        .assert_redirect(&format!("/child/{}", child.id));
+
+    // Nobody else opens her accounts: another parent of the demo school, signed in.
+    let (other, _) = {
+        let dir = demo.directory();
+        let other = dir.people.values().find(|m| m.profile == Profile::Parent && m.id != parent.id).unwrap().clone();
+        (other, ())
+    };
+    let other_code = demo.directory().credentials[&other.id].activation_code.clone();
+    let other_login = demo.directory().credentials[&other.id].login.clone();
+    let mut stranger = at_home(&hub, DEMO_UAI).await;
+    stranger.login(&other_login, &other_code).await;
+    stranger.post("/password", &[("new", "voisin-2026"), ("confirm", "voisin-2026")]).await;
+    let tried = stranger
+        .post("/family/switch", &[("school", "0351234A"), ("user", lilas_mother.id.as_str()), ("child", "")])
+        .await;
+    assert_eq!(tried.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        stranger.post("/family/unlink", &[("school", DEMO_UAI), ("user", parent.id.as_str())]).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // The link is the hub's alone: neither school holds it after syncing.
+    assert!(schedule::run_now(&demo.state).await.ok && schedule::run_now(&lilas.state).await.ok);
+    use preau_appliance::replication::{Replication, links::Account};
+    let account = Account { school: preau_sync::Uai::parse(DEMO_UAI).unwrap(), user: parent.id.to_string() };
+    assert_eq!(hub.state.part::<Replication>().links.family(&account).unwrap().len(), 2);
+    for school in [&demo, &lilas] {
+        assert_eq!(school.state.part::<Replication>().links.family(&account).unwrap(), vec![account.clone()]);
+    }
+
+    // Either account unlinks: from Les Lilas', the demo account is gone from the family.
+    home.get("/").await;
+    home.post("/family/switch", &[("school", "0351234A"), ("user", lilas_mother.id.as_str()), ("child", "")])
+        .await
+        .assert_redirect("/");
+    assert!(home.get("/family").await.contains("Aurélie Kerhervé (ce compte)"));
+    home.post("/family/unlink", &[("school", DEMO_UAI), ("user", parent.id.as_str())]).await.assert_redirect("/family");
+    assert!(!home.get("/").await.contains("Vos enfants dans d&#39;autres écoles"));
+    assert_eq!(
+        home.post("/family/switch", &[("school", DEMO_UAI), ("user", parent.id.as_str()), ("child", "")]).await.status,
+        StatusCode::NOT_FOUND
+    );
+}

@@ -304,3 +304,23 @@ portal-none = No school matches this search.
 portal-more = More schools match: narrow the search (the town, for instance).
 portal-school = School: { $name }
 portal-change = Change school
+
+# A family's accounts in several schools, on the hub (school::family)
+tile-family = My family
+family-title = My family
+family-intro = If your children are in several schools, link your accounts here: you will see all your children from one login. The link exists only on this académie site; the schools do not see it.
+family-this-account = this account
+family-no-child = No child on this account.
+family-open = Open
+family-unlink = Unlink this account
+family-unlink-me = Unlink this account from the family
+family-link-title = Add a child from another school
+family-link-intro = Type what the other school's login letter says: its address at home (or its UAI number), the login, and that account's password or its activation code.
+family-school = The other school's address at home, or its UAI number
+family-password = That account's password or activation code
+family-link-submit = Link this account
+family-elsewhere = Your children in other schools
+family-school-unknown = This school is not on this site: check the address or the UAI number on the login letter.
+family-adults-only = Only an adult's account (parent, teacher, staff) can be linked: a pupil's account stays their own.
+family-already = This account is already linked to yours.
+family-too-many = A family links eight accounts at most: unlink one before adding another.

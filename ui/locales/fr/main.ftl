@@ -304,3 +304,23 @@ portal-none = Aucune école ne correspond à cette recherche.
 portal-more = D'autres écoles correspondent : précisez la recherche (la commune, par exemple).
 portal-school = École : { $name }
 portal-change = Changer d'école
+
+# A family's accounts in several schools, on the hub (school::family)
+tile-family = Ma famille
+family-title = Ma famille
+family-intro = Si vos enfants sont dans plusieurs écoles, reliez ici vos comptes : vous verrez tous vos enfants depuis une seule connexion. Le lien n'existe que sur ce site académique ; les écoles ne le voient pas.
+family-this-account = ce compte
+family-no-child = Aucun enfant sur ce compte.
+family-open = Ouvrir
+family-unlink = Délier ce compte
+family-unlink-me = Délier ce compte de la famille
+family-link-title = Ajouter un enfant d'une autre école
+family-link-intro = Saisissez les informations de la fiche de connexion que l'autre école vous a remise : son adresse à la maison (ou son numéro UAI), l'identifiant, et le mot de passe de ce compte ou son code d'activation.
+family-school = Adresse à la maison ou numéro UAI de l'autre école
+family-password = Mot de passe ou code d'activation de ce compte
+family-link-submit = Relier ce compte
+family-elsewhere = Vos enfants dans d'autres écoles
+family-school-unknown = Cette école n'est pas sur ce site : vérifiez l'adresse ou le numéro UAI de la fiche de connexion.
+family-adults-only = Seul le compte d'un adulte (parent, enseignant, personnel) peut être relié : le compte d'un élève reste le sien.
+family-already = Ce compte est déjà relié au vôtre.
+family-too-many = Une famille relie huit comptes au plus : déliez-en un avant d'en ajouter un autre.

@@ -1,7 +1,10 @@
 //! The replica's link records: what is not replicated but must survive a restart —
 //! enrolment (codes handed out, replicas certified, revocations), this replica's own
-//! certificate and hub, the history of sync runs, quarantined bundles, partial transfers.
+//! certificate and hub, the history of sync runs, quarantined bundles, partial transfers,
+//! and on the hub, families' linked accounts (`family`).
 //! One small SQLite file beside the replica (`links.db`), behind one mutex.
+
+mod family;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -12,12 +15,14 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::Upstream;
 use crate::platform::error::AppError;
+pub use family::{Account, FAMILY_MAX, LinkRefused};
 
 /// Numbered migrations, compiled in; version N is `MIGRATIONS[N - 1]` (as the replica's).
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_device_owner.sql"),
     include_str!("migrations/0003_away_server.sql"),
+    include_str!("migrations/0004_family.sql"),
 ];
 
 /// How many sync runs are kept per peer (older ones are deleted).

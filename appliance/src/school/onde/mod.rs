@@ -29,7 +29,7 @@ use crate::platform::i18n::Locale;
 use crate::school::directory::Profile;
 use crate::school::directory::SchoolDocs;
 use crate::web::api::{ApiError, ApiUser, ErrorBody};
-use crate::web::service::{Home, HomePart, Place, Service, Tile};
+use crate::web::service::{Home, HomePart, Place, ServedBy, Service, Tile};
 use crate::web::session::CsrfForm;
 use crate::web::{AppState, Chrome, Ctx, render, render_status};
 use import::{ImportError, Note, Summary};
@@ -398,7 +398,7 @@ pub const SERVICE: Service = Service {
     tags: &[("import", "ONDE imports")],
     parts: |parts| parts.insert(Pending::default()),
     home: |h| Box::pin(home_tiles(h)),
-    on_hub: false,
+    served_by: ServedBy::School,
     ..Service::NOTHING
 };
 

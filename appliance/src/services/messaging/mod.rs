@@ -38,7 +38,7 @@ use crate::school::directory::class_partition;
 use crate::school::directory::{Class, ClassId, Directory, Member, Profile, UserId};
 use crate::web::Routes;
 use crate::web::api::{ApiError, ApiJson, ApiUser, Created, ErrorBody};
-use crate::web::service::{Home, HomePart, Place, Service, Tile};
+use crate::web::service::{Home, HomePart, Place, ServedBy, Service, Tile};
 use crate::web::session::CsrfForm;
 use crate::web::upload::{FormWithFiles, Uploaded};
 use crate::web::{AppState, Chrome, Ctx, SignedIn, render, render_status};
@@ -583,7 +583,7 @@ pub const SERVICE: Service = Service {
     rules: &[crate::kind_rule!(Conversation, check_change)],
     parts: |parts| parts.insert(Updates::default()),
     home: |h| Box::pin(home_tiles(h)),
-    on_hub: true,
+    served_by: ServedBy::All,
 };
 
 async fn home_tiles(h: &Home<'_>) -> Result<HomePart, AppError> {

@@ -1,0 +1,166 @@
+//! The hub's families: accounts that one family linked (`school::family`), kept by the hub
+//! alone. A family is a set of accounts, each in at most one; linking two accounts makes
+//! their families one, and an account leaves its family alone.
+
+use preau_sync::Uai;
+use rusqlite::{OptionalExtension, params};
+
+use super::Links;
+use crate::platform::error::AppError;
+
+/// Accounts one family may link: a household's parents' accounts in a few schools. Past
+/// it, a link is refused (a table nobody can fill).
+pub const FAMILY_MAX: usize = 8;
+
+/// One school's account: its school and its user id there.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Account {
+    /// The school.
+    pub school: Uai,
+    /// The user id, within that school.
+    pub user: String,
+}
+
+/// Why two accounts were not linked.
+#[derive(Debug, PartialEq, Eq)]
+pub enum LinkRefused {
+    /// They already are.
+    Already,
+    /// The family would pass [`FAMILY_MAX`].
+    TooMany,
+}
+
+impl Links {
+    /// The accounts of `account`'s family, itself included (alone if it has none), in a
+    /// stable order.
+    pub fn family(&self, account: &Account) -> Result<Vec<Account>, AppError> {
+        let found: Vec<(String, String)> = self.with(|c| {
+            let mut st = c.prepare(
+                "SELECT school, user_id FROM family_member WHERE family =
+                   (SELECT family FROM family_member WHERE school = ? AND user_id = ?) ORDER BY school, user_id",
+            )?;
+            st.query_map(params![account.school.to_string(), account.user], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
+        })?;
+        let members: Vec<Account> = found
+            .into_iter()
+            .filter_map(|(school, user)| Some(Account { school: Uai::parse(&school).ok()?, user }))
+            .collect();
+        Ok(if members.is_empty() { vec![account.clone()] } else { members })
+    }
+
+    /// Links `a` and `b`: their families become one.
+    pub fn link(&self, a: &Account, b: &Account) -> Result<Result<(), LinkRefused>, AppError> {
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            let family_of = |x: &Account| -> rusqlite::Result<Option<String>> {
+                tx.query_row(
+                    "SELECT family FROM family_member WHERE school = ? AND user_id = ?",
+                    params![x.school.to_string(), x.user],
+                    |r| r.get(0),
+                )
+                .optional()
+            };
+            let (fa, fb) = (family_of(a)?, family_of(b)?);
+            if a == b || (fa.is_some() && fa == fb) {
+                return Ok(Err(LinkRefused::Already));
+            }
+            let size = |f: &Option<String>| -> rusqlite::Result<usize> {
+                match f {
+                    Some(f) => tx.query_row("SELECT count(*) FROM family_member WHERE family = ?", [f], |r| {
+                        r.get::<_, i64>(0).map(|n| n as usize)
+                    }),
+                    None => Ok(1),
+                }
+            };
+            if size(&fa)? + size(&fb)? > FAMILY_MAX {
+                return Ok(Err(LinkRefused::TooMany));
+            }
+            let family =
+                fa.clone().or_else(|| fb.clone()).unwrap_or_else(|| hex::encode(crate::platform::random_bytes::<16>()));
+            let now = crate::platform::clock::now_ms();
+            for x in [a, b] {
+                tx.execute(
+                    "INSERT OR IGNORE INTO family_member (school, user_id, family, linked_at) VALUES (?, ?, ?, ?)",
+                    params![x.school.to_string(), x.user, family, now],
+                )?;
+            }
+            if let (Some(fa), Some(fb)) = (&fa, &fb) {
+                tx.execute("UPDATE family_member SET family = ? WHERE family = ?", params![fa, fb])?;
+            }
+            tx.commit()?;
+            Ok(Ok(()))
+        })
+    }
+
+    /// Takes `account` out of its family; a family left with one account is none. Whether
+    /// it was in one.
+    pub fn unlink(&self, account: &Account) -> Result<bool, AppError> {
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            let family: Option<String> = tx
+                .query_row(
+                    "DELETE FROM family_member WHERE school = ? AND user_id = ? RETURNING family",
+                    params![account.school.to_string(), account.user],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(family) = &family {
+                tx.execute(
+                    "DELETE FROM family_member WHERE family = ?1 AND (SELECT count(*) FROM family_member WHERE family = ?1) = 1",
+                    [family],
+                )?;
+            }
+            tx.commit()?;
+            Ok(family.is_some())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(school: &str, user: &str) -> Account {
+        Account { school: Uai::parse(school).unwrap(), user: user.into() }
+    }
+
+    #[test]
+    fn families_merge_and_an_account_leaves_its_own_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let links = Links::open(&dir.path().join("links.db")).unwrap();
+        let (a, b, c, d) = (
+            account("0351234A", "a1"),
+            account("0990001X", "b1"),
+            account("0990001X", "c1"),
+            account("0290001A", "d1"),
+        );
+        assert_eq!(links.family(&a).unwrap(), vec![a.clone()], "alone");
+        links.link(&a, &b).unwrap().unwrap();
+        links.link(&c, &d).unwrap().unwrap();
+        assert_eq!(links.link(&b, &a).unwrap(), Err(LinkRefused::Already));
+        assert_eq!(links.link(&a, &a).unwrap(), Err(LinkRefused::Already));
+        links.link(&b, &d).unwrap().unwrap();
+        let mut all = vec![a.clone(), b.clone(), c.clone(), d.clone()];
+        all.sort();
+        for x in &all {
+            assert_eq!(links.family(x).unwrap(), all, "one family of four");
+        }
+        assert!(links.unlink(&b).unwrap());
+        assert_eq!(links.family(&b).unwrap(), vec![b.clone()]);
+        assert_eq!(links.family(&a).unwrap().len(), 3);
+        assert!(links.unlink(&a).unwrap() && links.unlink(&c).unwrap());
+        assert_eq!(links.family(&d).unwrap(), vec![d.clone()], "a family of one is none");
+        assert!(!links.unlink(&d).unwrap());
+    }
+
+    #[test]
+    fn a_family_has_at_most_eight_accounts() {
+        let dir = tempfile::tempdir().unwrap();
+        let links = Links::open(&dir.path().join("links.db")).unwrap();
+        let first = account("0351234A", "p0");
+        for i in 1..FAMILY_MAX {
+            links.link(&first, &account("0351234A", &format!("p{i}"))).unwrap().unwrap();
+        }
+        assert_eq!(links.link(&first, &account("0351234A", "one-more")).unwrap(), Err(LinkRefused::TooMany));
+    }
+}
