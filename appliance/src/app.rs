@@ -91,12 +91,14 @@ pub fn router(state: AppState) -> Router {
         }
         None => routes,
     };
-    routes
+    let routes = routes
         .layer(web::compression())
         // Outside everything that may replace an answer, so that every answer has its headers.
         .layer(middleware::from_fn_with_state((state.clone(), replication::PREFIX), web::edge))
         .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(state)
+        .with_state(state.clone());
+    // Outside the router: it changes the path the routes are chosen by.
+    Router::new().fallback_service(routes).layer(middleware::from_fn_with_state(state, web::schools::by_address))
 }
 
 /// The server's state over an opened replica: the directory snapshot, the replica's scope,

@@ -407,7 +407,7 @@ struct DiscardForm {
 
 /// The director (or the hub's administrator) deletes refused changes kept aside.
 async fn discard_form(state: AppState, ctx: Ctx, CsrfForm(form): CsrfForm<DiscardForm>) -> Result<Response, AppError> {
-    let user = replication_admin(&ctx, "quarantine")?;
+    let user = replication_admin(&state, &ctx, "quarantine")?;
     if !super::quarantine::discard(&state.part::<Replication>().links, form.id)? {
         return Err(AppError::NotFound);
     }
@@ -415,10 +415,16 @@ async fn discard_form(state: AppState, ctx: Ctx, CsrfForm(form): CsrfForm<Discar
     Ok(back_to_status(user))
 }
 
-/// Who may act on replication: the school's director, or the hub's administrator.
-fn replication_admin<'a>(ctx: &'a Ctx, what: &str) -> Result<&'a SignedIn, AppError> {
+/// Who may act on this server's replication: at a school, its director; on the hub, its
+/// administrator alone (a school's director signed in on the hub acts within her school,
+/// never on the hub's enrolments).
+fn replication_admin<'a>(state: &AppState, ctx: &'a Ctx, what: &str) -> Result<&'a SignedIn, AppError> {
     let user = ctx.user()?;
-    if !(user.profile == Profile::Director || user.profile == Profile::AcademyAdmin) {
+    let allowed = match state.config.role {
+        crate::platform::config::Role::Hub => hub_admin(user),
+        _ => user.profile == Profile::Director,
+    };
+    if !allowed {
         return Err(AppError::Forbidden(what.into()));
     }
     Ok(user)
@@ -435,7 +441,7 @@ struct RevokeForm {
 }
 
 async fn revoke_form(state: AppState, ctx: Ctx, CsrfForm(form): CsrfForm<RevokeForm>) -> Result<Response, AppError> {
-    let user = replication_admin(&ctx, "revocation")?;
+    let user = replication_admin(&state, &ctx, "revocation")?;
     let replica = form.replica.parse().map_err(|_| AppError::bad("error-bad-form", "replica id"))?;
     if !state.part::<Replication>().links.revoke(replica)? {
         return Err(AppError::NotFound);
@@ -496,8 +502,14 @@ struct HubPage {
     message: Option<String>,
 }
 
+/// The hub's administrator: the hub's own session (`hub_login`), which is no school's. A
+/// school's directory may give anyone the `academy_admin` profile; that grants nothing here.
+fn hub_admin(user: &SignedIn) -> bool {
+    user.profile == Profile::AcademyAdmin && user.school.is_none()
+}
+
 fn admin(ctx: &Ctx) -> bool {
-    ctx.signed_in.as_ref().is_some_and(|s| s.profile == Profile::AcademyAdmin)
+    ctx.signed_in.as_ref().is_some_and(hub_admin)
 }
 
 fn hub_view(

@@ -8,7 +8,6 @@ use askama::Template;
 use axum::extract::{Path, Query};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum_extra::extract::cookie::{Cookie, SameSite};
 use preau_sync::Uai;
 use serde::Deserialize;
 
@@ -16,20 +15,20 @@ use crate::platform::config::Role;
 use crate::platform::error::AppError;
 use crate::platform::text::fold;
 use crate::school::directory::{Directory, School};
+use crate::web::schools::choose_cookie;
 use crate::web::service::Service;
-use crate::web::session::SCHOOL_COOKIE;
 use crate::web::{AppState, Chrome, Ctx, Routes, render};
 
 /// Schools listed at most under one search: past it, the page asks for more letters.
 const LISTED: usize = 50;
 
 pub(crate) fn routes() -> Routes {
-    Routes::new().get("/ecoles", choose).get("/ecoles/{uai}", chosen).get("/ecoles/{uai}/qr/{secret}", card)
+    Routes::new().get("/ecoles", choose).get("/ecoles/{uai}", chosen)
 }
 
 /// The school's stable address on the hub, as its letters print it.
 pub fn school_url(hub: &str, uai: &Uai) -> String {
-    format!("{}/ecoles/{uai}", hub.trim_end_matches('/'))
+    format!("{}{}/{uai}", hub.trim_end_matches('/'), crate::web::schools::PREFIX)
 }
 
 #[derive(Deserialize)]
@@ -69,36 +68,16 @@ async fn choose(state: AppState, ctx: Ctx, Query(search): Query<Search>) -> Resu
 }
 
 /// A school's address: on the hub, this browser's school from now on, then its public page
-/// (or, signed in, the home page); at a school's server, its own home.
+/// (or, signed in, the home page); at a school's server, its own home. (What is under it,
+/// `/ecoles/{uai}/…`, is the school's on the hub: `web::schools::by_address`.)
 async fn chosen(state: AppState, Path(uai): Path<String>) -> Result<Response, AppError> {
-    choose_then(&state, &uai, "/")
-}
-
-/// A pupil's QR card as the letter prints it for home: the school's address, then the card's
-/// page (`/qr/{secret}`), which asks « C'est moi ! » before it signs in.
-async fn card(state: AppState, Path((uai, secret)): Path<(String, String)>) -> Result<Response, AppError> {
-    if secret.len() > 128 || !secret.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(AppError::NotFound);
-    }
-    choose_then(&state, &uai, &format!("/qr/{secret}"))
-}
-
-/// Chooses school `uai` for this browser (on the hub) and leads to `then`.
-fn choose_then(state: &AppState, uai: &str, then: &str) -> Result<Response, AppError> {
     let uai = Uai::parse(&uai.to_uppercase()).map_err(|_| AppError::NotFound)?;
     state.within(&uai)?;
-    let mut response = Redirect::to(then).into_response();
-    if state.config.role == Role::Hub {
-        let cookie = Cookie::build((SCHOOL_COOKIE, uai.to_string()))
-            .http_only(true)
-            .same_site(SameSite::Lax)
-            .secure(state.config.secure_cookies())
-            .path("/")
-            .max_age(time::Duration::days(400))
-            .build();
-        if let Ok(v) = cookie.to_string().parse() {
-            response.headers_mut().append(header::SET_COOKIE, v);
-        }
+    let mut response = Redirect::to("/").into_response();
+    if state.config.role == Role::Hub
+        && let Some(cookie) = choose_cookie(&state, &uai)
+    {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     Ok(response)
 }

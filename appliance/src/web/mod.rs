@@ -259,13 +259,21 @@ pub fn local_path(back: &str, default: String) -> Result<String, AppError> {
     Ok(parsed.as_str().to_owned())
 }
 
-/// The address printed on letters and QR cards: `public_url`, else the first LAN address.
+/// The address printed on letters, QR cards and calendar feeds: `public_url`, else the
+/// first LAN address; on the hub, the address of the school the state acts within
+/// (`…/ecoles/{uai}`), so that what holds it names its school.
 pub fn base_url(state: &AppState) -> String {
-    if let Some(url) = &state.config.public_url {
-        return url.trim_end_matches('/').to_owned();
+    let server = match &state.config.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => {
+            let bound = state.bound.get().copied().unwrap_or(state.config.listen);
+            crate::platform::net::lan_urls(bound).into_iter().next().unwrap_or_else(|| format!("http://{bound}"))
+        }
+    };
+    match state.one_of_several() {
+        Some(uai) => format!("{server}{}/{uai}", schools::PREFIX),
+        None => server,
     }
-    let bound = state.bound.get().copied().unwrap_or(state.config.listen);
-    crate::platform::net::lan_urls(bound).into_iter().next().unwrap_or_else(|| format!("http://{bound}"))
 }
 
 /// Marks an answer that the compression layer passes as it is: attached files (their formats

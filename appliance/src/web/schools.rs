@@ -130,3 +130,75 @@ impl Schools {
         Ok(school)
     }
 }
+
+/// A school's address on the hub: `/ecoles/{uai}` (its public page), and under it
+/// everything of the school's (`/ecoles/{uai}/calendar/…`, `/ecoles/{uai}/api/v1/…`), so
+/// that what a calendar app, an API client or a letter's QR code holds names its school.
+pub const PREFIX: &str = "/ecoles";
+
+/// The school a request under a school's address names, and the path under it.
+fn under_school(path: &str) -> Option<(Uai, String)> {
+    let (uai, rest) = path.strip_prefix(PREFIX)?.strip_prefix('/')?.split_once('/')?;
+    Some((Uai::parse(&uai.to_uppercase()).ok()?, format!("/{rest}")))
+}
+
+/// The school a request came for by its address (see [`under_school`]).
+#[derive(Clone, Debug)]
+pub struct Addressed(pub Uai);
+
+/// The `Set-Cookie` that makes `uai` this browser's school on the hub
+/// ([`crate::web::session::SCHOOL_COOKIE`]; it grants nothing).
+pub fn choose_cookie(state: &crate::web::AppState, uai: &Uai) -> Option<axum::http::HeaderValue> {
+    let cookie = axum_extra::extract::cookie::Cookie::build((crate::web::session::SCHOOL_COOKIE, uai.to_string()))
+        .http_only(true)
+        .same_site(axum_extra::extract::cookie::SameSite::Lax)
+        .secure(state.config.secure_cookies())
+        .path("/")
+        .max_age(time::Duration::days(400))
+        .build();
+    cookie.to_string().parse().ok()
+}
+
+/// Middleware, outside the router (it changes the path routes are chosen by): on the hub,
+/// a request under `/ecoles/{uai}/` is served as the path under it, within school `uai`
+/// (`Addressed`, which the session layer reads after a signed-in person's own school), and
+/// the browser that came there has chosen that school.
+pub async fn by_address(
+    axum::extract::State(state): axum::extract::State<crate::web::AppState>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let found =
+        (state.config.role == crate::platform::config::Role::Hub).then(|| under_school(request.uri().path())).flatten();
+    let Some((uai, path)) = found else { return next.run(request).await };
+    let path_and_query = match request.uri().query() {
+        Some(q) => format!("{path}?{q}"),
+        None => path,
+    };
+    let mut parts = request.uri().clone().into_parts();
+    parts.path_and_query = path_and_query.parse().ok();
+    if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+        *request.uri_mut() = uri;
+    }
+    request.extensions_mut().insert(Addressed(uai.clone()));
+    let mut response = next.run(request).await;
+    if let Some(cookie) = choose_cookie(&state, &uai) {
+        response.headers_mut().append(axum::http::header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_schools_address_names_it_and_the_path_under_it() {
+        let split = |p: &str| super::under_school(p).map(|(u, rest)| (u.to_string(), rest));
+        assert_eq!(split("/ecoles/0351234A/calendar/x.ics"), Some(("0351234A".into(), "/calendar/x.ics".into())));
+        assert_eq!(split("/ecoles/0351234a/api/v1/school"), Some(("0351234A".into(), "/api/v1/school".into())));
+        assert_eq!(split("/ecoles/0351234A"), None, "the school's page itself");
+        assert_eq!(split("/ecoles/0351234A/"), Some(("0351234A".into(), "/".into())));
+        assert_eq!(split("/ecoles/pas-une-ecole/login"), None);
+        assert_eq!(split("/ecolesX/0351234A/login"), None);
+        assert_eq!(split("/login"), None);
+    }
+}

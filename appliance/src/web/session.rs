@@ -345,13 +345,14 @@ pub async fn layer(state: AppState, mut request: Request, next: Next) -> Respons
     let mut sid = bearer_token.or(existing).unwrap_or_else(|| hex::encode(crate::platform::random_bytes::<32>()));
     let mut signed_in = state.sessions.touch(&sid);
     // On the hub, the request acts within one school (`web::schools`): the signed-in
-    // person's, else the one this browser chose (`school::portal`); before either, within
-    // none, where nobody is anybody.
+    // person's, else the one its address names (`/ecoles/{uai}/…`), else the one this
+    // browser chose (`school::portal`); before any, within none, where nobody is anybody.
     let state = match state.config.role {
         crate::platform::config::Role::Hub => {
+            let addressed = request.extensions().get::<super::schools::Addressed>().map(|a| a.0.clone());
             let school = match &signed_in {
                 Some(s) => s.school.clone(),
-                None => chosen_school(&cookies),
+                None => addressed.or_else(|| chosen_school(&cookies)),
             };
             let within = school.and_then(|uai| state.within(&uai).ok());
             let state = within.unwrap_or(state);
