@@ -27,7 +27,7 @@ pub enum Sender {
     School,
     /// A teacher's device, with the partitions its certificate grants: it carries its
     /// teacher's work, never the credentials, and of the school's directory only the
-    /// messaging switches of the classes it holds (what its teacher may turn herself).
+    /// switches of the classes it holds (messaging, families: what its teacher may turn herself).
     Device(Scope),
 }
 
@@ -60,7 +60,8 @@ fn sender_may_write(
                 let held =
                     preau_sync::LocalId::parse(id).is_ok_and(|c| scope.contains(&Partition::Class(uai.clone(), c)));
                 if let (true, Some(new)) = (held, now.classes.get(id)) {
-                    (class.unmoderated, class.classmates) = (new.unmoderated, new.classmates);
+                    (class.unmoderated, class.classmates, class.families_open) =
+                        (new.unmoderated, new.classmates, new.families_open);
                 }
             }
             if was == now { Ok(()) } else { Err(refused()) }

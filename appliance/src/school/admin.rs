@@ -34,6 +34,7 @@ pub(crate) fn routes() -> Routes {
         .post("/accounts/{id}/qr/revoke", revoke_qr_card)
         .post("/accounts/{id}/unlock", unlock)
         .post("/classes/{id}/tablet", mark_tablet)
+        .post("/classes/{id}/families", families_form)
         .post("/classes/{id}/tablets/remove", remove_tablets)
         .get("/letters/class/{id}/pupils", class_pupil_letters)
         .get("/letters/class/{id}/parents", class_parent_letters)
@@ -118,8 +119,10 @@ pub struct Roster {
     pub school_year: String,
     /// Pupils, by first name.
     pub pupils: Vec<AccountLine>,
-    /// Their parents, by last name.
+    /// Their parents, by last name (none while the class is closed to families).
     pub parents: Vec<AccountLine>,
+    /// The class is open to its families.
+    pub families_open: bool,
 }
 
 fn parents_of_class<'d>(dir: &'d Directory, class: &Class) -> Vec<&'d Member> {
@@ -141,13 +144,36 @@ pub fn roster(dir: &Directory, user: &SignedIn, id: &str) -> Result<Roster, AppE
         parents: parents_of_class(dir, &class)
             .iter()
             .map(|p| {
-                let kids: Vec<String> = dir.children_of(&p.id).iter().map(|c| c.person.first_name.clone()).collect();
+                let kids: Vec<String> =
+                    dir.children_of_any(&p.id).iter().map(|c| c.person.first_name.clone()).collect();
                 line(dir, user, p, kids.join(", "))
             })
             .collect(),
+        families_open: class.class.families_open,
         name: class.class.name,
         school_year: class.class.school_year,
     })
+}
+
+/// Opens a class to its families, or closes it (the director, or a teacher of the class):
+/// the académie's convention leaves it to the school. Closing ends the sessions of the
+/// parents it leaves with no child on the ENT; they are refused at login until it opens.
+pub async fn set_families_open(state: &AppState, by: &SignedIn, id: &str, open: bool) -> Result<(), AppError> {
+    let class = managed_class(&state.directory(), by, id)?;
+    let key = class.id.to_string();
+    crate::school::structures::edit_directory(state, move |d, _| {
+        if let Some(c) = d.classes.get_mut(&key) {
+            c.families_open = open;
+        }
+        Ok(())
+    })
+    .await?;
+    let dir = state.directory();
+    for parent in dir.people.values().filter(|m| m.profile == Profile::Parent && !dir.on_the_ent(m)) {
+        state.sessions.end_all_of(dir.uai(), &parent.id, None);
+    }
+    tracing::info!(class = %class.id, open, by = %by.user, "class opened to families");
+    Ok(())
 }
 
 /// Every current account of the school (director only).
@@ -165,9 +191,12 @@ fn all_accounts(
         .map(|m| {
             let detail = match m.profile {
                 Profile::Pupil => dir.class_of(m).map(|c| c.class.name.clone()).unwrap_or_default(),
-                Profile::Parent => {
-                    dir.children_of(&m.id).iter().map(|c| c.person.first_name.clone()).collect::<Vec<_>>().join(", ")
-                }
+                Profile::Parent => dir
+                    .children_of_any(&m.id)
+                    .iter()
+                    .map(|c| c.person.first_name.clone())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 _ => crate::school::directory::role_label(l, m),
             };
             line(dir, user, m, detail)
@@ -268,7 +297,7 @@ fn letter(
 }
 
 /// Which letters of a class.
-#[derive(Clone, Copy, Deserialize, ToSchema)]
+#[derive(Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Who {
     /// One letter per pupil.
@@ -286,6 +315,9 @@ fn class_letters(
 ) -> Result<Vec<Letter>, AppError> {
     let dir = state.directory();
     let class = managed_class(&dir, user, id)?;
+    if who == Who::Parents && !class.class.families_open {
+        return Err(AppError::bad("letters-families-closed", format!("class {} is closed to families", class.id)));
+    }
     let people = match who {
         Who::Pupils => dir.pupils_of(&class.id),
         // Only the parents whose account the caller manages: a parent with a child in
@@ -304,6 +336,12 @@ fn account_letter_of(
 ) -> Result<Letter, AppError> {
     let dir = state.directory();
     let member = managed_account(&dir, user, id)?;
+    if !dir.on_the_ent(&member) {
+        return Err(AppError::bad(
+            "letters-families-closed",
+            format!("{} has no child in a class open to families", member.id),
+        ));
+    }
     audit::record(state, &user.user, [&member.id], audit::Action::Letter, "")?;
     Ok(letter(state, l, &dir, user, &member))
 }
@@ -322,6 +360,8 @@ struct ClassPage {
     tablet_here: bool,
     /// How many tablets the class has.
     tablets: i64,
+    /// The class is open to its families.
+    families_open: bool,
 }
 
 async fn class_page(state: AppState, ctx: Ctx, Path(id): Path<String>) -> Result<Response, AppError> {
@@ -335,7 +375,24 @@ async fn class_page(state: AppState, ctx: Ctx, Path(id): Path<String>) -> Result
         class_id: roster.class_id,
         pupils: roster.pupils,
         parents: roster.parents,
+        families_open: roster.families_open,
     })
+}
+
+#[derive(Deserialize)]
+struct FamiliesForm {
+    /// `1` to open, `0` to close.
+    open: String,
+}
+
+async fn families_form(
+    state: AppState,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<FamiliesForm>,
+) -> Result<Response, AppError> {
+    set_families_open(&state, ctx.user()?, &id, form.open == "1").await?;
+    Ok(Redirect::to(&format!("/classes/{id}")).into_response())
 }
 
 #[derive(Template)]

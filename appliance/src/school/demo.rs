@@ -205,6 +205,8 @@ pub fn seed(store: &mut Store) -> Result<Option<DemoLogins>, AppError> {
                 levels: levels.iter().map(|l| (*l).into()).collect(),
                 school_year: SCHOOL_YEAR.into(),
                 teachers: teachers.iter().map(|t| t.to_string()).collect(),
+                // The demo's families use Préau: its classes are open to them.
+                families_open: true,
                 ..SchoolClass::default()
             },
         );

@@ -275,6 +275,7 @@ impl Directory {
                 archived: r.int("archived") != 0,
                 unmoderated: r.int("unmoderated") != 0,
                 classmates: r.int("classmates") != 0,
+                families_open: r.int("families_open") != 0,
             };
             dir.classes.insert(id.clone(), Class { id, class });
         }
@@ -432,13 +433,32 @@ impl Directory {
         if self.teaches(user, class) { Ok(class.clone()) } else { Err(AppError::NotFound) }
     }
 
-    /// Whether `user` is a legal guardian of `child`.
-    pub fn is_legal_guardian(&self, user: &UserId, child: &UserId) -> bool {
-        self.guardianships.iter().any(|(p, c, legal)| p == user && c == child && *legal)
+    /// Whether a pupil's family is on the ENT for them: their class is open to families
+    /// (`SchoolClass::families_open`, the school's choice). Every family-facing question
+    /// below asks it, so a closed class's parents see, sign, receive and are offered
+    /// nothing about that child, and need no letter.
+    pub fn family_open(&self, child: &UserId) -> bool {
+        self.people
+            .get(child)
+            .and_then(|m| ClassId::parse(&m.person.class_id).ok())
+            .and_then(|c| self.classes.get(&c))
+            .is_some_and(|c| c.class.families_open)
     }
 
-    /// A parent's children, by first name.
+    /// Whether `user` is a legal guardian of `child`, for the ENT (see
+    /// [`Directory::family_open`]).
+    pub fn is_legal_guardian(&self, user: &UserId, child: &UserId) -> bool {
+        self.guardianships.iter().any(|(p, c, legal)| p == user && c == child && *legal) && self.family_open(child)
+    }
+
+    /// A parent's children on the ENT (see [`Directory::family_open`]), by first name.
     pub fn children_of(&self, parent: &UserId) -> Vec<&Member> {
+        self.children_of_any(parent).into_iter().filter(|c| self.family_open(&c.id)).collect()
+    }
+
+    /// A parent's children, whether their classes are open to families or not (the
+    /// director's lists of accounts), by first name.
+    pub fn children_of_any(&self, parent: &UserId) -> Vec<&Member> {
         let mut children: Vec<&Member> = self
             .guardianships
             .iter()
@@ -451,8 +471,18 @@ impl Directory {
         children
     }
 
-    /// A child's guardians (legal ones first).
+    /// Whether a parent is on the ENT at all: one of their children's classes is open to
+    /// families. Anyone else is, as the directory says.
+    pub fn on_the_ent(&self, member: &Member) -> bool {
+        member.profile != Profile::Parent || !self.children_of(&member.id).is_empty()
+    }
+
+    /// A child's guardians on the ENT (legal ones first): none while the child's class is
+    /// closed to families (see [`Directory::family_open`]).
     pub fn guardians_of(&self, child: &UserId) -> Vec<(&Member, bool)> {
+        if !self.family_open(child) {
+            return Vec::new();
+        }
         let mut out: Vec<(&Member, bool)> = self
             .guardianships
             .iter()

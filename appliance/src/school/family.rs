@@ -162,6 +162,9 @@ pub fn switch(
         .and_then(|id| dir.member(&id).cloned())
         .filter(|m| !m.person.archived && may_link(m))
         .ok_or(AppError::NotFound)?;
+    if !dir.on_the_ent(&member) {
+        return Err(AppError::bad("login-families-closed", format!("{} has no child in an open class", member.id)));
+    }
     let cred = dir.credentials.get(&member.id).filter(|c| !c.disabled).ok_or(AppError::NotFound)?;
     let must_change = cred.must_change_password || cred.password_hash.is_empty();
     let to = match dir.children_of(&member.id).iter().find(|c| c.id.as_str() == child) {

@@ -361,6 +361,17 @@ pub async fn layer(state: AppState, mut request: Request, next: Next) -> Respons
         }
         _ => state,
     };
+    // A parent whose children's classes all closed to families since she signed in (here,
+    // or at school and then synced) is signed out.
+    if let Some(s) = &signed_in
+        && s.profile == Profile::Parent
+    {
+        let dir = state.directory();
+        if !dir.member(&s.user).is_some_and(|m| dir.on_the_ent(m)) {
+            state.sessions.end(&sid);
+            signed_in = None;
+        }
+    }
     // The desktop app's window is its computer's teacher (`window`).
     if signed_in.is_none()
         && !bearer

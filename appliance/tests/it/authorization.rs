@@ -331,6 +331,8 @@ const PAGES: &[Row] = &[
     form("POST", "/agenda/{id}/withdraw", "/agenda/{event}/withdraw", &[], CLASS_STAFF),
     form("POST", "/classes/{id}/tablets/remove", "/classes/{ce}/tablets/remove", &[], CLASS_STAFF),
     form("POST", "/classes/{id}/tablet", "/classes/{ce}/tablet", &[], CLASS_STAFF),
+    // Opened again: it is open already.
+    form("POST", "/classes/{id}/families", "/classes/{ce}/families", &[("open", "1")], CLASS_STAFF),
     form("POST", "/password", "/password", &[("current", "x"), ("new", "x"), ("confirm", "x")], SIGNED_IN),
     form("POST", "/logout", "/logout", &[], ALL),
 ];

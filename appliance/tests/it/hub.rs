@@ -305,6 +305,7 @@ async fn lilas_with_a_family(hub: &TestServer) -> (TestServer, Member, Member) {
                         name: "CM1".into(),
                         levels: vec!["CM1".into()],
                         school_year: "2026-2027".into(),
+                        families_open: true,
                         ..SchoolClass::default()
                     },
                 );
@@ -439,4 +440,67 @@ async fn a_parent_links_her_accounts_of_two_schools_and_sees_every_child_from_on
         home.post("/family/switch", &[("school", DEMO_UAI), ("user", parent.id.as_str()), ("child", "")]).await.status,
         StatusCode::NOT_FOUND
     );
+}
+
+/// Opening a class to its families is the school's choice: until its director or teacher
+/// opens it, its parents log in nowhere (at school or on the hub), their letters are not
+/// printed, and nobody can write to them about their child; closing it signs them out,
+/// on the hub too once the school synced.
+#[tokio::test]
+async fn a_class_closed_to_families_keeps_its_parents_out_everywhere_until_the_school_opens_it() {
+    let (hub, school, mut director) = crate::replication::enrolled_demo().await;
+    let (parent, child) = ce_parent(&school);
+    let ce = school.directory().class_of(&child).unwrap().clone();
+    assert!(director.get(&format!("/classes/{}", ce.id)).await.contains("Cette classe est ouverte aux familles"));
+    director
+        .post(&format!("/classes/{}/families", ce.id), &[("open", "0")])
+        .await
+        .assert_redirect(&format!("/classes/{}", ce.id));
+    let mut teacher = school.browser();
+    teacher.login("sophie.lebihan", DEMO_PASSWORD).await.assert_ok();
+    assert!(teacher.get(&format!("/classes/{}", ce.id)).await.contains("pas encore ouverte aux familles"));
+
+    // Her letter does not print, and her activation code opens nothing, at school...
+    let letters = teacher.get(&format!("/letters/class/{}/parents", ce.id)).await;
+    assert_eq!(letters.status, StatusCode::BAD_REQUEST);
+    assert!(letters.contains("les fiches des parents s&#39;imprimeront quand elle le sera"), "{}", letters.body);
+    assert_eq!(director.get(&format!("/letters/account/{}", parent.id)).await.status, StatusCode::BAD_REQUEST);
+    let code = school.directory().credentials[&parent.id].activation_code.clone();
+    let login = school.directory().credentials[&parent.id].login.clone();
+    let mut at_school = school.browser();
+    let refused = at_school.login(&login, &code).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert!(refused.contains("pas encore ouverte aux familles"), "{}", refused.body);
+    // ...nor on the hub once the school synced.
+    assert!(schedule::run_now(&school.state).await.ok);
+    let mut home = at_home(&hub, DEMO_UAI).await;
+    assert!(home.login(&login, &code).await.contains("pas encore ouverte aux familles"));
+    // Nobody writes to her about her child meanwhile.
+    let teacher_id = school.member("sophie.lebihan").id;
+    let form = teacher.get("/messages/new").await;
+    assert!(!form.contains(parent.id.as_str()), "she is not offered as a contact");
+    let sent = teacher
+        .post(
+            "/messages/new",
+            &[("to", parent.id.as_str()), ("about", child.id.as_str()), ("subject", "x"), ("body", "y")],
+        )
+        .await;
+    assert!(sent.status.is_client_error(), "{}", sent.status);
+
+    // The teacher opens her class: the parent gets in, at school and, after the sync, at home.
+    teacher.post(&format!("/classes/{}/families", ce.id), &[("open", "1")]).await;
+    at_school.login(&login, &code).await;
+    at_school.post("/password", &[("new", "maison-2026"), ("confirm", "maison-2026")]).await.assert_redirect("/");
+    assert!(schedule::run_now(&school.state).await.ok);
+    home.login(&login, "maison-2026").await.assert_ok();
+    assert!(home.get("/liaison").await.status.is_success());
+    assert_ne!(teacher_id, parent.id);
+
+    // Closed again: signed out at school at once, and on the hub after the next sync.
+    teacher.get(&format!("/classes/{}", ce.id)).await;
+    teacher.post(&format!("/classes/{}/families", ce.id), &[("open", "0")]).await;
+    at_school.get("/liaison").await.assert_redirect("/login");
+    assert!(home.get("/liaison").await.status.is_success(), "the hub has not heard yet");
+    assert!(schedule::run_now(&school.state).await.ok);
+    home.get("/liaison").await.assert_redirect("/login");
 }

@@ -1,7 +1,7 @@
 //! Importing ONDE extractions, from the director's page and from `preau import onde`:
 //! preview, apply, re-import, next year, and files with errors that change nothing.
 
-use crate::common::{self, set_up_school};
+use crate::common::{self, Browser, set_up_school};
 use preau_appliance::school::directory::Profile;
 use reqwest::StatusCode;
 
@@ -60,6 +60,18 @@ fn guardians() -> Vec<u8> {
     .into_bytes()
 }
 
+/// The director opens these classes to their families, from their pages.
+async fn open_to_families(director: &mut Browser, classes: &[preau_appliance::school::directory::Class]) {
+    for class in classes {
+        let page = director.get(&format!("/classes/{}", class.id)).await;
+        assert!(page.contains("pas encore ouverte aux familles"), "{}", page.body);
+        director.post(&format!("/classes/{}/families", class.id), &[("open", "1")]).await;
+        assert!(
+            director.get(&format!("/classes/{}", class.id)).await.contains("Cette classe est ouverte aux familles")
+        );
+    }
+}
+
 fn token_in(body: &str) -> Option<String> {
     let i = body.find("name=\"token\" value=\"")? + "name=\"token\" value=\"".len();
     Some(body[i..].chars().take_while(|c| *c != '"').collect())
@@ -84,6 +96,12 @@ async fn the_director_previews_then_imports_and_reimporting_changes_nothing() {
     let done = b.post("/admin/import/apply", &[("token", &token)]).await;
     done.assert_ok();
     assert!(done.contains("Import terminé"));
+    // Imported classes start closed to their families: the school opens them.
+    let imported = server.directory().current_classes().into_iter().cloned().collect::<Vec<_>>();
+    assert!(imported.iter().all(|c| !c.class.families_open));
+    let some_parent = server.directory().people.values().find(|m| m.profile == Profile::Parent).unwrap().clone();
+    assert!(server.directory().children_of(&some_parent.id).is_empty(), "no family on the ENT yet");
+    open_to_families(&mut b, &imported).await;
     let dir = server.directory();
     let count = |p: Profile| dir.people.values().filter(|m| m.profile == p).count();
     assert_eq!((count(Profile::Pupil), count(Profile::Parent), count(Profile::Teacher)), (4, 4, 2));
@@ -114,6 +132,7 @@ async fn the_director_previews_then_imports_and_reimporting_changes_nothing() {
     let next = b.post_files("/admin/import", &[("year", "2027-2028")], &[("eleves-2027.csv", pupils_2027())]).await;
     next.assert_ok();
     b.post("/admin/import/apply", &[("token", &token_in(&next.body).unwrap())]).await.assert_ok();
+    open_to_families(&mut b, &server.directory().current_classes().into_iter().cloned().collect::<Vec<_>>()).await;
     let dir = server.directory();
     assert_eq!(dir.people.values().filter(|m| m.profile == Profile::Pupil).count(), 4, "nobody duplicated");
     let classes: Vec<_> =
@@ -335,6 +354,7 @@ async fn imports_never_guess_whose_child_or_parent_and_keep_what_they_do_not_car
     let preview =
         b.post_files("/admin/import", &[("year", "2026-2027")], &[("responsables.csv", guardians.into_bytes())]).await;
     b.post("/admin/import/apply", &[("token", &token_in(&preview.body).unwrap())]).await.assert_ok();
+    open_to_families(&mut b, &server.directory().current_classes().into_iter().cloned().collect::<Vec<_>>()).await;
     let dir = server.directory();
     let maries: Vec<_> = dir.people.values().filter(|m| m.person.first_name == "Marie").collect();
     assert_eq!(maries.len(), 2, "two accounts");

@@ -62,6 +62,17 @@ pub struct SchoolClass {
     pub unmoderated: bool,
     /// Pupils may write to their classmates (off: only to their teachers).
     pub classmates: bool,
+    /// Open to the pupils' families: until the director or a teacher of the class opens
+    /// it, its pupils' parents are not on the ENT for that child (the académie's
+    /// convention leaves it to the school). Classes written before it were open.
+    #[autosurgeon(missing = "open_before_it_was_asked")]
+    pub families_open: bool,
+}
+
+/// Classes of directories written before [`SchoolClass::families_open`] existed were open
+/// to families: they keep what they had.
+fn open_before_it_was_asked() -> bool {
+    true
 }
 
 /// A group of people inside a school (a workshop, a choir, the parents' council).
@@ -145,6 +156,7 @@ pub(crate) const SCHOOL_CLASS: TableDef = TableDef::new(
         "archived",
         "unmoderated",
         "classmates",
+        "families_open",
     ],
 );
 
@@ -216,6 +228,7 @@ impl DocKind for SchoolDirectory {
                     i64::from(c.archived).into(),
                     i64::from(c.unmoderated).into(),
                     i64::from(c.classmates).into(),
+                    i64::from(c.families_open).into(),
                 ],
             ));
         }

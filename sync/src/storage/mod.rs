@@ -41,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_credential_resets.sql"),
     include_str!("migrations/0011_read_indexes.sql"),
     include_str!("migrations/0012_away_sync.sql"),
+    include_str!("migrations/0013_families_open.sql"),
 ];
 
 /// The schema version this binary writes.

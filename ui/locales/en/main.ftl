@@ -324,3 +324,12 @@ family-school-unknown = This school is not on this site: check the address or th
 family-adults-only = Only an adult's account (parent, teacher, staff) can be linked: a pupil's account stays their own.
 family-already = This account is already linked to yours.
 family-too-many = A family links eight accounts at most: unlink one before adding another.
+
+# Opening a class to its families (school::admin)
+families-title = Families
+families-open = This class is open to families: its pupils' parents log in to Préau, at school and from home, and receive what concerns them.
+families-closed = This class is not open to families yet: its parents cannot log in, their login letters are not printed and nothing is sent to them. Opening it is the school's choice (the head or the class's teacher).
+families-do-open = Open the class to families
+families-close = Close the class to families
+letters-families-closed = This class is not open to families yet: the parents' letters can be printed once it is (the class's page).
+login-families-closed = Your child's class is not open to families on Préau yet. The school will tell you when it is.

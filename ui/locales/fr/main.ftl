@@ -324,3 +324,12 @@ family-school-unknown = Cette école n'est pas sur ce site : vérifiez l'adresse
 family-adults-only = Seul le compte d'un adulte (parent, enseignant, personnel) peut être relié : le compte d'un élève reste le sien.
 family-already = Ce compte est déjà relié au vôtre.
 family-too-many = Une famille relie huit comptes au plus : déliez-en un avant d'en ajouter un autre.
+
+# Opening a class to its families (school::admin)
+families-title = Les familles
+families-open = Cette classe est ouverte aux familles : les parents de ses élèves se connectent à Préau, à l'école et depuis la maison, et reçoivent ce qui les concerne.
+families-closed = Cette classe n'est pas encore ouverte aux familles : ses parents ne peuvent pas se connecter, leurs fiches de connexion ne s'impriment pas et rien ne leur est envoyé. L'ouverture est le choix de l'école (direction ou enseignant de la classe).
+families-do-open = Ouvrir la classe aux familles
+families-close = Fermer la classe aux familles
+letters-families-closed = Cette classe n'est pas encore ouverte aux familles : les fiches des parents s'imprimeront quand elle le sera (page de la classe).
+login-families-closed = La classe de votre enfant n'est pas encore ouverte aux familles sur Préau. L'école vous préviendra dès qu'elle le sera.

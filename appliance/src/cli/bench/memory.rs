@@ -689,6 +689,7 @@ fn accounts_of(rng: &mut ChaCha8Rng, pupils: usize) -> (SchoolDocs, School) {
                 levels: levels.iter().map(|l| (*l).into()).collect(),
                 school_year: SCHOOL_YEAR.into(),
                 teachers: vec![teacher.to_string()],
+                families_open: true,
                 ..SchoolClass::default()
             },
         );

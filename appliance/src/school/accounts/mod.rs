@@ -106,6 +106,14 @@ pub async fn password_login(
     // Take back this try's failure only from the keys it was counted against.
     let counted: Vec<&str> = keys[1..].iter().map(|(k, _)| *k).collect();
     state.limits.succeeded(&[&pair], &counted);
+    // The right password, but no child of theirs in a class open to families yet: told so
+    // (only once the password is proven, so it says nothing to a guesser).
+    if !dir.on_the_ent(&member) {
+        return Err(AppError::LoginFailed {
+            message: "login-families-closed",
+            detail: format!("{} has no child in a class open to families", member.id),
+        });
+    }
     tracing::info!(user = %member.id, profile = member.profile.as_str(), known = known.is_some(), "login");
     Ok((member, must_change))
 }
@@ -257,9 +265,10 @@ pub fn manages_account(dir: &Directory, user: &SignedIn, target: &Member) -> boo
             match target.profile {
                 Profile::Pupil => in_my_class(target),
                 // All the parent's children: a parent's account also opens their other
-                // children's school life, which another class's teacher must not reach.
+                // children's school life (or will, once their class opens to families),
+                // which another class's teacher must not reach.
                 Profile::Parent => {
-                    let children = dir.children_of(&target.id);
+                    let children = dir.children_of_any(&target.id);
                     !children.is_empty() && children.into_iter().all(in_my_class)
                 }
                 _ => false,
