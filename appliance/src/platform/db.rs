@@ -84,6 +84,13 @@ impl Db {
         .map_err(|e| AppError::Internal(format!("storage task failed: {e}")))?
     }
 
+    /// Something pages are computed from beside the replica changed (the hub's families, in
+    /// `links.db`): what was computed and kept (`Db::memo`, kept pages) goes, as after a
+    /// write.
+    pub fn changed_beside(&self) {
+        self.memo.generation.fetch_add(1, Ordering::Release);
+    }
+
     /// Runs `f` with the store on the current thread (start-up and command-line tools).
     pub fn run_blocking<T>(&self, f: impl FnOnce(&mut Store) -> Result<T, AppError>) -> Result<T, AppError> {
         let mut store = self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner());

@@ -116,7 +116,10 @@ pub async fn link(
         return Err(AppError::bad("family-adults-only", format!("{} is a {:?}", member.id, member.profile)));
     }
     let them = Account { school: uai, user: member.id.to_string() };
-    match state.part::<Replication>().links.link(&me, &them)? {
+    let linked = state.part::<Replication>().links.link(&me, &them)?;
+    // Home pages show a family's children: those kept from before are stale.
+    state.db.changed_beside();
+    match linked {
         Ok(()) => {
             tracing::info!(school = %me.school, user = %me.user, with_school = %them.school, with_user = %them.user, "family accounts linked");
             Ok(())
@@ -139,6 +142,7 @@ fn in_family(state: &AppState, by: &SignedIn, school: &str, user: &str) -> Resul
 pub fn unlink(state: &AppState, by: &SignedIn, school: &str, user: &str) -> Result<(), AppError> {
     let target = in_family(state, by, school, user)?;
     state.part::<Replication>().links.unlink(&target)?;
+    state.db.changed_beside();
     tracing::info!(by = %by.user, school = %target.school, user = %target.user, "family account unlinked");
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Pages kept as rendered. A page whose every word comes from the replica (its documents and
 //! the directory), from who asks, the language, today's date and the page chrome may be
-//! kept: its handler marks the answer with [`kept`]. The session layer then keeps it for
+//! kept (on the hub, a home page also shows a family's linked accounts, whose changes call
+//! `Db::changed_beside`): its handler marks the answer with [`kept`]. The session layer then keeps it for
 //! that person and serves it again, without running the handler, until the replica next
 //! changes (any write, local or a peer's). See ARCHITECTURE.md, « Pages kept as rendered ».
 //!

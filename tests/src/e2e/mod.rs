@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::time::{Duration, Instant};
 
-use preau_appliance::platform::config::Config;
+use preau_appliance::platform::config::{Config, Role};
 use preau_appliance::web::AppState;
 
 /// A real appliance on 127.0.0.1:0, in this process.
@@ -26,9 +26,19 @@ pub struct TestServer {
 impl TestServer {
     /// The demo school (`demo`), or an appliance waiting for its setup.
     pub async fn start(demo: bool) -> Self {
+        Self::start_as(demo, Role::School).await
+    }
+
+    /// An académie's hub, holding no school yet.
+    pub async fn hub() -> Self {
+        Self::start_as(false, Role::Hub).await
+    }
+
+    async fn start_as(demo: bool, role: Role) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::load(Some(dir.path().into()), |_| None).unwrap();
         config.discovery = false;
+        config.role = role;
         let state = preau_appliance::app::open(config, demo).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

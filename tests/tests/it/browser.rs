@@ -78,6 +78,7 @@ async fn stories(b: &mut Browser) -> anyhow::Result<()> {
     staff_home(b, &server).await?;
     activation_code_story(b, &server).await?;
     director_story(b, &server).await?;
+    hub_story(b, &server).await?;
     server.stop().await;
     Ok(())
 }
@@ -523,6 +524,157 @@ async fn director_story(b: &mut Browser, server: &TestServer) -> anyhow::Result<
     b.audit("synchronisation, a device code").await?;
     b.goto(server, "/").await?;
     b.logout().await
+}
+
+/// At home, on the académie's hub: Aurélie Kerhervé, with two children at the demo school
+/// and a third, Jules, at Les Lilas, finds her school, links her Les Lilas account with its
+/// letter's code, sees all three children from one login, signs a note and writes to a
+/// teacher; at the school's next sync both are on its appliance.
+async fn hub_story(b: &mut Browser, demo: &TestServer) -> anyhow::Result<()> {
+    use preau_appliance::replication::enrollment::{self, Subject};
+    use preau_appliance::replication::{Replication, schedule};
+
+    // Les Lilas, set up, Jules and his mother imported from ONDE; its director opens his
+    // class to families from its page.
+    let lilas = TestServer::start(false).await;
+    let setup = json!({"uai": "0351234A", "name": "École des Lilas", "address": "", "postcode": "", "commune": "Saint-Aubin-des-Prés",
+        "academy": "", "civility": "Mme", "first_name": "Anne", "last_name": "Riou", "email": "",
+        "password": "cartable-vert-2026", "confirm": "cartable-vert-2026"});
+    let form: preau_appliance::school::setup::SetupForm = serde_json::from_value(setup)?;
+    if preau_appliance::school::setup::set_up(&lilas.state, &form).await.is_err() {
+        bail!("setting Les Lilas up");
+    }
+    let files = tempfile::tempdir()?;
+    let pupils = files.path().join("eleves.csv");
+    std::fs::write(&pupils, onde_pupils(&[("KERHERVÉ", "Jules", "14/03/2016", "M", "CM1")]))?;
+    let guardians = files.path().join("responsables.csv");
+    std::fs::write(
+        &guardians,
+        "Civilité Responsable;Nom usage responsable;Nom responsable;Prénom responsable;Adresse responsable;CP responsable;\
+         Commune responsable;Pays;Courriel;Téléphone domicile;Téléphone travail;Téléphone portable;Nom d'usage enfant;\
+         Nom de famille enfant;Prénom enfant;Classes enfants\n\
+         Mme;KERHERVÉ;KERHERVÉ;Aurélie;;;;;;;;;KERHERVÉ;KERHERVÉ;Jules;CM1-CM2\n",
+    )?;
+    b.client.delete_all_cookies().await?;
+    b.login(&lilas, "anne.riou", "cartable-vert-2026").await?;
+    for file in [&pupils, &guardians] {
+        b.goto(&lilas, "/admin/import").await?;
+        b.find("#files").await?.send_keys(file.to_str().unwrap()).await?;
+        b.click("form[action='/admin/import'] button[type=submit]").await?;
+        b.click("form[action='/admin/import/apply'] button[type=submit]").await?;
+    }
+    let dir = lilas.state.directory();
+    let class =
+        dir.current_classes().into_iter().find(|c| c.class.name == "CM1-CM2").context("the imported class")?.clone();
+    b.goto(&lilas, &format!("/classes/{}", class.id)).await?;
+    assert!(b.text("main").await?.contains("pas encore ouverte aux familles"), "a new class starts closed");
+    b.audit("class page, closed to families").await?;
+    b.click(&format!("form[action='/classes/{}/families'] button[type=submit]", class.id)).await?;
+    assert!(b.text("main").await?.contains("Cette classe est ouverte aux familles"));
+    b.audit("class page, open to families").await?;
+    b.logout().await?;
+    let lilas_mother = member(&lilas.state.directory(), "aurelie.kerherve").clone();
+    let lilas_code = lilas.state.directory().credentials[&lilas_mother.id].activation_code.clone();
+
+    // Both schools sync with the hub; at the demo school, a note asks for a signature.
+    let hub = TestServer::hub().await;
+    for school in [demo, &lilas] {
+        let uai = school.state.directory().uai().cloned().context("a school")?;
+        let code = enrollment::create_code(&hub.state.part::<Replication>().links, "École", &Subject::School(uai))?;
+        enrollment::enrol(&school.state, &hub.base, &code).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    }
+    let dir = demo.state.directory();
+    let teacher = member(&dir, "julien.roche");
+    let cp = dir.current_classes().into_iter().find(|c| c.class.name == "CP").context("CP")?.clone();
+    let by = SignedIn::of(&dir, teacher, false);
+    let note = preau_appliance::services::liaison::post_note(
+        &demo.state,
+        &by,
+        cp.id.as_str(),
+        preau_appliance::services::liaison::NoteInput {
+            title: "Piscine".into(),
+            body: "Le maillot, jeudi.".into(),
+            ask: "signature".into(),
+            recipients: Vec::new(),
+        },
+    )
+    .await?;
+    for school in [demo, &lilas] {
+        anyhow::ensure!(schedule::run_now(&school.state).await.ok, "a school's sync");
+    }
+
+    // At home: she finds her school on the hub and logs in as at school.
+    b.client.delete_all_cookies().await?;
+    b.goto(&hub, "/").await?;
+    assert!(b.path().await?.ends_with("/ecoles"), "the hub opens on its schools");
+    b.audit("hub: find your school").await?;
+    b.type_in("#q", "tilleuls").await?;
+    b.click("form[action='/ecoles'] button[type=submit]").await?;
+    b.click(&format!("a[href='/ecoles/{}']", preau_appliance::school::demo::DEMO_UAI)).await?;
+    assert!(b.text("h1").await?.contains("Les Tilleuls"), "the school's public page");
+    b.audit("hub: a school's public page").await?;
+    b.click("a[href='/login']").await?;
+    assert!(b.text("main").await?.contains("École : École élémentaire Les Tilleuls"));
+    b.audit("hub: login").await?;
+    b.type_in("#login", "aurelie.kerherve").await?;
+    b.type_in("#password", DEMO_PASSWORD).await?;
+    b.click("form[action='/login'] button[type=submit]").await?;
+
+    // She links her Les Lilas account with its letter's code.
+    b.click("a.tile[href='/family']").await?;
+    b.audit("hub: my family").await?;
+    b.type_in("#school", "0351234A").await?;
+    b.type_in("#login", "aurelie.kerherve").await?;
+    b.type_in("#password", &lilas_code).await?;
+    b.click("form[action='/family/link'] button[type=submit]").await?;
+    assert!(b.text("main").await?.contains("École des Lilas"), "the linked account is listed");
+    b.audit("hub: my family, linked").await?;
+
+    // One login, every child: Jules' page opens within Les Lilas, once his mother's account
+    // there has chosen its password.
+    b.goto(&hub, "/").await?;
+    let main = b.text("main").await?;
+    assert!(main.contains("Jules"), "Jules, from the other school: {main}");
+    b.audit_home("hub, a linked family").await?;
+    b.click("form[action='/family/switch'] button[type=submit]").await?;
+    assert!(b.path().await?.ends_with("/password"));
+    b.type_in("#new", "trois-enfants-2026").await?;
+    b.type_in("#confirm", "trois-enfants-2026").await?;
+    b.click("form[action='/password'] button[type=submit]").await?;
+    assert_eq!(b.text(".school-name").await?, "École des Lilas");
+
+    // Back to the demo school, she signs the note and writes to the teacher.
+    b.goto(&hub, "/").await?;
+    b.click("form[action='/family/switch'] button[type=submit]").await?;
+    assert_eq!(b.text(".school-name").await?, "École élémentaire Les Tilleuls");
+    b.goto(&hub, "/liaison").await?;
+    b.click(&format!("form[action='/liaison/{note}/sign'] button[type=submit]")).await?;
+    assert!(b.text("main").await?.contains("Vous avez signé le"));
+    b.goto(&hub, "/messages/new").await?;
+    let parent = member(&dir, "aurelie.kerherve");
+    let child =
+        dir.children_of(&parent.id).into_iter().find(|c| c.person.class_id == cp.id.as_str()).context("a CP child")?;
+    b.client
+        .execute("document.querySelector('#about').value = arguments[0]", vec![json!(child.id.to_string())])
+        .await?;
+    b.find(&format!("input[name=to][value='{}']", teacher.id)).await?.click().await?;
+    b.type_in("#subject", "Piscine de jeudi").await?;
+    b.type_in("#body", "Le maillot est dans le sac.").await?;
+    b.click("form[action='/messages/new'] button[type=submit]").await?;
+    b.audit("hub: a conversation").await?;
+    b.logout().await?;
+
+    // At the school's next sync, the teacher has both.
+    anyhow::ensure!(schedule::run_now(&demo.state).await.ok, "the demo school's sync");
+    let (_, notes) = preau_appliance::services::liaison::class_notes(&demo.state, &by, cp.id.as_str()).await?;
+    let signed = notes.iter().find(|n| n.id == note).context("the note")?.signed;
+    assert_eq!(signed, 1, "her signature reached the school");
+    let inbox = preau_appliance::services::messaging::inbox(&demo.state, &by).await?;
+    assert!(inbox.iter().any(|c| c.subject == "Piscine de jeudi"), "her message reached the teacher");
+    b.client.delete_all_cookies().await?;
+    hub.stop().await;
+    lilas.stop().await;
+    Ok(())
 }
 
 /// An ONDE pupils extraction (UTF-8) of one class, CM1-CM2.
