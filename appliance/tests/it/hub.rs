@@ -42,6 +42,21 @@ fn ce_parent(school: &TestServer) -> (Member, Member) {
     (parent.clone(), child)
 }
 
+/// The CE1-CE2 teacher of the demo school, signed in at school, asks the families of
+/// `class` to sign a note: her browser, and the note's page.
+async fn teacher_asks_a_signature(school: &TestServer, class: &str) -> (Browser, String) {
+    let mut teacher = school.browser();
+    teacher.login("sophie.lebihan", DEMO_PASSWORD).await.assert_ok();
+    let posted = teacher
+        .post(
+            &format!("/classes/{class}/liaison"),
+            &[("title", "Sortie au musée"), ("body", "Jeudi."), ("ask", "signature"), ("to", "all")],
+        )
+        .await;
+    let note = posted.location.clone().unwrap_or_else(|| panic!("the note: {}", posted.body));
+    (teacher, note)
+}
+
 #[tokio::test]
 async fn two_schools_logins_never_collide_and_each_person_stays_within_her_school() {
     let (hub, demo, _) = crate::replication::enrolled_demo().await;
@@ -142,15 +157,7 @@ async fn a_parent_signs_and_writes_at_home_and_the_school_sees_it_after_its_next
     let (parent, child) = ce_parent(&school);
     let ce = school.directory().class_of(&child).unwrap().clone();
     // At school, the teacher asks for a signature; the school syncs.
-    let mut teacher = school.browser();
-    teacher.login("sophie.lebihan", DEMO_PASSWORD).await.assert_ok();
-    let posted = teacher
-        .post(
-            &format!("/classes/{}/liaison", ce.id),
-            &[("title", "Sortie au musée"), ("body", "Jeudi."), ("ask", "signature"), ("to", "all")],
-        )
-        .await;
-    let note_page = posted.location.clone().expect("the note");
+    let (mut teacher, note_page) = teacher_asks_a_signature(&school, &ce.id.to_string()).await;
     let note = note_page.rsplit('/').next().unwrap().to_owned();
     assert!(schedule::run_now(&school.state).await.ok);
 
@@ -202,15 +209,7 @@ async fn a_school_that_copies_another_schools_ids_reads_nothing_of_it_on_the_hub
     let (hub, demo, _) = crate::replication::enrolled_demo().await;
     let (parent, child) = ce_parent(&demo);
     let ce = demo.directory().class_of(&child).unwrap().clone();
-    let mut teacher = demo.browser();
-    teacher.login("sophie.lebihan", DEMO_PASSWORD).await.assert_ok();
-    let note = teacher
-        .post(
-            &format!("/classes/{}/liaison", ce.id),
-            &[("title", "Sortie au musée"), ("body", "Jeudi."), ("ask", "signature"), ("to", "all")],
-        )
-        .await;
-    assert!(note.location.is_some(), "{}", note.body);
+    let (mut teacher, _) = teacher_asks_a_signature(&demo, &ce.id.to_string()).await;
     let sent = teacher
         .post(
             "/messages/new",
