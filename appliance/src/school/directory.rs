@@ -157,6 +157,10 @@ pub struct Class {
     pub class: SchoolClass,
 }
 
+/// See [`Directory::credential_mark`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CredentialMark(pub [u8; 16]);
+
 /// One school's directory and credentials, read from the read models.
 #[derive(Clone, Debug, Default)]
 pub struct Directory {
@@ -431,6 +435,24 @@ impl Directory {
     pub fn taught_class(&self, user: &UserId, id: &str) -> Result<Class, AppError> {
         let class = self.classes.get(&ClassId::parse(id)?).ok_or(AppError::NotFound)?;
         if self.teaches(user, class) { Ok(class.clone()) } else { Err(AppError::NotFound) }
+    }
+
+    /// What a session or a family link was opened with, as a mark: it changes with the
+    /// account's password, activation code, QR card, reset or disabling, so whatever was
+    /// proven with the old ones stops holding (here, and on the hub once the school synced).
+    pub fn credential_mark(&self, user: &UserId) -> CredentialMark {
+        let mut hasher = blake3::Hasher::new();
+        if let Some(c) = self.credentials.get(user) {
+            for part in [c.password_hash.as_str(), c.activation_code.as_str(), c.qr_secret.as_str()] {
+                hasher.update(&(part.len() as u64).to_le_bytes());
+                hasher.update(part.as_bytes());
+            }
+            hasher.update(&[u8::from(c.disabled)]);
+            hasher.update(&c.reset_at.to_le_bytes());
+        }
+        let mut mark = [0; 16];
+        mark.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
+        CredentialMark(mark)
     }
 
     /// Whether a pupil's family is on the ENT for them: their class is open to families

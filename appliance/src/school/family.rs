@@ -6,6 +6,8 @@
 //! Links are never guessed from names or e-mail addresses; either account can unlink; they
 //! live on the hub alone (`links.db`'s `family_member`) and never reach a school.
 
+use std::sync::Arc;
+
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -15,8 +17,8 @@ use serde::Deserialize;
 use crate::platform::error::AppError;
 use crate::replication::Replication;
 use crate::replication::links::{Account, LinkRefused};
-use crate::school::accounts::{password_login, sign_in_response};
-use crate::school::directory::{Member, Profile, UserId};
+use crate::school::accounts::{password_login, signed_in_as};
+use crate::school::directory::{Directory, Member, Profile, UserId};
 use crate::web::service::{Home, HomePart, Place, ServedBy, Service, Tile};
 use crate::web::session::CsrfForm;
 use crate::web::{AppState, Chrome, Ctx, Routes, SignedIn, render_status};
@@ -55,36 +57,69 @@ pub struct Linked {
     pub me: bool,
 }
 
-/// The accounts of `by`'s family (hers first), each within its own school. An account its
-/// school no longer has (archived, or the school gone) is left out.
+/// A live account of a family: the account, its holder, its school's directory.
+type Live = (Account, Member, Arc<Directory>);
+
+/// The live accounts of `by`'s family (hers alone if it has none), each with its school's
+/// directory. An account whose credentials changed since they proved the link (a new
+/// password, a reset, a disabled account: `Directory::credential_mark`), or that its
+/// school no longer has, leaves the family here: a link proven by a letter or a password
+/// holds only while they do.
+fn live_family(state: &AppState, by: &SignedIn) -> Result<Vec<Live>, AppError> {
+    let me = account_of(by)?;
+    let links = &state.part::<Replication>().links;
+    let members = links.family(&me)?;
+    let mut live = Vec::new();
+    let mut dropped = false;
+    for m in &members {
+        let dir = state.within(&m.account.school).ok().map(|s| s.directory());
+        let member = dir.as_ref().and_then(|d| {
+            let id = UserId::parse(&m.account.user).ok()?;
+            d.member(&id).filter(|x| !x.person.archived && may_link(x)).cloned()
+        });
+        match (dir, member) {
+            (Some(dir), Some(member)) if dir.credential_mark(&member.id).0[..] == m.proof[..] => {
+                live.push((m.account.clone(), member, dir));
+            }
+            _ => {
+                tracing::info!(school = %m.account.school, user = %m.account.user, "family link no longer proven: unlinked");
+                links.unlink(&m.account)?;
+                dropped = true;
+            }
+        }
+    }
+    if dropped {
+        state.db.changed_beside();
+    }
+    if !live.iter().any(|(a, _, _)| *a == me) {
+        let dir = state.directory();
+        let member = dir.member(&by.user).cloned().ok_or(AppError::Unauthenticated)?;
+        return Ok(vec![(me, member, dir)]);
+    }
+    Ok(live)
+}
+
+/// The accounts of `by`'s family (hers first), each within its own school.
 pub fn family(state: &AppState, by: &SignedIn) -> Result<Vec<Linked>, AppError> {
     let me = account_of(by)?;
-    let accounts = state.part::<Replication>().links.family(&me)?;
-    let mut out = Vec::new();
-    for account in accounts {
-        let Ok(school) = state.within(&account.school) else { continue };
-        let dir = school.directory();
-        let Some(member) = UserId::parse(&account.user).ok().and_then(|id| dir.member(&id).cloned()) else { continue };
-        if member.person.archived {
-            continue;
-        }
-        let children = dir
-            .children_of(&member.id)
-            .into_iter()
-            .map(|c| {
-                let class = dir.class_of(c).map(|k| k.class.name.clone()).unwrap_or_default();
-                (c.id.to_string(), c.full_name(), class)
-            })
-            .collect();
-        out.push(Linked {
+    let mut out: Vec<Linked> = live_family(state, by)?
+        .into_iter()
+        .map(|(account, member, dir)| Linked {
             school_name: dir.school.as_ref().map(|s| s.info.name.clone()).unwrap_or_default(),
             name: member.full_name(),
-            children,
+            children: dir
+                .children_of(&member.id)
+                .into_iter()
+                .map(|c| {
+                    let class = dir.class_of(c).map(|k| k.class.name.clone()).unwrap_or_default();
+                    (c.id.to_string(), c.full_name(), class)
+                })
+                .collect(),
             me: account == me,
             school: account.school,
             user: account.user,
-        });
-    }
+        })
+        .collect();
     out.sort_by_key(|l| !l.me);
     Ok(out)
 }
@@ -116,7 +151,10 @@ pub async fn link(
         return Err(AppError::bad("family-adults-only", format!("{} is a {:?}", member.id, member.profile)));
     }
     let them = Account { school: uai, user: member.id.to_string() };
-    let linked = state.part::<Replication>().links.link(&me, &them)?;
+    // Each account with what proves it now: the link lasts while both do.
+    let (my_proof, their_proof) =
+        (state.directory().credential_mark(&by.user), other.directory().credential_mark(&member.id));
+    let linked = state.part::<Replication>().links.link((&me, &my_proof.0), (&them, &their_proof.0))?;
     // Home pages show a family's children: those kept from before are stale.
     state.db.changed_beside();
     match linked {
@@ -129,20 +167,27 @@ pub async fn link(
     }
 }
 
-/// The account `user` of `school`, if it is in `by`'s family.
-fn in_family(state: &AppState, by: &SignedIn, school: &str, user: &str) -> Result<Account, AppError> {
-    let me = account_of(by)?;
+/// The account `user` of `school`, if it is a live account of `by`'s family, with its
+/// member and school's directory; and the family's accounts.
+fn in_family(state: &AppState, by: &SignedIn, school: &str, user: &str) -> Result<(Live, Vec<Account>), AppError> {
     let school = Uai::parse(school).map_err(|_| AppError::NotFound)?;
     let target = Account { school, user: user.to_owned() };
-    let family = state.part::<Replication>().links.family(&me)?;
-    if family.contains(&target) { Ok(target) } else { Err(AppError::NotFound) }
+    let family = live_family(state, by)?;
+    let accounts = family.iter().map(|(a, _, _)| a.clone()).collect();
+    let found = family.into_iter().find(|(a, _, _)| *a == target).ok_or(AppError::NotFound)?;
+    Ok((found, accounts))
 }
 
-/// Takes an account of `by`'s family (hers included) out of it.
-pub fn unlink(state: &AppState, by: &SignedIn, school: &str, user: &str) -> Result<(), AppError> {
-    let target = in_family(state, by, school, user)?;
+/// Takes an account of `by`'s family (hers included) out of it. The sessions a switch
+/// opened into the family's accounts end (but this one): whoever was let in by the link is
+/// let out with it.
+pub fn unlink(state: &AppState, ctx: &Ctx, by: &SignedIn, school: &str, user: &str) -> Result<(), AppError> {
+    let ((target, _, _), accounts) = in_family(state, by, school, user)?;
     state.part::<Replication>().links.unlink(&target)?;
     state.db.changed_beside();
+    let accounts: Vec<_> =
+        accounts.into_iter().filter_map(|a| Some((Some(a.school), UserId::parse(&a.user).ok()?))).collect();
+    state.sessions.end_switched_into(&accounts, &ctx.sid);
     tracing::info!(by = %by.user, school = %target.school, user = %target.user, "family account unlinked");
     Ok(())
 }
@@ -158,14 +203,8 @@ pub fn switch(
     user: &str,
     child: &str,
 ) -> Result<Response, AppError> {
-    let target = in_family(state, by, school, user)?;
+    let ((target, member, dir), _) = in_family(state, by, school, user)?;
     let other = state.within(&target.school)?;
-    let dir = other.directory();
-    let member = UserId::parse(&target.user)
-        .ok()
-        .and_then(|id| dir.member(&id).cloned())
-        .filter(|m| !m.person.archived && may_link(m))
-        .ok_or(AppError::NotFound)?;
     if !dir.on_the_ent(&member) {
         return Err(AppError::bad("login-families-closed", format!("{} has no child in an open class", member.id)));
     }
@@ -176,7 +215,9 @@ pub fn switch(
         Some(c) => format!("/child/{}", c.id),
         None => "/".to_owned(),
     };
-    Ok(sign_in_response(&other, ctx, &member, must_change, &to))
+    let mut session = SignedIn::of(&dir, &member, must_change);
+    session.switched = true;
+    Ok(signed_in_as(&other, ctx, session, &to))
 }
 
 // ---- pages ----
@@ -251,7 +292,7 @@ struct AccountForm {
 
 async fn unlink_form(state: AppState, ctx: Ctx, CsrfForm(form): CsrfForm<AccountForm>) -> Result<Response, AppError> {
     adult(&state, &ctx)?;
-    unlink(&state, ctx.user()?, &form.school, &form.user)?;
+    unlink(&state, &ctx, ctx.user()?, &form.school, &form.user)?;
     Ok(Redirect::to("/family").into_response())
 }
 

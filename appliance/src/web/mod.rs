@@ -219,8 +219,12 @@ impl AppState {
         self.directory().uai().cloned().ok_or(AppError::NotFound)
     }
 
-    /// Re-reads the directory after a change to it.
+    /// Re-reads the directory after a change to it. The hub's state within no school stays
+    /// empty: reading "the" directory of a replica of every school would merge them all.
     pub async fn reload_directory(&self) -> Result<Arc<Directory>, AppError> {
+        if self.config.role == crate::platform::config::Role::Hub && self.school.uai().is_none() {
+            return Ok(self.directory());
+        }
         self.school.reload(&self.db).await
     }
 

@@ -22,7 +22,7 @@ use super::{AppState, kept};
 use crate::platform::config::Config;
 use crate::platform::error::AppError;
 use crate::platform::i18n::Locale;
-use crate::school::directory::{Directory, Member, Profile, UserId};
+use crate::school::directory::{CredentialMark, Directory, Member, Profile, UserId};
 use preau_sync::Uai;
 
 const COOKIE: &str = "preau_sid";
@@ -45,6 +45,12 @@ pub struct SignedIn {
     pub display_name: String,
     /// The account must choose a new password before anything else.
     pub must_change_password: bool,
+    /// The account's credentials when the session opened (`Directory::credential_mark`):
+    /// a session ends when they change. `None`: the hub administrator's.
+    pub credential: Option<CredentialMark>,
+    /// Opened by a family's switch from another of its accounts (`school::family`): ends
+    /// when the family is unlinked.
+    pub switched: bool,
     last_seen: Instant,
 }
 
@@ -57,12 +63,25 @@ impl SignedIn {
         display_name: String,
         must_change_password: bool,
     ) -> Self {
-        Self { school, user, profile, display_name, must_change_password, last_seen: Instant::now() }
+        Self {
+            school,
+            user,
+            profile,
+            display_name,
+            must_change_password,
+            credential: None,
+            switched: false,
+            last_seen: Instant::now(),
+        }
     }
 
-    /// A fresh session for a member of `dir`'s school.
+    /// A fresh session for a member of `dir`'s school, which lasts as long as its
+    /// credentials do.
     pub fn of(dir: &Directory, member: &Member, must_change_password: bool) -> Self {
-        Self::new(dir.uai().cloned(), member.id.clone(), member.profile, member.full_name(), must_change_password)
+        let mut session =
+            Self::new(dir.uai().cloned(), member.id.clone(), member.profile, member.full_name(), must_change_password);
+        session.credential = Some(dir.credential_mark(&member.id));
+        session
     }
 
     /// Whether this is `user` of `school` (ids are unique within a school; the hub holds
@@ -166,6 +185,14 @@ impl Sessions {
     /// Ends a session.
     pub fn end(&self, sid: &str) {
         self.by_sid.lock().unwrap_or_else(|p| p.into_inner()).remove(sid);
+    }
+
+    /// Ends the sessions a family's switch opened into these accounts (after an unlink) but
+    /// `keep`.
+    pub fn end_switched_into(&self, accounts: &[(Option<Uai>, UserId)], keep: &str) {
+        self.by_sid.lock().unwrap_or_else(|p| p.into_inner()).retain(|sid, s| {
+            !s.switched || sid == keep || !accounts.iter().any(|(school, user)| s.is(school.as_ref(), user))
+        });
     }
 
     /// Ends every session of a school's user (after a credential reset or a revoked card)
@@ -361,13 +388,16 @@ pub async fn layer(state: AppState, mut request: Request, next: Next) -> Respons
         }
         _ => state,
     };
-    // A parent whose children's classes all closed to families since she signed in (here,
-    // or at school and then synced) is signed out.
+    // A session lasts as long as what opened it: the account's credentials (a reset, a new
+    // password, a revoked card or a disabled account ends it, here or, on the hub, once the
+    // school synced), the person at the school, and for a parent a class open to families.
     if let Some(s) = &signed_in
-        && s.profile == Profile::Parent
+        && let Some(mark) = s.credential
     {
         let dir = state.directory();
-        if !dir.member(&s.user).is_some_and(|m| dir.on_the_ent(m)) {
+        let alive = dir.member(&s.user).is_some_and(|m| !m.person.archived && dir.on_the_ent(m))
+            && dir.credential_mark(&s.user) == mark;
+        if !alive {
             state.sessions.end(&sid);
             signed_in = None;
         }

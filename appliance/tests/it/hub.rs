@@ -6,7 +6,7 @@
 use crate::common::{self, Browser, TestServer, api, set_up_school};
 use preau_appliance::replication::schedule;
 use preau_appliance::school::demo::{DEMO_PASSWORD, DEMO_UAI};
-use preau_appliance::school::directory::{Member, Profile};
+use preau_appliance::school::directory::{Member, Profile, UserId};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -424,7 +424,7 @@ async fn a_parent_links_her_accounts_of_two_schools_and_sees_every_child_from_on
     let account = Account { school: preau_sync::Uai::parse(DEMO_UAI).unwrap(), user: parent.id.to_string() };
     assert_eq!(hub.state.part::<Replication>().links.family(&account).unwrap().len(), 2);
     for school in [&demo, &lilas] {
-        assert_eq!(school.state.part::<Replication>().links.family(&account).unwrap(), vec![account.clone()]);
+        assert!(school.state.part::<Replication>().links.family(&account).unwrap().is_empty());
     }
 
     // Either account unlinks: from Les Lilas', the demo account is gone from the family.
@@ -502,4 +502,78 @@ async fn a_class_closed_to_families_keeps_its_parents_out_everywhere_until_the_s
     assert!(home.get("/liaison").await.status.is_success(), "the hub has not heard yet");
     assert!(schedule::run_now(&school.state).await.ok);
     home.get("/liaison").await.assert_redirect("/login");
+}
+
+/// A link holds only while what proved it does: the account's holder activating it with her
+/// own password drops a link made with her letter's code; and a session on the hub ends
+/// when the school resets the account, once the school synced.
+#[tokio::test]
+async fn a_link_and_a_session_last_only_as_long_as_the_credentials_that_proved_them() {
+    let (hub, demo, mut director) = crate::replication::enrolled_demo().await;
+    let (lilas, lilas_mother, _) = lilas_with_a_family(&hub).await;
+    let (parent, _) = ce_parent(&demo);
+    let code = demo.directory().credentials[&parent.id].activation_code.clone();
+    let login = demo.directory().credentials[&parent.id].login.clone();
+    let mut home = at_home(&hub, DEMO_UAI).await;
+    home.login(&login, &code).await;
+    home.post("/password", &[("new", "maison-2026"), ("confirm", "maison-2026")]).await.assert_redirect("/");
+    // Someone who saw the Les Lilas letter links that account to hers...
+    let lilas_code = lilas.directory().credentials[&lilas_mother.id].activation_code.clone();
+    home.get("/family").await;
+    home.post("/family/link", &[("school", "0351234A"), ("login", "aurelie.kerherve"), ("password", &lilas_code)])
+        .await
+        .assert_redirect("/family");
+    // ...then its holder activates it at school with her own password: the link is gone.
+    let mut holder = lilas.browser();
+    holder.login("aurelie.kerherve", &lilas_code).await;
+    holder
+        .post("/password", &[("new", "cartable-bleu-77"), ("confirm", "cartable-bleu-77")])
+        .await
+        .assert_redirect("/");
+    assert!(schedule::run_now(&lilas.state).await.ok);
+    home.get("/").await;
+    let tried =
+        home.post("/family/switch", &[("school", "0351234A"), ("user", lilas_mother.id.as_str()), ("child", "")]).await;
+    assert_eq!(tried.status, StatusCode::NOT_FOUND, "the code no longer proves anything");
+    assert!(!home.get("/family").await.contains("École des Lilas"));
+
+    // The school resets her demo account: her session on the hub ends after the sync.
+    assert!(home.get("/liaison").await.status.is_success());
+    director.get("/admin/accounts").await;
+    director.post(&format!("/accounts/{}/reset", parent.id), &[]).await;
+    assert!(schedule::run_now(&demo.state).await.ok);
+    home.get("/liaison").await.assert_redirect("/login");
+}
+
+/// A parent with a child in an open class and one in a closed class stays on the ENT, but
+/// reaches nothing about the second: not even a conversation begun before it closed.
+#[tokio::test]
+async fn a_closed_class_takes_its_conversations_from_a_parent_still_on_the_ent() {
+    let school = TestServer::demo().await;
+    let dir = school.directory();
+    let parent = school.member("aurelie.kerherve");
+    let children = dir.children_of(&parent.id);
+    assert_eq!(children.len(), 2, "the demo's parent of two");
+    let (closing, staying) = (children[0].clone(), children[1].clone());
+    let class = dir.class_of(&closing).unwrap().clone();
+    assert_ne!(Some(&class.id), dir.class_of(&staying).map(|c| &c.id), "two classes");
+    let teacher_login = dir.credentials[&UserId::parse(&class.class.teachers[0]).unwrap()].login.clone();
+    let mut teacher = school.browser();
+    teacher.login(&teacher_login, DEMO_PASSWORD).await.assert_ok();
+    let sent = teacher
+        .post(
+            "/messages/new",
+            &[("to", parent.id.as_str()), ("about", closing.id.as_str()), ("subject", "Cahier"), ("body", "Oublié.")],
+        )
+        .await;
+    let conversation = sent.location.clone().unwrap_or_else(|| panic!("{}", sent.body));
+    let mut mother = school.browser();
+    mother.login("aurelie.kerherve", DEMO_PASSWORD).await.assert_ok();
+    assert!(mother.get(&conversation).await.contains("Oublié."));
+
+    teacher.get(&format!("/classes/{}", class.id)).await;
+    teacher.post(&format!("/classes/{}/families", class.id), &[("open", "0")]).await;
+    mother.login("aurelie.kerherve", DEMO_PASSWORD).await.assert_ok();
+    assert!(!mother.get("/messages").await.contains("Cahier"));
+    assert_eq!(mother.get(&conversation).await.status, StatusCode::NOT_FOUND);
 }

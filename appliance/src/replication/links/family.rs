@@ -1,6 +1,7 @@
 //! The hub's families: accounts that one family linked (`school::family`), kept by the hub
 //! alone. A family is a set of accounts, each in at most one; linking two accounts makes
-//! their families one, and an account leaves its family alone.
+//! their families one, and an account leaves its family alone. Each account keeps the mark
+//! of the credentials that proved it (`proof`), which the family's pages check.
 
 use preau_sync::Uai;
 use rusqlite::{OptionalExtension, params};
@@ -21,6 +22,15 @@ pub struct Account {
     pub user: String,
 }
 
+/// An account of a family, with what proved it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    /// The account.
+    pub account: Account,
+    /// The mark of its credentials when it was linked (or last renewed).
+    pub proof: Vec<u8>,
+}
+
 /// Why two accounts were not linked.
 #[derive(Debug, PartialEq, Eq)]
 pub enum LinkRefused {
@@ -31,25 +41,42 @@ pub enum LinkRefused {
 }
 
 impl Links {
-    /// The accounts of `account`'s family, itself included (alone if it has none), in a
-    /// stable order.
-    pub fn family(&self, account: &Account) -> Result<Vec<Account>, AppError> {
-        let found: Vec<(String, String)> = self.with(|c| {
+    /// The accounts of `account`'s family, itself included, in a stable order (none if it
+    /// is in no family).
+    pub fn family(&self, account: &Account) -> Result<Vec<Member>, AppError> {
+        let found: Vec<(String, String, Vec<u8>)> = self.with(|c| {
             let mut st = c.prepare(
-                "SELECT school, user_id FROM family_member WHERE family =
+                "SELECT school, user_id, proof FROM family_member WHERE family =
                    (SELECT family FROM family_member WHERE school = ? AND user_id = ?) ORDER BY school, user_id",
             )?;
-            st.query_map(params![account.school.to_string(), account.user], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
+            st.query_map(params![account.school.to_string(), account.user], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect()
         })?;
-        let members: Vec<Account> = found
+        Ok(found
             .into_iter()
-            .filter_map(|(school, user)| Some(Account { school: Uai::parse(&school).ok()?, user }))
-            .collect();
-        Ok(if members.is_empty() { vec![account.clone()] } else { members })
+            .filter_map(|(school, user, proof)| {
+                Some(Member { account: Account { school: Uai::parse(&school).ok()?, user }, proof })
+            })
+            .collect())
     }
 
-    /// Links `a` and `b`: their families become one.
-    pub fn link(&self, a: &Account, b: &Account) -> Result<Result<(), LinkRefused>, AppError> {
+    /// Keeps a new proof for `account` (its holder proved its new credentials).
+    pub fn renew_proof(&self, account: &Account, proof: &[u8]) -> Result<(), AppError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE family_member SET proof = ? WHERE school = ? AND user_id = ?",
+                params![proof, account.school.to_string(), account.user],
+            )
+            .map(drop)
+        })
+    }
+
+    /// Links `a` and `b`, each with the proof of its credentials: their families become one.
+    pub fn link(
+        &self,
+        (a, a_proof): (&Account, &[u8]),
+        (b, b_proof): (&Account, &[u8]),
+    ) -> Result<Result<(), LinkRefused>, AppError> {
         self.with(|c| {
             let tx = c.unchecked_transaction()?;
             let family_of = |x: &Account| -> rusqlite::Result<Option<String>> {
@@ -78,10 +105,11 @@ impl Links {
             let family =
                 fa.clone().or_else(|| fb.clone()).unwrap_or_else(|| hex::encode(crate::platform::random_bytes::<16>()));
             let now = crate::platform::clock::now_ms();
-            for x in [a, b] {
+            for (x, proof) in [(a, a_proof), (b, b_proof)] {
                 tx.execute(
-                    "INSERT OR IGNORE INTO family_member (school, user_id, family, linked_at) VALUES (?, ?, ?, ?)",
-                    params![x.school.to_string(), x.user, family, now],
+                    "INSERT INTO family_member (school, user_id, family, linked_at, proof) VALUES (?, ?, ?, ?, ?)
+                     ON CONFLICT (school, user_id) DO UPDATE SET proof = excluded.proof",
+                    params![x.school.to_string(), x.user, family, now, proof],
                 )?;
             }
             if let (Some(fa), Some(fb)) = (&fa, &fb) {
@@ -134,22 +162,28 @@ mod tests {
             account("0990001X", "c1"),
             account("0290001A", "d1"),
         );
-        assert_eq!(links.family(&a).unwrap(), vec![a.clone()], "alone");
-        links.link(&a, &b).unwrap().unwrap();
-        links.link(&c, &d).unwrap().unwrap();
-        assert_eq!(links.link(&b, &a).unwrap(), Err(LinkRefused::Already));
-        assert_eq!(links.link(&a, &a).unwrap(), Err(LinkRefused::Already));
-        links.link(&b, &d).unwrap().unwrap();
+        let accounts =
+            |x: &Account| -> Vec<Account> { links.family(x).unwrap().into_iter().map(|m| m.account).collect() };
+        assert!(accounts(&a).is_empty(), "in no family");
+        let p = |x: &Account| x.user.as_bytes().to_vec();
+        links.link((&a, &p(&a)), (&b, &p(&b))).unwrap().unwrap();
+        links.link((&c, &p(&c)), (&d, &p(&d))).unwrap().unwrap();
+        assert_eq!(links.link((&b, &p(&b)), (&a, &p(&a))).unwrap(), Err(LinkRefused::Already));
+        assert_eq!(links.link((&a, &p(&a)), (&a, &p(&a))).unwrap(), Err(LinkRefused::Already));
+        links.link((&b, &p(&b)), (&d, &p(&d))).unwrap().unwrap();
         let mut all = vec![a.clone(), b.clone(), c.clone(), d.clone()];
         all.sort();
         for x in &all {
-            assert_eq!(links.family(x).unwrap(), all, "one family of four");
+            assert_eq!(accounts(x), all, "one family of four");
         }
+        assert!(links.family(&a).unwrap().iter().all(|m| m.proof == p(&m.account)), "each with its proof");
+        links.renew_proof(&a, b"new").unwrap();
+        assert_eq!(links.family(&c).unwrap().iter().find(|m| m.account == a).unwrap().proof, b"new");
         assert!(links.unlink(&b).unwrap());
-        assert_eq!(links.family(&b).unwrap(), vec![b.clone()]);
-        assert_eq!(links.family(&a).unwrap().len(), 3);
+        assert!(accounts(&b).is_empty());
+        assert_eq!(accounts(&a).len(), 3);
         assert!(links.unlink(&a).unwrap() && links.unlink(&c).unwrap());
-        assert_eq!(links.family(&d).unwrap(), vec![d.clone()], "a family of one is none");
+        assert!(accounts(&d).is_empty(), "a family of one is none");
         assert!(!links.unlink(&d).unwrap());
     }
 
@@ -159,8 +193,9 @@ mod tests {
         let links = Links::open(&dir.path().join("links.db")).unwrap();
         let first = account("0351234A", "p0");
         for i in 1..FAMILY_MAX {
-            links.link(&first, &account("0351234A", &format!("p{i}"))).unwrap().unwrap();
+            links.link((&first, b"p"), (&account("0351234A", &format!("p{i}")), b"p")).unwrap().unwrap();
         }
-        assert_eq!(links.link(&first, &account("0351234A", "one-more")).unwrap(), Err(LinkRefused::TooMany));
+        let more = links.link((&first, b"p"), (&account("0351234A", "one-more"), b"p")).unwrap();
+        assert_eq!(more, Err(LinkRefused::TooMany));
     }
 }

@@ -15,7 +15,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::Upstream;
 use crate::platform::error::AppError;
-pub use family::{Account, FAMILY_MAX, LinkRefused};
+pub use family::{Account, FAMILY_MAX, LinkRefused, Member as FamilyMember};
 
 /// Numbered migrations, compiled in; version N is `MIGRATIONS[N - 1]` (as the replica's).
 const MIGRATIONS: &[&str] = &[
@@ -23,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_device_owner.sql"),
     include_str!("migrations/0003_away_server.sql"),
     include_str!("migrations/0004_family.sql"),
+    include_str!("migrations/0005_family_proof.sql"),
 ];
 
 /// How many sync runs are kept per peer (older ones are deleted).

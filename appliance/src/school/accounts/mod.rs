@@ -23,7 +23,7 @@ use crate::web::Routes;
 use crate::web::service::Service;
 use crate::web::{AppState, Ctx, SignedIn};
 
-pub use pages::{PupilTile, pupil_tiles, sign_in_response};
+pub use pages::{PupilTile, pupil_tiles, sign_in_response, signed_in_as};
 
 pub(crate) fn routes() -> Routes {
     pages::routes()
@@ -216,7 +216,11 @@ pub async fn change_password(
     let activating = user.must_change_password && !cred.activation_code.is_empty();
     if !activating {
         // A session left open must not become a way to guess the password.
-        let key = format!("password-change:{}", user.user);
+        let key = format!(
+            "password-change:{}/{}",
+            user.school.as_ref().map(ToString::to_string).unwrap_or_default(),
+            user.user
+        );
         if state.limits.attempt(&[(&key, ratelimit::PAIR)]).is_err() {
             return Err(AppError::TooManyAttempts {
                 message: "login-too-many",
@@ -249,6 +253,14 @@ pub async fn change_password(
     })
     .await?;
     state.sessions.end_all_of(user.school.as_ref(), &user.user, Some(sid));
+    // This session goes on with the new credentials; on the hub, so does its family link,
+    // which the account's holder has just proven again.
+    let mark = state.directory().credential_mark(&user.user);
+    state.sessions.update(sid, |s| s.credential = Some(mark));
+    if let Some(school) = &user.school {
+        let account = crate::replication::links::Account { school: school.clone(), user: user.user.to_string() };
+        state.part::<crate::replication::Replication>().links.renew_proof(&account, &mark.0)?;
+    }
     tracing::info!(user = %user.user, "password changed");
     Ok(())
 }

@@ -105,8 +105,13 @@ pub fn sign_in_response(
     must_change_password: bool,
     to: &str,
 ) -> Response {
+    signed_in_as(state, ctx, SignedIn::of(&state.directory(), member, must_change_password), to)
+}
+
+/// Ends this browser's session and opens `session` in its place, leading to `to`.
+pub fn signed_in_as(state: &AppState, ctx: &Ctx, session: SignedIn, to: &str) -> Response {
     state.sessions.end(&ctx.sid);
-    let sid = state.sessions.start(SignedIn::of(&state.directory(), member, must_change_password));
+    let sid = state.sessions.start(session);
     let mut response = Redirect::to(to).into_response();
     if let Ok(v) = state.sessions.cookie(sid).parse() {
         response.headers_mut().insert(header::SET_COOKIE, v);

@@ -156,9 +156,15 @@ pub async fn add(state: &AppState, by: &SignedIn, input: EventInput) -> Result<S
 async fn find(state: &AppState, by: &SignedIn, id: &str) -> Result<(EventRow, Place), AppError> {
     let key = id.to_owned();
     let rows = state.db.read(|store| Ok(store.events(&[], "", "", Some(&key))?))?;
-    let row = rows.into_iter().next().ok_or(AppError::NotFound)?;
     let dir = state.directory();
-    let place = Partition::parse(&row.partition).ok().and_then(|p| Place::of(&dir, &p)).ok_or(AppError::NotFound)?;
+    // The event of this school: on the hub, another school's may carry the same id.
+    let (row, place) = rows
+        .into_iter()
+        .find_map(|row| {
+            let place = Partition::parse(&row.partition).ok().and_then(|p| Place::of(&dir, &p))?;
+            Some((row, place))
+        })
+        .ok_or(AppError::NotFound)?;
     let me = dir.member(&by.user).ok_or(AppError::Unauthenticated)?;
     let sees = readable(&dir, me).contains(&place) && (place != Place::Personal || row.event.owner == by.user.as_str());
     if sees { Ok((row, place)) } else { Err(AppError::NotFound) }
