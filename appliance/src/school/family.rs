@@ -72,7 +72,12 @@ fn live_family(state: &AppState, by: &SignedIn) -> Result<Vec<Live>, AppError> {
     let mut live = Vec::new();
     let mut dropped = false;
     for m in &members {
-        let dir = state.within(&m.account.school).ok().map(|s| s.directory());
+        // A school the hub no longer holds drops its accounts; a storage failure drops none.
+        let dir = match state.within(&m.account.school) {
+            Ok(school) => Some(school.directory()),
+            Err(AppError::NotFound) => None,
+            Err(e) => return Err(e),
+        };
         let member = dir.as_ref().and_then(|d| {
             let id = UserId::parse(&m.account.user).ok()?;
             d.member(&id).filter(|x| !x.person.archived && may_link(x)).cloned()

@@ -33,6 +33,16 @@ async fn at_home(hub: &TestServer, uai: &str) -> Browser {
     b
 }
 
+/// `parent` of `school` activates her account on the hub with her letter's code and
+/// chooses « maison-2026 »: her browser there, and her login.
+async fn activated_at_home(hub: &TestServer, school: &TestServer, parent: &Member) -> (Browser, String) {
+    let credential = school.directory().credentials[&parent.id].clone();
+    let mut home = at_home(hub, DEMO_UAI).await;
+    home.login(&credential.login, &credential.activation_code).await;
+    home.post("/password", &[("new", "maison-2026"), ("confirm", "maison-2026")]).await.assert_redirect("/");
+    (home, credential.login)
+}
+
 /// A parent of the demo school with a child in CE1-CE2.
 fn ce_parent(school: &TestServer) -> (Member, Member) {
     let dir = school.directory();
@@ -162,11 +172,7 @@ async fn a_parent_signs_and_writes_at_home_and_the_school_sees_it_after_its_next
     assert!(schedule::run_now(&school.state).await.ok);
 
     // At home, the parent activates her account on the hub and signs.
-    let code = school.directory().credentials[&parent.id].activation_code.clone();
-    let login = school.directory().credentials[&parent.id].login.clone();
-    let mut home = at_home(&hub, DEMO_UAI).await;
-    home.login(&login, &code).await;
-    home.post("/password", &[("new", "maison-2026"), ("confirm", "maison-2026")]).await.assert_redirect("/");
+    let (mut home, login) = activated_at_home(&hub, &school, &parent).await;
     let page = home.get("/").await;
     assert!(page.contains("Carnet de liaison (1 à signer)"), "{}", page.body);
     assert!(!page.contains("Dernière synchronisation"), "families are not shown the sync line");
@@ -272,11 +278,7 @@ async fn a_school_that_copies_another_schools_ids_reads_nothing_of_it_on_the_hub
     assert_eq!(copy.get(&conversation).await.status, StatusCode::NOT_FOUND);
 
     // The demo parent herself, at her school on the hub, finds both.
-    let code = demo.directory().credentials[&parent.id].activation_code.clone();
-    let login = demo.directory().credentials[&parent.id].login.clone();
-    let mut own = at_home(&hub, DEMO_UAI).await;
-    own.login(&login, &code).await;
-    own.post("/password", &[("new", "maison-2026"), ("confirm", "maison-2026")]).await.assert_redirect("/");
+    let (mut own, _) = activated_at_home(&hub, &demo, &parent).await;
     let home = own.get("/").await;
     assert!(home.contains("à signer") && home.contains("non lu"), "{}", home.body);
     assert!(own.get("/liaison").await.contains("Sortie au musée"));
@@ -347,11 +349,7 @@ async fn a_parent_links_her_accounts_of_two_schools_and_sees_every_child_from_on
 
     // She logs in at the demo school, on the hub, and links her Les Lilas account with that
     // letter's address and activation code (a wrong one is refused as a login would be).
-    let code = demo.directory().credentials[&parent.id].activation_code.clone();
-    let login = demo.directory().credentials[&parent.id].login.clone();
-    let mut home = at_home(&hub, DEMO_UAI).await;
-    home.login(&login, &code).await;
-    home.post("/password", &[("new", "maison-2026"), ("confirm", "maison-2026")]).await.assert_redirect("/");
+    let (mut home, _) = activated_at_home(&hub, &demo, &parent).await;
     let page = home.get("/family").await;
     assert!(page.contains("Ajouter un enfant d&#39;une autre école"), "{}", page.body);
     let lilas_address = format!("{}/ecoles/0351234A", hub.base);
@@ -512,11 +510,7 @@ async fn a_link_and_a_session_last_only_as_long_as_the_credentials_that_proved_t
     let (hub, demo, mut director) = crate::replication::enrolled_demo().await;
     let (lilas, lilas_mother, _) = lilas_with_a_family(&hub).await;
     let (parent, _) = ce_parent(&demo);
-    let code = demo.directory().credentials[&parent.id].activation_code.clone();
-    let login = demo.directory().credentials[&parent.id].login.clone();
-    let mut home = at_home(&hub, DEMO_UAI).await;
-    home.login(&login, &code).await;
-    home.post("/password", &[("new", "maison-2026"), ("confirm", "maison-2026")]).await.assert_redirect("/");
+    let (mut home, _) = activated_at_home(&hub, &demo, &parent).await;
     // Someone who saw the Les Lilas letter links that account to hers...
     let lilas_code = lilas.directory().credentials[&lilas_mother.id].activation_code.clone();
     home.get("/family").await;

@@ -220,12 +220,13 @@ pub(super) async fn class_rules_form(
 /// Server-sent events: `update` with a conversation's id whenever one of the reader's
 /// conversations changes, so an open page shows new messages without reloading.
 pub(super) async fn events(state: AppState, ctx: Ctx) -> Result<Response, AppError> {
-    let user = ctx.user()?.user.to_string();
+    let me = ctx.user()?;
+    let user = (me.school.clone(), me.user.to_string());
     let receiver = state.part::<Updates>().0.subscribe();
     let stream = futures_util::stream::unfold((receiver, user), |(mut receiver, user)| async move {
         loop {
             match receiver.recv().await {
-                Ok(update) if update.participants.contains(&user) => {
+                Ok(update) if update.school == user.0 && update.participants.contains(&user.1) => {
                     let event = Event::default().event("update").data(update.key.clone());
                     return Some((Ok::<_, Infallible>(event), (receiver, user)));
                 }

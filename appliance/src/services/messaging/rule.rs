@@ -160,16 +160,18 @@ pub(super) async fn edit_conversation<R: Send + 'static>(
     participants: Vec<String>,
     edit: impl FnOnce(&mut Conversation) -> Result<R, AppError> + Send + 'static,
 ) -> Result<R, AppError> {
-    let key = address.key.as_str().to_owned();
+    let (key, school) = (address.key.as_str().to_owned(), address.partition.school().cloned());
     let result = crate::school::edit::under_rule::<Conversation, R>(state, address, check_change, edit).await?;
     // Nobody listening is fine.
-    let _ = state.part::<Updates>().0.send(Arc::new(Update { key, participants }));
+    let _ = state.part::<Updates>().0.send(Arc::new(Update { school, key, participants }));
     Ok(result)
 }
 
 /// What an open page hears about: a conversation changed, for these participants.
 #[derive(Debug)]
 pub struct Update {
+    /// Its school: on the hub, participants' ids name people within their school only.
+    pub school: Option<preau_sync::Uai>,
     /// The conversation's id.
     pub key: String,
     /// Who takes part.
