@@ -562,12 +562,13 @@ async fn a_closed_class_takes_its_conversations_from_a_parent_still_on_the_ent()
         .await;
     let conversation = sent.location.clone().unwrap_or_else(|| panic!("{}", sent.body));
     let mut mother = school.browser();
-    mother.login("aurelie.kerherve", DEMO_PASSWORD).await.assert_ok();
-    assert!(mother.get(&conversation).await.contains("Oublié."));
+    let home = mother.login("aurelie.kerherve", DEMO_PASSWORD).await;
+    assert!(home.contains("Messagerie (1 non lu(s))"), "{}", home.body);
 
     teacher.get(&format!("/classes/{}", class.id)).await;
     teacher.post(&format!("/classes/{}/families", class.id), &[("open", "0")]).await;
-    mother.login("aurelie.kerherve", DEMO_PASSWORD).await.assert_ok();
+    let home = mother.login("aurelie.kerherve", DEMO_PASSWORD).await;
+    assert!(!home.contains("non lu"), "the closed class's message is not counted: {}", home.body);
     assert!(!mother.get("/messages").await.contains("Cahier"));
     assert_eq!(mother.get(&conversation).await.status, StatusCode::NOT_FOUND);
 }
