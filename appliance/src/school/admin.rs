@@ -391,7 +391,12 @@ async fn families_form(
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<FamiliesForm>,
 ) -> Result<Response, AppError> {
-    set_families_open(&state, ctx.user()?, &id, form.open == "1").await?;
+    let open = match form.open.as_str() {
+        "1" => true,
+        "0" => false,
+        other => return Err(AppError::bad("error-bad-form", format!("open={other:?}"))),
+    };
+    set_families_open(&state, ctx.user()?, &id, open).await?;
     Ok(Redirect::to(&format!("/classes/{id}")).into_response())
 }
 

@@ -449,6 +449,9 @@ async fn a_class_closed_to_families_keeps_its_parents_out_everywhere_until_the_s
     let (parent, child) = ce_parent(&school);
     let ce = school.directory().class_of(&child).unwrap().clone();
     assert!(director.get(&format!("/classes/{}", ce.id)).await.contains("Cette classe est ouverte aux familles"));
+    let garbled = director.post(&format!("/classes/{}/families", ce.id), &[("open", "peut-être")]).await;
+    assert_eq!(garbled.status, StatusCode::BAD_REQUEST, "neither open nor closed: refused");
+    assert!(school.directory().classes[&ce.id].class.families_open, "and nothing changed");
     director
         .post(&format!("/classes/{}/families", ce.id), &[("open", "0")])
         .await
