@@ -19,7 +19,7 @@ use crate::school::directory::Directory;
 use crate::school::rule::Rules;
 use crate::web::service::{Service, Services};
 use crate::web::{self, AppState, PageNote, Parts, Routes};
-use crate::{replication, school, services};
+use crate::{notify, replication, school, services};
 
 /// Every part of a school appliance, in the order of their tiles on a home page.
 pub const SERVICES: &[&Service] = &[
@@ -27,6 +27,7 @@ pub const SERVICES: &[&Service] = &[
     &school::portal::SERVICE,
     &school::accounts::SERVICE,
     &school::family::SERVICE,
+    &notify::SERVICE,
     &school::admin::SERVICE,
     &school::structures::SERVICE,
     &school::onde::SERVICE,
@@ -139,6 +140,12 @@ pub fn state(config: Config, db: Db, session_key: [u8; 32]) -> Result<AppState, 
     for service in SERVICES {
         (service.parts)(&mut parts);
     }
+    // The hub tells people by e-mail, when its `[mail]` names a server.
+    if config.role == Role::Hub
+        && let Some(notifier) = notify::Notifier::from_config(&config.mail).map_err(AppError::Internal)?
+    {
+        parts.insert(notifier);
+    }
     AppState::new(config, db, session_key, directory, parts)
 }
 
@@ -216,6 +223,9 @@ pub async fn run_on(
     tracing::info!(%local, role = ?state.config.role, "serving");
     tokio::spawn(replication::schedule::run(state.clone()));
     tokio::spawn(replication::schedule::housekeeping(state.clone()));
+    if state.try_part::<notify::Notifier>().is_some() {
+        tokio::spawn(notify::run(state.clone()));
+    }
     let served = serve(listener, state.clone(), shutdown).await;
     state.stop_discovery();
     served?;

@@ -21,6 +21,7 @@ pub fn print_line(line: std::fmt::Arguments<'_>) {
 }
 
 pub mod app;
+pub mod notify;
 pub mod platform;
 pub mod replication;
 pub mod school;

@@ -49,6 +49,12 @@ impl Reader {
         self.storage.read(|tx| tx.catalog_scan(&Scope::all(), 0))
     }
 
+    /// The entries changed (here or by a peer) after local sequence number `seq`, in change
+    /// order, at most `limit` of them.
+    pub fn catalog_after(&self, seq: u64, limit: usize) -> Result<Vec<CatalogEntry>> {
+        self.storage.read(|tx| tx.catalog_scan_limited(&Scope::all(), seq, limit))
+    }
+
     /// Every read-model row, table by table, sorted (for comparing replicas and rebuilds).
     pub fn read_models(&self) -> Result<BTreeMap<&'static str, Vec<Vec<Cell>>>> {
         self.storage.read(|tx| tx.rows_dump())

@@ -72,6 +72,51 @@ pub struct Config {
     /// this per-launch key (`web::window`). Never read from a file or the environment.
     #[serde(skip)]
     pub window_key: Option<WindowKey>,
+    /// The hub's e-mail notifications (`[mail]` in `preau.toml`).
+    pub mail: MailConfig,
+}
+
+/// How the hub sends e-mail notifications, and when it must not. `PREAU_MAIL_<KEY>`
+/// overrides each key.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailConfig {
+    /// The académie's SMTP server, `host:port`. Empty (the default): no e-mail is sent.
+    pub smtp: String,
+    /// `starttls` (the default: the server must offer it), `tls` (implicit TLS, port 465),
+    /// or `none` (a relay on the same machine or a trusted network only).
+    pub tls: String,
+    /// The SMTP user name, if the server asks for one.
+    pub user: String,
+    /// A file holding its password (readable by the service alone), if it asks for one.
+    pub password_file: Option<PathBuf>,
+    /// Trust only this certificate authority (PEM) for the SMTP server.
+    pub ca: Option<PathBuf>,
+    /// The sender, as families see it: `ENT de l'académie <ne-pas-repondre@ac-exemple.fr>`.
+    pub from: String,
+    /// Nothing is sent between these hours (`HH:MM-HH:MM`, in `timezone`); empty: at any
+    /// hour. Default `20:00-07:00`. Each person may add her own.
+    pub quiet_hours: String,
+    /// Days nothing is sent (`monday` … `sunday`). Default: Sunday.
+    pub quiet_days: Vec<String>,
+    /// The académie's time zone (IANA name). Default `Europe/Paris`.
+    pub timezone: String,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            smtp: String::new(),
+            tls: "starttls".into(),
+            user: String::new(),
+            password_file: None,
+            ca: None,
+            from: String::new(),
+            quiet_hours: "20:00-07:00".into(),
+            quiet_days: vec!["sunday".into()],
+            timezone: "Europe/Paris".into(),
+        }
+    }
 }
 
 /// The desktop app's per-launch key (256 random bits, hex), kept out of logs.
@@ -137,6 +182,7 @@ impl Default for Config {
             tls_key: None,
             hub_ca: None,
             window_key: None,
+            mail: MailConfig::default(),
         }
     }
 }
@@ -235,6 +281,28 @@ impl Config {
         }
         if let Some(v) = env("PREAU_HUB_CA") {
             self.hub_ca = path(v);
+        }
+        let mail = &mut self.mail;
+        for (key, field) in [
+            ("PREAU_MAIL_SMTP", &mut mail.smtp),
+            ("PREAU_MAIL_TLS", &mut mail.tls),
+            ("PREAU_MAIL_USER", &mut mail.user),
+            ("PREAU_MAIL_FROM", &mut mail.from),
+            ("PREAU_MAIL_QUIET_HOURS", &mut mail.quiet_hours),
+            ("PREAU_MAIL_TIMEZONE", &mut mail.timezone),
+        ] {
+            if let Some(v) = env(key) {
+                *field = v;
+            }
+        }
+        if let Some(v) = env("PREAU_MAIL_QUIET_DAYS") {
+            mail.quiet_days = v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(Into::into).collect();
+        }
+        if let Some(v) = env("PREAU_MAIL_PASSWORD_FILE") {
+            mail.password_file = path(v);
+        }
+        if let Some(v) = env("PREAU_MAIL_CA") {
+            mail.ca = path(v);
         }
         if self.tls_cert.is_some() != self.tls_key.is_some() {
             bail!("tls_cert and tls_key go together: set both, or neither");

@@ -150,6 +150,7 @@ pub(crate) fn routes() -> Routes {
         .post("/admin/sync/devices", device_code)
         .post("/admin/sync/revoke", revoke_form)
         .post("/admin/sync/away", away_form)
+        .post("/admin/sync/holidays", holidays_form)
         .post("/admin/sync/quarantine/discard", discard_form)
         .merge(local_routes())
 }
@@ -249,6 +250,7 @@ struct SyncPage {
     teachers: Vec<(String, String)>,
     devices: Vec<DeviceView>,
     away_sync: bool,
+    holiday_pause: bool,
     new_code: Option<(String, String)>,
     message: Option<String>,
 }
@@ -298,6 +300,7 @@ async fn page(
         teachers,
         devices,
         away_sync: super::policy::away_sync(&dir),
+        holiday_pause: dir.school.as_ref().is_some_and(|s| s.info.holiday_pause),
         new_code,
         message,
     })
@@ -472,6 +475,32 @@ async fn away_form(state: AppState, ctx: Ctx, CsrfForm(form): CsrfForm<AwayForm>
     .await?;
     tracing::warn!(allowed, by = %user.user.as_str(), "teachers' computers syncing away from school");
     // The hub enforces it: tell it now rather than at the next scheduled sync.
+    state.part::<Replication>().runner.trigger();
+    Ok(Redirect::to("/admin/sync").into_response())
+}
+
+#[derive(Deserialize)]
+struct HolidaysForm {
+    /// `on` when the box is ticked (absent otherwise).
+    pause: Option<String>,
+}
+
+/// The director holds the hub's e-mails to the school's families and staff during the
+/// holidays of the school's agenda, or lets them go (the hub hears it at the next sync).
+async fn holidays_form(
+    state: AppState,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<HolidaysForm>,
+) -> Result<Response, AppError> {
+    let user = ctx.user()?;
+    director(user)?;
+    let pause = form.pause.as_deref() == Some("on");
+    crate::school::structures::edit_directory(&state, move |d, _| {
+        d.school.holiday_pause = pause;
+        Ok(())
+    })
+    .await?;
+    tracing::info!(pause, by = %user.user.as_str(), "notifications held during the school holidays");
     state.part::<Replication>().runner.trigger();
     Ok(Redirect::to("/admin/sync").into_response())
 }

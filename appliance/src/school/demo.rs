@@ -131,6 +131,7 @@ pub fn seed(store: &mut Store) -> Result<Option<DemoLogins>, AppError> {
             commune: "Saint-Aubin-des-Prés".into(),
             academy: "Académie de Rennes".into(),
             away_sync: false,
+            holiday_pause: false,
         },
         ..SchoolDirectory::default()
     };

@@ -146,6 +146,11 @@ impl Member {
     pub fn full_name(&self) -> String {
         format!("{} {}", self.person.first_name, self.person.last_name)
     }
+
+    /// "Mme Nom", as families name a teacher.
+    pub fn formal_name(&self) -> String {
+        format!("{} {}", self.person.civility, self.person.last_name).trim().to_owned()
+    }
 }
 
 /// A class with its id.
@@ -219,6 +224,7 @@ fn school_row(cells: &[Cell]) -> Option<School> {
             commune: r.text("commune"),
             academy: r.text("academy"),
             away_sync: r.int("away_sync") != 0,
+            holiday_pause: r.int("holiday_pause") != 0,
         },
     })
 }

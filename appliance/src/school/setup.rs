@@ -191,6 +191,7 @@ pub async fn set_up(state: &AppState, form: &SetupForm) -> Result<Member, SetupR
         commune: form.commune.trim().into(),
         academy: form.academy.trim().into(),
         away_sync: false,
+        holiday_pause: false,
     };
     let director = Person {
         profile: Profile::Director.as_str().into(),

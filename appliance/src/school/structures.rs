@@ -35,7 +35,7 @@ fn name(value: &str, what: &'static str) -> Result<String, AppError> {
 }
 
 /// Runs `edit` on the school's directory (and credentials) as one change each.
-pub(crate) async fn edit_directory<T: Send + 'static>(
+pub async fn edit_directory<T: Send + 'static>(
     state: &AppState,
     edit: impl FnOnce(&mut SchoolDirectory, &mut Credentials) -> Result<T, AppError> + Send + 'static,
 ) -> Result<T, AppError> {

@@ -158,6 +158,12 @@ impl AppState {
         self.parts.get::<T>().unwrap_or_else(|| panic!("no {} in the server's parts", std::any::type_name::<T>()))
     }
 
+    /// What a part keeps in memory, if the server has that part (the hub's notifier,
+    /// present only when its `[mail]` names a server).
+    pub fn try_part<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.parts.get::<T>()
+    }
+
     /// [`AppState::part`], shared.
     pub fn part_arc<T: Send + Sync + 'static>(&self) -> Arc<T> {
         self.parts

@@ -35,6 +35,8 @@ pub struct Service {
     pub home: for<'a> fn(&'a Home<'a>) -> HomeFuture<'a>,
     /// Which servers serve it.
     pub served_by: ServedBy,
+    /// What its documents tell people by e-mail (the hub's notifications, `crate::notify`).
+    pub notices: &'static [NoticeSource],
 }
 
 /// Which servers serve a service.
@@ -75,6 +77,7 @@ impl Service {
         parts: |_| {},
         home: |_| Box::pin(async { Ok(HomePart::default()) }),
         served_by: ServedBy::All,
+        notices: &[],
     };
 }
 
@@ -150,4 +153,95 @@ impl Tile {
     pub fn new(place: Place, href: impl Into<String>, icon: &'static str, label: String) -> Self {
         Self { place, href: href.into(), icon, label }
     }
+}
+
+/// A subject people may be told about by e-mail, which each person sets to immediately, a
+/// daily digest, or never (`crate::notify`).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Topic {
+    /// Its name in settings and storage (`liaison`, `message`...).
+    pub id: &'static str,
+    /// The message id of its label on the settings page.
+    pub label: &'static str,
+    /// Its mode until a person chooses one.
+    pub default: Mode,
+    /// Only in the evening digest, the day before it matters (homework for tomorrow).
+    pub eve: bool,
+}
+
+/// When a person hears of a topic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// As soon as sending is allowed (outside quiet hours and the school's holidays).
+    Immediate,
+    /// In one e-mail a day, at the person's chosen hour.
+    Digest,
+    /// Never.
+    Never,
+}
+
+impl Mode {
+    /// The text form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Immediate => "immediate",
+            Mode::Digest => "digest",
+            Mode::Never => "never",
+        }
+    }
+
+    /// Reads [`Mode::as_str`]'s text.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Mode::Immediate, Mode::Digest, Mode::Never].into_iter().find(|m| m.as_str() == s)
+    }
+}
+
+/// One thing one person may be told: derived from a changed document by the service that
+/// owns its kind, which alone knows who may read it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    /// Its topic.
+    pub topic: &'static Topic,
+    /// What it is about, unique within its school for one recipient (a note's document id,
+    /// a message's document and message ids): a person hears of it once.
+    pub item: String,
+    /// Who is told: an adult who may read it (never a pupil: `crate::notify` checks again).
+    pub to: UserId,
+    /// The child it concerns, for a parent.
+    pub child: Option<UserId>,
+    /// What the e-mail says of it: one line, nothing the recipient could not read on the page.
+    pub line: String,
+    /// The page it is on, within its school (`/liaison/...`).
+    pub href: String,
+    /// When it happened (Unix milliseconds).
+    pub at: i64,
+    /// For a topic told on the eve: the day it matters (`YYYY-MM-DD`).
+    pub due_on: Option<String>,
+}
+
+/// What a service tells of one kind of its documents.
+pub struct NoticeSource {
+    /// The kind.
+    pub kind: preau_sync::Kind,
+    /// Its topics (the settings page lists them).
+    pub topics: &'static [&'static Topic],
+    /// The notices one changed document of that kind gives now, for everyone it concerns
+    /// (those already told are skipped by `crate::notify`).
+    pub derive: fn(&NoticeInput<'_>) -> Result<Vec<Notice>, AppError>,
+}
+
+/// What a service reads to derive notices from one changed document.
+pub struct NoticeInput<'a> {
+    /// The replica.
+    pub reader: &'a preau_sync::Reader,
+    /// The school's directory (the document's school).
+    pub dir: &'a Directory,
+    /// The document.
+    pub doc: &'a preau_sync::DocAddress,
+    /// Its id.
+    pub id: preau_sync::DocId,
+    /// Nothing that happened before this (Unix milliseconds) is news any more.
+    pub since: i64,
+    /// Messages (the school's language).
+    pub l: &'a Locale,
 }

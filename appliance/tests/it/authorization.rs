@@ -316,6 +316,7 @@ const PAGES: &[Row] = &[
     form("POST", "/admin/sync/devices", "/admin/sync/devices", &[("teacher", "{ce_teacher}")], DIRECTOR),
     form("POST", "/admin/sync/revoke", "/admin/sync/revoke", &[("replica", "{replica}")], DIRECTOR),
     form("POST", "/admin/sync/away", "/admin/sync/away", &[("away", "on")], DIRECTOR),
+    form("POST", "/admin/sync/holidays", "/admin/sync/holidays", &[("pause", "on")], DIRECTOR),
     form(
         "POST",
         "/admin/sync/quarantine/discard",
@@ -357,6 +358,18 @@ const HUB_PAGES: &[Row] = &[
         ".....P...",
     ),
     form("POST", "/family/unlink", "/family/unlink", &[("school", "{uai}"), ("user", "{parent}")], ".....P..."),
+    // Notifications: adults' own settings; the director's list of failing addresses.
+    row("GET", "/notifications", "/notifications", ADULTS),
+    form("POST", "/notifications", "/notifications", &[("mode-news", "digest")], ADULTS),
+    // No `[mail]` server on this hub: refused as input, past authorization.
+    form("POST", "/notifications/address", "/notifications/address", &[("address", "a@exemple.fr")], ADULTS),
+    row("GET", "/notifications/school", "/notifications/school", DIRECTOR),
+    // Links of e-mails: their secret is the proof, whoever follows them. A wrong one
+    // confirms nothing (the page says the link expired) and unsubscribes nobody.
+    row("GET", "/notifications/confirm", "/notifications/confirm?s={uai}&u={parent}&t=00", ALL),
+    form("POST", "/notifications/confirm", "/notifications/confirm?s={uai}&u={parent}&t=00", &[], ALL),
+    row("GET", "/notifications/stop", "/notifications/stop?s={uai}&u={parent}&t=00", NOBODY),
+    form("POST", "/notifications/stop", "/notifications/stop?s={uai}&u={parent}&t=00", &[], NOBODY),
     form("POST", "/hub/logout", "/hub/logout", &[], ALL),
 ];
 

@@ -27,7 +27,7 @@ async fn lilas_with_a_claire_martin(hub: &TestServer) -> TestServer {
 }
 
 /// A browser on the hub that chose school `uai` (its letter's address).
-async fn at_home(hub: &TestServer, uai: &str) -> Browser {
+pub(crate) async fn at_home(hub: &TestServer, uai: &str) -> Browser {
     let mut b = hub.browser();
     b.get(&format!("/ecoles/{uai}")).await.assert_redirect("/");
     b
@@ -35,7 +35,7 @@ async fn at_home(hub: &TestServer, uai: &str) -> Browser {
 
 /// `parent` of `school` activates her account on the hub with her letter's code and
 /// chooses « maison-2026 »: her browser there, and her login.
-async fn activated_at_home(hub: &TestServer, school: &TestServer, parent: &Member) -> (Browser, String) {
+pub(crate) async fn activated_at_home(hub: &TestServer, school: &TestServer, parent: &Member) -> (Browser, String) {
     let credential = school.directory().credentials[&parent.id].clone();
     let mut home = at_home(hub, DEMO_UAI).await;
     home.login(&credential.login, &credential.activation_code).await;
@@ -44,7 +44,7 @@ async fn activated_at_home(hub: &TestServer, school: &TestServer, parent: &Membe
 }
 
 /// A parent of the demo school with a child in CE1-CE2.
-fn ce_parent(school: &TestServer) -> (Member, Member) {
+pub(crate) fn ce_parent(school: &TestServer) -> (Member, Member) {
     let dir = school.directory();
     let ce = dir.current_classes().into_iter().find(|c| c.class.name == "CE1-CE2").unwrap().clone();
     let child = dir.pupils_of(&ce.id).into_iter().find(|p| !dir.guardians_of(&p.id).is_empty()).unwrap().clone();
@@ -54,7 +54,7 @@ fn ce_parent(school: &TestServer) -> (Member, Member) {
 
 /// The CE1-CE2 teacher of the demo school, signed in at school, asks the families of
 /// `class` to sign a note: her browser, and the note's page.
-async fn teacher_asks_a_signature(school: &TestServer, class: &str) -> (Browser, String) {
+pub(crate) async fn teacher_asks_a_signature(school: &TestServer, class: &str) -> (Browser, String) {
     let mut teacher = school.browser();
     teacher.login("sophie.lebihan", DEMO_PASSWORD).await.assert_ok();
     let posted = teacher

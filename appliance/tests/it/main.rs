@@ -17,6 +17,7 @@ mod liaison;
 mod messaging;
 mod network;
 mod news;
+mod notify;
 mod onde_import;
 mod replication;
 mod schemathesis;

@@ -43,6 +43,11 @@ pub struct SchoolInfo {
     /// director's choice; off until she makes it). Absent from directories written before it.
     #[autosurgeon(missing = "Default::default")]
     pub away_sync: bool,
+    /// No e-mail notification leaves the hub for this school's people during the school
+    /// holidays its agenda lists (the director's choice; off until she makes it): what
+    /// happened is sent, merged, when they end. Absent from directories written before it.
+    #[autosurgeon(missing = "Default::default")]
+    pub holiday_pause: bool,
 }
 
 /// A class of one school year; it may span several levels (classe multi-niveaux).
@@ -139,8 +144,10 @@ impl Guardianship {
 }
 
 /// `school`: one row per school directory.
-pub(crate) const SCHOOL: TableDef =
-    TableDef::new("school", &["doc_id", "uai", "name", "address", "postcode", "commune", "academy", "away_sync"]);
+pub(crate) const SCHOOL: TableDef = TableDef::new(
+    "school",
+    &["doc_id", "uai", "name", "address", "postcode", "commune", "academy", "away_sync", "holiday_pause"],
+);
 
 /// `school_class`: one row per class.
 pub(crate) const SCHOOL_CLASS: TableDef = TableDef::new(
@@ -212,6 +219,7 @@ impl DocKind for SchoolDirectory {
                 s.commune.as_str().into(),
                 s.academy.as_str().into(),
                 i64::from(s.away_sync).into(),
+                i64::from(s.holiday_pause).into(),
             ],
         ));
         for (id, c) in &state.classes {

@@ -172,8 +172,14 @@ impl Tx<'_> {
 
     /// Catalog entries in `scope` whose seq is above `after_seq`, in seq order.
     pub fn catalog_scan(&self, scope: &Scope, after_seq: u64) -> Result<Vec<CatalogEntry>> {
+        self.catalog_scan_limited(scope, after_seq, usize::MAX)
+    }
+
+    /// As [`Tx::catalog_scan`], the first `limit` entries.
+    pub fn catalog_scan_limited(&self, scope: &Scope, after_seq: u64, limit: usize) -> Result<Vec<CatalogEntry>> {
         let (filter, args) = scope_filter(scope);
-        let sql = format!("{CATALOG_SELECT} WHERE seq > ? AND ({filter}) ORDER BY seq");
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let sql = format!("{CATALOG_SELECT} WHERE seq > ? AND ({filter}) ORDER BY seq LIMIT {limit}");
         let mut st = self.0.prepare_cached(&sql)?;
         let params = std::iter::once(Value::Integer(after_seq as i64)).chain(args.into_iter().map(Value::Text));
         let rows = st.query_map(rusqlite::params_from_iter(params), raw_catalog_row)?;

@@ -42,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0011_read_indexes.sql"),
     include_str!("migrations/0012_away_sync.sql"),
     include_str!("migrations/0013_families_open.sql"),
+    include_str!("migrations/0014_holiday_pause.sql"),
 ];
 
 /// The schema version this binary writes.

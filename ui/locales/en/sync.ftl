@@ -165,3 +165,6 @@ desktop-class-server-text = Your school has no Préau server: this computer beco
 desktop-class-server-refused = Your school already has a Préau server on this network: { $name } ({ $url }). This computer cannot be a second one; choose « Connect to my school ».
 desktop-keep-awake = Préau is serving the class: the tablets need this computer awake.
 desktop-port-busy = Préau cannot listen on { $addr }: another program probably uses this port. Close it, or choose another port (the « listen » setting) in { $file }. ({ $detail })
+sync-holidays = E-mails during the holidays
+sync-holidays-intro = The académie's site tells families and staff by e-mail (a note to sign, a message, a news post). During the school holidays listed in the school's agenda, it can wait for the return: whatever waited then goes in one e-mail per person.
+sync-holidays-pause = Send nothing during the school holidays

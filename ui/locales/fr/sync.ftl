@@ -165,3 +165,6 @@ desktop-class-server-text = Votre école n'a pas de serveur Préau : cet ordinat
 desktop-class-server-refused = Votre école a déjà un serveur Préau sur ce réseau : { $name } ({ $url }). Cet ordinateur ne peut pas en être un second ; choisissez « Me connecter à mon école ».
 desktop-keep-awake = Préau sert la classe : les tablettes ont besoin de cet ordinateur éveillé.
 desktop-port-busy = Préau ne peut pas écouter sur { $addr } : un autre programme utilise sans doute ce port. Fermez-le, ou choisissez un autre port (réglage « listen ») dans { $file }. ({ $detail })
+sync-holidays = Courriels pendant les vacances
+sync-holidays-intro = Le site académique prévient les familles et l'équipe par courriel (un mot à signer, un message, une actualité). Pendant les vacances scolaires inscrites dans l'agenda de l'école, il peut attendre la rentrée : tout ce qui a attendu part alors en un seul courriel par personne.
+sync-holidays-pause = Ne rien envoyer pendant les vacances scolaires

@@ -648,6 +648,7 @@ fn accounts_of(rng: &mut ChaCha8Rng, pupils: usize) -> (SchoolDocs, School) {
             commune: "Saint-Malo-des-Champs".into(),
             academy: "Académie de Rennes".into(),
             away_sync: false,
+            holiday_pause: false,
         },
         ..SchoolDirectory::default()
     };

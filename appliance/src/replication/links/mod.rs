@@ -1,10 +1,11 @@
 //! The replica's link records: what is not replicated but must survive a restart —
 //! enrolment (codes handed out, replicas certified, revocations), this replica's own
 //! certificate and hub, the history of sync runs, quarantined bundles, partial transfers,
-//! and on the hub, families' linked accounts (`family`).
+//! and on the hub, families' linked accounts (`family`) and e-mail notifications (`notify`).
 //! One small SQLite file beside the replica (`links.db`), behind one mutex.
 
 mod family;
+mod notify;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -16,6 +17,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::Upstream;
 use crate::platform::error::AppError;
 pub use family::{Account, FAMILY_MAX, LinkRefused, Member as FamilyMember};
+pub use notify::{AddressState, Mail, NewMail, NewNotice, NotifySettings, Waiting};
 
 /// Numbered migrations, compiled in; version N is `MIGRATIONS[N - 1]` (as the replica's).
 const MIGRATIONS: &[&str] = &[
@@ -24,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_away_server.sql"),
     include_str!("migrations/0004_family.sql"),
     include_str!("migrations/0005_family_proof.sql"),
+    include_str!("migrations/0006_notify.sql"),
 ];
 
 /// How many sync runs are kept per peer (older ones are deleted).

@@ -7,6 +7,7 @@
 //! replication policy, to every change that arrives from another replica.
 
 mod api;
+mod notices;
 mod pages;
 mod rule;
 
@@ -495,6 +496,7 @@ pub const SERVICE: Service = Service {
     tags: &[("homework", "The cahier de textes: lessons, work to do, pupils' ticks")],
     rules: &[crate::kind_rule!(HomeworkBook, check_change)],
     home: |h| Box::pin(home(h)),
+    notices: &[notices::SOURCE],
     ..Service::NOTHING
 };
 

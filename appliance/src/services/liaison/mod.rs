@@ -5,6 +5,7 @@
 //! read the `liaison_*` read models.
 
 mod api;
+mod notices;
 mod pages;
 mod rule;
 
@@ -285,9 +286,7 @@ fn note_view(dir: &Directory, class: &Class, note: &NoteRow, lines: &[SignatureL
         title: note.title.clone(),
         body: note.body.clone(),
         ask: note.ask.clone(),
-        author: author
-            .map(|a| format!("{} {}", a.person.civility, a.person.last_name).trim().to_owned())
-            .unwrap_or_default(),
+        author: author.map(Member::formal_name).unwrap_or_default(),
         posted_on: crate::platform::clock::date_of_ms(note.posted_at),
         edited: note.edited_at > note.posted_at,
         reminded_on: if note.reminded_at > 0 {
@@ -407,6 +406,7 @@ pub const SERVICE: Service = Service {
     tags: &[("liaison", "The carnet de liaison: notes to families, signatures, answers")],
     rules: &[crate::kind_rule!(LiaisonNote, check_change)],
     home: |h| Box::pin(home_tiles(h)),
+    notices: &[notices::SOURCE],
     ..Service::NOTHING
 };
 

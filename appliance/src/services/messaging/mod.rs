@@ -9,6 +9,7 @@
 //! room's); pages read the `conversation`, `message` and `read_mark` read models.
 
 mod api;
+mod notices;
 mod pages;
 mod rule;
 
@@ -206,16 +207,17 @@ async fn find(state: &AppState, by: &SignedIn, key: &str) -> Result<(Conversatio
             .ok()
             .and_then(|p| dir.class_of_partition(&p).cloned())
             .is_some_and(|c| dir.teaches(&by.user, &c));
-    let takes_part = row.participants.iter().any(|p| p == by.user.as_str()) && family_reaches(&dir, &row, &by.user);
+    let takes_part =
+        row.participants.iter().any(|p| p == by.user.as_str()) && family_reaches(&dir, &row.about, &by.user);
     if takes_part || moderates { Ok((row, moderates)) } else { Err(AppError::NotFound) }
 }
 
 /// Whether a conversation about a child still reaches `user` if she is a parent: while the
 /// child's class is closed to families, its parents are not on the ENT for that child
 /// (`Directory::family_open`), in conversations begun before it closed too.
-fn family_reaches(dir: &Directory, row: &ConversationRow, user: &UserId) -> bool {
+fn family_reaches(dir: &Directory, about: &str, user: &UserId) -> bool {
     let parent = dir.member(user).is_some_and(|m| m.profile == Profile::Parent);
-    !parent || row.about.is_empty() || UserId::parse(&row.about).is_ok_and(|child| dir.is_legal_guardian(user, &child))
+    !parent || about.is_empty() || UserId::parse(about).is_ok_and(|child| dir.is_legal_guardian(user, &child))
 }
 
 /// The conversation `by` may add a message to: one they take part in, still open to them
@@ -407,7 +409,7 @@ pub async fn inbox(state: &AppState, by: &SignedIn) -> Result<Vec<ConversationSu
     let me = by.user.as_str();
     Ok(rows
         .into_iter()
-        .filter(|row| family_reaches(&dir, row, &by.user))
+        .filter(|row| family_reaches(&dir, &row.about, &by.user))
         .map(|row| {
             let mine: Vec<&MessageRow> =
                 messages.iter().filter(|m| m.doc_id == row.doc_id && visible(m, me, false)).collect();
@@ -595,6 +597,7 @@ pub const SERVICE: Service = Service {
     parts: |parts| parts.insert(Updates::default()),
     home: |h| Box::pin(home_tiles(h)),
     served_by: ServedBy::All,
+    notices: &[notices::SOURCE],
 };
 
 async fn home_tiles(h: &Home<'_>) -> Result<HomePart, AppError> {

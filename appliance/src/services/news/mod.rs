@@ -4,6 +4,7 @@
 //! `NewsPost` document per post, in its audience's partition; pages read `news_post`.
 
 mod api;
+mod notices;
 mod pages;
 mod rule;
 
@@ -252,9 +253,7 @@ fn view(dir: &Directory, l: &crate::platform::i18n::Locale, reader: &Member, row
         place_label: place_label(dir, l, &place),
         title: row.title.clone(),
         body: row.body.clone(),
-        author: author
-            .map(|a| format!("{} {}", a.person.civility, a.person.last_name).trim().to_owned())
-            .unwrap_or_default(),
+        author: author.map(Member::formal_name).unwrap_or_default(),
         date: crate::platform::clock::date_of_ms(row.published_at),
         public: row.public,
         editable: writes(dir, &reader.id, &place)
@@ -284,6 +283,7 @@ pub const SERVICE: Service = Service {
     tags: &[("news", "News, noticeboard and staff room")],
     rules: &[crate::kind_rule!(NewsPost, check_change)],
     home: |h| Box::pin(home_tiles(h)),
+    notices: &[notices::SOURCE],
     ..Service::NOTHING
 };
 

@@ -128,9 +128,15 @@ impl TestServer {
     }
 
     /// Stops the server and waits for it.
-    pub async fn stop(mut self) {
+    pub async fn stop(self) {
+        self.stop_keeping_data().await;
+    }
+
+    /// Stops the server and waits for it; its data directory stays, for another process.
+    pub async fn stop_keeping_data(mut self) -> tempfile::TempDir {
         let _ = self.stop.take().unwrap().send(());
         self.task.take().unwrap().await.unwrap().unwrap();
+        self.dir
     }
 }
 
@@ -437,5 +443,69 @@ pub fn assert_forgeries_refused<K: preau_sync::DocKind>(
             Ok(()) => panic!("{what}: accepted"),
         }
         assert_eq!(read_models(server), before, "{what}: the school's replica changed");
+    }
+}
+
+/// A real SMTP server on loopback (`tests/smtp/sink.py`, Python's aiosmtpd: Debian's
+/// `python3-aiosmtpd`, which `scripts/test` installs), keeping what it accepts.
+pub struct SmtpSink {
+    pub port: u16,
+    dir: tempfile::TempDir,
+    child: std::process::Child,
+}
+
+/// An e-mail the sink accepted, as Python's e-mail parser reads it.
+#[derive(Debug, serde::Deserialize)]
+pub struct Received {
+    pub to: Vec<String>,
+    pub subject: String,
+    pub message_id: String,
+    pub headers: std::collections::BTreeMap<String, String>,
+    pub body: String,
+}
+
+impl SmtpSink {
+    /// Starts one; `args`: `--delay SECONDS`, `--refuse ADDRESS`.
+    pub fn start(args: &[&str]) -> Self {
+        use std::io::BufRead;
+        let python = if std::path::Path::new("/usr/bin/python3").exists() { "/usr/bin/python3" } else { "python3" };
+        let dir = tempfile::tempdir().unwrap();
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp/sink.py");
+        let mut child = std::process::Command::new(python)
+            .arg(script)
+            .arg(dir.path())
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {python} ({e}): install python3-aiosmtpd (scripts/test does)"));
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let port = line.trim().parse().unwrap_or_else(|_| {
+            panic!("the SMTP sink did not start (is python3-aiosmtpd installed? scripts/test installs it): {line:?}")
+        });
+        Self { port, dir, child }
+    }
+
+    /// `host:port`, for `[mail] smtp`.
+    pub fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// What it accepted, in order.
+    pub fn received(&self) -> Vec<Received> {
+        let mut files: Vec<_> = std::fs::read_dir(self.dir.path())
+            .unwrap()
+            .filter_map(|e| Some(e.ok()?.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        files.sort();
+        files.iter().map(|p| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()).collect()
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

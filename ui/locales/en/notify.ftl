@@ -1,0 +1,76 @@
+# The hub's e-mail notifications (crate::notify)
+tile-notify = My notifications
+tile-notify-school = Failing e-mail addresses
+notify-title = My notifications
+notify-off = E-mail is not switched on for this site yet: your choices will apply as soon as it is.
+notify-address-title = Your e-mail address
+notify-no-address = We have no address for you: enter one below to be told.
+notify-address-is = E-mails go to
+notify-address-from-school = the school's address for you
+notify-failing = Our e-mails no longer reach this address. The mail server answered:
+notify-pending = Waiting for confirmation:
+notify-new-address = New address
+notify-new-address-hint = We will send it a link to confirm it; nothing else goes there before. Leave empty to go back to the school's address.
+notify-address-submit = Change address
+notify-when-title = When to be told
+notify-mode-immediate = At once
+notify-mode-digest = Once a day, in the digest
+notify-mode-eve = The evening before, in the digest
+notify-mode-never = Never
+notify-digest-hour = Hour of the daily digest
+notify-own-quiet = My quiet hours (for example 19:00-08:00)
+notify-quiet-hint = No e-mail leaves during these hours nor on Sundays; what waited goes in one e-mail afterwards.
+notify-academy-quiet = The académie sends nothing between
+notify-academy-quiet-none = The académie has no quiet hours.
+notify-saturday = Nothing on Saturdays either
+notify-save = Save
+notify-saved = Your choices are saved.
+notify-bad-mode = This choice does not exist for this subject.
+notify-bad-hour = The digest's hour is between 6 and 22.
+notify-bad-quiet = Write quiet hours like this: 19:00-08:00.
+notify-bad-address = This e-mail address is not valid.
+notify-address-wait = A confirmation link was just sent: wait ten minutes before asking for another.
+notify-address-school = E-mails will go to the school's address for you again.
+notify-confirm-sent = A confirmation link was sent to { $address }. Open it within two days.
+notify-confirm-subject = Confirm your address for the ENT
+notify-confirm-body = Hello { $name },
+
+    To receive the school's news at this address, confirm it by opening this link within two days:
+    { $url }
+
+    If you asked for nothing, ignore this e-mail: nothing will be sent to you.
+notify-confirm-title = Confirm your address
+notify-confirm-ask = Receive the ENT's notifications at { $address }?
+notify-confirm = Confirm
+notify-confirm-done = Done: notifications will now go to { $address }.
+notify-confirm-stale = This link has expired or was already used. Ask for a new one from « My notifications ».
+notify-stop-title = Stop receiving e-mails
+notify-stop-ask = Stop receiving every notification e-mail from the ENT?
+notify-stop = Unsubscribe
+notify-stop-done = Done: you will receive no more notification e-mails. You may choose some again in « My notifications ».
+notify-topic-liaison = A note in the carnet de liaison
+notify-topic-message = A message
+notify-topic-news = A news post
+notify-topic-homework = Tomorrow's homework
+notify-liaison = New note: { $title } ({ $author })
+notify-liaison-sign = New note to sign: { $title } ({ $author })
+notify-liaison-reply = New note awaiting your answer: { $title } ({ $author })
+notify-message = New message from { $author }: { $subject }
+notify-news = New post: { $title }
+notify-homework = For tomorrow, { $subject }: { $title }
+notify-mail-hello = Hello { $name },
+notify-mail-for-child = For { $child } ({ $class }):
+notify-mail-for-school = At { $school }:
+notify-mail-subject-many = { $count } new things at { $school }
+notify-mail-settings = Choose when to be told: { $url }
+notify-mail-unsubscribe = Stop receiving these e-mails: { $url }
+notify-school-title = Failing e-mail addresses
+notify-school-intro = These addresses refused our e-mails { $count } times in a row: nothing more goes there. Ask the people concerned to correct it in « My notifications », or correct it in ONDE.
+notify-school-none = No address of the school is failing.
+notify-school-caption = Failing addresses
+notify-school-person = Person
+notify-school-address = Address
+notify-school-error = The server's last answer
+notify-panel-title = Your e-mails no longer arrive
+notify-panel-text = The mail server refuses our e-mails to
+notify-panel-link = Correct my address

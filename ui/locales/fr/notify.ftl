@@ -1,0 +1,76 @@
+# The hub's e-mail notifications (crate::notify)
+tile-notify = Mes notifications
+tile-notify-school = Courriels en échec
+notify-title = Mes notifications
+notify-off = Les courriels ne sont pas encore activés sur ce site : vos choix seront appliqués dès qu'ils le seront.
+notify-address-title = Votre adresse électronique
+notify-no-address = Nous n'avons pas d'adresse pour vous : saisissez-en une ci-dessous pour être prévenu.
+notify-address-is = Les courriels partent à
+notify-address-from-school = l'adresse connue de l'école
+notify-failing = Nos courriels n'arrivent plus à cette adresse. Le serveur de messagerie a répondu :
+notify-pending = En attente de confirmation :
+notify-new-address = Nouvelle adresse
+notify-new-address-hint = Nous vous enverrons un lien pour la confirmer ; rien d'autre n'y partira avant. Laissez vide pour revenir à l'adresse connue de l'école.
+notify-address-submit = Changer d'adresse
+notify-when-title = Quand être prévenu
+notify-mode-immediate = Tout de suite
+notify-mode-digest = Une fois par jour, dans le résumé
+notify-mode-eve = La veille au soir, dans le résumé
+notify-mode-never = Jamais
+notify-digest-hour = Heure du résumé quotidien
+notify-own-quiet = Mes heures de tranquillité (par exemple 19:00-08:00)
+notify-quiet-hint = Aucun courriel ne part pendant ces heures ni le dimanche ; ce qui attendait part en un seul courriel ensuite.
+notify-academy-quiet = L'académie n'envoie rien entre
+notify-academy-quiet-none = L'académie n'a pas d'heures de tranquillité.
+notify-saturday = Rien le samedi non plus
+notify-save = Enregistrer
+notify-saved = Vos choix sont enregistrés.
+notify-bad-mode = Ce choix n'existe pas pour ce sujet.
+notify-bad-hour = L'heure du résumé est entre 6 h et 22 h.
+notify-bad-quiet = Écrivez les heures de tranquillité ainsi : 19:00-08:00.
+notify-bad-address = Cette adresse électronique n'est pas valide.
+notify-address-wait = Un lien de confirmation vient d'être envoyé : attendez dix minutes avant d'en demander un autre.
+notify-address-school = Les courriels partiront de nouveau à l'adresse connue de l'école.
+notify-confirm-sent = Un lien de confirmation est parti à { $address }. Ouvrez-le dans les deux jours.
+notify-confirm-subject = Confirmez votre adresse pour l'ENT
+notify-confirm-body = Bonjour { $name },
+
+    Pour recevoir les nouvelles de l'école à cette adresse, confirmez-la en ouvrant ce lien dans les deux jours :
+    { $url }
+
+    Si vous n'avez rien demandé, ignorez ce courriel : rien ne vous sera envoyé.
+notify-confirm-title = Confirmer votre adresse
+notify-confirm-ask = Recevoir les notifications de l'ENT à { $address } ?
+notify-confirm = Confirmer
+notify-confirm-done = C'est fait : les notifications partiront désormais à { $address }.
+notify-confirm-stale = Ce lien a expiré ou a déjà servi. Demandez-en un nouveau depuis « Mes notifications ».
+notify-stop-title = Ne plus recevoir de courriels
+notify-stop-ask = Ne plus recevoir aucun courriel de notification de l'ENT ?
+notify-stop = Me désabonner
+notify-stop-done = C'est fait : vous ne recevrez plus de courriels de notification. Vous pouvez en choisir de nouveau dans « Mes notifications ».
+notify-topic-liaison = Un mot dans le carnet de liaison
+notify-topic-message = Un message
+notify-topic-news = Une actualité
+notify-topic-homework = Les devoirs du lendemain
+notify-liaison = Nouveau mot : { $title } ({ $author })
+notify-liaison-sign = Nouveau mot à signer : { $title } ({ $author })
+notify-liaison-reply = Nouveau mot qui attend votre réponse : { $title } ({ $author })
+notify-message = Nouveau message de { $author } : { $subject }
+notify-news = Nouvelle actualité : { $title }
+notify-homework = Pour demain, { $subject } : { $title }
+notify-mail-hello = Bonjour { $name },
+notify-mail-for-child = Pour { $child } ({ $class }) :
+notify-mail-for-school = À l'école { $school } :
+notify-mail-subject-many = { $count } nouveautés à l'école { $school }
+notify-mail-settings = Choisir quand être prévenu : { $url }
+notify-mail-unsubscribe = Ne plus recevoir ces courriels : { $url }
+notify-school-title = Courriels en échec
+notify-school-intro = Ces adresses ont refusé nos courriels { $count } fois de suite : plus rien n'y part. Demandez aux personnes concernées de la corriger dans « Mes notifications », ou corrigez-la dans ONDE.
+notify-school-none = Aucune adresse de l'école n'est en échec.
+notify-school-caption = Adresses en échec
+notify-school-person = Personne
+notify-school-address = Adresse
+notify-school-error = Dernière réponse du serveur
+notify-panel-title = Vos courriels n'arrivent plus
+notify-panel-text = Le serveur de messagerie refuse nos courriels à
+notify-panel-link = Corriger mon adresse
