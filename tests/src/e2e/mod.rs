@@ -106,3 +106,108 @@ pub fn wait_listening(child: &mut Child, port: u16, name: &str) -> anyhow::Resul
     }
     Ok(())
 }
+
+/// Something a browser opens pages of: an appliance in this process or a `preau` process.
+pub trait Served {
+    /// `http://127.0.0.1:<port>`
+    fn base(&self) -> &str;
+}
+
+impl Served for TestServer {
+    fn base(&self) -> &str {
+        &self.base
+    }
+}
+
+impl Served for Preau {
+    fn base(&self) -> &str {
+        &self.base
+    }
+}
+
+/// A `preau serve` process of its own, over its own data directory, on a loopback port:
+/// the hub or a school's appliance as a school or the académie runs it. It syncs only when
+/// asked (`preau sync now`), and is killed when dropped.
+pub struct Preau {
+    /// `http://127.0.0.1:<port>`
+    pub base: String,
+    /// Its data directory.
+    pub data: tempfile::TempDir,
+    child: Child,
+}
+
+impl Preau {
+    /// The `preau` binary the workspace's tests built (beside this test's executable:
+    /// `cargo test --workspace` builds it; alone, `cargo build -p preau-appliance` first).
+    pub fn binary() -> anyhow::Result<PathBuf> {
+        let exe = std::env::current_exe()?;
+        let dir = exe.parent().and_then(Path::parent).ok_or_else(|| anyhow::anyhow!("no target directory"))?;
+        let bin = dir.join("preau");
+        anyhow::ensure!(
+            bin.is_file(),
+            "no {} (run the workspace's tests, or cargo build -p preau-appliance)",
+            bin.display()
+        );
+        Ok(bin)
+    }
+
+    fn command(&self) -> anyhow::Result<std::process::Command> {
+        let mut c = std::process::Command::new(Self::binary()?);
+        c.arg("--data-dir").arg(self.data.path());
+        c.env("PREAU_DISCOVERY", "false").env("PREAU_SYNC_INTERVAL_MINUTES", "0").env("PREAU_SYNC_WINDOW", "");
+        c.env_remove("LC_ALL").env_remove("LC_MESSAGES").env("LANG", "fr_FR.UTF-8");
+        Ok(c)
+    }
+
+    /// Starts `preau serve` with `args` (`--demo`, `--role hub`) and waits until it answers.
+    pub async fn start(args: &[&str]) -> anyhow::Result<Self> {
+        let port = free_port()?;
+        let data = tempfile::tempdir()?;
+        let mut this =
+            Self { base: format!("http://127.0.0.1:{port}"), data, child: std::process::Command::new("true").spawn()? };
+        let log = std::fs::File::create(this.data.path().join("serve.log"))?;
+        this.child = this
+            .command()?
+            .arg("serve")
+            .args(args)
+            .env("PREAU_LISTEN", format!("127.0.0.1:{port}"))
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()?;
+        wait_listening(&mut this.child, port, "preau serve").map_err(|e| anyhow::anyhow!("{e}\n{}", this.log()))?;
+        Ok(this)
+    }
+
+    /// What it printed and logged.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.data.path().join("serve.log")).unwrap_or_default()
+    }
+
+    /// Runs `preau <args>` over its data directory (against the running server where the
+    /// command talks to it): its output, or why it failed.
+    pub fn run(&self, args: &[&str]) -> anyhow::Result<String> {
+        let out = self.command()?.args(args).output()?;
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        anyhow::ensure!(out.status.success(), "preau {args:?}: {text}");
+        Ok(text)
+    }
+
+    /// `preau sync now`, with the running server.
+    pub fn sync_now(&self) -> anyhow::Result<String> {
+        let addr = self.base.trim_start_matches("http://").to_owned();
+        self.run(&["sync", "now", "--addr", &addr])
+    }
+
+    /// Its school's directory, read from its replica as it is now.
+    pub fn directory(&self) -> anyhow::Result<preau_appliance::school::directory::Directory> {
+        let reader = preau_sync::Reader::open(&self.data.path().join("replica.db"))?;
+        preau_appliance::school::directory::Directory::load(&reader).map_err(|e| anyhow::anyhow!("{e}"))
+    }
+}
+
+impl Drop for Preau {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

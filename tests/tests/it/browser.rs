@@ -22,7 +22,7 @@ use preau_appliance::school::demo::DEMO_PASSWORD;
 use preau_appliance::school::directory::{Directory, Member, Profile};
 use preau_appliance::web::SignedIn;
 use preau_tests::e2e::chromium::{ChromeDriver, Chromium};
-use preau_tests::e2e::{TestServer, artifacts_dir, in_days, say};
+use preau_tests::e2e::{Preau, Served, TestServer, artifacts_dir, in_days, say};
 use serde_json::{Value, json};
 
 /// A 7" tablet held upright.
@@ -78,8 +78,8 @@ async fn stories(b: &mut Browser) -> anyhow::Result<()> {
     staff_home(b, &server).await?;
     activation_code_story(b, &server).await?;
     director_story(b, &server).await?;
-    hub_story(b, &server).await?;
     server.stop().await;
+    hub_story(b).await?;
     Ok(())
 }
 
@@ -526,24 +526,36 @@ async fn director_story(b: &mut Browser, server: &TestServer) -> anyhow::Result<
     b.logout().await
 }
 
-/// At home, on the académie's hub: Aurélie Kerhervé, with two children at the demo school
-/// and a third, Jules, at Les Lilas, finds her school, links her Les Lilas account with its
-/// letter's code, sees all three children from one login, signs a note and writes to a
-/// teacher; at the school's next sync both are on its appliance.
-async fn hub_story(b: &mut Browser, demo: &TestServer) -> anyhow::Result<()> {
-    use preau_appliance::replication::enrollment::{self, Subject};
-    use preau_appliance::replication::{Replication, schedule};
+/// Families at home, across three real `preau` processes: the académie's hub and the
+/// appliances of two schools, each over its own data directory. Aurélie Kerhervé has two
+/// children at the demo school and a third, Jules, at Les Lilas (set up from its setup
+/// page, Jules and his mother imported from ONDE, his class opened to families). Both
+/// schools enrol with the hub from their directors' pages and sync; at home she finds her
+/// school, links her Les Lilas account with its letter's code, sees all three children
+/// from one login, signs a note and writes to a teacher; at the school's next sync the
+/// teacher sees both on the school's appliance.
+async fn hub_story(b: &mut Browser) -> anyhow::Result<()> {
+    let hub = Preau::start(&["--role", "hub"]).await?;
+    let demo = Preau::start(&["--demo"]).await?;
+    let lilas = Preau::start(&[]).await?;
+    let code = |uai: &str| -> anyhow::Result<String> { Ok(hub.run(&["hub", "code", "--uai", uai])?.trim().to_owned()) };
 
-    // Les Lilas, set up, Jules and his mother imported from ONDE; its director opens his
-    // class to families from its page.
-    let lilas = TestServer::start(false).await;
-    let setup = json!({"uai": "0351234A", "name": "École des Lilas", "address": "", "postcode": "", "commune": "Saint-Aubin-des-Prés",
-        "academy": "", "civility": "Mme", "first_name": "Anne", "last_name": "Riou", "email": "",
-        "password": "cartable-vert-2026", "confirm": "cartable-vert-2026"});
-    let form: preau_appliance::school::setup::SetupForm = serde_json::from_value(setup)?;
-    if preau_appliance::school::setup::set_up(&lilas.state, &form).await.is_err() {
-        bail!("setting Les Lilas up");
+    // Les Lilas, set up from its page, Jules and his mother imported from ONDE; its
+    // director opens his class to families and enrols the school with the hub.
+    b.client.delete_all_cookies().await?;
+    b.goto(&lilas, "/").await?;
+    for (id, value) in [
+        ("uai", "0351234A"),
+        ("name", "École des Lilas"),
+        ("commune", "Saint-Aubin-des-Prés"),
+        ("first_name", "Anne"),
+        ("last_name", "Riou"),
+        ("password", "cartable-vert-2026"),
+        ("confirm", "cartable-vert-2026"),
+    ] {
+        b.type_in(&format!("#{id}"), value).await?;
     }
+    b.click("form[action='/setup'] button[type=submit]").await?;
     let files = tempfile::tempdir()?;
     let pupils = files.path().join("eleves.csv");
     std::fs::write(&pupils, onde_pupils(&[("KERHERVÉ", "Jules", "14/03/2016", "M", "CM1")]))?;
@@ -555,15 +567,13 @@ async fn hub_story(b: &mut Browser, demo: &TestServer) -> anyhow::Result<()> {
          Nom de famille enfant;Prénom enfant;Classes enfants\n\
          Mme;KERHERVÉ;KERHERVÉ;Aurélie;;;;;;;;;KERHERVÉ;KERHERVÉ;Jules;CM1-CM2\n",
     )?;
-    b.client.delete_all_cookies().await?;
-    b.login(&lilas, "anne.riou", "cartable-vert-2026").await?;
     for file in [&pupils, &guardians] {
         b.goto(&lilas, "/admin/import").await?;
         b.find("#files").await?.send_keys(file.to_str().unwrap()).await?;
         b.click("form[action='/admin/import'] button[type=submit]").await?;
         b.click("form[action='/admin/import/apply'] button[type=submit]").await?;
     }
-    let dir = lilas.state.directory();
+    let dir = lilas.directory()?;
     let class =
         dir.current_classes().into_iter().find(|c| c.class.name == "CM1-CM2").context("the imported class")?.clone();
     b.goto(&lilas, &format!("/classes/{}", class.id)).await?;
@@ -572,35 +582,28 @@ async fn hub_story(b: &mut Browser, demo: &TestServer) -> anyhow::Result<()> {
     b.click(&format!("form[action='/classes/{}/families'] button[type=submit]", class.id)).await?;
     assert!(b.text("main").await?.contains("Cette classe est ouverte aux familles"));
     b.audit("class page, open to families").await?;
+    enrol(b, &lilas, &hub, &code("0351234A")?).await?;
     b.logout().await?;
-    let lilas_mother = member(&lilas.state.directory(), "aurelie.kerherve").clone();
-    let lilas_code = lilas.state.directory().credentials[&lilas_mother.id].activation_code.clone();
+    let lilas_mother = member(&lilas.directory()?, "aurelie.kerherve").clone();
+    let lilas_code = lilas.directory()?.credentials[&lilas_mother.id].activation_code.clone();
 
-    // Both schools sync with the hub; at the demo school, a note asks for a signature.
-    let hub = TestServer::hub().await;
-    for school in [demo, &lilas] {
-        let uai = school.state.directory().uai().cloned().context("a school")?;
-        let code = enrollment::create_code(&hub.state.part::<Replication>().links, "École", &Subject::School(uai))?;
-        enrollment::enrol(&school.state, &hub.base, &code).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    }
-    let dir = demo.state.directory();
-    let teacher = member(&dir, "julien.roche");
+    // The demo school enrols too; its CP teacher asks for a signature; both schools sync.
+    b.login(&demo, "claire.martin", DEMO_PASSWORD).await?;
+    enrol(b, &demo, &hub, &code(preau_appliance::school::demo::DEMO_UAI)?).await?;
+    b.logout().await?;
+    let dir = demo.directory()?;
+    let teacher = member(&dir, "julien.roche").clone();
     let cp = dir.current_classes().into_iter().find(|c| c.class.name == "CP").context("CP")?.clone();
-    let by = SignedIn::of(&dir, teacher, false);
-    let note = preau_appliance::services::liaison::post_note(
-        &demo.state,
-        &by,
-        cp.id.as_str(),
-        preau_appliance::services::liaison::NoteInput {
-            title: "Piscine".into(),
-            body: "Le maillot, jeudi.".into(),
-            ask: "signature".into(),
-            recipients: Vec::new(),
-        },
-    )
-    .await?;
-    for school in [demo, &lilas] {
-        anyhow::ensure!(schedule::run_now(&school.state).await.ok, "a school's sync");
+    b.login(&demo, "julien.roche", DEMO_PASSWORD).await?;
+    b.goto(&demo, &format!("/classes/{}/liaison", cp.id)).await?;
+    b.type_in("#title", "Piscine").await?;
+    b.type_in("#body", "Le maillot, jeudi.").await?;
+    b.find("input[name=ask][value=signature]").await?.click().await?;
+    b.click(&format!("form[action='/classes/{}/liaison'] button[type=submit]", cp.id)).await?;
+    let note = b.path().await?.rsplit('/').next().context("the note's page")?.to_owned();
+    b.logout().await?;
+    for school in [&demo, &lilas] {
+        school.sync_now()?;
     }
 
     // At home: she finds her school on the hub and logs in as at school.
@@ -643,7 +646,8 @@ async fn hub_story(b: &mut Browser, demo: &TestServer) -> anyhow::Result<()> {
     b.click("form[action='/password'] button[type=submit]").await?;
     assert_eq!(b.text(".school-name").await?, "École des Lilas");
 
-    // Back to the demo school, she signs the note and writes to the teacher.
+    // Back to the demo school, she signs the note, writes to the teacher, and looks at
+    // her notifications' settings.
     b.goto(&hub, "/").await?;
     b.click("form[action='/family/switch'] button[type=submit]").await?;
     assert_eq!(b.text(".school-name").await?, "École élémentaire Les Tilleuls");
@@ -662,18 +666,31 @@ async fn hub_story(b: &mut Browser, demo: &TestServer) -> anyhow::Result<()> {
     b.type_in("#body", "Le maillot est dans le sac.").await?;
     b.click("form[action='/messages/new'] button[type=submit]").await?;
     b.audit("hub: a conversation").await?;
+    b.goto(&hub, "/notifications").await?;
+    b.audit("hub: my notifications").await?;
     b.logout().await?;
 
-    // At the school's next sync, the teacher has both.
-    anyhow::ensure!(schedule::run_now(&demo.state).await.ok, "the demo school's sync");
-    let (_, notes) = preau_appliance::services::liaison::class_notes(&demo.state, &by, cp.id.as_str()).await?;
-    let signed = notes.iter().find(|n| n.id == note).context("the note")?.signed;
-    assert_eq!(signed, 1, "her signature reached the school");
-    let inbox = preau_appliance::services::messaging::inbox(&demo.state, &by).await?;
-    assert!(inbox.iter().any(|c| c.subject == "Piscine de jeudi"), "her message reached the teacher");
+    // At the school's next sync, the teacher sees both on the school's appliance.
+    demo.sync_now()?;
+    b.login(&demo, "julien.roche", DEMO_PASSWORD).await?;
+    b.goto(&demo, &format!("/classes/{}/liaison/{note}", cp.id)).await?;
+    let page = b.text("main").await?;
+    assert!(page.contains("1 signature(s)"), "her signature reached the school: {page}");
+    b.goto(&demo, "/messages").await?;
+    assert!(b.text("main").await?.contains("Piscine de jeudi"), "her message reached the teacher");
+    b.logout().await?;
     b.client.delete_all_cookies().await?;
-    hub.stop().await;
-    lilas.stop().await;
+    Ok(())
+}
+
+/// The director signed in at `school` enrols it with `hub` from her sync page.
+async fn enrol(b: &mut Browser, school: &Preau, hub: &Preau, code: &str) -> anyhow::Result<()> {
+    b.goto(school, "/admin/sync").await?;
+    b.type_in("#hub", &hub.base).await?;
+    b.type_in("#code", code).await?;
+    b.click("form[action='/admin/sync/enroll'] button[type=submit]").await?;
+    let page = b.text("main").await?;
+    anyhow::ensure!(page.contains("Le serveur est relié au hub"), "enrolling: {page}");
     Ok(())
 }
 
@@ -710,8 +727,8 @@ struct Browser {
 }
 
 impl Browser {
-    async fn goto(&self, server: &TestServer, path: &str) -> anyhow::Result<()> {
-        self.client.goto(&format!("{}{path}", server.base)).await.with_context(|| format!("opening {path}"))
+    async fn goto(&self, server: &impl Served, path: &str) -> anyhow::Result<()> {
+        self.client.goto(&format!("{}{path}", server.base())).await.with_context(|| format!("opening {path}"))
     }
 
     async fn path(&self) -> anyhow::Result<String> {
@@ -761,7 +778,7 @@ impl Browser {
     }
 
     /// Logs in with the form, as a person would.
-    async fn login(&self, server: &TestServer, login: &str, password: &str) -> anyhow::Result<()> {
+    async fn login(&self, server: &impl Served, login: &str, password: &str) -> anyhow::Result<()> {
         self.goto(server, "/login").await?;
         self.type_in("#login", login).await?;
         self.type_in("#password", password).await?;
