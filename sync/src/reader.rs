@@ -49,6 +49,11 @@ impl Reader {
         self.storage.read(|tx| tx.catalog_scan(&Scope::all(), 0))
     }
 
+    /// The last local sequence number given to a change (here or a peer's).
+    pub fn last_seq(&self) -> Result<u64> {
+        self.storage.read(|tx| tx.last_seq())
+    }
+
     /// The entries changed (here or by a peer) after local sequence number `seq`, in change
     /// order, at most `limit` of them.
     pub fn catalog_after(&self, seq: u64, limit: usize) -> Result<Vec<CatalogEntry>> {

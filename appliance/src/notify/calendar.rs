@@ -91,6 +91,33 @@ impl Calendar {
         day.to_datetime(time).to_zoned(self.tz.clone()).unwrap_or(t)
     }
 
+    /// The hours (from 6 to 22) at which a digest may be set, with `own` limits: those an
+    /// ordinary Monday is open at, so that a digest goes at its hour, not the next morning.
+    pub fn digest_hours(&self, own: Own) -> Vec<u8> {
+        let monday = jiff::civil::date(2026, 1, 5);
+        (6..=22u8)
+            .filter(|h| {
+                monday
+                    .at(i8::try_from(*h).unwrap_or(0), 0, 0, 0)
+                    .to_zoned(self.tz.clone())
+                    .is_ok_and(|t| self.open(t.timestamp(), own))
+            })
+            .collect()
+    }
+
+    /// The académie's quiet hours and days, for people to read: (`20 h`, `7 h`), and the
+    /// days' numbers from Monday (1) to Sunday (7).
+    pub fn quiet(&self) -> (Option<(String, String)>, Vec<i8>) {
+        let hm = |t: Time| match t.minute() {
+            0 => format!("{} h", t.hour()),
+            m => format!("{} h {m:02}", t.hour()),
+        };
+        let hours = self.quiet.map(|q| (hm(q.from), hm(q.until)));
+        let mut days: Vec<i8> = self.quiet_days.iter().map(|d| d.to_monday_one_offset()).collect();
+        days.sort_unstable();
+        (hours, days)
+    }
+
     /// The school day after `day`: the next day but Saturdays and Sundays.
     pub fn next_school_day(day: Date) -> Date {
         let mut next = day.tomorrow().unwrap_or(day);

@@ -17,14 +17,23 @@ pub struct Mailer {
     from: Mailbox,
 }
 
-/// Why an e-mail did not go.
+/// Why an e-mail did not go, as it decides what comes next.
 #[derive(Debug)]
 pub enum NotSent {
-    /// The server refused it for good (5xx: no such mailbox, refused sender...).
-    Refused(String),
-    /// The server said « later », or could not be reached: try again.
+    /// The server refused the recipient's address (550 no such mailbox, 551, 553 bad
+    /// address) or it is no address: the address's fault, counted against it.
+    Address(String),
+    /// The server said « later » for this message (4xx: greylisting, a full mailbox): try
+    /// it again, and go on with the others.
     Later(String),
+    /// The server cannot be reached or refuses the hub itself (no answer, TLS,
+    /// authentication, relay denied, any other 5xx): nobody's fault but the link's or the
+    /// settings'; try again later and send nothing more this pass.
+    Server(String),
 }
+
+/// Reply codes that refuse one recipient's address (RFC 5321 §4.2.3).
+const ADDRESS_CODES: [&str; 3] = ["550", "551", "553"];
 
 impl Mailer {
     /// The server `config` names, or what is wrong with the settings. `None` when no server
@@ -77,7 +86,7 @@ impl Mailer {
     /// Sends `mail`.
     pub async fn send(&self, mail: &NewMail) -> Result<(), NotSent> {
         let to: Mailbox =
-            mail.address.parse().map_err(|e| NotSent::Refused(format!("address {:?}: {e}", mail.address)))?;
+            mail.address.parse().map_err(|e| NotSent::Address(format!("address {:?}: {e}", mail.address)))?;
         let mut message = Message::builder()
             .from(self.from.clone())
             .to(to)
@@ -85,7 +94,7 @@ impl Mailer {
             .message_id(Some(mail.message_id.clone()))
             .header(ContentType::TEXT_PLAIN)
             .body(mail.body.clone())
-            .map_err(|e| NotSent::Refused(format!("message: {e}")))?;
+            .map_err(|e| NotSent::Address(format!("message: {e}")))?;
         if !mail.unsubscribe.is_empty() {
             // RFC 8058: mail programs show « Se désabonner », one click, no page to visit.
             let headers = message.headers_mut();
@@ -104,8 +113,14 @@ impl Mailer {
         }
         match self.transport.send(message).await {
             Ok(_) => Ok(()),
-            Err(e) if e.is_permanent() => Err(NotSent::Refused(e.to_string())),
-            Err(e) => Err(NotSent::Later(e.to_string())),
+            Err(e) => {
+                let code = e.status().map(|c| c.to_string());
+                Err(match code.as_deref() {
+                    Some(c) if e.is_permanent() && ADDRESS_CODES.contains(&c) => NotSent::Address(e.to_string()),
+                    Some(_) if e.is_transient() => NotSent::Later(e.to_string()),
+                    _ => NotSent::Server(e.to_string()),
+                })
+            }
         }
     }
 }

@@ -57,8 +57,10 @@ const RETRY_FOR_MS: i64 = 3 * DAY_MS;
 const KEPT_MS: i64 = 30 * DAY_MS;
 /// Catalog entries read per transaction while deriving.
 const CATALOG_BATCH: usize = 500;
-/// E-mails sent per pass, at most.
+/// E-mails sent per pass, at most (the next pass follows at once while more are due).
 const SEND_BATCH: usize = 200;
+/// E-mails on their way at once, each on its own SMTP connection.
+const SENDERS: usize = 8;
 /// Between two passes.
 pub const TICK: Duration = Duration::from_secs(30);
 /// How long an address's confirmation link holds.
@@ -97,27 +99,37 @@ pub struct Pass {
     pub failed: usize,
 }
 
-/// Passes every [`TICK`], for as long as the server runs (the hub with a `[mail]` server).
+/// Passes every [`TICK`], for as long as the server runs (the hub with a `[mail]` server);
+/// at once again while a pass leaves e-mail due (a batch was full).
 pub async fn run(state: AppState) {
     loop {
-        match tick(&state, Timestamp::now()).await {
-            Ok(pass) if pass != Pass::default() => tracing::info!(?pass, "notifications"),
+        let pass = tick(&state, Timestamp::now()).await;
+        match &pass {
+            Ok(pass) if *pass != Pass::default() => tracing::info!(?pass, "notifications"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "notifications: pass failed"),
         }
-        tokio::time::sleep(TICK).await;
+        if !pass.is_ok_and(|p| p.sent + p.failed >= SEND_BATCH) {
+            tokio::time::sleep(TICK).await;
+        }
     }
 }
 
-/// One pass at `now`: derive, plan, send.
+/// One pass at `now`: derive, plan, send. Each step runs even when the one before failed
+/// (logged): one bad document or a full disk for a moment does not hold everyone's e-mail.
 pub async fn tick(state: &AppState, now: Timestamp) -> Result<Pass, AppError> {
     let Some(notifier) = state.try_part::<Notifier>() else { return Ok(Pass::default()) };
     let _one = notifier.pass.lock().await;
     let links = &state.part::<Replication>().links;
     let (noticed, queued) = crate::platform::blocking::offload(|| {
-        let noticed = derive(state, links, now)?;
-        let queued = plan(state, notifier, links, now)?;
-        links.forget_mail_before(now.as_millisecond() - KEPT_MS)?;
+        let noticed = derive(state, notifier, links, now)
+            .inspect_err(|e| tracing::warn!(error = %e, "notifications: deriving failed"))
+            .unwrap_or(0);
+        let queued = plan(state, notifier, links, now)
+            .inspect_err(|e| tracing::warn!(error = %e, "notifications: planning failed"))
+            .unwrap_or(0);
+        let today = notifier.calendar.date(now).to_string();
+        links.forget_mail_before(now.as_millisecond() - KEPT_MS, &today)?;
         Ok::<_, AppError>((noticed, queued))
     })?;
     let (sent, failed) = send(notifier, links, now).await?;
@@ -140,10 +152,14 @@ pub fn mode_of(settings: &NotifySettings, topic: &Topic) -> Mode {
     settings.modes.get(topic.id).and_then(|m| Mode::parse(m)).unwrap_or(topic.default)
 }
 
-/// Who may be told anything: an adult still at the school, a parent only while one of her
-/// children's classes is open to families. Never a pupil, whatever a service says.
+/// Who may be told anything: an adult still at the school whose account is not disabled,
+/// a parent only while one of her children's classes is open to families. Never a pupil,
+/// whatever a service says.
 pub fn may_be_told(dir: &Directory, member: &Member) -> bool {
-    member.profile != Profile::Pupil && !member.person.archived && dir.on_the_ent(member)
+    member.profile != Profile::Pupil
+        && !member.person.archived
+        && dir.credentials.get(&member.id).is_some_and(|c| !c.disabled)
+        && dir.on_the_ent(member)
 }
 
 /// Where `member`'s e-mail goes: the address she confirmed, else her school's
@@ -155,50 +171,70 @@ pub fn address_of(settings: &NotifySettings, member: &Member) -> Option<String> 
 
 // ---- 1. derive ----
 
-fn derive(state: &AppState, links: &Links, now: Timestamp) -> Result<usize, AppError> {
-    let by_kind: HashMap<preau_sync::Kind, &NoticeSource> = sources(state).map(|s| (s.kind, s)).collect();
+/// What `entry`'s service says it tells now, to people who may be told: (person, notice).
+fn notices_of(
+    state: &AppState,
+    notifier: &Notifier,
+    entry: &preau_sync::CatalogEntry,
+    now: Timestamp,
+) -> Result<Vec<crate::web::service::Notice>, AppError> {
+    let (Some(source), Some(uai)) =
+        (sources(state).find(|s| s.kind == entry.address.kind), entry.address.partition.school())
+    else {
+        return Ok(Vec::new());
+    };
+    let school = match state.within(uai) {
+        Ok(school) => school,
+        Err(AppError::NotFound) => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let dir = school.directory();
+    let (since, today, l) =
+        (now.as_millisecond() - NEWS_DAYS * DAY_MS, notifier.calendar.date(now).to_string(), Locale::default());
+    let found = state.db.read(|reader| {
+        (source.derive)(&NoticeInput {
+            reader,
+            dir: &dir,
+            doc: &entry.address,
+            id: entry.id,
+            since,
+            today: &today,
+            l: &l,
+        })
+    })?;
+    Ok(found.into_iter().filter(|n| dir.member(&n.to).is_some_and(|m| may_be_told(&dir, m))).collect())
+}
+
+fn derive(state: &AppState, notifier: &Notifier, links: &Links, now: Timestamp) -> Result<usize, AppError> {
     let Some(mut cursor) = links.notify_cursor()? else {
         // First pass: what the hub held before notifications were on is not news.
-        let last = state.db.read(|r| Ok(r.catalog_after(0, usize::MAX)?.last().map_or(0, |e| e.seq)))?;
+        let last = state.db.read(|r| Ok(r.last_seq()?))?;
         links.add_notices(&[], last, now.as_millisecond())?;
         return Ok(0);
     };
-    let since = now.as_millisecond() - NEWS_DAYS * DAY_MS;
-    let l = Locale::default();
     let mut added = 0;
     loop {
         let entries = state.db.read(|r| Ok(r.catalog_after(cursor, CATALOG_BATCH)?))?;
         let Some(last) = entries.last().map(|e| e.seq) else { return Ok(added) };
         let mut notices = Vec::new();
-        let mut people: HashMap<(Uai, UserId), Option<(NotifySettings, bool)>> = HashMap::new();
+        let mut people: HashMap<(Uai, UserId), Option<NotifySettings>> = HashMap::new();
         for entry in &entries {
-            let (Some(source), Some(uai)) = (by_kind.get(&entry.address.kind), entry.address.partition.school()) else {
-                continue;
+            let found = match notices_of(state, notifier, entry, now) {
+                Ok(found) => found,
+                Err(e) => {
+                    // One document that cannot be read holds no one else's notices.
+                    tracing::warn!(doc = %entry.id, error = %e, "notifications: document skipped");
+                    continue;
+                }
             };
-            let school = match state.within(uai) {
-                Ok(school) => school,
-                Err(AppError::NotFound) => continue,
-                Err(e) => return Err(e),
-            };
-            let dir = school.directory();
-            let found = state.db.read(|reader| {
-                (source.derive)(&NoticeInput { reader, dir: &dir, doc: &entry.address, id: entry.id, since, l: &l })
-            })?;
+            let Some(uai) = entry.address.partition.school() else { continue };
             for notice in found {
                 let key = (uai.clone(), notice.to.clone());
                 if !people.contains_key(&key) {
-                    let told = dir.member(&notice.to).filter(|m| may_be_told(&dir, m));
-                    let settings = match told {
-                        Some(m) => {
-                            let s = links.notify_settings(uai.as_str(), notice.to.as_str())?;
-                            let has_address = address_of(&s, m).is_some();
-                            Some((s, has_address))
-                        }
-                        None => None,
-                    };
-                    people.insert(key.clone(), settings);
+                    let settings = links.notify_settings(uai.as_str(), notice.to.as_str())?;
+                    people.insert(key.clone(), Some(settings).filter(|s| !s.stopped));
                 }
-                let Some((settings, true)) = &people[&key] else { continue };
+                let Some(settings) = &people[&key] else { continue };
                 if mode_of(settings, notice.topic) == Mode::Never {
                     continue;
                 }
@@ -207,6 +243,7 @@ fn derive(state: &AppState, links: &Links, now: Timestamp) -> Result<usize, AppE
                     user: notice.to.to_string(),
                     topic: notice.topic.id.to_owned(),
                     item: notice.item,
+                    doc: entry.id.to_string(),
                     child: notice.child.map(|c| c.to_string()).unwrap_or_default(),
                     line: notice.line,
                     href: notice.href,
@@ -222,26 +259,67 @@ fn derive(state: &AppState, links: &Links, now: Timestamp) -> Result<usize, AppE
 
 // ---- 2. plan ----
 
+/// The (person, item) pairs each document still tells, derived again at sending time, so
+/// that nothing goes that its service would no longer say: a withdrawn post, a moved
+/// homework, a class closed since, a parent no longer guardian, a disabled account.
+#[derive(Default)]
+struct StillTold(HashMap<String, std::collections::HashSet<(String, String)>>);
+
+impl StillTold {
+    fn holds(&mut self, state: &AppState, notifier: &Notifier, now: Timestamp, w: &Waiting) -> Result<bool, AppError> {
+        if !self.0.contains_key(&w.notice.doc) {
+            let id = w.notice.doc.parse::<preau_sync::DocId>().ok();
+            let entry = match id {
+                Some(id) => state.db.read(|r| Ok(r.catalog_entry(id)?))?,
+                None => None,
+            };
+            let told = match entry {
+                Some(entry) => {
+                    notices_of(state, notifier, &entry, now)?.into_iter().map(|n| (n.to.to_string(), n.item)).collect()
+                }
+                None => Default::default(),
+            };
+            self.0.insert(w.notice.doc.clone(), told);
+        }
+        Ok(self.0[&w.notice.doc].contains(&(w.notice.user.clone(), w.notice.item.clone())))
+    }
+}
+
 fn plan(state: &AppState, notifier: &Notifier, links: &Links, now: Timestamp) -> Result<usize, AppError> {
+    // Nothing can leave in the académie's quiet hours: everyone's own only add to them.
+    if !notifier.calendar.open(now, Own::default()) {
+        return Ok(0);
+    }
     let topics: HashMap<&str, &Topic> = topics(state).into_iter().map(|t| (t.id, t)).collect();
     let mut holidays: HashMap<String, bool> = HashMap::new();
+    let mut still = StillTold::default();
     let mut queued = 0;
     for (school, user) in links.waiting_recipients()? {
         let waiting = links.waiting_notices(&school, &user)?;
-        let within = Uai::parse(&school).ok().and_then(|uai| state.within(&uai).ok());
-        let (Some(within), Ok(id)) = (within, UserId::parse(&user)) else {
-            links.drop_notices(&waiting.iter().map(|w| w.id).collect::<Vec<_>>())?;
+        let all = || waiting.iter().map(|w| w.id).collect::<Vec<_>>();
+        let within = match Uai::parse(&school).map(|uai| state.within(&uai)) {
+            Ok(Ok(within)) => within,
+            Ok(Err(AppError::NotFound)) | Err(_) => {
+                links.drop_notices(&all())?;
+                continue;
+            }
+            Ok(Err(e)) => return Err(e),
+        };
+        let Ok(id) = UserId::parse(&user) else {
+            links.drop_notices(&all())?;
             continue;
         };
         let dir = within.directory();
         let settings = links.notify_settings(&school, &user)?;
-        let member = dir.member(&id).filter(|m| may_be_told(&dir, m));
+        let member = dir.member(&id).filter(|m| may_be_told(&dir, m) && !settings.stopped);
         let address = member.and_then(|m| address_of(&settings, m));
         let (Some(member), Some(address)) = (member, address) else {
-            links.drop_notices(&waiting.iter().map(|w| w.id).collect::<Vec<_>>())?;
+            links.drop_notices(&all())?;
             continue;
         };
         if links.address_states(std::slice::from_ref(&address))?.iter().any(|s| s.failing) {
+            // Nothing goes to a failing address; what it missed is not kept for later.
+            links.drop_notices(&all())?;
             continue;
         }
         let own = Own { quiet: Quiet::parse(&settings.quiet_hours).ok().flatten(), saturday: settings.saturday };
@@ -251,27 +329,29 @@ fn plan(state: &AppState, notifier: &Notifier, links: &Links, now: Timestamp) ->
         }
         let moment = notifier.calendar.digest_moment(now, settings.digest_hour);
         let digest_day = moment.date().to_string();
-        let digest_open = settings.last_digest_on < digest_day;
+        // A day whose digest could not go at its hour (a quiet day) has none: the next
+        // day's tells it all, so a Monday has one digest, not Sunday's at 7 h and its own.
+        let digest_open = settings.last_digest_on < digest_day && notifier.calendar.open(moment.timestamp(), own);
         let eve = Calendar::next_school_day(moment.date()).to_string();
         let (mut due, mut dropped, mut digest) = (Vec::new(), Vec::new(), false);
         for w in &waiting {
-            let mode = topics.get(w.notice.topic.as_str()).map_or(Mode::Never, |t| mode_of(&settings, t));
-            let evening = topics.get(w.notice.topic.as_str()).is_some_and(|t| t.eve);
-            match mode {
-                Mode::Never => dropped.push(w.id),
-                _ if evening && w.notice.due_on.as_str() <= digest_day.as_str() => dropped.push(w.id),
-                _ if evening => {
-                    if digest_open && w.notice.due_on <= eve {
-                        due.push(w);
-                        digest = true;
-                    }
-                }
-                Mode::Immediate => due.push(w),
-                Mode::Digest => {
-                    if digest_open && w.noticed <= moment.timestamp().as_millisecond() {
-                        due.push(w);
-                        digest = true;
-                    }
+            let topic = topics.get(w.notice.topic.as_str());
+            let mode = topic.map_or(Mode::Never, |t| mode_of(&settings, t));
+            let evening = topic.is_some_and(|t| t.eve);
+            let ready = match mode {
+                Mode::Never => None,
+                _ if evening && w.notice.due_on.as_str() <= digest_day.as_str() => None,
+                _ if evening => Some(digest_open && w.notice.due_on <= eve),
+                Mode::Immediate => Some(true),
+                Mode::Digest => Some(digest_open && w.noticed <= moment.timestamp().as_millisecond()),
+            };
+            match ready {
+                None => dropped.push(w.id),
+                Some(false) => {}
+                Some(true) if !still.holds(state, notifier, now, w)? => dropped.push(w.id),
+                Some(true) => {
+                    digest |= mode == Mode::Digest || evening;
+                    due.push(w);
                 }
             }
         }
@@ -392,29 +472,54 @@ fn backoff_ms(attempts: i64) -> i64 {
 }
 
 async fn send(notifier: &Notifier, links: &Links, now: Timestamp) -> Result<(usize, usize), AppError> {
+    use futures_util::StreamExt;
+    use std::sync::atomic::{AtomicBool, Ordering};
     let now_ms = now.as_millisecond();
+    // In the académie's quiet hours only confirmations go (their holder is waiting): what
+    // was queued before they began waits for them to end.
+    let open = notifier.calendar.open(now, Own::default());
+    let mails: Vec<_> =
+        links.due_mails(now_ms, SEND_BATCH)?.into_iter().filter(|m| open || m.mail.unsubscribe.is_empty()).collect();
+    // A few at once, each on its own connection. Once the server is out of reach nothing
+    // more starts; what is on its way finishes, so that nothing taken goes unrecorded.
+    let server_away = AtomicBool::new(false);
+    let mut results = futures_util::stream::iter(mails)
+        .map(|mail| {
+            let server_away = &server_away;
+            async move {
+                if server_away.load(Ordering::Relaxed) {
+                    return (mail, None);
+                }
+                let result = notifier.mailer.send(&mail.mail).await;
+                if matches!(result, Err(NotSent::Server(_))) {
+                    server_away.store(true, Ordering::Relaxed);
+                }
+                (mail, Some(result))
+            }
+        })
+        .buffer_unordered(SENDERS);
     let (mut sent, mut failed) = (0, 0);
-    for mail in links.due_mails(now_ms, SEND_BATCH)? {
-        match notifier.mailer.send(&mail.mail).await {
+    while let Some((mail, result)) = results.next().await {
+        let Some(result) = result else { continue };
+        let given_up = now_ms - mail.created_at > RETRY_FOR_MS;
+        match result {
             Ok(()) => {
                 links.mail_sent(mail.id, &mail.mail.address, now_ms)?;
                 sent += 1;
             }
-            Err(NotSent::Refused(e)) => {
-                tracing::warn!(mail = mail.id, error = %e, "notifications: refused by the SMTP server");
+            Err(NotSent::Address(e)) => {
+                tracing::warn!(mail = mail.id, error = %e, "notifications: address refused by the SMTP server");
                 links.mail_failed(mail.id, &mail.mail.address, &e, now_ms, FAILING_AFTER)?;
                 failed += 1;
             }
-            Err(NotSent::Later(e)) if now_ms - mail.created_at > RETRY_FOR_MS => {
+            Err(NotSent::Later(e) | NotSent::Server(e)) if given_up => {
                 tracing::warn!(mail = mail.id, error = %e, "notifications: given up after retries");
                 links.mail_failed(mail.id, &mail.mail.address, &e, now_ms, FAILING_AFTER)?;
                 failed += 1;
             }
-            Err(NotSent::Later(e)) => {
+            Err(NotSent::Later(e) | NotSent::Server(e)) => {
                 tracing::info!(mail = mail.id, error = %e, "notifications: will retry");
                 links.mail_retry(mail.id, now_ms + backoff_ms(mail.attempts), &e)?;
-                // The server is away or busy: the rest waits for the next pass.
-                break;
             }
         }
     }

@@ -11,7 +11,8 @@ use preau_sync::Uai;
 use serde::Deserialize;
 
 use super::{
-    CONFIRM_FOR_MS, FAILING_AFTER, Notifier, Quiet, address_of, message_id, mode_of, topics, unsubscribe_token,
+    CONFIRM_FOR_MS, Calendar, FAILING_AFTER, Notifier, Own, Quiet, address_of, message_id, mode_of, topics,
+    unsubscribe_token,
 };
 use crate::platform::clock::now_ms;
 use crate::platform::error::AppError;
@@ -20,7 +21,7 @@ use crate::replication::links::{AddressState, NewMail, NotifySettings};
 use crate::school::accounts::secrets::constant_eq;
 use crate::school::directory::{Member, Profile, UserId};
 use crate::web::service::{Home, HomePart, Mode, Place, ServedBy, Service, Tile};
-use crate::web::session::CsrfForm;
+use crate::web::session::{CsrfForm, Empty};
 use crate::web::{AppState, Chrome, Ctx, Routes, render, render_status};
 
 /// A second address may be asked for this long after the last (a form cannot make the
@@ -32,6 +33,7 @@ pub(crate) fn routes() -> Routes {
         .get("/notifications", settings_page)
         .post("/notifications", settings_form)
         .post("/notifications/address", address_form)
+        .post("/notifications/retry", retry_form)
         .get("/notifications/confirm", confirm_page)
         .post("/notifications/confirm", confirm_form)
         .get("/notifications/stop", stop_page)
@@ -74,6 +76,7 @@ struct SettingsPage {
     quiet_hours: String,
     saturday: bool,
     academy_quiet: String,
+    stopped: bool,
     note: Option<String>,
     error: Option<String>,
 }
@@ -102,14 +105,34 @@ fn settings_view(
             .map(|t| TopicView { id: t.id, label: l.t(t.label), mode: mode_of(&settings, t).as_str(), eve: t.eve })
             .collect(),
         digest_hour: settings.digest_hour,
-        hours: (6..=22).collect(),
+        hours: calendar(state).map(|c| c.digest_hours(Own::default())).unwrap_or_default(),
         quiet_hours: settings.quiet_hours.clone(),
         saturday: settings.saturday,
-        academy_quiet: state.config.mail.quiet_hours.clone(),
+        academy_quiet: academy_quiet(state, l),
+        stopped: settings.stopped,
         note,
         error: error.map(|e| l.t(e.message_id())),
     };
     render_status(&page, error.map_or(StatusCode::OK, AppError::status))
+}
+
+/// The académie's calendar (from `[mail]`, whether or not it names a server).
+fn calendar(state: &AppState) -> Option<Calendar> {
+    Calendar::new(&state.config.mail).ok()
+}
+
+/// « de 20 h à 7 h, et le dimanche », as the settings page says it.
+fn academy_quiet(state: &AppState, l: &crate::platform::i18n::Locale) -> String {
+    let Some((hours, days)) = calendar(state).map(|c| c.quiet()) else { return String::new() };
+    let days: Vec<String> = days.iter().map(|d| l.t(&format!("weekday-{d}"))).collect();
+    match (hours, days.is_empty()) {
+        (None, true) => l.t("notify-academy-quiet-none"),
+        (Some((from, until)), true) => l.ta("notify-academy-quiet-hours", &[("from", &from), ("until", &until)]),
+        (None, false) => l.ta("notify-academy-quiet-days", &[("days", &days.join(", "))]),
+        (Some((from, until)), false) => {
+            l.ta("notify-academy-quiet", &[("from", &from), ("until", &until), ("days", &days.join(", "))])
+        }
+    }
 }
 
 async fn settings_page(state: AppState, ctx: Ctx) -> Result<Response, AppError> {
@@ -129,14 +152,21 @@ pub fn save_settings(state: &AppState, member: &Member, fields: &[(String, Strin
         let mode = mode.ok_or_else(|| AppError::bad("notify-bad-mode", format!("{}: {text:?}", topic.id)))?;
         settings.modes.insert(topic.id.to_owned(), mode.as_str().to_owned());
     }
+    let calendar = calendar(state).ok_or_else(|| AppError::Internal("[mail] settings".into()))?;
     if let Some(hour) = field("digest_hour") {
+        let allowed = calendar.digest_hours(Own::default());
         settings.digest_hour =
-            hour.parse().ok().filter(|h| (6..=22).contains(h)).ok_or_else(|| AppError::bad("notify-bad-hour", hour))?;
+            hour.parse().ok().filter(|h| allowed.contains(h)).ok_or_else(|| AppError::bad("notify-bad-hour", hour))?;
     }
     let quiet = field("quiet_hours").unwrap_or_default();
-    Quiet::parse(quiet).map_err(|e| AppError::bad("notify-bad-quiet", e))?;
+    let own = Own { quiet: Quiet::parse(quiet).map_err(|e| AppError::bad("notify-bad-quiet", e))?, saturday: false };
+    // Her own quiet hours may narrow the day, not close it, nor hide her digest's hour.
+    if !calendar.digest_hours(own).contains(&settings.digest_hour) {
+        return Err(AppError::bad("notify-quiet-digest", format!("{quiet:?} hides {}h", settings.digest_hour)));
+    }
     settings.quiet_hours = quiet.to_owned();
     settings.saturday = field("saturday") == Some("on");
+    settings.stopped = false;
     links.save_notify_settings(&school, member.id.as_str(), &settings)
 }
 
@@ -195,6 +225,18 @@ pub fn ask_address(state: &AppState, member: &Member, address: &str) -> Result<O
     links.queue_single(&mail, now)?;
     tracing::info!(user = %member.id, "notifications: address confirmation queued");
     Ok(Some(settings.pending_address))
+}
+
+/// Her address failed: she asks to try it again (the server may have been wrong, or her
+/// mailbox was full).
+async fn retry_form(state: AppState, ctx: Ctx, CsrfForm(_): CsrfForm<Empty>) -> Result<Response, AppError> {
+    let member = adult(&state, &ctx)?;
+    let links = &state.part::<Replication>().links;
+    let settings = links.notify_settings(&school_of(&state)?, member.id.as_str())?;
+    if let Some(address) = address_of(&settings, &member) {
+        links.address_retry(&address)?;
+    }
+    settings_view(&state, &ctx, Some(ctx.locale.t("notify-retried")), None)
 }
 
 async fn address_form(state: AppState, ctx: Ctx, CsrfForm(form): CsrfForm<AddressForm>) -> Result<Response, AppError> {
@@ -307,7 +349,9 @@ async fn stop_form(state: AppState, ctx: Ctx, Query(q): Query<LinkQuery>) -> Res
     for topic in topics(&school) {
         settings.modes.insert(topic.id.to_owned(), Mode::Never.as_str().to_owned());
     }
+    settings.stopped = true;
     links.save_notify_settings(&q.s, member.id.as_str(), &settings)?;
+    links.cancel_mails(&q.s, member.id.as_str(), now_ms())?;
     tracing::info!(school = %q.s, user = %member.id, "notifications: unsubscribed");
     link_page(&ctx, "notify-stop-title", ctx.locale.t("notify-stop-done"), None, "notify-stop")
 }
@@ -335,18 +379,21 @@ fn failing_people(state: &AppState, ctx: &Ctx) -> Result<Vec<FailingView>, AppEr
     let dir = state.directory();
     let links = &state.part::<Replication>().links;
     let school = school_of(state)?;
+    let calendar = calendar(state);
     let mut out = Vec::new();
     for m in dir.people.values().filter(|m| m.profile != Profile::Pupil && !m.person.archived) {
         let settings = links.notify_settings(&school, m.id.as_str())?;
         let Some(address) = address_of(&settings, m) else { continue };
-        if let Some(state) = links.address_states(&[address])?.into_iter().find(|s| s.failing) {
-            let when = ctx.locale.date_time(state.failed_at);
-            out.push(FailingView {
-                name: m.full_name(),
-                role: crate::school::directory::role_label(&ctx.locale, m),
-                state,
-                when,
-            });
+        if let Some(failed) = links.address_states(&[address])?.into_iter().find(|s| s.failing) {
+            let when = match &calendar {
+                Some(c) => {
+                    let at = jiff::Timestamp::from_millisecond(failed.failed_at).unwrap_or_default();
+                    c.local(at).strftime("%d/%m/%Y %H:%M").to_string()
+                }
+                None => ctx.locale.date_time(failed.failed_at),
+            };
+            let role = crate::school::directory::role_label(&ctx.locale, m);
+            out.push(FailingView { name: m.full_name(), role, state: failed, when });
         }
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));

@@ -242,6 +242,8 @@ pub struct NoticeInput<'a> {
     pub id: preau_sync::DocId,
     /// Nothing that happened before this (Unix milliseconds) is news any more.
     pub since: i64,
+    /// Today in the académie (`YYYY-MM-DD`): what is due today or before is past.
+    pub today: &'a str,
     /// Messages (the school's language).
     pub l: &'a Locale,
 }

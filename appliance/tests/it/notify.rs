@@ -164,6 +164,14 @@ async fn quiet_hours_hold_then_one_merged_mail_and_unsubscribe_takes_one_click()
 
     // At 21:00 a note and a message: nothing leaves until 07:00, then one e-mail with both.
     let (mut teacher, _) = teacher_asks_a_signature(&school, &ce.id.to_string()).await;
+    // A note posted to the wrong class and withdrawn before the morning: never told.
+    let posted = teacher
+        .post(
+            &format!("/classes/{}/liaison", ce.id),
+            &[("title", "Mauvaise classe"), ("body", "Oups."), ("ask", ""), ("to", "all")],
+        )
+        .await;
+    let wrong = posted.location.clone().unwrap();
     let sent = teacher
         .post(
             "/messages/new",
@@ -193,7 +201,13 @@ async fn quiet_hours_hold_then_one_merged_mail_and_unsubscribe_takes_one_click()
         assert!(page.location.is_some(), "{}", page.body);
     }
     sync(&school).await;
-    assert_eq!(tick(&hub, day, "21:00").await.queued, 0, "quiet hours");
+    let pass = tick(&hub, day, "21:00").await;
+    assert_eq!(pass.queued, 0, "quiet hours");
+    assert!(pass.noticed >= 3, "the notes and the message wait: {pass:?}");
+    // The wrong note is withdrawn overnight: what waited for it is never told.
+    teacher.get(&wrong).await;
+    teacher.post(&format!("{wrong}/withdraw"), &[]).await;
+    sync(&school).await;
     assert_eq!(tick(&hub, next, "06:59").await.queued, 0, "still quiet");
     assert!(sink.received().is_empty());
     let pass = tick(&hub, next, "07:00").await;
@@ -202,6 +216,7 @@ async fn quiet_hours_hold_then_one_merged_mail_and_unsubscribe_takes_one_click()
     assert_eq!(mails.len(), 1);
     let body = &mails[0].body;
     assert!(body.contains("Sortie au musée") && body.contains("Rendez-vous"), "merged: {body}");
+    assert!(!body.contains("Mauvaise classe"), "a withdrawn note is not told: {body}");
     assert!(body.contains("Mme Le Bihan") && body.contains(&format!("Pour {}", child.person.first_name)), "{body}");
     assert!(!body.contains("Lundi ?"), "the message itself stays on the page");
     assert!(!body.contains("poésie"), "homework waits for the evening digest");
@@ -255,8 +270,10 @@ async fn a_new_address_is_confirmed_by_its_link_and_one_that_keeps_failing_is_sh
     for (fields, refusal) in [
         (vec![("mode-liaison", "souvent")], "Ce choix n&#39;existe pas"),
         (vec![("mode-homework", "immediate")], "Ce choix n&#39;existe pas"),
-        (vec![("digest_hour", "3")], "entre 6 h et 22 h"),
+        (vec![("digest_hour", "3")], "dans la liste"),
+        (vec![("digest_hour", "21")], "dans la liste"),
         (vec![("quiet_hours", "19h-8h")], "19:00-08:00"),
+        (vec![("digest_hour", "18"), ("quiet_hours", "07:00-19:00")], "cachent l&#39;heure de votre résumé"),
     ] {
         let page = home.post("/notifications", &fields).await;
         assert_eq!(page.status, StatusCode::BAD_REQUEST, "{fields:?}");
@@ -404,8 +421,9 @@ async fn until(what: &str, mut done: impl FnMut() -> bool) {
 
 #[tokio::test]
 async fn a_hub_killed_mid_batch_sends_each_mail_once_after_its_restart() {
-    // Each message is answered after 300 ms: the kill falls while the server holds one.
-    let sink = SmtpSink::start(&["--delay", "0.3"]);
+    // One message at a time, each answered after 300 ms (a slow relay): the kill falls
+    // while the server holds some.
+    let sink = SmtpSink::start(&["--delay", "0.3", "--serial"]);
     let (hub, school) = hub_with_mail(&sink).await;
     let (_, child) = ce_parent(&school);
     let ce = school.directory().class_of(&child).unwrap().clone();

@@ -3,8 +3,9 @@
 Listens on 127.0.0.1 on a free port, prints the port on its first line, and writes each
 message it accepts to DIR as NNNN.json (the envelope's recipients, and the message as
 Python's e-mail parser reads it: headers decoded, the text body), only once it answers
-250: a message the client never saw taken is not kept. Options: --delay SECONDS before each answer to DATA; --refuse ADDRESS (repeated)
-answered 550 at RCPT, as a mailbox that does not exist.
+250: a message the client never saw taken is not kept. Options: --delay SECONDS before each answer to DATA; --serial to take one message at a
+time, whatever the connections (a slow relay); --refuse ADDRESS (repeated) answered 550
+at RCPT, as a mailbox that does not exist.
 """
 
 import argparse
@@ -19,9 +20,10 @@ from aiosmtpd.smtp import SMTP
 
 
 class Sink:
-    def __init__(self, directory, delay, refused):
+    def __init__(self, directory, delay, serial, refused):
         self.directory = directory
         self.delay = delay
+        self.lock = asyncio.Lock() if serial else None
         self.refused = {a.lower() for a in refused}
         self.numbers = itertools.count(1)
 
@@ -32,6 +34,12 @@ class Sink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.lock:
+            async with self.lock:
+                return await self.accept(envelope)
+        return await self.accept(envelope)
+
+    async def accept(self, envelope):
         await asyncio.sleep(self.delay)
         n = next(self.numbers)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
@@ -54,9 +62,10 @@ async def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("directory")
     parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--serial", action="store_true")
     parser.add_argument("--refuse", action="append", default=[])
     args = parser.parse_args()
-    sink = Sink(args.directory, args.delay, args.refuse)
+    sink = Sink(args.directory, args.delay, args.serial, args.refuse)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(lambda: SMTP(sink, hostname="smtp.test"), "127.0.0.1", 0)
     print(server.sockets[0].getsockname()[1], flush=True)

@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_family.sql"),
     include_str!("migrations/0005_family_proof.sql"),
     include_str!("migrations/0006_notify.sql"),
+    include_str!("migrations/0007_notify_checks.sql"),
 ];
 
 /// How many sync runs are kept per peer (older ones are deleted).

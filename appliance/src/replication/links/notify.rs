@@ -32,6 +32,8 @@ pub struct NotifySettings {
     pub pending_token: String,
     /// Until when that confirmation holds (Unix ms).
     pub pending_until: i64,
+    /// She unsubscribed: nothing is sent until she saves her choices again.
+    pub stopped: bool,
 }
 
 impl Default for NotifySettings {
@@ -46,6 +48,7 @@ impl Default for NotifySettings {
             pending_address: String::new(),
             pending_token: String::new(),
             pending_until: 0,
+            stopped: false,
         }
     }
 }
@@ -61,6 +64,8 @@ pub struct NewNotice {
     pub topic: String,
     /// What it is about (unique for her within her school).
     pub item: String,
+    /// The document it comes from (its id, hex): derived again before it is sent.
+    pub doc: String,
     /// The child's user id, or empty.
     pub child: String,
     /// The e-mail's line.
@@ -150,12 +155,13 @@ impl Links {
             let mut added = 0;
             {
                 let mut st = tx.prepare_cached(
-                    "INSERT OR IGNORE INTO notice (school, user_id, topic, item, child, line, href, at, noticed, due_on)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT OR IGNORE INTO notice (school, user_id, topic, item, doc, child, line, href, at, noticed,
+                         due_on)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 )?;
                 for n in notices {
                     added += st.execute(params![
-                        n.school, n.user, n.topic, n.item, n.child, n.line, n.href, n.at, now, n.due_on
+                        n.school, n.user, n.topic, n.item, n.doc, n.child, n.line, n.href, n.at, now, n.due_on
                     ])?;
                 }
             }
@@ -174,7 +180,7 @@ impl Links {
             let mut s = c
                 .query_row(
                     "SELECT digest_hour, quiet_hours, saturday, last_digest_on, address, pending_address,
-                            pending_token, pending_until
+                            pending_token, pending_until, stopped
                      FROM notify_setting WHERE school = ? AND user_id = ?",
                     params![school, user],
                     |r| {
@@ -188,6 +194,7 @@ impl Links {
                             pending_address: r.get(5)?,
                             pending_token: r.get(6)?,
                             pending_until: r.get(7)?,
+                            stopped: r.get(8)?,
                         })
                     },
                 )
@@ -205,8 +212,8 @@ impl Links {
             let tx = c.unchecked_transaction()?;
             tx.execute(
                 "INSERT OR REPLACE INTO notify_setting (school, user_id, digest_hour, quiet_hours, saturday,
-                     last_digest_on, address, pending_address, pending_token, pending_until)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     last_digest_on, address, pending_address, pending_token, pending_until, stopped)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 params![
                     school,
                     user,
@@ -217,7 +224,8 @@ impl Links {
                     s.address,
                     s.pending_address,
                     s.pending_token,
-                    s.pending_until
+                    s.pending_until,
+                    s.stopped
                 ],
             )?;
             tx.execute("DELETE FROM notify_mode WHERE school = ? AND user_id = ?", params![school, user])?;
@@ -243,7 +251,7 @@ impl Links {
     pub fn waiting_notices(&self, school: &str, user: &str) -> Result<Vec<Waiting>, AppError> {
         self.with(|c| {
             let mut st = c.prepare_cached(
-                "SELECT id, topic, item, child, line, href, at, due_on, noticed FROM notice
+                "SELECT id, topic, item, child, line, href, at, due_on, noticed, doc FROM notice
                  WHERE school = ? AND user_id = ? AND mail_id IS NULL ORDER BY at, id",
             )?;
             st.query_map(params![school, user], |r| {
@@ -255,6 +263,7 @@ impl Links {
                         user: user.to_owned(),
                         topic: r.get(1)?,
                         item: r.get(2)?,
+                        doc: r.get(9)?,
                         child: r.get(3)?,
                         line: r.get(4)?,
                         href: r.get(5)?,
@@ -414,14 +423,35 @@ impl Links {
         })
     }
 
-    /// Forgets sent and failed e-mails, and told or dropped notices, older than `before`
-    /// (Unix ms): longer than anything is news (`crate::notify::NEWS_DAYS`), so nothing
-    /// forgotten comes back.
-    pub fn forget_mail_before(&self, before: i64) -> Result<(), AppError> {
+    /// Forgets sent and failed e-mails, and told or dropped notices, that reached the hub
+    /// before `before` (Unix ms) and matter no more after `today` (homework's day): longer
+    /// than anything is news (`crate::notify::NEWS_DAYS`), so nothing forgotten comes back.
+    pub fn forget_mail_before(&self, before: i64, today: &str) -> Result<(), AppError> {
         self.with(|c| {
             c.execute("DELETE FROM mail WHERE state != 'queued' AND created_at < ?", [before])?;
-            c.execute("DELETE FROM notice WHERE mail_id IS NOT NULL AND at < ?", [before]).map(drop)
+            c.execute(
+                "DELETE FROM notice WHERE mail_id IS NOT NULL AND noticed < ? AND due_on < ?",
+                params![before, today],
+            )
+            .map(drop)
         })
+    }
+
+    /// Cancels `user`'s e-mails still queued (she unsubscribed).
+    pub fn cancel_mails(&self, school: &str, user: &str, now: i64) -> Result<(), AppError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE mail SET state = 'cancelled', done_at = ? WHERE school = ? AND user_id = ? AND state = 'queued'
+                     AND unsubscribe != ''",
+                params![now, school, user],
+            )
+            .map(drop)
+        })
+    }
+
+    /// Forgets that `address` failed (its holder asks to try it again).
+    pub fn address_retry(&self, address: &str) -> Result<(), AppError> {
+        self.with(|c| c.execute("DELETE FROM mail_address WHERE address = ?", [address.to_lowercase()]).map(drop))
     }
 }
 

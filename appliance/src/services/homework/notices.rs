@@ -18,10 +18,10 @@ fn derive(i: &NoticeInput<'_>) -> Result<Vec<Notice>, AppError> {
     let Some(class) = i.dir.class_of_partition(&i.doc.partition) else { return Ok(Vec::new()) };
     let Some(book) = i.reader.get::<HomeworkBook>(i.id)? else { return Ok(Vec::new()) };
     // Work still to come: what is due today or before was the previous evenings' news.
-    let today = crate::platform::clock::date_of_ms(i.since.max(crate::platform::clock::now_ms()));
     let mut out = Vec::new();
-    for (entry_id, entry) in book.entries.iter().filter(|(_, e)| !e.removed && e.due_on > today) {
-        let line = i.l.ta("notify-homework", &[("subject", &entry.subject), ("title", &entry.title)]);
+    for (entry_id, entry) in book.entries.iter().filter(|(_, e)| !e.removed && e.due_on.as_str() > i.today) {
+        let day = i.l.weekday_date(&entry.due_on);
+        let line = i.l.ta("notify-homework", &[("day", &day), ("subject", &entry.subject), ("title", &entry.title)]);
         for pupil in i.dir.pupils_of(&class.id).into_iter().filter(|p| is_for(i.dir, &entry.audience, p)) {
             for (guardian, _) in i.dir.guardians_of(&pupil.id) {
                 out.push(Notice {
