@@ -194,6 +194,15 @@ mod tests {
     }
 
     #[test]
+    fn digests_are_offered_at_the_hours_the_académie_sends() {
+        let c = calendar();
+        assert_eq!(c.digest_hours(Own::default()), (7..=19).collect::<Vec<u8>>());
+        let evenings = Own { quiet: Quiet::parse("17:30-08:00").unwrap(), saturday: false };
+        assert_eq!(c.digest_hours(evenings), (8..=17).collect::<Vec<u8>>());
+        assert_eq!(c.quiet(), (Some(("20 h".into(), "7 h".into())), vec![7]));
+    }
+
+    #[test]
     fn bad_settings_are_refused_with_their_reason() {
         for (hours, days, tz) in
             [("20h-7h", "sunday", "Europe/Paris"), ("", "dimanche", "Europe/Paris"), ("", "", "Mars/Olympus")]

@@ -363,6 +363,7 @@ const HUB_PAGES: &[Row] = &[
     form("POST", "/notifications", "/notifications", &[("mode-news", "digest")], ADULTS),
     // No `[mail]` server on this hub: refused as input, past authorization.
     form("POST", "/notifications/address", "/notifications/address", &[("address", "a@exemple.fr")], ADULTS),
+    form("POST", "/notifications/retry", "/notifications/retry", &[], ADULTS),
     row("GET", "/notifications/school", "/notifications/school", DIRECTOR),
     // Links of e-mails: their secret is the proof, whoever follows them. A wrong one
     // confirms nothing (the page says the link expired) and unsubscribes nobody.

@@ -50,7 +50,7 @@ pub struct Args {
 }
 
 /// Every generated account's password.
-const PASSWORD: &str = "cartable-vert-2026";
+pub(super) const PASSWORD: &str = "cartable-vert-2026";
 const UAI: &str = "0990002Y";
 /// Classes: name and levels.
 const CLASSES: [(&str, &[&str]); 12] = [
@@ -95,9 +95,9 @@ const ADULT_NAMES: &[&str] = &[
     "Hélène",
     "Yann",
 ];
-const SUBJECTS: &[&str] =
+pub(super) const SUBJECTS: &[&str] =
     &["Mathématiques", "Français", "Lecture", "Questionner le monde", "Histoire", "Anglais", "Poésie", "Musique"];
-const LESSONS: &[&str] = &[
+pub(super) const LESSONS: &[&str] = &[
     "Lecture à voix haute et questions de compréhension.",
     "Les tables de multiplication, jeu du furet puis exercices sur le cahier du jour.",
     "Les états de l'eau : expérience du glaçon et schéma légendé.",
@@ -106,7 +106,7 @@ const LESSONS: &[&str] = &[
     "Les grandes dates de l'histoire de France : frise chronologique collée dans le cahier.",
     "Chant : reprise du refrain et du deuxième couplet.",
 ];
-const WORK: &[&str] = &[
+pub(super) const WORK: &[&str] = &[
     "Apprendre la poésie (deux strophes)",
     "Relire la leçon et recopier les mots difficiles",
     "Exercices 3 et 4 page 52",
@@ -256,7 +256,7 @@ async fn teacher_computer(base: &str, school: &Path, keep: Option<&Path>) -> Res
     Ok(())
 }
 
-fn mib(kib: u64) -> f64 {
+pub(super) fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
 }
 
@@ -305,19 +305,26 @@ fn plan(data: &Path) -> Result<Vec<Visit>> {
 
 // ---- the server ----
 
-struct Server {
+pub(super) struct Server {
     child: Child,
-    base: String,
+    pub(super) base: String,
 }
 
 impl Server {
     async fn start(exe: &Path, data: &Path) -> Result<Self> {
+        Self::start_with(exe, data, &[], &[]).await
+    }
+
+    /// `preau serve` with more arguments and variables (`--role hub`).
+    pub(super) async fn start_with(exe: &Path, data: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<Self> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let log = std::fs::File::create(data.join("server.log"))?;
         let child = Command::new(exe)
             .arg("--data-dir")
             .arg(data)
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(args)
+            .envs(env.iter().copied())
             .env("PREAU_DISCOVERY", "false")
             .env("PREAU_LOG", "warn")
             .stdout(Stdio::null())
@@ -336,7 +343,7 @@ impl Server {
     }
 
     /// VmRSS and VmHWM, in KiB.
-    fn memory(&self) -> Result<(u64, u64)> {
+    pub(super) fn memory(&self) -> Result<(u64, u64)> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
         let field = |name: &str| -> Result<u64> {
             let line = status.lines().find(|l| l.starts_with(name)).with_context(|| format!("no {name}"))?;
@@ -354,7 +361,7 @@ impl Drop for Server {
 }
 
 /// A browser: its cookies, and the CSRF token of the last page with a form.
-struct Browser {
+pub(super) struct Browser {
     client: reqwest::Client,
     base: Arc<String>,
     cookies: BTreeMap<String, String>,
@@ -362,7 +369,7 @@ struct Browser {
 }
 
 impl Browser {
-    fn new(client: reqwest::Client, base: Arc<String>) -> Self {
+    pub(super) fn new(client: reqwest::Client, base: Arc<String>) -> Self {
         Self { client, base, cookies: BTreeMap::new(), csrf: String::new() }
     }
 
@@ -391,7 +398,7 @@ impl Browser {
         Ok((status, body))
     }
 
-    async fn get(&mut self, path: &str) -> Result<usize> {
+    pub(super) async fn get(&mut self, path: &str) -> Result<usize> {
         let request = self.client.get(format!("{}{path}", self.base));
         let (status, body) = self.send(request).await?;
         ensure!(status.is_success(), "{status}");
@@ -399,7 +406,7 @@ impl Browser {
     }
 
     /// The login form, as a person fills it in; the session must open (a redirect).
-    async fn login(&mut self, login: &str) -> Result<()> {
+    pub(super) async fn login(&mut self, login: &str) -> Result<()> {
         self.get("/login").await?;
         let form = serde_urlencoded::to_string([("login", login), ("password", PASSWORD), ("csrf", &self.csrf)])?;
         let request = self
@@ -420,7 +427,7 @@ impl Browser {
 
 /// A school year's school days (Monday, Tuesday, Thursday, Friday; the 2026-2027 holidays of
 /// zone B, about).
-fn school_days() -> Vec<time::Date> {
+pub(super) fn school_days() -> Vec<time::Date> {
     let holidays = [
         (date!(2026 - 10 - 17), date!(2026 - 11 - 01)),
         (date!(2026 - 12 - 19), date!(2027 - 01 - 03)),
@@ -440,7 +447,7 @@ fn school_days() -> Vec<time::Date> {
     days
 }
 
-fn iso(d: time::Date) -> String {
+pub(super) fn iso(d: time::Date) -> String {
     preau_appliance::platform::text::iso(d)
 }
 
@@ -621,28 +628,33 @@ async fn generate(data: &Path, pupils: usize) -> Result<Vec<(&'static str, usize
     Ok(counts)
 }
 
-struct GeneratedClass {
-    id: ClassId,
-    teacher: UserId,
-    pupils: Vec<UserId>,
+pub(super) struct GeneratedClass {
+    pub(super) id: ClassId,
+    pub(super) teacher: UserId,
+    pub(super) pupils: Vec<UserId>,
 }
 
-struct School {
-    director: UserId,
-    classes: Vec<GeneratedClass>,
-    pupils: Vec<UserId>,
-    parents: usize,
+pub(super) struct School {
+    pub(super) director: UserId,
+    pub(super) classes: Vec<GeneratedClass>,
+    pub(super) pupils: Vec<UserId>,
+    pub(super) parents: usize,
     /// Each pupil's legal guardians.
-    guardians: BTreeMap<UserId, Vec<UserId>>,
+    pub(super) guardians: BTreeMap<UserId, Vec<UserId>>,
 }
 
 /// The school's directory and credentials: a director, twelve classes with their teacher,
 /// the pupils, and their families (as in the demo school: some single parents, some
 /// separated ones with two households, some siblings). Every account has [`PASSWORD`].
-fn accounts_of(rng: &mut ChaCha8Rng, pupils: usize) -> (SchoolDocs, School) {
+pub(super) fn accounts_of(rng: &mut ChaCha8Rng, pupils: usize) -> (SchoolDocs, School) {
+    accounts_in(rng, pupils, CLASSES.len(), "École élémentaire Jules Verne")
+}
+
+/// As [`accounts_of`], with the first `classes` of the twelve classes and the school's name.
+pub(super) fn accounts_in(rng: &mut ChaCha8Rng, pupils: usize, count: usize, name: &str) -> (SchoolDocs, School) {
     let mut directory = SchoolDirectory {
         school: SchoolInfo {
-            name: "École élémentaire Jules Verne".into(),
+            name: name.into(),
             address: "12 rue des Écoles".into(),
             postcode: "35998".into(),
             commune: "Saint-Malo-des-Champs".into(),
@@ -679,7 +691,7 @@ fn accounts_of(rng: &mut ChaCha8Rng, pupils: usize) -> (SchoolDocs, School) {
         add(&mut directory, p)
     };
     let mut classes = Vec::new();
-    for (class_name, levels) in CLASSES {
+    for (class_name, levels) in CLASSES.iter().take(count).copied() {
         let p = adult(Profile::Teacher, name(rng, ADULT_NAMES), name(rng, SURNAMES));
         let teacher = add(&mut directory, p);
         let id = ClassId::random();
@@ -696,7 +708,7 @@ fn accounts_of(rng: &mut ChaCha8Rng, pupils: usize) -> (SchoolDocs, School) {
         );
         classes.push(GeneratedClass { id, teacher, pupils: Vec::new() });
     }
-    let per_class = pupils.div_ceil(CLASSES.len());
+    let per_class = pupils.div_ceil(count);
     let mut school =
         School { director, classes: Vec::new(), pupils: Vec::new(), parents: 0, guardians: BTreeMap::new() };
     while school.pupils.len() < pupils {
@@ -753,7 +765,7 @@ fn accounts_of(rng: &mut ChaCha8Rng, pupils: usize) -> (SchoolDocs, School) {
     (SchoolDocs { directory, credentials: creds }, school)
 }
 
-fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+pub(super) fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;

@@ -1,6 +1,7 @@
 //! `preau bench sync`: bundle size for a school day, exchanges per sync, apply throughput
 //! and peak memory. Prints numbers; BENCHMARKS.md records them with the machine.
 
+pub mod hub;
 pub mod load;
 pub mod memory;
 pub mod pages;
@@ -35,6 +36,9 @@ pub enum Bench {
     Pages,
     /// The server's resident memory over a school morning of logins and pages.
     Memory(memory::Args),
+    /// The académie's hub holding many schools: families' pages under load, its memory,
+    /// and one evening's e-mail digests.
+    Hub(hub::Args),
 }
 
 /// Runs a benchmark and prints its results.
@@ -59,6 +63,10 @@ pub fn run(what: Bench) -> Result<()> {
         Bench::Memory(args) => {
             print_machine();
             tokio::runtime::Runtime::new()?.block_on(memory::run(args))
+        }
+        Bench::Hub(args) => {
+            print_machine();
+            tokio::runtime::Runtime::new()?.block_on(hub::run(args))
         }
     }
 }
