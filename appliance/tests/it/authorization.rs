@@ -14,7 +14,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::common::{self, TestServer};
 use preau_appliance::platform::config::Role;
 use preau_appliance::replication::enrollment::{self, Subject};
-use preau_appliance::replication::links::Quarantined;
+use preau_appliance::replication::links::{Account, Quarantined};
+use preau_appliance::school::demo::DEMO_UAI;
 use preau_appliance::school::directory::{Directory, Member, Profile};
 use preau_appliance::web::SignedIn;
 use reqwest::StatusCode;
@@ -1057,6 +1058,21 @@ async fn on_the_hub_each_profile_gets_what_it_gets_at_school_and_nobody_reaches_
     enrollment::enrol(&lilas.state, &hub.base, &hub.school_code("0351234A")).await.unwrap();
     assert!(preau_appliance::replication::schedule::run_now(&lilas.state).await.ok);
     let director = lilas.member("anne.riou");
+    // She is also a parent at the demo school (not the one the rows name), and linked her
+    // two accounts on the hub ("a linked parent"): the link opens her family's page and her
+    // own children's, and nothing else by any id.
+    let parent = fixture.member(OtherParent).unwrap().clone();
+    let mark = |school: &TestServer, m: &Member| school.directory().credential_mark(&m.id).0.to_vec();
+    let account =
+        |uai: &str, m: &Member| Account { school: preau_sync::Uai::parse(uai).unwrap(), user: m.id.to_string() };
+    let links = &hub.state.part::<Replication>().links;
+    links
+        .link(
+            (&account("0351234A", &director), &mark(&lilas, &director)),
+            (&account(DEMO_UAI, &parent), &mark(&school, &parent)),
+        )
+        .unwrap()
+        .unwrap();
     // A row names the demo school's things by `{placeholders}` in its path or body.
     let names_ids = |row: &Row| {
         let body = match row.body {
@@ -1088,7 +1104,7 @@ async fn on_the_hub_each_profile_gets_what_it_gets_at_school_and_nobody_reaches_
         }
     }
     assert!(tried > 100, "{tried} rows name the demo school's things");
-    assert!(reached.is_empty(), "another school's director reached:\n{}", reached.join("\n"));
+    assert!(reached.is_empty(), "another school's director, linked to a parent here, reached:\n{}", reached.join("\n"));
 }
 
 #[tokio::test]
