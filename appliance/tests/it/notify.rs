@@ -18,11 +18,21 @@ use crate::hub::{activated_at_home, ce_parent, teacher_asks_a_signature};
 /// notifier's first pass done (what the hub held before is not news).
 async fn hub_with_mail(sink: &SmtpSink) -> (TestServer, TestServer) {
     let address = sink.address();
+    hub_sending(move |mail| {
+        mail.smtp = address;
+        mail.tls = "none".into();
+    })
+    .await
+}
+
+/// As [`hub_with_mail`], the hub's `[mail]` set by `mail`.
+async fn hub_sending(
+    mail: impl FnOnce(&mut preau_appliance::platform::config::MailConfig),
+) -> (TestServer, TestServer) {
     let hub = TestServer::start(false, |c| {
         c.role = preau_appliance::platform::config::Role::Hub;
-        c.mail.smtp = address;
-        c.mail.tls = "none".into();
         c.mail.from = "ENT de l'académie <ne-pas-repondre@ac-exemple.fr>".into();
+        mail(&mut c.mail);
     })
     .await;
     let school = TestServer::demo().await;
@@ -472,4 +482,58 @@ async fn a_hub_killed_mid_batch_sends_each_mail_once_after_its_restart() {
     expected.sort();
     expected.dedup();
     assert_eq!(told, expected, "each family once");
+}
+
+#[tokio::test]
+async fn mail_goes_over_starttls_to_a_server_known_by_its_authority() {
+    let tls = tempfile::tempdir().unwrap();
+    let generated = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    let (cert, key) = (tls.path().join("smtp.pem"), tls.path().join("smtp.key"));
+    std::fs::write(&cert, generated.cert.pem()).unwrap();
+    std::fs::write(&key, generated.signing_key.serialize_pem()).unwrap();
+    let sink = SmtpSink::start(&["--tls", cert.to_str().unwrap(), key.to_str().unwrap()]);
+    let smtp = format!("localhost:{}", sink.port);
+    let ca = cert.clone();
+    let (hub, school) = hub_sending(move |mail| {
+        mail.smtp = smtp;
+        mail.tls = "starttls".into();
+        mail.ca = Some(ca);
+    })
+    .await;
+    let (parent, child) = ce_parent(&school);
+    let ce = school.directory().class_of(&child).unwrap().clone();
+    let (mut home, _) = activated_at_home(&hub, &school, &parent).await;
+    choose(&mut home, &[("liaison", "immediate")]).await;
+    teacher_asks_a_signature(&school, &ce.id.to_string()).await;
+    sync(&school).await;
+    assert_eq!(tick(&hub, monday_or_so(), "10:00").await.sent, 1);
+    let mails = sink.received();
+    assert!(mails[0].tls, "over STARTTLS: {mails:?}");
+    assert_eq!(mails[0].to, std::slice::from_ref(&parent.person.email));
+}
+
+#[tokio::test]
+async fn a_server_whose_certificate_the_hub_does_not_trust_is_sent_nothing() {
+    let tls = tempfile::tempdir().unwrap();
+    let generated = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    let (cert, key) = (tls.path().join("smtp.pem"), tls.path().join("smtp.key"));
+    std::fs::write(&cert, generated.cert.pem()).unwrap();
+    std::fs::write(&key, generated.signing_key.serialize_pem()).unwrap();
+    let sink = SmtpSink::start(&["--tls", cert.to_str().unwrap(), key.to_str().unwrap()]);
+    let smtp = format!("localhost:{}", sink.port);
+    // No `ca`: Mozilla's roots, which do not know this server.
+    let (hub, school) = hub_sending(move |mail| {
+        mail.smtp = smtp;
+        mail.tls = "starttls".into();
+    })
+    .await;
+    let (parent, child) = ce_parent(&school);
+    let ce = school.directory().class_of(&child).unwrap().clone();
+    let (mut home, _) = activated_at_home(&hub, &school, &parent).await;
+    choose(&mut home, &[("liaison", "immediate")]).await;
+    teacher_asks_a_signature(&school, &ce.id.to_string()).await;
+    sync(&school).await;
+    let pass = tick(&hub, monday_or_so(), "10:00").await;
+    assert_eq!((pass.queued, pass.sent, pass.failed), (1, 0, 0), "queued, kept for a retry: {pass:?}");
+    assert!(sink.received().is_empty());
 }

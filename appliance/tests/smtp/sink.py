@@ -5,7 +5,8 @@ message it accepts to DIR as NNNN.json (the envelope's recipients, and the messa
 Python's e-mail parser reads it: headers decoded, the text body), only once it answers
 250: a message the client never saw taken is not kept. Options: --delay SECONDS before each answer to DATA; --serial to take one message at a
 time, whatever the connections (a slow relay); --refuse ADDRESS (repeated) answered 550
-at RCPT, as a mailbox that does not exist.
+at RCPT, as a mailbox that does not exist; --tls CERT KEY to require STARTTLS with that
+certificate (each kept message says whether it came over TLS).
 """
 
 import argparse
@@ -15,6 +16,7 @@ import email.policy
 import itertools
 import json
 import os
+import ssl
 
 from aiosmtpd.smtp import SMTP
 
@@ -44,6 +46,7 @@ class Sink:
         n = next(self.numbers)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         kept = {
+            "tls": self.tls,
             "to": envelope.rcpt_tos,
             "from": str(message["From"]),
             "subject": str(message["Subject"]),
@@ -64,10 +67,18 @@ async def main():
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--serial", action="store_true")
     parser.add_argument("--refuse", action="append", default=[])
+    parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     args = parser.parse_args()
     sink = Sink(args.directory, args.delay, args.serial, args.refuse)
+    tls = None
+    if args.tls:
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.load_cert_chain(*args.tls)
+    sink.tls = tls is not None
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: SMTP(sink, hostname="smtp.test"), "127.0.0.1", 0)
+    server = await loop.create_server(
+        lambda: SMTP(sink, hostname="smtp.test", tls_context=tls, require_starttls=tls is not None), "127.0.0.1", 0
+    )
     print(server.sockets[0].getsockname()[1], flush=True)
     await server.serve_forever()
 

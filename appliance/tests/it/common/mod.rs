@@ -457,6 +457,8 @@ pub struct SmtpSink {
 /// An e-mail the sink accepted, as Python's e-mail parser reads it.
 #[derive(Debug, serde::Deserialize)]
 pub struct Received {
+    /// It came over TLS (the sink was started with `--tls`, which requires STARTTLS).
+    pub tls: bool,
     pub to: Vec<String>,
     pub subject: String,
     pub message_id: String,
@@ -465,7 +467,7 @@ pub struct Received {
 }
 
 impl SmtpSink {
-    /// Starts one; `args`: `--delay SECONDS`, `--refuse ADDRESS`.
+    /// Starts one; `args`: `--delay SECONDS`, `--serial`, `--refuse ADDRESS`, `--tls CERT KEY`.
     pub fn start(args: &[&str]) -> Self {
         use std::io::BufRead;
         let python = if std::path::Path::new("/usr/bin/python3").exists() { "/usr/bin/python3" } else { "python3" };
