@@ -484,29 +484,41 @@ async fn a_hub_killed_mid_batch_sends_each_mail_once_after_its_restart() {
     assert_eq!(told, expected, "each family once");
 }
 
+/// An SMTP sink requiring STARTTLS with a certificate of its own for `localhost`: the sink,
+/// and that certificate (its own authority).
+fn tls_sink(dir: &std::path::Path) -> (SmtpSink, std::path::PathBuf) {
+    let generated = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    let (cert, key) = (dir.join("smtp.pem"), dir.join("smtp.key"));
+    std::fs::write(&cert, generated.cert.pem()).unwrap();
+    std::fs::write(&key, generated.signing_key.serialize_pem()).unwrap();
+    (SmtpSink::start(&["--tls", cert.to_str().unwrap(), key.to_str().unwrap()]), cert)
+}
+
+/// A parent of `school` wants notes at once; the teacher posts one; the school syncs;
+/// the notifier passes on a weekday morning. The parent, and the pass.
+async fn a_note_told_at_once(hub: &TestServer, school: &TestServer) -> (Member, Pass) {
+    let (parent, child) = ce_parent(school);
+    let ce = school.directory().class_of(&child).unwrap().clone();
+    let (mut home, _) = activated_at_home(hub, school, &parent).await;
+    choose(&mut home, &[("liaison", "immediate")]).await;
+    teacher_asks_a_signature(school, &ce.id.to_string()).await;
+    sync(school).await;
+    (parent, tick(hub, monday_or_so(), "10:00").await)
+}
+
 #[tokio::test]
 async fn mail_goes_over_starttls_to_a_server_known_by_its_authority() {
     let tls = tempfile::tempdir().unwrap();
-    let generated = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
-    let (cert, key) = (tls.path().join("smtp.pem"), tls.path().join("smtp.key"));
-    std::fs::write(&cert, generated.cert.pem()).unwrap();
-    std::fs::write(&key, generated.signing_key.serialize_pem()).unwrap();
-    let sink = SmtpSink::start(&["--tls", cert.to_str().unwrap(), key.to_str().unwrap()]);
+    let (sink, cert) = tls_sink(tls.path());
     let smtp = format!("localhost:{}", sink.port);
-    let ca = cert.clone();
     let (hub, school) = hub_sending(move |mail| {
         mail.smtp = smtp;
         mail.tls = "starttls".into();
-        mail.ca = Some(ca);
+        mail.ca = Some(cert);
     })
     .await;
-    let (parent, child) = ce_parent(&school);
-    let ce = school.directory().class_of(&child).unwrap().clone();
-    let (mut home, _) = activated_at_home(&hub, &school, &parent).await;
-    choose(&mut home, &[("liaison", "immediate")]).await;
-    teacher_asks_a_signature(&school, &ce.id.to_string()).await;
-    sync(&school).await;
-    assert_eq!(tick(&hub, monday_or_so(), "10:00").await.sent, 1);
+    let (parent, pass) = a_note_told_at_once(&hub, &school).await;
+    assert_eq!(pass.sent, 1);
     let mails = sink.received();
     assert!(mails[0].tls, "over STARTTLS: {mails:?}");
     assert_eq!(mails[0].to, std::slice::from_ref(&parent.person.email));
@@ -515,11 +527,7 @@ async fn mail_goes_over_starttls_to_a_server_known_by_its_authority() {
 #[tokio::test]
 async fn a_server_whose_certificate_the_hub_does_not_trust_is_sent_nothing() {
     let tls = tempfile::tempdir().unwrap();
-    let generated = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
-    let (cert, key) = (tls.path().join("smtp.pem"), tls.path().join("smtp.key"));
-    std::fs::write(&cert, generated.cert.pem()).unwrap();
-    std::fs::write(&key, generated.signing_key.serialize_pem()).unwrap();
-    let sink = SmtpSink::start(&["--tls", cert.to_str().unwrap(), key.to_str().unwrap()]);
+    let (sink, _) = tls_sink(tls.path());
     let smtp = format!("localhost:{}", sink.port);
     // No `ca`: Mozilla's roots, which do not know this server.
     let (hub, school) = hub_sending(move |mail| {
@@ -527,13 +535,7 @@ async fn a_server_whose_certificate_the_hub_does_not_trust_is_sent_nothing() {
         mail.tls = "starttls".into();
     })
     .await;
-    let (parent, child) = ce_parent(&school);
-    let ce = school.directory().class_of(&child).unwrap().clone();
-    let (mut home, _) = activated_at_home(&hub, &school, &parent).await;
-    choose(&mut home, &[("liaison", "immediate")]).await;
-    teacher_asks_a_signature(&school, &ce.id.to_string()).await;
-    sync(&school).await;
-    let pass = tick(&hub, monday_or_so(), "10:00").await;
+    let (_, pass) = a_note_told_at_once(&hub, &school).await;
     assert_eq!((pass.queued, pass.sent, pass.failed), (1, 0, 0), "queued, kept for a retry: {pass:?}");
     assert!(sink.received().is_empty());
 }
