@@ -18,7 +18,7 @@ use crate::school::directory::{Directory, credentials_address, directory_address
 /// Schools whose directories the hub keeps in memory at most: a directory with its
 /// credentials weighs about 150 KB for a school of 100 pupils, so 256 of them take about
 /// 40 MB, while the hub's busiest hour reaches far fewer schools than its 600.
-const KEPT_SCHOOLS: usize = 256;
+const KEPT_SCHOOLS: usize = 1024;
 
 /// One school's directory as the server knows it.
 pub struct School {
