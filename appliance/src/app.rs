@@ -167,6 +167,12 @@ pub fn open_with(config: Config, demo: bool, keys: Option<&Keys>) -> anyhow::Res
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700))?;
     }
+    // A hub does not start on `[mail]` settings it half understands: said before anything opens.
+    if config.role == Role::Hub
+        && let Err(error) = notify::Notifier::from_config(&config.mail)
+    {
+        anyhow::bail!(l.ta("cli-bad-mail", &[("error", &error)]));
+    }
     if config.role == Role::Device && config.window_key.is_none() {
         anyhow::bail!("a teacher's computer serves only the desktop app's window: no window key");
     }

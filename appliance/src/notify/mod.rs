@@ -171,7 +171,7 @@ pub fn address_of(settings: &NotifySettings, member: &Member) -> Option<String> 
 
 // ---- 1. derive ----
 
-/// What `entry`'s service says it tells now, to people who may be told: (person, notice).
+/// What `entry`'s service says it tells now, to those who may be told.
 fn notices_of(
     state: &AppState,
     notifier: &Notifier,

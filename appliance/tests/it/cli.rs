@@ -125,3 +125,31 @@ fn serve_answers_healthchecks_and_stops_on_sigterm() {
     let (ok, _) = preau(&["--data-dir", dir, "healthcheck", "--addr", &url]);
     assert!(!ok, "nothing answers once stopped");
 }
+
+/// A hub with `[mail]` settings it does not understand does not start, and says which
+/// setting and why, before it opens anything.
+#[test]
+fn a_hub_refuses_to_start_on_mail_settings_it_does_not_understand() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    for (key, value, says) in [
+        ("PREAU_MAIL_FROM", "pas une adresse", "mail.from"),
+        ("PREAU_MAIL_QUIET_HOURS", "20h-7h", "mail.quiet_hours"),
+        ("PREAU_MAIL_QUIET_DAYS", "dimanche", "mail.quiet_days"),
+        ("PREAU_MAIL_TLS", "oui", "mail.tls"),
+        ("PREAU_MAIL_TIMEZONE", "Mars/Olympus", "mail.timezone"),
+    ] {
+        let mut env = vec![
+            ("LANG", "fr_FR.UTF-8"),
+            ("PREAU_DISCOVERY", "false"),
+            ("PREAU_MAIL_SMTP", "localhost:2525"),
+            ("PREAU_MAIL_FROM", "ENT <ne-pas-repondre@ac-exemple.fr>"),
+        ];
+        env.retain(|(k, _)| *k != key);
+        env.push((key, value));
+        let (ok, _, err) = run_in(&env, &["--data-dir", dir, "serve", "--role", "hub", "--listen", "127.0.0.1:0"]);
+        assert!(!ok, "{key}={value:?} started");
+        assert!(err.contains("réglages [mail] du hub à corriger") && err.contains(says), "{key}: {err}");
+    }
+    assert!(!data.path().join("replica.db").exists(), "nothing opened");
+}

@@ -10,6 +10,7 @@ cli-error = Error: { $error }
 cli-ready = Préau is ready. Open in a browser:
 cli-hub-password = Academy hub: the administrator's password (shown only once): { $password }
 cli-creating-data-dir = cannot create the data directory { $dir }
+cli-bad-mail = the hub's [mail] settings need correcting in preau.toml (or PREAU_MAIL_*): { $error }
 cli-opening = cannot open { $file }
 cli-listening = cannot listen on { $addr }
 cli-no-school = no school yet: run `preau serve` and complete the setup page first

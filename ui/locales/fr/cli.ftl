@@ -10,6 +10,7 @@ cli-error = Erreur : { $error }
 cli-ready = Préau est prêt. Ouvrez dans un navigateur :
 cli-hub-password = Hub académique : mot de passe de l'administrateur (affiché une seule fois) : { $password }
 cli-creating-data-dir = impossible de créer le dossier de données { $dir }
+cli-bad-mail = réglages [mail] du hub à corriger dans preau.toml (ou PREAU_MAIL_*) : { $error }
 cli-opening = impossible d'ouvrir { $file }
 cli-listening = impossible d'écouter sur { $addr }
 cli-no-school = aucune école pour l'instant : lancez `preau serve` et remplissez d'abord la page d'installation
