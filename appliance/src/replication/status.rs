@@ -456,53 +456,46 @@ async fn revoke_form(state: AppState, ctx: Ctx, CsrfForm(form): CsrfForm<RevokeF
     Ok(back_to_status(user))
 }
 
+/// A switch of the sync page: `on` when its box is ticked (absent otherwise).
 #[derive(Deserialize)]
-struct AwayForm {
-    /// `on` when the box is ticked (absent otherwise).
+struct SwitchForm {
     away: Option<String>,
-}
-
-/// The director lets her teachers' computers sync with the académie's server away from
-/// school, or stops them (the hub hears it at the school's next sync).
-async fn away_form(state: AppState, ctx: Ctx, CsrfForm(form): CsrfForm<AwayForm>) -> Result<Response, AppError> {
-    let user = ctx.user()?;
-    director(user)?;
-    let allowed = form.away.as_deref() == Some("on");
-    crate::school::structures::edit_directory(&state, move |d, _| {
-        d.school.away_sync = allowed;
-        Ok(())
-    })
-    .await?;
-    tracing::warn!(allowed, by = %user.user.as_str(), "teachers' computers syncing away from school");
-    // The hub enforces it: tell it now rather than at the next scheduled sync.
-    state.part::<Replication>().runner.trigger();
-    Ok(Redirect::to("/admin/sync").into_response())
-}
-
-#[derive(Deserialize)]
-struct HolidaysForm {
-    /// `on` when the box is ticked (absent otherwise).
     pause: Option<String>,
 }
 
-/// The director holds the hub's e-mails to the school's families and staff during the
-/// holidays of the school's agenda, or lets them go (the hub hears it at the next sync).
-async fn holidays_form(
-    state: AppState,
-    ctx: Ctx,
-    CsrfForm(form): CsrfForm<HolidaysForm>,
+/// Sets one of the director's switches of her school (kept in its directory, so the hub
+/// hears it) and tells the hub now rather than at the next scheduled sync.
+async fn set_switch(
+    state: &AppState,
+    ctx: &Ctx,
+    set: impl FnOnce(&mut preau_sync::kinds::directory::SchoolInfo) + Send + 'static,
 ) -> Result<Response, AppError> {
-    let user = ctx.user()?;
-    director(user)?;
-    let pause = form.pause.as_deref() == Some("on");
-    crate::school::structures::edit_directory(&state, move |d, _| {
-        d.school.holiday_pause = pause;
+    director(ctx.user()?)?;
+    crate::school::structures::edit_directory(state, move |d, _| {
+        set(&mut d.school);
         Ok(())
     })
     .await?;
-    tracing::info!(pause, by = %user.user.as_str(), "notifications held during the school holidays");
     state.part::<Replication>().runner.trigger();
     Ok(Redirect::to("/admin/sync").into_response())
+}
+
+/// The director lets her teachers' computers sync with the académie's server away from
+/// school, or stops them (the hub enforces it).
+async fn away_form(state: AppState, ctx: Ctx, CsrfForm(form): CsrfForm<SwitchForm>) -> Result<Response, AppError> {
+    let allowed = form.away.as_deref() == Some("on");
+    let answer = set_switch(&state, &ctx, move |school| school.away_sync = allowed).await?;
+    tracing::warn!(allowed, by = %ctx.user()?.user.as_str(), "teachers' computers syncing away from school");
+    Ok(answer)
+}
+
+/// The director holds the hub's e-mails to the school's families and staff during the
+/// holidays of the school's agenda, or lets them go.
+async fn holidays_form(state: AppState, ctx: Ctx, CsrfForm(form): CsrfForm<SwitchForm>) -> Result<Response, AppError> {
+    let pause = form.pause.as_deref() == Some("on");
+    let answer = set_switch(&state, &ctx, move |school| school.holiday_pause = pause).await?;
+    tracing::info!(pause, by = %ctx.user()?.user.as_str(), "notifications held during the school holidays");
+    Ok(answer)
 }
 
 // ---- the hub ----
