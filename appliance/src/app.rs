@@ -19,7 +19,7 @@ use crate::school::directory::Directory;
 use crate::school::rule::Rules;
 use crate::web::service::{Service, Services};
 use crate::web::{self, AppState, PageNote, Parts, Routes};
-use crate::{notify, replication, school, services};
+use crate::{academy, notify, replication, school, services};
 
 /// Every part of a school appliance, in the order of their tiles on a home page.
 pub const SERVICES: &[&Service] = &[
@@ -32,6 +32,8 @@ pub const SERVICES: &[&Service] = &[
     &school::structures::SERVICE,
     &school::onde::SERVICE,
     &replication::status::SERVICE,
+    &academy::SERVICE,
+    &academy::COVERAGE,
     &school::home::SERVICE,
     &services::homework::SERVICE,
     &services::liaison::SERVICE,
@@ -110,25 +112,22 @@ pub fn state(config: Config, db: Db, session_key: [u8; 32]) -> Result<AppState, 
         Role::Hub => Directory::default(),
         Role::School | Role::Device => db.read(Directory::load)?,
     };
-    // A teacher's computer holds what its certificate grants (below), whatever it holds now.
+    let identity = db.run_blocking(|store| Ok(store.identity().clone()))?;
+    let replication = Replication::open(&config.data_dir, identity)?;
+    let granted = replication.links.hub().and_then(|h| h.chain.leaf().map(|g| g.scope.clone()));
+    // A teacher's computer holds what its certificate grants, whatever it holds now; so does
+    // an appliance enrolled before its school arrived here. An appliance holds its school's
+    // partitions and those of the communes its certificate grants.
     let scope = match (config.role, directory.uai()) {
         (Role::Hub, _) => Some(preau_sync::Scope::all()),
-        (Role::School, Some(uai)) => Some(school::scope(uai)),
-        (Role::School | Role::Device, _) => None,
-    };
-    let identity = db.run_blocking(|store| {
-        if let Some(scope) = &scope {
-            store.set_scope(scope.clone());
+        (Role::School, Some(uai)) => {
+            Some(school::scope_with_communes(uai, granted.as_ref().map(school::granted_communes).unwrap_or_default()))
         }
-        Ok(store.identity().clone())
-    })?;
-    let replication = Replication::open(&config.data_dir, identity)?;
-    if scope.is_none()
-        && let Some(granted) = replication.links.hub().and_then(|h| h.chain.leaf().map(|g| g.scope.clone()))
-    {
-        // Enrolled, school not arrived yet: hold what the certificate grants.
+        (Role::School | Role::Device, _) => granted,
+    };
+    if let Some(scope) = scope {
         db.run_blocking(|store| {
-            store.set_scope(granted);
+            store.set_scope(scope);
             Ok(())
         })?;
     }
@@ -137,6 +136,7 @@ pub fn state(config: Config, db: Db, session_key: [u8; 32]) -> Result<AppState, 
     parts.insert(rules());
     parts.insert(Services(served(config.role)));
     parts.insert(PageNote(replication::status::footer_note));
+    parts.insert(web::SchoollessSession(academy::accounts::session_alive));
     for service in SERVICES {
         (service.parts)(&mut parts);
     }

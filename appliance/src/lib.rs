@@ -20,6 +20,7 @@ pub fn print_line(line: std::fmt::Arguments<'_>) {
     }
 }
 
+pub mod academy;
 pub mod app;
 pub mod notify;
 pub mod platform;

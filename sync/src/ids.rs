@@ -78,6 +78,35 @@ impl Uai {
     }
 }
 
+/// A commune's INSEE code (code officiel géographique): the département (`01`–`95` but
+/// `20`, `2A`, `2B`, or `97` followed by the overseas département's digit `1`–`6`) then
+/// the commune's number (`001`–`999`, two digits overseas), e.g. `34172` (Montpellier).
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Insee(String);
+
+impl Insee {
+    /// Validates an INSEE code (case-insensitive `A`/`B` of Corsica, stored upper-case).
+    pub fn parse(s: &str) -> Result<Self> {
+        let up = s.to_ascii_uppercase();
+        let b = up.as_bytes();
+        let (dept, number) = if b.starts_with(b"97") { b.split_at(3.min(b.len())) } else { b.split_at(2.min(b.len())) };
+        let digits = |r: &[u8]| !r.is_empty() && r.iter().all(u8::is_ascii_digit);
+        let dept_ok = match dept {
+            b"2A" | b"2B" => true,
+            [b'9', b'7', d] => (b'1'..=b'6').contains(d),
+            _ => digits(dept) && !matches!(dept, b"00" | b"20") && dept < b"96".as_slice(),
+        };
+        let ok = b.len() == 5 && dept_ok && digits(number) && number.iter().any(|&c| c != b'0');
+        if ok { Ok(Self(up)) } else { Err(invalid("INSEE code", s)) }
+    }
+
+    /// The code as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A school-local identifier for a class or a pupil: 1–64 of `[a-z0-9_-]`.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -134,17 +163,22 @@ macro_rules! string_conversions {
         }
     )*};
 }
-string_conversions!(Uai, LocalId, DocKey);
+string_conversions!(Uai, Insee, LocalId, DocKey);
 
 /// The unit of scoping: every document lives in exactly one partition, forever.
 ///
-/// Text forms: `academy`, `school/{uai}`, `school/{uai}/staff`,
+/// Text forms: `academy`, `academy/admin`, `commune/{insee}`, `school/{uai}`, `school/{uai}/staff`,
 /// `school/{uai}/class/{id}`, `school/{uai}/pupil/{id}`.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub enum Partition {
-    /// Academy-wide documents (conventions, activation), held by the hub and every school.
+    /// Academy-wide documents, held by the hub and every school.
     Academy,
+    /// The académie's own administration (its staff's accounts, its rates): the hub's alone.
+    AcademyAdmin,
+    /// A commune's documents (its portal, canteen menus, conventions): held by the hub and
+    /// the commune's schools.
+    Commune(Insee),
     /// A school's shared documents (school news, structures).
     School(Uai),
     /// The school's staff-only space (salle des profs).
@@ -161,7 +195,7 @@ impl Partition {
     /// The school this partition belongs to, if any.
     pub fn school(&self) -> Option<&Uai> {
         match self {
-            Partition::Academy => None,
+            Partition::Academy | Partition::AcademyAdmin | Partition::Commune(_) => None,
             Partition::School(u)
             | Partition::Staff(u)
             | Partition::Accounts(u)
@@ -175,6 +209,8 @@ impl Partition {
         let parts: Vec<&str> = s.split('/').collect();
         let p = match parts.as_slice() {
             ["academy"] => Partition::Academy,
+            ["academy", "admin"] => Partition::AcademyAdmin,
+            ["commune", c] => Partition::Commune(Insee::parse(c)?),
             ["school", u] => Partition::School(Uai::parse(u)?),
             ["school", u, "staff"] => Partition::Staff(Uai::parse(u)?),
             ["school", u, "accounts"] => Partition::Accounts(Uai::parse(u)?),
@@ -191,6 +227,8 @@ impl fmt::Display for Partition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Partition::Academy => f.write_str("academy"),
+            Partition::AcademyAdmin => f.write_str("academy/admin"),
+            Partition::Commune(c) => write!(f, "commune/{c}"),
             Partition::School(u) => write!(f, "school/{u}"),
             Partition::Staff(u) => write!(f, "school/{u}/staff"),
             Partition::Accounts(u) => write!(f, "school/{u}/accounts"),
@@ -315,6 +353,10 @@ mod tests {
     fn partitions_round_trip_and_refuse_non_canonical_forms() {
         for ok in [
             "academy",
+            "academy/admin",
+            "commune/34172",
+            "commune/2A004",
+            "commune/97411",
             "school/0341234A",
             "school/0341234A/staff",
             "school/0341234A/class/cm1-b",
@@ -332,6 +374,13 @@ mod tests {
             "school/0341234A/class/a/b",
             "school/0341234A/teacher/x",
             "academy/x",
+            "commune/34",
+            "commune/2a004",
+            "commune/20004",
+            "commune/96001",
+            "commune/97701",
+            "commune/34000",
+            "commune/34172/x",
             "school/0341234A//class/x",
         ] {
             assert!(Partition::parse(bad).is_err(), "{bad} should be refused");

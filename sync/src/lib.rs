@@ -21,7 +21,7 @@ pub mod store;
 pub use automerge::Automerge;
 pub use error::{Error, Result};
 pub use identity::ReplicaIdentity;
-pub use ids::{DocAddress, DocId, DocKey, LocalId, Partition, ReplicaId, Scope, ScopeRule, Uai};
+pub use ids::{DocAddress, DocId, DocKey, Insee, LocalId, Partition, ReplicaId, Scope, ScopeRule, Uai};
 pub use kinds::{Cell, DocKind, Kind, Row, Table};
 pub use reader::Reader;
 pub use store::{CatalogEntry, Store};

@@ -39,6 +39,37 @@ impl Reader {
         })
     }
 
+    /// A document as it was at a past moment (`until`, Unix seconds), from its own history:
+    /// the changes its writers dated up to then, with everything they depend on (a change
+    /// after a later-dated one it builds on waits for it). Writers' clocks date changes, so
+    /// this is the document as the replicas' clocks said, good for counting at a date
+    /// (pupils covered by a convention), not for evidence.
+    pub fn get_as_of<K: DocKind>(&self, id: DocId, until: i64) -> Result<Option<K::State>> {
+        self.storage.read(|tx| {
+            let Some(entry) = tx.catalog_get(id)? else { return Ok(None) };
+            if entry.address.kind != K::KIND {
+                return Err(Error::WrongKind {
+                    id,
+                    expected: K::KIND.as_str(),
+                    actual: entry.address.kind.as_str().to_owned(),
+                });
+            }
+            let doc = load(tx, entry.address.kind, Some(&entry))?;
+            let mut kept = std::collections::HashSet::new();
+            let mut past = Vec::new();
+            // Causal order: a change's dependencies come before it.
+            for change in doc.get_changes(&[]) {
+                if change.timestamp() <= until && change.deps().iter().all(|d| kept.contains(d)) {
+                    kept.insert(change.hash());
+                    past.push(change.clone());
+                }
+            }
+            let mut then = automerge::Automerge::new_with_encoding(kinds::TEXT_ENCODING);
+            then.apply_changes(past).map_err(|e| corrupt(id, e))?;
+            autosurgeon::hydrate(&then).map(Some).map_err(|e| corrupt(id, e))
+        })
+    }
+
     /// One catalog entry.
     pub fn catalog_entry(&self, id: DocId) -> Result<Option<CatalogEntry>> {
         self.storage.read(|tx| tx.catalog_get(id))

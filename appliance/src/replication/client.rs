@@ -468,7 +468,7 @@ async fn exchange(replica: &Replica, conn: &Conn<'_>, run: &mut Run) -> Result<S
     let answer = conn.call(reqwest::Method::POST, &format!("{PREFIX}/sessions"), encode(&open), &[], true).await?;
     let opened: Opened = decode(&answer.body).map_err(|e| SyncError::new("protocol", e.to_string()))?;
     if let Some(chain) = &opened.renewed {
-        renew(replica, chain)?;
+        renew(replica, chain).await?;
     }
     let sid = hex::encode(opened.session);
     let offer = match opened.offer {
@@ -546,12 +546,32 @@ pub async fn ask_upstream(replica: &Replica, link: &HubLink) -> Result<Option<su
 }
 
 /// Our renewed certificate, if it is really ours.
-fn renew(replica: &Replica, chain: &Chain) -> Result<(), SyncError> {
+async fn renew(replica: &Replica, chain: &Chain) -> Result<(), SyncError> {
     let ours = chain.leaf().is_some_and(|l| {
         l.subject == replica.identity.id() && l.subject_key == replica.identity.public_key().to_bytes()
     });
     if ours {
         replica.links.renew_chain(chain)?;
+        // An appliance's renewed certificate may grant its communes' partitions (the
+        // académie placed the school in one): hold them from the next session on.
+        if let Some(uai) = chain.leaf().and_then(|l| {
+            l.scope.rules().iter().find_map(|r| match r {
+                preau_sync::ScopeRule::School(uai) => Some(uai.clone()),
+                _ => None,
+            })
+        }) {
+            let scope = crate::school::scope_with_communes(
+                &uai,
+                chain.leaf().map(|l| crate::school::granted_communes(&l.scope)).unwrap_or_default(),
+            );
+            replica
+                .db
+                .run(move |store| {
+                    store.set_scope(scope);
+                    Ok(())
+                })
+                .await?;
+        }
     } else {
         tracing::warn!("the server renewed a certificate that is not ours: ignored");
     }

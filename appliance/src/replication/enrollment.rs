@@ -76,7 +76,7 @@ fn code_hash(code: &str) -> [u8; 32] {
 /// The partitions a subject may hold, as of `dir` (a device's follow its teacher's classes).
 pub fn scope_of(subject: &Subject, dir: &Directory) -> Scope {
     match subject {
-        Subject::School(uai) => crate::school::scope(uai),
+        Subject::School(uai) => crate::school::scope_with_communes(uai, dir.communes.iter().cloned()),
         Subject::Device(user) => {
             let Some(uai) = dir.uai() else { return Scope::default() };
             let mut rules = vec![

@@ -22,8 +22,12 @@ pub fn away_sync(dir: &Directory) -> bool {
 /// Who sends the changes, as the session's certificate says.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Sender {
-    /// The school's appliance, or the server this replica enrolled with (the hub, or for a
-    /// teacher's device its school's appliance), which relays what the appliance made.
+    /// The server this replica enrolled with: the hub, which writes the académie's
+    /// documents, or for a teacher's device its school's appliance; either relays what the
+    /// others made.
+    Upstream,
+    /// A school's appliance, syncing with the hub: it writes the school's documents, never
+    /// the académie's (communes, conventions).
     School,
     /// A teacher's device, with the partitions its certificate grants: it carries its
     /// teacher's work, never the credentials, and of the school's directory only the
@@ -36,9 +40,15 @@ impl Sender {
     pub fn of(grant: &preau_sync::certificate::Grant) -> Self {
         match grant.role {
             preau_sync::certificate::Role::Device => Sender::Device(grant.scope.clone()),
-            preau_sync::certificate::Role::Hub | preau_sync::certificate::Role::School => Sender::School,
+            preau_sync::certificate::Role::School => Sender::School,
+            preau_sync::certificate::Role::Hub => Sender::Upstream,
         }
     }
+}
+
+/// The kinds the académie writes, on the hub: a school's server relays them, never makes them.
+fn academy_kind(kind: Kind) -> bool {
+    matches!(kind, Kind::AcademyStaff | Kind::AcademySettings | Kind::Commune | Kind::Convention)
 }
 
 /// Whether `sender` may make this change at all, before its kind's rule: the directory (who
@@ -51,6 +61,12 @@ fn sender_may_write(
     before: &Automerge,
     after: &Automerge,
 ) -> Result<(), String> {
+    if academy_kind(address.kind) {
+        return match sender {
+            Sender::Upstream => Ok(()),
+            _ => Err(format!("only the académie's server writes {}", address.kind)),
+        };
+    }
     let Sender::Device(scope) = sender else { return Ok(()) };
     let refused = || format!("a teacher's device may not change the school's {}", address.kind);
     match (address.kind, &address.partition) {

@@ -104,7 +104,7 @@ pub fn replica_of(state: &AppState) -> Replica {
         // The server we enrolled with: the hub, or for a device its school's appliance.
         policy: std::sync::Arc::new(SchoolPolicy::new(
             state.directory(),
-            Sender::School,
+            Sender::Upstream,
             state.part_arc::<crate::school::rule::Rules>(),
         )),
         data_dir: state.config.data_dir.clone(),

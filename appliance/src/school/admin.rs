@@ -337,10 +337,8 @@ fn account_letter_of(
     let dir = state.directory();
     let member = managed_account(&dir, user, id)?;
     if !dir.on_the_ent(&member) {
-        return Err(AppError::bad(
-            "letters-families-closed",
-            format!("{} has no child in a class open to families", member.id),
-        ));
+        let message = if member.profile == Profile::Pupil { "letters-class-closed" } else { "letters-families-closed" };
+        return Err(AppError::bad(message, format!("{} is not on the ENT yet", member.id)));
     }
     audit::record(state, &user.user, [&member.id], audit::Action::Letter, "")?;
     Ok(letter(state, l, &dir, user, &member))
@@ -460,7 +458,7 @@ pub fn audit_lines(
     Ok(state
         .part::<Replication>()
         .links
-        .audit_trail(None, 500)?
+        .audit_trail(crate::replication::links::Audit::Accounts, None, 500)?
         .into_iter()
         .map(|e| AuditLine {
             at: l.date_time(e.at),

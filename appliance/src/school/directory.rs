@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
+use preau_sync::kinds::convention::SchoolConvention;
 use preau_sync::kinds::credentials::{CREDENTIALS_KEY, Credential};
 use preau_sync::kinds::directory::{DIRECTORY_KEY, Group, Person, SchoolClass, SchoolInfo};
 use preau_sync::kinds::{Credentials, SchoolDirectory};
@@ -182,6 +183,12 @@ pub struct Directory {
     /// Credentials by user id.
     pub credentials: HashMap<UserId, Credential>,
     logins: HashMap<String, UserId>,
+    /// The académie's conventions that activated the school, and what they cover (see
+    /// [`Directory::class_covered`]); `None` when none did (a school outside the académie's
+    /// conventions, an appliance without a hub): then no convention closes anything.
+    pub coverage: Option<Vec<SchoolConvention>>,
+    /// The communes that list the school (their documents reach it: portal, menus, conventions).
+    pub communes: Vec<preau_sync::Insee>,
 }
 
 /// Reads one read-model row by column name.
@@ -232,7 +239,8 @@ fn school_row(cells: &[Cell]) -> Option<School> {
 impl Directory {
     /// Reads the directory from the store's read models (a school appliance holds one school).
     pub fn load(store: &Reader) -> Result<Self, AppError> {
-        Self::from_tables(|table: Table| Ok(store.rows(table)?))
+        let dir = Self::from_tables(|table: Table| Ok(store.rows(table)?))?;
+        dir.with_coverage(store)
     }
 
     /// Reads one school's directory on a replica that holds several (the academy hub):
@@ -240,7 +248,18 @@ impl Directory {
     /// partition's, never what the document says.)
     pub fn load_school(store: &Reader, uai: &Uai) -> Result<Self, AppError> {
         let docs = [directory_address(uai).id().to_string(), credentials_address(uai).id().to_string()];
-        Self::from_tables(|table: Table| Ok(store.rows_of(table, &docs)?))
+        Self::from_tables(|table: Table| Ok(store.rows_of(table, &docs)?))?.with_coverage(store)
+    }
+
+    /// This directory with what the conventions naming its school cover, and its communes.
+    fn with_coverage(mut self, store: &Reader) -> Result<Self, AppError> {
+        if let Some(uai) = self.uai().cloned() {
+            let uai = &uai;
+            let conventions = store.school_conventions(uai)?;
+            self.coverage = (!conventions.is_empty()).then_some(conventions);
+            self.communes = store.communes_of(uai)?.iter().filter_map(|c| preau_sync::Insee::parse(c).ok()).collect();
+        }
+        Ok(self)
     }
 
     /// Every school a replica holds (the hub's), by name.
@@ -262,6 +281,8 @@ impl Directory {
             _ => {
                 fresh.credentials = self.credentials.clone();
                 fresh.logins = self.logins.clone();
+                fresh.coverage = self.coverage.clone();
+                fresh.communes = self.communes.clone();
                 fresh
             }
         }
@@ -470,7 +491,27 @@ impl Directory {
             .get(child)
             .and_then(|m| ClassId::parse(&m.person.class_id).ok())
             .and_then(|c| self.classes.get(&c))
-            .is_some_and(|c| c.class.families_open)
+            .is_some_and(|c| c.class.families_open && self.class_covered(&c.id))
+    }
+
+    /// Whether the académie's conventions cover `class` today (always, at a school no
+    /// convention activated). A class they do not cover is the school's still, but closed to
+    /// its pupils and their families: until the académie covers it, or after its convention
+    /// ended (nothing is deleted).
+    pub fn class_covered(&self, class: &ClassId) -> bool {
+        self.covered_on(class, &crate::platform::clock::today())
+    }
+
+    /// Whether the conventions cover `class` on `day` (`YYYY-MM-DD`).
+    pub fn covered_on(&self, class: &ClassId, day: &str) -> bool {
+        let Some(conventions) = &self.coverage else { return true };
+        conventions.iter().any(|c| {
+            c.starts_on.as_str() <= day
+                && day <= c.last_day()
+                && c.classes.iter().any(|(id, _, since, until)| {
+                    id == class.as_str() && since.as_str() <= day && (until.is_empty() || day <= until.as_str())
+                })
+        })
     }
 
     /// Whether `user` is a legal guardian of `child`, for the ENT (see
@@ -500,9 +541,16 @@ impl Directory {
     }
 
     /// Whether a parent is on the ENT at all: one of their children's classes is open to
-    /// families. Anyone else is, as the directory says.
+    /// families; a pupil, when the conventions cover their class. Staff are, as the
+    /// directory says.
     pub fn on_the_ent(&self, member: &Member) -> bool {
-        member.profile != Profile::Parent || !self.children_of(&member.id).is_empty()
+        match member.profile {
+            Profile::Parent => !self.children_of(&member.id).is_empty(),
+            Profile::Pupil => {
+                self.coverage.is_none() || self.class_of(member).is_some_and(|c| self.class_covered(&c.id))
+            }
+            _ => true,
+        }
     }
 
     /// A child's guardians on the ENT (legal ones first): none while the child's class is

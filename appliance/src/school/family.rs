@@ -210,9 +210,7 @@ pub fn switch(
 ) -> Result<Response, AppError> {
     let ((target, member, dir), _) = in_family(state, by, school, user)?;
     let other = state.within(&target.school)?;
-    if !dir.on_the_ent(&member) {
-        return Err(AppError::bad("login-families-closed", format!("{} has no child in an open class", member.id)));
-    }
+    crate::school::accounts::on_the_ent(&dir, &member)?;
     let cred = dir.credentials.get(&member.id).filter(|c| !c.disabled).ok_or(AppError::NotFound)?;
     let must_change = cred.must_change_password || cred.password_hash.is_empty();
     let to = match dir.children_of(&member.id).iter().find(|c| c.id.as_str() == child) {

@@ -106,6 +106,10 @@ impl Parts {
 /// whichever part knows it.
 pub struct PageNote(pub fn(&AppState, Locale) -> Option<String>);
 
+/// Whether a session of no school still holds, on the hub: the console's accounts, which
+/// the part that keeps them checks (a missing check holds none).
+pub struct SchoollessSession(pub fn(&AppState, &SignedIn) -> bool);
+
 impl AppState {
     /// State over an opened replica, its directory snapshot and the parts' state.
     pub fn new(

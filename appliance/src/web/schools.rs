@@ -27,14 +27,15 @@ pub struct School {
     uai: Option<Uai>,
     dir: RwLock<Arc<Directory>>,
     /// On the hub: the replica's generation it was last checked at, and the catalog
-    /// sequence numbers of its two documents then (what changes when they do).
+    /// sequence numbers of its two documents and of the conventions naming it then (what
+    /// changes when they do).
     checked: Mutex<Checked>,
 }
 
 #[derive(Default, Clone, Copy, PartialEq, Eq)]
 struct Checked {
     generation: u64,
-    seqs: [u64; 2],
+    seqs: [u64; 3],
     used: u64,
 }
 
@@ -97,7 +98,7 @@ impl Schools {
             let seq = |address: preau_sync::DocAddress| -> Result<u64, AppError> {
                 Ok(store.catalog_entry(address.id())?.map_or(0, |e| e.seq))
             };
-            Ok([seq(directory_address(uai))?, seq(credentials_address(uai))?])
+            Ok([seq(directory_address(uai))?, seq(credentials_address(uai))?, store.coverage_seq(uai)?])
         })?;
         if let Some(school) = kept {
             let mut checked = school.checked.lock().unwrap_or_else(|p| p.into_inner());

@@ -395,8 +395,14 @@ pub async fn layer(state: AppState, mut request: Request, next: Next) -> Respons
         && let Some(mark) = s.credential
     {
         let dir = state.directory();
-        let alive = dir.member(&s.user).is_some_and(|m| !m.person.archived && dir.on_the_ent(m))
-            && dir.credential_mark(&s.user) == mark;
+        let alive = match s.school {
+            // A console account's (the académie's or a commune's staff), on the hub.
+            None => state.try_part::<super::SchoollessSession>().is_some_and(|check| (check.0)(&state, s)),
+            _ => {
+                dir.member(&s.user).is_some_and(|m| !m.person.archived && dir.on_the_ent(m))
+                    && dir.credential_mark(&s.user) == mark
+            }
+        };
         if !alive {
             state.sessions.end(&sid);
             signed_in = None;
@@ -414,9 +420,11 @@ pub async fn layer(state: AppState, mut request: Request, next: Next) -> Respons
     if let Some(s) = &signed_in {
         let path = request.uri().path();
         // API requests get a JSON refusal from their extractor instead of a redirect.
-        let allowed = path == "/password" || path == "/logout" || path.starts_with("/api/");
+        // A console account changes it on the console's own page.
+        let page = if s.school.is_none() { "/console/password" } else { "/password" };
+        let allowed = path == page || path == "/logout" || path.starts_with("/api/");
         if s.must_change_password && !allowed {
-            return Redirect::to("/password").into_response();
+            return Redirect::to(page).into_response();
         }
     }
     let session_csrf = state.sessions.csrf_for(&sid);

@@ -373,6 +373,54 @@ const HUB_PAGES: &[Row] = &[
     row("GET", "/notifications/stop", "/notifications/stop?s={uai}&u={parent}&t=00", NOBODY),
     form("POST", "/notifications/stop", "/notifications/stop?s={uai}&u={parent}&t=00", &[], NOBODY),
     form("POST", "/hub/logout", "/hub/logout", &[], ALL),
+    // The académie's console: a school's people reach its sign-in page, nothing else (its
+    // own matrix, by console profile, is in `console.rs`).
+    row("GET", "/console", "/console", ALL),
+    form("POST", "/console/login", "/console/login", &[("login", "claire.martin"), ("password", "preau-demo")], NOBODY),
+    row("GET", "/console/password", "/console/password", NOBODY),
+    form("POST", "/console/password", "/console/password", &[("current", "x"), ("new", "y"), ("confirm", "y")], NOBODY),
+    form("POST", "/console/communes", "/console/communes", &[("insee", "35999"), ("name", "X")], NOBODY),
+    row("GET", "/console/communes/{insee}", "/console/communes/35999", NOBODY),
+    form("POST", "/console/communes/{insee}", "/console/communes/35999", &[("name", "X")], NOBODY),
+    form("POST", "/console/communes/{insee}/schools", "/console/communes/35999/schools", &[("uai", "{uai}")], NOBODY),
+    form(
+        "POST",
+        "/console/communes/{insee}/conventions",
+        "/console/communes/35999/conventions",
+        &[("title", "T"), ("starts_on", "2026-09-01"), ("ends_on", "2027-08-31")],
+        NOBODY,
+    ),
+    row("GET", "/console/communes/{insee}/conventions/{id}", "/console/communes/35999/conventions/c1", NOBODY),
+    form(
+        "POST",
+        "/console/communes/{insee}/conventions/{id}/sign",
+        "/console/communes/35999/conventions/c1/sign",
+        &[("day", "2026-12-01")],
+        NOBODY,
+    ),
+    form(
+        "POST",
+        "/console/communes/{insee}/conventions/{id}/end",
+        "/console/communes/35999/conventions/c1/end",
+        &[("day", "2026-12-01")],
+        NOBODY,
+    ),
+    form(
+        "POST",
+        "/console/communes/{insee}/conventions/{id}/schools",
+        "/console/communes/35999/conventions/c1/schools",
+        &[("action", "activate"), ("uai", "{uai}"), ("class", "{ce}")],
+        NOBODY,
+    ),
+    row("GET", "/console/communes/{insee}/statement", "/console/communes/35999/statement", NOBODY),
+    row("GET", "/console/accounts", "/console/accounts", NOBODY),
+    form("POST", "/console/accounts", "/console/accounts", &[("name", "A B"), ("role", "rectorat")], NOBODY),
+    form("POST", "/console/accounts/{id}/disable", "/console/accounts/{parent}/disable", &[], NOBODY),
+    form("POST", "/console/accounts/{id}/reset", "/console/accounts/{parent}/reset", &[], NOBODY),
+    row("GET", "/console/contributions", "/console/contributions", NOBODY),
+    row("GET", "/console/contributions.csv", "/console/contributions.csv", NOBODY),
+    form("POST", "/console/rates", "/console/rates", &[("year", "2026-2027"), ("rate", "2")], NOBODY),
+    row("GET", "/console/audit", "/console/audit", NOBODY),
 ];
 
 /// The JSON API (its OpenAPI document), the same way.
@@ -832,19 +880,10 @@ enum On {
     Hub,
 }
 
-/// A hub that holds `school`: enrolled, synced.
-async fn hub_holding(school: &TestServer) -> TestServer {
-    let hub = TestServer::hub().await;
-    let uai = school.directory().uai().unwrap().to_string();
-    enrollment::enrol(&school.state, &hub.base, &hub.school_code(&uai)).await.unwrap();
-    assert!(preau_appliance::replication::schedule::run_now(&school.state).await.ok);
-    hub
-}
-
 /// What a profile got: past authorization, or refused.
 fn got_through(status: StatusCode, location: Option<&str>) -> bool {
     let refused = matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND)
-        || (status.is_redirection() && location == Some("/login"));
+        || (status.is_redirection() && matches!(location, Some("/login" | "/console")));
     !refused
 }
 
@@ -854,7 +893,7 @@ async fn run(who: Who, rows: &[Row], api: bool, on: On) -> (Vec<String>, Vec<Str
     let school = TestServer::demo().await;
     let fixture = Fixture::new(&school).await;
     let hub = match on {
-        On::Hub => Some(hub_holding(&school).await),
+        On::Hub => Some(common::hub_holding(&school).await),
         On::School => None,
     };
     let server = hub.as_ref().unwrap_or(&school);
@@ -1053,7 +1092,7 @@ async fn on_the_hub_each_profile_gets_what_it_gets_at_school_and_nobody_reaches_
     // 3. Another school's director, on the same hub.
     let school = TestServer::demo().await;
     let fixture = Fixture::new(&school).await;
-    let hub = hub_holding(&school).await;
+    let hub = common::hub_holding(&school).await;
     let (lilas, _) = common::set_up_school().await;
     enrollment::enrol(&lilas.state, &hub.base, &hub.school_code("0351234A")).await.unwrap();
     assert!(preau_appliance::replication::schedule::run_now(&lilas.state).await.ok);

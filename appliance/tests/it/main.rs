@@ -8,6 +8,7 @@ mod agenda;
 mod api;
 mod authorization;
 mod cli;
+mod console;
 mod desktop;
 mod discovery;
 mod fuzz_regressions;

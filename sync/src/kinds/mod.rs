@@ -9,8 +9,11 @@
 //! A kind's module holds its state, its projection and the tables that projection writes;
 //! the registry below names each kind once, and generates [`Kind`] and [`Table`] from it.
 
+pub mod academy;
 pub mod agenda;
 pub mod attachment;
+pub mod commune;
+pub mod convention;
 pub mod conversation;
 pub mod credentials;
 pub mod directory;
@@ -26,8 +29,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{DocAddress, DocId, Partition};
 
+pub use academy::{AcademySettings, AcademyStaff};
 pub use agenda::AgendaEvent;
 pub use attachment::Attachment;
+pub use commune::Commune;
+pub use convention::Convention;
 pub use conversation::Conversation;
 pub use credentials::Credentials;
 pub use directory::SchoolDirectory;
@@ -133,6 +139,25 @@ registry! {
     /// One agenda event.
     AgendaEvent = "agenda_event" => AgendaEvent {
         AgendaEvent = agenda::AGENDA_EVENT,
+    }
+    /// The console's accounts (one, in `academy/admin`).
+    AcademyStaff = "academy_staff" => AcademyStaff {
+        AcademyStaff = academy::ACADEMY_STAFF,
+    }
+    /// The académie's settings (one, in `academy/admin`).
+    AcademySettings = "academy_settings" => AcademySettings {
+        AcademyRate = academy::ACADEMY_RATE,
+    }
+    /// A commune, its schools and its portal (one per commune).
+    Commune = "commune" => Commune {
+        Commune = commune::COMMUNE,
+        CommuneSchool = commune::COMMUNE_SCHOOL,
+    }
+    /// A convention between a commune and the rectorat.
+    Convention = "convention" => Convention {
+        Convention = convention::CONVENTION,
+        ConventionSchool = convention::CONVENTION_SCHOOL,
+        ConventionClass = convention::CONVENTION_CLASS,
     }
 }
 
@@ -353,6 +378,10 @@ mod tests {
             "credentials",
             "liaison_note",
             "agenda_event",
+            "academy_staff",
+            "academy_settings",
+            "commune",
+            "convention",
         ];
         assert_eq!(names, stored);
         for (i, kind) in Kind::ALL.into_iter().enumerate() {

@@ -5,6 +5,7 @@
 //! catalog entries, chunks, rows and peer state, never SQL. A PostgreSQL backend for the
 //! hub replaces this module's internals without touching its callers.
 
+mod academy;
 mod agenda;
 mod catalog;
 mod homework;
@@ -43,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0012_away_sync.sql"),
     include_str!("migrations/0013_families_open.sql"),
     include_str!("migrations/0014_holiday_pause.sql"),
+    include_str!("migrations/0015_academy.sql"),
 ];
 
 /// The schema version this binary writes.

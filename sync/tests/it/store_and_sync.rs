@@ -113,6 +113,7 @@ mod projections {
     use preau_sync::kinds::homework::DoneMark;
     use preau_sync::kinds::liaison::{ASKS, LiaisonNote, Signature};
     use preau_sync::kinds::news::NewsPost;
+    use preau_sync::kinds::{AcademySettings, AcademyStaff, Commune, Convention};
     use preau_sync::{Cell, Table};
     use proptest::prelude::*;
 
@@ -156,6 +157,15 @@ mod projections {
         // Agenda events: the school's, a class's, or a personal one (staff room).
         SetEvent { on: usize, place: usize, event: u8, day: u8, hour: u8 },
         WithdrawEvent { on: usize, place: usize, event: u8 },
+        // The académie's documents: console accounts and rates (`academy/admin`), a commune
+        // and its schools, a convention covering classes (`commune/34172`).
+        SetStaff { on: usize, user: u8, role: u8 },
+        RemoveStaff { on: usize, user: u8 },
+        SetRate { on: usize, year: u8, cents: u8 },
+        SetCommune { on: usize, school: u8, name: u8 },
+        RemoveCommuneSchool { on: usize, school: u8 },
+        Cover { on: usize, convention: u8, school: u8, class: u8, day: u8 },
+        Uncover { on: usize, convention: u8, school: u8, class: u8 },
         Sync,
     }
 
@@ -168,6 +178,7 @@ mod projections {
             2 => credentials_edit(),
             2 => liaison(),
             2 => agenda(),
+            2 => academy(),
             2 => Just(Op::Sync),
         ]
     }
@@ -264,6 +275,49 @@ mod projections {
                 .prop_map(|(on, place, event, day, hour)| Op::SetEvent { on, place, event, day, hour }),
             1 => (0..2usize, 0..3usize, 0..3u8).prop_map(|(on, place, event)| Op::WithdrawEvent { on, place, event }),
         ]
+    }
+
+    fn academy() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (0..2usize, 0..3u8, 0..5u8).prop_map(|(on, user, role)| Op::SetStaff { on, user, role }),
+            (0..2usize, 0..3u8).prop_map(|(on, user)| Op::RemoveStaff { on, user }),
+            (0..2usize, 0..3u8, any::<u8>()).prop_map(|(on, year, cents)| Op::SetRate { on, year, cents }),
+            (0..2usize, 0..3u8, any::<u8>()).prop_map(|(on, school, name)| Op::SetCommune { on, school, name }),
+            (0..2usize, 0..3u8).prop_map(|(on, school)| Op::RemoveCommuneSchool { on, school }),
+            (0..2usize, 0..2u8, 0..3u8, 0..3u8, 0..28u8).prop_map(|(on, convention, school, class, day)| Op::Cover {
+                on,
+                convention,
+                school,
+                class,
+                day
+            }),
+            (0..2usize, 0..2u8, 0..3u8, 0..3u8).prop_map(|(on, convention, school, class)| Op::Uncover {
+                on,
+                convention,
+                school,
+                class
+            }),
+        ]
+    }
+
+    fn staff() -> DocAddress {
+        at("academy/admin", Kind::AcademyStaff, preau_sync::kinds::academy::STAFF_KEY)
+    }
+
+    fn settings() -> DocAddress {
+        at("academy/admin", Kind::AcademySettings, preau_sync::kinds::academy::SETTINGS_KEY)
+    }
+
+    fn commune() -> DocAddress {
+        at("commune/34172", Kind::Commune, preau_sync::kinds::commune::COMMUNE_KEY)
+    }
+
+    fn convention(n: u8) -> DocAddress {
+        at("commune/34172", Kind::Convention, &format!("conv{n}"))
+    }
+
+    fn school_uai(n: u8) -> String {
+        format!("034123{n}A")
     }
 
     fn at(partition: &str, kind: Kind, key: &str) -> DocAddress {
@@ -549,6 +603,49 @@ mod projections {
                     }
                 });
             }
+            Op::SetStaff { on, user: n, role } => edit::<AcademyStaff>(&mut replicas[on], &staff(), |s| {
+                let account = s.accounts.entry(user(n)).or_default();
+                account.login = format!("agent{n}");
+                account.name = format!("Agent {n}");
+                account.role = ["rectorat", "dane", "ien", "commune_admin", "commune_agent"][usize::from(role)].into();
+                account.commune = if role >= 3 { "34172".into() } else { String::new() };
+                account.password_hash = format!("$argon2id$v=19$m=19456,t=2,p=1$c2Fs{role}$aGFzaA");
+                account.disabled = role == 2;
+                account.created_at = i64::from(n);
+            }),
+            Op::RemoveStaff { on, user: n } => edit::<AcademyStaff>(&mut replicas[on], &staff(), |s| {
+                s.accounts.remove(&user(n));
+            }),
+            Op::SetRate { on, year, cents } => edit::<AcademySettings>(&mut replicas[on], &settings(), |s| {
+                s.rates.insert(format!("202{year}-202{}", year + 1), i64::from(cents));
+            }),
+            Op::SetCommune { on, school, name } => edit::<Commune>(&mut replicas[on], &commune(), |c| {
+                c.name = format!("Commune {name}");
+                c.contacts = format!("Mairie, poste {name}");
+                c.portal.public = name % 2 == 0;
+                c.schools.entry(school_uai(school)).or_default().name = format!("École {school}");
+            }),
+            Op::RemoveCommuneSchool { on, school } => edit::<Commune>(&mut replicas[on], &commune(), |c| {
+                c.schools.remove(&school_uai(school));
+            }),
+            Op::Cover { on, convention: n, school, class, day } => {
+                edit::<Convention>(&mut replicas[on], &convention(n), |c| {
+                    c.title = format!("Convention {n}");
+                    c.status = if day % 3 == 0 { "ended" } else { "signed" }.into();
+                    (c.starts_on, c.ends_on) = ("2026-09-01".into(), "2029-08-31".into());
+                    let s = c.schools.entry(school_uai(school)).or_default();
+                    s.activated_on = format!("2026-10-{:02}", day + 1);
+                    let covered = s.classes.entry(format!("c{class}")).or_default();
+                    (covered.name, covered.since) = (format!("CE{class}"), format!("2026-11-{:02}", day + 1));
+                });
+            }
+            Op::Uncover { on, convention: n, school, class } => {
+                edit::<Convention>(&mut replicas[on], &convention(n), |c| {
+                    if let Some(s) = c.schools.get_mut(&school_uai(school)) {
+                        s.classes.remove(&format!("c{class}"));
+                    }
+                });
+            }
             Op::Sync => {
                 let [a, b] = replicas;
                 sync_pair(a, b, &OpenPolicy).unwrap();
@@ -556,9 +653,14 @@ mod projections {
         }
     }
 
-    /// The hub and the school's appliance: each holds every partition the edits write to.
+    /// The hub and the school's appliance: each holds every partition the edits write to
+    /// (the académie's own too, which no appliance holds in service: the store does not care).
     fn replicas(dir: &std::path::Path) -> [Store; 2] {
-        let school = Scope::new(vec![ScopeRule::School(Uai::parse("0341234A").unwrap())]);
+        let school = Scope::new(vec![
+            ScopeRule::School(Uai::parse("0341234A").unwrap()),
+            ScopeRule::Exact(Partition::parse("commune/34172").unwrap()),
+            ScopeRule::Exact(Partition::AcademyAdmin),
+        ]);
         [Store::open(&dir.join("hub.db"), Scope::all()).unwrap(), Store::open(&dir.join("school.db"), school).unwrap()]
     }
 
@@ -599,6 +701,10 @@ mod projections {
             Op::PostNote { on: 0, class: 0, note: 0, pupils: 3, ask: 2, text: 4 },
             Op::Sign { on: 0, class: 0, note: 0, child: 0, guardian: 0, reply: 1 },
             Op::SetEvent { on: 1, place: 2, event: 0, day: 3, hour: 2 },
+            Op::SetStaff { on: 0, user: 0, role: 3 },
+            Op::SetRate { on: 1, year: 6, cents: 150 },
+            Op::SetCommune { on: 0, school: 1, name: 4 },
+            Op::Cover { on: 1, convention: 0, school: 1, class: 2, day: 4 },
             Op::Sync,
         ];
         for op in history {
@@ -618,6 +724,9 @@ mod projections {
             (Op::RemovePerson { on: 0, user: 1 }, Table::Guardianship),
             (Op::RemoveAccount { on: 1, user: 0 }, Table::Credential),
             (Op::Unsign { on: 0, class: 0, note: 0, child: 0, guardian: 0 }, Table::LiaisonSignature),
+            (Op::RemoveStaff { on: 1, user: 0 }, Table::AcademyStaff),
+            (Op::RemoveCommuneSchool { on: 0, school: 1 }, Table::CommuneSchool),
+            (Op::Uncover { on: 0, convention: 0, school: 1, class: 2 }, Table::ConventionClass),
         ];
         for (op, table) in emptied {
             apply(&mut replicas, op);

@@ -333,3 +333,5 @@ families-do-open = Open the class to families
 families-close = Close the class to families
 letters-families-closed = This class is not open to families yet: the parents' letters can be printed once it is (the class's page).
 login-families-closed = Your child's class is not open to families on Préau yet. The school will tell you when it is.
+letters-class-closed = The commune's ENT agreement does not cover this class yet: its pupils and their families cannot use Préau yet.
+login-class-closed = Your class does not use Préau yet. Ask your teacher.

@@ -333,3 +333,5 @@ families-do-open = Ouvrir la classe aux familles
 families-close = Fermer la classe aux familles
 letters-families-closed = Cette classe n'est pas encore ouverte aux familles : les fiches des parents s'imprimeront quand elle le sera (page de la classe).
 login-families-closed = La classe de votre enfant n'est pas encore ouverte aux familles sur Préau. L'école vous préviendra dès qu'elle le sera.
+letters-class-closed = La convention ENT de la commune ne couvre pas encore cette classe : ses élèves et leurs familles n'ont pas encore accès à Préau.
+login-class-closed = Ta classe n'utilise pas encore Préau. Demande à ton enseignant ou ton enseignante.

@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_family_proof.sql"),
     include_str!("migrations/0006_notify.sql"),
     include_str!("migrations/0007_notify_checks.sql"),
+    include_str!("migrations/0008_console_audit.sql"),
 ];
 
 /// How many sync runs are kept per peer (older ones are deleted).
@@ -35,7 +36,26 @@ const RUNS_KEPT: i64 = 200;
 /// How many account audit entries are kept (a school's several years of resets and letters).
 pub const AUDIT_KEPT: i64 = 50_000;
 
-/// One line of the account audit.
+/// Which audit: a school's accounts (its director's page), or the académie's console (every
+/// action, on the hub; never rotated).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Audit {
+    /// `account_audit`: resets, letters, cards, kept to [`AUDIT_KEPT`] lines.
+    Accounts,
+    /// `console_audit`.
+    Console,
+}
+
+impl Audit {
+    fn table(self) -> &'static str {
+        match self {
+            Audit::Accounts => "account_audit",
+            Audit::Console => "console_audit",
+        }
+    }
+}
+
+/// One line of an audit.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditEntry {
     /// When (Unix milliseconds).
@@ -584,30 +604,37 @@ impl Links {
         self.with(|c| c.execute("DELETE FROM class_tablet WHERE class = ?", [class]))
     }
 
-    /// Appends to the account audit, keeping the newest [`AUDIT_KEPT`] entries.
-    pub fn audit(&self, entries: &[AuditEntry]) -> Result<(), AppError> {
+    /// Appends to an audit (the account audit keeps its newest [`AUDIT_KEPT`] entries).
+    pub fn audit(&self, audit: Audit, entries: &[AuditEntry]) -> Result<(), AppError> {
+        let table = audit.table();
         self.with(|c| {
             let tx = c.unchecked_transaction()?;
             {
-                let mut st = tx.prepare_cached(
-                    "INSERT INTO account_audit (at, by_user, target, action, reason) VALUES (?, ?, ?, ?, ?)",
-                )?;
+                let mut st = tx.prepare_cached(&format!(
+                    "INSERT INTO {table} (at, by_user, target, action, reason) VALUES (?, ?, ?, ?, ?)"
+                ))?;
                 for e in entries {
                     st.execute(params![e.at, e.by, e.target, e.action, e.reason])?;
                 }
             }
-            tx.execute("DELETE FROM account_audit WHERE id <= (SELECT max(id) FROM account_audit) - ?", [AUDIT_KEPT])?;
+            if audit == Audit::Accounts {
+                tx.execute(
+                    "DELETE FROM account_audit WHERE id <= (SELECT max(id) FROM account_audit) - ?",
+                    [AUDIT_KEPT],
+                )?;
+            }
             tx.commit()
         })
     }
 
-    /// The newest audit entries, newest first; only `target`'s when given.
-    pub fn audit_trail(&self, target: Option<&str>, limit: i64) -> Result<Vec<AuditEntry>, AppError> {
+    /// An audit's newest entries, newest first; only `target`'s when given.
+    pub fn audit_trail(&self, audit: Audit, target: Option<&str>, limit: i64) -> Result<Vec<AuditEntry>, AppError> {
+        let table = audit.table();
         self.with(|c| {
-            let mut st = c.prepare_cached(
-                "SELECT at, by_user, target, action, reason FROM account_audit \
-                 WHERE ?1 IS NULL OR target = ?1 ORDER BY id DESC LIMIT ?2",
-            )?;
+            let mut st = c.prepare_cached(&format!(
+                "SELECT at, by_user, target, action, reason FROM {table} \
+                 WHERE ?1 IS NULL OR target = ?1 ORDER BY id DESC LIMIT ?2"
+            ))?;
             st.query_map(params![target, limit], |r| {
                 Ok(AuditEntry { at: r.get(0)?, by: r.get(1)?, target: r.get(2)?, action: r.get(3)?, reason: r.get(4)? })
             })?

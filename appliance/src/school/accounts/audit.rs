@@ -56,5 +56,5 @@ pub fn record<'a>(
             reason: reason.to_owned(),
         })
         .collect();
-    state.part::<Replication>().links.audit(&entries)
+    state.part::<Replication>().links.audit(crate::replication::links::Audit::Accounts, &entries)
 }

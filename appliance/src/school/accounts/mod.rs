@@ -106,14 +106,9 @@ pub async fn password_login(
     // Take back this try's failure only from the keys it was counted against.
     let counted: Vec<&str> = keys[1..].iter().map(|(k, _)| *k).collect();
     state.limits.succeeded(&[&pair], &counted);
-    // The right password, but no child of theirs in a class open to families yet: told so
-    // (only once the password is proven, so it says nothing to a guesser).
-    if !dir.on_the_ent(&member) {
-        return Err(AppError::LoginFailed {
-            message: "login-families-closed",
-            detail: format!("{} has no child in a class open to families", member.id),
-        });
-    }
+    // The right password, but not on the ENT yet: told so (only once the password is
+    // proven, so it says nothing to a guesser).
+    on_the_ent(&dir, &member)?;
     tracing::info!(user = %member.id, profile = member.profile.as_str(), known = known.is_some(), "login");
     Ok((member, must_change))
 }
@@ -151,8 +146,23 @@ pub fn picture_login(
         });
     }
     state.limits.pupil_unlock(member.id.as_str());
+    on_the_ent(&dir, member)?;
     tracing::info!(user = %member.id, "picture login");
     Ok(member.clone())
+}
+
+/// Refuses a sign-in that the directory keeps off the ENT, saying why: a parent with no
+/// child in a class open to families, a pupil whose class the académie's conventions do not
+/// cover (`Directory::on_the_ent`).
+pub fn on_the_ent(dir: &Directory, member: &Member) -> Result<(), AppError> {
+    if dir.on_the_ent(member) {
+        return Ok(());
+    }
+    let (message, why) = match member.profile {
+        Profile::Pupil => ("login-class-closed", "a class no convention covers"),
+        _ => ("login-families-closed", "no child in a class open to families"),
+    };
+    Err(AppError::LoginFailed { message, detail: format!("{} is in {why}", member.id) })
 }
 
 /// Whether `pupil` must wait for their teacher after wrong pictures.
@@ -190,6 +200,7 @@ pub fn qr_holder(state: &AppState, client: Option<IpAddr>, secret: &str) -> Resu
     match dir.by_qr_secret(secret).filter(usable) {
         Some(member) => {
             state.limits.succeeded(&[], &[&key]);
+            on_the_ent(&dir, member)?;
             Ok(member.clone())
         }
         // A card that opens nothing is a failed login, like a wrong password.

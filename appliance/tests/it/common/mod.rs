@@ -35,7 +35,7 @@ pub fn laptop(
         identity,
         policy: std::sync::Arc::new(preau_appliance::replication::policy::SchoolPolicy::new(
             directory,
-            Sender::School,
+            Sender::Upstream,
             std::sync::Arc::new(preau_appliance::app::rules()),
         )),
         data_dir: dir.to_owned(),
@@ -138,6 +138,15 @@ impl TestServer {
         self.task.take().unwrap().await.unwrap().unwrap();
         self.dir
     }
+}
+
+/// A hub that holds `school`: enrolled, synced.
+pub async fn hub_holding(school: &TestServer) -> TestServer {
+    let hub = TestServer::hub().await;
+    let uai = school.directory().uai().unwrap().to_string();
+    preau_appliance::replication::enrollment::enrol(&school.state, &hub.base, &hub.school_code(&uai)).await.unwrap();
+    assert!(preau_appliance::replication::schedule::run_now(&school.state).await.ok);
+    hub
 }
 
 /// One browser: its own cookies, no automatic redirects, French.

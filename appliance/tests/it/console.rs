@@ -1,0 +1,509 @@
+//! The académie's console on a real hub holding the demo school (its server enrolled and
+//! synced): accounts, a commune and a convention, a school activated with two of its three
+//! classes, the third closed at school and on the hub, contributions, the end of a
+//! convention, bad input refused with nothing changed, and the console's authorization
+//! matrix for every console profile.
+
+use preau_appliance::academy::accounts;
+use preau_appliance::replication::schedule::run_now;
+use preau_appliance::school::demo::DEMO_UAI;
+use preau_appliance::school::directory::{ClassId, Profile, UserId};
+use preau_appliance::web::SignedIn;
+use reqwest::StatusCode;
+
+use crate::common::{self, Browser, Page, TestServer};
+
+/// The password every console account chooses here.
+const PASSWORD: &str = "Un mot de passe bien à moi 2026";
+
+/// The demo school's commune, as the console records it.
+const INSEE: &str = "35999";
+
+/// A day `days` from today, `YYYY-MM-DD`.
+fn day(days: i64) -> String {
+    let today = preau_appliance::platform::text::date(&preau_appliance::platform::clock::today(), "").unwrap();
+    preau_appliance::platform::text::iso(today + time::Duration::days(days))
+}
+
+/// A browser signed in as the hub's administrator.
+async fn hub_admin(hub: &TestServer) -> Browser {
+    let session =
+        SignedIn::new(None, UserId::parse("0000000000000000").unwrap(), Profile::AcademyAdmin, "Admin".into(), false);
+    let sid = hub.state.sessions.start(session);
+    let mut b = Browser::with_cookie(&hub.base, &format!("preau_sid={sid}"));
+    b.get("/console").await.assert_ok();
+    b
+}
+
+/// What an account's creation hands over: login and drawn password.
+fn handover(page: &Page) -> (String, String) {
+    let strong = |after: &str| {
+        let i = page.body.find(after).unwrap_or_else(|| panic!("{after} in {}", page.body)) + after.len();
+        let rest = &page.body[i..];
+        let j = rest.find("<strong").unwrap() + rest[rest.find("<strong").unwrap()..].find('>').unwrap() + 1;
+        rest[j..rest[j..].find('<').unwrap() + j].to_owned()
+    };
+    (strong("Identifiant :"), strong("Mot de passe provisoire :"))
+}
+
+/// Creates a console account from `by`'s browser and signs its holder in, with her own
+/// password chosen.
+async fn account(hub: &TestServer, by: &mut Browser, name: &str, role: &str, commune: &str) -> Browser {
+    by.get("/console/accounts").await.assert_ok();
+    let page = by.post("/console/accounts", &[("name", name), ("role", role), ("commune", commune)]).await;
+    page.assert_ok();
+    let (login, password) = handover(&page);
+    let mut b = Browser::new(&hub.base);
+    b.get("/console").await;
+    b.post("/console/login", &[("login", &login), ("password", &password)]).await.assert_redirect("/console/password");
+    // Nothing else before her own password.
+    b.get("/console/accounts").await.assert_redirect("/console/password");
+    b.get("/console/password").await.assert_ok();
+    let new = PASSWORD;
+    b.post("/console/password", &[("current", &password), ("new", new), ("confirm", new)])
+        .await
+        .assert_redirect("/console");
+    b.get("/console").await.assert_ok();
+    b
+}
+
+/// The demo school's classes by name.
+fn class(school: &TestServer, name: &str) -> ClassId {
+    school.directory().current_classes().into_iter().find(|c| c.class.name == name).unwrap().id.clone()
+}
+
+/// Posts owned pairs (a form whose fields repeat: the classes covered).
+async fn post(b: &mut Browser, path: String, fields: Vec<(String, String)>) -> Page {
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    b.post(&path, &refs).await
+}
+
+/// A refusal in French, with nothing changed on the hub.
+async fn refused(hub: &TestServer, b: &mut Browser, path: &str, fields: &[(&str, &str)], says: &str) {
+    let before = common::read_models(hub);
+    let page = b.post(path, fields).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST, "{path} {fields:?}: {}", page.body);
+    assert!(page.contains(says), "{path}: « {says} » not in {}", page.body);
+    assert_eq!(common::read_models(hub), before, "{path} {fields:?} changed something");
+}
+
+#[tokio::test]
+async fn a_convention_covers_two_classes_the_third_stays_closed_and_its_end_closes_them_without_deleting() {
+    let school = TestServer::demo().await;
+    let hub = common::hub_holding(&school).await;
+    let mut admin = hub_admin(&hub).await;
+    let mut rectorat = account(&hub, &mut admin, "Claire Fabre", "rectorat", "").await;
+
+    // A commune, and the demo school in it; bad input first, refused with nothing changed.
+    refused(
+        &hub,
+        &mut rectorat,
+        "/console/communes",
+        &[("insee", "20004"), ("name", "Nulle part")],
+        "Code INSEE inconnu",
+    )
+    .await;
+    rectorat
+        .post("/console/communes", &[("insee", INSEE), ("name", "Saint-Aubin-des-Prés")])
+        .await
+        .assert_redirect(&format!("/console/communes/{INSEE}"));
+    let commune = format!("/console/communes/{INSEE}");
+    rectorat.get(&commune).await.assert_ok();
+    refused(
+        &hub,
+        &mut rectorat,
+        &format!("{commune}/schools"),
+        &[("uai", "0340039A"), ("name", "École fantôme")],
+        "UAI inconnu",
+    )
+    .await;
+    rectorat.post(&format!("{commune}/schools"), &[("uai", DEMO_UAI)]).await.assert_redirect(&commune);
+    assert!(rectorat.get(&commune).await.contains("École élémentaire Les Tilleuls"));
+
+    // A convention: its dates must be in order.
+    let (starts, ends) = (day(-90), day(3 * 365));
+    refused(
+        &hub,
+        &mut rectorat,
+        &format!("{commune}/conventions"),
+        &[("title", "Convention ENT"), ("starts_on", &ends), ("ends_on", &starts), ("school", DEMO_UAI)],
+        "ne peut pas finir avant de commencer",
+    )
+    .await;
+    let made = rectorat
+        .post(
+            &format!("{commune}/conventions"),
+            &[("title", "Convention ENT 2026-2029"), ("starts_on", &starts), ("ends_on", &ends), ("school", DEMO_UAI)],
+        )
+        .await;
+    let convention = made.location.clone().expect("the convention's page");
+    let (cp, ce, cm) = (class(&school, "CP"), class(&school, "CE1-CE2"), class(&school, "CM1"));
+    let school_form = |action: &'static str, classes: Vec<String>| {
+        let mut f: Vec<(String, String)> = vec![("action".into(), action.into()), ("uai".into(), DEMO_UAI.into())];
+        f.extend(classes.into_iter().map(|c| ("class".to_owned(), c)));
+        f
+    };
+    // Not signed yet: no school can be activated under it.
+    let page =
+        post(&mut rectorat, format!("{convention}/schools"), school_form("activate", vec![cp.to_string()])).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("Seule une convention signée"), "{}", page.body);
+    rectorat.post(&format!("{convention}/sign"), &[("day", &day(-60))]).await.assert_redirect(&convention);
+
+    // A class listed twice is refused; then CP and CE1-CE2 are covered, CM1 is not.
+    let before = common::read_models(&hub);
+    let page = post(
+        &mut rectorat,
+        format!("{convention}/schools"),
+        school_form("activate", vec![cp.to_string(), cp.to_string()]),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("ne peut être couverte"), "{}", page.body);
+    assert_eq!(common::read_models(&hub), before);
+    post(&mut rectorat, format!("{convention}/schools"), school_form("activate", vec![cp.to_string(), ce.to_string()]))
+        .await
+        .assert_redirect(&convention);
+    let page = rectorat.get(&convention).await;
+    assert!(page.contains("École activée le"), "{}", page.body);
+
+    // On the hub at once: CM1's pupils and families are off the ENT, the others on.
+    let on_hub = hub.state.within(&preau_sync::Uai::parse(DEMO_UAI).unwrap()).unwrap().directory();
+    assert!(on_hub.class_covered(&cp) && on_hub.class_covered(&ce) && !on_hub.class_covered(&cm));
+    let pupil_of = |dir: &preau_appliance::school::directory::Directory, c: &ClassId| {
+        dir.pupils_of(c).into_iter().next().unwrap().clone()
+    };
+    assert!(!on_hub.on_the_ent(&pupil_of(&on_hub, &cm)));
+    assert!(on_hub.on_the_ent(&pupil_of(&on_hub, &cp)));
+
+    // At school after its syncs (the first renews its certificate with the commune, the
+    // second brings the commune's documents): the same, offline from then on.
+    for _ in 0..2 {
+        assert!(run_now(&school.state).await.ok);
+    }
+    let at_school = school.directory();
+    assert!(at_school.class_covered(&ce) && !at_school.class_covered(&cm), "{:?}", at_school.coverage);
+    let cm_pupil = pupil_of(&at_school, &cm);
+    let refusal = preau_appliance::school::accounts::on_the_ent(&at_school, &cm_pupil).unwrap_err();
+    assert_eq!(refusal.message_id(), "login-class-closed");
+    let mut director = school.browser();
+    director.login("claire.martin", preau_appliance::school::demo::DEMO_PASSWORD).await.assert_ok();
+    let home = director.get("/").await;
+    assert!(home.contains("Classes que la convention ENT ne couvre pas (encore) : CM1"), "{}", home.body);
+
+    // Another convention cannot cover CE1-CE2 over the same days.
+    let other = rectorat
+        .post(
+            &format!("{commune}/conventions"),
+            &[("title", "Avenant"), ("starts_on", &starts), ("ends_on", &ends), ("school", DEMO_UAI)],
+        )
+        .await
+        .location
+        .unwrap();
+    rectorat.post(&format!("{other}/sign"), &[("day", &day(-1))]).await.assert_redirect(&other);
+    let before = common::read_models(&hub);
+    let page = post(&mut rectorat, format!("{other}/schools"), school_form("activate", vec![ce.to_string()])).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("déjà couverte par une autre convention"), "{}", page.body);
+    assert_eq!(common::read_models(&hub), before);
+
+    // Contributions: CP and CE1-CE2's pupils today, at 1,50 €; a negative rate refused.
+    let pupils = at_school.pupils_of(&cp).len() + at_school.pupils_of(&ce).len();
+    let year = preau_appliance::academy::contributions::year_of(&day(0));
+    refused(&hub, &mut rectorat, "/console/rates", &[("year", &year), ("rate", "-1,50")], "montant positif").await;
+    let page = rectorat.get(&format!("/console/contributions?year={year}&day={}", day(0))).await;
+    page.assert_ok();
+    let amount = preau_appliance::academy::contributions::euros(150 * pupils as i64);
+    assert!(
+        page.contains(&format!("<td>{pupils}</td>")) && page.contains(&amount),
+        "{pupils} pupils, {amount}: {}",
+        page.body
+    );
+    let csv = rectorat.get(&format!("/console/contributions.csv?year={year}&day={}", day(0))).await;
+    assert!(
+        csv.body.contains(&format!(
+            "{INSEE};Saint-Aubin-des-Prés;{DEMO_UAI};École élémentaire Les Tilleuls;{pupils};1.50;"
+        )),
+        "{}",
+        csv.body
+    );
+    rectorat.post("/console/rates", &[("year", &year), ("rate", "2")]).await.assert_redirect("/console");
+    let statement = rectorat.get(&format!("{commune}/statement?year={year}&day={}", day(0))).await;
+    assert!(
+        statement.contains(&preau_appliance::academy::contributions::euros(200 * pupils as i64)),
+        "{}",
+        statement.body
+    );
+
+    // The convention ends yesterday: at school after a sync, its classes close, and the
+    // director reads why; nothing was deleted.
+    let homework_before = common::read_models(&school)["homework_entry"].len();
+    rectorat.post(&format!("{convention}/end"), &[("day", &day(-1))]).await.assert_redirect(&convention);
+    assert!(run_now(&school.state).await.ok);
+    let at_school = school.directory();
+    assert!(!at_school.class_covered(&cp) && !at_school.class_covered(&ce));
+    let home = director.get("/").await;
+    assert!(home.contains("Convention ENT 2026-2029") && home.contains("a pris fin le"), "{}", home.body);
+    assert_eq!(common::read_models(&school)["homework_entry"].len(), homework_before);
+
+    // Every action is in the audit, with who did it.
+    let audit = rectorat.get("/console/audit").await;
+    for action in [
+        "commune créée",
+        "école ajoutée à la commune",
+        "convention signée",
+        "école activée",
+        "fin de convention",
+        "tarif fixé",
+    ] {
+        assert!(audit.contains(action), "{action} not in the audit: {}", audit.body);
+    }
+    assert!(audit.contains("Claire Fabre"));
+    assert!(admin.get("/console/audit").await.contains("compte créé"));
+}
+
+/// Who asks, in the console matrix's flags: the hub's administrator, the rectorat, the
+/// DANE, an inspector, the demo commune's administrator and agent, another commune's
+/// administrator, and a school's director signed in on the hub (no console account).
+const CONSOLE_LETTERS: [char; 8] = ['H', 'R', 'D', 'I', 'C', 'c', 'o', 'x'];
+
+/// One console route, a request, and who gets past authorization.
+struct ConsoleRow {
+    method: &'static str,
+    route: &'static str,
+    path: &'static str,
+    fields: &'static [(&'static str, &'static str)],
+    allowed: &'static str,
+}
+
+const fn crow(method: &'static str, route: &'static str, path: &'static str, allowed: &'static str) -> ConsoleRow {
+    ConsoleRow { method, route, path, fields: &[], allowed }
+}
+
+const fn cform(
+    method: &'static str,
+    route: &'static str,
+    path: &'static str,
+    fields: &'static [(&'static str, &'static str)],
+    allowed: &'static str,
+) -> ConsoleRow {
+    ConsoleRow { method, route, path, fields, allowed }
+}
+
+/// Every console route. `{insee}` is the demo school's commune, `{other}` another; `{id}`
+/// a signed convention of `{insee}`; `{account}` an agent of `{insee}`. Writes carry input
+/// the console refuses (a bad date, an unknown class) so that every profile's try changes
+/// nothing whether or not it gets through; getting through means past authorization.
+const CONSOLE: &[ConsoleRow] = &[
+    crow("GET", "/console", "/console", "HRDICcox"),
+    cform(
+        "POST",
+        "/console/login",
+        "/console/login",
+        &[("login", "{agent_login}"), ("password", PASSWORD)],
+        "HRDICcox",
+    ),
+    crow("GET", "/console/password", "/console/password", ".RDICco."),
+    cform(
+        "POST",
+        "/console/password",
+        "/console/password",
+        &[("current", "x"), ("new", "y"), ("confirm", "z")],
+        ".RDICco.",
+    ),
+    cform("POST", "/console/communes", "/console/communes", &[("insee", "99999"), ("name", "X")], ".RD....."),
+    crow("GET", "/console/communes/{insee}", "/console/communes/{insee}", ".RDICc.."),
+    cform("POST", "/console/communes/{insee}", "/console/communes/{insee}", &[("name", "")], ".RD....."),
+    cform(
+        "POST",
+        "/console/communes/{insee}/schools",
+        "/console/communes/{insee}/schools",
+        &[("uai", "0340039A")],
+        ".RD.....",
+    ),
+    cform(
+        "POST",
+        "/console/communes/{insee}/conventions",
+        "/console/communes/{insee}/conventions",
+        &[("title", "T"), ("starts_on", "2026-13-01"), ("ends_on", "2027-01-01")],
+        ".R......",
+    ),
+    crow("GET", "/console/communes/{insee}/conventions/{id}", "/console/communes/{insee}/conventions/{id}", ".RDICc.."),
+    cform(
+        "POST",
+        "/console/communes/{insee}/conventions/{id}/sign",
+        "/console/communes/{insee}/conventions/{id}/sign",
+        &[("day", "x")],
+        ".R......",
+    ),
+    cform(
+        "POST",
+        "/console/communes/{insee}/conventions/{id}/end",
+        "/console/communes/{insee}/conventions/{id}/end",
+        &[("day", "x")],
+        ".R......",
+    ),
+    cform(
+        "POST",
+        "/console/communes/{insee}/conventions/{id}/schools",
+        "/console/communes/{insee}/conventions/{id}/schools",
+        &[("action", "cover"), ("uai", "0990001X"), ("class", "not-a-class")],
+        ".RD.....",
+    ),
+    crow("GET", "/console/communes/{insee}/statement", "/console/communes/{insee}/statement", ".R..Cc.."),
+    crow("GET", "/console/accounts", "/console/accounts", "HRD.C.o."),
+    cform(
+        "POST",
+        "/console/accounts",
+        "/console/accounts",
+        &[("name", ""), ("role", "commune_agent"), ("commune", "{insee}")],
+        "HRD.C...",
+    ),
+    cform(
+        "POST",
+        "/console/accounts/{id}/disable",
+        "/console/accounts/{account}/disable",
+        &[("enable", "on")],
+        "HRD.C...",
+    ),
+    crow("GET", "/console/contributions", "/console/contributions", ".R......"),
+    crow("GET", "/console/contributions.csv", "/console/contributions.csv?day=1999-01-01", ".R......"),
+    cform("POST", "/console/rates", "/console/rates", &[("year", "2026-2027"), ("rate", "-1")], ".R......"),
+    crow("GET", "/console/audit", "/console/audit", "HR......"),
+    // Of an account no profile signs in with: a reset makes its holder change her password first.
+    cform("POST", "/console/accounts/{id}/reset", "/console/accounts/{second_agent}/reset", &[], "HRD.C..."),
+];
+
+#[tokio::test]
+async fn every_console_route_has_a_row_and_each_console_profile_gets_exactly_it() {
+    // 1. Complete: every console route of the hub has a row.
+    let served: std::collections::BTreeSet<(String, String)> =
+        preau_appliance::app::routes(preau_appliance::platform::config::Role::Hub)
+            .served()
+            .iter()
+            .filter(|(_, p)| p.starts_with("/console"))
+            .map(|(m, p)| (m.to_string(), p.clone()))
+            .collect();
+    let listed: std::collections::BTreeSet<(String, String)> =
+        CONSOLE.iter().map(|r| (r.method.to_owned(), r.route.to_owned())).collect();
+    assert_eq!(served, listed, "the console's matrix and its routes differ");
+    for row in CONSOLE {
+        assert!(
+            row.allowed.len() == 8 && row.allowed.chars().zip(CONSOLE_LETTERS).all(|(c, l)| c == '.' || c == l),
+            "{} {}: flags {:?}",
+            row.method,
+            row.route,
+            row.allowed
+        );
+    }
+
+    // 2. A hub holding the demo school in a commune under a signed convention, and a
+    // console account of each role.
+    let school = TestServer::demo().await;
+    let hub = common::hub_holding(&school).await;
+    let mut admin = hub_admin(&hub).await;
+    let mut rectorat = account(&hub, &mut admin, "Claire Fabre", "rectorat", "").await;
+    rectorat.post("/console/communes", &[("insee", INSEE), ("name", "Saint-Aubin-des-Prés")]).await;
+    rectorat.post("/console/communes", &[("insee", "35001"), ("name", "Autre-Commune")]).await;
+    rectorat.post(&format!("/console/communes/{INSEE}/schools"), &[("uai", DEMO_UAI)]).await;
+    let convention = rectorat
+        .post(
+            &format!("/console/communes/{INSEE}/conventions"),
+            &[("title", "Convention"), ("starts_on", &day(-10)), ("ends_on", &day(300)), ("school", DEMO_UAI)],
+        )
+        .await
+        .location
+        .unwrap();
+    rectorat.post(&format!("{convention}/sign"), &[("day", &day(-5))]).await.assert_redirect(&convention);
+    let id = convention.rsplit('/').next().unwrap().to_owned();
+    let mut ids = std::collections::BTreeMap::from([
+        ("insee", INSEE.to_owned()),
+        ("other", "35001".to_owned()),
+        ("id", id),
+        ("nobody", UserId::random().to_string()),
+    ]);
+    let mut accounts_by_role = std::collections::BTreeMap::new();
+    for (letter, name, role, commune) in [
+        ('D', "Denis Dane", "dane", ""),
+        ('I', "Inès Inspection", "ien", ""),
+        ('C', "Carole Commune", "commune_admin", INSEE),
+        ('c', "Cyril Agent", "commune_agent", INSEE),
+        ('o', "Odile Ailleurs", "commune_admin", "35001"),
+        ('-', "Victor Second", "commune_agent", INSEE),
+    ] {
+        // The hub's administrator makes the académie's staff; the rectorat, communes' first.
+        let by = if commune.is_empty() { &mut admin } else { &mut rectorat };
+        account(&hub, by, name, role, commune).await;
+        let staff = preau_appliance::academy::staff(&hub.state).unwrap();
+        let (id, _) = staff.accounts.iter().find(|(_, a)| a.name == name).unwrap();
+        accounts_by_role.insert(letter, id.clone());
+    }
+    ids.insert("account", accounts_by_role[&'c'].clone());
+    ids.insert("second_agent", accounts_by_role[&'-'].clone());
+    ids.insert(
+        "agent_login",
+        preau_appliance::academy::staff(&hub.state).unwrap().accounts[&accounts_by_role[&'c']].login.clone(),
+    );
+    let staff = preau_appliance::academy::staff(&hub.state).unwrap();
+    accounts_by_role.insert('R', staff.accounts.iter().find(|(_, a)| a.role == "rectorat").unwrap().0.clone());
+    let fill = |text: &str| ids.iter().fold(text.to_owned(), |t, (k, v)| t.replace(&format!("{{{k}}}"), v));
+
+    // 3. Each row, by each profile, in a fresh session: through or refused as its flags say,
+    // and a refused write changes nothing.
+    let director = {
+        let dir = hub.state.within(&preau_sync::Uai::parse(DEMO_UAI).unwrap()).unwrap().directory();
+        dir.people.values().find(|m| m.profile == Profile::Director).unwrap().clone()
+    };
+    let mut failures = Vec::new();
+    for row in CONSOLE {
+        for (i, letter) in CONSOLE_LETTERS.into_iter().enumerate() {
+            let session = match letter {
+                'H' => SignedIn::new(
+                    None,
+                    UserId::parse("0000000000000000").unwrap(),
+                    Profile::AcademyAdmin,
+                    "Admin".into(),
+                    false,
+                ),
+                'x' => {
+                    let school = hub.state.within(&preau_sync::Uai::parse(DEMO_UAI).unwrap()).unwrap();
+                    SignedIn::of(&school.directory(), &director, false)
+                }
+                l => accounts::session_for(&hub.state, &accounts_by_role[&l]).unwrap(),
+            };
+            let sid = hub.state.sessions.start(session);
+            let mut b = Browser::with_cookie(&hub.base, &format!("preau_sid={sid}"));
+            b.csrf = hub.state.sessions.csrf_for(&sid);
+            let before = common::read_models(&hub);
+            let path = fill(row.path);
+            let page = if row.method == "GET" {
+                b.get(&path).await
+            } else {
+                let fields: Vec<(String, String)> =
+                    row.fields.iter().map(|(k, v)| ((*k).to_owned(), fill(v))).collect();
+                let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                b.post(&path, &refs).await
+            };
+            let refused =
+                matches!(page.status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND)
+                    || (page.status.is_redirection()
+                        && page.location.as_deref() == Some("/console")
+                        && row.method == "GET"
+                        && row.route != "/console");
+            let want = row.allowed.chars().nth(i) != Some('.');
+            if refused == want {
+                failures.push(format!(
+                    "{} {} as {letter}: {} (want {})",
+                    row.method,
+                    row.route,
+                    page.status,
+                    if want { "through" } else { "refused" }
+                ));
+            }
+            if refused && common::read_models(&hub) != before {
+                failures.push(format!("{} {} as {letter}: refused, yet changed something", row.method, row.route));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} console authorization failures:\n{}", failures.len(), failures.join("\n"));
+}

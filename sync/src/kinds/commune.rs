@@ -1,0 +1,90 @@
+//! A commune (partition `commune/{insee}`, key `commune`): its name and contacts, the
+//! schools it runs (by UAI), and its portal page for families. Held by the hub and by the
+//! commune's schools, whose appliances show it offline too.
+
+use std::collections::BTreeMap;
+
+use autosurgeon::{Hydrate, Reconcile};
+
+use super::{DocKind, Kind, ProjectionContext, Row, Table, TableDef};
+
+/// The key of a commune's document.
+pub const COMMUNE_KEY: &str = "commune";
+
+/// A commune.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate)]
+pub struct Commune {
+    /// « Saint-Martin-de-Londres ».
+    pub name: String,
+    /// Who to reach at the mairie, as the académie or the commune wrote it (lines).
+    pub contacts: String,
+    /// Its public schools, by UAI.
+    pub schools: BTreeMap<String, CommuneSchool>,
+    /// The portal page for families.
+    pub portal: Portal,
+}
+
+/// A school of the commune.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate)]
+pub struct CommuneSchool {
+    /// Its name, as the académie knows it.
+    pub name: String,
+}
+
+/// What the commune tells families on its portal page.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate)]
+pub struct Portal {
+    /// A few paragraphs.
+    pub presentation: String,
+    /// The périscolaire: hours, registration, documents to bring.
+    pub periscolaire: String,
+    /// Shown without login (else to the families of its schools only).
+    pub public: bool,
+}
+
+/// `commune`: one row per commune.
+pub(crate) const COMMUNE: TableDef =
+    TableDef::new("commune", &["doc_id", "insee", "name", "contacts", "presentation", "periscolaire", "public"]);
+
+/// `commune_school`: one row per school of a commune.
+pub(crate) const COMMUNE_SCHOOL: TableDef = TableDef::new("commune_school", &["doc_id", "uai", "insee", "name"]);
+
+/// The INSEE code of a commune's partition (its documents' rows carry it).
+pub(crate) fn insee_of(ctx: &ProjectionContext<'_>) -> String {
+    match ctx.partition {
+        crate::ids::Partition::Commune(insee) => insee.to_string(),
+        _ => String::new(),
+    }
+}
+
+impl DocKind for Commune {
+    const KIND: Kind = Kind::Commune;
+    type State = Commune;
+
+    fn project(ctx: &ProjectionContext<'_>, state: &Self, out: &mut Vec<Row>) {
+        let insee = insee_of(ctx);
+        out.push(Row::new(
+            Table::Commune,
+            vec![
+                ctx.id.to_string().into(),
+                insee.as_str().into(),
+                state.name.as_str().into(),
+                state.contacts.as_str().into(),
+                state.portal.presentation.as_str().into(),
+                state.portal.periscolaire.as_str().into(),
+                i64::from(state.portal.public).into(),
+            ],
+        ));
+        for (uai, school) in &state.schools {
+            out.push(Row::new(
+                Table::CommuneSchool,
+                vec![
+                    ctx.id.to_string().into(),
+                    uai.as_str().into(),
+                    insee.as_str().into(),
+                    school.name.as_str().into(),
+                ],
+            ));
+        }
+    }
+}
