@@ -56,7 +56,16 @@ pub fn routes(role: Role) -> Routes {
         Role::Device => base.merge(replication::device::routes()),
         Role::School => base,
     };
-    served(role).iter().fold(base, |routes, s| routes.merge((s.pages)())).merge(replication::endpoints::routes())
+    // Each service's pages count their visits (`web::usage`), under the service's name.
+    served(role)
+        .iter()
+        .fold(base, |routes, s| {
+            let name = s.name;
+            let counted =
+                middleware::from_fn(move |request: Request, next: Next| web::usage::visits(name, request, next));
+            routes.merge((s.pages)().layer(counted))
+        })
+        .merge(replication::endpoints::routes())
 }
 
 /// The JSON API of the services a server of this role serves, and its OpenAPI document.
@@ -137,6 +146,7 @@ pub fn state(config: Config, db: Db, session_key: [u8; 32]) -> Result<AppState, 
     parts.insert(Services(served(config.role)));
     parts.insert(PageNote(replication::status::footer_note));
     parts.insert(web::SchoollessSession(academy::accounts::session_alive));
+    parts.insert(web::BeforeSync(academy::usage::before_sync));
     for service in SERVICES {
         (service.parts)(&mut parts);
     }
@@ -232,8 +242,12 @@ pub async fn run_on(
     if state.try_part::<notify::Notifier>().is_some() {
         tokio::spawn(notify::run(state.clone()));
     }
+    tokio::spawn(academy::usage::run(state.clone()));
     let served = serve(listener, state.clone(), shutdown).await;
     state.stop_discovery();
+    if let Err(e) = academy::usage::flush(&state).await {
+        tracing::error!(error = %e, "writing the usage counts at stop");
+    }
     served?;
     tracing::info!("stopped");
     Ok(())

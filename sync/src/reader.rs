@@ -118,6 +118,12 @@ impl Reader {
             .collect())
     }
 
+    /// The documents of `scope` that `peer` is not known to hold as they are here: how many,
+    /// and their stored bytes (what a school's server has yet to receive from the hub).
+    pub fn pending_for(&self, peer: ReplicaId, scope: &Scope) -> Result<(u64, u64)> {
+        self.storage.read(|tx| tx.pending_for(peer, scope))
+    }
+
     /// Documents none of `peers` is known to hold as they are here (the sync status: a
     /// teacher's computer counts what neither her school nor the hub holds yet).
     pub fn unsent_documents(&self, peers: &[ReplicaId]) -> Result<u64> {

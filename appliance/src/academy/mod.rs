@@ -14,8 +14,11 @@ pub mod audit;
 mod communes;
 pub mod contributions;
 mod conventions;
+pub mod freshness;
 mod pages;
 pub mod rule;
+pub mod statistics;
+pub mod usage;
 
 use std::sync::Arc;
 

@@ -2,6 +2,8 @@
 //! refusal shows the same page again with its French reason and the refusal's status,
 //! having changed nothing.
 
+use std::collections::BTreeMap;
+
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Query};
@@ -15,6 +17,7 @@ use super::accounts::{self, Handover, NewAccount};
 use super::communes::{self, CommuneForm};
 use super::contributions::{self, Statement, euros};
 use super::conventions::{self, ConventionForm};
+use super::statistics::{self, Filter, follows_usage, is_connection, sum_by};
 use super::{
     Role, activates_schools, console, manages_account, manages_communes, manages_conventions, reads_audit,
     reads_commune, require,
@@ -49,6 +52,9 @@ pub(super) fn routes() -> Routes {
         .get("/console/contributions.csv", contributions_csv)
         .post("/console/rates", rate_form)
         .get("/console/audit", audit_page)
+        .get("/console/sync", sync_page)
+        .get("/console/usage", usage_page)
+        .get("/console/usage.csv", usage_csv)
         .layer(axum::middleware::from_fn(sign_in_here))
 }
 
@@ -117,6 +123,8 @@ struct HomePage {
     accounts: bool,
     contributions: bool,
     audit: bool,
+    usage: bool,
+    sync: bool,
     rates: Vec<(String, String)>,
     year: String,
     error: Option<String>,
@@ -133,6 +141,8 @@ fn home_view(state: &AppState, ctx: &Ctx, outcome: Outcome) -> Result<Response, 
             accounts: false,
             contributions: false,
             audit: false,
+            usage: false,
+            sync: false,
             rates: Vec::new(),
             year: String::new(),
             error: outcome.error,
@@ -152,6 +162,8 @@ fn home_view(state: &AppState, ctx: &Ctx, outcome: Outcome) -> Result<Response, 
         accounts: Role::ACCOUNTS.iter().any(|r| manages_account(&by, *r, by.commune.as_ref())),
         contributions: manages_conventions(&by),
         audit: reads_audit(&by),
+        usage: follows_usage(&by),
+        sync: super::freshness::follows_sync(&by),
         rates: settings.rates.iter().map(|(y, c)| (y.clone(), euros(*c))).collect(),
         year: contributions::year_of(&crate::platform::clock::today()),
         error: outcome.error,
@@ -807,4 +819,200 @@ async fn audit_page(state: AppState, ctx: Ctx) -> Result<Response, AppError> {
         })
         .collect();
     render_status(&AuditPage { c: Chrome::new(&ctx), rows }, StatusCode::OK)
+}
+
+// ---- Usage ----
+
+#[derive(Deserialize, Default)]
+struct UsageQuery {
+    from: Option<String>,
+    to: Option<String>,
+    commune: Option<String>,
+    school: Option<String>,
+}
+
+impl UsageQuery {
+    fn filter(&self) -> Result<Filter, AppError> {
+        Filter::parse(self.from.as_deref(), self.to.as_deref(), self.commune.as_deref(), self.school.as_deref())
+    }
+}
+
+/// The profiles the statistics show, in their order.
+const PROFILES: [&str; 5] = ["pupil", "parent", "teacher", "director", "staff"];
+
+#[derive(Template)]
+#[template(path = "academy/usage.html")]
+struct UsagePage {
+    c: Chrome,
+    filter: Filter,
+    query: String,
+    /// Commune or school, name, chosen in the filter.
+    communes: Vec<(String, String, bool)>,
+    schools: Vec<(String, String, bool)>,
+    profiles: Vec<String>,
+    chart: String,
+    /// Day, then connections per profile, then their total.
+    days: Vec<(String, Vec<i64>, i64)>,
+    /// Month, connections, visits, accounts active.
+    months: Vec<(String, i64, i64, i64)>,
+    /// Service, visits.
+    services: Vec<(String, i64)>,
+    /// Commune, school, UAI, connections, visits.
+    by_school: Vec<(String, String, String, i64, i64)>,
+    error: Option<String>,
+}
+
+async fn usage_page(state: AppState, ctx: Ctx, Query(q): Query<UsageQuery>) -> Result<Response, AppError> {
+    let by = console(&state, &ctx)?;
+    require(follows_usage(&by), "usage")?;
+    let l = &ctx.locale;
+    let (filter, error) = match q.filter() {
+        Ok(f) => (f, None),
+        Err(e) => (Filter::parse(None, None, None, None)?, Some(l.t(e.message_id()))),
+    };
+    let counts = statistics::counts(&state, &by, &filter)?;
+    let every_day: Vec<String> = {
+        let (mut d, last) =
+            (crate::platform::text::date(&filter.from, "")?, crate::platform::text::date(&filter.to, "")?);
+        let mut out = Vec::new();
+        while d <= last {
+            out.push(crate::platform::text::iso(d));
+            let Some(next) = d.next_day() else { break };
+            d = next;
+        }
+        out
+    };
+    let per_day = sum_by(&counts.rows, |r| is_connection(&r.3).then(|| (r.1.clone(), r.2.clone())));
+    let days: Vec<(String, Vec<i64>, i64)> = every_day
+        .iter()
+        .map(|day| {
+            let n: Vec<i64> =
+                PROFILES.iter().map(|p| per_day.get(&(day.clone(), (*p).to_owned())).copied().unwrap_or(0)).collect();
+            let total = n.iter().sum();
+            (day.clone(), n, total)
+        })
+        .collect();
+    let chart = statistics::bar_chart(
+        &l.ta("usage-chart-title", &[("from", &filter.from), ("to", &filter.to)]),
+        &days.iter().map(|(d, _, t)| (d.clone(), *t)).collect::<Vec<_>>(),
+    );
+    let connections = sum_by(&counts.rows, |r| is_connection(&r.3).then(|| r.1[..7].to_owned()));
+    let visits = sum_by(&counts.rows, |r| (!is_connection(&r.3)).then(|| r.1[..7].to_owned()));
+    let mut active: BTreeMap<String, i64> = BTreeMap::new();
+    for (_, month, _, n) in &counts.active {
+        *active.entry(month.clone()).or_insert(0) += n;
+    }
+    let mut month_keys: Vec<String> = connections.keys().chain(visits.keys()).chain(active.keys()).cloned().collect();
+    month_keys.sort();
+    month_keys.dedup();
+    let months = month_keys
+        .into_iter()
+        .map(|m| {
+            let (c, v, a) = (connections.get(&m).copied(), visits.get(&m).copied(), active.get(&m).copied());
+            (m, c.unwrap_or(0), v.unwrap_or(0), a.unwrap_or(0))
+        })
+        .collect();
+    let services = sum_by(&counts.rows, |r| (!is_connection(&r.3)).then(|| r.3.clone()))
+        .into_iter()
+        .map(|(s, n)| (service_label(l, &s), n))
+        .collect();
+    let school_connections = sum_by(&counts.rows, |r| is_connection(&r.3).then(|| r.0.clone()));
+    let school_visits = sum_by(&counts.rows, |r| (!is_connection(&r.3)).then(|| r.0.clone()));
+    let by_school = counts
+        .schools
+        .iter()
+        .map(|(uai, name, _, commune)| {
+            let key = uai.to_string();
+            let (c, v) = (school_connections.get(&key).copied(), school_visits.get(&key).copied());
+            (commune.clone(), name.clone(), key, c.unwrap_or(0), v.unwrap_or(0))
+        })
+        .collect();
+    let followed = statistics::schools_followed(&state, &by)?;
+    let mut communes: Vec<(String, String, bool)> =
+        followed.iter().map(|s| (s.2.to_string(), s.3.clone(), filter.commune.as_ref() == Some(&s.2))).collect();
+    communes.dedup();
+    let schools =
+        followed.iter().map(|s| (s.0.to_string(), s.1.clone(), filter.school.as_ref() == Some(&s.0))).collect();
+    let page = UsagePage {
+        c: Chrome::new(&ctx),
+        query: serde_urlencoded::to_string([
+            ("from", filter.from.as_str()),
+            ("to", filter.to.as_str()),
+            ("commune", filter.commune.as_ref().map_or("", |c| c.as_str())),
+            ("school", filter.school.as_ref().map_or("", |s| s.as_str())),
+        ])
+        .unwrap_or_default(),
+        filter,
+        communes,
+        schools,
+        profiles: PROFILES.iter().map(|p| l.t(&format!("usage-profile-{p}"))).collect(),
+        chart,
+        days,
+        months,
+        services,
+        by_school,
+        error,
+    };
+    render_status(&page, StatusCode::OK)
+}
+
+/// A service's name in the statistics (its own when the locales have none).
+fn service_label(l: &crate::platform::i18n::Locale, service: &str) -> String {
+    let id = format!("usage-service-{service}");
+    let label = l.t(&id);
+    if label == id { service.to_owned() } else { label }
+}
+
+async fn usage_csv(state: AppState, ctx: Ctx, Query(q): Query<UsageQuery>) -> Result<Response, AppError> {
+    let by = console(&state, &ctx)?;
+    require(follows_usage(&by), "usage")?;
+    let filter = q.filter()?;
+    let bytes = statistics::csv(&statistics::counts(&state, &by, &filter)?)?;
+    let disposition = format!("attachment; filename=\"usage-{}-{}.csv\"", filter.from, filter.to);
+    Ok((
+        [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)],
+        bytes,
+    )
+        .into_response())
+}
+
+// ---- The schools' sync ----
+
+/// One school's line.
+struct SyncRow {
+    label: String,
+    synced: String,
+    pending: String,
+    certified: String,
+    late: bool,
+}
+
+#[derive(Template)]
+#[template(path = "academy/sync.html")]
+struct SyncPage {
+    c: Chrome,
+    rows: Vec<SyncRow>,
+    late: usize,
+}
+
+async fn sync_page(state: AppState, ctx: Ctx) -> Result<Response, AppError> {
+    let by = console(&state, &ctx)?;
+    require(super::freshness::follows_sync(&by), "sync")?;
+    let l = &ctx.locale;
+    let never = l.t("console-never");
+    let rows: Vec<SyncRow> = super::freshness::schools(&state)?
+        .into_iter()
+        .map(|f| SyncRow {
+            label: format!("{} ({})", f.name, f.uai),
+            synced: f.synced_at.map_or_else(|| never.clone(), |at| l.date_time(at)),
+            pending: l.ta(
+                "console-pending",
+                &[("docs", &f.pending.0.to_string()), ("kib", &f.pending.1.div_ceil(1024).to_string())],
+            ),
+            certified: f.certified_until.map_or_else(|| never.clone(), crate::platform::clock::date_of_ms),
+            late: f.late,
+        })
+        .collect();
+    let late = rows.iter().filter(|r| r.late).count();
+    render_status(&SyncPage { c: Chrome::new(&ctx), rows, late }, StatusCode::OK)
 }

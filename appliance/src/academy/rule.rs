@@ -6,7 +6,7 @@
 
 use preau_sync::kinds::academy::StaffAccount;
 use preau_sync::kinds::convention::STATUSES;
-use preau_sync::kinds::{AcademySettings, AcademyStaff, Commune, Convention};
+use preau_sync::kinds::{AcademySettings, AcademyStaff, Commune, Convention, UsageMonth};
 use preau_sync::{Insee, Partition, Uai};
 
 use super::Role;
@@ -20,6 +20,7 @@ pub const RULES: &[KindRule] = &[
     kind_rule!(AcademySettings, settings),
     kind_rule!(Commune, commune),
     kind_rule!(Convention, convention),
+    kind_rule!(UsageMonth, super::usage::rule),
 ];
 
 fn at(partition: &Partition, expected: &Partition) -> Result<(), String> {

@@ -358,6 +358,7 @@ fn renew(
     let Some(subject) = Subject::parse(&enrolled.subject) else { return Ok(None) };
     let cert =
         enrollment::certify(identity, leaf.subject, leaf.subject_key, &subject, enrollment::scope_of(&subject, dir));
+    state.part::<Replication>().links.certified(leaf.subject, cert.grant.not_after as i64)?;
     let mut renewed = chain.clone();
     renewed.0[0] = cert;
     // Our own certificate may have been renewed since: present the current one.
@@ -580,6 +581,7 @@ async fn reply(
         let _ = tokio::fs::remove_file(path).await;
     }
     drop(s);
+    links.synced(peer)?;
     after_merge(&state).await;
     Ok(signed_answer(&state, &signed.nonce, StatusCode::OK, ack))
 }

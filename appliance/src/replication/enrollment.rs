@@ -195,6 +195,7 @@ pub async fn enroll(
     let identity = state.part::<Replication>().identity.clone();
     let scope = scope_of(&subject, &state.directory());
     let leaf = certify(&identity, req.replica, public_key, &subject, scope);
+    links.certified(req.replica, leaf.grant.not_after as i64)?;
     let chain = chain_for(leaf, links.hub().as_ref());
     tracing::info!(replica = %req.replica, %label, "replica enrolled");
     Ok(Json(EnrollResponse {

@@ -114,6 +114,9 @@ pub fn replica_of(state: &AppState) -> Replica {
 
 /// Runs one sync now and records it (the scheduler, and `preau sync now` without a server).
 pub async fn run_now(state: &AppState) -> Run {
+    if let Some(before) = state.try_part::<crate::web::BeforeSync>() {
+        (before.0)(state).await;
+    }
     let runner = state.part::<Replication>().runner.clone();
     runner.started.fetch_add(1, Ordering::SeqCst);
     runner.set(Some(Progress { phase: "connect", done: 0, total: 0 }));

@@ -582,7 +582,7 @@ async fn hub_login(state: AppState, ctx: Ctx, CsrfForm(form): CsrfForm<LoginForm
     state.limits.succeeded(&[&key], &[]);
     // The hub has one administrator account; its id only names its sessions.
     let admin_id = UserId::parse("0000000000000000")?;
-    let sid = state.sessions.start(SignedIn::new(
+    let sid = state.start_session(SignedIn::new(
         None,
         admin_id,
         Profile::AcademyAdmin,

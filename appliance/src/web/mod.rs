@@ -11,6 +11,7 @@ pub mod schools;
 pub mod service;
 pub mod session;
 pub mod upload;
+pub mod usage;
 pub mod window;
 
 use std::net::SocketAddr;
@@ -75,6 +76,8 @@ pub struct Shared {
     pub kept: kept::KeptPages,
     /// Failed-login counters.
     pub limits: RateLimits,
+    /// Audience measurement: what was counted and not yet written.
+    pub usage: usage::Usage,
     /// The address the server listens on, once bound.
     bound: std::sync::OnceLock<SocketAddr>,
     /// The mDNS advertisement, when discovery is on.
@@ -106,6 +109,9 @@ impl Parts {
 /// whichever part knows it.
 pub struct PageNote(pub fn(&AppState, Locale) -> Option<String>);
 
+/// What runs before each sync, so that it carries it (the usage counts).
+pub struct BeforeSync(pub for<'a> fn(&'a AppState) -> service::HookFuture<'a>);
+
 /// Whether a session of no school still holds, on the hub: the console's accounts, which
 /// the part that keeps them checks (a missing check holds none).
 pub struct SchoollessSession(pub fn(&AppState, &SignedIn) -> bool);
@@ -129,12 +135,20 @@ impl AppState {
             sessions,
             kept: kept::KeptPages::default(),
             limits: RateLimits::default(),
+            usage: usage::Usage::default(),
             bound: std::sync::OnceLock::new(),
             discovery: std::sync::Mutex::default(),
             files,
             parts,
         });
         Ok(Self { shared, school: Arc::new(schools::School::own(directory)) })
+    }
+
+    /// Opens a session for someone who proved who they are (or whom the desktop app's
+    /// window is), counting it as a connection to their school; returns its sid.
+    pub fn start_session(&self, session: SignedIn) -> String {
+        self.usage.connection(&session);
+        self.sessions.start(session)
     }
 
     /// The state within school `uai`, on the hub (`NotFound` when it holds no such school);

@@ -13,6 +13,9 @@ use crate::platform::i18n::Locale;
 use crate::school::directory::{Class, Directory, Member, UserId};
 use crate::school::rule::KindRule;
 
+/// What a hook of the composition root returns (`web::BeforeSync`).
+pub type HookFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+
 /// A boxed future borrowing from the home page being built.
 pub type HomeFuture<'a> = Pin<Box<dyn Future<Output = Result<HomePart, AppError>> + Send + 'a>>;
 

@@ -382,12 +382,12 @@ pub async fn layer(state: AppState, mut request: Request, next: Next) -> Respons
                 None => addressed.or_else(|| chosen_school(&cookies)),
             };
             let within = school.and_then(|uai| state.within(&uai).ok());
-            let state = within.unwrap_or(state);
-            request.extensions_mut().insert(state.clone());
-            state
+            within.unwrap_or(state)
         }
         _ => state,
     };
+    // Handlers and the services' middleware (`usage::visits`) take the state from here.
+    request.extensions_mut().insert(state.clone());
     // A session lasts as long as what opened it: the account's credentials (a reset, a new
     // password, a revoked card or a disabled account ends it, here or, on the hub, once the
     // school synced), the person at the school, and for a parent a class open to families.
@@ -413,7 +413,7 @@ pub async fn layer(state: AppState, mut request: Request, next: Next) -> Respons
         && !bearer
         && let Some(owner) = request.extensions().get::<super::window::Owner>().and_then(|o| (o.0)(&state))
     {
-        sid = state.sessions.start(owner.clone());
+        sid = state.start_session(owner.clone());
         signed_in = Some(owner);
         fresh = true;
     }

@@ -421,6 +421,9 @@ const HUB_PAGES: &[Row] = &[
     row("GET", "/console/contributions.csv", "/console/contributions.csv", NOBODY),
     form("POST", "/console/rates", "/console/rates", &[("year", "2026-2027"), ("rate", "2")], NOBODY),
     row("GET", "/console/audit", "/console/audit", NOBODY),
+    row("GET", "/console/sync", "/console/sync", NOBODY),
+    row("GET", "/console/usage", "/console/usage", NOBODY),
+    row("GET", "/console/usage.csv", "/console/usage.csv", NOBODY),
 ];
 
 /// The JSON API (its OpenAPI document), the same way.

@@ -370,6 +370,9 @@ const CONSOLE: &[ConsoleRow] = &[
     crow("GET", "/console/contributions.csv", "/console/contributions.csv?day=1999-01-01", ".R......"),
     cform("POST", "/console/rates", "/console/rates", &[("year", "2026-2027"), ("rate", "-1")], ".R......"),
     crow("GET", "/console/audit", "/console/audit", "HR......"),
+    crow("GET", "/console/sync", "/console/sync", "HRDI...."),
+    crow("GET", "/console/usage", "/console/usage", ".RDICco."),
+    crow("GET", "/console/usage.csv", "/console/usage.csv", ".RDICco."),
     // Of an account no profile signs in with: a reset makes its holder change her password first.
     cform("POST", "/console/accounts/{id}/reset", "/console/accounts/{second_agent}/reset", &[], "HRD.C..."),
 ];
@@ -506,4 +509,104 @@ async fn every_console_route_has_a_row_and_each_console_profile_gets_exactly_it(
         }
     }
     assert!(failures.is_empty(), "{} console authorization failures:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[tokio::test]
+async fn a_day_of_logins_on_two_appliances_offline_reaches_the_console_with_their_evening_sync() {
+    // Two schools enrolled with the hub and synced once, in two communes; a third server
+    // enrolled that never synced.
+    let tilleuls = TestServer::demo().await;
+    let hub = common::hub_holding(&tilleuls).await;
+    let (lilas, _) = common::set_up_school().await;
+    preau_appliance::replication::enrollment::enrol(&lilas.state, &hub.base, &hub.school_code("0351234A"))
+        .await
+        .unwrap();
+    assert!(run_now(&lilas.state).await.ok);
+    let silent = TestServer::fresh().await;
+    preau_appliance::replication::enrollment::enrol(&silent.state, &hub.base, &hub.school_code("0340039H"))
+        .await
+        .unwrap();
+    let mut admin = hub_admin(&hub).await;
+    let mut rectorat = account(&hub, &mut admin, "Claire Fabre", "rectorat", "").await;
+    rectorat.post("/console/communes", &[("insee", INSEE), ("name", "Saint-Aubin-des-Prés")]).await;
+    rectorat.post("/console/communes", &[("insee", "35001"), ("name", "Autre-Commune")]).await;
+    rectorat
+        .post(&format!("/console/communes/{INSEE}/schools"), &[("uai", DEMO_UAI)])
+        .await
+        .assert_redirect(&format!("/console/communes/{INSEE}"));
+    rectorat
+        .post("/console/communes/35001/schools", &[("uai", "0351234A"), ("name", "École des Lilas")])
+        .await
+        .assert_redirect("/console/communes/35001");
+    let mut ien = account(&hub, &mut admin, "Inès Inspection", "ien", "").await;
+
+    // The day, with no link: two logins at Les Tilleuls (each opens its home page, the
+    // teacher her cahier de textes twice: one visit), one at Les Lilas; a parent at home,
+    // on the hub.
+    let mut director = tilleuls.browser();
+    director.login("claire.martin", preau_appliance::school::demo::DEMO_PASSWORD).await.assert_ok();
+    director.get("/").await.assert_ok();
+    let mut teacher = tilleuls.browser();
+    teacher.login("sophie.lebihan", preau_appliance::school::demo::DEMO_PASSWORD).await.assert_ok();
+    let ce = class(&tilleuls, "CE1-CE2");
+    for _ in 0..2 {
+        teacher.get(&format!("/classes/{ce}/homework")).await.assert_ok();
+    }
+    let mut anne = lilas.browser();
+    anne.login("anne.riou", "cartable-vert-2026").await.assert_ok();
+    let (parent, _) = crate::hub::ce_parent(&tilleuls);
+    crate::hub::activated_at_home(&hub, &tilleuls, &parent).await;
+    preau_appliance::academy::usage::flush(&hub.state).await.unwrap();
+
+    // Before the evening: the hub counted only its own (the parent's). The server that
+    // never synced is late, the others are not.
+    let sync = ien.get("/console/sync").await;
+    assert!(sync.contains("1 école(s) sans synchronisation depuis plus de trois jours"), "{}", sync.body);
+    assert!(sync.contains("École (0340039H) <strong>(en retard)</strong>"), "{}", sync.body);
+    assert!(sync.contains("<th scope=\"row\">École des Lilas (0351234A)</th>"), "{}", sync.body);
+    let today = day(0);
+    let row = |name: &str, uai: &str, connections: u32| {
+        format!("<th scope=\"row\">{name} ({uai})</th><td>{connections}</td>")
+    };
+    let page = ien.get(&format!("/console/usage?from={today}&to={today}")).await;
+    assert!(page.contains(&row("École élémentaire Les Tilleuls", DEMO_UAI, 1)), "{}", page.body);
+
+    // The evening: both sync (their counts go first), and the console adds them up.
+    for school in [&tilleuls, &lilas] {
+        assert!(run_now(&school.state).await.ok);
+    }
+    let page = ien.get(&format!("/console/usage?from={today}&to={today}")).await;
+    page.assert_ok();
+    assert!(page.contains(&row("École élémentaire Les Tilleuls", DEMO_UAI, 3)), "{}", page.body);
+    // Les Lilas: its setup's session and Anne's login.
+    assert!(page.contains(&row("École des Lilas", "0351234A", 2)), "{}", page.body);
+    assert!(
+        page.contains("<svg class=\"chart\"") && page.contains("<title id=\"chart-title\">"),
+        "the chart and its title"
+    );
+    // This month: 5 connections, and four accounts active, each once whichever server saw it.
+    let month = &today[..7];
+    assert!(page.contains(&format!("<th scope=\"row\">{month}</th><td>5</td>")), "{}", page.body);
+    assert!(page.contains("</td><td>4</td></tr></tbody>"), "{}", page.body);
+    // The cahier de textes: one visit, though opened twice.
+    assert!(page.contains("<th scope=\"row\">Cahier de textes</th><td>1</td>"), "{}", page.body);
+    // One commune's schools only, and the export.
+    let page = ien.get(&format!("/console/usage?from={today}&to={today}&commune=35001")).await;
+    assert!(!page.contains(DEMO_UAI) || !page.contains(&row("École élémentaire Les Tilleuls", DEMO_UAI, 3)));
+    let csv = ien.get(&format!("/console/usage.csv?from={today}&to={today}")).await;
+    assert!(
+        csv.body.contains(&format!(
+            "{today};{INSEE};Saint-Aubin-des-Prés;{DEMO_UAI};École élémentaire Les Tilleuls;director;connexion;1"
+        )),
+        "{}",
+        csv.body
+    );
+    assert!(!csv.body.contains("claire.martin") && !csv.body.contains(parent.id.as_str()), "no person in the export");
+
+    // A commune's agent follows her commune's schools only; a bad period is refused in words.
+    let mut agent = account(&hub, &mut rectorat, "Cyril Agent", "commune_agent", "35001").await;
+    let page = agent.get(&format!("/console/usage?from={today}&to={today}")).await;
+    assert!(page.contains("0351234A") && !page.contains(DEMO_UAI), "{}", page.body);
+    let page = ien.get("/console/usage?from=2026-12-02&to=2026-12-01").await;
+    assert!(page.contains("La période doit aller dans l"), "{}", page.body);
 }

@@ -20,6 +20,7 @@ pub mod directory;
 pub mod homework;
 pub mod liaison;
 pub mod news;
+pub mod usage;
 
 use std::fmt;
 
@@ -40,6 +41,7 @@ pub use directory::SchoolDirectory;
 pub use homework::HomeworkBook;
 pub use liaison::LiaisonNote;
 pub use news::NewsPost;
+pub use usage::UsageMonth;
 
 /// How text positions are counted in memory: UTF-8 bytes, as Rust strings and autosurgeon's
 /// `Text` edits count them (Automerge's default, code points, misplaces every edit after an
@@ -158,6 +160,11 @@ registry! {
         Convention = convention::CONVENTION,
         ConventionSchool = convention::CONVENTION_SCHOOL,
         ConventionClass = convention::CONVENTION_CLASS,
+    }
+    /// One replica's count of a school's use in a month.
+    UsageMonth = "usage_month" => UsageMonth {
+        UsageCount = usage::USAGE_COUNT,
+        UsageActive = usage::USAGE_ACTIVE,
     }
 }
 
@@ -382,6 +389,7 @@ mod tests {
             "academy_settings",
             "commune",
             "convention",
+            "usage_month",
         ];
         assert_eq!(names, stored);
         for (i, kind) in Kind::ALL.into_iter().enumerate() {

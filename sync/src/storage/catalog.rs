@@ -7,7 +7,7 @@ use rusqlite::{OptionalExtension, params};
 use super::{Tx, corrupt_meta, decode_heads, encode_heads};
 use crate::error::{Error, Result};
 use crate::identity::ReplicaIdentity;
-use crate::ids::{DocAddress, DocId, DocKey, Partition, Scope, ScopeRule};
+use crate::ids::{DocAddress, DocId, DocKey, Partition, ReplicaId, Scope, ScopeRule};
 use crate::kinds::Kind;
 
 /// One catalog row: what a replica knows of a document without loading it.
@@ -184,6 +184,21 @@ impl Tx<'_> {
         let params = std::iter::once(Value::Integer(after_seq as i64)).chain(args.into_iter().map(Value::Text));
         let rows = st.query_map(rusqlite::params_from_iter(params), raw_catalog_row)?;
         rows.map(|r| r.map_err(Error::from).and_then(parse_catalog_row)).collect()
+    }
+
+    /// The documents of `scope` that `peer` is not known to hold as they are here: how many,
+    /// and their stored bytes (an over-estimate of what a sync would carry).
+    pub fn pending_for(&self, peer: ReplicaId, scope: &Scope) -> Result<(u64, u64)> {
+        let (filter, args) = scope_filter(scope);
+        let sql = format!(
+            "SELECT count(*), coalesce(sum(size), 0) FROM document d WHERE ({filter}) AND NOT EXISTS
+               (SELECT 1 FROM peer_doc p WHERE p.peer_id = ? AND p.doc_id = d.doc_id AND p.heads = d.heads)"
+        );
+        let mut st = self.0.prepare_cached(&sql)?;
+        let params = args.into_iter().chain(std::iter::once(peer.to_string()));
+        let (docs, bytes): (i64, i64) =
+            st.query_row(rusqlite::params_from_iter(params), |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok((docs as u64, bytes as u64))
     }
 
     /// Inserts or replaces a catalog entry.

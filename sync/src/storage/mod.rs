@@ -14,6 +14,7 @@ mod messaging;
 mod news;
 mod peers;
 mod rows;
+mod usage;
 
 use std::path::Path;
 use std::time::Duration;
@@ -45,6 +46,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0013_families_open.sql"),
     include_str!("migrations/0014_holiday_pause.sql"),
     include_str!("migrations/0015_academy.sql"),
+    include_str!("migrations/0016_usage.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -113,7 +113,7 @@ mod projections {
     use preau_sync::kinds::homework::DoneMark;
     use preau_sync::kinds::liaison::{ASKS, LiaisonNote, Signature};
     use preau_sync::kinds::news::NewsPost;
-    use preau_sync::kinds::{AcademySettings, AcademyStaff, Commune, Convention};
+    use preau_sync::kinds::{AcademySettings, AcademyStaff, Commune, Convention, UsageMonth};
     use preau_sync::{Cell, Table};
     use proptest::prelude::*;
 
@@ -166,6 +166,10 @@ mod projections {
         RemoveCommuneSchool { on: usize, school: u8 },
         Cover { on: usize, convention: u8, school: u8, class: u8, day: u8 },
         Uncover { on: usize, convention: u8, school: u8, class: u8 },
+        // Each replica's count of the school's use this month (one document each).
+        Count { on: usize, day: u8, profile: u8, by: u8 },
+        Active { on: usize, user: u8 },
+        Forget { on: usize },
         Sync,
     }
 
@@ -179,6 +183,7 @@ mod projections {
             2 => liaison(),
             2 => agenda(),
             2 => academy(),
+            1 => usage(),
             2 => Just(Op::Sync),
         ]
     }
@@ -298,6 +303,19 @@ mod projections {
                 class
             }),
         ]
+    }
+
+    fn usage() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => (0..2usize, 1..29u8, 0..3u8, 1..5u8).prop_map(|(on, day, profile, by)| Op::Count { on, day, profile, by }),
+            1 => (0..2usize, 0..6u8).prop_map(|(on, user)| Op::Active { on, user }),
+            1 => (0..2usize).prop_map(|on| Op::Forget { on }),
+        ]
+    }
+
+    /// Replica `on`'s count of this month.
+    fn usage_month(on: usize) -> DocAddress {
+        at("school/0341234A/accounts", Kind::UsageMonth, &format!("2026-12.r{on}"))
     }
 
     fn staff() -> DocAddress {
@@ -646,6 +664,18 @@ mod projections {
                     }
                 });
             }
+            Op::Count { on, day, profile: p, by } => edit::<UsageMonth>(&mut replicas[on], &usage_month(on), |u| {
+                let service = if by % 2 == 0 { "connexion" } else { "homework" };
+                *u.days
+                    .entry(format!("{day:02}"))
+                    .or_default()
+                    .entry(format!("{}/{service}", profile(p)))
+                    .or_default() += i64::from(by);
+            }),
+            Op::Active { on, user: n } => edit::<UsageMonth>(&mut replicas[on], &usage_month(on), |u| {
+                u.active.insert(user(n), profile(n).into());
+            }),
+            Op::Forget { on } => edit::<UsageMonth>(&mut replicas[on], &usage_month(on), |u| u.active.clear()),
             Op::Sync => {
                 let [a, b] = replicas;
                 sync_pair(a, b, &OpenPolicy).unwrap();
@@ -705,6 +735,8 @@ mod projections {
             Op::SetRate { on: 1, year: 6, cents: 150 },
             Op::SetCommune { on: 0, school: 1, name: 4 },
             Op::Cover { on: 1, convention: 0, school: 1, class: 2, day: 4 },
+            Op::Count { on: 0, day: 5, profile: 1, by: 2 },
+            Op::Active { on: 1, user: 4 },
             Op::Sync,
         ];
         for op in history {
@@ -727,6 +759,7 @@ mod projections {
             (Op::RemoveStaff { on: 1, user: 0 }, Table::AcademyStaff),
             (Op::RemoveCommuneSchool { on: 0, school: 1 }, Table::CommuneSchool),
             (Op::Uncover { on: 0, convention: 0, school: 1, class: 2 }, Table::ConventionClass),
+            (Op::Forget { on: 1 }, Table::UsageActive),
         ];
         for (op, table) in emptied {
             apply(&mut replicas, op);

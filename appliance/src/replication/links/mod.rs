@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_notify.sql"),
     include_str!("migrations/0007_notify_checks.sql"),
     include_str!("migrations/0008_console_audit.sql"),
+    include_str!("migrations/0009_sync_freshness.sql"),
 ];
 
 /// How many sync runs are kept per peer (older ones are deleted).
@@ -128,6 +129,10 @@ pub struct Enrolled {
     pub last_seen_at: Option<i64>,
     /// Set once revoked.
     pub revoked_at: Option<i64>,
+    /// Its last session with us that completed (its changes applied, ours acknowledged).
+    pub synced_at: Option<i64>,
+    /// When the certificate we last gave it expires.
+    pub certified_until: Option<i64>,
 }
 
 /// One sync run, as the status pages show it.
@@ -373,7 +378,8 @@ impl Links {
 
     fn enrolled_where(&self, filter: &str, arg: Option<String>) -> Result<Vec<Enrolled>, AppError> {
         let sql = format!(
-            "SELECT replica, public_key, label, subject, enrolled_at, last_seen_at, revoked_at FROM enrolled {filter} \
+            "SELECT replica, public_key, label, subject, enrolled_at, last_seen_at, revoked_at, synced_at, certified_until \
+             FROM enrolled {filter} \
              ORDER BY enrolled_at DESC"
         );
         let rows = self.with(|c| {
@@ -382,6 +388,7 @@ impl Links {
                 let (id, key): (String, Vec<u8>) = (r.get(0)?, r.get(1)?);
                 let (label, subject, enrolled_at, last_seen_at, revoked_at) =
                     (r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?);
+                let (synced_at, certified_until) = (r.get(7)?, r.get(8)?);
                 // A row that no longer parses (hand-edited file) is skipped, not fatal.
                 Ok(id.parse().ok().zip(key.try_into().ok()).map(|(replica, public_key)| Enrolled {
                     replica,
@@ -391,6 +398,8 @@ impl Links {
                     enrolled_at,
                     last_seen_at,
                     revoked_at,
+                    synced_at,
+                    certified_until,
                 }))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()
@@ -459,6 +468,25 @@ impl Links {
                 params![crate::platform::clock::now_ms(), replica.to_string()],
             )
             .map(drop)
+        })
+    }
+
+    /// Records that a session with `replica` completed now.
+    pub fn synced(&self, replica: ReplicaId) -> Result<(), AppError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE enrolled SET synced_at = ? WHERE replica = ?",
+                params![crate::platform::clock::now_ms(), replica.to_string()],
+            )
+            .map(drop)
+        })
+    }
+
+    /// Records until when `replica`'s new certificate is valid (Unix ms).
+    pub fn certified(&self, replica: ReplicaId, until: i64) -> Result<(), AppError> {
+        self.with(|c| {
+            c.execute("UPDATE enrolled SET certified_until = ? WHERE replica = ?", params![until, replica.to_string()])
+                .map(drop)
         })
     }
 

@@ -39,7 +39,7 @@ pub struct Token {
 }
 
 pub(crate) fn token(state: &AppState, member: &Member, must_change_password: bool) -> Json<Token> {
-    let token = state.sessions.start(SignedIn::of(&state.directory(), member, must_change_password));
+    let token = state.start_session(SignedIn::of(&state.directory(), member, must_change_password));
     Json(Token { token, user_id: member.id.to_string(), profile: member.profile.as_str().into(), must_change_password })
 }
 

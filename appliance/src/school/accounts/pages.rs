@@ -111,7 +111,7 @@ pub fn sign_in_response(
 /// Ends this browser's session and opens `session` in its place, leading to `to`.
 pub fn signed_in_as(state: &AppState, ctx: &Ctx, session: SignedIn, to: &str) -> Response {
     state.sessions.end(&ctx.sid);
-    let sid = state.sessions.start(session);
+    let sid = state.start_session(session);
     let mut response = Redirect::to(to).into_response();
     if let Ok(v) = state.sessions.cookie(sid).parse() {
         response.headers_mut().insert(header::SET_COOKIE, v);
