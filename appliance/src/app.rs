@@ -40,6 +40,7 @@ pub const SERVICES: &[&Service] = &[
     &services::news::SERVICE,
     &services::agenda::SERVICE,
     &services::messaging::SERVICE,
+    &services::commune::SERVICE,
 ];
 
 /// The services a server of this role serves (`Service::served_by`).

@@ -16,6 +16,7 @@ pub mod contributions;
 mod conventions;
 pub mod freshness;
 mod pages;
+pub mod portal;
 pub mod rule;
 pub mod statistics;
 pub mod usage;

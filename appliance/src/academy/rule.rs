@@ -6,7 +6,7 @@
 
 use preau_sync::kinds::academy::StaffAccount;
 use preau_sync::kinds::convention::STATUSES;
-use preau_sync::kinds::{AcademySettings, AcademyStaff, Commune, Convention, UsageMonth};
+use preau_sync::kinds::{AcademySettings, AcademyStaff, CanteenMenu, Commune, Convention, UsageMonth};
 use preau_sync::{Insee, Partition, Uai};
 
 use super::Role;
@@ -21,6 +21,7 @@ pub const RULES: &[KindRule] = &[
     kind_rule!(Commune, commune),
     kind_rule!(Convention, convention),
     kind_rule!(UsageMonth, super::usage::rule),
+    kind_rule!(CanteenMenu, super::portal::menu_rule),
 ];
 
 fn at(partition: &Partition, expected: &Partition) -> Result<(), String> {
@@ -74,6 +75,9 @@ pub(super) fn commune(_: &Directory, partition: &Partition, _: &Commune, after: 
     let Partition::Commune(_) = partition else { return Err(format!("a commune in {partition}")) };
     if after.name.trim().is_empty() {
         return Err("a commune without a name".into());
+    }
+    if let Some((id, _)) = after.news.iter().find(|(_, n)| n.title.trim().is_empty() || !day(&n.published_on, false)) {
+        return Err(format!("news {id}"));
     }
     match after.schools.keys().find(|uai| Uai::parse(uai).is_err()) {
         Some(bad) => Err(format!("school {bad:?}")),

@@ -48,7 +48,7 @@ impl Sender {
 
 /// The kinds the académie writes, on the hub: a school's server relays them, never makes them.
 fn academy_kind(kind: Kind) -> bool {
-    matches!(kind, Kind::AcademyStaff | Kind::AcademySettings | Kind::Commune | Kind::Convention)
+    matches!(kind, Kind::AcademyStaff | Kind::AcademySettings | Kind::Commune | Kind::Convention | Kind::CanteenMenu)
 }
 
 /// Whether `sender` may make this change at all, before its kind's rule: the directory (who

@@ -2,6 +2,7 @@
 //! JSON API and its views. They stand on `platform`, `web` and `school`, never on each other.
 
 pub mod agenda;
+pub mod commune;
 pub mod homework;
 pub mod liaison;
 pub mod messaging;

@@ -174,6 +174,10 @@ const PAGES: &[Row] = &[
     row("GET", "/news/{id}", "/news/{news}", ".DT..P.E."),
     row("GET", "/news/{id}/photos/{hash}", "/news/{news}/photos/{hash}", NOBODY),
     row("GET", "/agenda", "/agenda", SIGNED_IN),
+    // The commune's portal: its school's people (the demo school is in none: the page says
+    // so); a commune's page for anyone only when public (this one is not).
+    row("GET", "/commune", "/commune", SIGNED_IN),
+    row("GET", "/communes/{insee}", "/communes/35999", NOBODY),
     row("GET", "/agenda/{id}", "/agenda/{event}", ".DT..P.E."),
     row("GET", "/calendar/{file}", "/calendar/{feed}", ALL),
     row("GET", "/admin/sync", "/admin/sync", DIRECTOR),
@@ -424,6 +428,30 @@ const HUB_PAGES: &[Row] = &[
     row("GET", "/console/sync", "/console/sync", NOBODY),
     row("GET", "/console/usage", "/console/usage", NOBODY),
     row("GET", "/console/usage.csv", "/console/usage.csv", NOBODY),
+    row("GET", "/console/communes/{insee}/portal", "/console/communes/35999/portal", NOBODY),
+    form(
+        "POST",
+        "/console/communes/{insee}/portal",
+        "/console/communes/35999/portal",
+        &[("presentation", "x")],
+        NOBODY,
+    ),
+    form("POST", "/console/communes/{insee}/news", "/console/communes/35999/news", &[("title", "x")], NOBODY),
+    form(
+        "POST",
+        "/console/communes/{insee}/news/{id}/withdraw",
+        "/console/communes/35999/news/n1/withdraw",
+        &[],
+        NOBODY,
+    ),
+    row("GET", "/console/communes/{insee}/menus", "/console/communes/35999/menus", NOBODY),
+    form(
+        "POST",
+        "/console/communes/{insee}/menus/{day}",
+        "/console/communes/35999/menus/2026-12-07",
+        &[("name-0", "x")],
+        NOBODY,
+    ),
 ];
 
 /// The JSON API (its OpenAPI document), the same way.

@@ -371,6 +371,30 @@ const CONSOLE: &[ConsoleRow] = &[
     cform("POST", "/console/rates", "/console/rates", &[("year", "2026-2027"), ("rate", "-1")], ".R......"),
     crow("GET", "/console/audit", "/console/audit", "HR......"),
     crow("GET", "/console/sync", "/console/sync", "HRDI...."),
+    crow("GET", "/console/communes/{insee}/portal", "/console/communes/{insee}/portal", "....Cc.."),
+    cform(
+        "POST",
+        "/console/communes/{insee}/portal",
+        "/console/communes/{insee}/portal",
+        &[("presentation", "\u{1}")],
+        "....Cc..",
+    ),
+    cform("POST", "/console/communes/{insee}/news", "/console/communes/{insee}/news", &[("title", "")], "....Cc.."),
+    cform(
+        "POST",
+        "/console/communes/{insee}/news/{id}/withdraw",
+        "/console/communes/{insee}/news/none/withdraw",
+        &[],
+        "........",
+    ),
+    crow("GET", "/console/communes/{insee}/menus", "/console/communes/{insee}/menus", "....Cc.."),
+    cform(
+        "POST",
+        "/console/communes/{insee}/menus/{day}",
+        "/console/communes/{insee}/menus/2026-12-07",
+        &[("course-0", "main"), ("name-0", "X"), ("allergen-0", "chocolat")],
+        "....Cc..",
+    ),
     crow("GET", "/console/usage", "/console/usage", ".RDICco."),
     crow("GET", "/console/usage.csv", "/console/usage.csv", ".RDICco."),
     // Of an account no profile signs in with: a reset makes its holder change her password first.
@@ -609,4 +633,95 @@ async fn a_day_of_logins_on_two_appliances_offline_reaches_the_console_with_thei
     assert!(page.contains("0351234A") && !page.contains(DEMO_UAI), "{}", page.body);
     let page = ien.get("/console/usage?from=2026-12-02&to=2026-12-01").await;
     assert!(page.contains("La période doit aller dans l"), "{}", page.body);
+}
+
+#[tokio::test]
+async fn a_commune_publishes_its_portal_and_menus_and_its_school_shows_the_menu_offline() {
+    let school = TestServer::demo().await;
+    let hub = common::hub_holding(&school).await;
+    let mut admin = hub_admin(&hub).await;
+    let mut rectorat = account(&hub, &mut admin, "Claire Fabre", "rectorat", "").await;
+    rectorat.post("/console/communes", &[("insee", INSEE), ("name", "Saint-Aubin-des-Prés")]).await;
+    rectorat.post(&format!("/console/communes/{INSEE}/schools"), &[("uai", DEMO_UAI)]).await;
+    let mut mairie = account(&hub, &mut rectorat, "Carole Mairie", "commune_admin", INSEE).await;
+    let commune = format!("/console/communes/{INSEE}");
+
+    // The portal, public, and a news item.
+    mairie.get(&format!("{commune}/portal")).await.assert_ok();
+    mairie
+        .post(
+            &format!("{commune}/portal"),
+            &[
+                ("presentation", "Bienvenue à Saint-Aubin."),
+                ("periscolaire", "Garderie de 7 h 30 à 18 h 30."),
+                ("public", "on"),
+            ],
+        )
+        .await
+        .assert_redirect(&format!("{commune}/portal"));
+    mairie.post(&format!("{commune}/news"), &[("title", "Fête des écoles"), ("body", "Samedi 20 juin.")]).await;
+
+    // This Monday's menu; an unknown allergen is refused and changes nothing.
+    let monday = {
+        let today = preau_appliance::platform::text::date(&day(0), "").unwrap();
+        preau_appliance::platform::text::iso(preau_appliance::platform::text::monday_of(today))
+    };
+    mairie.get(&format!("{commune}/menus")).await.assert_ok();
+    refused(
+        &hub,
+        &mut mairie,
+        &format!("{commune}/menus/{monday}"),
+        &[("course-0", "main"), ("name-0", "Mousse"), ("allergen-0", "chocolat")],
+        "allergène inconnu",
+    )
+    .await;
+    let menu = [
+        ("course-0", "starter"),
+        ("name-0", "Carottes râpées"),
+        ("allergen-0", "celery"),
+        ("allergen-0", "mustard"),
+        ("course-1", "main"),
+        ("name-1", "Poisson pané"),
+        ("allergen-1", "gluten"),
+        ("allergen-1", "fish"),
+        ("allergen-1", "eggs"),
+        ("course-2", "dessert"),
+        ("name-2", ""),
+    ];
+    let page = mairie.post(&format!("{commune}/menus/{monday}"), &menu).await;
+    assert!(page.status.is_redirection(), "{}", page.body);
+
+    // On the hub: anyone reads the public page; a parent of the school, from her home page.
+    let mut visitor = hub.browser();
+    let public = visitor.get(&format!("/communes/{INSEE}")).await;
+    public.assert_ok();
+    assert!(public.contains("Carottes râpées") && public.contains("contient : céleri, moutarde"), "{}", public.body);
+    assert!(public.contains("Fête des écoles") && public.contains("Garderie de 7 h 30"), "{}", public.body);
+    let (parent, _) = crate::hub::ce_parent(&school);
+    let (mut home, _) = crate::hub::activated_at_home(&hub, &school, &parent).await;
+    assert!(home.get("/").await.contains("Ma commune : menus de la cantine"));
+    assert!(home.get("/commune").await.contains("contient : gluten, œufs, poissons"));
+
+    // Made private: no longer for anyone, still for the school's families.
+    mairie
+        .post(
+            &format!("{commune}/portal"),
+            &[("presentation", "Bienvenue à Saint-Aubin."), ("periscolaire", "Garderie de 7 h 30 à 18 h 30.")],
+        )
+        .await;
+    assert_eq!(visitor.get(&format!("/communes/{INSEE}")).await.status, StatusCode::NOT_FOUND);
+    assert!(home.get("/commune").await.contains("Carottes râpées"));
+
+    // The school syncs (its certificate gains the commune, then its documents come), and
+    // shows the week's menu with the hub gone.
+    for _ in 0..2 {
+        assert!(run_now(&school.state).await.ok);
+    }
+    hub.stop().await;
+    let mut director = school.browser();
+    director.login("claire.martin", preau_appliance::school::demo::DEMO_PASSWORD).await.assert_ok();
+    assert!(director.get("/").await.contains("Ma commune : menus de la cantine"));
+    let page = director.get("/commune").await;
+    assert!(page.contains("Carottes râpées") && page.contains("Poisson pané"), "{}", page.body);
+    assert!(page.contains("Garderie de 7 h 30"));
 }

@@ -22,6 +22,23 @@ pub struct Commune {
     pub schools: BTreeMap<String, CommuneSchool>,
     /// The portal page for families.
     pub portal: Portal,
+    /// The commune's news for families, by a random id.
+    pub news: BTreeMap<String, CommuneNews>,
+}
+
+/// A news item of the commune's portal.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate)]
+pub struct CommuneNews {
+    /// Title.
+    pub title: String,
+    /// Text.
+    pub body: String,
+    /// When (`YYYY-MM-DD`).
+    pub published_on: String,
+    /// Who wrote it (a console account id).
+    pub by: String,
+    /// Withdrawn: hidden, kept.
+    pub withdrawn: bool,
 }
 
 /// A school of the commune.
@@ -45,6 +62,10 @@ pub struct Portal {
 /// `commune`: one row per commune.
 pub(crate) const COMMUNE: TableDef =
     TableDef::new("commune", &["doc_id", "insee", "name", "contacts", "presentation", "periscolaire", "public"]);
+
+/// `commune_news`: one row per news item of a commune's portal.
+pub(crate) const COMMUNE_NEWS: TableDef =
+    TableDef::new("commune_news", &["doc_id", "insee", "news_id", "title", "body", "published_on", "withdrawn"]);
 
 /// `commune_school`: one row per school of a commune.
 pub(crate) const COMMUNE_SCHOOL: TableDef = TableDef::new("commune_school", &["doc_id", "uai", "insee", "name"]);
@@ -75,6 +96,20 @@ impl DocKind for Commune {
                 i64::from(state.portal.public).into(),
             ],
         ));
+        for (id, n) in &state.news {
+            out.push(Row::new(
+                Table::CommuneNews,
+                vec![
+                    ctx.id.to_string().into(),
+                    insee.as_str().into(),
+                    id.as_str().into(),
+                    n.title.as_str().into(),
+                    n.body.as_str().into(),
+                    n.published_on.as_str().into(),
+                    i64::from(n.withdrawn).into(),
+                ],
+            ));
+        }
         for (uai, school) in &state.schools {
             out.push(Row::new(
                 Table::CommuneSchool,
@@ -87,4 +122,23 @@ impl DocKind for Commune {
             ));
         }
     }
+}
+
+/// A commune's portal as pages read it (from the read model).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PortalRow {
+    /// INSEE code.
+    pub insee: String,
+    /// Name.
+    pub name: String,
+    /// Contacts.
+    pub contacts: String,
+    /// Presentation.
+    pub presentation: String,
+    /// Périscolaire.
+    pub periscolaire: String,
+    /// Shown without login.
+    pub public: bool,
+    /// News not withdrawn, newest first: id, title, text, day.
+    pub news: Vec<(String, String, String, String)>,
 }

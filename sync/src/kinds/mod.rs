@@ -12,6 +12,7 @@
 pub mod academy;
 pub mod agenda;
 pub mod attachment;
+pub mod canteen;
 pub mod commune;
 pub mod convention;
 pub mod conversation;
@@ -33,6 +34,7 @@ use crate::ids::{DocAddress, DocId, Partition};
 pub use academy::{AcademySettings, AcademyStaff};
 pub use agenda::AgendaEvent;
 pub use attachment::Attachment;
+pub use canteen::CanteenMenu;
 pub use commune::Commune;
 pub use convention::Convention;
 pub use conversation::Conversation;
@@ -154,6 +156,7 @@ registry! {
     Commune = "commune" => Commune {
         Commune = commune::COMMUNE,
         CommuneSchool = commune::COMMUNE_SCHOOL,
+        CommuneNews = commune::COMMUNE_NEWS,
     }
     /// A convention between a commune and the rectorat.
     Convention = "convention" => Convention {
@@ -165,6 +168,10 @@ registry! {
     UsageMonth = "usage_month" => UsageMonth {
         UsageCount = usage::USAGE_COUNT,
         UsageActive = usage::USAGE_ACTIVE,
+    }
+    /// A commune's canteen menus for one week.
+    CanteenMenu = "canteen_menu" => CanteenMenu {
+        CanteenDish = canteen::CANTEEN_DISH,
     }
 }
 
@@ -390,6 +397,7 @@ mod tests {
             "commune",
             "convention",
             "usage_month",
+            "canteen_menu",
         ];
         assert_eq!(names, stored);
         for (i, kind) in Kind::ALL.into_iter().enumerate() {

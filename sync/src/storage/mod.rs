@@ -8,6 +8,7 @@
 mod academy;
 mod agenda;
 mod catalog;
+mod commune;
 mod homework;
 mod liaison;
 mod messaging;
@@ -47,6 +48,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0014_holiday_pause.sql"),
     include_str!("migrations/0015_academy.sql"),
     include_str!("migrations/0016_usage.sql"),
+    include_str!("migrations/0017_commune_portal.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -113,7 +113,7 @@ mod projections {
     use preau_sync::kinds::homework::DoneMark;
     use preau_sync::kinds::liaison::{ASKS, LiaisonNote, Signature};
     use preau_sync::kinds::news::NewsPost;
-    use preau_sync::kinds::{AcademySettings, AcademyStaff, Commune, Convention, UsageMonth};
+    use preau_sync::kinds::{AcademySettings, AcademyStaff, CanteenMenu, Commune, Convention, UsageMonth};
     use preau_sync::{Cell, Table};
     use proptest::prelude::*;
 
@@ -170,6 +170,9 @@ mod projections {
         Count { on: usize, day: u8, profile: u8, by: u8 },
         Active { on: usize, user: u8 },
         Forget { on: usize },
+        // The commune's portal news and its canteen menu of one week.
+        PostCommuneNews { on: usize, id: u8, withdrawn: bool },
+        SetDishes { on: usize, day: u8, dishes: u8 },
         Sync,
     }
 
@@ -184,6 +187,7 @@ mod projections {
             2 => agenda(),
             2 => academy(),
             1 => usage(),
+            1 => portal(),
             2 => Just(Op::Sync),
         ]
     }
@@ -310,6 +314,17 @@ mod projections {
             3 => (0..2usize, 1..29u8, 0..3u8, 1..5u8).prop_map(|(on, day, profile, by)| Op::Count { on, day, profile, by }),
             1 => (0..2usize, 0..6u8).prop_map(|(on, user)| Op::Active { on, user }),
             1 => (0..2usize).prop_map(|on| Op::Forget { on }),
+        ]
+    }
+
+    fn portal() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (0..2usize, 0..3u8, any::<bool>()).prop_map(|(on, id, withdrawn)| Op::PostCommuneNews {
+                on,
+                id,
+                withdrawn
+            }),
+            (0..2usize, 0..5u8, 0..4u8).prop_map(|(on, day, dishes)| Op::SetDishes { on, day, dishes }),
         ]
     }
 
@@ -676,6 +691,29 @@ mod projections {
                 u.active.insert(user(n), profile(n).into());
             }),
             Op::Forget { on } => edit::<UsageMonth>(&mut replicas[on], &usage_month(on), |u| u.active.clear()),
+            Op::PostCommuneNews { on, id, withdrawn } => edit::<Commune>(&mut replicas[on], &commune(), |c| {
+                let n = c.news.entry(format!("n{id}")).or_insert_with(|| preau_sync::kinds::commune::CommuneNews {
+                    title: format!("Fête {id}"),
+                    body: "Samedi".into(),
+                    published_on: format!("2026-12-0{}", id + 1),
+                    by: "a1".into(),
+                    withdrawn,
+                });
+                n.withdrawn = withdrawn;
+            }),
+            Op::SetDishes { on, day, dishes } => {
+                let week = at("commune/34172", Kind::CanteenMenu, "2026-W50");
+                edit::<CanteenMenu>(&mut replicas[on], &week, |m| {
+                    let allergens = |n: u8| preau_sync::kinds::canteen::ALLERGENS[usize::from(n) % 14..][..1].to_vec();
+                    m.days.entry(format!("2026-12-{:02}", 7 + day)).or_default().dishes = (0..dishes)
+                        .map(|n| preau_sync::kinds::canteen::Dish {
+                            course: preau_sync::kinds::canteen::COURSES[usize::from(n)].into(),
+                            name: format!("Plat {n}"),
+                            allergens: allergens(n + day).into_iter().map(Into::into).collect(),
+                        })
+                        .collect();
+                });
+            }
             Op::Sync => {
                 let [a, b] = replicas;
                 sync_pair(a, b, &OpenPolicy).unwrap();
@@ -737,6 +775,8 @@ mod projections {
             Op::Cover { on: 1, convention: 0, school: 1, class: 2, day: 4 },
             Op::Count { on: 0, day: 5, profile: 1, by: 2 },
             Op::Active { on: 1, user: 4 },
+            Op::PostCommuneNews { on: 0, id: 1, withdrawn: false },
+            Op::SetDishes { on: 1, day: 2, dishes: 3 },
             Op::Sync,
         ];
         for op in history {
@@ -760,6 +800,7 @@ mod projections {
             (Op::RemoveCommuneSchool { on: 0, school: 1 }, Table::CommuneSchool),
             (Op::Uncover { on: 0, convention: 0, school: 1, class: 2 }, Table::ConventionClass),
             (Op::Forget { on: 1 }, Table::UsageActive),
+            (Op::SetDishes { on: 0, day: 2, dishes: 0 }, Table::CanteenDish),
         ];
         for (op, table) in emptied {
             apply(&mut replicas, op);

@@ -1,0 +1,33 @@
+# The commune's portal and the canteen's menus, for families.
+
+tile-commune = My commune: canteen menus
+commune-title = Commune of { $name }
+commune-menus = Canteen menus
+commune-no-menu = The commune has not published the menus of these two weeks yet.
+commune-week = Week of { $monday }
+commune-contains = contains: { $allergens }
+commune-allergens-note = The 14 allergens to declare: { $list }. For a child with an allergy, an individual care plan (PAI) is drawn up with the school and the town hall.
+commune-periscolaire = Before and after school
+commune-news = The commune's news
+commune-contacts = Contacts
+commune-none = Your school is not linked to a commune on Préau yet.
+course-starter = Starter
+course-main = Main course
+course-side = Side
+course-cheese = Dairy
+course-dessert = Dessert
+course-snack = Snack
+allergen-gluten = gluten
+allergen-crustaceans = crustaceans
+allergen-eggs = eggs
+allergen-fish = fish
+allergen-peanuts = peanuts
+allergen-soy = soy
+allergen-milk = milk
+allergen-nuts = tree nuts
+allergen-celery = celery
+allergen-mustard = mustard
+allergen-sesame = sesame seeds
+allergen-sulphites = sulphites
+allergen-lupin = lupin
+allergen-molluscs = molluscs

@@ -1,0 +1,33 @@
+# Le portail de la commune et les menus de la cantine, pour les familles.
+
+tile-commune = Ma commune : menus de la cantine
+commune-title = Commune de { $name }
+commune-menus = Menus de la cantine
+commune-no-menu = La commune n'a pas encore publié les menus de ces deux semaines.
+commune-week = Semaine du { $monday }
+commune-contains = contient : { $allergens }
+commune-allergens-note = Les 14 allergènes à déclarer : { $list }. Pour un enfant allergique, un projet d'accueil individualisé (PAI) se prépare avec l'école et la mairie.
+commune-periscolaire = Périscolaire
+commune-news = Actualités de la commune
+commune-contacts = Contacts
+commune-none = Votre école n'est encore rattachée à aucune commune sur Préau.
+course-starter = Entrée
+course-main = Plat
+course-side = Accompagnement
+course-cheese = Produit laitier
+course-dessert = Dessert
+course-snack = Goûter
+allergen-gluten = gluten
+allergen-crustaceans = crustacés
+allergen-eggs = œufs
+allergen-fish = poissons
+allergen-peanuts = arachides
+allergen-soy = soja
+allergen-milk = lait
+allergen-nuts = fruits à coque
+allergen-celery = céleri
+allergen-mustard = moutarde
+allergen-sesame = graines de sésame
+allergen-sulphites = sulfites
+allergen-lupin = lupin
+allergen-molluscs = mollusques
