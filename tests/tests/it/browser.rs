@@ -2,7 +2,9 @@
 //!
 //! Users' stories, clicking and typing like a user: a teacher logs in and opens her class's
 //! roster, a CP pupil logs in with pictures, a parent of two children switches between
-//! them, the director imports an ONDE file and prints the class's login letters. On every
+//! them, the director imports an ONDE file and prints the class's login letters; on the
+//! académie's console, a commune and its convention, two classes of three covered, the
+//! contribution and its export, and a day of offline logins counted after the evening sync. On every
 //! page type, axe-core (`tests/e2e/node_modules/axe-core`, `npm ci --prefix tests/e2e`)
 //! checks WCAG 2.1 A/AA at tablet and desktop sizes and any serious or critical violation
 //! fails the test; at 600×1024 (a 7" tablet) no page may scroll sideways; no page carries
@@ -89,6 +91,7 @@ async fn stories(b: &mut Browser) -> anyhow::Result<()> {
     director_story(b, &server).await?;
     server.stop().await;
     hub_story(b).await?;
+    console_story(b).await?;
     Ok(())
 }
 
@@ -543,12 +546,7 @@ async fn hub_story(b: &mut Browser) -> anyhow::Result<()> {
 
     // Les Lilas, set up from its page, Jules and his mother imported from ONDE; its
     // director opens his class to families and enrols the school with the hub.
-    b.client.delete_all_cookies().await?;
-    b.goto(&lilas, "/").await?;
-    for (id, value) in LILAS.iter().copied().chain([("confirm", "cartable-vert-2026")]) {
-        b.type_in(&format!("#{id}"), value).await?;
-    }
-    b.click("form[action='/setup'] button[type=submit]").await?;
+    set_up_lilas(b, &lilas).await?;
     let files = tempfile::tempdir()?;
     let pupils = files.path().join("eleves.csv");
     std::fs::write(&pupils, onde_pupils(&[("KERHERVÉ", "Jules", "14/03/2016", "M", "CM1")]))?;
@@ -672,6 +670,185 @@ async fn hub_story(b: &mut Browser) -> anyhow::Result<()> {
     b.goto(&demo, "/messages").await?;
     assert!(b.text("main").await?.contains("Piscine de jeudi"), "her message reached the teacher");
     b.logout().await?;
+    b.client.delete_all_cookies().await?;
+    Ok(())
+}
+
+/// Les Lilas set up from its first page; its director stays signed in.
+async fn set_up_lilas(b: &mut Browser, lilas: &Preau) -> anyhow::Result<()> {
+    b.client.delete_all_cookies().await?;
+    b.goto(lilas, "/").await?;
+    for (id, value) in LILAS.iter().copied().chain([("confirm", "cartable-vert-2026")]) {
+        b.type_in(&format!("#{id}"), value).await?;
+    }
+    b.click("form[action='/setup'] button[type=submit]").await
+}
+
+/// The académie's console: its administrator makes the rectorat's account; the rectorat
+/// records a commune and a convention, activates the demo school with two of its three
+/// classes (the third stays closed, as the school's director reads after its sync), counts
+/// the contribution and exports it; then a day of logins on two appliances with no link,
+/// synced in the evening, shows in the usage statistics.
+async fn console_story(b: &mut Browser) -> anyhow::Result<()> {
+    let hub = Preau::start(&["--role", "hub"]).await?;
+    let demo = Preau::start(&["--demo"]).await?;
+    let lilas = Preau::start(&[]).await?;
+    let outcome = console_steps(b, &hub, &demo, &lilas).await;
+    outcome.with_context(|| {
+        let tail = |p: &Preau| {
+            let log = p.log();
+            let notable: Vec<&str> = log.lines().filter(|l| l.contains("WARN") || l.contains("ERROR")).collect();
+            notable[notable.len().saturating_sub(15)..].join("\n")
+        };
+        format!("the hub's log:\n{}\nthe demo school's:\n{}\nLes Lilas':\n{}", tail(&hub), tail(&demo), tail(&lilas))
+    })
+}
+
+async fn console_steps(b: &mut Browser, hub: &Preau, demo: &Preau, lilas: &Preau) -> anyhow::Result<()> {
+    let code = |uai: &str| -> anyhow::Result<String> { Ok(hub.run(&["hub", "code", "--uai", uai])?.trim().to_owned()) };
+    set_up_lilas(b, lilas).await?;
+    enrol(b, lilas, hub, &code("0351234A")?).await?;
+    b.logout().await?;
+    b.login(demo, "claire.martin", DEMO_PASSWORD).await?;
+    enrol(b, demo, hub, &code(preau_appliance::school::demo::DEMO_UAI)?).await?;
+    b.logout().await?;
+    for school in [demo, lilas] {
+        school.sync_now()?;
+    }
+
+    // The hub's administrator signs in and makes the rectorat's account.
+    let password = hub.run(&["hub", "reset-password"])?.trim().to_owned();
+    b.client.delete_all_cookies().await?;
+    b.goto(hub, "/hub").await?;
+    b.type_in("#password", &password).await?;
+    b.click("form[action='/hub/login'] button[type=submit]").await?;
+    b.click("a[href='/console']").await?;
+    b.click("a[href='/console/accounts']").await?;
+    b.audit("console: accounts").await?;
+    b.type_in("#name", "Claire Fabre").await?;
+    b.click("form[action='/console/accounts'] button[type=submit]").await?;
+    let handed = b.text("[aria-labelledby=handover-h]").await?;
+    let first = handed.lines().find_map(|l| l.split_once(" : ")).map(|(_, v)| v.trim().to_owned()).context("login")?;
+    let drawn = handed
+        .lines()
+        .filter_map(|l| l.split_once(" : "))
+        .nth(1)
+        .map(|(_, v)| v.trim().to_owned())
+        .context("password")?;
+    b.client.delete_all_cookies().await?;
+
+    // The rectorat: her own password first, then a commune and its school.
+    b.goto(hub, "/console").await?;
+    b.audit("console: sign in").await?;
+    b.type_in("#login", &first).await?;
+    b.type_in("#password", &drawn).await?;
+    b.click("form[action='/console/login'] button[type=submit]").await?;
+    assert!(b.path().await?.ends_with("/console/password"), "her own password first");
+    b.type_in("#current", &drawn).await?;
+    b.type_in("#new", "rectorat-montpellier-2026").await?;
+    b.type_in("#confirm", "rectorat-montpellier-2026").await?;
+    b.click("form[action='/console/password'] button[type=submit]").await?;
+    b.audit("console: home").await?;
+    b.type_in("#insee", "35999").await?;
+    b.type_in("#name", "Saint-Aubin-des-Prés").await?;
+    b.click("form[action='/console/communes'] button[type=submit]").await?;
+    b.type_in("#uai", preau_appliance::school::demo::DEMO_UAI).await?;
+    b.click("form[action='/console/communes/35999/schools'] button[type=submit]").await?;
+    b.type_in("#uai", "0351234A").await?;
+    b.click("form[action='/console/communes/35999/schools'] button[type=submit]").await?;
+    b.audit("console: a commune").await?;
+
+    // A convention, drafted, signed, and the demo school activated with CP and CE1-CE2.
+    b.type_in("#title", "Convention ENT 2026-2029").await?;
+    for (id, day) in [("starts_on", in_days(-30)), ("ends_on", in_days(1000))] {
+        b.client.execute(&format!("document.querySelector('#{id}').value = arguments[0]"), vec![json!(day)]).await?;
+    }
+    b.click("form[action='/console/communes/35999/conventions'] button[type=submit]").await?;
+    b.click("form[action$='/sign'] button[type=submit]").await?;
+    let dir = demo.directory()?;
+    let class = |name: &str| dir.current_classes().into_iter().find(|c| c.class.name == name).map(|c| c.id.to_string());
+    let (cp, ce) = (class("CP").context("CP")?, class("CE1-CE2").context("CE1-CE2")?);
+    let form = format!("#school-{}", preau_appliance::school::demo::DEMO_UAI);
+    for c in [&cp, &ce] {
+        b.find(&format!("{form} input[name=class][value='{c}']")).await?.click().await?;
+    }
+    b.click(&format!("{form} button[name=action][value=activate]")).await?;
+    let page = b.text("main").await?;
+    assert!(page.contains("École activée le"), "the school is activated: {page}");
+    b.audit("console: a convention").await?;
+
+    // At school, after its syncs: CM1 is closed, and its director reads why.
+    for _ in 0..2 {
+        demo.sync_now()?;
+    }
+    let rectorat_cookies = b.client.get_all_cookies().await?;
+    b.client.delete_all_cookies().await?;
+    b.login(demo, "claire.martin", DEMO_PASSWORD).await?;
+    let home = b.text("main").await?;
+    anyhow::ensure!(home.contains("Classes que la convention ENT ne couvre pas (encore) : CM"), "{home}");
+    b.audit_home("director, a class not covered").await?;
+    b.logout().await?;
+
+    // The contribution, and its export.
+    b.client.delete_all_cookies().await?;
+    b.goto(hub, "/console").await?;
+    for cookie in rectorat_cookies {
+        b.client.add_cookie(cookie).await?;
+    }
+    b.goto(hub, "/console/contributions").await?;
+    let pupils = dir.pupils_of(&dir.current_classes().into_iter().find(|c| c.class.name == "CP").unwrap().id).len()
+        + dir.pupils_of(&dir.current_classes().into_iter().find(|c| c.class.name == "CE1-CE2").unwrap().id).len();
+    // (WebDriver reads non-breaking spaces as spaces.)
+    let amount =
+        preau_appliance::academy::contributions::euros(150 * pupils as i64).replace(['\u{a0}', '\u{202f}'], " ");
+    let table = b.text("main table").await?;
+    assert!(table.contains(&amount), "{pupils} pupils × 1,50 € = {amount}: {table}");
+    b.audit("console: contributions").await?;
+    let csv_href =
+        b.find("a[href^='/console/contributions.csv']").await?.attr("href").await?.context("the CSV link")?;
+    // Fetched as the page's own link would be, with the session (a download never shows).
+    let csv = b
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; fetch(arguments[0]).then(r => r.text()).then(done)",
+            vec![json!(csv_href)],
+        )
+        .await?;
+    let csv = csv.as_str().context("the CSV's text")?;
+    assert!(
+        csv.contains(&format!(";{}", preau_appliance::school::demo::DEMO_UAI))
+            && csv.contains(&format!(";{pupils};1.50;")),
+        "{csv}"
+    );
+
+    // A day with no link: a teacher at the demo school, the director at Les Lilas; in
+    // the evening both sync, and the console counts them.
+    b.client.delete_all_cookies().await?;
+    b.login(demo, "sophie.lebihan", DEMO_PASSWORD).await?;
+    b.goto(demo, &format!("/classes/{ce}/homework")).await?;
+    b.logout().await?;
+    b.client.delete_all_cookies().await?;
+    b.login(lilas, "anne.riou", "cartable-vert-2026").await?;
+    b.logout().await?;
+    for school in [demo, lilas] {
+        school.sync_now()?;
+    }
+    b.client.delete_all_cookies().await?;
+    b.goto(hub, "/console").await?;
+    b.type_in("#login", &first).await?;
+    b.type_in("#password", "rectorat-montpellier-2026").await?;
+    b.click("form[action='/console/login'] button[type=submit]").await?;
+    b.click("a[href='/console/usage']").await?;
+    let schools = b.text("[aria-labelledby=schools-h] table").await?;
+    for name in ["École élémentaire Les Tilleuls", "École des Lilas"] {
+        let line = schools.lines().find(|l| l.contains(name)).with_context(|| format!("{name} in {schools}"))?;
+        let connections: u32 = line.split_whitespace().rev().nth(1).and_then(|n| n.parse().ok()).unwrap_or(0);
+        assert!(connections >= 1, "{name}'s connections, counted offline and synced: {line}");
+    }
+    b.find("svg.chart title").await?;
+    b.audit("console: usage statistics").await?;
+    b.goto(hub, "/console/sync").await?;
+    b.audit("console: the schools' sync").await?;
     b.client.delete_all_cookies().await?;
     Ok(())
 }
