@@ -11,6 +11,9 @@ pub enum Error {
     /// The SQLite layer failed (I/O, lock timeout, constraint).
     #[error("storage: {0}")]
     Storage(#[from] rusqlite::Error),
+    /// The PostgreSQL server failed or refused (connection, constraint, type).
+    #[error("storage (PostgreSQL): {0}")]
+    Postgres(String),
     /// A local edit refused itself (`Store::try_change`); nothing was written.
     #[error("the edit was refused")]
     EditRefused,

@@ -23,6 +23,12 @@ impl Reader {
         Ok(Self { storage: Storage::open_read_only(path)? })
     }
 
+    /// A reading connection to a replica in PostgreSQL that [`crate::Store::open_postgres`]
+    /// opened (and migrated) first.
+    pub fn open_postgres(url: &str) -> Result<Self> {
+        Ok(Self { storage: Storage::open_read_only_postgres(url)? })
+    }
+
     /// The current state of a document (loads it: for writers and tests, not for pages).
     pub fn get<K: DocKind>(&self, id: DocId) -> Result<Option<K::State>> {
         self.storage.read(|tx| {

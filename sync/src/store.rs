@@ -50,7 +50,16 @@ impl Store {
     /// the database when given (a laptop's keyring keeps it): a new replica is created
     /// around it, an existing one must be its own.
     pub fn open_with_key(path: &Path, scope: Scope, outside: Option<[u8; 32]>) -> Result<Self> {
-        let mut storage = Storage::open(path)?;
+        Self::over(Storage::open(path)?, scope, outside)
+    }
+
+    /// Opens the replica in a PostgreSQL database (`url`), creating it if the database is
+    /// empty: a hub's, shared by its processes (each one this replica, writing in turn).
+    pub fn open_postgres(url: &str, scope: Scope) -> Result<Self> {
+        Self::over(Storage::open_postgres(url)?, scope, None)
+    }
+
+    fn over(mut storage: Storage, scope: Scope, outside: Option<[u8; 32]>) -> Result<Self> {
         let upgraded = storage.upgraded;
         let (identity, open_count) = storage.write(|tx| {
             let identity = match tx.identity(outside.as_ref())? {

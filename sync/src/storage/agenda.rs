@@ -1,5 +1,6 @@
 //! The agenda's read model: events.
 
+use super::sql::args_of;
 use super::{Tx, placeholders};
 use crate::error::Result;
 use crate::kinds::agenda::{AgendaEvent, EventRow};
@@ -23,8 +24,7 @@ impl Tx<'_> {
                     category, owner, author, edited_by, edited_at
              FROM agenda_event WHERE withdrawn = 0 AND {condition} ORDER BY starts_on, start_time, event_id"
         );
-        let mut st = self.0.prepare_cached(&sql)?;
-        let rows = st.query_map(rusqlite::params_from_iter(args), |r| {
+        self.0.query(&sql, &args_of(&args), |r| {
             Ok(EventRow {
                 partition: r.get(0)?,
                 event_id: r.get(1)?,
@@ -44,8 +44,7 @@ impl Tx<'_> {
                     withdrawn: false,
                 },
             })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
     }
 }
 

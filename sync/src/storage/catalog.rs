@@ -1,9 +1,8 @@
 //! The replica's identity and counters, the catalog of documents, and their bytes (chunks).
 
 use automerge::ChangeHash;
-use rusqlite::types::Value;
-use rusqlite::{OptionalExtension, params};
 
+use super::sql::{Arg, Row, args, args_of};
 use super::{Tx, corrupt_meta, decode_heads, encode_heads};
 use crate::error::{Error, Result};
 use crate::identity::ReplicaIdentity;
@@ -36,7 +35,7 @@ const CATALOG_SELECT: &str =
 
 type RawCatalogRow = (String, String, String, String, Vec<u8>, i64, i64, u32, i64, i64);
 
-fn raw_catalog_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawCatalogRow> {
+fn raw_catalog_row(r: &Row<'_>) -> Result<RawCatalogRow> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?))
 }
 
@@ -61,7 +60,7 @@ fn scope_filter(scope: &Scope) -> (String, Vec<String>) {
     let mut args = Vec::new();
     for rule in scope.rules() {
         match rule {
-            ScopeRule::All => terms.push("1".to_owned()),
+            ScopeRule::All => terms.push("TRUE".to_owned()),
             ScopeRule::School(uai) => {
                 terms.push("(partition = ? OR partition LIKE ?)".to_owned());
                 // UAIs are digits and letters: no LIKE wildcard can hide in them.
@@ -75,7 +74,7 @@ fn scope_filter(scope: &Scope) -> (String, Vec<String>) {
         }
     }
     if terms.is_empty() {
-        terms.push("0".to_owned());
+        terms.push("FALSE".to_owned());
     }
     (terms.join(" OR "), args)
 }
@@ -88,10 +87,8 @@ impl Tx<'_> {
     /// The stored identity, if the replica was created. A key kept outside the database
     /// must be `outside`, and is checked against the public half stored in its place.
     pub fn identity(&self, outside: Option<&[u8; 32]>) -> Result<Option<ReplicaIdentity>> {
-        let row: Option<(String, Vec<u8>)> = self
-            .0
-            .query_row("SELECT replica_id, secret_key FROM replica", [], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
+        let row: Option<(String, Vec<u8>)> =
+            self.0.query_opt("SELECT replica_id, secret_key FROM replica", args![], |r| Ok((r.get(0)?, r.get(1)?)))?;
         row.map(|(id, stored)| {
             let id = id.parse()?;
             match (stored.len(), stored.first(), outside) {
@@ -127,33 +124,35 @@ impl Tx<'_> {
         self.0.execute(
             "INSERT INTO replica (singleton, replica_id, secret_key, next_seq, open_count, created_at)
              VALUES (1, ?1, ?2, 1, 0, ?3)",
-            params![identity.id().to_string(), stored, now],
+            args![identity.id().to_string(), stored, now],
         )?;
         Ok(())
     }
 
     /// Counts one more opening of the database and returns the new count.
     pub fn bump_open_count(&self) -> Result<u32> {
-        Ok(self.0.query_row("UPDATE replica SET open_count = open_count + 1 RETURNING open_count", [], |r| r.get(0))?)
+        self.0.query_one("UPDATE replica SET open_count = open_count + 1 RETURNING open_count", args![], |r| r.get(0))
     }
 
     /// Takes the next local sequence number.
     pub fn take_seq(&self) -> Result<u64> {
         let next: i64 =
-            self.0.query_row("UPDATE replica SET next_seq = next_seq + 1 RETURNING next_seq - 1", [], |r| r.get(0))?;
+            self.0.query_one("UPDATE replica SET next_seq = next_seq + 1 RETURNING next_seq - 1", args![], |r| {
+                r.get(0)
+            })?;
         Ok(next as u64)
     }
 
     /// The highest sequence number taken so far.
     pub fn last_seq(&self) -> Result<u64> {
-        let next: i64 = self.0.query_row("SELECT next_seq FROM replica", [], |r| r.get(0))?;
+        let next: i64 = self.0.query_one("SELECT next_seq FROM replica", args![], |r| r.get(0))?;
         Ok(next as u64 - 1)
     }
 
     /// One catalog entry.
     pub fn catalog_get(&self, id: DocId) -> Result<Option<CatalogEntry>> {
-        let mut st = self.0.prepare_cached(&format!("{CATALOG_SELECT} WHERE doc_id = ?1"))?;
-        let row = st.query_row([id.to_string()], raw_catalog_row).optional()?;
+        let row =
+            self.0.query_opt(&format!("{CATALOG_SELECT} WHERE doc_id = ?1"), args![id.to_string()], raw_catalog_row)?;
         row.map(parse_catalog_row).transpose()
     }
 
@@ -162,8 +161,11 @@ impl Tx<'_> {
         // Ids are lower-case hex: every id with this prefix sorts in [prefix, prefix + "g").
         let low = hex::encode(prefix);
         let high = format!("{low}g");
-        let mut st = self.0.prepare_cached(&format!("{CATALOG_SELECT} WHERE doc_id >= ?1 AND doc_id < ?2 LIMIT 2"))?;
-        let rows: Vec<RawCatalogRow> = st.query_map([low, high], raw_catalog_row)?.collect::<rusqlite::Result<_>>()?;
+        let rows: Vec<RawCatalogRow> = self.0.query(
+            &format!("{CATALOG_SELECT} WHERE doc_id >= ?1 AND doc_id < ?2 LIMIT 2"),
+            args![low, high],
+            raw_catalog_row,
+        )?;
         match <[RawCatalogRow; 1]>::try_from(rows) {
             Ok([row]) => parse_catalog_row(row).map(Some),
             Err(_) => Ok(None),
@@ -180,10 +182,10 @@ impl Tx<'_> {
         let (filter, args) = scope_filter(scope);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let sql = format!("{CATALOG_SELECT} WHERE seq > ? AND ({filter}) ORDER BY seq LIMIT {limit}");
-        let mut st = self.0.prepare_cached(&sql)?;
-        let params = std::iter::once(Value::Integer(after_seq as i64)).chain(args.into_iter().map(Value::Text));
-        let rows = st.query_map(rusqlite::params_from_iter(params), raw_catalog_row)?;
-        rows.map(|r| r.map_err(Error::from).and_then(parse_catalog_row)).collect()
+        let after = Arg::Int(after_seq as i64);
+        let params: Vec<Arg<'_>> = std::iter::once(after).chain(args.iter().map(|a| Arg::Text(a))).collect();
+        let rows = self.0.query(&sql, &args_of(&params), raw_catalog_row)?;
+        rows.into_iter().map(parse_catalog_row).collect()
     }
 
     /// The documents of `scope` that `peer` is not known to hold as they are here: how many,
@@ -191,25 +193,22 @@ impl Tx<'_> {
     pub fn pending_for(&self, peer: ReplicaId, scope: &Scope) -> Result<(u64, u64)> {
         let (filter, args) = scope_filter(scope);
         let sql = format!(
-            "SELECT count(*), coalesce(sum(size), 0) FROM document d WHERE ({filter}) AND NOT EXISTS
+            "SELECT count(*), CAST(coalesce(sum(size), 0) AS INTEGER) FROM document d WHERE ({filter}) AND NOT EXISTS
                (SELECT 1 FROM peer_doc p WHERE p.peer_id = ? AND p.doc_id = d.doc_id AND p.heads = d.heads)"
         );
-        let mut st = self.0.prepare_cached(&sql)?;
-        let params = args.into_iter().chain(std::iter::once(peer.to_string()));
-        let (docs, bytes): (i64, i64) =
-            st.query_row(rusqlite::params_from_iter(params), |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let params: Vec<String> = args.into_iter().chain(std::iter::once(peer.to_string())).collect();
+        let (docs, bytes): (i64, i64) = self.0.query_one(&sql, &args_of(&params), |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok((docs as u64, bytes as u64))
     }
 
     /// Inserts or replaces a catalog entry.
     pub fn catalog_put(&self, e: &CatalogEntry) -> Result<()> {
-        let mut st = self.0.prepare_cached(
+        self.0.execute(
             "INSERT INTO document (doc_id, partition, kind, doc_key, heads, size, change_count, chunk_count, seq, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
              ON CONFLICT (doc_id) DO UPDATE SET heads = ?5, size = ?6, change_count = ?7, chunk_count = ?8,
                  seq = ?9, updated_at = ?10",
-        )?;
-        st.execute(params![
+            args![
             e.id.to_string(),
             e.address.partition.to_string(),
             e.address.kind.as_str(),
@@ -220,30 +219,36 @@ impl Tx<'_> {
             e.chunk_count,
             e.seq as i64,
             e.updated_at,
-        ])?;
+            ],
+        )?;
         Ok(())
     }
 
     /// The stored chunks of a document, snapshot first.
     pub fn chunks(&self, id: DocId) -> Result<Vec<Vec<u8>>> {
-        let mut st = self.0.prepare_cached("SELECT data FROM doc_chunk WHERE doc_id = ?1 ORDER BY chunk_id")?;
-        let rows = st.query_map([id.to_string()], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.0.query("SELECT data FROM doc_chunk WHERE doc_id = ?1 ORDER BY chunk_id", args![id.to_string()], |r| {
+            r.get(0)
+        })
     }
 
     /// Appends an incremental chunk.
     pub fn chunk_append(&self, id: DocId, data: &[u8]) -> Result<()> {
-        let mut st = self.0.prepare_cached("INSERT INTO doc_chunk (doc_id, snapshot, data) VALUES (?1, 0, ?2)")?;
-        st.execute(params![id.to_string(), data])?;
+        self.0.execute(
+            "INSERT INTO doc_chunk (doc_id, snapshot, data) VALUES (?1, 0, ?2)",
+            args![id.to_string(), data],
+        )?;
         Ok(())
     }
 
     /// Writes a snapshot and deletes every chunk it supersedes, in this one transaction.
     pub fn chunks_compact(&self, id: DocId, snapshot: &[u8]) -> Result<()> {
         let doc = id.to_string();
-        self.0.execute("INSERT INTO doc_chunk (doc_id, snapshot, data) VALUES (?1, 1, ?2)", params![doc, snapshot])?;
-        let snapshot_id = self.0.last_insert_rowid();
-        self.0.execute("DELETE FROM doc_chunk WHERE doc_id = ?1 AND chunk_id < ?2", params![doc, snapshot_id])?;
+        let snapshot_id: i64 = self.0.query_one(
+            "INSERT INTO doc_chunk (doc_id, snapshot, data) VALUES (?1, 1, ?2) RETURNING chunk_id",
+            args![doc, snapshot],
+            |r| r.get(0),
+        )?;
+        self.0.execute("DELETE FROM doc_chunk WHERE doc_id = ?1 AND chunk_id < ?2", args![doc, snapshot_id])?;
         Ok(())
     }
 }

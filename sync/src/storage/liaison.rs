@@ -1,5 +1,6 @@
 //! The carnet de liaison's read model: notes, their recipients and signatures.
 
+use super::sql::args_of;
 use super::{Tx, placeholders, within_school};
 use crate::error::Result;
 use crate::ids::{Partition, Uai};
@@ -42,8 +43,7 @@ impl Tx<'_> {
             ),
         };
         args.extend(more);
-        let mut st = self.0.prepare_cached(&format!("{sql} ORDER BY n.posted_at DESC, n.note_id"))?;
-        let rows = st.query_map(rusqlite::params_from_iter(args), |r| {
+        self.0.query(&format!("{sql} ORDER BY n.posted_at DESC, n.note_id"), &args_of(&args), |r| {
             Ok(NoteRow {
                 doc_id: r.get(0)?,
                 partition: r.get(1)?,
@@ -55,10 +55,9 @@ impl Tx<'_> {
                 posted_at: r.get(7)?,
                 edited_at: r.get(8)?,
                 reminded_at: r.get(9)?,
-                recipients: r.get::<_, String>(10)?.split(',').filter(|s| !s.is_empty()).map(Into::into).collect(),
+                recipients: r.get::<String>(10)?.split(',').filter(|s| !s.is_empty()).map(Into::into).collect(),
             })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
     }
 
     /// The signatures of some notes (by document id).
@@ -68,8 +67,7 @@ impl Tx<'_> {
              ORDER BY doc_id, child, guardian",
             placeholders(docs.len())
         );
-        let mut st = self.0.prepare_cached(&sql)?;
-        let rows = st.query_map(rusqlite::params_from_iter(docs), |r| {
+        self.0.query(&sql, &args_of(docs), |r| {
             Ok(SignatureRow {
                 doc_id: r.get(0)?,
                 child: r.get(1)?,
@@ -77,8 +75,7 @@ impl Tx<'_> {
                 at: r.get(3)?,
                 reply: r.get(4)?,
             })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
     }
 }
 

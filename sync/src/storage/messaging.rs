@@ -1,5 +1,6 @@
 //! Messaging's read model: conversations, messages and read marks.
 
+use super::sql::{args, args_of};
 use super::{Tx, placeholders, within_school};
 use crate::error::Result;
 use crate::ids::{Partition, Uai};
@@ -27,22 +28,22 @@ impl Tx<'_> {
             ConversationFilter::Key(key) => ("conversation_id = ?", key.to_string()),
             ConversationFilter::Partition(p) => ("partition = ?", p.to_string()),
         };
-        let mut st = self.0.prepare_cached(&format!(
+        let sql = format!(
             "SELECT doc_id, partition, conversation_id, subject, participants, about, created_by FROM conversation
              WHERE {within} AND {condition} ORDER BY last_message_at DESC, doc_id"
-        ))?;
-        let rows = st.query_map(rusqlite::params_from_iter(args.iter().chain([&arg])), |r| {
+        );
+        let params: Vec<&String> = args.iter().chain([&arg]).collect();
+        self.0.query(&sql, &args_of(&params), |r| {
             Ok(ConversationRow {
                 doc_id: r.get(0)?,
                 partition: r.get(1)?,
                 key: r.get(2)?,
                 subject: r.get(3)?,
-                participants: r.get::<_, String>(4)?.split(',').filter(|s| !s.is_empty()).map(Into::into).collect(),
+                participants: r.get::<String>(4)?.split(',').filter(|s| !s.is_empty()).map(Into::into).collect(),
                 about: r.get(5)?,
                 created_by: r.get(6)?,
             })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
     }
 
     /// The messages of some conversations (by document id), oldest first.
@@ -52,8 +53,7 @@ impl Tx<'_> {
              ORDER BY sent_at, message_id",
             placeholders(docs.len())
         );
-        let mut st = self.0.prepare_cached(&sql)?;
-        let rows = st.query_map(rusqlite::params_from_iter(docs), |r| {
+        self.0.query(&sql, &args_of(docs), |r| {
             Ok(MessageRow {
                 doc_id: r.get(0)?,
                 message_id: r.get(1)?,
@@ -61,26 +61,25 @@ impl Tx<'_> {
                 sent_at: r.get(3)?,
                 body: r.get(4)?,
                 status: r.get(5)?,
-                attachments: parse_attachments_cell(&r.get::<_, String>(6)?),
+                attachments: parse_attachments_cell(&r.get::<String>(6)?),
             })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
     }
 
     /// Delivered messages from others that `user` has not read, in all their conversations
     /// at `school`.
     pub fn unread_messages(&self, school: &Uai, user: &str) -> Result<u64> {
         let (within, args) = within_school("c.partition", school);
-        let mut st = self.0.prepare_cached(&format!(
+        let sql = format!(
             "SELECT count(*) FROM conversation_participant p
              JOIN conversation c ON c.doc_id = p.doc_id
              JOIN message m ON m.doc_id = p.doc_id
              LEFT JOIN read_mark r ON r.doc_id = p.doc_id AND r.user_id = ?4
              WHERE {within} AND p.user_id = ?4 AND m.status = 2 AND m.author <> ?4
                AND m.sent_at > coalesce(r.read_at, 0)"
-        ))?;
+        );
         let [own, from, to] = args;
-        Ok(st.query_row([own, from, to, user.to_owned()], |r| r.get::<_, i64>(0))? as u64)
+        Ok(self.0.query_one(&sql, args![own, from, to, user], |r| r.get::<i64>(0))? as u64)
     }
 
     /// One person's read marks in some conversations: (document id, read up to).
@@ -89,10 +88,8 @@ impl Tx<'_> {
             "SELECT doc_id, read_at FROM read_mark WHERE user_id = ? AND doc_id IN ({})",
             placeholders(docs.len())
         );
-        let mut st = self.0.prepare_cached(&sql)?;
-        let args = std::iter::once(user.to_owned()).chain(docs.iter().cloned());
-        let rows = st.query_map(rusqlite::params_from_iter(args), |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let params: Vec<String> = std::iter::once(user.to_owned()).chain(docs.iter().cloned()).collect();
+        self.0.query(&sql, &args_of(&params), |r| Ok((r.get(0)?, r.get(1)?)))
     }
 }
 

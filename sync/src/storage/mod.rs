@@ -14,7 +14,9 @@ mod liaison;
 mod messaging;
 mod news;
 mod peers;
+pub(crate) mod postgres;
 mod rows;
+pub(crate) mod sql;
 mod usage;
 
 use std::path::Path;
@@ -22,6 +24,7 @@ use std::time::Duration;
 
 use automerge::ChangeHash;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use sql::{Begin, Conn, args};
 
 use crate::error::{Error, Result};
 
@@ -60,7 +63,7 @@ const STATEMENT_CACHE: usize = 128;
 
 /// The replica's database connection.
 pub(crate) struct Storage {
-    conn: Connection,
+    conn: Conn,
     /// The database was upgraded from an older schema at this open: its read models must
     /// be rebuilt from the documents (they may lack new columns or tables).
     pub upgraded: bool,
@@ -100,7 +103,7 @@ impl Storage {
             // Only the writer migrates; a reader of another version would misread the rows.
             return Err(corrupt_meta(&format!("schema version {found} for a reader of version {SCHEMA_VERSION}")));
         }
-        Ok(Self { conn, upgraded: false })
+        Ok(Self { conn: Conn::Lite(conn), upgraded: false })
     }
 
     fn setup(mut conn: Connection) -> Result<Self> {
@@ -109,15 +112,38 @@ impl Storage {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let found = migrate(&mut conn)?;
-        Ok(Self { conn, upgraded: found != 0 && found < SCHEMA_VERSION })
+        Ok(Self { conn: Conn::Lite(conn), upgraded: found != 0 && found < SCHEMA_VERSION })
+    }
+
+    /// Opens (migrating if needed) the replica in a PostgreSQL database (`url`), which may
+    /// be empty: a hub's storage past one machine. Several processes may open the same one:
+    /// its writes are serialized by the database (`Begin::Write`), its reads never wait.
+    pub fn open_postgres(url: &str) -> Result<Self> {
+        let conn = postgres::PgConn::connect(url)?;
+        let found = migrate_postgres(&conn)?;
+        Ok(Self { conn: Conn::Pg(conn), upgraded: found != 0 && found < SCHEMA_VERSION })
+    }
+
+    /// A reading connection to a replica in PostgreSQL that [`Storage::open_postgres`]
+    /// migrated.
+    pub fn open_read_only_postgres(url: &str) -> Result<Self> {
+        let conn = postgres::PgConn::connect(url)?;
+        conn.batch("SET default_transaction_read_only = on")?;
+        let found = postgres_version(&conn)?;
+        if found != SCHEMA_VERSION {
+            return Err(corrupt_meta(&format!("schema version {found} for a reader of version {SCHEMA_VERSION}")));
+        }
+        Ok(Self { conn: Conn::Pg(conn), upgraded: false })
     }
 
     /// Runs `f` in a write transaction (taken immediately, so it never upgrades mid-way).
-    /// Anything `f` wrote is rolled back if it returns an error.
+    /// Anything `f` wrote is rolled back if it returns an error (or panics).
     pub fn write<R>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<R>) -> Result<R> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let r = f(&Tx(&tx))?;
-        tx.commit()?;
+        self.conn.begin(Begin::Write)?;
+        let end = EndTx(&self.conn);
+        let r = f(&Tx(&self.conn))?;
+        self.conn.commit()?;
+        std::mem::forget(end);
         Ok(r)
     }
 
@@ -126,38 +152,38 @@ impl Storage {
     /// A shared borrow suffices: no write transaction can be open on this connection when a
     /// read starts, since [`Storage::write`] holds the exclusive borrow for its whole length.
     pub fn read<R>(&self, f: impl FnOnce(&Tx<'_>) -> Result<R>) -> Result<R> {
-        self.conn.prepare_cached("BEGIN DEFERRED")?.execute([])?;
-        let _end = EndRead(&self.conn);
+        self.conn.begin(Begin::Read)?;
+        let _end = EndTx(&self.conn);
         f(&Tx(&self.conn))
     }
 
     /// Writes a consistent copy of the database to `dest` (which must not exist).
     pub fn backup_to(&self, dest: &Path) -> Result<()> {
         let dest = dest.to_str().ok_or_else(|| corrupt_meta("backup path is not UTF-8"))?;
-        self.conn.execute("VACUUM INTO ?1", [dest])?;
+        self.conn.execute("VACUUM INTO ?1", args![dest])?;
         Ok(())
     }
 
     /// `PRAGMA integrity_check`, for tests and `preau` diagnostics.
     pub fn integrity_check(&self) -> Result<String> {
-        Ok(self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+        self.conn.query_one("PRAGMA integrity_check", args![], |r| r.get(0))
     }
 
     /// Folds the write-ahead log into the database and truncates it.
     pub fn checkpoint(&self) -> Result<()> {
-        self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-        Ok(())
+        self.conn.query_one("PRAGMA wal_checkpoint(TRUNCATE)", args![], |_| Ok(()))
     }
 }
 
-/// Ends a read transaction however its reader returns (a panic included), so that the
-/// connection can begin the next one. A read wrote nothing: ending it releases the snapshot.
-struct EndRead<'a>(&'a Connection);
+/// Rolls a transaction back however its closure returns without committing (an error or a
+/// panic), so that the connection can begin the next one. A read wrote nothing: ending it
+/// releases the snapshot.
+struct EndTx<'a>(&'a Conn);
 
-impl Drop for EndRead<'_> {
+impl Drop for EndTx<'_> {
     fn drop(&mut self) {
-        if let Err(e) = self.0.prepare_cached("ROLLBACK").and_then(|mut st| st.execute([])) {
-            tracing::error!(error = %e, "ending a read transaction");
+        if let Err(e) = self.0.rollback() {
+            tracing::error!(error = %e, "ending a transaction");
         }
     }
 }
@@ -188,21 +214,62 @@ fn migrate(conn: &mut Connection) -> Result<u32> {
     Ok(found)
 }
 
+/// The schema version of a replica in PostgreSQL (0 for an empty database).
+fn postgres_version(conn: &postgres::PgConn) -> Result<u32> {
+    conn.batch("CREATE TABLE IF NOT EXISTS preau_schema (singleton BIGINT PRIMARY KEY CHECK (singleton = 1), version BIGINT NOT NULL)")?;
+    let rows = conn.query("SELECT version FROM preau_schema", &[])?;
+    Ok(rows.first().map_or(0, |r| r.get::<_, i64>(0) as u32))
+}
+
+/// Applies the missing migrations to a replica in PostgreSQL, each in its transaction under
+/// the writer's lock (two hub processes starting together migrate once); the version found.
+fn migrate_postgres(conn: &postgres::PgConn) -> Result<u32> {
+    let found = postgres_version(conn)?;
+    if found > SCHEMA_VERSION {
+        return Err(Error::SchemaTooNew { found, supported: SCHEMA_VERSION });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        conn.begin(Begin::Write)?;
+        let applied = (|| {
+            // Another process may have migrated while this one waited for the lock.
+            if postgres_version(conn)? > i as u32 {
+                return Ok(());
+            }
+            conn.batch(&postgres::ddl(sql))?;
+            let version = i as i64 + 1;
+            conn.execute(
+                "INSERT INTO preau_schema (singleton, version) VALUES (1, ?1) ON CONFLICT (singleton) DO UPDATE SET version = ?1",
+                args![version],
+            )
+            .map(drop)
+        })();
+        match applied {
+            Ok(()) => conn.batch("COMMIT")?,
+            Err(e) => {
+                let _ = conn.batch("ROLLBACK");
+                return Err(e);
+            }
+        }
+        tracing::info!(version = i + 1, "applied schema migration (PostgreSQL)");
+    }
+    Ok(found)
+}
+
 /// A transaction. Its methods are the whole vocabulary of the storage layer.
-pub(crate) struct Tx<'a>(&'a Connection);
+pub(crate) struct Tx<'a>(&'a Conn);
 
 impl Tx<'_> {
     /// Runs `f` inside a savepoint: whatever it wrote is undone if it fails, and the rest of
     /// the transaction goes on.
     pub fn savepoint<R>(&self, f: impl FnOnce(&Self) -> Result<R>) -> Result<R> {
-        self.0.execute_batch("SAVEPOINT part")?;
+        self.0.batch("SAVEPOINT part")?;
         match f(self) {
             Ok(r) => {
-                self.0.execute_batch("RELEASE part")?;
+                self.0.batch("RELEASE part")?;
                 Ok(r)
             }
             Err(e) => {
-                self.0.execute_batch("ROLLBACK TO part; RELEASE part")?;
+                self.0.batch("ROLLBACK TO part; RELEASE part")?;
                 Err(e)
             }
         }
@@ -264,21 +331,17 @@ mod tests {
         let mut storage = Storage::open(&dir.path().join("replica.db")).unwrap();
         storage
             .write(|tx| {
-                tx.0.execute_batch("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1);")?;
+                tx.0.batch("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1);")?;
                 let refused = tx.savepoint(|tx| {
-                    tx.0.execute("INSERT INTO t VALUES (2)", [])?;
+                    tx.0.execute("INSERT INTO t VALUES (2)", args![])?;
                     Err::<(), _>(Error::EditRefused)
                 });
                 assert!(matches!(refused, Err(Error::EditRefused)));
-                tx.savepoint(|tx| Ok(tx.0.execute("INSERT INTO t VALUES (3)", [])?))
+                tx.savepoint(|tx| tx.0.execute("INSERT INTO t VALUES (3)", args![]))
             })
             .unwrap();
-        let kept: Vec<i64> = storage
-            .read(|tx| {
-                let mut st = tx.0.prepare("SELECT x FROM t ORDER BY x")?;
-                Ok(st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
-            })
-            .unwrap();
+        let kept: Vec<i64> =
+            storage.read(|tx| tx.0.query("SELECT x FROM t ORDER BY x", args![], |r| r.get(0))).unwrap();
         assert_eq!(kept, [1, 3]);
     }
 
@@ -289,10 +352,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("replica.db");
         let mut writer = Storage::open(&path).unwrap();
-        writer.write(|tx| Ok(tx.0.execute_batch("CREATE TABLE t (x TEXT); INSERT INTO t VALUES ('avant');")?)).unwrap();
+        writer.write(|tx| tx.0.batch("CREATE TABLE t (x TEXT); INSERT INTO t VALUES ('avant');")).unwrap();
         let reader = Storage::open_read_only(&path).unwrap();
         let read = |reader: &Storage| -> String {
-            reader.read(|tx| Ok(tx.0.query_row("SELECT x FROM t", [], |r| r.get(0))?)).unwrap()
+            reader.read(|tx| tx.0.query_one("SELECT x FROM t", args![], |r| r.get(0))).unwrap()
         };
         assert_eq!(read(&reader), "avant");
 
@@ -301,7 +364,7 @@ mod tests {
         let writing = std::thread::spawn(move || {
             writer
                 .write(|tx| {
-                    tx.0.execute("UPDATE t SET x = 'après'", [])?;
+                    tx.0.execute("UPDATE t SET x = 'après'", args![])?;
                     inside.send(()).unwrap();
                     wait_release.recv().unwrap();
                     Ok(())
@@ -314,7 +377,7 @@ mod tests {
         release.send(()).unwrap();
         writing.join().unwrap();
         assert_eq!(read(&reader), "après");
-        assert!(reader.read(|tx| Ok(tx.0.execute("DELETE FROM t", [])?)).is_err(), "a reader cannot write");
+        assert!(reader.read(|tx| tx.0.execute("DELETE FROM t", args![])).is_err(), "a reader cannot write");
     }
 
     #[test]
@@ -322,7 +385,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("replica.db");
         let writer = Storage::open(&path).unwrap();
-        writer.conn.pragma_update(None, "user_version", 3).unwrap();
+        let Conn::Lite(conn) = &writer.conn else { unreachable!() };
+        conn.pragma_update(None, "user_version", 3).unwrap();
         assert!(Storage::open_read_only(&path).is_err());
     }
 }

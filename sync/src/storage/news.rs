@@ -1,5 +1,6 @@
 //! News' read model: posts.
 
+use super::sql::args_of;
 use super::{Tx, placeholders, within_school};
 use crate::error::Result;
 use crate::ids::{Partition, Uai};
@@ -34,8 +35,7 @@ impl Tx<'_> {
             "SELECT partition, post_id, title, body, author, published_at, public, audience, edited_at, photos FROM news_post
              WHERE withdrawn = 0 AND {within} AND {condition} ORDER BY published_at DESC, post_id LIMIT {limit}"
         );
-        let mut st = self.0.prepare_cached(&sql)?;
-        let rows = st.query_map(rusqlite::params_from_iter(args), |r| {
+        self.0.query(&sql, &args_of(&args), |r| {
             Ok(NewsRow {
                 partition: r.get(0)?,
                 post_id: r.get(1)?,
@@ -46,10 +46,9 @@ impl Tx<'_> {
                 public: r.get(6)?,
                 audience: r.get(7)?,
                 edited_at: r.get(8)?,
-                photos: parse_attachments_cell(&r.get::<_, String>(9)?),
+                photos: parse_attachments_cell(&r.get::<String>(9)?),
             })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
     }
 }
 

@@ -1,8 +1,8 @@
 //! What a replica knows of its peers: their scope, what they hold, the bundles applied.
 
 use automerge::ChangeHash;
-use rusqlite::{OptionalExtension, params};
 
+use super::sql::{args, args_of};
 use super::{Tx, corrupt_meta, decode_heads, encode_heads};
 use crate::error::Result;
 use crate::ids::{DocId, ReplicaId, Scope};
@@ -24,20 +24,19 @@ pub(crate) struct PeerState {
 impl Tx<'_> {
     /// A peer's state (default if never seen).
     pub fn peer_get(&self, peer: ReplicaId) -> Result<PeerState> {
-        let mut st = self.0.prepare_cached(
+        let row = self.0.query_opt(
             "SELECT peer_scope, scope_tag, received_through, needs_full, last_sync_at FROM peer WHERE peer_id = ?1",
-        )?;
-        let row = st
-            .query_row([peer.to_string()], |r| {
+            args![peer.to_string()],
+            |r| {
                 Ok((
-                    r.get::<_, Option<Vec<u8>>>(0)?,
-                    r.get::<_, Option<Vec<u8>>>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, bool>(3)?,
-                    r.get::<_, Option<i64>>(4)?,
+                    r.get::<Option<Vec<u8>>>(0)?,
+                    r.get::<Option<Vec<u8>>>(1)?,
+                    r.get::<i64>(2)?,
+                    r.get::<bool>(3)?,
+                    r.get::<Option<i64>>(4)?,
                 ))
-            })
-            .optional()?;
+            },
+        )?;
         let Some((scope, tag, through, needs_full, last_sync_at)) = row else {
             return Ok(PeerState::default());
         };
@@ -53,75 +52,80 @@ impl Tx<'_> {
     /// Stores a peer's state.
     pub fn peer_put(&self, peer: ReplicaId, s: &PeerState) -> Result<()> {
         let scope = s.scope.as_ref().map(postcard::to_allocvec).transpose().map_err(|_| corrupt_meta("peer scope"))?;
-        let mut st = self.0.prepare_cached(
+        self.0.execute(
             "INSERT INTO peer (peer_id, peer_scope, scope_tag, received_through, needs_full, last_sync_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT (peer_id) DO UPDATE SET peer_scope = ?2, scope_tag = ?3, received_through = ?4,
                  needs_full = ?5, last_sync_at = ?6",
+            args![
+                peer.to_string(),
+                scope,
+                s.scope_tag.map(|t| t.to_vec()),
+                s.received_through as i64,
+                s.needs_full,
+                s.last_sync_at
+            ],
         )?;
-        st.execute(params![
-            peer.to_string(),
-            scope,
-            s.scope_tag.map(|t| t.to_vec()),
-            s.received_through as i64,
-            s.needs_full,
-            s.last_sync_at
-        ])?;
         Ok(())
     }
 
     /// What we believe `peer` holds of `doc`.
     pub fn belief_get(&self, peer: ReplicaId, doc: DocId) -> Result<Option<Vec<ChangeHash>>> {
-        let mut st = self.0.prepare_cached("SELECT heads FROM peer_doc WHERE peer_id = ?1 AND doc_id = ?2")?;
-        let heads: Option<Vec<u8>> = st.query_row([peer.to_string(), doc.to_string()], |r| r.get(0)).optional()?;
+        let heads: Option<Vec<u8>> = self.0.query_opt(
+            "SELECT heads FROM peer_doc WHERE peer_id = ?1 AND doc_id = ?2",
+            args![peer.to_string(), doc.to_string()],
+            |r| r.get(0),
+        )?;
         heads.map(|h| decode_heads(&h)).transpose()
     }
 
     /// Records what `peer` holds of `doc`.
     pub fn belief_put(&self, peer: ReplicaId, doc: DocId, heads: &[ChangeHash]) -> Result<()> {
-        let mut st = self.0.prepare_cached(
+        self.0.execute(
             "INSERT INTO peer_doc (peer_id, doc_id, heads) VALUES (?1, ?2, ?3)
              ON CONFLICT (peer_id, doc_id) DO UPDATE SET heads = ?3",
+            args![peer.to_string(), doc.to_string(), encode_heads(heads)],
         )?;
-        st.execute(params![peer.to_string(), doc.to_string(), encode_heads(heads)])?;
         Ok(())
     }
 
     /// Documents whose heads differ from what we believe each of `peers` holds: what waits
     /// to go to one of them (an over-estimate when a peer holds changes we have not seen yet).
     pub fn unsent_documents(&self, peers: &[ReplicaId]) -> Result<u64> {
-        let mut st = self.0.prepare_cached(
+        let sql = format!(
             "SELECT count(*) FROM document d WHERE NOT EXISTS (SELECT 1 FROM peer_doc p
-               WHERE p.peer_id IN (SELECT value FROM json_each(?1)) AND p.doc_id = d.doc_id AND p.heads = d.heads)",
-        )?;
-        // Replica ids are hex: a JSON array of them needs no escaping.
-        let peers = format!("[{}]", peers.iter().map(|p| format!("\"{p}\"")).collect::<Vec<_>>().join(","));
-        Ok(st.query_row([peers], |r| r.get::<_, i64>(0))? as u64)
+               WHERE p.peer_id IN ({}) AND p.doc_id = d.doc_id AND p.heads = d.heads)",
+            super::placeholders(peers.len())
+        );
+        let peers: Vec<String> = peers.iter().map(ToString::to_string).collect();
+        Ok(self.0.query_one(&sql, &args_of(&peers), |r| r.get::<i64>(0))? as u64)
     }
 
     /// Forgets everything we believed about `peer`'s documents.
     pub fn beliefs_clear(&self, peer: ReplicaId) -> Result<()> {
-        self.0.execute("DELETE FROM peer_doc WHERE peer_id = ?1", [peer.to_string()])?;
+        self.0.execute("DELETE FROM peer_doc WHERE peer_id = ?1", args![peer.to_string()])?;
         Ok(())
     }
 
     /// Whether a bundle from `peer` was already applied.
     pub fn bundle_seen(&self, peer: ReplicaId, bundle: &[u8; 16]) -> Result<bool> {
-        let mut st = self.0.prepare_cached("SELECT 1 FROM applied_bundle WHERE peer_id = ?1 AND bundle_id = ?2")?;
-        Ok(st.exists(params![peer.to_string(), bundle.as_slice()])?)
+        self.0.exists(
+            "SELECT 1 FROM applied_bundle WHERE peer_id = ?1 AND bundle_id = ?2",
+            args![peer.to_string(), bundle.as_slice()],
+        )
     }
 
     /// Remembers an applied bundle (and forgets the oldest beyond a bound).
     pub fn bundle_record(&self, peer: ReplicaId, bundle: &[u8; 16], now: i64) -> Result<()> {
         let p = peer.to_string();
         self.0.execute(
-            "INSERT OR IGNORE INTO applied_bundle (peer_id, bundle_id, applied_at) VALUES (?1, ?2, ?3)",
-            params![p, bundle.as_slice(), now],
+            "INSERT INTO applied_bundle (peer_id, bundle_id, applied_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+            args![p, bundle.as_slice(), now],
         )?;
         self.0.execute(
             "DELETE FROM applied_bundle WHERE peer_id = ?1 AND bundle_id NOT IN
                (SELECT bundle_id FROM applied_bundle WHERE peer_id = ?1 ORDER BY applied_at DESC LIMIT ?2)",
-            params![p, APPLIED_BUNDLES_KEPT],
+            args![p, APPLIED_BUNDLES_KEPT],
         )?;
         Ok(())
     }

@@ -3,21 +3,18 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::types::{ToSqlOutput, ValueRef};
-
+use super::sql::{Arg, ToArg, args, args_of};
 use super::{Tx, placeholders};
 use crate::error::Result;
 use crate::ids::DocId;
 use crate::kinds::{Cell, Row, Table};
 
-struct SqlCell<'a>(&'a Cell);
-
-impl rusqlite::ToSql for SqlCell<'_> {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(match self.0 {
-            Cell::Int(n) => ToSqlOutput::Borrowed(ValueRef::Integer(*n)),
-            Cell::Text(t) => ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes())),
-        })
+impl ToArg for Cell {
+    fn arg(&self) -> Arg<'_> {
+        match self {
+            Cell::Int(n) => Arg::Int(*n),
+            Cell::Text(t) => Arg::Text(t),
+        }
     }
 }
 
@@ -26,8 +23,7 @@ impl Tx<'_> {
     pub fn rows_replace(&self, id: DocId, tables: &[Table], rows: &[Row]) -> Result<()> {
         let doc = id.to_string();
         for table in tables {
-            let mut st = self.0.prepare_cached(&format!("DELETE FROM {} WHERE doc_id = ?1", table.name()))?;
-            st.execute([&doc])?;
+            self.0.execute(&format!("DELETE FROM {} WHERE doc_id = ?1", table.name()), args![&doc])?;
         }
         for row in rows {
             let cols = row.table.columns();
@@ -37,8 +33,7 @@ impl Tx<'_> {
                 cols.join(", "),
                 (1..=cols.len()).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
             );
-            let mut st = self.0.prepare_cached(&sql)?;
-            st.execute(rusqlite::params_from_iter(row.cells.iter().map(SqlCell)))?;
+            self.0.execute(&sql, &args_of(&row.cells))?;
         }
         Ok(())
     }
@@ -46,7 +41,7 @@ impl Tx<'_> {
     /// Empties every read-model table (before a rebuild).
     pub fn rows_clear_all(&self) -> Result<()> {
         for table in Table::ALL {
-            self.0.execute(&format!("DELETE FROM {}", table.name()), [])?;
+            self.0.execute(&format!("DELETE FROM {}", table.name()), args![])?;
         }
         Ok(())
     }
@@ -76,17 +71,7 @@ impl Tx<'_> {
             table.name(),
             condition.unwrap_or_default()
         );
-        let mut st = self.0.prepare_cached(&sql)?;
-        let rows = st.query_map(rusqlite::params_from_iter(args), |r| {
-            (0..cols.len())
-                .map(|i| match r.get_ref(i)? {
-                    ValueRef::Integer(n) => Ok(Cell::Int(n)),
-                    ValueRef::Text(t) => Ok(Cell::Text(String::from_utf8_lossy(t).into_owned())),
-                    other => Err(rusqlite::Error::InvalidColumnType(i, cols[i].into(), other.data_type())),
-                })
-                .collect::<rusqlite::Result<Vec<Cell>>>()
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.0.query(&sql, &args_of(args), |r| (0..cols.len()).map(|i| r.cell(i)).collect::<Result<Vec<Cell>>>())
     }
 
     /// Every attached-file cell with the partition of the document that holds it:
@@ -109,9 +94,7 @@ impl Tx<'_> {
         if selects.is_empty() {
             return Ok(Vec::new());
         }
-        let mut st = self.0.prepare_cached(&selects.join(" UNION ALL "))?;
-        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.0.query(&selects.join(" UNION ALL "), args![], |r| Ok((r.get(0)?, r.get(1)?)))
     }
 }
 
@@ -137,8 +120,12 @@ mod tests {
         for table in Table::ALL {
             let migrated: BTreeSet<String> = storage
                 .read(|tx| {
-                    let mut st = tx.0.prepare(&format!("SELECT name FROM pragma_table_info('{}')", table.name()))?;
-                    Ok(st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+                    let names: Vec<String> = tx.0.query(
+                        &format!("SELECT name FROM pragma_table_info('{}')", table.name()),
+                        crate::storage::sql::args![],
+                        |r| r.get(0),
+                    )?;
+                    Ok(names.into_iter().collect())
                 })
                 .unwrap();
             let declared: BTreeSet<String> = table.columns().iter().map(|c| (*c).to_owned()).collect();

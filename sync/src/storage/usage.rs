@@ -1,6 +1,7 @@
 //! Usage's read model: every replica's counts added up, by school, day, profile and service;
 //! accounts active counted once per month whichever replicas saw them.
 
+use super::sql::args_of;
 use super::{Tx, placeholders};
 use crate::error::Result;
 use crate::ids::Uai;
@@ -15,18 +16,14 @@ pub type ActiveAccounts = Vec<(String, String, String, i64)>;
 impl Tx<'_> {
     fn usage_counts(&self, schools: &[Uai], from: &str, to: &str) -> Result<UsageCounts> {
         let sql = format!(
-            "SELECT uai, day, profile, service, sum(count) FROM usage_count
+            "SELECT uai, day, profile, service, CAST(sum(count) AS INTEGER) FROM usage_count
              WHERE uai IN ({}) AND day >= ? AND day <= ?
              GROUP BY uai, day, profile, service ORDER BY uai, day, profile, service",
             placeholders(schools.len())
         );
         let mut args: Vec<String> = schools.iter().map(ToString::to_string).collect();
         args.extend([from.to_owned(), to.to_owned()]);
-        let mut st = self.0.prepare_cached(&sql)?;
-        let rows = st.query_map(rusqlite::params_from_iter(args), |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.0.query(&sql, &args_of(&args), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
     }
 
     fn active_accounts(&self, schools: &[Uai], from: &str, to: &str) -> Result<ActiveAccounts> {
@@ -38,10 +35,7 @@ impl Tx<'_> {
         );
         let mut args: Vec<String> = schools.iter().map(ToString::to_string).collect();
         args.extend([from.to_owned(), to.to_owned()]);
-        let mut st = self.0.prepare_cached(&sql)?;
-        let rows =
-            st.query_map(rusqlite::params_from_iter(args), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.0.query(&sql, &args_of(&args), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
     }
 }
 

@@ -5,5 +5,6 @@
 
 // proptest keeps these modules' regressions in `../proptest-regressions/` (beside the
 // directory holding `main.rs`), not beside each file.
+mod backend;
 mod bad_input;
 mod store_and_sync;

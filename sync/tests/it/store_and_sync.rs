@@ -32,7 +32,7 @@ fn add_entry(store: &mut Store, id: &str, title: &str) {
 fn two_replicas_converge_in_four_messages_and_then_exchange_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let school = Scope::new(vec![ScopeRule::School(Uai::parse("0341234A").unwrap())]);
-    let mut hub = Store::open(&dir.path().join("hub.db"), Scope::all()).unwrap();
+    let mut hub = crate::backend::hub(dir.path(), "hub.db", Scope::all());
     let mut school_a = Store::open(&dir.path().join("a.db"), school).unwrap();
 
     add_entry(&mut school_a, "e1", "Tables de 7");
@@ -729,7 +729,7 @@ mod projections {
             ScopeRule::Exact(Partition::parse("commune/34172").unwrap()),
             ScopeRule::Exact(Partition::AcademyAdmin),
         ]);
-        [Store::open(&dir.join("hub.db"), Scope::all()).unwrap(), Store::open(&dir.join("school.db"), school).unwrap()]
+        [crate::backend::hub(dir, "hub.db", Scope::all()), Store::open(&dir.join("school.db"), school).unwrap()]
     }
 
     /// The edits above reach every read-model table, and can empty the ones fed by maps.
@@ -836,7 +836,7 @@ mod projections {
 fn a_school_restored_from_an_old_backup_gets_back_what_the_hub_holds() {
     let dir = tempfile::tempdir().unwrap();
     let school_scope = Scope::new(vec![ScopeRule::School(Uai::parse("0341234A").unwrap())]);
-    let mut hub = Store::open(&dir.path().join("hub.db"), Scope::all()).unwrap();
+    let mut hub = crate::backend::hub(dir.path(), "hub.db", Scope::all());
     let mut school = Store::open(&dir.path().join("school.db"), school_scope.clone()).unwrap();
 
     // 1. Monday: the school syncs, then backs up.
@@ -921,7 +921,7 @@ fn a_laptop_given_a_new_class_receives_its_older_documents_at_the_next_sync() {
     let cm1 = ScopeRule::Exact(class());
     let cp = Partition::parse("school/0341234A/class/cp").unwrap();
     let cp_book = DocAddress::new(cp.clone(), Kind::HomeworkBook, DocKey::parse("2026-2027").unwrap());
-    let mut hub = Store::open(&dir.path().join("hub.db"), Scope::all()).unwrap();
+    let mut hub = crate::backend::hub(dir.path(), "hub.db", Scope::all());
     let laptop_path = dir.path().join("laptop.db");
     let mut laptop = Store::open(&laptop_path, Scope::new(vec![cm1.clone()])).unwrap();
 
@@ -945,7 +945,7 @@ fn a_laptop_given_a_new_class_receives_its_older_documents_at_the_next_sync() {
 #[test]
 fn a_small_bundle_budget_spreads_a_large_sync_over_several_complete_sessions() {
     let dir = tempfile::tempdir().unwrap();
-    let mut hub = Store::open(&dir.path().join("hub.db"), Scope::all()).unwrap();
+    let mut hub = crate::backend::hub(dir.path(), "hub.db", Scope::all());
     let mut school = Store::open(&dir.path().join("school.db"), Scope::all()).unwrap();
     for i in 0..40 {
         let post = DocAddress::new(class(), Kind::NewsPost, DocKey::parse(&format!("n{i}")).unwrap());
@@ -1015,7 +1015,7 @@ fn two_teachers_editing_the_same_entry_offline_keep_both_texts() {
 #[test]
 fn a_laptop_counts_as_waiting_only_what_neither_its_school_nor_the_hub_holds() {
     let dir = tempfile::tempdir().unwrap();
-    let mut hub = Store::open(&dir.path().join("hub.db"), Scope::all()).unwrap();
+    let mut hub = crate::backend::hub(dir.path(), "hub.db", Scope::all());
     let mut school = Store::open(&dir.path().join("school.db"), Scope::all()).unwrap();
     let mut laptop = Store::open(&dir.path().join("laptop.db"), Scope::all()).unwrap();
     let peers = [school.id(), hub.id()];
