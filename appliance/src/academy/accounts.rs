@@ -246,9 +246,13 @@ pub async fn change_password(
         crate::school::accounts::argon2(state, move |memory| memory.verify(&current, &hash).then(|| memory.hash(&new)))
             .await?
             .ok_or_else(|| AppError::bad("password-current-wrong", "console password: current one wrong"))?;
-    let key = id.clone();
+    let (key, proven) = (id.clone(), account.password_hash);
     let account = edit(state, move |staff| {
         let a = staff.accounts.get_mut(&key).ok_or(AppError::NotFound)?;
+        // A reset (or another change) while this one checked the password wins.
+        if a.password_hash != proven {
+            return Err(AppError::bad("password-current-wrong", "console password changed meanwhile"));
+        }
         (a.password_hash, a.must_change_password) = (fresh, false);
         Ok(a.clone())
     })

@@ -91,18 +91,10 @@ pub fn statement(state: &AppState, insee: &Insee, year: &str, day: &str) -> Resu
     let commune = super::commune(state, insee)?;
     let until = end_of(day)?;
     let mut schools: Vec<SchoolCount> = Vec::new();
-    for (_, convention) in conventions_of(state, insee)?.iter().filter(|(_, c)| c.status != "draft") {
-        let last = if convention.ended_on.is_empty() { &convention.ends_on } else { &convention.ended_on };
-        if convention.starts_on.as_str() > day || last.as_str() < day {
-            continue;
-        }
+    for (_, convention) in conventions_of(state, insee)?.iter() {
         for (uai, school) in &convention.schools {
-            let covered: Vec<&String> = school
-                .classes
-                .iter()
-                .filter(|(_, c)| c.since.as_str() <= day && (c.until.is_empty() || day <= c.until.as_str()))
-                .map(|(id, _)| id)
-                .collect();
+            let covered: Vec<&String> =
+                school.classes.keys().filter(|class| convention.covers(uai, class, day)).collect();
             if school.activated_on.is_empty() || covered.is_empty() {
                 continue;
             }

@@ -4,7 +4,7 @@
 //! covered without deleting anything, and the school's pages say so.
 
 use preau_sync::kinds::Convention;
-use preau_sync::kinds::convention::{ConventionSchool, CoveredClass, SchoolConvention};
+use preau_sync::kinds::convention::{ConventionSchool, CoveredClass, Period, SchoolConvention};
 use preau_sync::{DocKey, Insee, Uai};
 
 use super::{Console, activates_schools, audit, convention_address, conventions_of, manages_conventions, require};
@@ -128,6 +128,11 @@ pub async fn end(state: &AppState, by: &Console, insee: &Insee, id: &str, last_d
     if last_day < convention.starts_on || last_day > convention.ends_on {
         return Err(AppError::bad("console-end-outside", format!("{last_day} outside {id}")));
     }
+    // Not before yesterday: what was covered on days already past stays covered (counts
+    // made of them, statements printed).
+    if last_day < eve(&today()) {
+        return Err(AppError::bad("console-end-past", format!("{last_day} is past")));
+    }
     let (on, by_id) = (last_day.clone(), by.id.clone());
     edit(state, insee, &id, move |c| {
         (c.status, c.ended_on, c.edited_by, c.edited_at) =
@@ -170,6 +175,8 @@ pub async fn activate(
         return Err(AppError::bad("console-not-in-convention", format!("{uai} is not named by {id}")));
     }
     let covered = check_classes(state, &uai, &id, &convention, classes)?;
+    let names = set_covered(state, insee, &id, &uai, covered, true, by).await?;
+    // The code after the activation is written: a refused one makes none.
     let code = if enrolled(state, &uai)? {
         None
     } else {
@@ -181,7 +188,6 @@ pub async fn activate(
             &enrollment::Subject::School(uai.clone()),
         )?)
     };
-    let names = set_covered(state, insee, &id, &uai, covered, true, by).await?;
     audit::record(state, by, "school-activate", &format!("school/{uai}"), &names)?;
     Ok(code)
 }
@@ -231,13 +237,13 @@ fn check_classes(
         out.push((class.clone(), found.class.name.clone()));
     }
     let from = today().max(convention.starts_on.clone());
-    let to = if convention.ended_on.is_empty() { &convention.ends_on } else { &convention.ended_on };
+    let to = convention.last_day();
     let others = state.db.read(|r| Ok(r.school_conventions(uai)?))?;
     for other in others.iter().filter(|o| o.id != id.as_str()) {
         for (class, name, since, until) in &other.classes {
             let start = other.starts_on.as_str().max(since.as_str());
             let end = if until.is_empty() { other.last_day() } else { until.as_str().min(other.last_day()) };
-            if out.iter().any(|(c, _)| c == class) && start <= to.as_str() && from.as_str() <= end {
+            if out.iter().any(|(c, _)| c == class) && start <= to && from.as_str() <= end {
                 return Err(AppError::bad(
                     "console-class-covered",
                     format!("{name} ({class}) covered by {} from {start} to {end}", other.id),
@@ -266,31 +272,51 @@ async fn set_covered(
         if activate && school.activated_on.is_empty() {
             school.activated_on = today.clone();
         }
-        let yesterday = eve(&today);
-        school.classes.retain(|class, c| covered.iter().any(|(k, _)| k == class) || c.since <= yesterday);
-        for (class, c) in school.classes.iter_mut() {
-            if !covered.iter().any(|(k, _)| k == class) && c.until.is_empty() {
-                c.until = yesterday.clone();
-            }
-        }
-        for (class, name) in covered {
-            let entry = school.classes.entry(class).or_insert_with(|| CoveredClass {
-                name: name.clone(),
-                since: today.clone(),
-                until: String::new(),
-            });
-            if !entry.until.is_empty() {
-                // Covered again after a pause: from today (the pause's days stay uncovered
-                // only in this simple record; counts at a date in the pause include it).
-                (entry.since, entry.until) = (today.clone(), String::new());
-            }
-            entry.name = name;
-        }
+        cover_classes(school, covered, &today);
         (c.edited_by, c.edited_at) = (by_id, crate::platform::clock::now_ms());
         Ok(())
     })
     .await?;
     Ok(names)
+}
+
+/// Sets the classes a convention covers at a school, as of `today`: those in `covered`
+/// (id, name) are covered from today if they were not; the others are withdrawn from
+/// yesterday. Every period stays recorded (`CoveredClass::past`), so a count at a past day
+/// sees what was covered then.
+fn cover_classes(school: &mut ConventionSchool, covered: Vec<(String, String)>, today: &str) {
+    let yesterday = eve(today);
+    let ticked = |class: &str| covered.iter().any(|(k, _)| k == class);
+    // Withdrawn: its open period closes yesterday. One opened today closes as if never
+    // opened (a mistake put right the same day): the class's earlier period, if any,
+    // is its latest again; a class covered only today is forgotten.
+    let mut forgotten = Vec::new();
+    for (class, c) in school.classes.iter_mut().filter(|(k, c)| !ticked(k) && c.until.is_empty()) {
+        if c.since <= yesterday {
+            c.until = yesterday.clone();
+        } else if let Some(last) = c.past.pop() {
+            (c.since, c.until) = (last.since, last.until);
+        } else {
+            forgotten.push(class.clone());
+        }
+    }
+    for class in forgotten {
+        school.classes.remove(&class);
+    }
+    for (class, name) in covered {
+        let entry = school.classes.entry(class).or_insert_with(|| CoveredClass {
+            name: name.clone(),
+            since: today.to_owned(),
+            ..CoveredClass::default()
+        });
+        if !entry.until.is_empty() {
+            // Covered again: its last period is kept, a new one opens today.
+            let last = Period { since: std::mem::take(&mut entry.since), until: std::mem::take(&mut entry.until) };
+            entry.past.push(last);
+            entry.since = today.to_owned();
+        }
+        entry.name = name;
+    }
 }
 
 // ---- What a school's staff read of it ----
@@ -340,4 +366,34 @@ pub async fn home_part(h: &Home<'_>) -> Result<HomePart, AppError> {
     let panel = askama::Template::render(&Panel { c: h.chrome, note })
         .map_err(|e| AppError::Internal(format!("template: {e}")))?;
     Ok(HomePart { tiles: Vec::new(), panel: Some(panel) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(classes: &[&str]) -> Vec<(String, String)> {
+        classes.iter().map(|c| ((*c).to_owned(), c.to_uppercase())).collect()
+    }
+
+    fn periods(school: &ConventionSchool, class: &str) -> Vec<(String, String)> {
+        school.classes[class].periods().map(|(a, b)| (a.to_owned(), b.to_owned())).collect()
+    }
+
+    #[test]
+    fn coverage_keeps_every_period_and_forgets_only_a_same_day_mistake() {
+        let mut school = ConventionSchool { activated_on: "2026-09-01".into(), ..Default::default() };
+        cover_classes(&mut school, pairs(&["cp"]), "2026-09-01");
+        cover_classes(&mut school, pairs(&[]), "2026-10-10");
+        cover_classes(&mut school, pairs(&["cp"]), "2026-11-02");
+        let cp = periods(&school, "cp");
+        assert_eq!(cp, [("2026-09-01".into(), "2026-10-09".into()), ("2026-11-02".into(), String::new())]);
+        // Withdrawn again the day it came back: its earlier period is its latest again.
+        cover_classes(&mut school, pairs(&[]), "2026-11-02");
+        assert_eq!(periods(&school, "cp"), [("2026-09-01".to_owned(), "2026-10-09".to_owned())]);
+        // A class covered by mistake and withdrawn the same day leaves nothing.
+        cover_classes(&mut school, pairs(&["ce1"]), "2026-11-03");
+        cover_classes(&mut school, pairs(&[]), "2026-11-03");
+        assert!(!school.classes.contains_key("ce1"));
+    }
 }

@@ -141,12 +141,11 @@ pub fn reads_audit(by: &Console) -> bool {
 /// password and standing: see `accounts::session_alive`).
 pub fn console(state: &AppState, ctx: &Ctx) -> Result<Console, AppError> {
     let user = ctx.user()?;
+    if user.is_hub_admin() {
+        return Ok(Console { id: "hub".into(), name: user.display_name.clone(), role: Role::HubAdmin, commune: None });
+    }
     if user.school.is_some() || user.profile != Profile::AcademyAdmin {
         return Err(AppError::Forbidden("console".into()));
-    }
-    if user.credential.is_none() {
-        // `hub_login`'s session: the hub's one administrator.
-        return Ok(Console { id: "hub".into(), name: user.display_name.clone(), role: Role::HubAdmin, commune: None });
     }
     let staff = staff(state)?;
     let account = staff.accounts.get(user.user.as_str()).filter(|a| !a.disabled).ok_or(AppError::Unauthenticated)?;

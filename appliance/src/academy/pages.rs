@@ -286,7 +286,7 @@ fn convention_row(l: &crate::platform::i18n::Locale, id: &str, c: &Convention) -
         title: c.title.clone(),
         status: l.t(&format!("console-status-{}", c.status)),
         starts_on: c.starts_on.clone(),
-        ends_on: if c.ended_on.is_empty() { c.ends_on.clone() } else { c.ended_on.clone() },
+        ends_on: c.last_day().to_owned(),
     }
 }
 
@@ -449,9 +449,7 @@ fn convention_view(
     for (uai, named) in &convention.schools {
         let Ok(uai_id) = Uai::parse(uai) else { continue };
         let dir = state.db.read(|r| Directory::load_school(r, &uai_id))?;
-        let covered_now = |class: &str| {
-            named.classes.get(class).is_some_and(|c| c.since <= today && (c.until.is_empty() || today <= c.until))
-        };
+        let covered_now = |class: &str| convention.covers(uai, class, &today);
         let mut classes: Vec<(String, String, bool, String)> = dir
             .current_classes()
             .into_iter()

@@ -117,12 +117,18 @@ pub(super) fn convention(
             return Err(format!("school {uai} activated on {:?}", school.activated_on));
         }
         for (class, covered) in &school.classes {
-            let ok = !school.activated_on.is_empty()
-                && day(&covered.since, false)
-                && day(&covered.until, true)
-                && (covered.until.is_empty() || covered.since <= covered.until);
-            if !ok {
-                return Err(format!("class {class} of {uai} covered {:?} to {:?}", covered.since, covered.until));
+            let mut periods = covered.periods().peekable();
+            while let Some((since, until)) = periods.next() {
+                // Only the latest period may be open; each ends before the next begins.
+                let next = periods.peek().map(|(next, _)| *next);
+                let ok = !school.activated_on.is_empty()
+                    && day(since, false)
+                    && day(until, next.is_none())
+                    && (until.is_empty() || since <= until)
+                    && next.is_none_or(|next| until < next);
+                if !ok {
+                    return Err(format!("class {class} of {uai} covered {since:?} to {until:?}"));
+                }
             }
         }
     }

@@ -64,20 +64,22 @@ pub async fn flush(state: &AppState) -> Result<(), AppError> {
     if counted.is_empty() {
         return Ok(());
     }
-    let (replica, scope) = state.db.run(|store| Ok((store.id().to_string(), store.scope().clone()))).await?;
+    let (replica, scope) = match state.db.run(|store| Ok((store.id().to_string(), store.scope().clone()))).await {
+        Ok(found) => found,
+        Err(e) => {
+            state.usage.put_back(counted);
+            return Err(e);
+        }
+    };
     let mut unwritten = std::collections::BTreeMap::new();
     for ((school, month), c) in counted {
-        let address = address(&school, &month, &replica)?;
+        let Ok(address) = address(&school, &month, &replica) else { continue };
         if !scope.contains(&address.partition) {
             continue;
         }
         let add = c.clone();
         let written = crate::school::edit::under_rule::<UsageMonth, ()>(state, address, rule, move |u| {
-            for (day, counts) in add.days {
-                for (what, n) in counts {
-                    *u.days.entry(day.clone()).or_default().entry(what).or_default() += n;
-                }
-            }
+            crate::web::usage::add_days(&mut u.days, add.days);
             u.active.extend(add.active);
             Ok(())
         })
@@ -99,13 +101,16 @@ fn kept_from() -> String {
     format!("{:04}-{:02}", months / 12, months % 12 + 1)
 }
 
-/// Clears the accounts active in this replica's usage documents older than what is kept.
+/// Clears the accounts active in usage documents older than what is kept: this replica's
+/// own, and on the hub every replica's (an appliance replaced long ago writes no more, and
+/// nobody writes a month more than a year old).
 async fn forget_old(state: &AppState) -> Result<(), AppError> {
     let (replica, entries) = state.db.run(|store| Ok((store.id().to_string(), store.catalog()?))).await?;
+    let hub = state.config.role == crate::platform::config::Role::Hub;
     let before = kept_from();
     for entry in entries.into_iter().filter(|e| e.address.kind == Kind::UsageMonth) {
         let Some((month, of)) = entry.address.key.as_str().split_once('.') else { continue };
-        if of != replica || month >= before.as_str() {
+        if (of != replica && !hub) || month >= before.as_str() {
             continue;
         }
         let has_active = state.db.read(|r| Ok(r.get::<UsageMonth>(entry.id)?.is_some_and(|u| !u.active.is_empty())))?;

@@ -26,9 +26,10 @@ pub enum Sender {
     /// documents, or for a teacher's device its school's appliance; either relays what the
     /// others made.
     Upstream,
-    /// A school's appliance, syncing with the hub: it writes the school's documents, never
-    /// the académie's (communes, conventions).
-    School,
+    /// A school's appliance, syncing with the hub: it writes its own school's documents,
+    /// never another school's nor the académie's (communes, conventions), though it holds
+    /// some of theirs.
+    School(preau_sync::Uai),
     /// A teacher's device, with the partitions its certificate grants: it carries its
     /// teacher's work, never the credentials, and of the school's directory only the
     /// switches of the classes it holds (messaging, families: what its teacher may turn herself).
@@ -40,7 +41,14 @@ impl Sender {
     pub fn of(grant: &preau_sync::certificate::Grant) -> Self {
         match grant.role {
             preau_sync::certificate::Role::Device => Sender::Device(grant.scope.clone()),
-            preau_sync::certificate::Role::School => Sender::School,
+            preau_sync::certificate::Role::School => match grant.scope.rules().iter().find_map(|r| match r {
+                preau_sync::ScopeRule::School(uai) => Some(uai.clone()),
+                _ => None,
+            }) {
+                Some(uai) => Sender::School(uai),
+                // A school's certificate names its school; one that does not writes nothing.
+                None => Sender::Device(Scope::default()),
+            },
             preau_sync::certificate::Role::Hub => Sender::Upstream,
         }
     }
@@ -51,21 +59,47 @@ fn academy_kind(kind: Kind) -> bool {
     matches!(kind, Kind::AcademyStaff | Kind::AcademySettings | Kind::Commune | Kind::Convention | Kind::CanteenMenu)
 }
 
-/// Whether `sender` may make this change at all, before its kind's rule: the directory (who
-/// is director, who teaches which class) and the credentials decide every other permission
+/// Where a kind's documents may live at all: a school's directory at its school, its
+/// credentials in its accounts partition, a usage count in its accounts partition too.
+fn kind_at_home(address: &DocAddress) -> Result<(), String> {
+    let home = match address.kind {
+        Kind::SchoolDirectory => matches!(address.partition, Partition::School(_)),
+        Kind::Credentials | Kind::UsageMonth => matches!(address.partition, Partition::Accounts(_)),
+        _ => true,
+    };
+    if home { Ok(()) } else { Err(format!("a {} in {}", address.kind, address.partition)) }
+}
+
+/// Whether `sender` may make this change at all, before its kind's rule. A school's server
+/// and a teacher's device write only their school's partitions (they hold the académie's
+/// and their commune's, to read); a usage count only as its own. The directory (who is
+/// director, who teaches which class) and the credentials decide every other permission
 /// and a device's renewed certificate, so a device writes neither, but for the switches of
 /// its own classes.
 fn sender_may_write(
     sender: &Sender,
+    from: ReplicaId,
     address: &DocAddress,
     before: &Automerge,
     after: &Automerge,
 ) -> Result<(), String> {
+    kind_at_home(address)?;
     if academy_kind(address.kind) {
         return match sender {
             Sender::Upstream => Ok(()),
             _ => Err(format!("only the académie's server writes {}", address.kind)),
         };
+    }
+    let own = match sender {
+        Sender::Upstream => return Ok(()),
+        Sender::School(uai) => address.partition.school() == Some(uai),
+        Sender::Device(scope) => address.partition.school().is_some() && scope.contains(&address.partition),
+    };
+    if !own {
+        return Err(format!("{} may not write in {}", address.kind, address.partition));
+    }
+    if address.kind == Kind::UsageMonth && !address.key.as_str().ends_with(&format!(".{from}")) {
+        return Err(format!("a usage count keyed {} from {from}", address.key));
     }
     let Sender::Device(scope) = sender else { return Ok(()) };
     let refused = || format!("a teacher's device may not change the school's {}", address.kind);
@@ -113,7 +147,9 @@ impl Policy for SchoolPolicy {
         let dir = &*self.dir.read().unwrap_or_else(|p| p.into_inner()).clone();
         let changed = before.get_heads() != after.get_heads();
         let outcome = match address.kind {
-            _ if changed && let Err(refused) = sender_may_write(&self.sender, address, before, after) => Err(refused),
+            _ if changed && let Err(refused) = sender_may_write(&self.sender, from, address, before, after) => {
+                Err(refused)
+            }
             // The director's, made on the school's appliance (checked above by sender).
             Kind::SchoolDirectory | Kind::Credentials => Ok(()),
             kind => match self.rules.of(kind) {

@@ -524,10 +524,10 @@ struct HubPage {
     message: Option<String>,
 }
 
-/// The hub's administrator: the hub's own session (`hub_login`), which is no school's. A
-/// school's directory may give anyone the `academy_admin` profile; that grants nothing here.
+/// The hub's administrator (`SignedIn::is_hub_admin`): neither a school's people, whatever
+/// profile their directory gives them, nor the académie's console accounts.
 fn hub_admin(user: &SignedIn) -> bool {
-    user.profile == Profile::AcademyAdmin && user.school.is_none()
+    user.is_hub_admin()
 }
 
 fn admin(ctx: &Ctx) -> bool {

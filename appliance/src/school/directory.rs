@@ -239,8 +239,17 @@ fn school_row(cells: &[Cell]) -> Option<School> {
 impl Directory {
     /// Reads the directory from the store's read models (a school appliance holds one school).
     pub fn load(store: &Reader) -> Result<Self, AppError> {
-        let dir = Self::from_tables(|table: Table| Ok(store.rows(table)?))?;
-        dir.with_coverage(store)
+        // Its school is the one whose directory document sits at that school's own address:
+        // rows of a directory written anywhere else (replication refuses them) are not it.
+        let own = store.rows(Table::School)?.into_iter().find_map(|cells| {
+            let school = school_row(&cells)?;
+            let at = matches!(cells.first(), Some(Cell::Text(doc)) if *doc == directory_address(&school.uai).id().to_string());
+            at.then_some(school.uai)
+        });
+        match own {
+            Some(uai) => Self::load_school(store, &uai),
+            None => Ok(Self::default()),
+        }
     }
 
     /// Reads one school's directory on a replica that holds several (the academy hub):

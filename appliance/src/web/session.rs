@@ -84,6 +84,14 @@ impl SignedIn {
         session
     }
 
+    /// Whether this is the hub administrator's session (`hub_login`'s): of no school, and
+    /// opened by no account's credentials. A console account's session is of no school too,
+    /// but carries its account's mark; a school's directory may call anyone `academy_admin`,
+    /// but its sessions are of its school.
+    pub fn is_hub_admin(&self) -> bool {
+        self.profile == Profile::AcademyAdmin && self.school.is_none() && self.credential.is_none()
+    }
+
     /// Whether this is `user` of `school` (ids are unique within a school; the hub holds
     /// several).
     pub fn is(&self, school: Option<&Uai>, user: &UserId) -> bool {

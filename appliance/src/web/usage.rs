@@ -80,12 +80,18 @@ impl Usage {
         let mut counted = self.counted.lock().unwrap_or_else(|p| p.into_inner());
         for (key, back) in unwritten {
             let entry = counted.entry(key).or_default();
-            for (day, counts) in back.days {
-                for (what, n) in counts {
-                    *entry.days.entry(day.clone()).or_default().entry(what).or_default() += n;
-                }
-            }
+            add_days(&mut entry.days, back.days);
             entry.active.extend(back.active);
+        }
+    }
+}
+
+/// Adds counts by day and `profile/service` to others.
+pub fn add_days(into: &mut BTreeMap<String, BTreeMap<String, i64>>, from: BTreeMap<String, BTreeMap<String, i64>>) {
+    for (day, counts) in from {
+        let into = into.entry(day).or_default();
+        for (what, n) in counts {
+            *into.entry(what).or_default() += n;
         }
     }
 }

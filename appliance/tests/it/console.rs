@@ -725,3 +725,78 @@ async fn a_commune_publishes_its_portal_and_menus_and_its_school_shows_the_menu_
     assert!(page.contains("Carottes râpées") && page.contains("Poisson pané"), "{}", page.body);
     assert!(page.contains("Garderie de 7 h 30"));
 }
+
+/// The console's accounts are not the hub's administrator: none of them reaches `/hub`'s
+/// enrolment codes, revocations or quarantine (an internal review found they did).
+#[tokio::test]
+async fn no_console_account_acts_as_the_hubs_administrator() {
+    let school = TestServer::demo().await;
+    let hub = common::hub_holding(&school).await;
+    let mut admin = hub_admin(&hub).await;
+    let mut rectorat = account(&hub, &mut admin, "Claire Fabre", "rectorat", "").await;
+    rectorat.post("/console/communes", &[("insee", INSEE), ("name", "Saint-Aubin-des-Prés")]).await;
+    let mut accounts = vec![account(&hub, &mut admin, "Inès Inspection", "ien", "").await];
+    accounts.push(account(&hub, &mut rectorat, "Cyril Agent", "commune_agent", INSEE).await);
+    accounts.push(rectorat);
+    let codes = || hub.state.part::<preau_appliance::replication::Replication>().links.pending_codes().unwrap().len();
+    let before = codes();
+    for b in &mut accounts {
+        let page = b.post("/hub/codes", &[("uai", "0290002B"), ("name", "École du Port")]).await;
+        assert!(
+            matches!(page.status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) || page.status.is_redirection(),
+            "{}",
+            page.status
+        );
+        assert!(!b.get("/hub").await.contains("/hub/codes"), "the hub's administration page");
+        let page = b.post("/hub/revoke", &[("replica", "00000000000000000000000000000000")]).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN);
+    }
+    assert_eq!(codes(), before, "no code was made");
+}
+
+/// A school's server writes only its own school's documents: not into the académie's
+/// partition nor its commune's (which it holds, to read), not a directory or credentials
+/// anywhere but at their school, not another replica's usage count (an internal review
+/// showed a director account made at every school of a commune this way).
+#[tokio::test]
+async fn a_schools_server_writes_only_its_own_schools_documents() {
+    use preau_appliance::replication::policy::Sender;
+    use preau_sync::kinds::{Credentials, SchoolDirectory, UsageMonth};
+    use preau_sync::{DocAddress, DocKey, Kind, Partition, Scope, ScopeRule, Store};
+    let school = TestServer::demo().await;
+    let hub = common::hub_holding(&school).await;
+    let dir = tempfile::tempdir().unwrap();
+    let uai = preau_sync::Uai::parse(DEMO_UAI).unwrap();
+    let scope = Scope::new(vec![
+        ScopeRule::School(uai.clone()),
+        ScopeRule::Exact(Partition::Academy),
+        ScopeRule::Exact(Partition::parse(&format!("commune/{INSEE}")).unwrap()),
+    ]);
+    let at = |partition: &str, kind: Kind, key: &str| {
+        DocAddress::new(Partition::parse(partition).unwrap(), kind, DocKey::parse(key).unwrap())
+    };
+    let rogue = [
+        at(&format!("commune/{INSEE}"), Kind::SchoolDirectory, "directory"),
+        at("academy", Kind::Credentials, "credentials"),
+        at(&format!("school/{DEMO_UAI}/accounts"), Kind::UsageMonth, "2026-12.00000000000000000000000000000001"),
+    ];
+    for address in &rogue {
+        let mut store = Store::open(&dir.path().join(format!("{}.db", address.id())), scope.clone()).unwrap();
+        match address.kind {
+            Kind::SchoolDirectory => store.change::<SchoolDirectory, _>(address, |d| d.school.name = "Pirate".into()),
+            Kind::Credentials => store.change::<Credentials, _>(address, |c| {
+                c.accounts.entry("u1".into()).or_default().login = "pi.rate".into();
+            }),
+            _ => store.change::<UsageMonth, _>(address, |u| {
+                u.days.entry("05".into()).or_default().insert("director/connexion".into(), 1000);
+            }),
+        }
+        .unwrap();
+        let refused = common::sync_as(&hub, &mut store, Sender::School(uai.clone()));
+        assert!(refused.is_err(), "{address:?} was accepted");
+        assert!(
+            hub.state.db.read(|r| Ok(r.catalog_entry(address.id())?)).unwrap().is_none(),
+            "{address:?} is on the hub"
+        );
+    }
+}

@@ -50,10 +50,52 @@ pub struct ConventionSchool {
 pub struct CoveredClass {
     /// Its name when covered (the school may rename it).
     pub name: String,
-    /// First day covered.
+    /// First day of its latest period.
     pub since: String,
-    /// Last day covered, when the académie withdrew it (empty: to the convention's end).
+    /// Last day of its latest period, when the académie withdrew it (empty: to the
+    /// convention's end).
     pub until: String,
+    /// Its earlier periods (first and last day), kept: a count at a past day still sees them.
+    pub past: Vec<Period>,
+}
+
+/// A closed period of coverage.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate)]
+pub struct Period {
+    /// First day.
+    pub since: String,
+    /// Last day.
+    pub until: String,
+}
+
+impl CoveredClass {
+    /// Its periods, the latest last: (first day, last day or empty).
+    pub fn periods(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.past
+            .iter()
+            .map(|p| (p.since.as_str(), p.until.as_str()))
+            .chain([(self.since.as_str(), self.until.as_str())])
+    }
+}
+
+impl Convention {
+    /// The last day it covers anything: its term, or the day it ended early.
+    pub fn last_day(&self) -> &str {
+        if self.ended_on.is_empty() { &self.ends_on } else { &self.ended_on }
+    }
+
+    /// Whether it covers `class` of `uai` on `day` (`YYYY-MM-DD`): signed or ended (never a
+    /// draft), the day within its own and one of the class's periods.
+    pub fn covers(&self, uai: &str, class: &str, day: &str) -> bool {
+        self.status != "draft"
+            && self.starts_on.as_str() <= day
+            && day <= self.last_day()
+            && self
+                .schools
+                .get(uai)
+                .and_then(|s| s.classes.get(class))
+                .is_some_and(|c| c.periods().any(|(since, until)| since <= day && (until.is_empty() || day <= until)))
+    }
 }
 
 /// `convention`: one row per convention.
@@ -66,9 +108,9 @@ pub(crate) const CONVENTION: TableDef = TableDef::new(
 pub(crate) const CONVENTION_SCHOOL: TableDef =
     TableDef::new("convention_school", &["doc_id", "uai", "insee", "activated_on"]);
 
-/// `convention_class`: one row per class a convention covers.
+/// `convention_class`: one row per period of a class a convention covers.
 pub(crate) const CONVENTION_CLASS: TableDef =
-    TableDef::new("convention_class", &["doc_id", "uai", "class_id", "name", "since", "until"]);
+    TableDef::new("convention_class", &["doc_id", "uai", "class_id", "period", "name", "since", "until"]);
 
 impl DocKind for Convention {
     const KIND: Kind = Kind::Convention;
@@ -102,17 +144,20 @@ impl DocKind for Convention {
                 ],
             ));
             for (class, c) in &school.classes {
-                out.push(Row::new(
-                    Table::ConventionClass,
-                    vec![
-                        id.as_str().into(),
-                        uai.as_str().into(),
-                        class.as_str().into(),
-                        c.name.as_str().into(),
-                        c.since.as_str().into(),
-                        c.until.as_str().into(),
-                    ],
-                ));
+                for (period, (since, until)) in c.periods().enumerate() {
+                    out.push(Row::new(
+                        Table::ConventionClass,
+                        vec![
+                            id.as_str().into(),
+                            uai.as_str().into(),
+                            class.as_str().into(),
+                            (period as i64).into(),
+                            c.name.as_str().into(),
+                            since.into(),
+                            until.into(),
+                        ],
+                    ));
+                }
             }
         }
     }
@@ -139,7 +184,8 @@ pub struct SchoolConvention {
     pub ended_on: String,
     /// When the académie activated the school under it.
     pub activated_on: String,
-    /// The classes it covers: id, name when covered, first and last day (empty: its end).
+    /// The periods of the classes it covers: id, name when covered, first and last day
+    /// (empty: its end); a class covered, withdrawn and covered again has two.
     pub classes: Vec<(String, String, String, String)>,
 }
 

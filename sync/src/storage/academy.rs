@@ -39,7 +39,7 @@ impl Tx<'_> {
         )?;
         found.extend(conventions);
         let classes = self.0.query(
-            "SELECT doc_id, class_id, name, since, until FROM convention_class WHERE uai = ?1 ORDER BY doc_id, name",
+            "SELECT doc_id, class_id, name, since, until FROM convention_class WHERE uai = ?1 ORDER BY doc_id, name, period",
             args![school.as_str()],
             |r| Ok((r.get::<String>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))),
         )?;

@@ -52,6 +52,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0015_academy.sql"),
     include_str!("migrations/0016_usage.sql"),
     include_str!("migrations/0017_commune_portal.sql"),
+    include_str!("migrations/0018_coverage_periods.sql"),
 ];
 
 /// The schema version this binary writes.

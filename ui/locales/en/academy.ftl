@@ -228,3 +228,4 @@ console-audit-portal = portal changed
 console-audit-portal-news = news published
 console-audit-portal-news-withdraw = news withdrawn
 console-audit-menu = menu saved
+console-end-past = A convention cannot end before yesterday: the days already past stay covered (as do the counts and statements made of them).

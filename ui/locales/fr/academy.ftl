@@ -228,3 +228,4 @@ console-audit-portal = portail modifié
 console-audit-portal-news = actualité publiée
 console-audit-portal-news-withdraw = actualité retirée
 console-audit-menu = menu enregistré
+console-end-past = Une convention ne peut pas prendre fin avant hier : les jours déjà passés restent couverts (les comptes et relevés faits avec eux aussi).

@@ -281,9 +281,14 @@ impl Browser {
 /// Runs one sync session between `store` and the server's replica, under the server's rules.
 /// A document refused either way makes it an error, with the reasons.
 pub fn sync_with(server: &TestServer, store: &mut preau_sync::Store) -> Result<(), String> {
+    sync_as(server, store, Sender::School(server.directory().uai().cloned().expect("a school")))
+}
+
+/// As [`sync_with`], the store's changes coming from `sender`.
+pub fn sync_as(server: &TestServer, store: &mut preau_sync::Store, sender: Sender) -> Result<(), String> {
     let policy = preau_appliance::replication::policy::SchoolPolicy::new(
         server.directory(),
-        Sender::School,
+        sender,
         std::sync::Arc::new(preau_appliance::app::rules()),
     );
     let (mine, theirs) = server
