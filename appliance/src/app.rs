@@ -191,8 +191,14 @@ pub fn open_with(config: Config, demo: bool, keys: Option<&Keys>) -> anyhow::Res
         Some(keys) => keys.session,
         None => Secrets::load_or_create(&config.data_dir)?.session_key()?,
     };
-    let db = Db::open_with_key(&config.replica_path(), preau_sync::Scope::default(), keys.map(|k| k.replica))
-        .with_context(|| l.ta("cli-opening", &[("file", &config.replica_path().display().to_string())]))?;
+    let db = match &config.database_url {
+        // A school's replica stays beside it, in SQLite: its own, offline.
+        Some(_) if config.role != Role::Hub => anyhow::bail!(l.t("cli-database-hub-only")),
+        Some(url) => Db::open_postgres(url, preau_sync::Scope::default())
+            .with_context(|| l.ta("cli-opening", &[("file", &l.t("cli-postgres-database"))]))?,
+        None => Db::open_with_key(&config.replica_path(), preau_sync::Scope::default(), keys.map(|k| k.replica))
+            .with_context(|| l.ta("cli-opening", &[("file", &config.replica_path().display().to_string())]))?,
+    };
     if demo && config.role == Role::School {
         school::demo::seed_and_print(&db, l)?;
     }

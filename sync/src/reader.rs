@@ -32,15 +32,7 @@ impl Reader {
     /// The current state of a document (loads it: for writers and tests, not for pages).
     pub fn get<K: DocKind>(&self, id: DocId) -> Result<Option<K::State>> {
         self.storage.read(|tx| {
-            let Some(entry) = tx.catalog_get(id)? else { return Ok(None) };
-            if entry.address.kind != K::KIND {
-                return Err(Error::WrongKind {
-                    id,
-                    expected: K::KIND.as_str(),
-                    actual: entry.address.kind.as_str().to_owned(),
-                });
-            }
-            let doc = load(tx, entry.address.kind, Some(&entry))?;
+            let Some(doc) = stored::<K>(tx, id)? else { return Ok(None) };
             autosurgeon::hydrate(&doc).map(Some).map_err(|e| corrupt(id, e))
         })
     }
@@ -52,15 +44,7 @@ impl Reader {
     /// (pupils covered by a convention), not for evidence.
     pub fn get_as_of<K: DocKind>(&self, id: DocId, until: i64) -> Result<Option<K::State>> {
         self.storage.read(|tx| {
-            let Some(entry) = tx.catalog_get(id)? else { return Ok(None) };
-            if entry.address.kind != K::KIND {
-                return Err(Error::WrongKind {
-                    id,
-                    expected: K::KIND.as_str(),
-                    actual: entry.address.kind.as_str().to_owned(),
-                });
-            }
-            let doc = load(tx, entry.address.kind, Some(&entry))?;
+            let Some(doc) = stored::<K>(tx, id)? else { return Ok(None) };
             let mut kept = std::collections::HashSet::new();
             let mut past = Vec::new();
             // Causal order: a change's dependencies come before it.
@@ -135,4 +119,17 @@ impl Reader {
     pub fn unsent_documents(&self, peers: &[ReplicaId]) -> Result<u64> {
         self.storage.read(|tx| tx.unsent_documents(peers))
     }
+}
+
+/// A stored document of kind `K`, loaded (`None`: none has this id).
+fn stored<K: DocKind>(tx: &crate::storage::Tx<'_>, id: DocId) -> Result<Option<automerge::Automerge>> {
+    let Some(entry) = tx.catalog_get(id)? else { return Ok(None) };
+    if entry.address.kind != K::KIND {
+        return Err(Error::WrongKind {
+            id,
+            expected: K::KIND.as_str(),
+            actual: entry.address.kind.as_str().to_owned(),
+        });
+    }
+    load(tx, entry.address.kind, Some(&entry)).map(Some)
 }

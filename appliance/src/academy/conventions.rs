@@ -107,14 +107,7 @@ pub async fn sign(state: &AppState, by: &Console, insee: &Insee, id: &str, signe
         return Err(AppError::bad("console-convention-not-draft", format!("{id} is {}", convention.status)));
     }
     let signed_on = day(signed_on)?;
-    let (on, by_id) = (signed_on.clone(), by.id.clone());
-    edit(state, insee, &id, move |c| {
-        (c.status, c.signed_on, c.edited_by, c.edited_at) =
-            ("signed".into(), on, by_id, crate::platform::clock::now_ms());
-        Ok(())
-    })
-    .await?;
-    audit::record(state, by, "convention-sign", &format!("convention/{id}"), &signed_on)
+    step(state, by, insee, &id, "signed", signed_on).await
 }
 
 /// Ends a signed convention on `last_day` (its classes close the day after).
@@ -133,14 +126,28 @@ pub async fn end(state: &AppState, by: &Console, insee: &Insee, id: &str, last_d
     if last_day < eve(&today()) {
         return Err(AppError::bad("console-end-past", format!("{last_day} is past")));
     }
-    let (on, by_id) = (last_day.clone(), by.id.clone());
-    edit(state, insee, &id, move |c| {
-        (c.status, c.ended_on, c.edited_by, c.edited_at) =
-            ("ended".into(), on, by_id, crate::platform::clock::now_ms());
+    step(state, by, insee, &id, "ended", last_day).await
+}
+
+/// Moves a convention to `status` (`signed` or `ended`) on `day`, and records it.
+async fn step(
+    state: &AppState,
+    by: &Console,
+    insee: &Insee,
+    id: &DocKey,
+    status: &'static str,
+    day: String,
+) -> Result<(), AppError> {
+    let (on, by_id) = (day.clone(), by.id.clone());
+    edit(state, insee, id, move |c| {
+        let field = if status == "signed" { &mut c.signed_on } else { &mut c.ended_on };
+        *field = on;
+        (c.status, c.edited_by, c.edited_at) = (status.into(), by_id, crate::platform::clock::now_ms());
         Ok(())
     })
     .await?;
-    audit::record(state, by, "convention-end", &format!("convention/{id}"), &last_day)
+    let action = if status == "signed" { "convention-sign" } else { "convention-end" };
+    audit::record(state, by, action, &format!("convention/{id}"), &day)
 }
 
 /// Whether the school has a server enrolled with the hub (not revoked).

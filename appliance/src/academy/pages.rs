@@ -506,10 +506,7 @@ async fn convention_sign(
     Path((insee, id)): Path<(String, String)>,
     CsrfForm(f): CsrfForm<DayForm>,
 ) -> Result<Response, AppError> {
-    let (by, insee) = (console(&state, &ctx)?, insee_of(&insee)?);
-    let result = conventions::sign(&state, &by, &insee, &id, &f.day).await;
-    let to = format!("/console/communes/{insee}/conventions/{id}");
-    after(&ctx, result, &to, |o| convention_view(&state, &ctx, &insee, &id, o))
+    convention_step(state, ctx, insee, id, f, true).await
 }
 
 async fn convention_end(
@@ -518,8 +515,23 @@ async fn convention_end(
     Path((insee, id)): Path<(String, String)>,
     CsrfForm(f): CsrfForm<DayForm>,
 ) -> Result<Response, AppError> {
+    convention_step(state, ctx, insee, id, f, false).await
+}
+
+/// Signs a convention, or ends it, on the form's day.
+async fn convention_step(
+    state: AppState,
+    ctx: Ctx,
+    insee: String,
+    id: String,
+    f: DayForm,
+    sign: bool,
+) -> Result<Response, AppError> {
     let (by, insee) = (console(&state, &ctx)?, insee_of(&insee)?);
-    let result = conventions::end(&state, &by, &insee, &id, &f.day).await;
+    let result = match sign {
+        true => conventions::sign(&state, &by, &insee, &id, &f.day).await,
+        false => conventions::end(&state, &by, &insee, &id, &f.day).await,
+    };
     let to = format!("/console/communes/{insee}/conventions/{id}");
     after(&ctx, result, &to, |o| convention_view(&state, &ctx, &insee, &id, o))
 }

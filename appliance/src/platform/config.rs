@@ -72,6 +72,10 @@ pub struct Config {
     /// this per-launch key (`web::window`). Never read from a file or the environment.
     #[serde(skip)]
     pub window_key: Option<WindowKey>,
+    /// Hub: keep the replica in this PostgreSQL database (a connection string such as
+    /// `host=db.ac-montpellier.fr user=preau dbname=preau`, its database created with the
+    /// `C` collation) instead of `replica.db`; several hub processes may share it.
+    pub database_url: Option<String>,
     /// The hub's e-mail notifications (`[mail]` in `preau.toml`).
     pub mail: MailConfig,
 }
@@ -182,6 +186,7 @@ impl Default for Config {
             tls_key: None,
             hub_ca: None,
             window_key: None,
+            database_url: None,
             mail: MailConfig::default(),
         }
     }
@@ -281,6 +286,9 @@ impl Config {
         }
         if let Some(v) = env("PREAU_HUB_CA") {
             self.hub_ca = path(v);
+        }
+        if let Some(v) = env("PREAU_DATABASE_URL") {
+            self.database_url = Some(v).filter(|v| !v.is_empty());
         }
         let mail = &mut self.mail;
         for (key, field) in [

@@ -1,4 +1,5 @@
-//! The one storage boundary of the replica (`preau_sync`, synchronous SQLite). Writes go
+//! The one storage boundary of the replica (`preau_sync`: SQLite, or PostgreSQL for a hub
+//! past one machine; synchronous either way). Writes go
 //! through [`Db::run`]: one writer, off the async runtime, one change at a time. Page and
 //! API reads go through [`Db::read`]: a pooled read-only connection whose snapshot never
 //! waits for the writer, even while it applies a 24 MiB bundle (SQLite WAL).
@@ -33,20 +34,30 @@ pub struct Db {
 
 /// Page data computed from the replica, kept until the replica next changes.
 struct Memo {
-    /// Bumped after every write (see [`Db::run`]).
+    /// Bumped after every write (see [`Db::run`]), and when another process wrote.
     generation: AtomicU64,
+    /// The shared replica's last sequence number as last seen ([`Db::refresh`]).
+    seen_seq: AtomicU64,
     answers: Shelf<(&'static str, String), Arc<dyn Any + Send + Sync>>,
 }
 
 impl Default for Memo {
     fn default() -> Self {
-        Self { generation: AtomicU64::default(), answers: Shelf::new(MEMO_ENTRIES) }
+        Self { generation: AtomicU64::default(), seen_seq: AtomicU64::default(), answers: Shelf::new(MEMO_ENTRIES) }
     }
 }
 
 struct Readers {
-    path: PathBuf,
+    at: Location,
     idle: Mutex<Vec<Reader>>,
+}
+
+/// Where the replica is: a SQLite file (every server), or a PostgreSQL database (a hub,
+/// maybe shared by several of its processes).
+#[derive(Clone, Debug)]
+enum Location {
+    File(PathBuf),
+    Postgres(String),
 }
 
 impl Db {
@@ -59,8 +70,36 @@ impl Db {
     /// (`preau_sync::Store::open_with_key`).
     pub fn open_with_key(path: &Path, scope: Scope, key: Option<[u8; 32]>) -> preau_sync::Result<Self> {
         let store = Store::open_with_key(path, scope, key)?;
-        let readers = Readers { path: path.to_owned(), idle: Mutex::default() };
-        Ok(Self { store: Arc::new(Mutex::new(store)), readers: Arc::new(readers), memo: Arc::default() })
+        Ok(Self::over(store, Location::File(path.to_owned())))
+    }
+
+    /// Opens (or creates, and migrates) the replica in a PostgreSQL database: a hub's,
+    /// which its other processes may share (each sees the others' writes: [`Db::refresh`]).
+    pub fn open_postgres(url: &str, scope: Scope) -> preau_sync::Result<Self> {
+        let store = Store::open_postgres(url, scope)?;
+        Ok(Self::over(store, Location::Postgres(url.to_owned())))
+    }
+
+    fn over(store: Store, at: Location) -> Self {
+        let readers = Readers { at, idle: Mutex::default() };
+        Self { store: Arc::new(Mutex::new(store)), readers: Arc::new(readers), memo: Arc::default() }
+    }
+
+    /// Sees the writes other processes made to a shared replica (PostgreSQL): when its last
+    /// sequence number moved, what was computed and kept goes, as after a write here. The
+    /// session layer asks at each request; a replica of this process's alone (SQLite)
+    /// needs nothing.
+    pub fn refresh(&self) {
+        if !matches!(self.readers.at, Location::Postgres(_)) {
+            return;
+        }
+        match self.read(|r| Ok(r.last_seq()?)) {
+            Ok(seq) if self.memo.seen_seq.swap(seq, Ordering::AcqRel) != seq => {
+                self.memo.generation.fetch_add(1, Ordering::Release);
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "reading the replica's last change"),
+        }
     }
 
     /// Runs `f` with the store on a blocking thread. Calls are serialized: the store is a
@@ -150,7 +189,10 @@ impl Readers {
         if let Some(reader) = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop() {
             return Ok(reader);
         }
-        Ok(Reader::open(&self.path)?)
+        Ok(match &self.at {
+            Location::File(path) => Reader::open(path)?,
+            Location::Postgres(url) => Reader::open_postgres(url)?,
+        })
     }
 
     fn give_back(&self, reader: Reader) {

@@ -347,6 +347,8 @@ pub async fn layer(state: AppState, mut request: Request, next: Next) -> Respons
     if request.uri().path().starts_with("/static/") || request.uri().path() == "/healthz" {
         return next.run(request).await;
     }
+    // A replica shared with other hub processes: what they wrote since shows here.
+    state.db.refresh();
     let locale = Locale::negotiate(request.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
     // `MockConnectInfo` stands in for the socket in in-process tests and benchmarks.
     let client_ip = request

@@ -60,7 +60,8 @@ pub(crate) async fn enrolled_demo() -> (TestServer, TestServer, Browser) {
     let hub = TestServer::hub().await;
     let school = TestServer::demo().await;
     let director = enrol_demo(&hub, &school).await;
-    assert!(sync(&school).await.ok);
+    let run = sync(&school).await;
+    assert!(run.ok, "{:?}", run.error);
     (hub, school, director)
 }
 

@@ -217,7 +217,6 @@ fn migrate(conn: &mut Connection) -> Result<u32> {
 
 /// The schema version of a replica in PostgreSQL (0 for an empty database).
 fn postgres_version(conn: &postgres::PgConn) -> Result<u32> {
-    conn.batch("CREATE TABLE IF NOT EXISTS preau_schema (singleton BIGINT PRIMARY KEY CHECK (singleton = 1), version BIGINT NOT NULL)")?;
     let rows = conn.query("SELECT version FROM preau_schema", &[])?;
     Ok(rows.first().map_or(0, |r| r.get::<_, i64>(0) as u32))
 }
@@ -225,6 +224,13 @@ fn postgres_version(conn: &postgres::PgConn) -> Result<u32> {
 /// Applies the missing migrations to a replica in PostgreSQL, each in its transaction under
 /// the writer's lock (two hub processes starting together migrate once); the version found.
 fn migrate_postgres(conn: &postgres::PgConn) -> Result<u32> {
+    // Under the writer's lock: two hub processes starting together create it once.
+    conn.begin(Begin::Write)?;
+    let created = conn.batch(
+        "CREATE TABLE IF NOT EXISTS preau_schema (singleton BIGINT PRIMARY KEY CHECK (singleton = 1), version BIGINT NOT NULL)",
+    );
+    conn.batch(if created.is_ok() { "COMMIT" } else { "ROLLBACK" })?;
+    created?;
     let found = postgres_version(conn)?;
     if found > SCHEMA_VERSION {
         return Err(Error::SchemaTooNew { found, supported: SCHEMA_VERSION });

@@ -52,3 +52,5 @@ cli-hub-no-replica = no enrolled, unrevoked replica has the id { $replica }
 cli-hub-revoked = Replica { $replica } revoked.
 cli-hub-active = active
 cli-hub-revoked-state = revoked
+cli-database-hub-only = Only the hub (--role hub) keeps its replica in PostgreSQL: a school server keeps its own beside it (remove database_url or PREAU_DATABASE_URL).
+cli-postgres-database = the PostgreSQL database (database_url)

@@ -52,3 +52,5 @@ cli-hub-no-replica = aucune réplique enrôlée et non révoquée n'a l'identifi
 cli-hub-revoked = Réplique { $replica } révoquée.
 cli-hub-active = active
 cli-hub-revoked-state = révoquée
+cli-database-hub-only = Seul le serveur académique (--role hub) garde sa réplique dans PostgreSQL : un serveur d’école garde la sienne à côté de lui (retirez database_url ou PREAU_DATABASE_URL).
+cli-postgres-database = la base PostgreSQL (database_url)

@@ -46,7 +46,12 @@ pub fn laptop(
 impl TestServer {
     /// An académie's hub with no school enrolled yet.
     pub async fn hub() -> Self {
-        Self::start(false, |c| c.role = preau_appliance::platform::config::Role::Hub).await
+        let database = postgres_database();
+        Self::start(false, |c| {
+            c.role = preau_appliance::platform::config::Role::Hub;
+            c.database_url = database;
+        })
+        .await
     }
 
     /// A one-time code the hub's administrator made for the school `uai`.
@@ -138,6 +143,20 @@ impl TestServer {
         self.task.take().unwrap().await.unwrap().unwrap();
         self.dir
     }
+}
+
+/// When `PREAU_TEST_STORE=postgres`, a fresh database of the PostgreSQL server
+/// `PREAU_TEST_POSTGRES` names, for a hub's replica: `scripts/test` runs the hub's tests
+/// once more so, as the store's suite (`sync/tests/it/backend.rs`).
+pub fn postgres_database() -> Option<String> {
+    if std::env::var("PREAU_TEST_STORE").ok()? != "postgres" {
+        return None;
+    }
+    let server = std::env::var("PREAU_TEST_POSTGRES").expect("PREAU_TEST_STORE=postgres needs PREAU_TEST_POSTGRES");
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = format!("hub{}_{n}_{}", std::process::id(), hex::encode(preau_appliance::platform::random_bytes::<4>()));
+    Some(preau_sync::create_postgres_database(&server, &name).expect("creating a test database"))
 }
 
 /// A hub that holds `school`: enrolled, synced.
