@@ -1034,3 +1034,41 @@ fn a_laptop_counts_as_waiting_only_what_neither_its_school_nor_the_hub_holds() {
     assert_eq!(laptop.unsent_documents(&peers).unwrap(), 0);
     assert_eq!(laptop.unsent_documents(&[hub.id()]).unwrap(), 1);
 }
+
+/// Two hub processes on one PostgreSQL database: each a `Store` of the same replica, writing
+/// at once to one document and to their own. Every change lands, once (the writers take
+/// turns: the database's advisory lock), each has its own sequence number, and either
+/// process reads the other's. Only with `PREAU_TEST_STORE=postgres` (a SQLite replica is
+/// one process's).
+#[test]
+fn two_processes_sharing_a_postgresql_replica_lose_nothing_and_see_each_other() {
+    let Some(server) = crate::backend::postgres() else {
+        eprintln!("SKIPPED here: a replica shared by processes is PostgreSQL's (PREAU_TEST_STORE=postgres)");
+        return;
+    };
+    let url = crate::backend::fresh_database(&server);
+    let open = || Store::open_postgres(&url, Scope::all()).unwrap();
+    let (mut one, mut two) = (open(), open());
+    assert_eq!(one.id(), two.id(), "one replica");
+    let write = |store: &mut Store, who: &str| {
+        for n in 0..40 {
+            add_entry(store, &format!("{who}-{n}"), &format!("{who} {n}"));
+        }
+    };
+    std::thread::scope(|s| {
+        s.spawn(|| write(&mut one, "un"));
+        s.spawn(|| write(&mut two, "deux"));
+    });
+    for store in [&one, &two] {
+        let book = store.get::<HomeworkBook>(book().id()).unwrap().unwrap();
+        assert_eq!(book.entries.len(), 80, "every entry, from both processes");
+    }
+    assert_eq!(one.read_models().unwrap(), two.read_models().unwrap());
+    let catalog = one.catalog().unwrap();
+    assert_eq!(catalog.len(), 1);
+    assert_eq!(one.last_seq().unwrap(), 80, "one sequence number per change, none shared");
+    // What the read models say is what the document says, rebuilt.
+    let models = one.read_models().unwrap();
+    two.rebuild_read_models().unwrap();
+    assert_eq!(two.read_models().unwrap(), models);
+}
