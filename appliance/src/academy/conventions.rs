@@ -63,6 +63,7 @@ pub fn find(state: &AppState, insee: &Insee, id: &str) -> Result<(DocKey, Conven
 
 /// Drafts a convention naming some of the commune's schools.
 pub async fn create(state: &AppState, by: &Console, insee: &Insee, form: ConventionForm) -> Result<DocKey, AppError> {
+    let _one = super::one_at_a_time().await;
     require(manages_conventions(by), "conventions")?;
     let commune = super::commune(state, insee)?;
     let title = required_line(&form.title, 160, "console-bad-title")?;
@@ -101,6 +102,7 @@ pub async fn create(state: &AppState, by: &Console, insee: &Insee, form: Convent
 
 /// Records the signature of a draft.
 pub async fn sign(state: &AppState, by: &Console, insee: &Insee, id: &str, signed_on: &str) -> Result<(), AppError> {
+    let _one = super::one_at_a_time().await;
     require(manages_conventions(by), "conventions")?;
     let (id, convention) = find(state, insee, id)?;
     if convention.status != "draft" {
@@ -112,6 +114,7 @@ pub async fn sign(state: &AppState, by: &Console, insee: &Insee, id: &str, signe
 
 /// Ends a signed convention on `last_day` (its classes close the day after).
 pub async fn end(state: &AppState, by: &Console, insee: &Insee, id: &str, last_day: &str) -> Result<(), AppError> {
+    let _one = super::one_at_a_time().await;
     require(manages_conventions(by), "conventions")?;
     let (id, convention) = find(state, insee, id)?;
     if convention.status != "signed" {
@@ -172,6 +175,7 @@ pub async fn activate(
     uai: &str,
     classes: &[String],
 ) -> Result<Option<String>, AppError> {
+    let _one = super::one_at_a_time().await;
     require(activates_schools(by), "activation")?;
     let (id, convention) = find(state, insee, id)?;
     let uai = Uai::parse(uai).map_err(|_| AppError::bad("console-unknown-uai", format!("{uai:?}")))?;
@@ -210,6 +214,7 @@ pub async fn cover(
     uai: &str,
     classes: &[String],
 ) -> Result<(), AppError> {
+    let _one = super::one_at_a_time().await;
     require(activates_schools(by), "activation")?;
     let (id, convention) = find(state, insee, id)?;
     let uai = Uai::parse(uai).map_err(|_| AppError::bad("console-unknown-uai", format!("{uai:?}")))?;

@@ -158,6 +158,15 @@ pub fn console(state: &AppState, ctx: &Ctx) -> Result<Console, AppError> {
     })
 }
 
+/// The console's checks and the writes they allow, one at a time in this process: a check
+/// that spans documents (a class covered by one convention at a time, a school in one
+/// commune, a status read before it moves) still holds when its write lands. (Hub processes
+/// sharing one database do not share this: see ARCHITECTURE.md.)
+pub(crate) async fn one_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    static CONSOLE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    CONSOLE.lock().await
+}
+
 /// `Ok` when `allowed`, else the refusal a console page shows.
 pub fn require(allowed: bool, what: &str) -> Result<(), AppError> {
     if allowed { Ok(()) } else { Err(AppError::Forbidden(format!("console: {what}"))) }

@@ -800,3 +800,48 @@ async fn a_schools_server_writes_only_its_own_schools_documents() {
         );
     }
 }
+
+/// Two activations at once covering one class under two conventions: one lands, the other
+/// is refused, whichever came first (a check that spans conventions holds until its write).
+#[tokio::test]
+async fn two_activations_at_once_never_cover_a_class_twice() {
+    let school = TestServer::demo().await;
+    let hub = common::hub_holding(&school).await;
+    let mut admin = hub_admin(&hub).await;
+    let mut rectorat = account(&hub, &mut admin, "Claire Fabre", "rectorat", "").await;
+    rectorat.post("/console/communes", &[("insee", INSEE), ("name", "Saint-Aubin-des-Prés")]).await;
+    rectorat.post(&format!("/console/communes/{INSEE}/schools"), &[("uai", DEMO_UAI)]).await;
+    let mut conventions = Vec::new();
+    for title in ["Convention A", "Convention B"] {
+        let made = rectorat
+            .post(
+                &format!("/console/communes/{INSEE}/conventions"),
+                &[("title", title), ("starts_on", &day(-10)), ("ends_on", &day(300)), ("school", DEMO_UAI)],
+            )
+            .await
+            .location
+            .unwrap();
+        rectorat.post(&format!("{made}/sign"), &[("day", &day(-5))]).await.assert_redirect(&made);
+        conventions.push(made);
+    }
+    let cp = class(&school, "CP").to_string();
+    let form = || -> Vec<(String, String)> {
+        [("action", "activate"), ("uai", DEMO_UAI), ("class", cp.as_str())]
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    };
+    let mut other = Browser::with_cookie(&hub.base, &format!("preau_sid={}", rectorat.cookie("preau_sid").unwrap()));
+    other.get("/console").await;
+    let (a, b) = (form(), form());
+    let (first, second) = tokio::join!(
+        post(&mut rectorat, format!("{}/schools", conventions[0]), a),
+        post(&mut other, format!("{}/schools", conventions[1]), b),
+    );
+    let landed = [&first, &second].iter().filter(|p| p.status.is_redirection()).count();
+    let refused = [&first, &second].iter().filter(|p| p.status == StatusCode::BAD_REQUEST).count();
+    assert_eq!((landed, refused), (1, 1), "{} / {}", first.status, second.status);
+    let dir = hub.state.within(&preau_sync::Uai::parse(DEMO_UAI).unwrap()).unwrap().directory();
+    let covering = dir.coverage.as_ref().unwrap().iter().filter(|c| c.classes.iter().any(|k| k.0 == cp)).count();
+    assert_eq!(covering, 1, "CP is covered by one convention");
+}
