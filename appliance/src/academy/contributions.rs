@@ -4,6 +4,8 @@
 //! Printed per commune, exported for all.
 
 use preau_sync::Insee;
+use std::collections::BTreeMap;
+
 use preau_sync::kinds::SchoolDirectory;
 
 use super::{Console, audit, conventions_of, manages_conventions, rate_of, require, settings, settings_address};
@@ -87,37 +89,46 @@ fn end_of(day: &str) -> Result<i64, AppError> {
 }
 
 /// A commune's statement for `year`, counted on `day`.
-pub fn statement(state: &AppState, insee: &Insee, year: &str, day: &str) -> Result<Statement, AppError> {
+pub async fn statement(state: &AppState, insee: &Insee, year: &str, day: &str) -> Result<Statement, AppError> {
     let commune = super::commune(state, insee)?;
     let until = end_of(day)?;
-    let mut schools: Vec<SchoolCount> = Vec::new();
+    // The classes the commune's conventions cover that day, by school.
+    let mut covered: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (_, convention) in conventions_of(state, insee)?.iter() {
-        for (uai, school) in &convention.schools {
-            let covered: Vec<&String> =
-                school.classes.keys().filter(|class| convention.covers(uai, class, day)).collect();
-            if school.activated_on.is_empty() || covered.is_empty() {
-                continue;
-            }
-            let Ok(uai_id) = preau_sync::Uai::parse(uai) else { continue };
-            let then =
-                state.db.read(|r| Ok(r.get_as_of::<SchoolDirectory>(directory_address(&uai_id).id(), until)?))?;
-            let then = then.unwrap_or_default();
-            let count = schools.iter().position(|s| s.uai == *uai).unwrap_or_else(|| {
-                let name = commune.schools.get(uai).map(|s| s.name.clone()).unwrap_or_default();
-                schools.push(SchoolCount { uai: uai.clone(), name, ..SchoolCount::default() });
-                schools.len() - 1
-            });
-            for class in covered {
-                let pupils = then
-                    .people
-                    .values()
-                    .filter(|p| p.profile == "pupil" && !p.archived && p.class_id == *class)
-                    .count() as u64;
-                let name = then.classes.get(class).map_or_else(|| class.clone(), |c| c.name.clone());
-                schools[count].classes.push((name, pupils));
-                schools[count].pupils += pupils;
+        for (uai, school) in convention.schools.iter().filter(|(_, s)| !s.activated_on.is_empty()) {
+            for class in school.classes.keys().filter(|class| convention.covers(uai, class, day)) {
+                covered.entry(uai.clone()).or_default().push(class.clone());
             }
         }
+    }
+    // Each school's directory as it stood that day: whole documents and their histories,
+    // loaded on the writer's thread, off the async workers.
+    let uais: Vec<String> = covered.keys().cloned().collect();
+    let then = state
+        .db
+        .run(move |store| {
+            uais.iter()
+                .map(|uai| {
+                    let Ok(id) = preau_sync::Uai::parse(uai) else { return Ok(None) };
+                    Ok(store.get_as_of::<SchoolDirectory>(directory_address(&id).id(), until)?)
+                })
+                .collect::<Result<Vec<_>, AppError>>()
+        })
+        .await?;
+    let mut schools: Vec<SchoolCount> = Vec::new();
+    for ((uai, classes), then) in covered.into_iter().zip(then) {
+        let then = then.unwrap_or_default();
+        let name = commune.schools.get(&uai).map(|s| s.name.clone()).unwrap_or_default();
+        let mut count = SchoolCount { uai, name, ..SchoolCount::default() };
+        for class in classes {
+            let pupils =
+                then.people.values().filter(|p| p.profile == "pupil" && !p.archived && p.class_id == class).count()
+                    as u64;
+            let name = then.classes.get(&class).map_or_else(|| class.clone(), |c| c.name.clone());
+            count.classes.push((name, pupils));
+            count.pupils += pupils;
+        }
+        schools.push(count);
     }
     schools.sort_by(|a, b| (&a.name, &a.uai).cmp(&(&b.name, &b.uai)));
     let pupils = schools.iter().map(|s| s.pupils).sum::<u64>();
@@ -135,8 +146,12 @@ pub fn statement(state: &AppState, insee: &Insee, year: &str, day: &str) -> Resu
 }
 
 /// Every commune's statement.
-pub fn all(state: &AppState, year: &str, day: &str) -> Result<Vec<Statement>, AppError> {
-    super::communes(state)?.iter().map(|(insee, _)| statement(state, insee, year, day)).collect()
+pub async fn all(state: &AppState, year: &str, day: &str) -> Result<Vec<Statement>, AppError> {
+    let mut all = Vec::new();
+    for (insee, _) in super::communes(state)?.iter() {
+        all.push(statement(state, insee, year, day).await?);
+    }
+    Ok(all)
 }
 
 /// `1 234,50 €`, as a French statement writes an amount.

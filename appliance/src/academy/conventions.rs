@@ -61,6 +61,17 @@ pub fn find(state: &AppState, insee: &Insee, id: &str) -> Result<(DocKey, Conven
     conventions_of(state, insee)?.iter().find(|(k, _)| *k == id).cloned().ok_or(AppError::NotFound)
 }
 
+/// One convention of a commune, which must be `status` (a draft to sign, a signed one to
+/// end or activate schools under), or the refusal that says what it is instead.
+fn in_status(state: &AppState, insee: &Insee, id: &str, status: &str) -> Result<(DocKey, Convention), AppError> {
+    let (id, convention) = find(state, insee, id)?;
+    if convention.status == status {
+        return Ok((id, convention));
+    }
+    let message = if status == "draft" { "console-convention-not-draft" } else { "console-convention-not-signed" };
+    Err(AppError::bad(message, format!("{id} is {}, not {status}", convention.status)))
+}
+
 /// Drafts a convention naming some of the commune's schools.
 pub async fn create(state: &AppState, by: &Console, insee: &Insee, form: ConventionForm) -> Result<DocKey, AppError> {
     let _one = super::one_at_a_time().await;
@@ -104,10 +115,7 @@ pub async fn create(state: &AppState, by: &Console, insee: &Insee, form: Convent
 pub async fn sign(state: &AppState, by: &Console, insee: &Insee, id: &str, signed_on: &str) -> Result<(), AppError> {
     let _one = super::one_at_a_time().await;
     require(manages_conventions(by), "conventions")?;
-    let (id, convention) = find(state, insee, id)?;
-    if convention.status != "draft" {
-        return Err(AppError::bad("console-convention-not-draft", format!("{id} is {}", convention.status)));
-    }
+    let (id, _) = in_status(state, insee, id, "draft")?;
     let signed_on = day(signed_on)?;
     step(state, by, insee, &id, "signed", signed_on).await
 }
@@ -116,10 +124,7 @@ pub async fn sign(state: &AppState, by: &Console, insee: &Insee, id: &str, signe
 pub async fn end(state: &AppState, by: &Console, insee: &Insee, id: &str, last_day: &str) -> Result<(), AppError> {
     let _one = super::one_at_a_time().await;
     require(manages_conventions(by), "conventions")?;
-    let (id, convention) = find(state, insee, id)?;
-    if convention.status != "signed" {
-        return Err(AppError::bad("console-convention-not-signed", format!("{id} is {}", convention.status)));
-    }
+    let (id, convention) = in_status(state, insee, id, "signed")?;
     let last_day = day(last_day)?;
     if last_day < convention.starts_on || last_day > convention.ends_on {
         return Err(AppError::bad("console-end-outside", format!("{last_day} outside {id}")));
@@ -177,11 +182,8 @@ pub async fn activate(
 ) -> Result<Option<String>, AppError> {
     let _one = super::one_at_a_time().await;
     require(activates_schools(by), "activation")?;
-    let (id, convention) = find(state, insee, id)?;
+    let (id, convention) = in_status(state, insee, id, "signed")?;
     let uai = Uai::parse(uai).map_err(|_| AppError::bad("console-unknown-uai", format!("{uai:?}")))?;
-    if convention.status != "signed" {
-        return Err(AppError::bad("console-convention-not-signed", format!("{id} is {}", convention.status)));
-    }
     if !convention.schools.contains_key(uai.as_str()) {
         return Err(AppError::bad("console-not-in-convention", format!("{uai} is not named by {id}")));
     }

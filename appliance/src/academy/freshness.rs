@@ -2,12 +2,13 @@
 //! holds that it has not received yet, and when its certificate expires; a school not heard
 //! from in three days stands out, since families at home then read stale pages.
 
-use preau_sync::{Scope, Uai};
+use preau_sync::Uai;
 
 use super::{Console, Role};
 use crate::platform::error::AppError;
 use crate::replication::Replication;
 use crate::replication::enrollment::Subject;
+use crate::replication::links::Enrolled;
 use crate::web::AppState;
 
 /// A school is late when its server has not completed a sync for this long.
@@ -36,35 +37,46 @@ pub struct Freshness {
 }
 
 /// Every school server enrolled with the hub and not revoked, by their last sync, oldest
-/// first: those to look at come first.
-pub fn schools(state: &AppState) -> Result<Vec<Freshness>, AppError> {
+/// first: those to look at come first. What each has yet to receive is counted over its
+/// partitions, the whole replica in all: on the writer's thread, off the async workers.
+pub async fn schools(state: &AppState) -> Result<Vec<Freshness>, AppError> {
     let now = crate::platform::clock::now_ms();
-    let held = state.db.read(crate::school::directory::Directory::schools)?;
-    let mut out = Vec::new();
-    for e in state.part::<Replication>().links.all_enrolled()? {
-        let Some(Subject::School(uai)) = Subject::parse(&e.subject) else { continue };
-        if e.revoked_at.is_some() {
-            continue;
-        }
-        let scope = {
-            let communes = state.db.read(|r| Ok(r.communes_of(&uai)?))?;
-            crate::school::scope_with_communes(&uai, communes.iter().filter_map(|c| preau_sync::Insee::parse(c).ok()))
-        };
-        let pending = pending(state, e.replica, &scope)?;
-        let name = held.iter().find(|s| s.uai == uai).map_or(e.label, |s| s.info.name.clone());
-        out.push(Freshness {
-            late: e.synced_at.is_none_or(|at| now - at > LATE_AFTER_MS),
-            uai,
-            name,
-            synced_at: e.synced_at,
-            pending,
-            certified_until: e.certified_until,
-        });
-    }
+    let enrolled: Vec<(Uai, Enrolled)> = state
+        .part::<Replication>()
+        .links
+        .all_enrolled()?
+        .into_iter()
+        .filter(|e| e.revoked_at.is_none())
+        .filter_map(|e| match Subject::parse(&e.subject) {
+            Some(Subject::School(uai)) => Some((uai, e)),
+            _ => None,
+        })
+        .collect();
+    let mut out = state
+        .db
+        .run(move |store| {
+            let held = crate::school::directory::Directory::schools(store)?;
+            let mut out = Vec::new();
+            for (uai, e) in enrolled {
+                let communes = store.communes_of(&uai)?;
+                let scope = crate::school::scope_with_communes(
+                    &uai,
+                    communes.iter().filter_map(|c| preau_sync::Insee::parse(c).ok()),
+                );
+                let pending = store.pending_for(e.replica, &scope)?;
+                let name = held.iter().find(|s| s.uai == uai).map_or(e.label, |s| s.info.name.clone());
+                out.push(Freshness {
+                    late: e.synced_at.is_none_or(|at| now - at > LATE_AFTER_MS),
+                    uai,
+                    name,
+                    synced_at: e.synced_at,
+                    pending,
+                    certified_until: e.certified_until,
+                });
+            }
+            Ok(out)
+        })
+        .await?;
     out.sort_by_key(|f| (f.synced_at.unwrap_or(0), f.uai.clone()));
     Ok(out)
-}
-
-fn pending(state: &AppState, peer: preau_sync::ReplicaId, scope: &Scope) -> Result<(u64, u64), AppError> {
-    state.db.read(|r| Ok(r.pending_for(peer, scope)?))
 }

@@ -46,7 +46,7 @@ pub(super) struct ContributionsPage {
     error: Option<String>,
 }
 
-pub(super) fn contributions_view(
+pub(super) async fn contributions_view(
     state: &AppState,
     ctx: &Ctx,
     q: &PeriodQuery,
@@ -59,7 +59,7 @@ pub(super) fn contributions_view(
         Err(e) => (contributions::period(None, None)?, Some(ctx.locale.t(e.message_id()))),
     };
     let (year, day) = period;
-    let all = contributions::all(state, &year, &day)?;
+    let all = contributions::all(state, &year, &day).await?;
     let page = ContributionsPage {
         c: Chrome::new(ctx),
         rows: all
@@ -88,7 +88,7 @@ pub(super) async fn contributions_page(
     ctx: Ctx,
     Query(q): Query<PeriodQuery>,
 ) -> Result<Response, AppError> {
-    contributions_view(&state, &ctx, &q, Outcome::default())
+    contributions_view(&state, &ctx, &q, Outcome::default()).await
 }
 
 pub(super) async fn contributions_csv(
@@ -99,7 +99,7 @@ pub(super) async fn contributions_csv(
     let by = console(&state, &ctx)?;
     require(manages_conventions(&by), "contributions")?;
     let (year, day) = contributions::period(q.year.as_deref(), q.day.as_deref())?;
-    let bytes = contributions::csv(&contributions::all(&state, &year, &day)?)?;
+    let bytes = contributions::csv(&contributions::all(&state, &year, &day).await?)?;
     contributions::record_export(&state, &by, "contributions.csv", &year, &day)?;
     let disposition = format!("attachment; filename=\"contributions-{year}-{day}.csv\"");
     Ok((
@@ -144,7 +144,7 @@ pub(super) async fn statement_page(
     let (by, insee) = (console(&state, &ctx)?, insee_of(&insee)?);
     require(reads_commune(&by, &insee) && (manages_conventions(&by) || by.commune.is_some()), "statement")?;
     let (year, day) = contributions::period(q.year.as_deref(), q.day.as_deref())?;
-    let s = contributions::statement(&state, &insee, &year, &day)?;
+    let s = contributions::statement(&state, &insee, &year, &day).await?;
     contributions::record_export(&state, &by, &format!("statement/{insee}"), &year, &day)?;
     let page = StatementPage {
         c: Chrome::new(&ctx),

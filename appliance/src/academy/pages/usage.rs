@@ -191,7 +191,8 @@ pub(super) async fn sync_page(state: AppState, ctx: Ctx) -> Result<Response, App
     require(super::super::freshness::follows_sync(&by), "sync")?;
     let l = &ctx.locale;
     let never = l.t("console-never");
-    let rows: Vec<SyncRow> = super::super::freshness::schools(&state)?
+    let rows: Vec<SyncRow> = super::super::freshness::schools(&state)
+        .await?
         .into_iter()
         .map(|f| SyncRow {
             label: format!("{} ({})", f.name, f.uai),
