@@ -123,7 +123,7 @@ pub fn state(config: Config, db: Db, session_key: [u8; 32]) -> Result<AppState, 
         Role::School | Role::Device => db.read(Directory::load)?,
     };
     let identity = db.run_blocking(|store| Ok(store.identity().clone()))?;
-    let replication = Replication::open(&config.data_dir, identity)?;
+    let replication = Replication::open(&config, identity)?;
     let granted = replication.links.hub().and_then(|h| h.chain.leaf().map(|g| g.scope.clone()));
     // A teacher's computer holds what its certificate grants, whatever it holds now; so does
     // an appliance enrolled before its school arrived here. An appliance holds its school's
@@ -204,8 +204,9 @@ pub fn open_with(config: Config, demo: bool, keys: Option<&Keys>) -> anyhow::Res
     }
     let state = state(config, db, session_key).map_err(|e| anyhow::anyhow!("{e}"))?;
     let links = &state.part::<Replication>().links;
-    if state.config.role == Role::Hub && links.admin_hash()?.is_none() {
-        let password = replication::status::new_admin_password(links)?;
+    if state.config.role == Role::Hub
+        && let Some(password) = replication::status::first_admin_password(links)?
+    {
         out!("{}", l.ta("cli-hub-password", &[("password", &password)]));
     }
     Ok(state)

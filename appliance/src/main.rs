@@ -239,7 +239,7 @@ fn run(cli: Cli, l: Locale) -> anyhow::Result<()> {
         }
         Some(Command::Sync { what: SyncCommand::Status }) => {
             let config = Config::load(cli.data_dir, env)?;
-            let links = preau_appliance::replication::Links::open(&config.data_dir.join("links.db"))?;
+            let links = preau_appliance::replication::Links::of(&config)?;
             for run in links.runs(20)? {
                 let columns = [
                     preau_appliance::replication::status::ago(l, run.ended_at),
@@ -255,7 +255,7 @@ fn run(cli: Cli, l: Locale) -> anyhow::Result<()> {
         Some(Command::Hub { what }) => {
             let config = Config::load(cli.data_dir, env)?;
             std::fs::create_dir_all(&config.data_dir)?;
-            let links = preau_appliance::replication::Links::open(&config.data_dir.join("links.db"))?;
+            let links = preau_appliance::replication::Links::of(&config)?;
             hub_command(l, &links, what)?;
         }
         None => {

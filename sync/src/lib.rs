@@ -27,4 +27,5 @@ pub use ids::{DocAddress, DocId, DocKey, Insee, LocalId, Partition, ReplicaId, S
 pub use kinds::{Cell, DocKind, Kind, Row, Table};
 pub use reader::Reader;
 pub use storage::postgres::create_database as create_postgres_database;
+pub use storage::sql;
 pub use store::{CatalogEntry, Store};

@@ -195,12 +195,12 @@ pub struct Replication {
 impl Replication {
     /// Opens the link records and the transfer area of a data directory.
     pub fn open(
-        data_dir: &std::path::Path,
+        config: &crate::platform::config::Config,
         identity: preau_sync::ReplicaIdentity,
     ) -> Result<Self, crate::platform::error::AppError> {
-        let links = Links::open(&data_dir.join("links.db"))?;
+        let links = Links::of(config)?;
         let last = links.last_success()?.map_or(0, |r| r.ended_at);
-        let transfers = data_dir.join("transfers");
+        let transfers = config.data_dir.join("transfers");
         std::fs::create_dir_all(&transfers).map_err(|e| {
             crate::platform::error::AppError::Internal(format!("creating {}: {e}", transfers.display()))
         })?;

@@ -630,6 +630,16 @@ pub fn new_admin_password(links: &super::Links) -> Result<String, AppError> {
     Ok(password)
 }
 
+/// The hub administrator's first password, drawn if she has none yet; `None` if she has
+/// one (or another hub process on the same database drew it first, and printed it).
+pub fn first_admin_password(links: &super::Links) -> Result<Option<String>, AppError> {
+    if links.admin_hash()?.is_some() {
+        return Ok(None);
+    }
+    let password = hex::encode(crate::platform::random_bytes::<10>());
+    Ok(links.first_admin_hash(&secrets::hash_password(&password))?.then_some(password))
+}
+
 /// The sync page of a school's director, and the footer note of staff pages.
 pub const SERVICE: Service = Service {
     name: "sync",

@@ -16,14 +16,13 @@ mod news;
 mod peers;
 pub(crate) mod postgres;
 mod rows;
-pub(crate) mod sql;
+pub mod sql;
 mod usage;
 
 use std::path::Path;
-use std::time::Duration;
 
 use automerge::ChangeHash;
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags};
 use sql::{Begin, Conn, args};
 
 use crate::error::{Error, Result};
@@ -58,10 +57,6 @@ const MIGRATIONS: &[&str] = &[
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
-/// Prepared statements kept per connection: rusqlite's default (16) is fewer than the
-/// statements one page reads with, and a statement prepared anew costs more than its query.
-const STATEMENT_CACHE: usize = 128;
-
 /// The replica's database connection.
 pub(crate) struct Storage {
     conn: Conn,
@@ -70,25 +65,10 @@ pub(crate) struct Storage {
     pub upgraded: bool,
 }
 
-/// What every connection, the writer's and the readers', runs with.
-fn tune(conn: &Connection) -> Result<()> {
-    conn.busy_timeout(Duration::from_secs(10))?;
-    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-    // The query planner's stability guarantee: a cached statement keeps its plan whatever
-    // values are bound. Without it, SQLite (3.47 on) looks at bound values (`col = ?`
-    // against small integers) while planning, and re-prepares the statement at every new
-    // binding: a profile of a pupil's home page under load spent 17 % of its time parsing
-    // SQL again. Our queries have one good plan each (the indexes are made for them).
-    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
-    Ok(())
-}
-
 impl Storage {
     /// Opens (creating if needed) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<Self> {
-        let conn = Connection::open(path)?;
-        restrict_permissions(path);
-        Self::setup(conn)
+        Self::setup(Conn::open_sqlite(path)?)
     }
 
     /// Opens a read-only connection to a replica that [`Storage::open`] created and migrated.
@@ -97,7 +77,7 @@ impl Storage {
     pub fn open_read_only(path: &Path) -> Result<Self> {
         let conn =
             Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
-        tune(&conn)?;
+        sql::tune(&conn)?;
         conn.pragma_update(None, "query_only", true)?;
         let found: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if found != SCHEMA_VERSION {
@@ -107,45 +87,34 @@ impl Storage {
         Ok(Self { conn: Conn::Lite(conn), upgraded: false })
     }
 
-    fn setup(mut conn: Connection) -> Result<Self> {
-        tune(&conn)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        let found = migrate(&mut conn)?;
-        Ok(Self { conn: Conn::Lite(conn), upgraded: found != 0 && found < SCHEMA_VERSION })
+    fn setup(mut conn: Conn) -> Result<Self> {
+        let found = conn.migrate(MIGRATIONS)?;
+        Ok(Self { conn, upgraded: found != 0 && found < SCHEMA_VERSION })
     }
 
     /// Opens (migrating if needed) the replica in a PostgreSQL database (`url`), which may
     /// be empty: a hub's storage past one machine. Several processes may open the same one:
     /// its writes are serialized by the database (`Begin::Write`), its reads never wait.
     pub fn open_postgres(url: &str) -> Result<Self> {
-        let conn = postgres::PgConn::connect(url)?;
-        let found = migrate_postgres(&conn)?;
-        Ok(Self { conn: Conn::Pg(conn), upgraded: found != 0 && found < SCHEMA_VERSION })
+        Self::setup(Conn::Pg(postgres::PgConn::connect(url)?))
     }
 
     /// A reading connection to a replica in PostgreSQL that [`Storage::open_postgres`]
     /// migrated.
     pub fn open_read_only_postgres(url: &str) -> Result<Self> {
-        let conn = postgres::PgConn::connect(url)?;
+        let conn = Conn::Pg(postgres::PgConn::connect(url)?);
         conn.batch("SET default_transaction_read_only = on")?;
-        let found = postgres_version(&conn)?;
+        let found = conn.version()?;
         if found != SCHEMA_VERSION {
             return Err(corrupt_meta(&format!("schema version {found} for a reader of version {SCHEMA_VERSION}")));
         }
-        Ok(Self { conn: Conn::Pg(conn), upgraded: false })
+        Ok(Self { conn, upgraded: false })
     }
 
     /// Runs `f` in a write transaction (taken immediately, so it never upgrades mid-way).
     /// Anything `f` wrote is rolled back if it returns an error (or panics).
     pub fn write<R>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<R>) -> Result<R> {
-        self.conn.begin(Begin::Write)?;
-        let end = EndTx(&self.conn);
-        let r = f(&Tx(&self.conn))?;
-        self.conn.commit()?;
-        std::mem::forget(end);
-        Ok(r)
+        self.conn.transaction(Begin::Write, |c| f(&Tx(c)))
     }
 
     /// Runs `f` in a read transaction: one consistent snapshot. Its statements are cached
@@ -153,9 +122,7 @@ impl Storage {
     /// A shared borrow suffices: no write transaction can be open on this connection when a
     /// read starts, since [`Storage::write`] holds the exclusive borrow for its whole length.
     pub fn read<R>(&self, f: impl FnOnce(&Tx<'_>) -> Result<R>) -> Result<R> {
-        self.conn.begin(Begin::Read)?;
-        let _end = EndTx(&self.conn);
-        f(&Tx(&self.conn))
+        self.conn.transaction(Begin::Read, |c| f(&Tx(c)))
     }
 
     /// Writes a consistent copy of the database to `dest` (which must not exist).
@@ -172,94 +139,8 @@ impl Storage {
 
     /// Folds the write-ahead log into the database and truncates it.
     pub fn checkpoint(&self) -> Result<()> {
-        self.conn.query_one("PRAGMA wal_checkpoint(TRUNCATE)", args![], |_| Ok(()))
+        self.conn.checkpoint()
     }
-}
-
-/// Rolls a transaction back however its closure returns without committing (an error or a
-/// panic), so that the connection can begin the next one. A read wrote nothing: ending it
-/// releases the snapshot.
-struct EndTx<'a>(&'a Conn);
-
-impl Drop for EndTx<'_> {
-    fn drop(&mut self) {
-        if let Err(e) = self.0.rollback() {
-            tracing::error!(error = %e, "ending a transaction");
-        }
-    }
-}
-
-#[cfg(unix)]
-fn restrict_permissions(path: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    // The database holds the replica's secret key and pupils' data.
-    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
-}
-
-#[cfg(not(unix))]
-fn restrict_permissions(_: &Path) {}
-
-/// Applies the missing migrations; returns the version found.
-fn migrate(conn: &mut Connection) -> Result<u32> {
-    let found: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    if found > SCHEMA_VERSION {
-        return Err(Error::SchemaTooNew { found, supported: SCHEMA_VERSION });
-    }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", i as u32 + 1)?;
-        tx.commit()?;
-        tracing::info!(version = i + 1, "applied schema migration");
-    }
-    Ok(found)
-}
-
-/// The schema version of a replica in PostgreSQL (0 for an empty database).
-fn postgres_version(conn: &postgres::PgConn) -> Result<u32> {
-    let rows = conn.query("SELECT version FROM preau_schema", &[])?;
-    Ok(rows.first().map_or(0, |r| r.get::<_, i64>(0) as u32))
-}
-
-/// Applies the missing migrations to a replica in PostgreSQL, each in its transaction under
-/// the writer's lock (two hub processes starting together migrate once); the version found.
-fn migrate_postgres(conn: &postgres::PgConn) -> Result<u32> {
-    // Under the writer's lock: two hub processes starting together create it once.
-    conn.begin(Begin::Write)?;
-    let created = conn.batch(
-        "CREATE TABLE IF NOT EXISTS preau_schema (singleton BIGINT PRIMARY KEY CHECK (singleton = 1), version BIGINT NOT NULL)",
-    );
-    conn.batch(if created.is_ok() { "COMMIT" } else { "ROLLBACK" })?;
-    created?;
-    let found = postgres_version(conn)?;
-    if found > SCHEMA_VERSION {
-        return Err(Error::SchemaTooNew { found, supported: SCHEMA_VERSION });
-    }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-        conn.begin(Begin::Write)?;
-        let applied = (|| {
-            // Another process may have migrated while this one waited for the lock.
-            if postgres_version(conn)? > i as u32 {
-                return Ok(());
-            }
-            conn.batch(&postgres::ddl(sql))?;
-            let version = i as i64 + 1;
-            conn.execute(
-                "INSERT INTO preau_schema (singleton, version) VALUES (1, ?1) ON CONFLICT (singleton) DO UPDATE SET version = ?1",
-                args![version],
-            )
-            .map(drop)
-        })();
-        match applied {
-            Ok(()) => conn.batch("COMMIT")?,
-            Err(e) => {
-                let _ = conn.batch("ROLLBACK");
-                return Err(e);
-            }
-        }
-        tracing::info!(version = i + 1, "applied schema migration (PostgreSQL)");
-    }
-    Ok(found)
 }
 
 /// A transaction. Its methods are the whole vocabulary of the storage layer.

@@ -1,17 +1,22 @@
-//! The one door of the storage layer to its database: statements with `?N` parameters,
-//! values bound from [`Arg`]s and read back through [`Row`]s, over SQLite (every replica) or
-//! PostgreSQL (a hub past one machine, `postgres.rs`). Every other file of `storage/` speaks
-//! through it, so the two backends run the same statements: SQLite's text, translated
-//! once per statement for PostgreSQL (`postgres::dialect`).
+//! The one door to a database: statements with `?N` parameters, values bound from
+//! [`Arg`]s and read back through [`Row`]s, over SQLite (every replica) or PostgreSQL (a hub
+//! past one machine, `postgres.rs`). Every file of `storage/` speaks through it, and so do
+//! the appliance's link records (`links.db`, or their schema beside the hub's replica), so
+//! both backends run the same statements: SQLite's text, translated once per statement for
+//! PostgreSQL (`postgres::dialect`), and the same numbered migrations ([`Conn::migrate`]).
+
+use std::path::Path;
+use std::time::Duration;
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, TransactionBehavior};
 
-use super::postgres::PgConn;
+use super::postgres::{self, PgConn};
 use crate::error::{Error, Result};
 
 /// A parameter's value.
 #[derive(Clone, Copy, Debug)]
-pub(crate) enum Arg<'a> {
+pub enum Arg<'a> {
     /// `NULL`.
     Null,
     /// An integer.
@@ -23,7 +28,7 @@ pub(crate) enum Arg<'a> {
 }
 
 /// What can be bound as a parameter.
-pub(crate) trait ToArg {
+pub trait ToArg {
     /// The value bound.
     fn arg(&self) -> Arg<'_>;
 }
@@ -34,6 +39,11 @@ impl ToArg for i64 {
     }
 }
 impl ToArg for u32 {
+    fn arg(&self) -> Arg<'_> {
+        Arg::Int(i64::from(*self))
+    }
+}
+impl ToArg for u8 {
     fn arg(&self) -> Arg<'_> {
         Arg::Int(i64::from(*self))
     }
@@ -85,13 +95,14 @@ impl ToArg for Arg<'_> {
 }
 
 /// `args![a, b]`: a statement's parameters, in order.
+#[macro_export]
 macro_rules! args {
-    ($($a:expr),* $(,)?) => { &[$(&$a as &dyn $crate::storage::sql::ToArg),*] as &[&dyn $crate::storage::sql::ToArg] };
+    ($($a:expr),* $(,)?) => { &[$(&$a as &dyn $crate::sql::ToArg),*] as &[&dyn $crate::sql::ToArg] };
 }
-pub(crate) use args;
+pub use crate::args;
 
 /// The parameters of a list of values.
-pub(crate) fn args_of<T: ToArg>(values: &[T]) -> Vec<&dyn ToArg> {
+pub fn args_of<T: ToArg>(values: &[T]) -> Vec<&dyn ToArg> {
     values.iter().map(|v| v as &dyn ToArg).collect()
 }
 
@@ -108,7 +119,7 @@ impl rusqlite::ToSql for Arg<'_> {
 
 /// What a column's value can be read as. Both backends store integers as 64 bits (flags
 /// as 0 or 1), text as text and bytes as bytes.
-pub(crate) trait FromCell: Sized {
+pub trait FromCell: Sized {
     /// From SQLite's value (`None`: not of this type).
     fn from_lite(v: ValueRef<'_>) -> Option<Self>;
     /// From PostgreSQL's column `i` (`Ok(None)`: SQL `NULL`).
@@ -134,6 +145,16 @@ impl FromCell for u32 {
     fn from_pg(row: &tokio_postgres::Row, i: usize) -> Result<Option<Self>> {
         i64::from_pg(row, i)?
             .map(|n| u32::try_from(n).map_err(|_| Error::Postgres(format!("column {i}: {n}"))))
+            .transpose()
+    }
+}
+impl FromCell for u8 {
+    fn from_lite(v: ValueRef<'_>) -> Option<Self> {
+        v.as_i64().ok().and_then(|n| u8::try_from(n).ok())
+    }
+    fn from_pg(row: &tokio_postgres::Row, i: usize) -> Result<Option<Self>> {
+        i64::from_pg(row, i)?
+            .map(|n| u8::try_from(n).map_err(|_| Error::Postgres(format!("column {i}: {n}"))))
             .transpose()
     }
 }
@@ -174,10 +195,12 @@ impl<T: FromCell> FromCell for Option<T> {
 }
 
 /// One row of a query's answer.
-pub(crate) enum Row<'r> {
+pub enum Row<'r> {
     /// SQLite's.
+    #[doc(hidden)]
     Lite(&'r rusqlite::Row<'r>),
     /// PostgreSQL's.
+    #[doc(hidden)]
     Pg(&'r tokio_postgres::Row),
 }
 
@@ -217,17 +240,50 @@ fn lite<'a>(args: &'a [&'a dyn ToArg]) -> impl rusqlite::Params + 'a {
     rusqlite::params_from_iter(args.iter().map(|a| a.arg()))
 }
 
-/// A connection to a replica's database.
-pub(crate) enum Conn {
+/// A connection to a database.
+#[allow(private_interfaces)]
+pub enum Conn {
     /// A SQLite file.
-    Lite(rusqlite::Connection),
+    #[doc(hidden)]
+    Lite(Connection),
     /// A PostgreSQL database.
+    #[doc(hidden)]
     Pg(PgConn),
+}
+
+/// Prepared statements kept per SQLite connection: rusqlite's default (16) is fewer than the
+/// statements one page reads with, and a statement prepared anew costs more than its query.
+const STATEMENT_CACHE: usize = 128;
+
+/// What every SQLite connection, the writer's and the readers', runs with.
+pub(crate) fn tune(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    // The query planner's stability guarantee: a cached statement keeps its plan whatever
+    // values are bound. Without it, SQLite (3.47 on) looks at bound values (`col = ?`
+    // against small integers) while planning, and re-prepares the statement at every new
+    // binding: a profile of a pupil's home page under load spent 17 % of its time parsing
+    // SQL again. Our queries have one good plan each (the indexes are made for them).
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    Ok(())
+}
+
+/// Rolls a transaction back however its closure returns without committing (an error or a
+/// panic), so that the connection can begin the next one. A read wrote nothing: ending it
+/// releases the snapshot.
+pub(crate) struct EndTx<'a>(pub &'a Conn);
+
+impl Drop for EndTx<'_> {
+    fn drop(&mut self) {
+        if let Err(e) = self.0.rollback() {
+            tracing::error!(error = %e, "ending a transaction");
+        }
+    }
 }
 
 /// How a transaction begins.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Begin {
+pub enum Begin {
     /// A consistent snapshot that writes nothing.
     Read,
     /// The replica's one writer (across every process that shares the database).
@@ -235,6 +291,122 @@ pub(crate) enum Begin {
 }
 
 impl Conn {
+    /// Opens (creating if needed) the SQLite file at `path` for writing: write-ahead log,
+    /// and `synchronous = FULL`, since what it holds (a replica, enrolments, revocations)
+    /// a power cut must not take back. Readable and writable by its owner only.
+    pub fn open_sqlite(path: &Path) -> Result<Self> {
+        let conn = Connection::open(path)?;
+        restrict_permissions(path);
+        tune(&conn)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        Ok(Conn::Lite(conn))
+    }
+
+    /// Connects to the PostgreSQL database `url` (whose text must compare byte by byte),
+    /// for the tables of `schema` (created if needed; the replica's own are in the default
+    /// one), whose writers take their own lock.
+    pub fn open_postgres(url: &str, schema: &str) -> Result<Self> {
+        Ok(Conn::Pg(PgConn::connect_in(url, schema)?))
+    }
+
+    /// Whether this is a PostgreSQL database (shared by several processes).
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Conn::Pg(_))
+    }
+
+    /// Applies the missing `migrations` (version N is `migrations[N - 1]`, written in
+    /// SQLite's dialect), each in its transaction; refuses a database of a newer version.
+    /// On PostgreSQL, under the writers' lock, so that two processes starting together
+    /// migrate once. Returns the version found.
+    pub fn migrate(&mut self, migrations: &[&str]) -> Result<u32> {
+        let supported = migrations.len() as u32;
+        match self {
+            Conn::Lite(conn) => {
+                let found: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+                if found > supported {
+                    return Err(Error::SchemaTooNew { found, supported });
+                }
+                for (i, sql) in migrations.iter().enumerate().skip(found as usize) {
+                    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                    tx.execute_batch(sql)?;
+                    tx.pragma_update(None, "user_version", i as u32 + 1)?;
+                    tx.commit()?;
+                    tracing::info!(version = i + 1, "applied schema migration");
+                }
+                Ok(found)
+            }
+            Conn::Pg(_) => {
+                self.transaction(Begin::Write, |c| {
+                    c.batch(
+                        "CREATE TABLE IF NOT EXISTS preau_schema \
+                         (singleton BIGINT PRIMARY KEY CHECK (singleton = 1), version BIGINT NOT NULL)",
+                    )
+                })?;
+                let found = self.version()?;
+                if found > supported {
+                    return Err(Error::SchemaTooNew { found, supported });
+                }
+                for (i, sql) in migrations.iter().enumerate().skip(found as usize) {
+                    self.transaction(Begin::Write, |c| {
+                        // Another process may have migrated while this one waited for the lock.
+                        if c.version()? > i as u32 {
+                            return Ok(());
+                        }
+                        c.batch(&postgres::ddl(sql))?;
+                        c.execute(
+                            "INSERT INTO preau_schema (singleton, version) VALUES (1, ?1) \
+                             ON CONFLICT (singleton) DO UPDATE SET version = ?1",
+                            args![i as i64 + 1],
+                        )
+                        .map(drop)
+                    })?;
+                    tracing::info!(version = i + 1, "applied schema migration (PostgreSQL)");
+                }
+                Ok(found)
+            }
+        }
+    }
+
+    /// The schema version of the database (0 for an empty one).
+    pub fn version(&self) -> Result<u32> {
+        match self {
+            Conn::Lite(c) => Ok(c.pragma_query_value(None, "user_version", |r| r.get(0))?),
+            Conn::Pg(_) => Ok(self
+                .query_opt("SELECT version FROM preau_schema", args![], |r| r.get::<u32>(0))
+                .or_else(|e| match &e {
+                    // Not created yet: an empty database.
+                    Error::Postgres(m) if m.starts_with("42P01") => Ok(None),
+                    _ => Err(e),
+                })?
+                .unwrap_or(0)),
+        }
+    }
+
+    /// Runs `f` in a transaction: a read sees one consistent snapshot and writes nothing; a
+    /// write is the database's one writer (across processes) and commits if `f` succeeds.
+    /// Whatever `f` wrote is rolled back if it fails (or panics).
+    pub fn transaction<R>(&self, how: Begin, f: impl FnOnce(&Conn) -> Result<R>) -> Result<R> {
+        self.begin(how)?;
+        let end = EndTx(self);
+        let r = f(self)?;
+        if how == Begin::Write {
+            self.commit()?;
+            std::mem::forget(end);
+        }
+        Ok(r)
+    }
+
+    /// Folds SQLite's write-ahead log into the database and truncates it (housekeeping;
+    /// PostgreSQL does its own).
+    pub fn checkpoint(&self) -> Result<()> {
+        match self {
+            Conn::Lite(_) => self.query_one("PRAGMA wal_checkpoint(TRUNCATE)", args![], |_| Ok(())),
+            Conn::Pg(_) => Ok(()),
+        }
+    }
+
     /// Runs a statement; the number of rows it changed.
     pub fn execute(&self, sql: &str, args: &[&dyn ToArg]) -> Result<usize> {
         match self {
@@ -316,3 +488,13 @@ impl Conn {
         self.execute("ROLLBACK", args![]).map(drop)
     }
 }
+
+#[cfg(unix)]
+fn restrict_permissions(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    // A replica holds its secret key and pupils' data; the link records, enrolments.
+    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+}
+
+#[cfg(not(unix))]
+fn restrict_permissions(_: &Path) {}

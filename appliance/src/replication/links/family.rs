@@ -4,7 +4,7 @@
 //! of the credentials that proved it (`proof`), which the family's pages check.
 
 use preau_sync::Uai;
-use rusqlite::{OptionalExtension, params};
+use preau_sync::sql::{Conn, args};
 
 use super::Links;
 use crate::platform::error::AppError;
@@ -45,12 +45,12 @@ impl Links {
     /// is in no family).
     pub fn family(&self, account: &Account) -> Result<Vec<Member>, AppError> {
         let found: Vec<(String, String, Vec<u8>)> = self.with(|c| {
-            let mut st = c.prepare(
+            c.query(
                 "SELECT school, user_id, proof FROM family_member WHERE family =
                    (SELECT family FROM family_member WHERE school = ? AND user_id = ?) ORDER BY school, user_id",
-            )?;
-            st.query_map(params![account.school.to_string(), account.user], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                .collect()
+                args![account.school.to_string(), account.user],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
         })?;
         Ok(found
             .into_iter()
@@ -65,7 +65,7 @@ impl Links {
         self.with(|c| {
             c.execute(
                 "UPDATE family_member SET proof = ? WHERE school = ? AND user_id = ?",
-                params![proof, account.school.to_string(), account.user],
+                args![proof, account.school.to_string(), account.user],
             )
             .map(drop)
         })
@@ -77,24 +77,22 @@ impl Links {
         (a, a_proof): (&Account, &[u8]),
         (b, b_proof): (&Account, &[u8]),
     ) -> Result<Result<(), LinkRefused>, AppError> {
-        self.with(|c| {
-            let tx = c.unchecked_transaction()?;
-            let family_of = |x: &Account| -> rusqlite::Result<Option<String>> {
-                tx.query_row(
+        self.write(|tx| {
+            let family_of = |x: &Account| -> preau_sync::Result<Option<String>> {
+                tx.query_opt(
                     "SELECT family FROM family_member WHERE school = ? AND user_id = ?",
-                    params![x.school.to_string(), x.user],
+                    args![x.school.to_string(), x.user],
                     |r| r.get(0),
                 )
-                .optional()
             };
             let (fa, fb) = (family_of(a)?, family_of(b)?);
             if a == b || (fa.is_some() && fa == fb) {
                 return Ok(Err(LinkRefused::Already));
             }
-            let size = |f: &Option<String>| -> rusqlite::Result<usize> {
+            let size = |f: &Option<String>| -> preau_sync::Result<usize> {
                 match f {
-                    Some(f) => tx.query_row("SELECT count(*) FROM family_member WHERE family = ?", [f], |r| {
-                        r.get::<_, i64>(0).map(|n| n as usize)
+                    Some(f) => tx.query_one("SELECT count(*) FROM family_member WHERE family = ?", args![f], |r| {
+                        r.get::<i64>(0).map(|n| n as usize)
                     }),
                     None => Ok(1),
                 }
@@ -109,13 +107,12 @@ impl Links {
                 tx.execute(
                     "INSERT INTO family_member (school, user_id, family, linked_at, proof) VALUES (?, ?, ?, ?, ?)
                      ON CONFLICT (school, user_id) DO UPDATE SET proof = excluded.proof",
-                    params![x.school.to_string(), x.user, family, now, proof],
+                    args![x.school.to_string(), x.user, family, now, proof],
                 )?;
             }
             if let (Some(fa), Some(fb)) = (&fa, &fb) {
-                tx.execute("UPDATE family_member SET family = ? WHERE family = ?", params![fa, fb])?;
+                tx.execute("UPDATE family_member SET family = ? WHERE family = ?", args![fa, fb])?;
             }
-            tx.commit()?;
             Ok(Ok(()))
         })
     }
@@ -123,22 +120,18 @@ impl Links {
     /// Takes `account` out of its family; a family left with one account is none. Whether
     /// it was in one.
     pub fn unlink(&self, account: &Account) -> Result<bool, AppError> {
-        self.with(|c| {
-            let tx = c.unchecked_transaction()?;
-            let family: Option<String> = tx
-                .query_row(
-                    "DELETE FROM family_member WHERE school = ? AND user_id = ? RETURNING family",
-                    params![account.school.to_string(), account.user],
-                    |r| r.get(0),
-                )
-                .optional()?;
+        self.write(|tx: &Conn| {
+            let family: Option<String> = tx.query_opt(
+                "DELETE FROM family_member WHERE school = ? AND user_id = ? RETURNING family",
+                args![account.school.to_string(), account.user],
+                |r| r.get(0),
+            )?;
             if let Some(family) = &family {
                 tx.execute(
                     "DELETE FROM family_member WHERE family = ?1 AND (SELECT count(*) FROM family_member WHERE family = ?1) = 1",
-                    [family],
+                    args![family],
                 )?;
             }
-            tx.commit()?;
             Ok(family.is_some())
         })
     }

@@ -2,7 +2,9 @@
 //! enrolment (codes handed out, replicas certified, revocations), this replica's own
 //! certificate and hub, the history of sync runs, quarantined bundles, partial transfers,
 //! and on the hub, families' linked accounts (`family`) and e-mail notifications (`notify`).
-//! One small SQLite file beside the replica (`links.db`), behind one mutex.
+//! One small SQLite file beside the replica (`links.db`), behind one mutex; on a hub whose
+//! replica is in PostgreSQL, the tables of the schema `preau_links` of the same database,
+//! shared by every hub process (the same statements, through `preau_sync::sql`).
 
 mod family;
 mod notify;
@@ -11,8 +13,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use preau_sync::certificate::Chain;
+use preau_sync::sql::{Begin, Conn, args};
 use preau_sync::{ReplicaId, Uai};
-use rusqlite::{Connection, OptionalExtension, params};
 
 use super::Upstream;
 use crate::platform::error::AppError;
@@ -77,7 +79,7 @@ pub const QUARANTINE_KEPT: i64 = 100;
 /// The link records of this replica.
 #[derive(Clone)]
 pub struct Links {
-    conn: Arc<Mutex<Connection>>,
+    conn: Arc<Mutex<Conn>>,
     /// The upstream link, read once: every staff page and every session asks for it.
     /// Only this process changes it (`set_hub`, `renew_chain`); `preau enroll` on a
     /// running appliance is seen at its next start.
@@ -203,33 +205,59 @@ pub enum Redeemed {
     },
 }
 
-fn db(e: rusqlite::Error) -> AppError {
+fn db(e: preau_sync::Error) -> AppError {
     AppError::Internal(format!("links database: {e}"))
 }
+
+/// The schema of the link records in a hub's PostgreSQL database.
+const PG_SCHEMA: &str = "preau_links";
 
 impl Links {
     /// Opens (or creates) `links.db` in the data directory.
     pub fn open(path: &Path) -> Result<Self, AppError> {
-        let mut conn = Connection::open(path).map_err(db)?;
-        // FULL: it holds enrolments and revocations, which a power cut must not take back.
-        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;")
-            .map_err(db)?;
-        migrate(&mut conn)?;
+        Self::setup(Conn::open_sqlite(path).map_err(db)?)
+    }
+
+    /// Opens (creating if needed) the link records beside a hub's replica in the
+    /// PostgreSQL database `url`.
+    pub fn open_postgres(url: &str) -> Result<Self, AppError> {
+        Self::setup(Conn::open_postgres(url, PG_SCHEMA).map_err(db)?)
+    }
+
+    /// The link records of a server configured so: beside its replica.
+    pub fn of(config: &crate::platform::config::Config) -> Result<Self, AppError> {
+        match &config.database_url {
+            Some(url) => Self::open_postgres(url),
+            None => Self::open(&config.data_dir.join("links.db")),
+        }
+    }
+
+    fn setup(mut conn: Conn) -> Result<Self, AppError> {
+        conn.migrate(MIGRATIONS).map_err(|e| match e {
+            preau_sync::Error::SchemaTooNew { found, supported } => AppError::Internal(format!(
+                "links database: schema version {found} is newer than this binary's ({supported}); upgrade Préau"
+            )),
+            e => db(e),
+        })?;
+        let (hub, away) = (read_hub(&conn)?, read_away(&conn)?);
         let conn = Arc::new(Mutex::new(conn));
-        let (hub, away) = {
-            let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
-            (read_hub(&conn)?, read_away(&conn)?)
-        };
         Ok(Self { conn, hub: Arc::new(std::sync::RwLock::new(hub)), away: Arc::new(std::sync::RwLock::new(away)) })
     }
 
-    /// Every statement: `synchronous=FULL` makes writes wait for the disk, so never on an
-    /// async worker (`offload`).
-    fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, AppError> {
+    /// Every statement: `synchronous=FULL` makes writes wait for the disk, and PostgreSQL's
+    /// answers come over the network, so never on an async worker (`offload`).
+    fn with<T>(&self, f: impl FnOnce(&Conn) -> preau_sync::Result<T>) -> Result<T, AppError> {
         crate::platform::blocking::offload(|| {
             let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
             f(&conn).map_err(db)
         })
+    }
+
+    /// `f` in one write transaction: all of it or nothing, and on PostgreSQL the only
+    /// writer of the link records across the hub's processes meanwhile (a check and the
+    /// write it allows cannot interleave with another process's).
+    fn write<T>(&self, f: impl FnOnce(&Conn) -> preau_sync::Result<T>) -> Result<T, AppError> {
+        self.with(|c| c.transaction(Begin::Write, f))
     }
 
     /// Our upstream link, once enrolled (from memory).
@@ -241,12 +269,13 @@ impl Links {
     pub fn set_hub(&self, link: &HubLink) -> Result<(), AppError> {
         self.with(|c| {
             c.execute(
-                "INSERT OR REPLACE INTO hub_link (one, url, hub_id, hub_key, chain, enrolled_at, owner) \
-                 VALUES (1, ?, ?, ?, ?, ?, ?)",
-                params![
+                "INSERT INTO hub_link (one, url, hub_id, hub_key, chain, enrolled_at, owner) \
+                 VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (one) DO UPDATE SET url = ?1, hub_id = ?2, \
+                 hub_key = ?3, chain = ?4, enrolled_at = ?5, owner = ?6",
+                args![
                     link.url,
                     link.hub_id.to_string(),
-                    link.hub_key.to_vec(),
+                    link.hub_key,
                     link.chain.to_bytes(),
                     link.enrolled_at,
                     link.owner
@@ -261,7 +290,7 @@ impl Links {
     /// Records that our upstream server now answers at `url` (an appliance whose address
     /// changed, found again by mDNS).
     pub fn move_hub(&self, url: &str) -> Result<(), AppError> {
-        self.with(|c| c.execute("UPDATE hub_link SET url = ?", [url]).map(drop))?;
+        self.with(|c| c.execute("UPDATE hub_link SET url = ?1", args![url]).map(drop))?;
         if let Some(link) = self.hub.write().unwrap_or_else(|p| p.into_inner()).as_mut() {
             link.url = url.to_owned();
         }
@@ -281,11 +310,12 @@ impl Links {
         self.with(|c| match server {
             Some(s) => c
                 .execute(
-                    "INSERT OR REPLACE INTO away_server (one, url, server_id, server_key) VALUES (1, ?, ?, ?)",
-                    params![s.url, s.server.to_string(), s.server_key.to_vec()],
+                    "INSERT INTO away_server (one, url, server_id, server_key) VALUES (1, ?1, ?2, ?3) \
+                     ON CONFLICT (one) DO UPDATE SET url = ?1, server_id = ?2, server_key = ?3",
+                    args![s.url, s.server.to_string(), s.server_key],
                 )
                 .map(drop),
-            None => c.execute("DELETE FROM away_server", []).map(drop),
+            None => c.execute("DELETE FROM away_server", args![]).map(drop),
         })?;
         *self.away.write().unwrap_or_else(|p| p.into_inner()) = server.cloned();
         Ok(())
@@ -293,7 +323,7 @@ impl Links {
 
     /// Replaces our certificate (renewed at each sync).
     pub fn renew_chain(&self, chain: &Chain) -> Result<(), AppError> {
-        self.with(|c| c.execute("UPDATE hub_link SET chain = ?", [chain.to_bytes()]).map(drop))?;
+        self.with(|c| c.execute("UPDATE hub_link SET chain = ?1", args![chain.to_bytes()]).map(drop))?;
         if let Some(link) = self.hub.write().unwrap_or_else(|p| p.into_inner()).as_mut() {
             link.chain = chain.clone();
         }
@@ -305,7 +335,7 @@ impl Links {
         self.with(|c| {
             c.execute(
                 "INSERT INTO enrollment_code (code_hash, label, subject, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-                params![code_hash.to_vec(), label, subject, crate::platform::clock::now_ms(), expires_at],
+                args![code_hash, label, subject, crate::platform::clock::now_ms(), expires_at],
             )
             .map(drop)
         })
@@ -315,43 +345,33 @@ impl Links {
     /// server: a code for a school whose server is enrolled and not revoked is refused,
     /// and stays unspent (the académie revokes a broken server before its replacement).
     pub fn redeem(&self, code_hash: [u8; 32], replica: ReplicaId, key: [u8; 32]) -> Result<Redeemed, AppError> {
-        crate::platform::blocking::offload(|| {
-            let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-            let tx = conn.transaction().map_err(db)?;
+        self.write(|tx| {
             let now = crate::platform::clock::now_ms();
-            let found: Option<(String, String)> = tx
-                .query_row(
-                    "SELECT label, subject FROM enrollment_code WHERE code_hash = ? AND used_by IS NULL AND expires_at > ?",
-                    params![code_hash.to_vec(), now],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()
-                .map_err(db)?;
+            let found = tx.query_opt(
+                "SELECT label, subject FROM enrollment_code WHERE code_hash = ? AND used_by IS NULL AND expires_at > ?",
+                args![code_hash, now],
+                |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?)),
+            )?;
             let Some((label, subject)) = found else { return Ok(Redeemed::Unknown) };
-            if subject.starts_with("school:") {
-                let server: Option<(String, Option<i64>)> = tx
-                    .query_row(
-                        "SELECT label, last_seen_at FROM enrolled WHERE subject = ? AND replica != ? AND revoked_at IS NULL",
-                        params![subject, replica.to_string()],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )
-                    .optional()
-                    .map_err(db)?;
-                if let Some((label, last_seen_at)) = server {
-                    return Ok(Redeemed::SchoolHasServer { label, last_seen_at });
-                }
+            if subject.starts_with("school:")
+                && let Some((label, last_seen_at)) = tx.query_opt(
+                    "SELECT label, last_seen_at FROM enrolled WHERE subject = ? AND replica != ? AND revoked_at IS NULL",
+                    args![subject, replica.to_string()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?
+            {
+                return Ok(Redeemed::SchoolHasServer { label, last_seen_at });
             }
             tx.execute(
                 "UPDATE enrollment_code SET used_by = ? WHERE code_hash = ?",
-                params![replica.to_string(), code_hash.to_vec()],
-            )
-            .map_err(db)?;
+                args![replica.to_string(), code_hash],
+            )?;
             tx.execute(
-                "INSERT OR REPLACE INTO enrolled (replica, public_key, label, subject, enrolled_at) VALUES (?, ?, ?, ?, ?)",
-                params![replica.to_string(), key.to_vec(), label, subject, now],
-            )
-            .map_err(db)?;
-            tx.commit().map_err(db)?;
+                "INSERT INTO enrolled (replica, public_key, label, subject, enrolled_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (replica) DO UPDATE SET public_key = ?2, label = ?3, subject = ?4, enrolled_at = ?5, \
+                 last_seen_at = NULL, revoked_at = NULL, synced_at = NULL, certified_until = NULL",
+                args![replica.to_string(), key, label, subject, now],
+            )?;
             Ok(Redeemed::Enrolled { label, subject })
         })
     }
@@ -359,50 +379,50 @@ impl Links {
     /// Codes not used yet and not expired: (label, subject, expires_at).
     pub fn pending_codes(&self) -> Result<Vec<(String, String, i64)>, AppError> {
         self.with(|c| {
-            let mut st = c.prepare(
-                "SELECT label, subject, expires_at FROM enrollment_code WHERE used_by IS NULL AND expires_at > ? ORDER BY created_at",
-            )?;
-            st.query_map([crate::platform::clock::now_ms()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect()
+            c.query(
+                "SELECT label, subject, expires_at FROM enrollment_code WHERE used_by IS NULL AND expires_at > ? \
+                 ORDER BY created_at",
+                args![crate::platform::clock::now_ms()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
         })
     }
 
     /// A replica we enrolled.
     pub fn enrolled(&self, replica: ReplicaId) -> Result<Option<Enrolled>, AppError> {
-        Ok(self.enrolled_where("WHERE replica = ?1", Some(replica.to_string()))?.pop())
+        Ok(self.enrolled_where("WHERE replica = ?1", &replica.to_string())?.pop())
     }
 
     /// Every replica we enrolled, newest first.
     pub fn all_enrolled(&self) -> Result<Vec<Enrolled>, AppError> {
-        self.enrolled_where("WHERE ?1 IS NULL", None)
+        self.enrolled_where("WHERE replica != ?1", "")
     }
 
-    fn enrolled_where(&self, filter: &str, arg: Option<String>) -> Result<Vec<Enrolled>, AppError> {
+    fn enrolled_where(&self, filter: &str, arg: &str) -> Result<Vec<Enrolled>, AppError> {
         let sql = format!(
             "SELECT replica, public_key, label, subject, enrolled_at, last_seen_at, revoked_at, synced_at, certified_until \
              FROM enrolled {filter} \
              ORDER BY enrolled_at DESC"
         );
         let rows = self.with(|c| {
-            let mut st = c.prepare(&sql)?;
-            st.query_map([arg], |r| {
+            c.query(&sql, args![arg], |r| {
                 let (id, key): (String, Vec<u8>) = (r.get(0)?, r.get(1)?);
-                let (label, subject, enrolled_at, last_seen_at, revoked_at) =
-                    (r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?);
-                let (synced_at, certified_until) = (r.get(7)?, r.get(8)?);
                 // A row that no longer parses (hand-edited file) is skipped, not fatal.
-                Ok(id.parse().ok().zip(key.try_into().ok()).map(|(replica, public_key)| Enrolled {
-                    replica,
-                    public_key,
-                    label,
-                    subject,
-                    enrolled_at,
-                    last_seen_at,
-                    revoked_at,
-                    synced_at,
-                    certified_until,
-                }))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()
+                Ok(match (id.parse().ok(), key.try_into().ok()) {
+                    (Some(replica), Some(public_key)) => Some(Enrolled {
+                        replica,
+                        public_key,
+                        label: r.get(2)?,
+                        subject: r.get(3)?,
+                        enrolled_at: r.get(4)?,
+                        last_seen_at: r.get(5)?,
+                        revoked_at: r.get(6)?,
+                        synced_at: r.get(7)?,
+                        certified_until: r.get(8)?,
+                    }),
+                    _ => None,
+                })
+            })
         })?;
         Ok(rows.into_iter().flatten().collect())
     }
@@ -412,7 +432,7 @@ impl Links {
         self.with(|c| {
             c.execute(
                 "UPDATE enrolled SET revoked_at = ? WHERE replica = ? AND revoked_at IS NULL",
-                params![crate::platform::clock::now_ms(), replica.to_string()],
+                args![crate::platform::clock::now_ms(), replica.to_string()],
             )
             .map(|n| n > 0)
         })
@@ -425,12 +445,14 @@ impl Links {
 
     /// Records the revocations a downstream replica (holder of `issuer_key`) reported.
     pub fn note_revoked_downstream(&self, issuer_key: &[u8; 32], replicas: &[ReplicaId]) -> Result<(), AppError> {
-        self.with(|c| {
-            let mut st = c.prepare(
-                "INSERT OR IGNORE INTO revoked_downstream (replica, issuer_key, reported_at) VALUES (?, ?, ?)",
-            )?;
+        let now = crate::platform::clock::now_ms();
+        self.write(|c| {
             for replica in replicas {
-                st.execute(params![replica.to_string(), issuer_key.to_vec(), crate::platform::clock::now_ms()])?;
+                c.execute(
+                    "INSERT INTO revoked_downstream (replica, issuer_key, reported_at) VALUES (?, ?, ?) \
+                     ON CONFLICT DO NOTHING",
+                    args![replica.to_string(), issuer_key, now],
+                )?;
             }
             Ok(())
         })
@@ -439,22 +461,19 @@ impl Links {
     /// Whether the holder of `issuer_key` reported `replica` revoked.
     pub fn revoked_downstream(&self, replica: ReplicaId, issuer_key: &[u8; 32]) -> Result<bool, AppError> {
         self.with(|c| {
-            c.query_row(
+            c.exists(
                 "SELECT 1 FROM revoked_downstream WHERE replica = ? AND issuer_key = ?",
-                params![replica.to_string(), issuer_key.to_vec()],
-                |_| Ok(()),
+                args![replica.to_string(), issuer_key],
             )
-            .optional()
-            .map(|found| found.is_some())
         })
     }
 
     /// When school `uai`'s server last synced with us (its enrolled, unrevoked servers').
     pub fn school_last_seen(&self, uai: &Uai) -> Result<Option<i64>, AppError> {
         self.with(|c| {
-            c.query_row(
+            c.query_one(
                 "SELECT max(last_seen_at) FROM enrolled WHERE subject = ? AND revoked_at IS NULL",
-                [format!("school:{uai}")],
+                args![format!("school:{uai}")],
                 |r| r.get(0),
             )
         })
@@ -462,41 +481,31 @@ impl Links {
 
     /// Notes that a replica synced with us now.
     pub fn seen(&self, replica: ReplicaId) -> Result<(), AppError> {
-        self.with(|c| {
-            c.execute(
-                "UPDATE enrolled SET last_seen_at = ? WHERE replica = ?",
-                params![crate::platform::clock::now_ms(), replica.to_string()],
-            )
-            .map(drop)
-        })
+        self.set_enrolled("last_seen_at", replica, crate::platform::clock::now_ms())
     }
 
     /// Records that a session with `replica` completed now.
     pub fn synced(&self, replica: ReplicaId) -> Result<(), AppError> {
-        self.with(|c| {
-            c.execute(
-                "UPDATE enrolled SET synced_at = ? WHERE replica = ?",
-                params![crate::platform::clock::now_ms(), replica.to_string()],
-            )
-            .map(drop)
-        })
+        self.set_enrolled("synced_at", replica, crate::platform::clock::now_ms())
     }
 
     /// Records until when `replica`'s new certificate is valid (Unix ms).
     pub fn certified(&self, replica: ReplicaId, until: i64) -> Result<(), AppError> {
-        self.with(|c| {
-            c.execute("UPDATE enrolled SET certified_until = ? WHERE replica = ?", params![until, replica.to_string()])
-                .map(drop)
-        })
+        self.set_enrolled("certified_until", replica, until)
+    }
+
+    fn set_enrolled(&self, column: &'static str, replica: ReplicaId, value: i64) -> Result<(), AppError> {
+        let sql = format!("UPDATE enrolled SET {column} = ? WHERE replica = ?");
+        self.with(|c| c.execute(&sql, args![value, replica.to_string()]).map(drop))
     }
 
     /// Records a sync run and forgets the oldest ones beyond [`RUNS_KEPT`].
     pub fn record_run(&self, run: &Run) -> Result<(), AppError> {
-        self.with(|c| {
+        self.write(|c| {
             c.execute(
                 "INSERT INTO sync_run (peer, started_at, ended_at, ok, docs_up, docs_down, files_up, files_down, \
                  bytes_up, bytes_down, bytes_resent, requests, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                params![
+                args![
                     run.peer,
                     run.started_at,
                     run.ended_at,
@@ -515,7 +524,7 @@ impl Links {
             c.execute(
                 "DELETE FROM sync_run WHERE peer = ?1 AND id NOT IN \
                  (SELECT id FROM sync_run WHERE peer = ?1 ORDER BY id DESC LIMIT ?2)",
-                params![run.peer, RUNS_KEPT],
+                args![run.peer, RUNS_KEPT],
             )
             .map(drop)
         })
@@ -537,8 +546,7 @@ impl Links {
              bytes_resent, requests, error FROM sync_run {filter} ORDER BY id DESC LIMIT ?"
         );
         self.with(|c| {
-            let mut st = c.prepare(&sql)?;
-            st.query_map([limit], |r| {
+            c.query(&sql, args![limit], |r| {
                 Ok(Run {
                     peer: r.get(0)?,
                     started_at: r.get(1)?,
@@ -554,8 +562,7 @@ impl Links {
                     requests: r.get(11)?,
                     error: r.get(12)?,
                 })
-            })?
-            .collect()
+            })
         })
     }
 
@@ -565,24 +572,22 @@ impl Links {
     /// A peer re-offers refused documents at every session: the same refusal from the same
     /// peer replaces the one kept before, rather than crowding out the others.
     pub fn quarantine(&self, entry: &Quarantined) -> Result<Vec<String>, AppError> {
-        self.with(|c| {
-            let mut old: Vec<String> = c
-                .prepare("DELETE FROM quarantine WHERE peer = ? AND reason = ? RETURNING file")?
-                .query_map(params![entry.peer, entry.reason], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
+        self.write(|c| {
+            let mut old = c.query(
+                "DELETE FROM quarantine WHERE peer = ? AND reason = ? RETURNING file",
+                args![entry.peer, entry.reason],
+                |r| r.get(0),
+            )?;
             c.execute(
                 "INSERT INTO quarantine (peer, at, reason, file) VALUES (?, ?, ?, ?)",
-                params![entry.peer, entry.at, entry.reason, entry.file],
+                args![entry.peer, entry.at, entry.reason, entry.file],
             )?;
-            let beyond = c
-                .prepare("SELECT file FROM quarantine ORDER BY id DESC LIMIT -1 OFFSET ?")?
-                .query_map([QUARANTINE_KEPT], |r| r.get(0))?
-                .collect::<rusqlite::Result<Vec<String>>>()?;
-            old.extend(beyond);
-            c.execute(
-                "DELETE FROM quarantine WHERE id NOT IN (SELECT id FROM quarantine ORDER BY id DESC LIMIT ?)",
-                [QUARANTINE_KEPT],
-            )?;
+            old.extend(c.query(
+                "DELETE FROM quarantine WHERE id NOT IN (SELECT id FROM quarantine ORDER BY id DESC LIMIT ?) \
+                 RETURNING file",
+                args![QUARANTINE_KEPT],
+                |r| r.get(0),
+            )?);
             Ok(old)
         })
     }
@@ -590,24 +595,23 @@ impl Links {
     /// The latest quarantined bundles, newest first.
     pub fn quarantined(&self, limit: i64) -> Result<Vec<Quarantined>, AppError> {
         self.with(|c| {
-            let mut st = c.prepare("SELECT id, peer, at, reason, file FROM quarantine ORDER BY id DESC LIMIT ?")?;
-            st.query_map([limit], |r| {
+            c.query("SELECT id, peer, at, reason, file FROM quarantine ORDER BY id DESC LIMIT ?", args![limit], |r| {
                 Ok(Quarantined { id: r.get(0)?, peer: r.get(1)?, at: r.get(2)?, reason: r.get(3)?, file: r.get(4)? })
-            })?
-            .collect()
+            })
         })
     }
 
     /// Forgets a quarantined bundle; returns where its bytes are, to delete them.
     pub fn discard_quarantined(&self, id: i64) -> Result<Option<String>, AppError> {
-        self.with(|c| c.query_row("DELETE FROM quarantine WHERE id = ? RETURNING file", [id], |r| r.get(0)).optional())
+        self.with(|c| c.query_opt("DELETE FROM quarantine WHERE id = ? RETURNING file", args![id], |r| r.get(0)))
     }
 
     /// The classes the tablet with this token hash serves.
     pub fn tablet_classes(&self, token_hash: &[u8; 32]) -> Result<Vec<String>, AppError> {
         self.with(|c| {
-            let mut st = c.prepare_cached("SELECT class FROM class_tablet WHERE token_hash = ? ORDER BY class")?;
-            st.query_map([&token_hash[..]], |r| r.get(0))?.collect()
+            c.query("SELECT class FROM class_tablet WHERE token_hash = ? ORDER BY class", args![token_hash], |r| {
+                r.get(0)
+            })
         })
     }
 
@@ -615,8 +619,9 @@ impl Links {
     pub fn add_tablet(&self, token_hash: &[u8; 32], class: &str, by: &str) -> Result<(), AppError> {
         self.with(|c| {
             c.execute(
-                "INSERT OR REPLACE INTO class_tablet (token_hash, class, marked_by, marked_at) VALUES (?, ?, ?, ?)",
-                params![&token_hash[..], class, by, crate::platform::clock::now_ms()],
+                "INSERT INTO class_tablet (token_hash, class, marked_by, marked_at) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (token_hash, class) DO UPDATE SET marked_by = ?3, marked_at = ?4",
+                args![token_hash, class, by, crate::platform::clock::now_ms()],
             )
             .map(drop)
         })
@@ -624,94 +629,82 @@ impl Links {
 
     /// How many tablets serve `class`.
     pub fn tablet_count(&self, class: &str) -> Result<i64, AppError> {
-        self.with(|c| c.query_row("SELECT count(*) FROM class_tablet WHERE class = ?", [class], |r| r.get(0)))
+        self.with(|c| c.query_one("SELECT count(*) FROM class_tablet WHERE class = ?", args![class], |r| r.get(0)))
     }
 
     /// Withdraws every tablet of `class` (one was lost): they no longer open its pupils' logins.
     pub fn remove_tablets(&self, class: &str) -> Result<usize, AppError> {
-        self.with(|c| c.execute("DELETE FROM class_tablet WHERE class = ?", [class]))
+        self.with(|c| c.execute("DELETE FROM class_tablet WHERE class = ?", args![class]))
     }
 
     /// Appends to an audit (the account audit keeps its newest [`AUDIT_KEPT`] entries).
     pub fn audit(&self, audit: Audit, entries: &[AuditEntry]) -> Result<(), AppError> {
-        let table = audit.table();
-        self.with(|c| {
-            let tx = c.unchecked_transaction()?;
-            {
-                let mut st = tx.prepare_cached(&format!(
-                    "INSERT INTO {table} (at, by_user, target, action, reason) VALUES (?, ?, ?, ?, ?)"
-                ))?;
-                for e in entries {
-                    st.execute(params![e.at, e.by, e.target, e.action, e.reason])?;
-                }
+        let insert =
+            format!("INSERT INTO {} (at, by_user, target, action, reason) VALUES (?, ?, ?, ?, ?)", audit.table());
+        self.write(|c| {
+            for e in entries {
+                c.execute(&insert, args![e.at, e.by, e.target, e.action, e.reason])?;
             }
             if audit == Audit::Accounts {
-                tx.execute(
+                c.execute(
                     "DELETE FROM account_audit WHERE id <= (SELECT max(id) FROM account_audit) - ?",
-                    [AUDIT_KEPT],
+                    args![AUDIT_KEPT],
                 )?;
             }
-            tx.commit()
+            Ok(())
         })
     }
 
     /// An audit's newest entries, newest first; only `target`'s when given.
     pub fn audit_trail(&self, audit: Audit, target: Option<&str>, limit: i64) -> Result<Vec<AuditEntry>, AppError> {
-        let table = audit.table();
+        let sql = format!(
+            "SELECT at, by_user, target, action, reason FROM {} \
+             WHERE ?1 = '' OR target = ?1 ORDER BY id DESC LIMIT ?2",
+            audit.table()
+        );
         self.with(|c| {
-            let mut st = c.prepare_cached(&format!(
-                "SELECT at, by_user, target, action, reason FROM {table} \
-                 WHERE ?1 IS NULL OR target = ?1 ORDER BY id DESC LIMIT ?2"
-            ))?;
-            st.query_map(params![target, limit], |r| {
+            c.query(&sql, args![target.unwrap_or_default(), limit], |r| {
                 Ok(AuditEntry { at: r.get(0)?, by: r.get(1)?, target: r.get(2)?, action: r.get(3)?, reason: r.get(4)? })
-            })?
-            .collect()
+            })
         })
     }
 
     /// The hub administrator's password hash, once set.
     pub fn admin_hash(&self) -> Result<Option<String>, AppError> {
-        self.with(|c| c.query_row("SELECT password_hash FROM admin", [], |r| r.get(0)).optional())
+        self.with(|c| c.query_opt("SELECT password_hash FROM admin", args![], |r| r.get(0)))
     }
 
     /// Sets the hub administrator's password hash.
     pub fn set_admin_hash(&self, hash: &str) -> Result<(), AppError> {
-        self.with(|c| c.execute("INSERT OR REPLACE INTO admin (one, password_hash) VALUES (1, ?)", [hash]).map(drop))
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO admin (one, password_hash) VALUES (1, ?1) ON CONFLICT (one) DO UPDATE SET password_hash = ?1",
+                args![hash],
+            )
+            .map(drop)
+        })
+    }
+
+    /// Sets the hub administrator's first password hash, unless one is set (two hub
+    /// processes starting together on one database); whether this one was.
+    pub fn first_admin_hash(&self, hash: &str) -> Result<bool, AppError> {
+        self.with(|c| {
+            c.execute("INSERT INTO admin (one, password_hash) VALUES (1, ?1) ON CONFLICT (one) DO NOTHING", args![hash])
+                .map(|n| n > 0)
+        })
     }
 
     /// Checkpoints the WAL (housekeeping).
     pub fn checkpoint(&self) -> Result<(), AppError> {
-        self.with(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);"))
+        self.with(Conn::checkpoint)
     }
 }
 
-/// Applies the missing migrations, each in its transaction; refuses a newer database.
-fn migrate(conn: &mut Connection) -> Result<(), AppError> {
-    let found: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(db)?;
-    let found = found as usize;
-    if found > MIGRATIONS.len() {
-        return Err(AppError::Internal(format!(
-            "links database: schema version {found} is newer than this binary's ({}); upgrade Préau",
-            MIGRATIONS.len()
-        )));
-    }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found) {
-        let tx = conn.transaction().map_err(db)?;
-        tx.execute_batch(sql).map_err(db)?;
-        tx.pragma_update(None, "user_version", i as u32 + 1).map_err(db)?;
-        tx.commit().map_err(db)?;
-        tracing::info!(version = i + 1, "links database: applied migration");
-    }
-    Ok(())
-}
-
-fn read_away(conn: &Connection) -> Result<Option<Upstream>, AppError> {
+fn read_away(conn: &Conn) -> Result<Option<Upstream>, AppError> {
     let row = conn
-        .query_row("SELECT url, server_id, server_key FROM away_server", [], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Vec<u8>>(2)?))
+        .query_opt("SELECT url, server_id, server_key FROM away_server", args![], |r| {
+            Ok((r.get::<String>(0)?, r.get::<String>(1)?, r.get::<Vec<u8>>(2)?))
         })
-        .optional()
         .map_err(db)?;
     let Some((url, id, key)) = row else { return Ok(None) };
     let corrupt = |what: &str| AppError::Internal(format!("links database: bad away {what}"));
@@ -722,19 +715,18 @@ fn read_away(conn: &Connection) -> Result<Option<Upstream>, AppError> {
     }))
 }
 
-fn read_hub(conn: &Connection) -> Result<Option<HubLink>, AppError> {
+fn read_hub(conn: &Conn) -> Result<Option<HubLink>, AppError> {
     let row = conn
-        .query_row("SELECT url, hub_id, hub_key, chain, enrolled_at, owner FROM hub_link", [], |r| {
+        .query_opt("SELECT url, hub_id, hub_key, chain, enrolled_at, owner FROM hub_link", args![], |r| {
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Vec<u8>>(2)?,
-                r.get::<_, Vec<u8>>(3)?,
+                r.get::<String>(0)?,
+                r.get::<String>(1)?,
+                r.get::<Vec<u8>>(2)?,
+                r.get::<Vec<u8>>(3)?,
                 r.get(4)?,
                 r.get(5)?,
             ))
         })
-        .optional()
         .map_err(db)?;
     let Some((url, id, key, chain, enrolled_at, owner)) = row else { return Ok(None) };
     let corrupt = |what: &str| AppError::Internal(format!("links database: bad {what}"));
@@ -758,6 +750,7 @@ mod tests {
         let path = dir.path().join("links.db");
         let links = Links::open(&path).unwrap();
         links.add_tablet(&[7; 32], "cp", "u1").unwrap();
+        links.add_tablet(&[7; 32], "cp", "u2").unwrap();
         drop(links);
         let conn = rusqlite::Connection::open(&path).unwrap();
         let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
@@ -765,7 +758,8 @@ mod tests {
         // Reopening applies nothing again and keeps what was written.
         let links = Links::open(&path).unwrap();
         assert_eq!(links.tablet_classes(&[7; 32]).unwrap(), ["cp"]);
-        let synchronous: i64 = links.with(|c| c.pragma_query_value(None, "synchronous", |r| r.get(0))).unwrap();
+        let synchronous: i64 =
+            links.with(|c| c.query_one("PRAGMA synchronous", preau_sync::sql::args![], |r| r.get(0))).unwrap();
         assert_eq!(synchronous, 2, "synchronous=FULL");
         drop(links);
         conn.pragma_update(None, "user_version", MIGRATIONS.len() as u32 + 1).unwrap();

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{OptionalExtension, params};
+use preau_sync::sql::{Conn, args};
 
 use super::Links;
 use crate::platform::error::AppError;
@@ -140,36 +140,26 @@ impl Links {
     /// How far notices were derived (the catalog's local sequence number); `None` before
     /// the first time.
     pub fn notify_cursor(&self) -> Result<Option<u64>, AppError> {
-        self.with(|c| {
-            c.query_row("SELECT seq FROM notify_cursor", [], |r| r.get::<_, i64>(0))
-                .optional()
-                .map(|s| s.map(|s| s as u64))
-        })
+        self.with(|c| c.query_opt("SELECT seq FROM notify_cursor", args![], |r| r.get::<i64>(0)))
+            .map(|s| s.map(|s| s as u64))
     }
 
     /// Keeps `notices`, which reached the hub at `now` (those already kept are skipped: each
     /// is told once), and moves the cursor to `seq`, together.
     pub fn add_notices(&self, notices: &[NewNotice], seq: u64, now: i64) -> Result<usize, AppError> {
-        self.with(|c| {
-            let tx = c.unchecked_transaction()?;
+        self.write(|tx| {
             let mut added = 0;
-            {
-                let mut st = tx.prepare_cached(
-                    "INSERT OR IGNORE INTO notice (school, user_id, topic, item, doc, child, line, href, at, noticed,
-                         due_on)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            for n in notices {
+                added += tx.execute(
+                    "INSERT INTO notice (school, user_id, topic, item, doc, child, line, href, at, noticed, due_on)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    args![n.school, n.user, n.topic, n.item, n.doc, n.child, n.line, n.href, n.at, now, n.due_on],
                 )?;
-                for n in notices {
-                    added += st.execute(params![
-                        n.school, n.user, n.topic, n.item, n.doc, n.child, n.line, n.href, n.at, now, n.due_on
-                    ])?;
-                }
             }
             tx.execute(
                 "INSERT INTO notify_cursor (singleton, seq) VALUES (1, ?1) ON CONFLICT (singleton) DO UPDATE SET seq = ?1",
-                [seq as i64],
+                args![seq as i64],
             )?;
-            tx.commit()?;
             Ok(added)
         })
     }
@@ -178,11 +168,11 @@ impl Links {
     pub fn notify_settings(&self, school: &str, user: &str) -> Result<NotifySettings, AppError> {
         self.with(|c| {
             let mut s = c
-                .query_row(
+                .query_opt(
                     "SELECT digest_hour, quiet_hours, saturday, last_digest_on, address, pending_address,
                             pending_token, pending_until, stopped
                      FROM notify_setting WHERE school = ? AND user_id = ?",
-                    params![school, user],
+                    args![school, user],
                     |r| {
                         Ok(NotifySettings {
                             modes: BTreeMap::new(),
@@ -197,24 +187,31 @@ impl Links {
                             stopped: r.get(8)?,
                         })
                     },
-                )
-                .optional()?
+                )?
                 .unwrap_or_default();
-            let mut st = c.prepare_cached("SELECT topic, mode FROM notify_mode WHERE school = ? AND user_id = ?")?;
-            s.modes = st.query_map(params![school, user], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+            s.modes = c
+                .query(
+                    "SELECT topic, mode FROM notify_mode WHERE school = ? AND user_id = ?",
+                    args![school, user],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?
+                .into_iter()
+                .collect();
             Ok(s)
         })
     }
 
     /// Saves a person's choices (all of them).
     pub fn save_notify_settings(&self, school: &str, user: &str, s: &NotifySettings) -> Result<(), AppError> {
-        self.with(|c| {
-            let tx = c.unchecked_transaction()?;
+        self.write(|tx| {
             tx.execute(
-                "INSERT OR REPLACE INTO notify_setting (school, user_id, digest_hour, quiet_hours, saturday,
+                "INSERT INTO notify_setting (school, user_id, digest_hour, quiet_hours, saturday,
                      last_digest_on, address, pending_address, pending_token, pending_until, stopped)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                params![
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                 ON CONFLICT (school, user_id) DO UPDATE SET digest_hour = ?3, quiet_hours = ?4, saturday = ?5,
+                     last_digest_on = ?6, address = ?7, pending_address = ?8, pending_token = ?9,
+                     pending_until = ?10, stopped = ?11",
+                args![
                     school,
                     user,
                     s.digest_hour,
@@ -228,63 +225,63 @@ impl Links {
                     s.stopped
                 ],
             )?;
-            tx.execute("DELETE FROM notify_mode WHERE school = ? AND user_id = ?", params![school, user])?;
+            tx.execute("DELETE FROM notify_mode WHERE school = ? AND user_id = ?", args![school, user])?;
             for (topic, mode) in &s.modes {
                 tx.execute(
                     "INSERT INTO notify_mode (school, user_id, topic, mode) VALUES (?, ?, ?, ?)",
-                    params![school, user, topic, mode],
+                    args![school, user, topic, mode],
                 )?;
             }
-            tx.commit()
+            Ok(())
         })
     }
 
     /// The people with notices waiting: (school, user id).
     pub fn waiting_recipients(&self) -> Result<Vec<(String, String)>, AppError> {
         self.with(|c| {
-            let mut st = c.prepare_cached("SELECT DISTINCT school, user_id FROM notice WHERE mail_id IS NULL")?;
-            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
+            c.query("SELECT DISTINCT school, user_id FROM notice WHERE mail_id IS NULL", args![], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
         })
     }
 
     /// A person's waiting notices, oldest first.
     pub fn waiting_notices(&self, school: &str, user: &str) -> Result<Vec<Waiting>, AppError> {
         self.with(|c| {
-            let mut st = c.prepare_cached(
+            c.query(
                 "SELECT id, topic, item, child, line, href, at, due_on, noticed, doc FROM notice
                  WHERE school = ? AND user_id = ? AND mail_id IS NULL ORDER BY at, id",
-            )?;
-            st.query_map(params![school, user], |r| {
-                Ok(Waiting {
-                    id: r.get(0)?,
-                    noticed: r.get(8)?,
-                    notice: NewNotice {
-                        school: school.to_owned(),
-                        user: user.to_owned(),
-                        topic: r.get(1)?,
-                        item: r.get(2)?,
-                        doc: r.get(9)?,
-                        child: r.get(3)?,
-                        line: r.get(4)?,
-                        href: r.get(5)?,
-                        at: r.get(6)?,
-                        due_on: r.get(7)?,
-                    },
-                })
-            })?
-            .collect()
+                args![school, user],
+                |r| {
+                    Ok(Waiting {
+                        id: r.get(0)?,
+                        noticed: r.get(8)?,
+                        notice: NewNotice {
+                            school: school.to_owned(),
+                            user: user.to_owned(),
+                            topic: r.get(1)?,
+                            item: r.get(2)?,
+                            doc: r.get(9)?,
+                            child: r.get(3)?,
+                            line: r.get(4)?,
+                            href: r.get(5)?,
+                            at: r.get(6)?,
+                            due_on: r.get(7)?,
+                        },
+                    })
+                },
+            )
         })
     }
 
     /// Drops waiting notices nobody will be told of (her choice is now « never », the
     /// evening they mattered passed, she left the school).
     pub fn drop_notices(&self, ids: &[i64]) -> Result<(), AppError> {
-        self.with(|c| {
-            let tx = c.unchecked_transaction()?;
+        self.write(|tx| {
             for id in ids {
-                tx.execute("UPDATE notice SET mail_id = 0 WHERE id = ? AND mail_id IS NULL", [id])?;
+                tx.execute("UPDATE notice SET mail_id = 0 WHERE id = ? AND mail_id IS NULL", args![id])?;
             }
-            tx.commit()
+            Ok(())
         })
     }
 
@@ -297,11 +294,10 @@ impl Links {
         digest_on: Option<&str>,
         now: i64,
     ) -> Result<i64, AppError> {
-        self.with(|c| {
-            let tx = c.unchecked_transaction()?;
-            let id = insert_mail(&tx, mail, now)?;
+        self.write(|tx| {
+            let id = insert_mail(tx, mail, now)?;
             for n in notices {
-                tx.execute("UPDATE notice SET mail_id = ? WHERE id = ? AND mail_id IS NULL", [id, *n])?;
+                tx.execute("UPDATE notice SET mail_id = ? WHERE id = ? AND mail_id IS NULL", args![id, n])?;
             }
             if let Some(day) = digest_on {
                 tx.execute(
@@ -309,10 +305,9 @@ impl Links {
                          address, pending_address, pending_token, pending_until)
                      VALUES (?1, ?2, 18, '', 0, ?3, '', '', '', 0)
                      ON CONFLICT (school, user_id) DO UPDATE SET last_digest_on = ?3",
-                    params![mail.school, mail.user, day],
+                    args![mail.school, mail.user, day],
                 )?;
             }
-            tx.commit()?;
             Ok(id)
         })
     }
@@ -325,37 +320,38 @@ impl Links {
     /// Queued e-mails whose time has come, oldest first.
     pub fn due_mails(&self, now: i64, limit: usize) -> Result<Vec<Mail>, AppError> {
         self.with(|c| {
-            let mut st = c.prepare_cached(
+            c.query(
                 "SELECT id, school, user_id, address, message_id, subject, body, unsubscribe, created_at, attempts
                  FROM mail WHERE state = 'queued' AND next_at <= ? ORDER BY next_at, id LIMIT ?",
-            )?;
-            st.query_map(params![now, limit as i64], |r| {
-                Ok(Mail {
-                    id: r.get(0)?,
-                    mail: NewMail {
-                        school: r.get(1)?,
-                        user: r.get(2)?,
-                        address: r.get(3)?,
-                        message_id: r.get(4)?,
-                        subject: r.get(5)?,
-                        body: r.get(6)?,
-                        unsubscribe: r.get(7)?,
-                    },
-                    created_at: r.get(8)?,
-                    attempts: r.get(9)?,
-                })
-            })?
-            .collect()
+                args![now, limit as i64],
+                |r| {
+                    Ok(Mail {
+                        id: r.get(0)?,
+                        mail: NewMail {
+                            school: r.get(1)?,
+                            user: r.get(2)?,
+                            address: r.get(3)?,
+                            message_id: r.get(4)?,
+                            subject: r.get(5)?,
+                            body: r.get(6)?,
+                            unsubscribe: r.get(7)?,
+                        },
+                        created_at: r.get(8)?,
+                        attempts: r.get(9)?,
+                    })
+                },
+            )
         })
     }
 
     /// The server took e-mail `id`: it is sent, and its address works.
     pub fn mail_sent(&self, id: i64, address: &str, now: i64) -> Result<(), AppError> {
-        self.with(|c| {
-            let tx = c.unchecked_transaction()?;
-            tx.execute("UPDATE mail SET state = 'sent', done_at = ?, attempts = attempts + 1 WHERE id = ?", [now, id])?;
-            tx.execute("DELETE FROM mail_address WHERE address = ?", [address.to_lowercase()])?;
-            tx.commit()
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE mail SET state = 'sent', done_at = ?, attempts = attempts + 1 WHERE id = ?",
+                args![now, id],
+            )?;
+            tx.execute("DELETE FROM mail_address WHERE address = ?", args![address.to_lowercase()]).map(drop)
         })
     }
 
@@ -364,7 +360,7 @@ impl Links {
         self.with(|c| {
             c.execute(
                 "UPDATE mail SET next_at = ?, attempts = attempts + 1, error = ? WHERE id = ?",
-                params![next_at, error, id],
+                args![next_at, error, id],
             )
             .map(drop)
         })
@@ -380,32 +376,31 @@ impl Links {
         now: i64,
         failing_after: i64,
     ) -> Result<(), AppError> {
-        self.with(|c| {
-            let tx = c.unchecked_transaction()?;
+        self.write(|tx| {
             tx.execute(
                 "UPDATE mail SET state = 'failed', done_at = ?, attempts = attempts + 1, error = ? WHERE id = ?",
-                params![now, error, id],
+                args![now, error, id],
             )?;
             tx.execute(
-                "INSERT INTO mail_address (address, failures, last_error, failed_at, failing) VALUES (?1, 1, ?2, ?3, ?4 <= 1)
-                 ON CONFLICT (address) DO UPDATE SET failures = failures + 1, last_error = ?2, failed_at = ?3,
-                     failing = failures + 1 >= ?4",
-                params![address.to_lowercase(), error, now, failing_after],
-            )?;
-            tx.commit()
+                "INSERT INTO mail_address (address, failures, last_error, failed_at, failing)
+                 VALUES (?1, 1, ?2, ?3, CASE WHEN ?4 <= 1 THEN 1 ELSE 0 END)
+                 ON CONFLICT (address) DO UPDATE SET failures = mail_address.failures + 1, last_error = ?2,
+                     failed_at = ?3, failing = CASE WHEN mail_address.failures + 1 >= ?4 THEN 1 ELSE 0 END",
+                args![address.to_lowercase(), error, now, failing_after],
+            )
+            .map(drop)
         })
     }
 
     /// What the server said of each of `addresses` that it refused (others are fine).
     pub fn address_states(&self, addresses: &[String]) -> Result<Vec<AddressState>, AppError> {
         self.with(|c| {
-            let mut st = c.prepare_cached(
-                "SELECT address, failures, last_error, failed_at, failing FROM mail_address WHERE address = ?",
-            )?;
             let mut out = Vec::new();
             for a in addresses {
-                if let Some(s) = st
-                    .query_row([a.to_lowercase()], |r| {
+                out.extend(c.query_opt(
+                    "SELECT address, failures, last_error, failed_at, failing FROM mail_address WHERE address = ?",
+                    args![a.to_lowercase()],
+                    |r| {
                         Ok(AddressState {
                             address: r.get(0)?,
                             failures: r.get(1)?,
@@ -413,11 +408,8 @@ impl Links {
                             failed_at: r.get(3)?,
                             failing: r.get(4)?,
                         })
-                    })
-                    .optional()?
-                {
-                    out.push(s);
-                }
+                    },
+                )?);
             }
             Ok(out)
         })
@@ -427,11 +419,11 @@ impl Links {
     /// before `before` (Unix ms) and matter no more after `today` (homework's day): longer
     /// than anything is news (`crate::notify::NEWS_DAYS`), so nothing forgotten comes back.
     pub fn forget_mail_before(&self, before: i64, today: &str) -> Result<(), AppError> {
-        self.with(|c| {
-            c.execute("DELETE FROM mail WHERE state != 'queued' AND created_at < ?", [before])?;
+        self.write(|c| {
+            c.execute("DELETE FROM mail WHERE state != 'queued' AND created_at < ?", args![before])?;
             c.execute(
                 "DELETE FROM notice WHERE mail_id IS NOT NULL AND noticed < ? AND due_on < ?",
-                params![before, today],
+                args![before, today],
             )
             .map(drop)
         })
@@ -443,7 +435,7 @@ impl Links {
             c.execute(
                 "UPDATE mail SET state = 'cancelled', done_at = ? WHERE school = ? AND user_id = ? AND state = 'queued'
                      AND unsubscribe != ''",
-                params![now, school, user],
+                args![now, school, user],
             )
             .map(drop)
         })
@@ -451,16 +443,16 @@ impl Links {
 
     /// Forgets that `address` failed (its holder asks to try it again).
     pub fn address_retry(&self, address: &str) -> Result<(), AppError> {
-        self.with(|c| c.execute("DELETE FROM mail_address WHERE address = ?", [address.to_lowercase()]).map(drop))
+        self.with(|c| c.execute("DELETE FROM mail_address WHERE address = ?", args![address.to_lowercase()]).map(drop))
     }
 }
 
-fn insert_mail(c: &rusqlite::Connection, mail: &NewMail, now: i64) -> rusqlite::Result<i64> {
-    c.execute(
+fn insert_mail(c: &Conn, mail: &NewMail, now: i64) -> preau_sync::Result<i64> {
+    c.query_one(
         "INSERT INTO mail (school, user_id, address, message_id, subject, body, unsubscribe, created_at, next_at,
              attempts, state, done_at, error)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'queued', 0, '')",
-        params![
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'queued', 0, '') RETURNING id",
+        args![
             mail.school,
             mail.user,
             mail.address,
@@ -471,6 +463,6 @@ fn insert_mail(c: &rusqlite::Connection, mail: &NewMail, now: i64) -> rusqlite::
             now,
             now
         ],
-    )?;
-    Ok(c.last_insert_rowid())
+        |r| r.get(0),
+    )
 }
