@@ -123,7 +123,10 @@ pub fn state(config: Config, db: Db, session_key: [u8; 32]) -> Result<AppState, 
         Role::School | Role::Device => db.read(Directory::load)?,
     };
     let identity = db.run_blocking(|store| Ok(store.identity().clone()))?;
-    let replication = Replication::open(&config, identity)?;
+    let records = crate::platform::records::Records::open(&config)?;
+    // Every process of a hub signs its forms and links with one key: the first one's.
+    let session_key = if records.shared() { records.secret("session", session_key)? } else { session_key };
+    let replication = Replication::open(&config, records.clone(), identity)?;
     let granted = replication.links.hub().and_then(|h| h.chain.leaf().map(|g| g.scope.clone()));
     // A teacher's computer holds what its certificate grants, whatever it holds now; so does
     // an appliance enrolled before its school arrived here. An appliance holds its school's
@@ -157,7 +160,7 @@ pub fn state(config: Config, db: Db, session_key: [u8; 32]) -> Result<AppState, 
     {
         parts.insert(notifier);
     }
-    AppState::new(config, db, session_key, directory, parts)
+    AppState::new(config, db, records, session_key, directory, parts)
 }
 
 /// Opens everything under the data directory (creating it, private, on first start); with

@@ -23,6 +23,19 @@ const NOW_MS: i64 = 1_788_220_800_000;
 const PATH: &str = "/replication/v1/sessions";
 const BODY: &[u8] = b"body";
 
+/// The nonces' records, in a folder of the fuzzing run (each request carries a fresh nonce).
+fn replays() -> &'static Replays {
+    static REPLAYS: OnceLock<(Replays, std::path::PathBuf)> = OnceLock::new();
+    &REPLAYS
+        .get_or_init(|| {
+            let dir = std::env::temp_dir().join(format!("preau-fuzz-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let records = preau_appliance::platform::records::Records::open_sqlite(&dir.join("links.db")).unwrap();
+            (Replays::new(records), dir)
+        })
+        .0
+}
+
 fn key() -> &'static ReplicaIdentity {
     static KEY: OnceLock<ReplicaIdentity> = OnceLock::new();
     KEY.get_or_init(|| ReplicaIdentity::from_parts(ReplicaId([3; 16]), [3; 32]))
@@ -44,7 +57,7 @@ fn run(data: &[u8]) {
     assert_eq!(ours.verify(&public, "POST", PATH, BODY), Ok(()));
     assert_eq!(ours.verify(&public, "GET", PATH, BODY), Err(AuthError::BadSignature));
 
-    let replays = Replays::default();
+    let replays = replays();
     let in_window = (i128::from(ours.ts) - i128::from(NOW_MS)).abs() <= i128::from(WINDOW_MS);
     match replays.check(&ours, NOW_MS) {
         Ok(()) => {

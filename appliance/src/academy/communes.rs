@@ -42,7 +42,7 @@ async fn edit<R: Send + 'static>(
 
 /// Records a new commune.
 pub async fn create(state: &AppState, by: &Console, form: CommuneForm) -> Result<Insee, AppError> {
-    let _one = super::one_at_a_time().await;
+    let _one = super::one_at_a_time(state).await?;
     require(manages_communes(by), "communes")?;
     let insee = Insee::parse(form.insee.trim())
         .map_err(|_| AppError::bad("console-unknown-insee", format!("INSEE code {:?}", form.insee)))?;
@@ -79,7 +79,7 @@ pub async fn update(state: &AppState, by: &Console, insee: &Insee, form: Commune
 /// Adds a school to a commune: one the hub holds (named as its directory says), or a UAI
 /// whose check letter is right (then named as typed). A school belongs to one commune.
 pub async fn add_school(state: &AppState, by: &Console, insee: &Insee, uai: &str, name: &str) -> Result<(), AppError> {
-    let _one = super::one_at_a_time().await;
+    let _one = super::one_at_a_time(state).await?;
     require(manages_communes(by), "communes")?;
     super::commune(state, insee)?;
     let unknown = || AppError::bad("console-unknown-uai", format!("UAI {uai:?}"));

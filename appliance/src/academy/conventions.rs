@@ -74,7 +74,7 @@ fn in_status(state: &AppState, insee: &Insee, id: &str, status: &str) -> Result<
 
 /// Drafts a convention naming some of the commune's schools.
 pub async fn create(state: &AppState, by: &Console, insee: &Insee, form: ConventionForm) -> Result<DocKey, AppError> {
-    let _one = super::one_at_a_time().await;
+    let _one = super::one_at_a_time(state).await?;
     require(manages_conventions(by), "conventions")?;
     let commune = super::commune(state, insee)?;
     let title = required_line(&form.title, 160, "console-bad-title")?;
@@ -113,7 +113,7 @@ pub async fn create(state: &AppState, by: &Console, insee: &Insee, form: Convent
 
 /// Records the signature of a draft.
 pub async fn sign(state: &AppState, by: &Console, insee: &Insee, id: &str, signed_on: &str) -> Result<(), AppError> {
-    let _one = super::one_at_a_time().await;
+    let _one = super::one_at_a_time(state).await?;
     require(manages_conventions(by), "conventions")?;
     let (id, _) = in_status(state, insee, id, "draft")?;
     let signed_on = day(signed_on)?;
@@ -122,7 +122,7 @@ pub async fn sign(state: &AppState, by: &Console, insee: &Insee, id: &str, signe
 
 /// Ends a signed convention on `last_day` (its classes close the day after).
 pub async fn end(state: &AppState, by: &Console, insee: &Insee, id: &str, last_day: &str) -> Result<(), AppError> {
-    let _one = super::one_at_a_time().await;
+    let _one = super::one_at_a_time(state).await?;
     require(manages_conventions(by), "conventions")?;
     let (id, convention) = in_status(state, insee, id, "signed")?;
     let last_day = day(last_day)?;
@@ -180,7 +180,7 @@ pub async fn activate(
     uai: &str,
     classes: &[String],
 ) -> Result<Option<String>, AppError> {
-    let _one = super::one_at_a_time().await;
+    let _one = super::one_at_a_time(state).await?;
     require(activates_schools(by), "activation")?;
     let (id, convention) = in_status(state, insee, id, "signed")?;
     let uai = Uai::parse(uai).map_err(|_| AppError::bad("console-unknown-uai", format!("{uai:?}")))?;
@@ -216,7 +216,7 @@ pub async fn cover(
     uai: &str,
     classes: &[String],
 ) -> Result<(), AppError> {
-    let _one = super::one_at_a_time().await;
+    let _one = super::one_at_a_time(state).await?;
     require(activates_schools(by), "activation")?;
     let (id, convention) = find(state, insee, id)?;
     let uai = Uai::parse(uai).map_err(|_| AppError::bad("console-unknown-uai", format!("{uai:?}")))?;

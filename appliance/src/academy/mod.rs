@@ -158,13 +158,11 @@ pub fn console(state: &AppState, ctx: &Ctx) -> Result<Console, AppError> {
     })
 }
 
-/// The console's checks and the writes they allow, one at a time in this process: a check
-/// that spans documents (a class covered by one convention at a time, a school in one
-/// commune, a status read before it moves) still holds when its write lands. (Hub processes
-/// sharing one database do not share this: see ARCHITECTURE.md.)
-pub(crate) async fn one_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
-    static CONSOLE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-    CONSOLE.lock().await
+/// The console's checks and the writes they allow, one at a time across the hub's
+/// processes: a check that spans documents (a class covered by one convention at a time, a
+/// school in one commune, a status read before it moves) still holds when its write lands.
+pub(crate) async fn one_at_a_time(state: &AppState) -> Result<crate::platform::records::Lock, AppError> {
+    state.records.lock("console").await
 }
 
 /// `Ok` when `allowed`, else the refusal a console page shows.

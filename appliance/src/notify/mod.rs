@@ -73,8 +73,6 @@ pub struct Notifier {
     pub calendar: Calendar,
     /// Where it goes through.
     pub mailer: Mailer,
-    /// One pass at a time.
-    pass: tokio::sync::Mutex<()>,
 }
 
 impl Notifier {
@@ -82,7 +80,7 @@ impl Notifier {
     /// its settings are wrong (the hub does not start on a half-understood `[mail]`).
     pub fn from_config(config: &MailConfig) -> Result<Option<Self>, String> {
         let Some(mailer) = Mailer::new(config)? else { return Ok(None) };
-        Ok(Some(Self { calendar: Calendar::new(config)?, mailer, pass: tokio::sync::Mutex::new(()) }))
+        Ok(Some(Self { calendar: Calendar::new(config)?, mailer }))
     }
 }
 
@@ -119,7 +117,8 @@ pub async fn run(state: AppState) {
 /// (logged): one bad document or a full disk for a moment does not hold everyone's e-mail.
 pub async fn tick(state: &AppState, now: Timestamp) -> Result<Pass, AppError> {
     let Some(notifier) = state.try_part::<Notifier>() else { return Ok(Pass::default()) };
-    let _one = notifier.pass.lock().await;
+    // One pass at a time, across the hub's processes: two would both send what is due.
+    let _one = state.records.lock("notifications").await?;
     let links = &state.part::<Replication>().links;
     let (noticed, queued) = crate::platform::blocking::offload(|| {
         let noticed = derive(state, notifier, links, now)

@@ -13,6 +13,7 @@ pub mod i18n;
 pub mod net;
 pub mod qr;
 pub mod ratelimit;
+pub mod records;
 pub mod server;
 pub mod shelf;
 pub mod text;

@@ -1,11 +1,14 @@
-//! Throttling, in memory: guesses (logins, codes) wait longer after each failure instead of
+//! Throttling: guesses (logins, codes) wait longer after each failure instead of
 //! locking anyone out, and a few rates are capped. The policy and its numbers are in
 //! ARCHITECTURE.md ("Logins and throttling"); the constants below are that policy.
 
-use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use preau_sync::sql::args;
+
+use super::clock::now_ms;
+use super::records::Records;
 
 /// Growing delays: `free` failures cost nothing, then each next try must wait `first`,
 /// doubling per failure up to `max`, counted from the latest failure. A key quiet for
@@ -59,110 +62,150 @@ pub struct Limit {
     pub window: Duration,
 }
 
-#[derive(Clone, Copy)]
-struct Failures {
-    count: u32,
-    last: Instant,
-}
-
-/// The counters.
-#[derive(Default)]
+/// The counters, in the server's records: a restart forgets no failure, and every process
+/// of a hub counts against the same ones.
 pub struct RateLimits {
-    backoffs: Mutex<HashMap<String, Failures>>,
-    events: Mutex<HashMap<String, VecDeque<Instant>>>,
-    /// Pupils who must wait for their teacher, with their failures in a row.
-    pupils: Mutex<HashMap<String, u32>>,
+    records: Records,
 }
 
-/// Bounded memory: past this many keys, the quiet ones are forgotten.
-const MAX_KEYS: usize = 100_000;
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// What a refusal costs when the records cannot be read: a try is refused rather than let
+/// through uncounted (the server is failing anyway, and says so in its log).
+const UNREADABLE: Duration = Duration::from_secs(60);
 
 impl RateLimits {
+    /// The counters kept in `records`.
+    pub fn new(records: Records) -> Self {
+        Self { records }
+    }
+
     /// Counts one try against every key, unless one of them must still wait: then nothing
-    /// is counted and the longest wait is returned. Counted before the (slow) check, so
-    /// that parallel guesses cannot slip under the limits; [`RateLimits::succeeded`] takes
-    /// it back.
+    /// is counted and the longest wait is returned. Counted before the (slow) check, in one
+    /// transaction, so that parallel guesses (on any hub process) cannot slip under the
+    /// limits; [`RateLimits::succeeded`] takes it back.
     pub fn attempt(&self, keys: &[(&str, Backoff)]) -> Result<(), Duration> {
-        let mut map = self.backoffs.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Instant::now();
-        if map.len() > MAX_KEYS {
-            map.retain(|_, f| now.duration_since(f.last) < DAY);
-        }
-        let mut wait = Duration::ZERO;
-        for (key, backoff) in keys {
-            if let Some(f) = map.get(*key) {
-                let since = now.duration_since(f.last);
-                if since < backoff.forget {
-                    wait = wait.max(backoff.delay(f.count).saturating_sub(since));
+        let now = now_ms();
+        let wait = self.records.write(|c| {
+            let mut wait = 0i64;
+            for (key, backoff) in keys {
+                let found = c.query_opt("SELECT count, last_at FROM throttle_failure WHERE key = ?", args![key], |r| {
+                    Ok((r.get::<u32>(0)?, r.get::<i64>(1)?))
+                })?;
+                if let Some((count, last)) = found {
+                    let since = (now - last).max(0);
+                    if since < ms(backoff.forget) {
+                        wait = wait.max(ms(backoff.delay(count)) - since);
+                    }
                 }
             }
-        }
-        if !wait.is_zero() {
-            return Err(wait);
-        }
-        for (key, backoff) in keys {
-            let f = map.entry((*key).to_owned()).or_insert(Failures { count: 0, last: now });
-            if now.duration_since(f.last) >= backoff.forget {
-                f.count = 0;
+            if wait > 0 {
+                return Ok(wait);
             }
-            f.count += 1;
-            f.last = now;
+            for (key, backoff) in keys {
+                c.execute(
+                    "INSERT INTO throttle_failure (key, count, last_at) VALUES (?1, 1, ?2) ON CONFLICT (key) DO UPDATE \
+                     SET count = CASE WHEN ?2 - throttle_failure.last_at >= ?3 THEN 1 ELSE throttle_failure.count + 1 END, \
+                     last_at = ?2",
+                    args![key, now, ms(backoff.forget)],
+                )?;
+            }
+            Ok(0)
+        });
+        match wait {
+            Ok(0) => Ok(()),
+            Ok(wait) => Err(Duration::from_millis(wait.unsigned_abs())),
+            Err(e) => {
+                tracing::error!(error = %e, "throttling: records unreadable, try refused");
+                Err(UNREADABLE)
+            }
         }
-        Ok(())
     }
 
     /// The try counted by [`RateLimits::attempt`] succeeded: `cleared` keys start afresh,
     /// `forgiven` keys lose that one failure (an attacker's count on the same account is
     /// not wiped by its owner's success).
     pub fn succeeded(&self, cleared: &[&str], forgiven: &[&str]) {
-        let mut map = self.backoffs.lock().unwrap_or_else(|p| p.into_inner());
-        for key in cleared {
-            map.remove(*key);
-        }
-        for key in forgiven {
-            if let Some(f) = map.get_mut(*key) {
-                f.count = f.count.saturating_sub(1);
+        let done = self.records.write(|c| {
+            for key in cleared {
+                c.execute("DELETE FROM throttle_failure WHERE key = ?", args![key])?;
             }
+            for key in forgiven {
+                c.execute(
+                    "UPDATE throttle_failure SET count = CASE WHEN count > 0 THEN count - 1 ELSE 0 END WHERE key = ?",
+                    args![key],
+                )?;
+            }
+            Ok(())
+        });
+        if let Err(e) = done {
+            tracing::error!(error = %e, "throttling: a success not recorded");
         }
     }
 
     /// Whether `key` may have one more event within `limit`; if so, counts it.
     pub fn take(&self, key: &str, limit: Limit) -> bool {
-        let mut map = self.events.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > MAX_KEYS {
-            map.retain(|_, t| t.back().is_some_and(|t| t.elapsed() < limit.window));
-        }
-        let times = map.entry(key.to_owned()).or_default();
-        while times.front().is_some_and(|t| t.elapsed() > limit.window) {
-            times.pop_front();
-        }
-        if times.len() >= limit.failures {
-            return false;
-        }
-        times.push_back(Instant::now());
-        true
+        let now = now_ms();
+        let taken = self.records.write(|c| {
+            c.execute("DELETE FROM throttle_event WHERE key = ? AND at <= ?", args![key, now - ms(limit.window)])?;
+            let n: i64 = c.query_one("SELECT count(*) FROM throttle_event WHERE key = ?", args![key], |r| r.get(0))?;
+            if n >= limit.failures as i64 {
+                return Ok(false);
+            }
+            c.execute("INSERT INTO throttle_event (key, at) VALUES (?, ?)", args![key, now])?;
+            Ok(true)
+        });
+        taken.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "throttling: records unreadable, event refused");
+            false
+        })
     }
 
     /// Whether the pupil must wait for their teacher.
     pub fn pupil_locked(&self, pupil: &str) -> bool {
-        self.pupils.lock().unwrap_or_else(|p| p.into_inner()).get(pupil).is_some_and(|n| *n >= PUPIL_LOCK_AFTER)
+        let failures = self.records.with(|c| {
+            c.query_opt("SELECT failures FROM pupil_tries WHERE pupil = ?", args![pupil], |r| r.get::<u32>(0))
+        });
+        failures.map_or(true, |n| n.unwrap_or(0) >= PUPIL_LOCK_AFTER)
     }
 
     /// Counts one picture try, unless the pupil is locked (then false): counted before the
-    /// check and under one lock, so parallel tries cannot slip past the fifth.
+    /// check and in one transaction, so parallel tries cannot slip past the fifth.
     pub fn pupil_try(&self, pupil: &str) -> bool {
-        let mut map = self.pupils.lock().unwrap_or_else(|p| p.into_inner());
-        let n = map.entry(pupil.to_owned()).or_default();
-        if *n >= PUPIL_LOCK_AFTER {
-            return false;
-        }
-        *n += 1;
-        true
+        let counted = self.records.write(|c| {
+            let n = c
+                .query_opt("SELECT failures FROM pupil_tries WHERE pupil = ?", args![pupil], |r| r.get::<u32>(0))?
+                .unwrap_or(0);
+            if n >= PUPIL_LOCK_AFTER {
+                return Ok(false);
+            }
+            c.execute(
+                "INSERT INTO pupil_tries (pupil, failures) VALUES (?1, 1) \
+                 ON CONFLICT (pupil) DO UPDATE SET failures = pupil_tries.failures + 1",
+                args![pupil],
+            )?;
+            Ok(true)
+        });
+        counted.unwrap_or(false)
     }
 
     /// The pupil got in, or their teacher lifted the lock.
     pub fn pupil_unlock(&self, pupil: &str) {
-        self.pupils.lock().unwrap_or_else(|p| p.into_inner()).remove(pupil);
+        if let Err(e) = self.records.with(|c| c.execute("DELETE FROM pupil_tries WHERE pupil = ?", args![pupil])) {
+            tracing::error!(error = %e, "throttling: a pupil's lock not lifted");
+        }
+    }
+
+    /// Forgets failures and events older than a day (housekeeping): quiet keys start
+    /// afresh after [`Backoff::forget`] anyway, and no window is longer.
+    pub fn sweep(&self) -> Result<(), super::error::AppError> {
+        let before = now_ms() - ms(DAY);
+        self.records.write(|c| {
+            c.execute("DELETE FROM throttle_failure WHERE last_at < ?", args![before])?;
+            c.execute("DELETE FROM throttle_event WHERE at < ?", args![before]).map(drop)
+        })
     }
 }
 
@@ -188,6 +231,11 @@ pub fn address_key(ip: Option<IpAddr>) -> String {
 mod tests {
     use super::*;
 
+    fn limits() -> (RateLimits, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        (RateLimits::new(Records::open_sqlite(&dir.path().join("links.db")).unwrap()), dir)
+    }
+
     const QUICK: Backoff =
         Backoff { free: 2, first: Duration::from_millis(40), max: Duration::from_millis(100), forget: DAY };
 
@@ -202,7 +250,7 @@ mod tests {
 
     #[test]
     fn a_key_that_must_wait_counts_nothing_and_a_success_clears_it() {
-        let limits = RateLimits::default();
+        let (limits, _dir) = limits();
         assert!(limits.attempt(&[("k", QUICK)]).is_ok());
         assert!(limits.attempt(&[("k", QUICK)]).is_ok());
         let wait = limits.attempt(&[("k", QUICK), ("other", QUICK)]).unwrap_err();
@@ -217,7 +265,7 @@ mod tests {
 
     #[test]
     fn forgiving_takes_back_one_failure_only() {
-        let limits = RateLimits::default();
+        let (limits, _dir) = limits();
         assert!(limits.attempt(&[("acct", QUICK)]).is_ok() && limits.attempt(&[("acct", QUICK)]).is_ok());
         limits.succeeded(&[], &["acct"]);
         assert!(limits.attempt(&[("acct", QUICK)]).is_ok(), "one failure taken back: one more free try");
@@ -226,7 +274,7 @@ mod tests {
 
     #[test]
     fn a_capped_rate_refuses_past_its_limit() {
-        let limits = RateLimits::default();
+        let (limits, _dir) = limits();
         let limit = Limit { failures: 2, window: Duration::from_millis(30) };
         assert!(limits.take("s", limit) && limits.take("s", limit));
         assert!(!limits.take("s", limit));
@@ -236,7 +284,7 @@ mod tests {
 
     #[test]
     fn a_pupil_is_locked_after_five_tries_until_unlocked() {
-        let limits = RateLimits::default();
+        let (limits, _dir) = limits();
         for i in 1..=PUPIL_LOCK_AFTER {
             assert!(!limits.pupil_locked("p") && limits.pupil_try("p"), "{i}");
         }

@@ -8,10 +8,13 @@
 //! terminator or proxy stands between. TLS (rustls) still gives confidentiality.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use preau_sync::ReplicaId;
+use preau_sync::sql::args;
+
+use crate::platform::error::AppError;
+use crate::platform::records::Records;
 
 /// Request signatures older or newer than this are refused (the server says its time, so
 /// a replica with a wrong clock corrects itself and retries).
@@ -115,27 +118,46 @@ impl Signed {
     }
 }
 
-/// Nonces seen within the time window, so a captured request cannot be played again.
-#[derive(Default)]
+/// Nonces seen within the time window, so a captured request cannot be played again: in
+/// the server's records, so that neither a restart nor another process of a hub lets it
+/// through.
 pub struct Replays {
-    seen: Mutex<HashMap<[u8; 16], i64>>,
+    records: Records,
 }
 
 impl Replays {
+    /// The nonces kept in `records`.
+    pub fn new(records: Records) -> Self {
+        Self { records }
+    }
+
     /// Checks the time window and records the nonce.
     pub fn check(&self, signed: &Signed, now: i64) -> Result<(), AuthError> {
         // abs_diff: a hostile time (i64::MIN) must not overflow.
         if signed.ts.abs_diff(now) > WINDOW_MS.unsigned_abs() {
             return Err(AuthError::Clock { ts: signed.ts, now });
         }
-        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        if seen.len() > 50_000 {
-            seen.retain(|_, ts| (*ts - now).abs() <= WINDOW_MS);
+        let recorded = self.records.with(|c| {
+            c.execute(
+                "INSERT INTO request_nonce (nonce, ts) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                args![signed.nonce, signed.ts],
+            )
+        });
+        match recorded {
+            Ok(1) => Ok(()),
+            Ok(_) => Err(AuthError::Replay),
+            Err(e) => {
+                // Refused rather than let through unrecorded.
+                tracing::error!(error = %e, "recording a request's nonce");
+                Err(AuthError::Replay)
+            }
         }
-        if seen.insert(signed.nonce, signed.ts).is_some() {
-            return Err(AuthError::Replay);
-        }
-        Ok(())
+    }
+
+    /// Forgets the nonces whose time window has passed (housekeeping): a request that old
+    /// is refused by its time already.
+    pub fn sweep(&self, now: i64) -> Result<usize, AppError> {
+        self.records.with(|c| c.execute("DELETE FROM request_nonce WHERE ts < ?", args![now - WINDOW_MS]))
     }
 }
 
@@ -181,9 +203,12 @@ mod tests {
         let other = ReplicaIdentity::generate().public_key().to_bytes();
         assert_eq!(signed.verify(&other, "POST", "/replication/v1/sessions", b"hello"), Err(AuthError::BadSignature));
 
-        let replays = Replays::default();
+        let dir = tempfile::tempdir().unwrap();
+        let records = || Records::open_sqlite(&dir.path().join("links.db")).unwrap();
+        let replays = Replays::new(records());
         replays.check(&signed, now + 1000).unwrap();
         assert_eq!(replays.check(&signed, now + 1000), Err(AuthError::Replay));
+        assert_eq!(Replays::new(records()).check(&signed, now + 1000), Err(AuthError::Replay), "after a restart too");
         assert!(matches!(replays.check(&signed, now + WINDOW_MS + 1), Err(AuthError::Clock { .. })));
         // Found by fuzzing: an extreme time is refused, not an overflow.
         let extreme = Signed { ts: i64::MIN, ..signed.clone() };

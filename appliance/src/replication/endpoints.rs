@@ -2,10 +2,10 @@
 //! the replicas it trusts — the hub from schools' appliances, an appliance from its
 //! teachers' devices. See the module map in `replication/mod.rs`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query};
@@ -14,22 +14,26 @@ use axum::response::{IntoResponse, Response};
 use preau_sync::certificate::{CertError, Grant, Role};
 use preau_sync::replication::Session;
 use preau_sync::replication::protocol::Message;
+use preau_sync::sql::args;
 use preau_sync::{ReplicaId, Scope, ScopeRule, Uai};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::auth::{self, Replays, Signed};
 use super::enrollment::{self, Subject};
 use super::{CHUNK, FileMeta, FilesPlan, MAX_BUNDLE_BYTES, MAX_OPEN_BYTES, Open, Opened, PREFIX, Payload, Refused};
 use super::{decode, encode, quarantine, transfer};
+use crate::platform::clock::now_ms;
 use crate::platform::config::Role as ServerRole;
+use crate::platform::records::Records;
 use crate::replication::Replication;
 use crate::replication::policy::{self, SchoolPolicy, Sender};
 use crate::school::directory::Directory;
 use crate::web::AppState;
 use crate::web::Routes;
 
-/// Sessions open at once, all peers together.
-const MAX_SESSIONS: usize = 64;
+/// Sessions open at once, all peers together (on a hub, across its processes): 64 at
+/// once per hub process of two cores, past which a replica is told to come back later.
+const MAX_SESSIONS: i64 = 64;
 /// A session unused for this long is dropped (its client starts a new one).
 const SESSION_IDLE: Duration = Duration::from_secs(30 * 60);
 /// Sessions one replica may open in a window (each open counts, successful or not).
@@ -38,35 +42,57 @@ const SESSION_OPENS: crate::platform::ratelimit::Limit =
 /// The largest piece of an upload accepted in one request.
 const MAX_PIECE: usize = 4 * CHUNK;
 
-/// The sessions this server is answering, and what protects them.
+/// The sessions this server is answering, and what protects them: kept in the server's
+/// records between requests, so that any process of a hub answers a session's next request
+/// (one killed mid-session loses nothing the client does not send again).
 pub struct Sessions {
     dir: PathBuf,
-    open: Mutex<HashMap<[u8; 16], Arc<tokio::sync::Mutex<ServerSession>>>>,
+    records: Records,
     replays: Replays,
 }
 
+/// A session between two of its requests.
+#[derive(Serialize, Deserialize)]
 struct ServerSession {
     peer: ReplicaId,
     key: [u8; 32],
+    /// The peer's certificate: what it may write follows from it (`policy_for`).
+    leaf: Grant,
     /// The partitions the peer declared (within its certificate's).
     scope: Scope,
     /// The school the peer belongs to (quotas, the hub's rules).
     school: Option<Uai>,
-    core: Option<Session>,
-    policy: Arc<SchoolPolicy>,
+    /// The sans-IO session, suspended (`None` once it ended).
+    core: Option<Vec<u8>>,
+    /// Where the offer waits, when too large to travel inline.
     offer: Option<PathBuf>,
     /// Files the peer may upload (announced and lacking here), by hash, with their size.
     wanted: HashMap<[u8; 32], u64>,
     /// Files the peer may download: those its documents reference and it lacks (from the
     /// files exchange, so a range request does not scan every reference again).
-    offered: std::collections::HashSet<[u8; 32]>,
-    last_used: Instant,
+    offered: HashSet<[u8; 32]>,
+}
+
+/// A session as read from the records, and the version it was read at: it is written back
+/// only if nobody wrote it meanwhile (a request retried on another process).
+struct Loaded {
+    id: [u8; 16],
+    version: i64,
+    session: ServerSession,
+}
+
+fn no_session() -> Refused {
+    Refused::new(StatusCode::NOT_FOUND, "no-session", "unknown or expired session")
+}
+
+fn encode_session(session: &ServerSession) -> Vec<u8> {
+    postcard::to_allocvec(session).expect("a session serializes")
 }
 
 impl Sessions {
-    /// Sessions keeping their transfers under `dir`.
-    pub fn new(dir: PathBuf) -> Self {
-        Self { dir, open: Mutex::default(), replays: Replays::default() }
+    /// Sessions kept in `records`, their transfers under `dir`.
+    pub fn new(dir: PathBuf, records: Records) -> Self {
+        Self { dir, replays: Replays::new(records.clone()), records }
     }
 
     /// Where partial transfers live.
@@ -74,35 +100,80 @@ impl Sessions {
         &self.dir
     }
 
-    fn get(&self, sid: &str) -> Result<Arc<tokio::sync::Mutex<ServerSession>>, Refused> {
-        let mut id = [0u8; 16];
-        hex::decode_to_slice(sid, &mut id).map_err(|_| Refused::malformed("session id"))?;
-        self.open
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&id)
-            .cloned()
-            .ok_or_else(|| Refused::new(StatusCode::NOT_FOUND, "no-session", "unknown or expired session"))
+    fn idle_before() -> i64 {
+        now_ms() - SESSION_IDLE.as_millis() as i64
     }
 
-    fn insert(&self, id: [u8; 16], session: ServerSession) -> Result<(), Refused> {
-        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
-        // A client that starts again replaces its previous session; idle ones go.
-        let peer = session.peer;
-        open.retain(|_, s| s.try_lock().map_or(true, |s| s.peer != peer && s.last_used.elapsed() < SESSION_IDLE));
-        if open.len() >= MAX_SESSIONS {
+    /// The session `sid` names, marked used now.
+    fn get(&self, sid: &str) -> Result<Loaded, Refused> {
+        let mut id = [0u8; 16];
+        hex::decode_to_slice(sid, &mut id).map_err(|_| Refused::malformed("session id"))?;
+        let found = self.records.with(|c| {
+            c.execute(
+                "UPDATE replication_session SET last_used = ? WHERE id = ? AND last_used >= ?",
+                args![now_ms(), id, Self::idle_before()],
+            )?;
+            c.query_opt(
+                "SELECT version, state FROM replication_session WHERE id = ? AND last_used >= ?",
+                args![id, Self::idle_before()],
+                |r| Ok((r.get::<i64>(0)?, r.get::<Vec<u8>>(1)?)),
+            )
+        })?;
+        let (version, state) = found.ok_or_else(no_session)?;
+        let session = postcard::from_bytes(&state)
+            .map_err(|e| crate::platform::error::AppError::Internal(format!("a stored replication session: {e}")))?;
+        Ok(Loaded { id, version, session })
+    }
+
+    fn insert(&self, id: [u8; 16], session: &ServerSession) -> Result<(), Refused> {
+        let busy = self.records.write(|c| {
+            // A client that starts again replaces its previous session; idle ones go.
+            c.execute(
+                "DELETE FROM replication_session WHERE peer = ? OR last_used < ?",
+                args![session.peer.to_string(), Self::idle_before()],
+            )?;
+            let open: i64 = c.query_one("SELECT count(*) FROM replication_session", args![], |r| r.get(0))?;
+            if open >= MAX_SESSIONS {
+                return Ok(true);
+            }
+            c.execute(
+                "INSERT INTO replication_session (id, peer, state, last_used, version) VALUES (?, ?, ?, ?, 0)",
+                args![id, session.peer.to_string(), encode_session(session), now_ms()],
+            )?;
+            Ok(false)
+        })?;
+        if busy {
             return Err(Refused::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "too many sessions open"));
         }
-        open.insert(id, Arc::new(tokio::sync::Mutex::new(session)));
         Ok(())
     }
 
-    /// Drops idle sessions and partial transfers abandoned for a day (housekeeping).
+    /// Writes a session back, unless another request wrote it since it was read.
+    fn save(&self, loaded: &Loaded) -> Result<(), Refused> {
+        let written = self.records.with(|c| {
+            c.execute(
+                "UPDATE replication_session SET state = ?, version = version + 1, last_used = ? \
+                 WHERE id = ? AND version = ?",
+                args![encode_session(&loaded.session), now_ms(), loaded.id, loaded.version],
+            )
+        })?;
+        if written == 0 {
+            // Another request of the session (a retry, on another process) went further:
+            // the client starts a new session, which carries on from what both committed.
+            return Err(Refused::new(StatusCode::NOT_FOUND, "no-session", "the session moved on: start a new one"));
+        }
+        Ok(())
+    }
+
+    /// Drops idle sessions, expired nonces and partial transfers abandoned for a day
+    /// (housekeeping).
     pub fn sweep(&self) -> usize {
-        self.open
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|_, s| s.try_lock().map_or(true, |s| s.last_used.elapsed() < SESSION_IDLE));
+        let forgotten = self
+            .records
+            .with(|c| c.execute("DELETE FROM replication_session WHERE last_used < ?", args![Self::idle_before()]));
+        if let Err(e) = forgotten.and_then(|_| self.replays.sweep(now_ms())) {
+            tracing::warn!(error = %e, "forgetting idle replication sessions");
+        }
         transfer::sweep(&self.dir, Duration::from_secs(24 * 3600))
     }
 
@@ -119,7 +190,7 @@ impl Sessions {
         signed
             .verify(key, method.as_str(), path, body)
             .map_err(|e| Refused::new(StatusCode::UNAUTHORIZED, "signature", e.to_string()))?;
-        self.replays.check(signed, crate::platform::clock::now_ms()).map_err(|e| match e {
+        self.replays.check(signed, now_ms()).map_err(|e| match e {
             auth::AuthError::Clock { .. } => Refused::new(StatusCode::UNAUTHORIZED, "clock", e.to_string()),
             _ => Refused::new(StatusCode::UNAUTHORIZED, "replay", e.to_string()),
         })
@@ -204,7 +275,7 @@ fn unknown_replica(replica: ReplicaId) -> Refused {
 /// Who may open a session here: the leaf of a valid chain, each certificate we issued in it
 /// still enrolled and not revoked, of a role this server serves.
 fn admit(state: &AppState, chain: &preau_sync::certificate::Chain) -> Result<Grant, Refused> {
-    let leaf = chain.verify(&trusted_roots(state)?, crate::platform::clock::now_ms() as u64).map_err(|e| match e {
+    let leaf = chain.verify(&trusted_roots(state)?, now_ms() as u64).map_err(|e| match e {
         CertError::Expired { .. } => forbidden("expired", e.to_string()),
         _ => forbidden("certificate", e.to_string()),
     })?;
@@ -272,19 +343,12 @@ async fn open(state: AppState, method: Method, uri: Uri, headers: HeaderMap, bod
         return Err(forbidden("scope", "the declared partitions exceed the certificate"));
     }
     let school = school_of(&leaf.scope);
-    let dir = match (state.config.role, &school) {
-        (ServerRole::Hub, Some(uai)) => {
-            let uai = uai.clone();
-            Arc::new(state.db.read(|store| Directory::load_school(store, &uai))?)
-        }
-        _ => state.directory(),
-    };
+    let dir = school_directory(&state, school.as_ref())?;
     // A teacher's computer away from school, on the hub: only where her school allows it.
     if leaf.role == Role::Device && state.config.role == ServerRole::Hub && !policy::away_sync(&dir) {
         return Err(forbidden("away-closed", "the school does not let its teachers' computers sync with the hub"));
     }
-    let policy =
-        Arc::new(SchoolPolicy::new(dir.clone(), Sender::of(&leaf), state.part_arc::<crate::school::rule::Rules>()));
+    let policy = policy_for(&state, dir.clone(), &leaf);
     let (core, offer) = {
         let (policy, hello) = (policy.clone(), opening.hello);
         state
@@ -306,17 +370,16 @@ async fn open(state: AppState, method: Method, uri: Uri, headers: HeaderMap, bod
     };
     state.part::<Replication>().server.insert(
         sid,
-        ServerSession {
+        &ServerSession {
             peer: leaf.subject,
             key: leaf.subject_key,
             scope: hello.scope,
             school,
-            core: Some(core),
-            policy,
+            core: Some(core.suspend()),
             offer: stored,
             wanted: HashMap::new(),
-            offered: Default::default(),
-            last_used: Instant::now(),
+            offered: HashSet::new(),
+            leaf: leaf.clone(),
         },
     )?;
     state.part::<Replication>().links.seen(leaf.subject)?;
@@ -340,6 +403,20 @@ async fn upstream(state: AppState, method: Method, uri: Uri, headers: HeaderMap)
         server_key: h.hub_key,
     });
     Ok(signed_answer(&state, &signed.nonce, StatusCode::OK, encode(&server)))
+}
+
+/// The directory of the school a peer belongs to: on a hub, that school's, read now; on a
+/// school's server, its own.
+fn school_directory(state: &AppState, school: Option<&Uai>) -> Result<Arc<Directory>, Refused> {
+    Ok(match (state.config.role, school) {
+        (ServerRole::Hub, Some(uai)) => Arc::new(state.db.read(|store| Directory::load_school(store, uai))?),
+        _ => state.directory(),
+    })
+}
+
+/// The rules a peer's writes are held to, from its certificate and its school's directory.
+fn policy_for(state: &AppState, dir: Arc<Directory>, leaf: &Grant) -> Arc<SchoolPolicy> {
+    Arc::new(SchoolPolicy::new(dir, Sender::of(leaf), state.part_arc::<crate::school::rule::Rules>()))
 }
 
 /// A fresh certificate for a replica we enrolled (its scope follows the directory: a
@@ -370,26 +447,22 @@ fn renew(
 }
 
 /// Finds the session and checks that the request is signed by its peer.
-async fn session_for(
+fn session_for(
     state: &AppState,
     sid: &str,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<(Signed, Arc<tokio::sync::Mutex<ServerSession>>), Refused> {
+) -> Result<(Signed, Loaded), Refused> {
     let signed = signed_header(headers)?;
-    let session = state.part::<Replication>().server.get(sid)?;
-    let key = {
-        let mut s = session.lock().await;
-        if s.peer != signed.replica {
-            return Err(forbidden("signature", "another replica's session"));
-        }
-        s.last_used = Instant::now();
-        s.key
-    };
-    state.part::<Replication>().server.authenticate(&signed, &key, method, uri, body)?;
-    Ok((signed, session))
+    let server = &state.part::<Replication>().server;
+    let loaded = server.get(sid)?;
+    if loaded.session.peer != signed.replica {
+        return Err(forbidden("signature", "another replica's session"));
+    }
+    server.authenticate(&signed, &loaded.session.key, method, uri, body)?;
+    Ok((signed, loaded))
 }
 
 /// A byte range of a file, as `Range` asks (the whole file without it).
@@ -431,9 +504,11 @@ async fn offer(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, Refused> {
-    let (_, session) = session_for(&state, &sid, &method, &uri, &headers, &[]).await?;
-    let path = session.lock().await.offer.clone();
-    let path = path.ok_or_else(|| Refused::new(StatusCode::NOT_FOUND, "no-offer", "the offer was sent inline"))?;
+    let (_, loaded) = session_for(&state, &sid, &method, &uri, &headers, &[])?;
+    let path = loaded
+        .session
+        .offer
+        .ok_or_else(|| Refused::new(StatusCode::NOT_FOUND, "no-offer", "the offer was sent inline"))?;
     ranged(path, &headers).await
 }
 
@@ -473,8 +548,8 @@ async fn part_offset(
     uri: &Uri,
     headers: &HeaderMap,
 ) -> Result<Response, Refused> {
-    let (_, session) = session_for(state, sid, method, uri, headers, &[]).await?;
-    let peer = session.lock().await.peer;
+    let (_, loaded) = session_for(state, sid, method, uri, headers, &[])?;
+    let peer = loaded.session.peer;
     Ok(offset_answer(transfer::offset(&part_path(state, part, peer, &parse_hash(hash)?))))
 }
 
@@ -510,13 +585,13 @@ async fn upload(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Refused> {
-    let (_, session) = session_for(&state, &sid, &method, &uri, &headers, &body).await?;
+    let (_, loaded) = session_for(&state, &sid, &method, &uri, &headers, &body)?;
     // Read once the request is known to come from the session's peer.
     let Query(Length { length }) = length.map_err(|e| Refused::malformed(e.body_text()))?;
     if length > MAX_BUNDLE_BYTES || body.len() > MAX_PIECE {
         return Err(Refused::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", format!("{length} bytes announced")));
     }
-    let peer = session.lock().await.peer;
+    let peer = loaded.session.peer;
     let path = part_path(&state, Part::Reply, peer, &parse_hash(&hash)?);
     let at = upload_at(&headers)?;
     let offset = tokio::task::spawn_blocking(move || transfer::append(&path, at, &body, length))
@@ -533,8 +608,8 @@ async fn reply(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Refused> {
-    let (signed, session) = session_for(&state, &sid, &method, &uri, &headers, &body).await?;
-    let mut s = session.lock().await;
+    let (signed, mut loaded) = session_for(&state, &sid, &method, &uri, &headers, &body)?;
+    let s = &mut loaded.session;
     let bytes = match decode::<Payload>(&body)? {
         Payload::Inline(bytes) => bytes,
         Payload::Stored { len, hash } => {
@@ -548,39 +623,49 @@ async fn reply(
             bytes
         }
     };
-    let mut core = s.core.take().ok_or_else(|| Refused::new(StatusCode::CONFLICT, "done", "the session is over"))?;
-    let policy = s.policy.clone();
+    let core = s.core.take().ok_or_else(|| Refused::new(StatusCode::CONFLICT, "done", "the session is over"))?;
+    let core = Session::resume(&core).map_err(crate::platform::error::AppError::from)?;
+    if core.ended() {
+        // A reply sent again after its answer was lost (or its process killed once it was
+        // recorded): everything it carried is committed; a new session carries on.
+        return Err(Refused::new(StatusCode::NOT_FOUND, "no-session", "the session already ended: start a new one"));
+    }
+    let policy = policy_for(&state, school_directory(&state, s.school.as_ref())?, &s.leaf);
     let peer = s.peer;
     let (core, outcome) = {
         let bytes = bytes.clone();
         state
             .db
             .run(move |store| {
+                let mut core = core;
                 let outcome = core.receive(store, &*policy, &bytes);
                 Ok((core, outcome))
             })
             .await?
     };
-    s.core = Some(core);
     let links = &state.part::<Replication>().links;
+    let server = &state.part::<Replication>().server;
     let ack = match outcome {
         Ok(Some(ack)) => ack,
         Ok(None) => return Err(Refused::malformed("the reply ended the session without an acknowledgement")),
         Err(preau_sync::Error::Refused(refusal)) => {
-            s.core = None;
+            // The session ends here (its core stays out).
+            server.save(&loaded)?;
             let reason = refusal.to_string();
             quarantine::keep(links, &state.config.data_dir, peer, &reason, &bytes).await;
             return Err(Refused::new(StatusCode::UNPROCESSABLE_ENTITY, "quarantined", reason));
         }
         Err(e) => return Err(crate::platform::error::AppError::from(e).into()),
     };
-    if let Some(reason) = s.core.as_ref().and_then(|core| quarantine::refusals(&core.stats().refused_here)) {
+    if let Some(reason) = quarantine::refusals(&core.stats().refused_here) {
         quarantine::keep(links, &state.config.data_dir, peer, &reason, &bytes).await;
     }
+    let s = &mut loaded.session;
+    s.core = Some(core.suspend());
     if let Some(path) = s.offer.take() {
         let _ = tokio::fs::remove_file(path).await;
     }
-    drop(s);
+    server.save(&loaded)?;
     links.synced(peer)?;
     after_merge(&state).await;
     Ok(signed_answer(&state, &signed.nonce, StatusCode::OK, ack))
@@ -616,9 +701,9 @@ async fn files_plan(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Refused> {
-    let (signed, session) = session_for(&state, &sid, &method, &uri, &headers, &body).await?;
+    let (signed, mut loaded) = session_for(&state, &sid, &method, &uri, &headers, &body)?;
     let theirs: Vec<FileMeta> = decode(&body)?;
-    let scope = session.lock().await.scope.clone();
+    let scope = loaded.session.scope.clone();
     let referenced = super::client::referenced_files(&state.db, scope).await?;
     let theirs_set: HashMap<[u8; 32], u64> = theirs.iter().map(|f| (f.hash, f.size)).collect();
     let mut plan = FilesPlan::default();
@@ -632,11 +717,9 @@ async fn files_plan(
     }
     plan.client_lacks = sorted(plan.client_lacks);
     plan.server_lacks = sorted(plan.server_lacks);
-    {
-        let mut s = session.lock().await;
-        s.wanted = plan.server_lacks.iter().map(|f| (f.hash, f.size)).collect();
-        s.offered = plan.client_lacks.iter().map(|f| f.hash).collect();
-    }
+    loaded.session.wanted = plan.server_lacks.iter().map(|f| (f.hash, f.size)).collect();
+    loaded.session.offered = plan.client_lacks.iter().map(|f| f.hash).collect();
+    state.part::<Replication>().server.save(&loaded)?;
     Ok(signed_answer(&state, &signed.nonce, StatusCode::OK, encode(&plan)))
 }
 
@@ -647,11 +730,11 @@ async fn file_download(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, Refused> {
-    let (_, session) = session_for(&state, &sid, &method, &uri, &headers, &[]).await?;
+    let (_, loaded) = session_for(&state, &sid, &method, &uri, &headers, &[])?;
     let wanted = parse_hash(&hash)?;
     // Only files the files exchange offered (the peer's own documents reference them):
     // never a file by its hash alone.
-    if !session.lock().await.offered.contains(&wanted) {
+    if !loaded.session.offered.contains(&wanted) {
         return Err(Refused::new(StatusCode::NOT_FOUND, "no-file", "no such file offered in this session"));
     }
     let path = state.files.path_of(&hash).ok_or_else(|| Refused::malformed("hash"))?;
@@ -676,15 +759,13 @@ async fn file_upload(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Refused> {
-    let (_, session) = session_for(&state, &sid, &method, &uri, &headers, &body).await?;
+    let (_, loaded) = session_for(&state, &sid, &method, &uri, &headers, &body)?;
     let hash = parse_hash(&hash)?;
-    let (peer, size, school) = {
-        let s = session.lock().await;
-        let size = s.wanted.get(&hash).copied().ok_or_else(|| {
-            Refused::new(StatusCode::CONFLICT, "not-wanted", "upload a file only after the files exchange lists it")
-        })?;
-        (s.peer, size, s.school.clone())
-    };
+    let s = loaded.session;
+    let size = s.wanted.get(&hash).copied().ok_or_else(|| {
+        Refused::new(StatusCode::CONFLICT, "not-wanted", "upload a file only after the files exchange lists it")
+    })?;
+    let (peer, school) = (s.peer, s.school);
     if body.len() > MAX_PIECE {
         return Err(Refused::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -715,7 +796,6 @@ async fn file_upload(
     };
     if offset == size && transfer::verify(&path, size, &hash)? {
         state.files.adopt(&hex::encode(hash), &path).await?;
-        session.lock().await.wanted.remove(&hash);
     }
     Ok(offset_answer(offset))
 }

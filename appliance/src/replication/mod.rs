@@ -196,9 +196,10 @@ impl Replication {
     /// Opens the link records and the transfer area of a data directory.
     pub fn open(
         config: &crate::platform::config::Config,
+        records: crate::platform::records::Records,
         identity: preau_sync::ReplicaIdentity,
     ) -> Result<Self, crate::platform::error::AppError> {
-        let links = Links::of(config)?;
+        let links = Links::new(records.clone())?;
         let last = links.last_success()?.map_or(0, |r| r.ended_at);
         let transfers = config.data_dir.join("transfers");
         std::fs::create_dir_all(&transfers).map_err(|e| {
@@ -207,7 +208,7 @@ impl Replication {
         Ok(Self {
             identity,
             links,
-            server: Arc::new(endpoints::Sessions::new(transfers)),
+            server: Arc::new(endpoints::Sessions::new(transfers, records)),
             runner: Arc::default(),
             last_success: Arc::new(AtomicI64::new(last)),
         })

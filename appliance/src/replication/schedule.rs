@@ -338,7 +338,8 @@ pub async fn run(state: AppState) {
     }
 }
 
-/// Hourly housekeeping: idle sessions and abandoned transfers go, logs are checkpointed.
+/// Hourly housekeeping: idle sessions (signed-in and replication), old throttling counts and
+/// abandoned transfers go, logs are checkpointed.
 pub async fn housekeeping(state: AppState) {
     loop {
         tokio::time::sleep(HOUSEKEEPING).await;
@@ -347,7 +348,10 @@ pub async fn housekeeping(state: AppState) {
         if swept > 0 {
             tracing::info!(swept, "abandoned partial transfers removed");
         }
-        if let Err(e) = state.part::<Replication>().links.checkpoint() {
+        if let Err(e) = state.sessions.sweep().and_then(|_| state.limits.sweep()) {
+            tracing::warn!(error = %e, "forgetting idle sessions and old failures");
+        }
+        if let Err(e) = state.part::<Replication>().links.records().checkpoint() {
             tracing::warn!(error = %e, "checkpointing links.db");
         }
         if let Err(e) = state.db.run(|store| Ok(store.checkpoint()?)).await {

@@ -70,6 +70,9 @@ pub struct Shared {
     pub db: Db,
     /// The hub's schools (empty elsewhere).
     schools: schools::Schools,
+    /// The server's records: what is not replicated but outlives a request and a process
+    /// (`platform::records`).
+    pub records: crate::platform::records::Records,
     /// Logged-in sessions.
     pub sessions: Sessions,
     /// Pages kept as rendered, per person.
@@ -121,11 +124,12 @@ impl AppState {
     pub fn new(
         config: Config,
         db: Db,
+        records: crate::platform::records::Records,
         session_key: [u8; 32],
         directory: Directory,
         parts: Parts,
     ) -> Result<Self, AppError> {
-        let sessions = Sessions::new(session_key, &config);
+        let sessions = Sessions::new(session_key, &config, records.clone())?;
         let files = crate::platform::files::FileStore::open(config.data_dir.join("files"))
             .map_err(|e| AppError::Internal(format!("opening the file store: {e}")))?;
         let shared = Arc::new(Shared {
@@ -134,7 +138,8 @@ impl AppState {
             schools: schools::Schools::default(),
             sessions,
             kept: kept::KeptPages::default(),
-            limits: RateLimits::default(),
+            limits: RateLimits::new(records.clone()),
+            records,
             usage: usage::Usage::default(),
             bound: std::sync::OnceLock::new(),
             discovery: std::sync::Mutex::default(),

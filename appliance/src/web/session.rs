@@ -1,13 +1,15 @@
 //! Sessions and CSRF. Every visitor carries a random `preau_sid` cookie (HttpOnly,
-//! SameSite=Lax, Secure when served over HTTPS); logged-in sessions are kept in memory
-//! against it and end after an idle time that is shorter for pupils. A form's CSRF token is
-//! a keyed hash of the sid, so it needs no storage and changes when the sid does (at login);
-//! each answer carries it under a fresh random mask, since answers are compressed (BREACH).
+//! SameSite=Lax, Secure when served over HTTPS); logged-in sessions are kept in the
+//! server's records against its hash (a restart signs nobody out; every process of a hub
+//! sees every session) and end after an idle time that is shorter for pupils. A form's
+//! CSRF token is a keyed hash of the sid, so it needs no storage and changes when the sid
+//! does (at login); each answer carries it under a fresh random mask, since answers are
+//! compressed (BREACH).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::connect_info::MockConnectInfo;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
@@ -19,17 +21,25 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::de::DeserializeOwned;
 
 use super::{AppState, kept};
+use crate::platform::clock::now_ms;
 use crate::platform::config::Config;
 use crate::platform::error::AppError;
 use crate::platform::i18n::Locale;
+use crate::platform::records::Records;
 use crate::school::directory::{CredentialMark, Directory, Member, Profile, UserId};
 use preau_sync::Uai;
+use preau_sync::sql::{Row, args};
 
 const COOKIE: &str = "preau_sid";
-/// Logged-in sessions kept at most; the oldest idle ones go first.
-const MAX_SESSIONS: usize = 20_000;
+/// Logged-in sessions kept at most (a row is about 200 bytes: 40 MB); past it, expired ones
+/// go, then the one unused for longest.
+const MAX_SESSIONS: i64 = 200_000;
 /// Sessions one person may hold at once (devices); a new one ends their oldest.
-const MAX_SESSIONS_PER_USER: usize = 10;
+const MAX_SESSIONS_PER_USER: i64 = 10;
+/// A session's last use is written to the records when it is used a minute or more after
+/// the last write: one write a minute per active session, not one per page. A session may
+/// so end up to a minute before its idle time has passed since its very last page.
+const SEEN_EVERY_MS: i64 = 60_000;
 
 /// A logged-in session.
 #[derive(Clone, Debug)]
@@ -51,7 +61,8 @@ pub struct SignedIn {
     /// Opened by a family's switch from another of its accounts (`school::family`): ends
     /// when the family is unlinked.
     pub switched: bool,
-    last_seen: Instant,
+    /// Its last use as the records have it (Unix ms).
+    seen_at: i64,
 }
 
 impl SignedIn {
@@ -71,7 +82,7 @@ impl SignedIn {
             must_change_password,
             credential: None,
             switched: false,
-            last_seen: Instant::now(),
+            seen_at: now_ms(),
         }
     }
 
@@ -105,27 +116,79 @@ pub struct Sessions {
     secure: bool,
     pupil_idle: Duration,
     adult_idle: Duration,
-    by_sid: Mutex<HashMap<String, SignedIn>>,
+    records: Records,
+    /// Every session of the records, by sid hash, when this process is their only one
+    /// (SQLite): loaded at start, then changed with them, so that pages read sessions from
+    /// memory. `None` on a hub whose processes share PostgreSQL: each request reads its
+    /// session from the records, where another process may have ended it.
+    cache: Option<Mutex<HashMap<[u8; 32], SignedIn>>>,
+}
+
+/// The columns of a session, in [`Sessions::row`]'s order.
+const COLUMNS: &str = "school, user_id, profile, display_name, must_change, credential, switched, seen_at";
+
+fn sid_hash(sid: &str) -> [u8; 32] {
+    *blake3::hash(sid.as_bytes()).as_bytes()
 }
 
 impl Sessions {
-    /// An empty session table.
-    pub fn new(key: [u8; 32], config: &Config) -> Self {
+    /// The sessions kept in `records`.
+    pub fn new(key: [u8; 32], config: &Config, records: Records) -> Result<Self, AppError> {
         let minutes = |m: u64| Duration::from_secs(m * 60);
         Self::with_idle(
             key,
             config.secure_cookies(),
             minutes(config.pupil_idle_minutes),
             minutes(config.adult_idle_minutes),
+            records,
         )
     }
 
-    fn with_idle(key: [u8; 32], secure: bool, pupil_idle: Duration, adult_idle: Duration) -> Self {
-        Self { key, secure, pupil_idle, adult_idle, by_sid: Mutex::new(HashMap::new()) }
+    fn with_idle(
+        key: [u8; 32],
+        secure: bool,
+        pupil_idle: Duration,
+        adult_idle: Duration,
+        records: Records,
+    ) -> Result<Self, AppError> {
+        let mut sessions = Self { key, secure, pupil_idle, adult_idle, records, cache: None };
+        if !sessions.records.shared() {
+            let all = sessions.records.with(|c| {
+                c.query(&format!("SELECT sid_hash, {COLUMNS} FROM web_session"), args![], |r| {
+                    Ok(r.get::<Vec<u8>>(0)?.try_into().ok().zip(Self::row(r, 1)?))
+                })
+            })?;
+            sessions.cache = Some(Mutex::new(all.into_iter().flatten().collect()));
+        }
+        Ok(sessions)
+    }
+
+    /// A session from its columns ([`COLUMNS`]) from `at` on; `None` if they no longer read
+    /// as one (a profile or an id this version does not know).
+    fn row(r: &Row<'_>, at: usize) -> preau_sync::Result<Option<SignedIn>> {
+        let school: String = r.get(at)?;
+        let (user, profile): (String, String) = (r.get(at + 1)?, r.get(at + 2)?);
+        let credential: Option<Vec<u8>> = r.get(at + 5)?;
+        let (Ok(user), Some(profile)) = (UserId::parse(&user), Profile::parse(&profile)) else { return Ok(None) };
+        let school = if school.is_empty() { None } else { Uai::parse(&school).ok() };
+        Ok(Some(SignedIn {
+            school,
+            user,
+            profile,
+            display_name: r.get(at + 3)?,
+            must_change_password: r.get(at + 4)?,
+            credential: credential.and_then(|c| c.try_into().ok()).map(CredentialMark),
+            switched: r.get(at + 6)?,
+            seen_at: r.get(at + 7)?,
+        }))
     }
 
     fn idle_limit(&self, profile: Profile) -> Duration {
         if profile == Profile::Pupil { self.pupil_idle } else { self.adult_idle }
+    }
+
+    fn idle_ms(&self, profile: Profile) -> i64 {
+        i64::try_from(self.idle_limit(profile).as_millis()).unwrap_or(i64::MAX)
     }
 
     /// The CSRF token of a sid.
@@ -145,71 +208,209 @@ impl Sessions {
         hasher.finalize().to_hex().to_string()
     }
 
+    fn cached<T>(&self, f: impl FnOnce(&mut HashMap<[u8; 32], SignedIn>) -> T) -> Option<T> {
+        self.cache.as_ref().map(|c| f(&mut c.lock().unwrap_or_else(|p| p.into_inner())))
+    }
+
+    /// The session of `sid`, as the records have it (or their copy in memory).
+    fn get(&self, hash: &[u8; 32]) -> Result<Option<SignedIn>, AppError> {
+        if let Some(found) = self.cached(|c| c.get(hash).cloned()) {
+            return Ok(found);
+        }
+        let found = self.records.with(|c| {
+            c.query_opt(&format!("SELECT {COLUMNS} FROM web_session WHERE sid_hash = ?"), args![hash], |r| {
+                Self::row(r, 0)
+            })
+        })?;
+        Ok(found.flatten())
+    }
+
     fn touch(&self, sid: &str) -> Option<SignedIn> {
-        let mut map = self.by_sid.lock().unwrap_or_else(|p| p.into_inner());
-        let session = map.get_mut(sid)?;
-        if session.last_seen.elapsed() > self.idle_limit(session.profile) {
-            map.remove(sid);
+        let hash = sid_hash(sid);
+        let mut session = self.get(&hash).inspect_err(|e| tracing::error!(error = %e, "reading a session")).ok()??;
+        let now = now_ms();
+        let since = now - session.seen_at;
+        if since > self.idle_ms(session.profile) {
+            self.end_hashes(&[hash]);
             return None;
         }
-        session.last_seen = Instant::now();
-        Some(session.clone())
+        if since >= SEEN_EVERY_MS {
+            session.seen_at = now;
+            let written = self
+                .records
+                .with(|c| c.execute("UPDATE web_session SET seen_at = ? WHERE sid_hash = ?", args![now, hash]));
+            match written {
+                // Ended meanwhile (on another process of the hub).
+                Ok(0) => {
+                    self.cached(|c| c.remove(&hash));
+                    return None;
+                }
+                Ok(_) => {
+                    self.cached(|c| c.insert(hash, session.clone()));
+                }
+                Err(e) => tracing::error!(error = %e, "recording a session's use"),
+            }
+        }
+        Some(session)
+    }
+
+    /// Writes every column of a session (a new one or a change).
+    fn put(&self, c: &preau_sync::sql::Conn, hash: &[u8; 32], s: &SignedIn) -> preau_sync::Result<()> {
+        let school = s.school.as_ref().map(Uai::to_string).unwrap_or_default();
+        c.execute(
+            &format!(
+                "INSERT INTO web_session (sid_hash, {COLUMNS}, idle_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+                 ON CONFLICT (sid_hash) DO UPDATE SET display_name = ?5, must_change = ?6, credential = ?7, \
+                 switched = ?8, seen_at = ?9"
+            ),
+            args![
+                hash,
+                school,
+                s.user.as_str(),
+                s.profile.as_str(),
+                s.display_name,
+                s.must_change_password,
+                s.credential.map(|m| m.0.to_vec()),
+                s.switched,
+                s.seen_at,
+                self.idle_ms(s.profile)
+            ],
+        )
+        .map(drop)
     }
 
     /// Starts a session; returns the new sid (the caller sets it as the cookie).
-    pub fn start(&self, session: SignedIn) -> String {
+    pub fn start(&self, mut session: SignedIn) -> String {
         let sid = hex::encode(crate::platform::random_bytes::<32>());
-        let mut map = self.by_sid.lock().unwrap_or_else(|p| p.into_inner());
-        // One person cannot crowd others out of the table.
-        let mut mine: Vec<(String, Instant)> = map
-            .iter()
-            .filter(|(_, s)| s.is(session.school.as_ref(), &session.user))
-            .map(|(k, s)| (k.clone(), s.last_seen))
-            .collect();
-        if mine.len() >= MAX_SESSIONS_PER_USER {
-            mine.sort_by_key(|(_, seen)| *seen);
-            map.remove(&mine[0].0);
-        }
-        if map.len() >= MAX_SESSIONS {
-            let now = Instant::now();
-            map.retain(|_, s| now.duration_since(s.last_seen) <= self.idle_limit(s.profile));
-            if map.len() >= MAX_SESSIONS
-                && let Some(oldest) = map.iter().min_by_key(|(_, s)| s.last_seen).map(|(k, _)| k.clone())
-            {
-                map.remove(&oldest);
+        let hash = sid_hash(&sid);
+        session.seen_at = now_ms();
+        let school = session.school.as_ref().map(Uai::to_string).unwrap_or_default();
+        let ended = self.records.write(|c| {
+            // One person cannot crowd others out of the table: her newest stay.
+            let mut ended: Vec<Vec<u8>> = c.query(
+                "DELETE FROM web_session WHERE school = ?1 AND user_id = ?2 AND sid_hash NOT IN \
+                 (SELECT sid_hash FROM web_session WHERE school = ?1 AND user_id = ?2 ORDER BY seen_at DESC LIMIT ?3) \
+                 RETURNING sid_hash",
+                args![school, session.user.as_str(), MAX_SESSIONS_PER_USER - 1],
+                |r| r.get(0),
+            )?;
+            let n: i64 = c.query_one("SELECT count(*) FROM web_session", args![], |r| r.get(0))?;
+            if n >= MAX_SESSIONS {
+                let now = session.seen_at;
+                ended.extend(c.query(
+                    "DELETE FROM web_session WHERE seen_at + idle_ms < ? RETURNING sid_hash",
+                    args![now],
+                    |r| r.get(0),
+                )?);
+                ended.extend(c.query(
+                    "DELETE FROM web_session WHERE sid_hash IN \
+                     (SELECT sid_hash FROM web_session ORDER BY seen_at LIMIT ?) RETURNING sid_hash",
+                    args![(n - ended.len() as i64 - MAX_SESSIONS + 1).max(0)],
+                    |r| r.get(0),
+                )?);
             }
+            self.put(c, &hash, &session)?;
+            Ok(ended)
+        });
+        match ended {
+            Ok(ended) => {
+                self.cached(|c| {
+                    for h in ended.iter().filter_map(|h| <[u8; 32]>::try_from(h.as_slice()).ok()) {
+                        c.remove(&h);
+                    }
+                    c.insert(hash, session);
+                });
+            }
+            // The visitor is told to sign in again: the session is nowhere.
+            Err(e) => tracing::error!(error = %e, "recording a new session"),
         }
-        map.insert(sid.clone(), session);
         sid
     }
 
     /// Changes a session in place.
     pub fn update(&self, sid: &str, f: impl FnOnce(&mut SignedIn)) {
-        if let Some(s) = self.by_sid.lock().unwrap_or_else(|p| p.into_inner()).get_mut(sid) {
-            f(s);
+        let hash = sid_hash(sid);
+        let changed = self.get(&hash).and_then(|found| {
+            let Some(mut session) = found else { return Ok(()) };
+            f(&mut session);
+            self.records.with(|c| self.put(c, &hash, &session))?;
+            self.cached(|c| c.insert(hash, session));
+            Ok(())
+        });
+        if let Err(e) = changed {
+            tracing::error!(error = %e, "changing a session");
         }
+    }
+
+    fn end_hashes(&self, hashes: &[[u8; 32]]) {
+        let ended = self.records.write(|c| {
+            for h in hashes {
+                c.execute("DELETE FROM web_session WHERE sid_hash = ?", args![h])?;
+            }
+            Ok(())
+        });
+        if let Err(e) = ended {
+            tracing::error!(error = %e, "ending a session");
+        }
+        self.cached(|c| hashes.iter().for_each(|h| drop(c.remove(h))));
     }
 
     /// Ends a session.
     pub fn end(&self, sid: &str) {
-        self.by_sid.lock().unwrap_or_else(|p| p.into_inner()).remove(sid);
+        self.end_hashes(&[sid_hash(sid)]);
+    }
+
+    /// Ends the sessions of `school`'s `user` but `keep`'s, only those a family's switch
+    /// opened when `switched_only`.
+    fn end_of(&self, school: Option<&Uai>, user: &UserId, keep: Option<&str>, switched_only: bool) {
+        let school = school.map(Uai::to_string).unwrap_or_default();
+        let keep = keep.map(sid_hash).unwrap_or_default();
+        let ended = self.records.with(|c| {
+            c.query(
+                "DELETE FROM web_session WHERE school = ? AND user_id = ? AND sid_hash != ? AND (switched = 1 OR ? = 0) \
+                 RETURNING sid_hash",
+                args![school, user.as_str(), keep, switched_only],
+                |r| r.get::<Vec<u8>>(0),
+            )
+        });
+        match ended {
+            Ok(ended) => {
+                self.cached(|c| {
+                    ended
+                        .iter()
+                        .filter_map(|h| <[u8; 32]>::try_from(h.as_slice()).ok())
+                        .for_each(|h| drop(c.remove(&h)))
+                });
+            }
+            Err(e) => tracing::error!(error = %e, "ending a person's sessions"),
+        }
     }
 
     /// Ends the sessions a family's switch opened into these accounts (after an unlink) but
     /// `keep`.
     pub fn end_switched_into(&self, accounts: &[(Option<Uai>, UserId)], keep: &str) {
-        self.by_sid.lock().unwrap_or_else(|p| p.into_inner()).retain(|sid, s| {
-            !s.switched || sid == keep || !accounts.iter().any(|(school, user)| s.is(school.as_ref(), user))
-        });
+        for (school, user) in accounts {
+            self.end_of(school.as_ref(), user, Some(keep), true);
+        }
     }
 
     /// Ends every session of a school's user (after a credential reset or a revoked card)
     /// but `keep`.
     pub fn end_all_of(&self, school: Option<&Uai>, user: &UserId, keep: Option<&str>) {
-        self.by_sid
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|sid, s| !s.is(school, user) || Some(sid.as_str()) == keep);
+        self.end_of(school, user, keep, false);
+    }
+
+    /// Forgets the sessions past their idle time (housekeeping); how many.
+    pub fn sweep(&self) -> Result<usize, AppError> {
+        let ended = self.records.with(|c| {
+            c.query("DELETE FROM web_session WHERE seen_at + idle_ms < ? RETURNING sid_hash", args![now_ms()], |r| {
+                r.get::<Vec<u8>>(0)
+            })
+        })?;
+        self.cached(|c| {
+            ended.iter().filter_map(|h| <[u8; 32]>::try_from(h.as_slice()).ok()).for_each(|h| drop(c.remove(&h)))
+        });
+        Ok(ended.len())
     }
 
     /// The `Set-Cookie` value for `sid`.
@@ -527,9 +728,15 @@ pub fn device_cookies(cookies: &[Cookie<'_>]) -> (Vec<String>, Option<String>) {
 mod tests {
     use super::*;
 
+    fn sessions(key: u8, secure: bool, pupil: Duration, adult: Duration) -> (Sessions, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let records = Records::open_sqlite(&dir.path().join("links.db")).unwrap();
+        (Sessions::with_idle([key; 32], secure, pupil, adult, records).unwrap(), dir)
+    }
+
     #[test]
     fn pupils_sessions_end_sooner_than_adults() {
-        let sessions = Sessions::with_idle([7; 32], false, Duration::from_millis(30), Duration::from_secs(3600));
+        let (sessions, _dir) = sessions(7, false, Duration::from_millis(30), Duration::from_secs(3600));
         let id = || UserId::random();
         let pupil = sessions.start(SignedIn::new(None, id(), Profile::Pupil, "Léa".into(), false));
         let teacher = sessions.start(SignedIn::new(None, id(), Profile::Teacher, "Sophie".into(), false));
@@ -541,8 +748,29 @@ mod tests {
     }
 
     #[test]
+    fn a_session_outlives_a_restart_and_its_end_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let open = || {
+            let records = Records::open_sqlite(&dir.path().join("links.db")).unwrap();
+            Sessions::with_idle([7; 32], false, Duration::from_secs(60), Duration::from_secs(60), records).unwrap()
+        };
+        let sessions = open();
+        let kept = sessions.start(SignedIn::new(None, UserId::random(), Profile::Parent, "Inès".into(), false));
+        let ended = sessions.start(SignedIn::new(None, UserId::random(), Profile::Teacher, "Sophie".into(), true));
+        sessions.update(&kept, |s| s.display_name = "Inès D.".into());
+        sessions.end(&ended);
+        drop(sessions);
+        let sessions = open();
+        assert_eq!(sessions.touch(&kept).map(|s| s.display_name).as_deref(), Some("Inès D."));
+        assert!(sessions.touch(&ended).is_none());
+        let stored: Vec<Vec<u8>> =
+            sessions.records.with(|c| c.query("SELECT sid_hash FROM web_session", args![], |r| r.get(0))).unwrap();
+        assert_eq!(stored, [sid_hash(&kept).to_vec()], "only its hash is kept, never the sid");
+    }
+
+    #[test]
     fn one_person_holds_at_most_ten_sessions() {
-        let sessions = Sessions::with_idle([7; 32], false, Duration::from_secs(60), Duration::from_secs(60));
+        let (sessions, _dir) = sessions(7, false, Duration::from_secs(60), Duration::from_secs(60));
         let pupil = UserId::random();
         let sids: Vec<String> = (0..MAX_SESSIONS_PER_USER + 1)
             .map(|_| {
@@ -556,8 +784,8 @@ mod tests {
 
     #[test]
     fn csrf_tokens_are_bound_to_the_session_and_the_key() {
-        let a = Sessions::with_idle([1; 32], false, Duration::ZERO, Duration::ZERO);
-        let b = Sessions::with_idle([2; 32], false, Duration::ZERO, Duration::ZERO);
+        let a = sessions(1, false, Duration::ZERO, Duration::ZERO).0;
+        let b = sessions(2, false, Duration::ZERO, Duration::ZERO).0;
         assert_eq!(a.csrf_for("sid"), a.csrf_for("sid"));
         assert_ne!(a.csrf_for("sid"), a.csrf_for("other"));
         assert_ne!(a.csrf_for("sid"), b.csrf_for("sid"));
@@ -565,7 +793,7 @@ mod tests {
 
     #[test]
     fn each_answer_masks_the_csrf_token_afresh() {
-        let token = Sessions::with_idle([1; 32], false, Duration::ZERO, Duration::ZERO).csrf_for("sid");
+        let token = sessions(1, false, Duration::ZERO, Duration::ZERO).0.csrf_for("sid");
         let (one, two) = (mask_csrf(&token), mask_csrf(&token));
         assert_ne!(one, two, "a fresh mask each time");
         assert!(!one.contains(&token) && one.len() == 2 * token.len());
@@ -577,9 +805,9 @@ mod tests {
 
     #[test]
     fn cookies_are_http_only_lax_and_secure_when_asked() {
-        let plain = Sessions::with_idle([1; 32], false, Duration::ZERO, Duration::ZERO).cookie("x".into());
+        let plain = sessions(1, false, Duration::ZERO, Duration::ZERO).0.cookie("x".into());
         assert!(plain.contains("HttpOnly") && plain.contains("SameSite=Lax") && !plain.contains("Secure"), "{plain}");
-        let secure = Sessions::with_idle([1; 32], true, Duration::ZERO, Duration::ZERO).cookie("x".into());
+        let secure = sessions(1, true, Duration::ZERO, Duration::ZERO).0.cookie("x".into());
         assert!(secure.contains("Secure"), "{secure}");
     }
 }

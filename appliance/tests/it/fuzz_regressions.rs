@@ -21,6 +21,9 @@ fn inputs(target: &str) -> Vec<(String, Vec<u8>)> {
 fn kept_authorization_headers_are_refused_without_a_panic() {
     let me = ReplicaIdentity::from_parts(ReplicaId([3; 16]), [3; 32]);
     let now = 1_788_220_800_000;
+    let dir = tempfile::tempdir().unwrap();
+    let replays =
+        Replays::new(preau_appliance::platform::records::Records::open_sqlite(&dir.path().join("links.db")).unwrap());
     for (name, bytes) in inputs("auth_header") {
         let text = String::from_utf8_lossy(&bytes);
         let Some(signed) = auth::parse(&text) else { continue };
@@ -28,7 +31,7 @@ fn kept_authorization_headers_are_refused_without_a_panic() {
         let (header, _) = auth::sign_request(me.signing_key(), signed.replica, "POST", "/x", signed.ts, b"");
         let resigned = auth::parse(&header).unwrap();
         resigned.verify(&me.public_key().to_bytes(), "POST", "/x", b"").unwrap();
-        let outcome = Replays::default().check(&resigned, now);
+        let outcome = replays.check(&resigned, now);
         assert!(outcome.is_err() || signed.ts.abs_diff(now) <= auth::WINDOW_MS as u64, "{name}: {outcome:?}");
     }
 }

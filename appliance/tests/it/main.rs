@@ -23,5 +23,6 @@ mod onde_import;
 mod replication;
 mod schemathesis;
 mod server;
+mod stateless;
 mod two_replicas;
 mod wire;

@@ -16,15 +16,16 @@
 use std::collections::{BTreeSet, HashMap};
 
 use automerge::ChangeHash;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Refusal, Result};
-use crate::ids::{ReplicaId, Scope};
-use crate::replication::bundle::{Outgoing, PeerView, Policy, learn_peer_heads, shared_catalog, shared_digest};
+use crate::ids::{DocId, ReplicaId, Scope};
+use crate::replication::bundle::{PeerView, Policy, learn_peer_heads, shared_catalog, shared_digest};
 use crate::replication::protocol::{Ack, Bundle, DocRefusal, DocTarget, Hello, Message, PROTOCOL_VERSION};
 use crate::store::{Store, now_ms};
 
 /// Counters of one session, for logs, the sync status page and benchmarks.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionStats {
     /// Messages this side sent.
     pub messages_sent: u32,
@@ -48,7 +49,7 @@ pub struct SessionStats {
     pub refused_there: Vec<DocRefusal>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 enum Awaiting {
     Offer,
     AckAndBundle,
@@ -56,7 +57,21 @@ enum Awaiting {
     Nothing,
 }
 
-/// One side of a sync session.
+/// What a session keeps of the bundle it sent, to record the peer's acknowledgement.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Sent {
+    /// The bundle's id.
+    bundle: [u8; 16],
+    /// Whether it was complete.
+    complete: bool,
+    /// The heads sent for each document: the peer holds at least these after its ack.
+    heads: Vec<(DocId, Vec<[u8; 32]>)>,
+}
+
+/// One side of a sync session. Between two messages it can be put aside as bytes
+/// ([`Session::suspend`]) and taken up again ([`Session::resume`]), by another process of
+/// the same replica: a hub's processes answer a session's requests in turn.
+#[derive(Serialize, Deserialize)]
 pub struct Session {
     id: [u8; 16],
     /// Our last seq when the session began, and the seqs its applies took: together they
@@ -66,7 +81,7 @@ pub struct Session {
     peer: ReplicaId,
     peer_scope: Option<Scope>,
     awaiting: Awaiting,
-    sent: Option<Outgoing>,
+    sent: Option<Sent>,
     received_complete: bool,
     stats: SessionStats,
 }
@@ -145,6 +160,23 @@ impl Session {
     /// Counters so far.
     pub fn stats(&self) -> &SessionStats {
         &self.stats
+    }
+
+    /// Whether the session is over: it expects no more messages.
+    pub fn ended(&self) -> bool {
+        self.awaiting == Awaiting::Nothing
+    }
+
+    /// The session as bytes, between two messages: its state, what it keeps of the bundle
+    /// it sent (ids and heads, not the changes), its counters.
+    pub fn suspend(&self) -> Vec<u8> {
+        postcard::to_allocvec(self).expect("a session serializes")
+    }
+
+    /// A session [`Session::suspend`] put aside (by this process or another of the same
+    /// replica: the store holds the rest of its state).
+    pub fn resume(bytes: &[u8]) -> Result<Self> {
+        postcard::from_bytes(bytes).map_err(|e| Refusal::Malformed(format!("a suspended session: {e}")).into())
     }
 
     fn new(store: &mut Store, id: [u8; 16], peer: ReplicaId, awaiting: Awaiting) -> Result<Self> {
@@ -245,9 +277,16 @@ impl Session {
         };
         let outgoing = store.build_bundle(&view, policy)?;
         self.stats.docs_sent = outgoing.bundle.docs.len() as u32;
-        let bundle = outgoing.bundle.clone();
-        self.sent = Some(outgoing);
-        Ok(bundle)
+        self.sent = Some(Sent {
+            bundle: outgoing.bundle.id,
+            complete: outgoing.bundle.complete,
+            heads: outgoing
+                .sent_heads
+                .into_iter()
+                .map(|(doc, heads)| (doc, heads.iter().map(|h| h.0).collect()))
+                .collect(),
+        });
+        Ok(outgoing.bundle)
     }
 
     fn apply(&mut self, store: &mut Store, policy: &dyn Policy, bundle: &Bundle) -> Result<Ack> {
@@ -267,19 +306,20 @@ impl Session {
     /// complete bundles means the replicas diverged, and the next session reconciles fully.
     fn record_ack(&mut self, store: &mut Store, ack: &Ack) -> Result<()> {
         let sent = self.sent.take().ok_or(Refusal::Unexpected("Ack without a bundle"))?;
-        if ack.bundle != sent.bundle.id {
+        if ack.bundle != sent.bundle {
             return Err(Refusal::Unexpected("Ack for another bundle").into());
         }
         self.stats.refused_there = ack.refused.clone();
-        let both_complete = sent.bundle.complete && self.received_complete;
+        let both_complete = sent.complete && self.received_complete;
         let (digest, quiet) = self.shared_state(store)?;
         let peer = self.peer;
         self.stats.converged = store.reader.storage.write(|tx| {
-            for (doc, heads) in &sent.sent_heads {
+            for (doc, heads) in &sent.heads {
                 let prefix = DocTarget::known(*doc).prefix();
                 if !ack.missing.contains(&prefix) && !ack.refused.iter().any(|r| r.doc == prefix) {
                     let ours = tx.catalog_get(*doc)?.map(|e| e.heads).unwrap_or_default();
-                    learn_peer_heads(tx, peer, *doc, heads, &ours)?;
+                    let heads: Vec<ChangeHash> = heads.iter().map(|h| ChangeHash(*h)).collect();
+                    learn_peer_heads(tx, peer, *doc, &heads, &ours)?;
                 }
             }
             let mut state = tx.peer_get(peer)?;

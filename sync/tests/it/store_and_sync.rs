@@ -59,6 +59,36 @@ fn two_replicas_converge_in_four_messages_and_then_exchange_nothing() {
 }
 
 #[test]
+fn a_session_put_aside_between_its_messages_converges_as_one_held_in_memory() {
+    use preau_sync::replication::Session;
+    let dir = tempfile::tempdir().unwrap();
+    let school = Scope::new(vec![ScopeRule::School(Uai::parse("0341234A").unwrap())]);
+    let mut hub = crate::backend::hub(dir.path(), "hub.db", Scope::all());
+    let mut school_a = Store::open(&dir.path().join("a.db"), school).unwrap();
+    add_entry(&mut school_a, "e1", "Tables de 7");
+    add_entry(&mut hub, "e2", "Poésie");
+    // The hub's side is suspended after each message and resumed from its bytes alone, as
+    // a hub process answering the next request of a session another one opened.
+    let (mut left, hello) = Session::initiate(&mut school_a, hub.id()).unwrap();
+    let (right, mut msg) = Session::accept(&mut hub, &OpenPolicy, &hello).unwrap();
+    let mut suspended = right.suspend();
+    assert!(suspended.len() < 1_000, "ids and heads, not the bundle: {} bytes", suspended.len());
+    while let Some(reply) = left.receive(&mut school_a, &OpenPolicy, &msg).unwrap() {
+        let mut right = Session::resume(&suspended).unwrap();
+        let answer = right.receive(&mut hub, &OpenPolicy, &reply).unwrap();
+        suspended = right.suspend();
+        match answer {
+            Some(answer) => msg = answer,
+            None => break,
+        }
+    }
+    let right = Session::resume(&suspended).unwrap();
+    assert!(left.stats().converged && right.stats().converged, "{:?} {:?}", left.stats(), right.stats());
+    assert_eq!(school_a.read_models().unwrap(), hub.read_models().unwrap());
+    assert!(Session::resume(&suspended[..suspended.len() / 2]).is_err(), "a cut state is refused");
+}
+
+#[test]
 fn compaction_writes_one_snapshot_and_keeps_every_change() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("a.db");

@@ -2,37 +2,23 @@
 //! enrolment (codes handed out, replicas certified, revocations), this replica's own
 //! certificate and hub, the history of sync runs, quarantined bundles, partial transfers,
 //! and on the hub, families' linked accounts (`family`) and e-mail notifications (`notify`).
-//! One small SQLite file beside the replica (`links.db`), behind one mutex; on a hub whose
-//! replica is in PostgreSQL, the tables of the schema `preau_links` of the same database,
-//! shared by every hub process (the same statements, through `preau_sync::sql`).
+//! Kept in the server's records (`platform::records`: `links.db`, or beside a hub's replica
+//! in PostgreSQL, shared by every hub process).
 
 mod family;
 mod notify;
 
-use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use preau_sync::certificate::Chain;
-use preau_sync::sql::{Begin, Conn, args};
+use preau_sync::sql::{Conn, args};
 use preau_sync::{ReplicaId, Uai};
 
 use super::Upstream;
 use crate::platform::error::AppError;
+use crate::platform::records::{Records, db};
 pub use family::{Account, FAMILY_MAX, LinkRefused, Member as FamilyMember};
 pub use notify::{AddressState, Mail, NewMail, NewNotice, NotifySettings, Waiting};
-
-/// Numbered migrations, compiled in; version N is `MIGRATIONS[N - 1]` (as the replica's).
-const MIGRATIONS: &[&str] = &[
-    include_str!("migrations/0001_initial.sql"),
-    include_str!("migrations/0002_device_owner.sql"),
-    include_str!("migrations/0003_away_server.sql"),
-    include_str!("migrations/0004_family.sql"),
-    include_str!("migrations/0005_family_proof.sql"),
-    include_str!("migrations/0006_notify.sql"),
-    include_str!("migrations/0007_notify_checks.sql"),
-    include_str!("migrations/0008_console_audit.sql"),
-    include_str!("migrations/0009_sync_freshness.sql"),
-];
 
 /// How many sync runs are kept per peer (older ones are deleted).
 const RUNS_KEPT: i64 = 200;
@@ -79,7 +65,7 @@ pub const QUARANTINE_KEPT: i64 = 100;
 /// The link records of this replica.
 #[derive(Clone)]
 pub struct Links {
-    conn: Arc<Mutex<Conn>>,
+    records: Records,
     /// The upstream link, read once: every staff page and every session asks for it.
     /// Only this process changes it (`set_hub`, `renew_chain`); `preau enroll` on a
     /// running appliance is seen at its next start.
@@ -205,59 +191,34 @@ pub enum Redeemed {
     },
 }
 
-fn db(e: preau_sync::Error) -> AppError {
-    AppError::Internal(format!("links database: {e}"))
-}
-
-/// The schema of the link records in a hub's PostgreSQL database.
-const PG_SCHEMA: &str = "preau_links";
-
 impl Links {
-    /// Opens (or creates) `links.db` in the data directory.
-    pub fn open(path: &Path) -> Result<Self, AppError> {
-        Self::setup(Conn::open_sqlite(path).map_err(db)?)
+    /// The link records among `records`.
+    pub fn new(records: Records) -> Result<Self, AppError> {
+        let (hub, away) = records.with(|c| Ok((read_hub(c), read_away(c))))?;
+        Ok(Self { records, hub: Arc::new(std::sync::RwLock::new(hub?)), away: Arc::new(std::sync::RwLock::new(away?)) })
     }
 
-    /// Opens (creating if needed) the link records beside a hub's replica in the
-    /// PostgreSQL database `url`.
-    pub fn open_postgres(url: &str) -> Result<Self, AppError> {
-        Self::setup(Conn::open_postgres(url, PG_SCHEMA).map_err(db)?)
-    }
-
-    /// The link records of a server configured so: beside its replica.
+    /// The link records of a server configured so (its records beside its replica).
     pub fn of(config: &crate::platform::config::Config) -> Result<Self, AppError> {
-        match &config.database_url {
-            Some(url) => Self::open_postgres(url),
-            None => Self::open(&config.data_dir.join("links.db")),
-        }
+        Self::new(Records::open(config)?)
     }
 
-    fn setup(mut conn: Conn) -> Result<Self, AppError> {
-        conn.migrate(MIGRATIONS).map_err(|e| match e {
-            preau_sync::Error::SchemaTooNew { found, supported } => AppError::Internal(format!(
-                "links database: schema version {found} is newer than this binary's ({supported}); upgrade Préau"
-            )),
-            e => db(e),
-        })?;
-        let (hub, away) = (read_hub(&conn)?, read_away(&conn)?);
-        let conn = Arc::new(Mutex::new(conn));
-        Ok(Self { conn, hub: Arc::new(std::sync::RwLock::new(hub)), away: Arc::new(std::sync::RwLock::new(away)) })
+    /// The link records in the SQLite file at `path` (tests, tools).
+    pub fn open(path: &std::path::Path) -> Result<Self, AppError> {
+        Self::new(Records::open_sqlite(path)?)
     }
 
-    /// Every statement: `synchronous=FULL` makes writes wait for the disk, and PostgreSQL's
-    /// answers come over the network, so never on an async worker (`offload`).
+    /// The records these are kept among.
+    pub fn records(&self) -> &Records {
+        &self.records
+    }
+
     fn with<T>(&self, f: impl FnOnce(&Conn) -> preau_sync::Result<T>) -> Result<T, AppError> {
-        crate::platform::blocking::offload(|| {
-            let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-            f(&conn).map_err(db)
-        })
+        self.records.with(f)
     }
 
-    /// `f` in one write transaction: all of it or nothing, and on PostgreSQL the only
-    /// writer of the link records across the hub's processes meanwhile (a check and the
-    /// write it allows cannot interleave with another process's).
     fn write<T>(&self, f: impl FnOnce(&Conn) -> preau_sync::Result<T>) -> Result<T, AppError> {
-        self.with(|c| c.transaction(Begin::Write, f))
+        self.records.write(f)
     }
 
     /// Our upstream link, once enrolled (from memory).
@@ -693,11 +654,6 @@ impl Links {
                 .map(|n| n > 0)
         })
     }
-
-    /// Checkpoints the WAL (housekeeping).
-    pub fn checkpoint(&self) -> Result<(), AppError> {
-        self.with(Conn::checkpoint)
-    }
 }
 
 fn read_away(conn: &Conn) -> Result<Option<Upstream>, AppError> {
@@ -738,31 +694,4 @@ fn read_hub(conn: &Conn) -> Result<Option<HubLink>, AppError> {
         enrolled_at,
         owner,
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{Links, MIGRATIONS};
-
-    #[test]
-    fn links_db_is_numbered_durable_and_refuses_a_newer_schema() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("links.db");
-        let links = Links::open(&path).unwrap();
-        links.add_tablet(&[7; 32], "cp", "u1").unwrap();
-        links.add_tablet(&[7; 32], "cp", "u2").unwrap();
-        drop(links);
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
-        assert_eq!(version as usize, MIGRATIONS.len());
-        // Reopening applies nothing again and keeps what was written.
-        let links = Links::open(&path).unwrap();
-        assert_eq!(links.tablet_classes(&[7; 32]).unwrap(), ["cp"]);
-        let synchronous: i64 =
-            links.with(|c| c.query_one("PRAGMA synchronous", preau_sync::sql::args![], |r| r.get(0))).unwrap();
-        assert_eq!(synchronous, 2, "synchronous=FULL");
-        drop(links);
-        conn.pragma_update(None, "user_version", MIGRATIONS.len() as u32 + 1).unwrap();
-        assert!(Links::open(&path).is_err());
-    }
 }
