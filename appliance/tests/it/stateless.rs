@@ -267,3 +267,24 @@ async fn a_lock_of_the_records_holds_across_processes_until_its_holder_lets_go()
     assert!(waiting.await.unwrap() >= released, "and gets it once it is let go");
     drop(other);
 }
+
+/// The académie's night of BENCHMARKS.md (`preau bench night`), small: four schools sync a
+/// school day with a hub on SQLite, on PostgreSQL, and on PostgreSQL with two processes;
+/// the bench itself checks that every school's documents are on the hub afterwards, at the
+/// school's heads, and fails otherwise.
+#[test]
+fn an_academies_night_in_small_on_sqlite_and_on_postgresql_with_one_and_two_processes() {
+    let Some((server, _)) = available() else { return };
+    let out = Command::new(env!("CARGO_BIN_EXE_preau"))
+        .args(["bench", "night", "--schools", "4", "--concurrency", "2", "--postgres", &server])
+        .env("PREAU_LOG", "warn")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    for setup in ["SQLite, one hub process", "PostgreSQL, one hub process", "PostgreSQL, two hub processes"] {
+        let row = text.lines().position(|l| l.starts_with(setup)).unwrap_or_else(|| panic!("{setup}: {text}"));
+        let detail = text.lines().nth(row + 1).unwrap_or_default();
+        assert!(detail.contains("36 documents"), "four schools, nine documents each: {detail}");
+    }
+}

@@ -57,7 +57,7 @@ pub struct Args {
 }
 
 /// The `n`th generated school's UAI (département 99, which no real school has).
-fn uai(n: usize) -> Result<Uai> {
+pub(super) fn uai(n: usize) -> Result<Uai> {
     Ok(Uai::parse(&format!("099{n:04}H"))?)
 }
 

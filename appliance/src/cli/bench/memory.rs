@@ -342,6 +342,11 @@ impl Server {
         bail!("the server did not answer; see {}", data.join("server.log").display())
     }
 
+    /// Its process id.
+    pub(super) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// VmRSS and VmHWM, in KiB.
     pub(super) fn memory(&self) -> Result<(u64, u64)> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;

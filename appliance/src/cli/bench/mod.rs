@@ -4,6 +4,7 @@
 pub mod hub;
 pub mod load;
 pub mod memory;
+pub mod night;
 pub mod pages;
 
 use preau_appliance::out;
@@ -39,6 +40,9 @@ pub enum Bench {
     /// The académie's hub holding many schools: families' pages under load, its memory,
     /// and one evening's e-mail digests.
     Hub(hub::Args),
+    /// An académie's night: many schools' servers syncing a school day with one hub, its
+    /// replica in SQLite or PostgreSQL, one hub process or two.
+    Night(night::Args),
 }
 
 /// Runs a benchmark and prints its results.
@@ -67,6 +71,10 @@ pub fn run(what: Bench) -> Result<()> {
         Bench::Hub(args) => {
             print_machine();
             tokio::runtime::Runtime::new()?.block_on(hub::run(args))
+        }
+        Bench::Night(args) => {
+            print_machine();
+            tokio::runtime::Runtime::new()?.block_on(night::run(args))
         }
     }
 }
