@@ -31,9 +31,15 @@ use crate::school::directory::Directory;
 use crate::web::AppState;
 use crate::web::Routes;
 
-/// Sessions open at once, all peers together (on a hub, across its processes): 64 at
-/// once per hub process of two cores, past which a replica is told to come back later.
+/// Sessions exchanging documents at once (opened, their reply not answered yet, used
+/// within [`BUSY_WINDOW`]), all peers together (on a hub, across its processes), past
+/// which a replica is told to come back later: each holds an offer and, while its reply
+/// is applied, its bundle. A session whose reply was answered lingers until
+/// [`SESSION_IDLE`] for its files (pieces of 1 MiB at most) but counts no more: a hub's
+/// night sees 600 schools within half an hour, sixteen at a time.
 const MAX_SESSIONS: i64 = 64;
+/// A session unused for this long (its client gone) counts no more either.
+const BUSY_WINDOW: Duration = Duration::from_secs(120);
 /// A session unused for this long is dropped (its client starts a new one).
 const SESSION_IDLE: Duration = Duration::from_secs(30 * 60);
 /// Sessions one replica may open in a window (each open counts, successful or not).
@@ -64,6 +70,8 @@ struct ServerSession {
     school: Option<Uai>,
     /// The sans-IO session, suspended (`None` once it ended).
     core: Option<Vec<u8>>,
+    /// Its reply was answered: only files may follow.
+    replied: bool,
     /// Where the offer waits, when too large to travel inline.
     offer: Option<PathBuf>,
     /// Files the peer may upload (announced and lacking here), by hash, with their size.
@@ -120,8 +128,12 @@ impl Sessions {
             )
         })?;
         let (version, state) = found.ok_or_else(no_session)?;
-        let session = postcard::from_bytes(&state)
-            .map_err(|e| crate::platform::error::AppError::Internal(format!("a stored replication session: {e}")))?;
+        // One another version of Préau wrote (an upgrade in the middle of it): the client
+        // starts a new session.
+        let session = postcard::from_bytes(&state).map_err(|e| {
+            tracing::warn!(error = %e, "a stored replication session this version does not read");
+            no_session()
+        })?;
         Ok(Loaded { id, version, session })
     }
 
@@ -132,7 +144,12 @@ impl Sessions {
                 "DELETE FROM replication_session WHERE peer = ? OR last_used < ?",
                 args![session.peer.to_string(), Self::idle_before()],
             )?;
-            let open: i64 = c.query_one("SELECT count(*) FROM replication_session", args![], |r| r.get(0))?;
+            let busy_since = now_ms() - BUSY_WINDOW.as_millis() as i64;
+            let open: i64 = c.query_one(
+                "SELECT count(*) FROM replication_session WHERE ended = 0 AND last_used >= ?",
+                args![busy_since],
+                |r| r.get(0),
+            )?;
             if open >= MAX_SESSIONS {
                 return Ok(true);
             }
@@ -152,9 +169,15 @@ impl Sessions {
     fn save(&self, loaded: &Loaded) -> Result<(), Refused> {
         let written = self.records.with(|c| {
             c.execute(
-                "UPDATE replication_session SET state = ?, version = version + 1, last_used = ? \
+                "UPDATE replication_session SET state = ?, version = version + 1, last_used = ?, ended = ? \
                  WHERE id = ? AND version = ?",
-                args![encode_session(&loaded.session), now_ms(), loaded.id, loaded.version],
+                args![
+                    encode_session(&loaded.session),
+                    now_ms(),
+                    loaded.session.core.is_none() || loaded.session.replied,
+                    loaded.id,
+                    loaded.version
+                ],
             )
         })?;
         if written == 0 {
@@ -376,6 +399,7 @@ async fn open(state: AppState, method: Method, uri: Uri, headers: HeaderMap, bod
             scope: hello.scope,
             school,
             core: Some(core.suspend()),
+            replied: false,
             offer: stored,
             wanted: HashMap::new(),
             offered: HashSet::new(),
@@ -662,6 +686,7 @@ async fn reply(
     }
     let s = &mut loaded.session;
     s.core = Some(core.suspend());
+    s.replied = true;
     if let Some(path) = s.offer.take() {
         let _ = tokio::fs::remove_file(path).await;
     }

@@ -664,3 +664,33 @@ async fn a_school_over_its_quota_gets_its_documents_through_and_a_clear_refusal_
     let page = d.get("/admin/sync").await;
     assert!(page.contains("L&#39;espace de l&#39;école sur le hub est plein"), "{}", page.body);
 }
+
+/// A hub's night sees hundreds of schools within the half hour a finished session lingers
+/// (its client may still fetch files): those, and those their client left minutes ago,
+/// count no more against the sessions at work at once. (They did: past 64 schools in half
+/// an hour, the next ones were told « busy » and waited — found by `preau bench night`.)
+#[tokio::test]
+async fn sessions_that_have_finished_keep_no_school_waiting() {
+    use preau_sync::sql::args;
+    let (hub, school, _) = enrolled_demo().await;
+    let now = preau_appliance::platform::clock::now_ms();
+    hub.state
+        .records
+        .with(|c| {
+            for i in 0..64u8 {
+                // Half of them replied a moment ago, half were left five minutes ago.
+                let (last_used, ended) = if i % 2 == 0 { (now, true) } else { (now - 300_000, false) };
+                c.execute(
+                    "INSERT INTO replication_session (id, peer, state, last_used, version, ended) \
+                     VALUES (?, ?, ?, ?, 0, ?)",
+                    args![[i; 16], format!("peer{i}"), Vec::<u8>::new(), last_used, ended],
+                )?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    let run = tokio::time::timeout(std::time::Duration::from_secs(20), sync(&school))
+        .await
+        .expect("told to come back later (busy), again and again");
+    assert!(run.ok, "{:?}", run.error);
+}

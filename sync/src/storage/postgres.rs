@@ -97,9 +97,11 @@ impl PgConn {
         }
         let lock = i64::from_le_bytes(blake3::hash(schema.as_bytes()).as_bytes()[..8].try_into().expect("8 bytes"));
         let conn = Self::connect_checked(url, lock)?;
-        // Under the schema's lock: two processes starting together create it once.
+        // Under the schema's lock until the schema is committed: two processes starting
+        // together create it once (a lock released before the commit let the second one
+        // try too, and fail on the unique name).
         conn.batch(&format!(
-            "SELECT pg_advisory_lock({lock}); CREATE SCHEMA IF NOT EXISTS {schema}; SELECT pg_advisory_unlock({lock}); \
+            "BEGIN; SELECT pg_advisory_xact_lock({lock}); CREATE SCHEMA IF NOT EXISTS {schema}; COMMIT; \
              SET search_path TO {schema}"
         ))?;
         Ok(conn)

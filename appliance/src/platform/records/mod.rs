@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_console_audit.sql"),
     include_str!("migrations/0009_sync_freshness.sql"),
     include_str!("migrations/0010_process_state.sql"),
+    include_str!("migrations/0011_session_ended.sql"),
 ];
 
 /// The schema of the records in a hub's PostgreSQL database.
