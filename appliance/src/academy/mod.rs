@@ -162,7 +162,10 @@ pub fn console(state: &AppState, ctx: &Ctx) -> Result<Console, AppError> {
 /// processes: a check that spans documents (a class covered by one convention at a time, a
 /// school in one commune, a status read before it moves) still holds when its write lands.
 pub(crate) async fn one_at_a_time(state: &AppState) -> Result<crate::platform::records::Lock, AppError> {
-    state.records.lock("console").await
+    let lock = state.records.lock("console").await?;
+    // What another process wrote while this one waited: the checks read it.
+    state.db.refresh();
+    Ok(lock)
 }
 
 /// `Ok` when `allowed`, else the refusal a console page shows.

@@ -119,6 +119,8 @@ pub async fn tick(state: &AppState, now: Timestamp) -> Result<Pass, AppError> {
     let Some(notifier) = state.try_part::<Notifier>() else { return Ok(Pass::default()) };
     // One pass at a time, across the hub's processes: two would both send what is due.
     let _one = state.records.lock("notifications").await?;
+    // What another process wrote (a school's sync) since this one last looked.
+    state.db.refresh();
     let links = &state.part::<Replication>().links;
     let (noticed, queued) = crate::platform::blocking::offload(|| {
         let noticed = derive(state, notifier, links, now)

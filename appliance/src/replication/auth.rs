@@ -155,9 +155,10 @@ impl Replays {
     }
 
     /// Forgets the nonces whose time window has passed (housekeeping): a request that old
-    /// is refused by its time already.
+    /// is refused by its time already, here and on a hub process whose clock is up to a
+    /// window behind this one's.
     pub fn sweep(&self, now: i64) -> Result<usize, AppError> {
-        self.records.with(|c| c.execute("DELETE FROM request_nonce WHERE ts < ?", args![now - WINDOW_MS]))
+        self.records.with(|c| c.execute("DELETE FROM request_nonce WHERE ts < ?", args![now - 2 * WINDOW_MS]))
     }
 }
 

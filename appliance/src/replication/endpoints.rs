@@ -112,15 +112,12 @@ impl Sessions {
         now_ms() - SESSION_IDLE.as_millis() as i64
     }
 
-    /// The session `sid` names, marked used now.
+    /// The session `sid` names ([`Sessions::touch`] marks it used, once its request is
+    /// authenticated).
     fn get(&self, sid: &str) -> Result<Loaded, Refused> {
         let mut id = [0u8; 16];
         hex::decode_to_slice(sid, &mut id).map_err(|_| Refused::malformed("session id"))?;
         let found = self.records.with(|c| {
-            c.execute(
-                "UPDATE replication_session SET last_used = ? WHERE id = ? AND last_used >= ?",
-                args![now_ms(), id, Self::idle_before()],
-            )?;
             c.query_opt(
                 "SELECT version, state FROM replication_session WHERE id = ? AND last_used >= ?",
                 args![id, Self::idle_before()],
@@ -135,6 +132,14 @@ impl Sessions {
             no_session()
         })?;
         Ok(Loaded { id, version, session })
+    }
+
+    /// Marks a session used now.
+    fn touch(&self, loaded: &Loaded) -> Result<(), Refused> {
+        self.records.with(|c| {
+            c.execute("UPDATE replication_session SET last_used = ? WHERE id = ?", args![now_ms(), loaded.id])
+        })?;
+        Ok(())
     }
 
     fn insert(&self, id: [u8; 16], session: &ServerSession) -> Result<(), Refused> {
@@ -336,17 +341,21 @@ async fn open(state: AppState, method: Method, uri: Uri, headers: HeaderMap, bod
     if claimed.subject != signed.replica {
         return Err(forbidden("certificate", "the certificate is not the signer's"));
     }
+    // The chain first (reads only), then the request's signature and its nonce (the first
+    // write): a forged or revoked certificate costs the server no write.
+    let leaf = admit(&state, &opening.chain)?;
     state.part::<Replication>().server.authenticate(&signed, &claimed.subject_key, &method, &uri, &body)?;
-    // A replica syncs hourly, or a few times more when asked or retrying: far fewer than this.
-    let opens = format!("{}:sessions", signed.replica);
+    // A replica syncs hourly, or a few times more when asked or retrying: far fewer than
+    // this. Counted once its certificate and signature are checked: nobody spends
+    // another's opens.
+    let opens = format!("{}:sessions", leaf.subject);
     if !state.limits.take(&opens, SESSION_OPENS) {
         return Err(Refused::new(
             StatusCode::TOO_MANY_REQUESTS,
             "busy",
-            format!("{} opens too many sessions", signed.replica),
+            format!("{} opens too many sessions", leaf.subject),
         ));
     }
-    let leaf = admit(&state, &opening.chain)?;
     // Only a school certifies devices; what it reports binds only the certificates it issued.
     if leaf.role == Role::School && !opening.revoked.is_empty() {
         state.part::<Replication>().links.note_revoked_downstream(&leaf.subject_key, &opening.revoked)?;
@@ -486,6 +495,7 @@ fn session_for(
         return Err(forbidden("signature", "another replica's session"));
     }
     server.authenticate(&signed, &loaded.session.key, method, uri, body)?;
+    server.touch(&loaded)?;
     Ok((signed, loaded))
 }
 

@@ -37,8 +37,9 @@ const MAX_SESSIONS: i64 = 200_000;
 /// Sessions one person may hold at once (devices); a new one ends their oldest.
 const MAX_SESSIONS_PER_USER: i64 = 10;
 /// A session's last use is written to the records when it is used a minute or more after
-/// the last write: one write a minute per active session, not one per page. A session may
-/// so end up to a minute before its idle time has passed since its very last page.
+/// the last write (a quarter of its idle time, if shorter): one write a minute per active
+/// session, not one per page. A session may so end up to a minute (a quarter of its idle
+/// time) before that time has passed since its very last page.
 const SEEN_EVERY_MS: i64 = 60_000;
 
 /// A logged-in session.
@@ -170,6 +171,13 @@ impl Sessions {
         let (user, profile): (String, String) = (r.get(at + 1)?, r.get(at + 2)?);
         let credential: Option<Vec<u8>> = r.get(at + 5)?;
         let (Ok(user), Some(profile)) = (UserId::parse(&user), Profile::parse(&profile)) else { return Ok(None) };
+        // A mark that does not read is no session (never one without a mark: that is the
+        // hub administrator's).
+        let credential = match credential.map(<[u8; 16]>::try_from) {
+            None => None,
+            Some(Ok(mark)) => Some(CredentialMark(mark)),
+            Some(Err(_)) => return Ok(None),
+        };
         let school = if school.is_empty() { None } else { Uai::parse(&school).ok() };
         Ok(Some(SignedIn {
             school,
@@ -177,7 +185,7 @@ impl Sessions {
             profile,
             display_name: r.get(at + 3)?,
             must_change_password: r.get(at + 4)?,
-            credential: credential.and_then(|c| c.try_into().ok()).map(CredentialMark),
+            credential,
             switched: r.get(at + 6)?,
             seen_at: r.get(at + 7)?,
         }))
@@ -234,7 +242,7 @@ impl Sessions {
             self.end_hashes(&[hash]);
             return None;
         }
-        if since >= SEEN_EVERY_MS {
+        if since >= SEEN_EVERY_MS.min(self.idle_ms(session.profile) / 4) {
             session.seen_at = now;
             let written = self
                 .records
@@ -254,15 +262,11 @@ impl Sessions {
         Some(session)
     }
 
-    /// Writes every column of a session (a new one or a change).
+    /// Writes a new session.
     fn put(&self, c: &preau_sync::sql::Conn, hash: &[u8; 32], s: &SignedIn) -> preau_sync::Result<()> {
         let school = s.school.as_ref().map(Uai::to_string).unwrap_or_default();
         c.execute(
-            &format!(
-                "INSERT INTO web_session (sid_hash, {COLUMNS}, idle_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
-                 ON CONFLICT (sid_hash) DO UPDATE SET display_name = ?5, must_change = ?6, credential = ?7, \
-                 switched = ?8, seen_at = ?9"
-            ),
+            &format!("INSERT INTO web_session (sid_hash, {COLUMNS}, idle_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
             args![
                 hash,
                 school,
@@ -333,8 +337,22 @@ impl Sessions {
         let changed = self.get(&hash).and_then(|found| {
             let Some(mut session) = found else { return Ok(()) };
             f(&mut session);
-            self.records.with(|c| self.put(c, &hash, &session))?;
-            self.cached(|c| c.insert(hash, session));
+            // An update, never an insert: a session ended meanwhile (a reset, a logout, on
+            // another process) stays ended.
+            let written = self.records.with(|c| {
+                c.execute(
+                    "UPDATE web_session SET display_name = ?, must_change = ?, credential = ?, switched = ? \
+                     WHERE sid_hash = ?",
+                    args![
+                        session.display_name,
+                        session.must_change_password,
+                        session.credential.map(|m| m.0.to_vec()),
+                        session.switched,
+                        hash
+                    ],
+                )
+            })?;
+            self.cached(|c| if written > 0 { c.insert(hash, session) } else { c.remove(&hash) });
             Ok(())
         });
         if let Err(e) = changed {
@@ -759,10 +777,11 @@ mod tests {
         let ended = sessions.start(SignedIn::new(None, UserId::random(), Profile::Teacher, "Sophie".into(), true));
         sessions.update(&kept, |s| s.display_name = "Inès D.".into());
         sessions.end(&ended);
+        sessions.update(&ended, |s| s.must_change_password = false);
         drop(sessions);
         let sessions = open();
         assert_eq!(sessions.touch(&kept).map(|s| s.display_name).as_deref(), Some("Inès D."));
-        assert!(sessions.touch(&ended).is_none());
+        assert!(sessions.touch(&ended).is_none(), "ended, and a change after its end does not bring it back");
         let stored: Vec<Vec<u8>> =
             sessions.records.with(|c| c.query("SELECT sid_hash FROM web_session", args![], |r| r.get(0))).unwrap();
         assert_eq!(stored, [sid_hash(&kept).to_vec()], "only its hash is kept, never the sid");
