@@ -191,11 +191,10 @@ impl RateLimits {
         counted.unwrap_or(false)
     }
 
-    /// The pupil got in, or their teacher lifted the lock.
-    pub fn pupil_unlock(&self, pupil: &str) {
-        if let Err(e) = self.records.with(|c| c.execute("DELETE FROM pupil_tries WHERE pupil = ?", args![pupil])) {
-            tracing::error!(error = %e, "throttling: a pupil's lock not lifted");
-        }
+    /// The pupil got in, or their teacher lifted the lock (an error if it could not be
+    /// recorded: the teacher is not told it was).
+    pub fn pupil_unlock(&self, pupil: &str) -> Result<(), super::error::AppError> {
+        self.records.with(|c| c.execute("DELETE FROM pupil_tries WHERE pupil = ?", args![pupil])).map(drop)
     }
 
     /// Forgets failures and events older than a day (housekeeping): quiet keys start
@@ -289,7 +288,7 @@ mod tests {
             assert!(!limits.pupil_locked("p") && limits.pupil_try("p"), "{i}");
         }
         assert!(limits.pupil_locked("p") && !limits.pupil_try("p"));
-        limits.pupil_unlock("p");
+        limits.pupil_unlock("p").unwrap();
         assert!(!limits.pupil_locked("p") && limits.pupil_try("p"));
     }
 }

@@ -97,13 +97,16 @@ impl PgConn {
         }
         let lock = i64::from_le_bytes(blake3::hash(schema.as_bytes()).as_bytes()[..8].try_into().expect("8 bytes"));
         let conn = Self::connect_checked(url, lock)?;
-        // Under the schema's lock until the schema is committed: two processes starting
-        // together create it once (a lock released before the commit let the second one
-        // try too, and fail on the unique name).
-        conn.batch(&format!(
-            "BEGIN; SELECT pg_advisory_xact_lock({lock}); CREATE SCHEMA IF NOT EXISTS {schema}; COMMIT; \
-             SET search_path TO {schema}"
-        ))?;
+        // Created if missing (asked first: `CREATE SCHEMA IF NOT EXISTS` needs the right to
+        // create even when the schema is there), under the schema's lock until committed, so
+        // that two processes starting together create it once.
+        let exists = !conn.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", &[&schema])?.is_empty();
+        if !exists {
+            conn.batch(&format!(
+                "BEGIN; SELECT pg_advisory_xact_lock({lock}); CREATE SCHEMA IF NOT EXISTS {schema}; COMMIT"
+            ))?;
+        }
+        conn.batch(&format!("SET search_path TO {schema}"))?;
         Ok(conn)
     }
 

@@ -26,18 +26,25 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use super::memory::{self, Browser, Server};
 
+/// The académie's schools the hub benchmarks generate.
+#[derive(clap::Args)]
+pub struct Schools {
+    /// Schools on the hub.
+    #[arg(long, default_value_t = 600)]
+    pub(super) schools: usize,
+    /// Pupils per school.
+    #[arg(long, default_value_t = 100)]
+    pub(super) pupils: usize,
+    /// Classes per school.
+    #[arg(long, default_value_t = 4)]
+    pub(super) classes: usize,
+}
+
 /// What to measure.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Schools on the hub.
-    #[arg(long, default_value_t = 600)]
-    schools: usize,
-    /// Pupils per school.
-    #[arg(long, default_value_t = 100)]
-    pupils: usize,
-    /// Classes per school.
-    #[arg(long, default_value_t = 4)]
-    classes: usize,
+    #[command(flatten)]
+    shape: Schools,
     /// School days of the term written (homework each day, a note a week).
     #[arg(long, default_value_t = 48)]
     days: usize,
@@ -156,7 +163,7 @@ pub async fn run(args: Args) -> Result<()> {
     show("after the load", server.memory()?);
     drop(server);
 
-    digests(&data, args.schools).await
+    digests(&data, args.shape.schools).await
 }
 
 /// One parent's visit: her school, her login, her child's cahier.
@@ -169,9 +176,9 @@ struct Visit {
 /// `args.parents` parents, spread evenly over the schools, each with a child.
 fn plan(data: &Path, args: &Args) -> Result<Vec<Visit>> {
     let reader = preau_sync::Reader::open(&data.join("replica.db"))?;
-    let per_school = args.parents.div_ceil(args.schools).max(1);
+    let per_school = args.parents.div_ceil(args.shape.schools).max(1);
     let mut visits = Vec::new();
-    for n in 0..args.schools {
+    for n in 0..args.shape.schools {
         let school = uai(n)?;
         let dir = Directory::load_school(&reader, &school).map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut parents: Vec<_> = dir.people.values().filter(|m| m.profile == Profile::Parent).collect();
@@ -200,9 +207,10 @@ async fn generate(data: &Path, args: &Args) -> Result<Vec<(&'static str, usize)>
     let mut rng = ChaCha8Rng::seed_from_u64(2026);
     let days: Vec<_> = memory::school_days().into_iter().take(args.days).collect();
     let (mut pupils, mut parents, mut entries, mut notes, mut signatures, mut posts) = (0, 0, 0, 0, 0, 0);
-    for n in 0..args.schools {
+    for n in 0..args.shape.schools {
         let uai = uai(n)?;
-        let (docs, school) = memory::accounts_in(&mut rng, args.pupils, args.classes, &format!("École {n}"));
+        let (docs, school) =
+            memory::accounts_in(&mut rng, args.shape.pupils, args.shape.classes, &format!("École {n}"));
         pupils += school.pupils.len();
         parents += school.parents;
         let at = uai.clone();
@@ -265,7 +273,7 @@ async fn generate(data: &Path, args: &Args) -> Result<Vec<(&'static str, usize)>
         }
     }
     Ok(vec![
-        ("schools", args.schools),
+        ("schools", args.shape.schools),
         ("pupils", pupils),
         ("parent accounts", parents),
         ("homework entries", entries),

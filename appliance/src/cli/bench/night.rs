@@ -32,15 +32,8 @@ use super::memory::{self, Server};
 /// What to measure.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Schools syncing with the hub.
-    #[arg(long, default_value_t = 600)]
-    schools: usize,
-    /// Pupils per school.
-    #[arg(long, default_value_t = 100)]
-    pupils: usize,
-    /// Classes per school.
-    #[arg(long, default_value_t = 4)]
-    classes: usize,
+    #[command(flatten)]
+    shape: super::hub::Schools,
     /// Schools syncing at once.
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
@@ -73,9 +66,9 @@ pub async fn run(args: Args) -> Result<()> {
     }
     out!(
         "\n## An académie's night: {} schools ({} pupils, {} classes each), {} syncing at once",
-        args.schools,
-        args.pupils,
-        args.classes,
+        args.shape.schools,
+        args.shape.pupils,
+        args.shape.classes,
         args.concurrency
     );
     out!(
@@ -143,7 +136,7 @@ async fn night(args: &Args, postgres: Option<&str>, processes: usize) -> Result<
 
     // The evening: every school set up, enrolled and synced once, then its day written.
     let started = Instant::now();
-    let evening: Vec<Result<()>> = futures_util::stream::iter(0..args.schools)
+    let evening: Vec<Result<()>> = futures_util::stream::iter(0..args.shape.schools)
         .map(|n| {
             let (codes, hub, dir) =
                 (&codes, hubs[n % processes].base.clone(), scratch.path().join(format!("school{n}")));
@@ -155,14 +148,14 @@ async fn night(args: &Args, postgres: Option<&str>, processes: usize) -> Result<
     evening.into_iter().collect::<Result<Vec<()>>>()?;
     out!(
         "  (the evening: {} schools set up, enrolled and synced in {:.0} s)",
-        args.schools,
+        args.shape.schools,
         started.elapsed().as_secs_f64()
     );
 
     // The night: every school syncs its day.
     let cpu_before: f64 = hubs.iter().map(cpu_seconds).sum::<Result<f64>>()?;
     let started = Instant::now();
-    let runs: Vec<Result<(Duration, u64, u64)>> = futures_util::stream::iter(0..args.schools)
+    let runs: Vec<Result<(Duration, u64, u64)>> = futures_util::stream::iter(0..args.shape.schools)
         .map(|n| {
             let dir = scratch.path().join(format!("school{n}"));
             async move {
@@ -194,7 +187,7 @@ async fn night(args: &Args, postgres: Option<&str>, processes: usize) -> Result<
         None => preau_sync::Reader::open(&config.replica_path())?,
     };
     let on_hub: std::collections::HashMap<_, _> = hub.catalog()?.into_iter().map(|e| (e.id, e.heads)).collect();
-    for n in 0..args.schools {
+    for n in 0..args.shape.schools {
         let school = preau_sync::Reader::open(&scratch.path().join(format!("school{n}")).join("replica.db"))?;
         let prefix = format!("school/{}", uai(n)?);
         for entry in school.catalog()? {
@@ -237,7 +230,7 @@ async fn evening(args: &Args, n: usize, dir: &Path, codes: &Links, hub: &str) ->
     let e = |e: preau_appliance::platform::error::AppError| anyhow::anyhow!("{e}");
     let uai = uai(n)?;
     let mut rng = ChaCha8Rng::seed_from_u64(n as u64);
-    let (docs, school) = memory::accounts_in(&mut rng, args.pupils, args.classes, &format!("École {n}"));
+    let (docs, school) = memory::accounts_in(&mut rng, args.shape.pupils, args.shape.classes, &format!("École {n}"));
     let state = open_school(dir)?;
     let (at, scope) = (uai.clone(), preau_appliance::school::scope(&uai));
     state

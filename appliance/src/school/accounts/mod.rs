@@ -145,7 +145,7 @@ pub fn picture_login(
             detail: format!("{} wrong pictures", member.id),
         });
     }
-    state.limits.pupil_unlock(member.id.as_str());
+    state.limits.pupil_unlock(member.id.as_str())?;
     on_the_ent(&dir, member)?;
     tracing::info!(user = %member.id, "picture login");
     Ok(member.clone())
@@ -177,7 +177,7 @@ pub fn unlock_pupil(state: &AppState, by: &SignedIn, id: &str) -> Result<Member,
         return Err(AppError::NotFound);
     }
     audit::record(state, &by.user, [&target.id], audit::Action::Unlock, "")?;
-    state.limits.pupil_unlock(target.id.as_str());
+    state.limits.pupil_unlock(target.id.as_str())?;
     tracing::info!(by = %by.user, user = %target.id, "pupil unlocked");
     Ok(target)
 }
@@ -380,7 +380,7 @@ pub async fn reset(state: &AppState, by: &SignedIn, id: &str, reason: &str) -> R
     })
     .await?;
     state.sessions.end_all_of(state.directory().uai(), &target.id, None);
-    state.limits.pupil_unlock(target.id.as_str());
+    state.limits.pupil_unlock(target.id.as_str())?;
     tracing::info!(by = %by.user, user = %target.id, "credentials reset");
     Ok(target)
 }
