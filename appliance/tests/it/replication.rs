@@ -684,8 +684,9 @@ async fn sessions_that_have_finished_keep_no_school_waiting() {
     hub.state
         .records
         .with(|c| {
-            for i in 0..64u8 {
-                // Half of them replied a moment ago, half were left five minutes ago.
+            // 64 that replied a moment ago, 64 left five minutes ago: either kind alone
+            // would fill the limit, were it counted.
+            for i in 0..128u8 {
                 let (last_used, ended) = if i % 2 == 0 { (now, true) } else { (now - 300_000, false) };
                 c.execute(
                     "INSERT INTO replication_session (id, peer, state, last_used, version, ended) \

@@ -311,11 +311,6 @@ impl Conn {
         Ok(Conn::Pg(PgConn::connect_in(url, schema)?))
     }
 
-    /// Whether this is a PostgreSQL database (shared by several processes).
-    pub fn is_postgres(&self) -> bool {
-        matches!(self, Conn::Pg(_))
-    }
-
     /// Applies the missing `migrations` (version N is `migrations[N - 1]`, written in
     /// SQLite's dialect), each in its transaction; refuses a database of a newer version.
     /// On PostgreSQL, under the writers' lock, so that two processes starting together
